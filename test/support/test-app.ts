@@ -1,0 +1,48 @@
+import { INestApplication } from '@nestjs/common';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createApp } from '../../src/app';
+import { AppConfig, loadConfig } from '../../src/config/app-config';
+import { createTestDatabase, TestDatabase } from './test-db';
+
+export interface TestApp {
+  app: INestApplication;
+  config: AppConfig;
+  db: TestDatabase;
+  dataSource: DataSource;
+  /** A supertest request bound to the app's HTTP server. */
+  http(): ReturnType<typeof request>;
+  /** Raw SQL against the test database (as the application's user). */
+  sql<T = Record<string, unknown>>(text: string, params?: unknown[]): Promise<T[]>;
+  close(): Promise<void>;
+}
+
+/** Boots the real application on its own freshly migrated database. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const db = await createTestDatabase();
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    DATABASE_URL: db.url,
+    DEV_ROUTES: 'true',
+    JOBS_ENABLED: 'false',
+    JWT_SECRET: `${process.env.BAZAAR_TEST_SECRET}-jwt-secret-for-tests-only`,
+    ENCRYPTION_KEY: process.env.BAZAAR_TEST_SECRET ?? '',
+    DATABASE_POOL_SIZE: '10',
+    ...env,
+  });
+  const app = await createApp(config, db.url);
+  await app.init();
+  const dataSource = app.get(DataSource);
+  return {
+    app,
+    config,
+    db,
+    dataSource,
+    http: () => request(app.getHttpServer()),
+    sql: (text, params) => dataSource.query(text, params),
+    close: async () => {
+      await app.close();
+      await db.drop();
+    },
+  };
+}
