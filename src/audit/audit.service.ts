@@ -36,7 +36,15 @@ export class AuditService {
     await (em ?? this.dataSource.manager).query(
       `INSERT INTO audit_log (occurred_at, actor_id, action, subject_type, subject_id, reason, data)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [this.clock.now(), r.actorId ?? null, r.action, r.subjectType ?? null, r.subjectId ?? null, r.reason ?? null, JSON.stringify(r.data ?? {})],
+      [
+        this.clock.now(),
+        r.actorId ?? null,
+        r.action,
+        r.subjectType ?? null,
+        r.subjectId ?? null,
+        r.reason ?? null,
+        JSON.stringify(r.data ?? {}),
+      ],
     );
   }
 

@@ -69,7 +69,13 @@ export class AppError extends Error {
   }
 
   get title(): string {
-    return TITLES[this.code] ?? this.code.toLowerCase().replace(/_/g, ' ').replace(/^./, (c) => c.toUpperCase());
+    return (
+      TITLES[this.code] ??
+      this.code
+        .toLowerCase()
+        .replace(/_/g, ' ')
+        .replace(/^./, (c) => c.toUpperCase())
+    );
   }
 }
 

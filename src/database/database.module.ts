@@ -9,7 +9,9 @@ export class DatabaseModule {
   static forRoot(url: string, poolSize: number): DynamicModule {
     return {
       module: DatabaseModule,
-      imports: [TypeOrmModule.forRoot({ ...dataSourceOptions(url, { extra: { max: poolSize } }), autoLoadEntities: true, migrationsRun: false })],
+      imports: [
+        TypeOrmModule.forRoot({ ...dataSourceOptions(url, { extra: { max: poolSize } }), autoLoadEntities: true, migrationsRun: false }),
+      ],
       providers: [TransactionRunner],
       exports: [TransactionRunner],
     };

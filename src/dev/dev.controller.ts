@@ -8,7 +8,9 @@ import { MailService } from '../notifications/mail.service';
 import { OutboxService } from '../notifications/outbox.service';
 
 class AdvanceClockDto {
-  @IsInt() @Min(0) @Max(10 * 365 * 24 * 3600)
+  @IsInt()
+  @Min(0)
+  @Max(10 * 365 * 24 * 3600)
   advanceSeconds: number;
 }
 

@@ -51,10 +51,11 @@ export class MailService implements OnModuleInit {
 
   async devMailbox(address: string): Promise<{ id: string; to: string; subject: string; text: string; data: unknown; sentAt: Date }[]> {
     await this.outbox.flush();
-    const rows: { id: string; recipient: string; subject: string; body: string; data: unknown; created_at: Date }[] = await this.dataSource.query(
-      'SELECT id, recipient, subject, body, data, created_at FROM dev_mailbox WHERE recipient = lower($1) ORDER BY id DESC LIMIT 200',
-      [address],
-    );
+    const rows: { id: string; recipient: string; subject: string; body: string; data: unknown; created_at: Date }[] =
+      await this.dataSource.query(
+        'SELECT id, recipient, subject, body, data, created_at FROM dev_mailbox WHERE recipient = lower($1) ORDER BY id DESC LIMIT 200',
+        [address],
+      );
     return rows.map((r) => ({ id: r.id, to: r.recipient, subject: r.subject, text: r.body, data: r.data, sentAt: r.created_at }));
   }
 }

@@ -52,7 +52,15 @@ describe('foundation: health, errors, docs, dev routes', () => {
 
   it('moves the shared business clock forward', async () => {
     const before = Date.parse((await t.http().get('/dev/clock').expect(200)).body.now);
-    const after = Date.parse((await t.http().post('/dev/clock').send({ advanceSeconds: 7 * 86400 }).expect(200)).body.now);
+    const after = Date.parse(
+      (
+        await t
+          .http()
+          .post('/dev/clock')
+          .send({ advanceSeconds: 7 * 86400 })
+          .expect(200)
+      ).body.now,
+    );
     expect(after - before).toBeGreaterThanOrEqual(7 * 86400 * 1000);
     const [{ offset_ms }] = await t.sql<{ offset_ms: string }>('SELECT offset_ms FROM business_clock');
     expect(Number(offset_ms)).toBe(7 * 86400 * 1000);

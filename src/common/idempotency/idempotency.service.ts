@@ -4,9 +4,7 @@ import { DataSource } from 'typeorm';
 import { queryRows } from '../../database/sql';
 import { AppError } from '../errors';
 
-export type IdempotencyClaim =
-  | { kind: 'claimed' }
-  | { kind: 'replay'; status: number; body: unknown };
+export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay'; status: number; body: unknown };
 
 /** A crashed request's claim is taken over after this long, so a key is never stuck forever. */
 const LOCK_SECONDS = 60;
@@ -21,7 +19,9 @@ export class IdempotencyService {
   constructor(private readonly dataSource: DataSource) {}
 
   static hash(method: string, path: string, body: unknown): string {
-    return createHash('sha256').update(`${method} ${path}\n${canonicalJson(body ?? null)}`).digest('hex');
+    return createHash('sha256')
+      .update(`${method} ${path}\n${canonicalJson(body ?? null)}`)
+      .digest('hex');
   }
 
   async claim(userId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
@@ -63,10 +63,7 @@ export class IdempotencyService {
 
   /** The request failed before completing: free the key so a corrected request can use it. */
   async release(userId: string, key: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 'in_progress'`, [
-      userId,
-      key,
-    ]);
+    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 'in_progress'`, [userId, key]);
   }
 }
 
