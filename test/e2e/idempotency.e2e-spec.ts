@@ -1,0 +1,149 @@
+import { Body, Controller, INestApplication, Module, Post, Req } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { Test } from '@nestjs/testing';
+import { IsInt, Min } from 'class-validator';
+import { randomUUID } from 'node:crypto';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { CommonModule } from '../../src/common/common.module';
+import { AppError } from '../../src/common/errors';
+import { IdempotencyService } from '../../src/common/idempotency/idempotency.service';
+import { IdempotencyKey, Idempotent } from '../../src/common/idempotency/idempotent.decorator';
+import { ProblemFilter } from '../../src/common/problem.filter';
+import { createValidationPipe } from '../../src/common/validation';
+import { loadConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { DatabaseModule } from '../../src/database/database.module';
+import { createTestDatabase, TestDatabase } from '../support/test-db';
+
+class CountDto {
+  @IsInt()
+  @Min(0)
+  amount: number;
+}
+
+let gate: Promise<void> = Promise.resolve();
+
+/** A value-moving route in miniature: every executed request inserts one row. */
+@Controller('things')
+class ThingsController {
+  constructor(private readonly ds: DataSource) {}
+
+  @Post()
+  @Idempotent()
+  async create(@Body() body: CountDto, @IdempotencyKey() key: string, @Req() req: { user: { id: string } }) {
+    await gate;
+    if (body.amount === 13) throw new AppError('INSUFFICIENT_FUNDS', 'unlucky');
+    const id = randomUUID();
+    await this.ds.query('INSERT INTO things (id, user_id, key, amount) VALUES ($1, $2, $3, $4)', [id, req.user.id, key, body.amount]);
+    return { id, amount: body.amount };
+  }
+}
+
+@Module({ controllers: [ThingsController] })
+class ThingsModule {}
+
+describe('idempotency keys (stored in PostgreSQL, per user)', () => {
+  let db: TestDatabase;
+  let app: INestApplication;
+  let ds: DataSource;
+  const alice = randomUUID();
+  const bob = randomUUID();
+  const post = (user: string, key: string | undefined, body: object) => {
+    const r = request(app.getHttpServer()).post('/things').set('x-test-user', user);
+    return (key === undefined ? r : r.set('Idempotency-Key', key)).send(body);
+  };
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: db.url,
+      JWT_SECRET: 'x'.repeat(32),
+      ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+    });
+    const mod = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(db.url, 5), CommonModule, ThingsModule],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+    }).compile();
+    app = mod.createNestApplication({ logger: false });
+    app.use((req: { headers: Record<string, string>; user?: unknown }, _res: unknown, next: () => void) => {
+      req.user = { id: req.headers['x-test-user'] };
+      next();
+    });
+    app.useGlobalPipes(createValidationPipe());
+    await app.init();
+    ds = app.get(DataSource);
+    await ds.query('CREATE TABLE things (id uuid PRIMARY KEY, user_id uuid, key text, amount int)');
+  });
+  afterAll(async () => {
+    await app.close();
+    await db.drop();
+  });
+
+  it('replays the first response for the same key and body, executing once', async () => {
+    const first = await post(alice, 'k-1', { amount: 5 }).expect(201);
+    const again = await post(alice, 'k-1', { amount: 5 }).expect(201);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers['idempotent-replayed']).toBe('true');
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    expect(await ds.query(`SELECT * FROM things WHERE key = 'k-1'`)).toHaveLength(1);
+  });
+
+  it('refuses the same key with a different body (422) and changes nothing', async () => {
+    await post(alice, 'k-2', { amount: 5 }).expect(201);
+    const res = await post(alice, 'k-2', { amount: 6 }).expect(422);
+    expect(res.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await ds.query(`SELECT amount FROM things WHERE key = 'k-2'`)).toEqual([{ amount: 5 }]);
+  });
+
+  it('scopes keys per user', async () => {
+    await post(alice, 'shared', { amount: 1 }).expect(201);
+    const res = await post(bob, 'shared', { amount: 2 }).expect(201);
+    expect(res.headers['idempotent-replayed']).toBeUndefined();
+    expect(await ds.query(`SELECT * FROM things WHERE key = 'shared'`)).toHaveLength(2);
+  });
+
+  it('answers 409 IDEMPOTENCY_IN_PROGRESS while the first request is still running', async () => {
+    let open!: () => void;
+    gate = new Promise((r) => (open = r));
+    const first = post(alice, 'k-3', { amount: 7 }).then((r) => r);
+    await new Promise((r) => setTimeout(r, 100));
+    const second = await post(alice, 'k-3', { amount: 7 }).expect(409);
+    expect(second.body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+    open();
+    expect((await first).status).toBe(201);
+    gate = Promise.resolve();
+  });
+
+  it('lets exactly one of many concurrent identical requests execute', async () => {
+    const results = await Promise.all(Array.from({ length: 20 }, () => post(alice, 'k-burst', { amount: 9 })));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.every((s) => s === 201 || s === 409)).toBe(true);
+    expect(await ds.query(`SELECT * FROM things WHERE key = 'k-burst'`)).toHaveLength(1);
+  });
+
+  it('frees the key when the request fails, so a corrected retry can use it', async () => {
+    await post(alice, 'k-4', { amount: 13 }).expect(409);
+    await post(alice, 'k-4', { amount: 14 }).expect(201);
+  });
+
+  it('takes over the key of a request that crashed mid-flight once its lock expires', async () => {
+    await ds.query(
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, status, locked_until) VALUES ($1, 'k-crashed', 'h', 'in_progress', now() - interval '1 second')`,
+      [alice],
+    );
+    // The stale claim has another request hash: a different request may not take it over.
+    await post(alice, 'k-crashed', { amount: 1 }).expect(422);
+    await ds.query(`UPDATE idempotency_keys SET request_hash = $2 WHERE user_id = $1 AND key = 'k-crashed'`, [
+      alice,
+      IdempotencyService.hash('POST', '/things', { amount: 1 }),
+    ]);
+    await post(alice, 'k-crashed', { amount: 1 }).expect(201);
+  });
+
+  it('requires a well-formed key', async () => {
+    expect((await post(alice, undefined, { amount: 1 }).expect(400)).body.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
+    expect((await post(alice, 'x'.repeat(256), { amount: 1 }).expect(400)).body.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
+  });
+});
