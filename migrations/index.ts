@@ -1,4 +1,5 @@
 import { Foundation1763900000000 } from './1763900000000-Foundation';
+import { Identity1763900001000 } from './1763900001000-Identity';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
-export const allMigrations = [Foundation1763900000000];
+export const allMigrations = [Foundation1763900000000, Identity1763900001000];

@@ -10,11 +10,12 @@ import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DevModule } from './dev/dev.module';
 import { HealthModule } from './health/health.module';
+import { IdentityModule } from './identity/identity.module';
 import { JobsModule } from './jobs/jobs.module';
 import { NotificationsModule } from './notifications/notifications.module';
 
 /** Feature modules, in dependency order (features → fraud/account-guard/audit → ledger → database). */
-const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, HealthModule];
+const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, HealthModule];
 
 const REDACT = [
   'req.headers.authorization',

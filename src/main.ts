@@ -1,30 +1,10 @@
 import 'reflect-metadata';
-import { AppConfig, ConfigError, loadConfig } from './config/app-config';
-import { runMigrations } from './database/data-source';
-import { startEmbeddedPostgres } from './database/embedded-postgres';
 import { createApp } from './app';
+import { ensureAdmin, loadConfigOrExit, prepareDatabase } from './boot';
 
 async function main(): Promise<void> {
-  let config: AppConfig;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      console.error(err.message);
-      process.exit(1);
-    }
-    throw err;
-  }
-  let databaseUrl = config.databaseUrl;
-  let stopDatabase: (() => Promise<void>) | undefined;
-  if (!databaseUrl) {
-    console.log(`Starting embedded PostgreSQL (data in ${config.dataDir}/pg) ...`);
-    const embedded = await startEmbeddedPostgres(config.dataDir);
-    databaseUrl = embedded.url;
-    stopDatabase = embedded.stop;
-  }
-  const applied = await runMigrations(databaseUrl);
-  if (applied.length) console.log(`Applied migrations: ${applied.join(', ')}`);
+  const config = loadConfigOrExit();
+  const { url: databaseUrl, stop: stopDatabase } = await prepareDatabase(config);
 
   const app = await createApp(config, databaseUrl);
   if (stopDatabase) {
@@ -37,6 +17,16 @@ async function main(): Promise<void> {
           .then(stop)
           .finally(() => process.exit(0));
       });
+    }
+  }
+  await app.init();
+  if (config.adminEmail && config.adminPassword) {
+    const admin = await ensureAdmin(app, config.adminEmail, config.adminPassword, 'ADMIN_EMAIL at startup');
+    if ('error' in admin) {
+      console.error(`Cannot create the admin account from ADMIN_EMAIL/ADMIN_PASSWORD: ${admin.error}`);
+      await app.close();
+      await stopDatabase?.();
+      process.exit(1);
     }
   }
   await app.listen(config.port);

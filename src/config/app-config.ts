@@ -30,11 +30,54 @@ export class AppConfig {
   /** Base URL of the Stripe API; the sandbox and tests point it at a local Stripe-compatible server. */
   stripeApiBase?: string;
   economy: EconomyConfig;
+  ledger: LedgerConfig;
+  security: SecurityConfig;
+}
+
+/** Identity and account-takeover guard (ECONOMY.md "Account-takeover guard"). */
+export interface SecurityConfig {
+  reauthWindowSeconds: number;
+  lockoutThreshold: number;
+  lockoutBaseSeconds: number;
+  lockoutMaxSeconds: number;
+  lockoutHardLimit: number;
+  ipFailedLoginsPerDay: number;
+  stepUpCodeTtlSeconds: number;
+  coolingPasswordResetHours: number;
+  coolingEmailChangeHours: number;
+  coolingTotpDisabledHours: number;
+  coolingNewDeviceHours: number;
+  unfreezeDelayHours: number;
+}
+
+export interface LedgerConfig {
+  /** Group concurrent `post()` calls made without a caller transaction into one commit (LEDGER_BATCHING). */
+  batching: boolean;
+  /** Most entries in one batch commit (LEDGER_BATCH_MAX). */
+  batchMax: number;
+  /** Batch transactions in flight at once (LEDGER_BATCH_CONCURRENCY). */
+  batchConcurrency: number;
+  /** Balance rows of each receive-mostly account: issuance, platform_revenue, burn, earnings_pending (LEDGER_HOT_SHARDS). */
+  hotShards: number;
 }
 
 export interface EconomyConfig {
   signupBonusPromo: number;
   emailVerifiedBonusPromo: number;
+  /** Catalog and orders (ECONOMY.md "Listings and price", "Earnings hold", "Gifting credits"). */
+  platformMarkupPercent: number;
+  royaltyCapPercent: number;
+  maxDerivationDepth: number;
+  submissionFeeCredits: number;
+  submissionFeeDevTokens: number;
+  promoDevTokensPerCreator: number;
+  earningsHoldDays: number;
+  newCreatorHoldDays: number;
+  newCreatorPeriodDays: number;
+  creditGiftMin: number;
+  creditGiftMax: number;
+  creditGiftCap30d: number;
+  giftPurchasedCreditsDelayHours: number;
 }
 
 export class ConfigError extends Error {}
@@ -122,6 +165,26 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (stripeSecretKey && !stripeWebhookSecret) problems.push('STRIPE_WEBHOOK_SECRET is required with STRIPE_SECRET_KEY');
   if (production && !stripeSecretKey) problems.push('STRIPE_SECRET_KEY is required when NODE_ENV=production');
 
+  const security: SecurityConfig = {
+    reauthWindowSeconds: int('REAUTH_WINDOW_SECONDS', 300, 30, 3600),
+    lockoutThreshold: int('LOGIN_LOCKOUT_THRESHOLD', 5, 1, 1000),
+    lockoutBaseSeconds: int('LOGIN_LOCKOUT_BASE_SECONDS', 60, 1, 86400),
+    lockoutMaxSeconds: int('LOGIN_LOCKOUT_MAX_SECONDS', 900, 1, 7 * 86400),
+    lockoutHardLimit: int('LOGIN_LOCKOUT_HARD_LIMIT', 100, 2, 100_000),
+    ipFailedLoginsPerDay: int('LOGIN_IP_FAILURES_PER_DAY', 100, 1, 10_000_000),
+    stepUpCodeTtlSeconds: int('STEP_UP_CODE_TTL_SECONDS', 600, 60, 3600),
+    coolingPasswordResetHours: int('COOLING_PASSWORD_RESET_HOURS', 120, 0, 24 * 365),
+    coolingEmailChangeHours: int('COOLING_EMAIL_CHANGE_HOURS', 120, 0, 24 * 365),
+    coolingTotpDisabledHours: int('COOLING_TOTP_DISABLED_HOURS', 168, 0, 24 * 365),
+    coolingNewDeviceHours: int('COOLING_NEW_DEVICE_HOURS', 72, 0, 24 * 365),
+    unfreezeDelayHours: int('UNFREEZE_DELAY_HOURS', 24, 0, 24 * 365),
+  };
+  if (security.lockoutBaseSeconds > security.lockoutMaxSeconds) {
+    problems.push('LOGIN_LOCKOUT_BASE_SECONDS must not exceed LOGIN_LOCKOUT_MAX_SECONDS');
+  }
+  if (security.lockoutThreshold >= security.lockoutHardLimit) {
+    problems.push('LOGIN_LOCKOUT_THRESHOLD must be below LOGIN_LOCKOUT_HARD_LIMIT');
+  }
   const port = int('PORT', 3000, 0, 65535);
   const config: AppConfig = {
     nodeEnv,
@@ -146,11 +209,32 @@ export function loadConfig(env: Env = process.env): AppConfig {
     stripeSecretKey,
     stripeWebhookSecret,
     stripeApiBase: url('STRIPE_API_BASE', ['http:', 'https:']),
+    security,
+    ledger: {
+      batching: bool('LEDGER_BATCHING', true),
+      batchMax: int('LEDGER_BATCH_MAX', 500, 1, 10_000),
+      batchConcurrency: int('LEDGER_BATCH_CONCURRENCY', 2, 1, 64),
+      hotShards: int('LEDGER_HOT_SHARDS', 8, 1, 64),
+    },
     economy: {
       signupBonusPromo: int('SIGNUP_BONUS_PROMO', 1000, 0, 1_000_000_000),
       emailVerifiedBonusPromo: int('EMAIL_VERIFIED_BONUS_PROMO', 500, 0, 1_000_000_000),
+      platformMarkupPercent: int('PLATFORM_MARKUP_PERCENT', 10, 0, 1000),
+      royaltyCapPercent: int('ROYALTY_CAP_PERCENT', 20, 0, 100),
+      maxDerivationDepth: int('MAX_DERIVATION_DEPTH', 10, 0, 25),
+      submissionFeeCredits: int('SUBMISSION_FEE_CREDITS', 500, 0, 1_000_000_000),
+      submissionFeeDevTokens: int('SUBMISSION_FEE_DEV_TOKENS', 50, 0, 1_000_000_000),
+      promoDevTokensPerCreator: int('PROMO_DEV_TOKENS_PER_CREATOR', 1, 0, 1_000_000),
+      earningsHoldDays: int('EARNINGS_HOLD_DAYS', 7, 0, 365),
+      newCreatorHoldDays: int('NEW_CREATOR_HOLD_DAYS', 30, 0, 365),
+      newCreatorPeriodDays: int('NEW_CREATOR_PERIOD_DAYS', 30, 0, 365),
+      creditGiftMin: int('CREDIT_GIFT_MIN', 100, 1, 1_000_000_000),
+      creditGiftMax: int('CREDIT_GIFT_MAX', 100_000, 1, 1_000_000_000),
+      creditGiftCap30d: int('CREDIT_GIFT_CAP_30D', 500_000, 1, 1_000_000_000_000),
+      giftPurchasedCreditsDelayHours: int('GIFT_PURCHASED_CREDITS_DELAY_HOURS', 24, 0, 24 * 365),
     },
   };
+  if (config.economy.creditGiftMin > config.economy.creditGiftMax) problems.push('CREDIT_GIFT_MIN must not exceed CREDIT_GIFT_MAX');
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

@@ -1,0 +1,96 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AuditService } from '../audit/audit.service';
+import { Role } from '../common/auth.decorators';
+import { Clock } from '../common/clock.service';
+import { AppError, notFound } from '../common/errors';
+import { TransactionRunner } from '../database/transaction-runner';
+import { UserRecord } from './identity.hooks';
+import { PasswordHasher } from './passwords/password-hasher.service';
+import { assertAcceptablePassword } from './passwords/password-policy';
+import { UsersService } from './users.service';
+
+export interface EnsureAdminResult {
+  userId: string;
+  created: boolean;
+  promoted: boolean;
+}
+
+/** Serializes every change that can remove an admin, so two admins cannot demote each other at once. */
+const ADMIN_SET_LOCK = 'SELECT pg_advisory_xact_lock(hashtext($1))';
+
+@Injectable()
+export class AdminUsersService {
+  private readonly logger = new Logger('Admin');
+
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly audit: AuditService,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  /** POST /admin/users/:id/roles. `buyer` is everyone's and cannot be removed; the last admin stays. */
+  async changeRoles(actorId: string, userId: string, add: Role[], remove: Role[]): Promise<UserRecord> {
+    const field = (f: string, message: string) => new AppError('VALIDATION_FAILED', message, {}, [{ field: f, message }]);
+    if (add.length + remove.length === 0) throw field('add', 'give at least one role to add or remove');
+    if (remove.includes('buyer')) throw field('remove', 'the buyer role cannot be removed');
+    if (add.some((r) => remove.includes(r))) throw field('remove', 'a role cannot be both added and removed');
+
+    return this.tx.run(async (em) => {
+      if (remove.includes('admin')) await em.query(ADMIN_SET_LOCK, ['users.admin-role']);
+      const user = await this.users.lock(em, userId);
+      if (!user) throw notFound('User');
+      const roles = [...new Set([...user.roles.filter((r) => !remove.includes(r)), ...add])];
+      if (user.roles.includes('admin') && !roles.includes('admin')) {
+        const others: unknown[] = await em.query(`SELECT 1 FROM users WHERE 'admin' = ANY (roles) AND id <> $1 LIMIT 1`, [userId]);
+        if (!others.length) throw new AppError('INVALID_STATE', 'The last admin cannot lose the admin role');
+      }
+      await this.users.setRoles(em, userId, roles, this.clock.now());
+      await this.recordRoleChanges(em, actorId, user, roles, undefined);
+      return { ...user, roles };
+    });
+  }
+
+  /**
+   * Makes sure an admin account exists for `email`: creates it (email counted as verified) or grants
+   * the admin role to the existing account, whose password is then left as it is. Safe to run from
+   * several processes at once. Used at boot (ADMIN_EMAIL / ADMIN_PASSWORD) and by the CLI.
+   */
+  async ensureAdmin(email: string, password: string, reason: string): Promise<EnsureAdminResult> {
+    assertAcceptablePassword(password, 'password');
+    const existing = await this.users.findWithPasswordHash(email);
+    const passwordHash = existing ? undefined : await this.hasher.hash(password);
+    return this.tx.run(async (em) => {
+      const now = this.clock.now();
+      let user = passwordHash
+        ? await this.users.insert(em, { email, displayName: 'Administrator', passwordHash, roles: ['buyer', 'admin'], emailVerifiedAt: now }, now)
+        : null;
+      const created = user !== null;
+      if (created) {
+        await this.recordRoleChanges(em, null, { ...user!, roles: ['buyer'] }, user!.roles, reason);
+        this.logger.log(`Created admin account ${email}`);
+        return { userId: user!.id, created, promoted: false };
+      }
+      user = await this.users.lockByEmail(em, email);
+      if (!user) throw new AppError('INVALID_STATE', 'The admin account could not be created');
+      if (user.roles.includes('admin')) return { userId: user.id, created: false, promoted: false };
+      const roles: Role[] = [...user.roles, 'admin'];
+      await this.users.setRoles(em, user.id, roles, now);
+      await this.recordRoleChanges(em, null, user, roles, reason);
+      this.logger.log(`Granted the admin role to ${email}`);
+      return { userId: user.id, created: false, promoted: true };
+    });
+  }
+
+  private async recordRoleChanges(em: EntityManager, actorId: string | null, before: UserRecord, after: Role[], reason: string | undefined) {
+    const changes = [
+      ...after.filter((r) => !before.roles.includes(r)).map((role) => ({ action: 'user.role_granted', role })),
+      ...before.roles.filter((r) => !after.includes(r)).map((role) => ({ action: 'user.role_revoked', role })),
+    ];
+    for (const c of changes) {
+      await this.audit.record(em, { actorId, action: c.action, subjectType: 'user', subjectId: before.id, reason, data: { role: c.role } });
+    }
+  }
+}

@@ -1,0 +1,116 @@
+import { Injectable } from '@nestjs/common';
+import type { EntityManager } from 'typeorm';
+import type { Role } from '../common/auth.decorators';
+
+/** A user as other modules see it (never with the password hash). */
+export interface UserRecord {
+  id: string;
+  email: string;
+  displayName: string;
+  roles: Role[];
+  emailVerifiedAt: Date | null;
+  createdAt: Date;
+}
+
+/** Where a request comes from. */
+export interface ClientContext {
+  ip: string;
+  userAgent?: string;
+}
+
+/** One password check: a login, a re-authentication or a password change. */
+export interface CredentialAttempt extends ClientContext {
+  purpose: 'login' | 'reauth' | 'password_change';
+  /** As typed by the client for a login; the account's address otherwise. */
+  email: string;
+  /** The device token a login presented (API.md "Device"). */
+  deviceToken?: string;
+}
+
+/**
+ * The login seam. Every password check runs `beforePasswordCheck` → verify → `afterPasswordCheck`;
+ * a login whose password was right then runs `assessLogin` (which may refuse, e.g. STEP_UP_REQUIRED)
+ * and `sessionStarted` inside the transaction that creates the session. The account-guard module
+ * plugs its lockout, throttling, device and risk checks in here.
+ */
+export interface LoginGuard {
+  /**
+   * Refuse before any password is checked (throttled IP, locked account) by throwing an AppError.
+   * What it returns is handed back to `afterPasswordCheck` (e.g. the id of the recorded attempt).
+   */
+  beforePasswordCheck(attempt: CredentialAttempt): Promise<unknown>;
+  /** After the check, whatever its outcome (`user` is null for an unknown email). */
+  afterPasswordCheck(attempt: CredentialAttempt, outcome: { user: UserRecord | null; ok: boolean }, ticket: unknown): Promise<void>;
+  /** The password was right and this is a login: refuse it (throw) or let it through. */
+  assessLogin(attempt: CredentialAttempt, user: UserRecord): Promise<void>;
+  /** In the transaction that creates the session; the result is merged into the login response. */
+  sessionStarted(em: EntityManager, attempt: CredentialAttempt, user: UserRecord, sessionId: string): Promise<{ deviceToken?: string }>;
+}
+
+const NO_GUARD: LoginGuard = {
+  beforePasswordCheck: async () => undefined,
+  afterPasswordCheck: async () => undefined,
+  assessLogin: async () => undefined,
+  sessionStarted: async () => ({}),
+};
+
+/** Things that happened to an account, delivered inside the transaction that made them happen. */
+export interface IdentityListener {
+  /** In the registration transaction: the sign-up PROMO bonus is granted from here. */
+  userRegistered?(em: EntityManager, user: UserRecord): Promise<void>;
+  /** The address was proven for the first time (the email-verified PROMO bonus plugs in here). */
+  emailVerified?(em: EntityManager, user: UserRecord): Promise<void>;
+  passwordChanged?(em: EntityManager, user: UserRecord, how: 'change' | 'reset', ctx: ClientContext): Promise<void>;
+  emailChanged?(em: EntityManager, user: UserRecord, previousEmail: string, ctx: ClientContext): Promise<void>;
+  refreshTokenReused?(em: EntityManager, userId: string, sessionId: string, ctx: ClientContext): Promise<void>;
+}
+
+/** A second factor other modules provide (TOTP), usable for `POST /auth/reauth {totp}`. */
+export interface SecondFactor {
+  verifyTotp(user: { id: string; email: string }, code: string, ctx: ClientContext): Promise<boolean>;
+}
+
+type ListenerEvent = keyof IdentityListener;
+type ListenerArgs<E extends ListenerEvent> = Parameters<NonNullable<IdentityListener[E]>>;
+
+/**
+ * Extension points of the identity module. Identity depends on nobody; modules built on it
+ * (account-guard, ledger wiring) register here in their `onModuleInit`.
+ */
+@Injectable()
+export class IdentityHooks {
+  private guard: LoginGuard = NO_GUARD;
+  private readonly listeners: IdentityListener[] = [];
+  private readonly profileParts: ((userId: string) => Promise<Record<string, unknown>>)[] = [];
+  secondFactor?: SecondFactor;
+
+  get loginGuard(): LoginGuard {
+    return this.guard;
+  }
+
+  useLoginGuard(guard: LoginGuard): void {
+    if (this.guard !== NO_GUARD) throw new Error('a login guard is already installed');
+    this.guard = guard;
+  }
+
+  subscribe(listener: IdentityListener): void {
+    this.listeners.push(listener);
+  }
+
+  /** Adds fields to `GET /me` (flags owned by other modules). */
+  extendProfile(part: (userId: string) => Promise<Record<string, unknown>>): void {
+    this.profileParts.push(part);
+  }
+
+  async emit<E extends ListenerEvent>(event: E, ...args: ListenerArgs<E>): Promise<void> {
+    for (const listener of this.listeners) {
+      const handler = listener[event] as ((...a: ListenerArgs<E>) => Promise<void>) | undefined;
+      if (handler) await handler.apply(listener, args);
+    }
+  }
+
+  async profileExtras(userId: string): Promise<Record<string, unknown>> {
+    const parts = await Promise.all(this.profileParts.map((p) => p(userId)));
+    return Object.assign({}, ...parts);
+  }
+}

@@ -1,0 +1,23 @@
+import type { Email } from '../notifications/mail.service';
+
+/** The emails identity sends. `data` carries the token for the dev mailbox (tests, demos). */
+export const identityMails = {
+  verifyEmail: (to: string, publicUrl: string, token: string): Email => ({
+    to,
+    subject: 'Confirm your email address',
+    text: `Confirm this address for your Bazaar account:\n\n${publicUrl}/verify-email?token=${token}\n\nIf you did not sign up, ignore this email.`,
+    data: { kind: 'email_verification', token },
+  }),
+  passwordReset: (to: string, publicUrl: string, token: string): Email => ({
+    to,
+    subject: 'Reset your password',
+    text: `Someone asked to reset the password of your Bazaar account. To choose a new one, open:\n\n${publicUrl}/reset-password?token=${token}\n\nThe link works once, for one hour. If it was not you, ignore this email.`,
+    data: { kind: 'password_reset', token },
+  }),
+  emailChangedNotice: (to: string, newEmail: string): Email => ({
+    to,
+    subject: 'Your Bazaar email address was changed',
+    text: `The email address of your Bazaar account was changed to ${newEmail}. If this was not you, reset your password and contact support at once.`,
+    data: { kind: 'email_changed', newEmail },
+  }),
+};

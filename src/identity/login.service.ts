@@ -1,0 +1,89 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AuthUser } from '../common/auth.decorators';
+import { Clock } from '../common/clock.service';
+import { AppError } from '../common/errors';
+import { TransactionRunner } from '../database/transaction-runner';
+import { ClientContext, CredentialAttempt, IdentityHooks, UserRecord } from './identity.hooks';
+import { PasswordHasher } from './passwords/password-hasher.service';
+import { SessionsService } from './sessions.service';
+import { UsersService, userView } from './users.service';
+
+export interface LoginResult {
+  accessToken: string;
+  refreshToken: string;
+  expiresIn: number;
+  deviceToken?: string;
+  user: ReturnType<typeof userView>;
+}
+
+const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'The email or password is not correct');
+
+/**
+ * Password checks and logins, all through the login seam (`IdentityHooks.loginGuard`):
+ * guard before → verify → guard after; then, for a login, assessment → session.
+ */
+@Injectable()
+export class LoginService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly sessions: SessionsService,
+    private readonly hooks: IdentityHooks,
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+  ) {}
+
+  /**
+   * Verifies a password. Unknown emails are verified against a dummy hash, and every failure is the
+   * same INVALID_CREDENTIALS, so neither the answer nor its timing tells whether the email exists.
+   */
+  async checkPassword(attempt: CredentialAttempt, password: string, expectedUserId?: string): Promise<UserRecord> {
+    const guard = this.hooks.loginGuard;
+    const ticket = await guard.beforePasswordCheck(attempt);
+    const found = await this.users.findWithPasswordHash(attempt.email);
+    const ok = (await this.hasher.verify(found?.passwordHash, password)) && (!expectedUserId || found?.user.id === expectedUserId);
+    await guard.afterPasswordCheck(attempt, { user: found?.user ?? null, ok }, ticket);
+    if (!ok || !found) throw invalidCredentials();
+    return found.user;
+  }
+
+  /** The password was right: let the guard assess the login, then open the session. */
+  async login(user: UserRecord, attempt: CredentialAttempt): Promise<LoginResult> {
+    await this.hooks.loginGuard.assessLogin(attempt, user);
+    return this.startSession(user, attempt);
+  }
+
+  /** Opens a session for a user whose login has been approved (directly, or after a step-up, in its transaction). */
+  startSession(user: UserRecord, attempt: CredentialAttempt, em?: EntityManager): Promise<LoginResult> {
+    return this.tx.within(em, async (em) => {
+      const tokens = await this.sessions.start(em, user.id, attempt, this.clock.now());
+      const extra = await this.hooks.loginGuard.sessionStarted(em, attempt, user, tokens.sessionId);
+      return {
+        accessToken: tokens.accessToken,
+        refreshToken: tokens.refreshToken,
+        expiresIn: tokens.expiresIn,
+        ...(extra.deviceToken ? { deviceToken: extra.deviceToken } : {}),
+        user: userView(user),
+      };
+    });
+  }
+
+  /** POST /auth/reauth: the password (or a TOTP code) again, which opens the sensitive-action window. */
+  async reauthenticate(caller: AuthUser, ctx: ClientContext, proof: { password?: string; totp?: string }): Promise<void> {
+    if ((proof.password === undefined) === (proof.totp === undefined)) {
+      throw new AppError('VALIDATION_FAILED', 'Give either password or totp', {}, [
+        { field: 'password', message: 'exactly one of password or totp is required' },
+      ]);
+    }
+    if (proof.password !== undefined) {
+      await this.checkPassword({ purpose: 'reauth', email: caller.email, ...ctx }, proof.password, caller.id);
+    } else {
+      const factor = this.hooks.secondFactor;
+      if (!factor || !(await factor.verifyTotp(caller, proof.totp!, ctx))) {
+        throw new AppError('INVALID_CREDENTIALS', 'The code is not correct');
+      }
+    }
+    await this.sessions.markReauthenticated(caller.sessionId);
+  }
+}

@@ -1,0 +1,21 @@
+import { Injectable } from '@nestjs/common';
+import { PassportStrategy } from '@nestjs/passport';
+import type { Request } from 'express';
+import { Strategy } from 'passport-local';
+import { LoginDto } from '../dto/auth.dto';
+import { UserRecord } from '../identity.hooks';
+import { LoginService } from '../login.service';
+import { clientContextOf } from '../request-context';
+
+/** Email + password login. The body was validated (LoginDto) by LocalLoginGuard before this runs. */
+@Injectable()
+export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
+  constructor(private readonly login: LoginService) {
+    super({ usernameField: 'email', passwordField: 'password', passReqToCallback: true, session: false });
+  }
+
+  validate(req: Request, email: string, password: string): Promise<UserRecord> {
+    const body = req.body as LoginDto;
+    return this.login.checkPassword({ purpose: 'login', email, deviceToken: body.deviceToken, ...clientContextOf(req) }, password);
+  }
+}
