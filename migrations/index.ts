@@ -1,5 +1,6 @@
 import { Foundation1763900000000 } from './1763900000000-Foundation';
 import { Identity1763900001000 } from './1763900001000-Identity';
+import { AccountGuard1763900003000 } from './1763900003000-AccountGuard';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
-export const allMigrations = [Foundation1763900000000, Identity1763900001000];
+export const allMigrations = [Foundation1763900000000, Identity1763900001000, AccountGuard1763900003000];

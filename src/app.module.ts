@@ -2,6 +2,7 @@ import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
+import { AccountGuardModule } from './account-guard/account-guard.module';
 import { AuditModule } from './audit/audit.module';
 import { CommonModule } from './common/common.module';
 import { ProblemFilter } from './common/problem.filter';
@@ -15,7 +16,7 @@ import { JobsModule } from './jobs/jobs.module';
 import { NotificationsModule } from './notifications/notifications.module';
 
 /** Feature modules, in dependency order (features → fraud/account-guard/audit → ledger → database). */
-const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, HealthModule];
+const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, AccountGuardModule, HealthModule];
 
 const REDACT = [
   'req.headers.authorization',

@@ -57,8 +57,6 @@ export interface LedgerConfig {
   batchMax: number;
   /** Batch transactions in flight at once (LEDGER_BATCH_CONCURRENCY). */
   batchConcurrency: number;
-  /** Balance rows of each receive-mostly account: issuance, platform_revenue, burn, earnings_pending (LEDGER_HOT_SHARDS). */
-  hotShards: number;
 }
 
 export interface EconomyConfig {
@@ -214,7 +212,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       batching: bool('LEDGER_BATCHING', true),
       batchMax: int('LEDGER_BATCH_MAX', 500, 1, 10_000),
       batchConcurrency: int('LEDGER_BATCH_CONCURRENCY', 2, 1, 64),
-      hotShards: int('LEDGER_HOT_SHARDS', 8, 1, 64),
     },
     economy: {
       signupBonusPromo: int('SIGNUP_BONUS_PROMO', 1000, 0, 1_000_000_000),

@@ -1,0 +1,21 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { Public } from '../common/auth.decorators';
+import { ClientContext } from '../identity/identity.hooks';
+import { Client } from '../identity/request-context';
+import { StepUpDto } from './dto/account-guard.dto';
+import { StepUpService } from './step-up.service';
+
+@ApiTags('auth')
+@Controller('auth')
+export class StepUpController {
+  constructor(private readonly stepUp: StepUpService) {}
+
+  /** Completes a login answered with 401 STEP_UP_REQUIRED; answers like POST /auth/login. */
+  @Post('step-up')
+  @Public()
+  @HttpCode(200)
+  complete(@Body() dto: StepUpDto, @Client() client: ClientContext) {
+    return this.stepUp.complete(dto.challengeId, dto.code, client);
+  }
+}
