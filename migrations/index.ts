@@ -1,6 +1,7 @@
 import { Foundation1763900000000 } from './1763900000000-Foundation';
 import { Identity1763900001000 } from './1763900001000-Identity';
+import { Ledger1763900002000 } from './1763900002000-Ledger';
 import { AccountGuard1763900003000 } from './1763900003000-AccountGuard';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
-export const allMigrations = [Foundation1763900000000, Identity1763900001000, AccountGuard1763900003000];
+export const allMigrations = [Foundation1763900000000, Identity1763900001000, Ledger1763900002000, AccountGuard1763900003000];

@@ -13,10 +13,11 @@ import { DevModule } from './dev/dev.module';
 import { HealthModule } from './health/health.module';
 import { IdentityModule } from './identity/identity.module';
 import { JobsModule } from './jobs/jobs.module';
+import { LedgerModule } from './ledger/ledger.module';
 import { NotificationsModule } from './notifications/notifications.module';
 
 /** Feature modules, in dependency order (features → fraud/account-guard/audit → ledger → database). */
-const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, AccountGuardModule, HealthModule];
+const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, AccountGuardModule, LedgerModule, HealthModule];
 
 const REDACT = [
   'req.headers.authorization',

@@ -1,0 +1,39 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runMigrations } from '../src/database/data-source';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+
+export interface BenchDatabase {
+  url: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * A migrated database for a benchmark: BENCH_DATABASE_URL when set (it will be filled with bench
+ * data), otherwise a throwaway embedded PostgreSQL removed at the end.
+ */
+export async function benchDatabase(): Promise<BenchDatabase> {
+  const external = process.env.BENCH_DATABASE_URL;
+  if (external) {
+    await runMigrations(external);
+    return { url: external, stop: async () => undefined };
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-'));
+  const pg = await startEmbeddedPostgres(dir, { persistent: false });
+  await runMigrations(pg.url);
+  return {
+    url: pg.url,
+    stop: async () => {
+      await pg.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+}
+
+export const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');

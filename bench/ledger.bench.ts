@@ -1,0 +1,320 @@
+import 'reflect-metadata';
+import { Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
+import { CommonModule } from '../src/common/common.module';
+import { Clock } from '../src/common/clock.service';
+import { loadConfig } from '../src/config/app-config';
+import { ConfigModule } from '../src/config/config.module';
+import { DatabaseModule } from '../src/database/database.module';
+import { TransactionRunner } from '../src/database/transaction-runner';
+import { JobsModule } from '../src/jobs/jobs.module';
+import { LedgerModule } from '../src/ledger/ledger.module';
+import { EntryInput, LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
+import { benchDatabase, fmt, percentile } from './bench-db';
+
+/**
+ * npm run bench:ledger — transfers per second and latency of the ledger against one PostgreSQL with
+ * synchronous_commit=on (a fresh embedded server in a temp dir, or BENCH_DATABASE_URL), next to
+ * pgbench's built-in TPC-B on the same server with the same number of clients.
+ *
+ * BENCH_CLIENTS (default 32) concurrent callers; BENCH_SECONDS (default 10) per scenario after a
+ * 2 s warm-up; BENCH_ACCOUNTS (default 10000) wallets; BENCH_SCENARIOS (comma-separated keys, default
+ * all); BENCH_PGBENCH=0 skips pgbench. Besides wall-clock figures it reports CPU time per operation
+ * (this process, and every PostgreSQL process, read from /proc), which stays meaningful when other
+ * work shares the machine.
+ */
+const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 32);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const ACCOUNTS = Number(process.env.BENCH_ACCOUNTS ?? 10_000);
+const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((k) => k.trim());
+const PGBENCH = process.env.BENCH_PGBENCH !== '0';
+const WARMUP_SECONDS = 2;
+const TICK_MS = 1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100);
+
+interface Result {
+  key: string;
+  name: string;
+  ops: number;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  refused: number;
+  commits: number;
+  /** CPU per operation (µs): this process (clients + ledger code) and the database server. */
+  appCpuUs: number;
+  dbCpuUs?: number;
+}
+
+interface TpcbResult {
+  tps: number;
+  latency: number;
+  scale: number;
+  clientCpuUs?: number;
+  dbCpuUs?: number;
+}
+
+/** CPU time (ms) used so far by the given processes, from /proc (Linux); undefined where unreadable. */
+function procCpuMs(pids: number[]): number | undefined {
+  try {
+    return pids.reduce((sum, pid) => {
+      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+      return sum + (Number(fields[11]) + Number(fields[12])) * TICK_MS;
+    }, 0);
+  } catch {
+    return undefined;
+  }
+}
+
+/** CPU time (ms) of every PostgreSQL process (backends and background workers). */
+async function serverCpuMs(db: Client): Promise<number | undefined> {
+  const { rows } = await db.query('SELECT pid FROM pg_stat_activity');
+  return procCpuMs(rows.map((r: { pid: number }) => Number(r.pid)));
+}
+
+function appCpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
+async function commits(db: Client): Promise<number> {
+  const { rows } = await db.query('SELECT xact_commit::text AS n FROM pg_stat_database WHERE datname = current_database()');
+  return Number(rows[0].n);
+}
+
+/** Runs `op` from CLIENTS concurrent callers for SECONDS (after a warm-up) and measures it. */
+async function scenario(key: string, name: string, stats: Client, op: () => Promise<void>): Promise<Result> {
+  const drive = async (seconds: number, latencies: number[] | undefined) => {
+    let refused = 0;
+    const end = performance.now() + seconds * 1000;
+    await Promise.all(
+      Array.from({ length: CLIENTS }, async () => {
+        while (performance.now() < end) {
+          const t0 = performance.now();
+          try {
+            await op();
+            latencies?.push(performance.now() - t0);
+          } catch (err) {
+            if (refused++ === 0 && latencies) console.error(`  ${name}: first error: ${(err as Error).message}`);
+          }
+        }
+      }),
+    );
+    return refused;
+  };
+  await drive(WARMUP_SECONDS, undefined);
+  const latencies: number[] = [];
+  const [c0, db0, app0, t0] = [await commits(stats), await serverCpuMs(stats), appCpuMs(), performance.now()];
+  const refused = await drive(SECONDS, latencies);
+  const [elapsed, app1, db1, c1] = [(performance.now() - t0) / 1000, appCpuMs(), await serverCpuMs(stats), await commits(stats)];
+  latencies.sort((a, b) => a - b);
+  const ops = latencies.length;
+  return {
+    key,
+    name,
+    ops,
+    perSecond: ops / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    refused,
+    commits: c1 - c0,
+    appCpuUs: ((app1 - app0) * 1000) / Math.max(ops, 1),
+    dbCpuUs: db0 === undefined || db1 === undefined ? undefined : ((db1 - db0) * 1000) / Math.max(ops, 1),
+  };
+}
+
+async function pgbench(adminUrl: string, stats: Client): Promise<TpcbResult | { missing: string }> {
+  if (spawnSync('sh', ['-c', 'command -v pgbench']).status !== 0) {
+    return {
+      missing:
+        'pgbench not found, so there is no TPC-B baseline. Install it with `apt-get install postgresql-client` ' +
+        '(Debian/Ubuntu), `dnf install postgresql-contrib` (Fedora/RHEL) or `brew install postgresql` (macOS), then run again.',
+    };
+  }
+  const u = new URL(adminUrl);
+  const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password), PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username) };
+  // Scale >= clients, so TPC-B's branch rows are not an artificial bottleneck.
+  const scale = Math.max(CLIENTS, 1);
+  await stats.query('CREATE DATABASE pgbench');
+  execFileSync('pgbench', ['-i', '-q', '-s', String(scale), 'pgbench'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  const args = ['-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, cpus().length)), '-T', String(SECONDS), 'pgbench'];
+  const db0 = await serverCpuMs(stats);
+  // The shell reports the CPU of the child it waited for (cutime, cstime) once pgbench has exited.
+  const out = execFileSync('sh', ['-c', 'pgbench "$@" && echo "STAT $(cat /proc/$$/stat)"', 'sh', ...args], { env, encoding: 'utf8' });
+  const db1 = await serverCpuMs(stats);
+  const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
+  const txns = tps * SECONDS;
+  const stat = /STAT .*\) (.*)/.exec(out)?.[1]?.split(' ');
+  return {
+    tps,
+    latency: Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]),
+    scale,
+    clientCpuUs: stat ? ((Number(stat[13]) + Number(stat[14])) * TICK_MS * 1000) / txns : undefined,
+    dbCpuUs: db0 === undefined || db1 === undefined ? undefined : ((db1 - db0) * 1000) / txns,
+  };
+}
+
+async function main(): Promise<void> {
+  const load0 = loadavg()[0];
+  const db = await benchDatabase();
+  const adminUrl = db.url.replace(/\/[^/]+$/, '/postgres');
+  const stats = new Client({ connectionString: db.url });
+  await stats.connect();
+  const setting = async (name: string) => (await stats.query('SELECT current_setting($1) AS v', [name])).rows[0].v as string;
+  const syncCommit = await setting('synchronous_commit');
+  if (syncCommit !== 'on') throw new Error(`synchronous_commit is ${syncCommit}; the benchmark needs on`);
+  console.log(
+    `PostgreSQL ${await setting('server_version')}, synchronous_commit=${syncCommit}, fsync=${await setting('fsync')}; ` +
+      `${cpus().length} CPUs, load average ${fmt(load0)} before the run; ${CLIENTS} clients, ${SECONDS} s per scenario (+${WARMUP_SECONDS} s warm-up)`,
+  );
+
+  const secret = randomBytes(32).toString('base64');
+  const config = loadConfig({
+    NODE_ENV: 'development',
+    DATABASE_URL: db.url,
+    DATABASE_POOL_SIZE: String(CLIENTS + 16),
+    JOBS_ENABLED: 'false',
+    DEV_ROUTES: 'false',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: `${secret}-bench-only-secret`,
+    ENCRYPTION_KEY: secret,
+  });
+  // Only what the ledger needs, so the benchmark does not depend on the other feature modules.
+  @Module({ imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(db.url, config.databasePoolSize), CommonModule, JobsModule, LedgerModule] })
+  class BenchModule {}
+  const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
+  await app.init();
+  const ledger = app.get(LedgerService);
+  const tx = app.get(TransactionRunner);
+  const clock = app.get(Clock);
+
+  const setupStart = performance.now();
+  const users = Array.from({ length: ACCOUNTS }, () => randomUUID());
+  for (let i = 0; i < users.length; i += 2_000) {
+    await Promise.all(
+      users.slice(i, i + 2_000).map((u) =>
+        ledger.post(undefined, {
+          kind: 'mint',
+          reference: `bench-mint:${u}`,
+          postings: [
+            { account: systemAccount('issuance', 'CREDIT'), amount: -1_000_000_000n },
+            { account: userAccount(u, 'CREDIT', 'wallet'), amount: 1_000_000_000n },
+          ],
+        }),
+      ),
+    );
+  }
+  await stats.query('ANALYZE');
+  console.log(`setup: ${ACCOUNTS} funded wallets in ${fmt((performance.now() - setupStart) / 1000, 1)} s`);
+
+  const pick = () => users[randomInt(users.length)];
+  const pair = () => {
+    const from = pick();
+    let to = pick();
+    while (to === from) to = pick();
+    return [from, to];
+  };
+  const creator = randomUUID();
+  const transfer = (from: string, to: string, toName: 'wallet' | 'earnings_pending' = 'wallet'): EntryInput => {
+    const amount = BigInt(randomInt(1, 100));
+    return {
+      kind: 'transfer',
+      reference: `bench:${randomUUID()}`,
+      postings: [
+        { account: userAccount(from, 'CREDIT', 'wallet'), amount: -amount },
+        { account: userAccount(to, 'CREDIT', toName), amount },
+      ],
+    };
+  };
+  const scenarios: [string, string, () => Promise<unknown>][] = [
+    ['uniform', `uniform (${ACCOUNTS} accounts)`, () => ledger.post(undefined, transfer(...(pair() as [string, string])))],
+    ['hot', 'hot (every transfer credits one account)', () => ledger.post(undefined, transfer(pick(), creator, 'earnings_pending'))],
+    [
+      'holds',
+      'holds (hold, then capture)',
+      async () => {
+        const [from, to] = pair();
+        const { holdId } = await ledger.hold(undefined, {
+          reference: `bench-hold:${randomUUID()}`,
+          kind: 'purchase',
+          from: userAccount(from, 'CREDIT', 'wallet'),
+          to: userAccount(to, 'CREDIT', 'wallet'),
+          amount: 50n,
+          expiresAt: clock.in(600),
+        });
+        await ledger.capture(undefined, holdId);
+      },
+    ],
+    ['uniform-direct', 'uniform, a transaction per transfer (no batching)', () => tx.run((em) => ledger.post(em, transfer(...(pair() as [string, string]))))],
+    ['hot-direct', 'hot, a transaction per transfer (no batching)', () => tx.run((em) => ledger.post(em, transfer(pick(), creator, 'earnings_pending')))],
+  ];
+  const results: Result[] = [];
+  for (const [key, name, op] of scenarios) {
+    if (!ONLY || ONLY.includes(key)) results.push(await scenario(key, name, stats, async () => void (await op())));
+  }
+
+  const verifyStart = performance.now();
+  const report = await ledger.verify();
+  const verifySeconds = (performance.now() - verifyStart) / 1000;
+  await app.close();
+  const tpcb = PGBENCH ? await pgbench(adminUrl, stats) : undefined;
+  await stats.end();
+  await db.stop();
+
+  const cpu = (us?: number) => (us === undefined ? '-' : fmt(us, 0));
+  console.log('');
+  console.log(
+    `${'scenario'.padEnd(52)} ${'per s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'/commit'.padStart(7)} ` +
+      `${'app µs'.padStart(7)} ${'db µs'.padStart(7)}  refused`,
+  );
+  for (const r of results) {
+    console.log(
+      `${r.name.padEnd(52)} ${fmt(r.perSecond, 0).padStart(7)} ${fmt(r.p50).padStart(7)} ${fmt(r.p99).padStart(7)} ` +
+        `${fmt(r.ops / Math.max(r.commits, 1), 1).padStart(7)} ${cpu(r.appCpuUs).padStart(7)} ${cpu(r.dbCpuUs).padStart(7)}  ${r.refused}`,
+    );
+  }
+  const get = (key: string) => results.find((r) => r.key === key);
+  const uniform = get('uniform');
+  const hot = get('hot');
+  if (tpcb && 'missing' in tpcb) console.log(`\n${tpcb.missing}`);
+  else if (tpcb) {
+    console.log(
+      `${`pgbench TPC-B (scale ${tpcb.scale}, ${CLIENTS} clients)`.padEnd(52)} ${fmt(tpcb.tps, 0).padStart(7)} ${fmt(tpcb.latency).padStart(7)} (avg)` +
+        `${''.padStart(16)}${cpu(tpcb.clientCpuUs).padStart(7)} ${cpu(tpcb.dbCpuUs).padStart(7)}`,
+    );
+  }
+  console.log('');
+  if (uniform && tpcb && !('missing' in tpcb)) {
+    const ratio = uniform.perSecond / tpcb.tps;
+    console.log(`uniform / pgbench TPC-B = ${fmt(ratio)}x (target >= 3x: ${ratio >= 3 ? 'met' : 'NOT met'})`);
+    if (uniform.dbCpuUs !== undefined && tpcb.dbCpuUs !== undefined && tpcb.clientCpuUs !== undefined) {
+      const perCpu = (tpcb.dbCpuUs + tpcb.clientCpuUs) / (uniform.dbCpuUs + uniform.appCpuUs);
+      console.log(`  by CPU per operation (all processes, both sides): ledger transfer vs TPC-B transaction = ${fmt(perCpu)}x cheaper`);
+    }
+  }
+  if (uniform && hot) {
+    const ratio = hot.perSecond / uniform.perSecond;
+    console.log(`hot / uniform = ${fmt(ratio)} (target >= 0.8: ${ratio >= 0.8 ? 'met' : 'NOT met'})`);
+  }
+  for (const r of results.filter((x) => ['uniform', 'hot', 'holds'].includes(x.key))) {
+    console.log(`p99 ${r.name}: ${fmt(r.p99)} ms (target < 50 ms: ${r.p99 < 50 ? 'met' : 'NOT met'})`);
+  }
+  console.log(
+    `verify after the run: ${report.ok ? 'ok' : 'FAILED'} (${report.entries} entries, chain ${report.chainOk ? 'intact' : 'broken'}, ` +
+      `CREDIT sum ${report.assets.CREDIT.sum}) in ${fmt(verifySeconds, 1)} s; load average ${fmt(loadavg()[0])} after the run`,
+  );
+  if (!report.ok) console.log(report.problems);
+}
+
+main().then(
+  () => process.exit(0),
+  (err) => {
+    console.error(err);
+    process.exit(1);
+  },
+);

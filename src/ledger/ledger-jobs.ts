@@ -1,0 +1,26 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { JobsService } from '../jobs/jobs.service';
+import { LedgerCompactor } from './ledger-compactor';
+import { LedgerHolds } from './ledger-holds';
+import { LedgerSealer } from './ledger-sealer';
+
+export const EXPIRE_HOLDS_JOB = 'ledger.expire-holds';
+export const SEAL_JOB = 'ledger.seal';
+export const FOLD_JOB = 'ledger.fold-credits';
+
+/** The ledger's scheduled work: hold expiry (on the business clock), the hash-chain sealer, credit folding. */
+@Injectable()
+export class LedgerJobs implements OnModuleInit {
+  constructor(
+    private readonly jobs: JobsService,
+    private readonly holds: LedgerHolds,
+    private readonly sealer: LedgerSealer,
+    private readonly compactor: LedgerCompactor,
+  ) {}
+
+  onModuleInit(): void {
+    this.jobs.registerPeriodic({ name: EXPIRE_HOLDS_JOB, run: (now) => this.holds.expire(now) });
+    this.jobs.registerPeriodic({ name: SEAL_JOB, run: () => this.sealer.sealPending() });
+    this.jobs.registerPeriodic({ name: FOLD_JOB, run: () => this.compactor.foldPendingCredits() });
+  }
+}

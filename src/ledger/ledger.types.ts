@@ -1,0 +1,101 @@
+export const ASSETS = ['CREDIT', 'PROMO', 'DEV_TOKEN'] as const;
+export type Asset = (typeof ASSETS)[number];
+
+export const USER_ACCOUNT_NAMES = ['wallet', 'earnings_pending', 'earnings', 'reseller_stock', 'bond', 'debt'] as const;
+export type UserAccountName = (typeof USER_ACCOUNT_NAMES)[number];
+
+export const SYSTEM_ACCOUNT_NAMES = ['issuance', 'platform_revenue', 'burn', 'escrow', 'chargeback_loss'] as const;
+export type SystemAccountName = (typeof SYSTEM_ACCOUNT_NAMES)[number];
+
+export type AccountName = UserAccountName | SystemAccountName;
+
+export type AccountRef = { userId: string; asset: Asset; name: UserAccountName } | { system: SystemAccountName; asset: Asset };
+
+export const userAccount = (userId: string, asset: Asset, name: UserAccountName): AccountRef => ({ userId, asset, name });
+export const systemAccount = (name: SystemAccountName, asset: Asset): AccountRef => ({ system: name, asset });
+
+/** Signed: + increases the account's balance, - decreases it; per asset the postings of an entry sum to 0. */
+export interface Posting {
+  account: AccountRef;
+  amount: bigint;
+}
+
+export interface EntryInput {
+  /** 'mint' | 'signup_bonus' | 'purchase' | 'gift' | 'fee' | 'clawback' | 'refund' | ... (free text, indexed) */
+  kind: string;
+  /** Unique idempotency reference, e.g. `token_purchase:${purchaseId}:mint`. */
+  reference: string;
+  postings: Posting[];
+  metadata?: Record<string, unknown>;
+}
+
+/** `replayed` is true when the reference already existed with identical content. */
+export interface PostedEntry {
+  entryId: string;
+  replayed: boolean;
+}
+
+export interface HoldInput {
+  reference: string;
+  kind: string;
+  from: AccountRef;
+  to: AccountRef;
+  amount: bigint;
+  expiresAt: Date;
+  metadata?: Record<string, unknown>;
+}
+
+export interface AccountBalance {
+  posted: bigint;
+  held: bigint;
+  available: bigint;
+}
+
+/** One posting in an account history (GET /me/ledger). */
+export interface LedgerLine {
+  id: string;
+  entryId: string;
+  account: AccountName;
+  asset: Asset;
+  amount: bigint;
+  balanceAfter: bigint;
+  kind: string;
+  createdAt: Date;
+}
+
+export interface AssetReport {
+  /** Sum of every account's balance in the asset: must be 0. */
+  sum: bigint;
+  /** Everything ever issued (debits of `issuance`). */
+  minted: bigint;
+  /** What sits in `burn`. */
+  burned: bigint;
+  /** Tokens in circulation: minus the balance of `issuance`. */
+  supply: bigint;
+}
+
+export interface VerifyProblem {
+  code: string;
+  detail: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  /** Number of entries. */
+  entries: number;
+  sealed: number;
+  /** Entries not chained yet (their transaction may still be running somewhere, or the sealer lags). */
+  unsealed: number;
+  chainOk: boolean;
+  accounts: number;
+  assets: Record<Asset, AssetReport>;
+  problems: VerifyProblem[];
+}
+
+export function isUserRef(ref: AccountRef): ref is { userId: string; asset: Asset; name: UserAccountName } {
+  return 'userId' in ref;
+}
+
+export function accountName(ref: AccountRef): AccountName {
+  return isUserRef(ref) ? ref.name : ref.system;
+}

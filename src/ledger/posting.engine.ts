@@ -1,0 +1,242 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AppError } from '../common/errors';
+import { queryRows } from '../database/sql';
+import { PreparedEntry, ResolvedRef } from './entry-input';
+import { AccountInfo, LedgerAccounts } from './ledger-accounts';
+import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
+import { PostedEntry } from './ledger.types';
+
+export type Outcome = { ok: PostedEntry } | { error: AppError };
+
+/** Used by capture: the hold is released in the same unit of work, just before the entry is written. */
+export interface ApplyHooks {
+  /** Funds of this account that become spendable once `beforeWrite` has run. */
+  release?: { key: string; amount: bigint };
+  beforeWrite?(em: EntityManager): Promise<void>;
+}
+
+export interface ApplyOptions extends ApplyHooks {
+  /**
+   * Batch mode: the unit of work is the batcher's own transaction, so it may also lock the rows of
+   * ordinary receivers (without waiting: SKIP LOCKED) and credit them in place, which is cheaper than
+   * a pending credit. A caller's transaction never takes a receiver's lock.
+   */
+  directCredits?: boolean;
+}
+
+/** An account credited by this many entries of one batch is hot: it keeps taking pending credits. */
+const HOT_IN_BATCH = 3;
+
+export interface ApplyResult {
+  outcomes: Outcome[];
+  /** Accounts read or created by this unit of work (the caller may cache them once it has committed). */
+  accounts: AccountInfo[];
+}
+
+/**
+ * Writes entries: the one code path for a single `post` in a caller's transaction and for a batch of
+ * many in the batcher's. Only accounts that are debited and must not go negative are locked (in key
+ * order); credits take no lock (see the migration). Bad entries never reach the database: funds and
+ * reference conflicts are decided first, so a caller's transaction is never aborted by a refused
+ * entry, and one refused entry in a batch does not affect the others.
+ */
+@Injectable()
+export class PostingEngine {
+  constructor(private readonly accounts: LedgerAccounts) {}
+
+  async apply(em: EntityManager, entries: PreparedEntry[], hooks: ApplyOptions = {}): Promise<ApplyResult> {
+    const outcomes: (Outcome | undefined)[] = new Array(entries.length);
+    const leaders = new Map<string, number>();
+    entries.forEach((e, i) => {
+      if (!leaders.has(e.reference)) leaders.set(e.reference, i);
+    });
+    await this.resolveExisting(em, entries, [...leaders.values()], outcomes);
+
+    let pending = [...leaders.values()].filter((i) => !outcomes[i]);
+    const refs = new Map<string, ResolvedRef>();
+    const debited = new Set<string>();
+    for (const i of pending) {
+      for (const leg of entries[i].legs) {
+        refs.set(leg.account.key, leg.account);
+        if (leg.amount < 0n && !leg.account.allowNegative) debited.add(leg.account.key);
+      }
+    }
+    const accounts = await this.accounts.find(em, [...refs.values()]);
+    const lockedIds = [...debited].map((k) => accounts.get(k)?.id).filter((id): id is string => id !== undefined);
+    const funds = await this.lockAndRead(em, lockedIds);
+    const available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
+    if (hooks.release && available.has(hooks.release.key)) {
+      available.set(hooks.release.key, available.get(hooks.release.key)! + hooks.release.amount);
+    }
+
+    for (const i of pending) {
+      const refused = spend(entries[i], available);
+      if (refused) outcomes[i] = { error: refused };
+    }
+    pending = pending.filter((i) => !outcomes[i]);
+
+    const unknown = new Map<string, ResolvedRef>();
+    for (const i of pending) for (const leg of entries[i].legs) if (!accounts.has(leg.account.key)) unknown.set(leg.account.key, leg.account);
+    if (unknown.size) for (const [k, v] of await this.accounts.ensure(em, [...unknown.values()])) accounts.set(k, v);
+
+    try {
+      if (pending.length && hooks.directCredits) await this.lockReceivers(em, entries, pending, accounts, debited);
+      if (pending.length && hooks.beforeWrite) await hooks.beforeWrite(em);
+      if (pending.length) {
+        const inserted = await this.insert(em, pending.map((i) => entries[i]), accounts);
+        const raced: number[] = [];
+        for (const i of pending) {
+          if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
+          else raced.push(i);
+        }
+        // Written by a concurrent transaction between our lookup and our insert.
+        if (raced.length) await this.resolveExisting(em, entries, raced, outcomes);
+      }
+    } catch (err) {
+      throw mapLedgerDbError(err);
+    }
+
+    entries.forEach((e, i) => {
+      if (outcomes[i]) return;
+      const first = leaders.get(e.reference)!;
+      const leader = outcomes[first]!;
+      if ('error' in leader) outcomes[i] = leader;
+      else if (entries[first].contentHash === e.contentHash) outcomes[i] = { ok: { entryId: leader.ok.entryId, replayed: true } };
+      else outcomes[i] = { error: LedgerErrors.referenceConflict(e.reference) };
+    });
+    return { outcomes: outcomes as Outcome[], accounts: [...accounts.values()] };
+  }
+
+  /**
+   * Locks balance rows in key order (so writers never deadlock on them), then reads what each account
+   * can spend: its row (balance - held) plus its pending credits. The read is a second statement on
+   * purpose: once the locks are ours no fold can run elsewhere, and a fresh snapshot sees every
+   * credit committed before that, without counting one that a fold we waited for has moved.
+   */
+  async lockAndRead(em: EntityManager, accountIds: string[]): Promise<Map<string, bigint>> {
+    const out = new Map<string, bigint>();
+    if (!accountIds.length) return out;
+    await em.query(
+      `SELECT 1 FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE`,
+      [accountIds],
+    );
+    const rows = await queryRows<{ account_id: string; available: string }>(
+      em,
+      `SELECT b.account_id::text AS account_id,
+              (b.balance - b.held + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = b.account_id), 0))::text AS available
+         FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])`,
+      [accountIds],
+    );
+    for (const r of rows) out.set(r.account_id, BigInt(r.available));
+    return out;
+  }
+
+  /**
+   * Locks the rows of the batch's ordinary receivers that nobody else holds right now (SKIP LOCKED, so
+   * this never waits and never joins a lock cycle) and tells the postings trigger to credit those in place.
+   */
+  private async lockReceivers(em: EntityManager, entries: PreparedEntry[], indexes: number[], accounts: Map<string, AccountInfo>, debited: Set<string>): Promise<void> {
+    const credits = new Map<string, number>();
+    for (const i of indexes) {
+      for (const leg of entries[i].legs) {
+        if (leg.amount > 0n && !leg.account.allowNegative && !debited.has(leg.account.key)) credits.set(leg.account.key, (credits.get(leg.account.key) ?? 0) + 1);
+      }
+    }
+    const ids = [...credits].filter(([, n]) => n < HOT_IN_BATCH).map(([key]) => accounts.get(key)!.id);
+    if (!ids.length) return;
+    await em.query(
+      `WITH got AS (
+         SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])
+          ORDER BY b.account_id FOR NO KEY UPDATE SKIP LOCKED
+       )
+       SELECT set_config('ledger.direct_credits', coalesce(string_agg(account_id::text, ','), ''), true) FROM got`,
+      [ids],
+    );
+  }
+
+  /** Entries whose reference exists already: the same content is a replay, other content a conflict. */
+  private async resolveExisting(em: EntityManager, entries: PreparedEntry[], indexes: number[], outcomes: (Outcome | undefined)[]): Promise<void> {
+    if (!indexes.length) return;
+    const rows = await queryRows<{ id: string; reference: string; content_hash: string }>(
+      em,
+      'SELECT id, reference, content_hash FROM ledger_entries WHERE reference = ANY($1::text[])',
+      [indexes.map((i) => entries[i].reference)],
+    );
+    const byRef = new Map(rows.map((r) => [r.reference, r]));
+    for (const i of indexes) {
+      const row = byRef.get(entries[i].reference);
+      if (!row) continue;
+      outcomes[i] =
+        row.content_hash === entries[i].contentHash
+          ? { ok: { entryId: row.id, replayed: true } }
+          : { error: LedgerErrors.referenceConflict(entries[i].reference) };
+    }
+  }
+
+  /**
+   * Writes entries and their postings in one statement; the postings trigger moves the balances. An
+   * entry whose reference a concurrent transaction has just written is skipped with its postings.
+   */
+  private async insert(em: EntityManager, entries: PreparedEntry[], accounts: Map<string, AccountInfo>): Promise<Set<string>> {
+    // A fixed order for the reference index entries too, against lock cycles between batches.
+    const sorted = [...entries].sort((a, b) => (a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0));
+    const legId: string[] = [];
+    const legEntry: string[] = [];
+    const legAccount: string[] = [];
+    const legAmount: string[] = [];
+    for (const e of sorted) {
+      for (const leg of e.legs) {
+        legId.push(leg.id);
+        legEntry.push(e.id);
+        legAccount.push(accounts.get(leg.account.key)!.id);
+        legAmount.push(leg.amount.toString());
+      }
+    }
+    const rows = await queryRows<{ id: string }>(
+      em,
+      `WITH e AS (
+         INSERT INTO ledger_entries (id, reference, kind, metadata, content_hash, created_at)
+         SELECT id, reference, kind, metadata::jsonb, content_hash, created_at
+           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
+                AS t(id, reference, kind, metadata, content_hash, created_at)
+         ON CONFLICT (reference) DO NOTHING
+         RETURNING id
+       ), p AS (
+         INSERT INTO ledger_postings (id, entry_id, account_id, amount)
+         SELECT l.id, l.entry_id, l.account_id, l.amount
+           FROM unnest($7::uuid[], $8::uuid[], $9::bigint[], $10::bigint[]) WITH ORDINALITY AS l(id, entry_id, account_id, amount, ord)
+           JOIN e ON e.id = l.entry_id
+          ORDER BY l.ord
+       )
+       SELECT id FROM e`,
+      [
+        sorted.map((e) => e.id),
+        sorted.map((e) => e.reference),
+        sorted.map((e) => e.kind),
+        sorted.map((e) => e.metadataJson),
+        sorted.map((e) => e.contentHash),
+        sorted.map((e) => e.createdAt),
+        legId,
+        legEntry,
+        legAccount,
+        legAmount,
+      ],
+    );
+    return new Set(rows.map((r) => r.id));
+  }
+}
+
+/** Applies an entry to the running availability of the debited accounts, or says why it cannot be written. */
+function spend(entry: PreparedEntry, available: Map<string, bigint>): AppError | undefined {
+  const net = new Map<string, bigint>();
+  for (const leg of entry.legs) if (available.has(leg.account.key)) net.set(leg.account.key, (net.get(leg.account.key) ?? 0n) + leg.amount);
+  for (const [key, delta] of net) {
+    if (available.get(key)! + delta < 0n) {
+      const leg = entry.legs.find((l) => l.account.key === key)!;
+      return LedgerErrors.insufficientFunds(leg.account.name, leg.account.asset);
+    }
+  }
+  for (const [key, delta] of net) available.set(key, available.get(key)! + delta);
+  return undefined;
+}

@@ -1,0 +1,37 @@
+import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AppConfig } from '../config/app-config';
+import { IdentityHooks } from '../identity/identity.hooks';
+import { LedgerService, systemAccount, userAccount } from './ledger.service';
+
+/**
+ * The platform's PROMO grants on identity events (issuance -> the user's PROMO wallet), written in the
+ * transaction of the event itself; the reference makes each grant happen at most once per user.
+ */
+@Injectable()
+export class PromoGrantsListener implements OnModuleInit {
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly config: AppConfig,
+    @Optional() private readonly hooks?: IdentityHooks,
+  ) {}
+
+  onModuleInit(): void {
+    this.hooks?.subscribe({
+      userRegistered: (em, user) => this.grant(em, user.id, 'signup_bonus', this.config.economy.signupBonusPromo),
+      emailVerified: (em, user) => this.grant(em, user.id, 'email_verified_bonus', this.config.economy.emailVerifiedBonusPromo),
+    });
+  }
+
+  private async grant(em: EntityManager, userId: string, kind: string, amount: number): Promise<void> {
+    if (amount <= 0) return;
+    await this.ledger.post(em, {
+      kind,
+      reference: `${kind}:${userId}`,
+      postings: [
+        { account: systemAccount('issuance', 'PROMO'), amount: -BigInt(amount) },
+        { account: userAccount(userId, 'PROMO', 'wallet'), amount: BigInt(amount) },
+      ],
+    });
+  }
+}

@@ -1,0 +1,296 @@
+import { randomUUID } from 'node:crypto';
+import { TransactionRunner } from '../../src/database/transaction-runner';
+import { prepareEntry } from '../../src/ledger/entry-input';
+import { PostingEngine } from '../../src/ledger/posting.engine';
+import { EntryInput, LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
+import { appError, ledgerFootprint, mint, newUserId, transfer, withClient } from '../support/ledger-fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+
+describe('ledger: posting entries', () => {
+  let t: TestApp;
+  let ledger: LedgerService;
+  let tx: TransactionRunner;
+  const wallet = (userId: string) => ledger.balance(userAccount(userId, 'CREDIT', 'wallet'));
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    ledger = t.app.get(LedgerService);
+    tx = t.app.get(TransactionRunner);
+  });
+  afterAll(() => t.close());
+
+  it('writes a multi-leg entry all at once, creating accounts on first use', async () => {
+    const [buyer, creator] = [newUserId(), newUserId()];
+    await mint(ledger, buyer, 1_000n);
+    await mint(ledger, buyer, 300n, 'PROMO');
+    const posted = await ledger.post(undefined, {
+      kind: 'purchase',
+      reference: `order:${randomUUID()}`,
+      postings: [
+        { account: userAccount(buyer, 'CREDIT', 'wallet'), amount: -110n },
+        { account: userAccount(creator, 'CREDIT', 'earnings_pending'), amount: 100n },
+        { account: systemAccount('platform_revenue', 'CREDIT'), amount: 10n },
+        { account: userAccount(buyer, 'PROMO', 'wallet'), amount: -50n },
+        { account: systemAccount('burn', 'PROMO'), amount: 50n },
+      ],
+      metadata: { orderId: 'o-1', nested: { b: 1, a: [1, 2] } },
+    });
+    expect(posted).toEqual({ entryId: expect.any(String), replayed: false });
+    expect((await wallet(buyer)).posted).toBe(890n);
+    expect((await ledger.balance(userAccount(creator, 'CREDIT', 'earnings_pending'))).posted).toBe(100n);
+    expect((await ledger.balance(userAccount(buyer, 'PROMO', 'wallet'))).posted).toBe(250n);
+    const [entry] = await t.sql<{ kind: string; metadata: unknown }>('SELECT kind, metadata FROM ledger_entries WHERE id = $1', [posted.entryId]);
+    expect(entry).toEqual({ kind: 'purchase', metadata: { orderId: 'o-1', nested: { b: 1, a: [1, 2] } } });
+  });
+
+  describe('idempotency', () => {
+    it.each([
+      ['in its own (batched) transaction', false],
+      ['in the caller transaction', true],
+    ])('returns the first entry for a replay of the same reference and content, %s', async (_, inCallerTx) => {
+      const user = newUserId();
+      await mint(ledger, user, 100n);
+      const entry = transfer(user, newUserId(), 40n);
+      const post = (e: EntryInput) => (inCallerTx ? tx.run((em) => ledger.post(em, e)) : ledger.post(undefined, e));
+      const first = await post(entry);
+      const again = await post({ ...entry, postings: [...entry.postings].reverse() });
+      expect(again).toEqual({ entryId: first.entryId, replayed: true });
+      expect((await wallet(user)).posted).toBe(60n);
+    });
+
+    it('refuses the same reference with different content (CONFLICT) and writes nothing', async () => {
+      const user = newUserId();
+      await mint(ledger, user, 100n);
+      const entry = transfer(user, newUserId(), 40n);
+      await ledger.post(undefined, entry);
+      const before = await ledgerFootprint(t);
+      for (const changed of [
+        { ...entry, postings: transfer(user, newUserId(), 40n).postings },
+        { ...entry, kind: 'gift' },
+        { ...entry, metadata: { note: 'x' } },
+        transfer(user, newUserId(), 41n, entry.reference),
+      ]) {
+        const err = await appError(ledger.post(undefined, changed));
+        expect(err.code).toBe('CONFLICT');
+        expect(err.extra.reason).toBe('LEDGER_REFERENCE_CONFLICT');
+      }
+      expect(await ledgerFootprint(t)).toEqual(before);
+    });
+
+    it('writes an entry once when the same reference arrives many times at once', async () => {
+      const user = newUserId();
+      await mint(ledger, user, 100n);
+      const entry = transfer(user, newUserId(), 10n);
+      const results = await Promise.all([
+        ...Array.from({ length: 10 }, () => ledger.post(undefined, entry)),
+        ...Array.from({ length: 10 }, () => tx.run((em) => ledger.post(em, entry))),
+      ]);
+      expect(new Set(results.map((r) => r.entryId)).size).toBe(1);
+      expect(results.filter((r) => !r.replayed)).toHaveLength(1);
+      expect((await wallet(user)).posted).toBe(90n);
+    });
+  });
+
+  describe('bad input: a coded error and nothing written', () => {
+    const alice = newUserId();
+    const bob = newUserId();
+    beforeAll(() => mint(ledger, alice, 1_000n));
+
+    const leg = (account: unknown, amount: unknown) => ({ account, amount });
+    const cases: [string, () => unknown, string][] = [
+      ['a zero amount', () => transfer(alice, bob, 0n), 'VALIDATION_FAILED'],
+      ['a non-integer amount', () => ({ ...transfer(alice, bob, 1n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), -1.5), leg(userAccount(bob, 'CREDIT', 'wallet'), 1.5)] }), 'VALIDATION_FAILED'],
+      ['an amount given as text', () => ({ ...transfer(alice, bob, 1n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), '-5'), leg(userAccount(bob, 'CREDIT', 'wallet'), '5')] }), 'VALIDATION_FAILED'],
+      ['an oversized amount', () => transfer(alice, bob, 2n ** 60n), 'VALIDATION_FAILED'],
+      ['NaN', () => ({ ...transfer(alice, bob, 1n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), NaN), leg(userAccount(bob, 'CREDIT', 'wallet'), NaN)] }), 'VALIDATION_FAILED'],
+      ['an unknown system account', () => ({ ...transfer(alice, bob, 5n), postings: [leg({ system: 'vault', asset: 'CREDIT' }, -5n), leg(userAccount(bob, 'CREDIT', 'wallet'), 5n)] }), 'VALIDATION_FAILED'],
+      ['an unknown account name', () => ({ ...transfer(alice, bob, 5n), postings: [leg({ userId: alice, asset: 'CREDIT', name: 'savings' }, -5n), leg(userAccount(bob, 'CREDIT', 'wallet'), 5n)] }), 'VALIDATION_FAILED'],
+      ['an unknown asset', () => ({ ...transfer(alice, bob, 5n), postings: [leg({ userId: alice, asset: 'GOLD', name: 'wallet' }, -5n), leg({ userId: bob, asset: 'GOLD', name: 'wallet' }, 5n)] }), 'VALIDATION_FAILED'],
+      ['an owner that is not a user id', () => ({ ...transfer(alice, bob, 5n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), -5n), leg({ userId: 'bob', asset: 'CREDIT', name: 'wallet' }, 5n)] }), 'VALIDATION_FAILED'],
+      ['an account that is both user and system', () => ({ ...transfer(alice, bob, 5n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), -5n), leg({ userId: bob, system: 'burn', asset: 'CREDIT', name: 'wallet' }, 5n)] }), 'VALIDATION_FAILED'],
+      ['an entry that does not balance', () => ({ ...transfer(alice, bob, 5n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), -5n), leg(userAccount(bob, 'CREDIT', 'wallet'), 4n)] }), 'VALIDATION_FAILED'],
+      ['a mixed-asset entry that balances only overall', () => ({ ...transfer(alice, bob, 5n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), -5n), leg(userAccount(bob, 'PROMO', 'wallet'), 5n)] }), 'VALIDATION_FAILED'],
+      ['a single posting', () => ({ ...transfer(alice, bob, 5n), postings: [leg(userAccount(alice, 'CREDIT', 'wallet'), 0n)] }), 'VALIDATION_FAILED'],
+      ['no reference', () => ({ ...transfer(alice, bob, 5n), reference: '' }), 'VALIDATION_FAILED'],
+      ['metadata that is not an object', () => ({ ...transfer(alice, bob, 5n), metadata: 'note' }), 'VALIDATION_FAILED'],
+      ['more than the account holds', () => transfer(alice, bob, 1_001n), 'INSUFFICIENT_FUNDS'],
+      ['a debit from an account that does not exist', () => transfer(newUserId(), bob, 1n), 'INSUFFICIENT_FUNDS'],
+    ];
+
+    it.each(cases)('%s', async (_, entry, code) => {
+      const before = await ledgerFootprint(t);
+      expect((await appError(ledger.post(undefined, entry() as EntryInput))).code).toBe(code);
+      expect((await appError(tx.run((em) => ledger.post(em, entry() as EntryInput)))).code).toBe(code);
+      expect(await ledgerFootprint(t)).toEqual(before);
+    });
+
+    it('leaves the caller transaction usable after a refusal', async () => {
+      const receiver = newUserId();
+      await tx.run(async (em) => {
+        expect((await appError(ledger.post(em, transfer(alice, receiver, 5_000n)))).code).toBe('INSUFFICIENT_FUNDS');
+        await ledger.post(em, transfer(alice, receiver, 5n));
+      });
+      expect((await wallet(receiver)).posted).toBe(5n);
+    });
+  });
+
+  describe('batching', () => {
+    it('commits concurrent posts together yet decides each one alone', async () => {
+      const [a, b] = [newUserId(), newUserId()];
+      await mint(ledger, a, 100n);
+      // 30 debits of 10 from an account holding 100: exactly 10 fit, whichever batch they land in.
+      const results = await Promise.allSettled(Array.from({ length: 30 }, () => ledger.post(undefined, transfer(a, b, 10n))));
+      const refused = results.filter((r) => r.status === 'rejected');
+      expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
+      for (const r of refused) expect((r as PromiseRejectedResult).reason.code).toBe('INSUFFICIENT_FUNDS');
+      expect((await wallet(a)).posted).toBe(0n);
+      expect((await wallet(b)).posted).toBe(100n);
+      const [{ n }] = await t.sql<{ n: string }>(
+        `SELECT count(DISTINCT e.xid)::text AS n FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
+          JOIN ledger_accounts acc ON acc.id = p.account_id WHERE acc.owner_id = $1 AND e.kind = 'transfer'`,
+        [b],
+      );
+      expect(Number(n)).toBeLessThan(10);
+    });
+
+    it('lets an entry spend what an earlier entry of the same batch brought in, and refuses one that overdraws', async () => {
+      const [a, b, c] = [newUserId(), newUserId(), newUserId()];
+      await mint(ledger, a, 50n);
+      const engine = t.app.get(PostingEngine);
+      const now = new Date();
+      const entries = [transfer(a, b, 50n), transfer(b, c, 30n), transfer(b, c, 30n), transfer(b, c, 20n)].map((e) => prepareEntry(e, now));
+      const { outcomes } = await tx.run((em) => engine.apply(em, entries));
+      expect(outcomes.map((o) => ('ok' in o ? 'ok' : o.error.code))).toEqual(['ok', 'ok', 'INSUFFICIENT_FUNDS', 'ok']);
+      expect((await wallet(b)).posted).toBe(0n);
+      expect((await wallet(c)).posted).toBe(50n);
+    });
+  });
+
+  describe('hot receivers and lock order', () => {
+    const sale = (buyer: string, creator: string, amount: bigint) => ({
+      kind: 'purchase',
+      reference: `sale:${randomUUID()}`,
+      postings: [
+        { account: userAccount(buyer, 'CREDIT', 'wallet'), amount: -amount },
+        { account: userAccount(creator, 'CREDIT', 'earnings_pending'), amount },
+      ],
+    });
+    const mature = (creator: string, amount: bigint) => ({
+      kind: 'earnings_maturation',
+      reference: `mature:${randomUUID()}`,
+      postings: [
+        { account: userAccount(creator, 'CREDIT', 'earnings_pending'), amount: -amount },
+        { account: userAccount(creator, 'CREDIT', 'earnings'), amount },
+      ],
+    });
+    const rowOf = async (owner: string, name: string) =>
+      (
+        await t.sql<{ id: string; balance: string; pending: string }>(
+          `SELECT b.account_id::text AS id, b.balance::text AS balance,
+                  (SELECT count(*) FROM ledger_pending_credits c WHERE c.account_id = b.account_id)::text AS pending
+             FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id WHERE a.owner_id = $1 AND a.name = $2`,
+          [owner, name],
+        )
+      )[0];
+
+    it('credits an account without waiting for its balance row, even while that row is locked', async () => {
+      const [buyer, creator] = [newUserId(), newUserId()];
+      await mint(ledger, buyer, 100n);
+      await ledger.post(undefined, sale(buyer, creator, 10n));
+      const { id } = await rowOf(creator, 'earnings_pending');
+      await withClient(t, async (c) => {
+        await c.query('BEGIN');
+        await c.query('SELECT 1 FROM ledger_balances WHERE account_id = $1 FOR NO KEY UPDATE', [id]);
+        const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the credit waited for the lock')), 5_000));
+        await Promise.race([Promise.all([ledger.post(undefined, sale(buyer, creator, 10n)), tx.run((em) => ledger.post(em, sale(buyer, creator, 10n)))]), timeout]);
+        await c.query('ROLLBACK');
+      });
+      expect((await ledger.balance(userAccount(creator, 'CREDIT', 'earnings_pending'))).posted).toBe(30n);
+    });
+
+    it('appends credits made in caller transactions, folds them into the row on a debit or by the compactor', async () => {
+      const creator = newUserId();
+      const buyers = Array.from({ length: 40 }, () => newUserId());
+      await Promise.all(buyers.map((b) => mint(ledger, b, 25n)));
+      await Promise.all(buyers.map((b) => tx.run((em) => ledger.post(em, sale(b, creator, 25n)))));
+      const before = await rowOf(creator, 'earnings_pending');
+      expect(before.balance).toBe('0');
+      expect(Number(before.pending)).toBe(40);
+      expect((await ledger.balance(userAccount(creator, 'CREDIT', 'earnings_pending'))).posted).toBe(1_000n);
+
+      await ledger.post(undefined, mature(creator, 600n));
+      expect(await rowOf(creator, 'earnings_pending')).toMatchObject({ balance: '400', pending: '0' });
+      // A batch credits an ordinary receiver in place (it locks the row without waiting)...
+      expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '600', pending: '0' });
+      // ...a caller's transaction never takes the receiver's lock; the periodic compactor folds such credits.
+      await tx.run((em) => ledger.post(em, mature(creator, 50n)));
+      expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '600', pending: '1' });
+      expect(await ledger.foldPendingCredits()).toBeGreaterThan(0);
+      expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '650', pending: '0' });
+      expect((await ledger.verify()).problems).toEqual([]);
+    });
+
+    it('does not deadlock opposite transfers that each lock their payer first (debitInOrder, then post)', async () => {
+      const [a, b] = [newUserId(), newUserId()];
+      await mint(ledger, a, 100n);
+      await mint(ledger, b, 100n);
+      let attempts = 0;
+      let arrived = 0;
+      let release!: () => void;
+      const bothLocked = new Promise<void>((r) => (release = r));
+      const pay = (from: string, to: string) =>
+        tx.run(async (em) => {
+          attempts++;
+          const debit = await ledger.debitInOrder(em, { userId: from, asset: 'CREDIT', from: ['wallet'], amount: 10n });
+          if (++arrived === 2) release();
+          await bothLocked;
+          await ledger.post(em, { kind: 'gift', reference: `gift:${randomUUID()}`, postings: [...debit.postings, { account: userAccount(to, 'CREDIT', 'wallet'), amount: 10n }] });
+        });
+      await Promise.all([pay(a, b), pay(b, a)]);
+      expect(attempts).toBe(2);
+      expect((await wallet(a)).posted).toBe(100n);
+      expect((await wallet(b)).posted).toBe(100n);
+    });
+  });
+
+  describe('debitInOrder', () => {
+    it('drains the accounts in the order given, skipping what is reserved', async () => {
+      const user = newUserId();
+      await mint(ledger, user, 30n);
+      await mint(ledger, user, 50n, 'CREDIT', 'earnings');
+      await ledger.hold(undefined, {
+        reference: `hold:${randomUUID()}`,
+        kind: 'test',
+        from: userAccount(user, 'CREDIT', 'wallet'),
+        to: systemAccount('escrow', 'CREDIT'),
+        amount: 10n,
+        expiresAt: new Date(Date.now() + 3_600_000),
+      });
+      const plan = await tx.run(async (em) => {
+        const debit = await ledger.debitInOrder(em, { userId: user, asset: 'CREDIT', from: ['wallet', 'earnings'], amount: 60n });
+        await ledger.post(em, { kind: 'purchase', reference: `o:${randomUUID()}`, postings: [...debit.postings, { account: systemAccount('burn', 'CREDIT'), amount: 60n }] });
+        return debit;
+      });
+      expect(plan).toEqual({
+        postings: [
+          { account: userAccount(user, 'CREDIT', 'wallet'), amount: -20n },
+          { account: userAccount(user, 'CREDIT', 'earnings'), amount: -40n },
+        ],
+        shortfall: 0n,
+      });
+      expect(await wallet(user)).toEqual({ posted: 10n, held: 10n, available: 0n });
+    });
+
+    it('reports a shortfall when allowed, and refuses otherwise', async () => {
+      const user = newUserId();
+      await mint(ledger, user, 30n);
+      const args = { userId: user, asset: 'CREDIT' as const, from: ['wallet' as const, 'earnings' as const], amount: 45n };
+      expect((await appError(tx.run((em) => ledger.debitInOrder(em, args)))).code).toBe('INSUFFICIENT_FUNDS');
+      const partial = await tx.run((em) => ledger.debitInOrder(em, { ...args, allowShortfall: true }));
+      expect(partial).toEqual({ postings: [{ account: userAccount(user, 'CREDIT', 'wallet'), amount: -30n }], shortfall: 15n });
+      for (const bad of [{ ...args, amount: 0n }, { ...args, amount: -5n }, { ...args, from: [] }, { ...args, from: ['wallet', 'wallet'] }, { ...args, from: ['debt'] }]) {
+        expect((await appError(tx.run((em) => ledger.debitInOrder(em, bad as typeof args)))).code).toBe('VALIDATION_FAILED');
+      }
+    });
+  });
+});

@@ -1,0 +1,79 @@
+import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
+import { AppError } from '../../src/common/errors';
+import { Asset, LedgerService, systemAccount, userAccount, UserAccountName } from '../../src/ledger/ledger.service';
+import type { TestApp } from './test-app';
+
+export const newUserId = (): string => randomUUID();
+
+/** Mints `amount` of `asset` from issuance into the user's account (default: CREDIT wallet). */
+export async function mint(ledger: LedgerService, userId: string, amount: bigint, asset: Asset = 'CREDIT', name: UserAccountName = 'wallet') {
+  return ledger.post(undefined, {
+    kind: 'mint',
+    reference: `test-mint:${randomUUID()}`,
+    postings: [
+      { account: systemAccount('issuance', asset), amount: -amount },
+      { account: userAccount(userId, asset, name), amount },
+    ],
+  });
+}
+
+export function transfer(fromUser: string, toUser: string, amount: bigint, reference = `test-transfer:${randomUUID()}`, asset: Asset = 'CREDIT') {
+  return {
+    kind: 'transfer',
+    reference,
+    postings: [
+      { account: userAccount(fromUser, asset, 'wallet'), amount: -amount },
+      { account: userAccount(toUser, asset, 'wallet'), amount },
+    ],
+  };
+}
+
+/** What a refused operation must not change: row counts of every ledger table and the balance totals. */
+export async function ledgerFootprint(t: TestApp): Promise<Record<string, string>> {
+  const [row] = await t.sql<Record<string, string>>(
+    `SELECT (SELECT count(*) FROM ledger_accounts)::text AS accounts,
+            (SELECT count(*) FROM ledger_balances)::text AS balance_rows,
+            (SELECT count(*) FROM ledger_entries)::text AS entries,
+            (SELECT count(*) FROM ledger_postings)::text AS postings,
+            (SELECT count(*) FROM ledger_holds)::text AS holds,
+            (SELECT count(*) FROM ledger_holds WHERE status = 'pending')::text AS pending_holds,
+            (SELECT coalesce(sum(abs(balance)), 0) FROM ledger_balances)::text AS balance_volume,
+            (SELECT coalesce(sum(held), 0) FROM ledger_balances)::text AS held`,
+  );
+  return row;
+}
+
+/** The AppError a promise rejects with (fails the test if it resolves or throws something else). */
+export async function appError(p: Promise<unknown>): Promise<AppError> {
+  try {
+    await p;
+  } catch (err) {
+    if (err instanceof AppError) return err;
+    throw err;
+  }
+  throw new Error('expected the operation to be refused');
+}
+
+/** Runs statements on a connection of its own (for explicit transactions in raw SQL). */
+export async function withClient<T>(t: TestApp, work: (c: Client) => Promise<T>): Promise<T> {
+  const c = new Client({ connectionString: t.db.url });
+  await c.connect();
+  try {
+    return await work(c);
+  } finally {
+    await c.end();
+  }
+}
+
+/** The SQLSTATE (and constraint) a raw statement fails with. */
+export async function sqlError(p: Promise<unknown>): Promise<{ code: string; constraint?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    const e = err as { code?: string; constraint?: string };
+    if (typeof e.code === 'string') return { code: e.code, constraint: e.constraint };
+    throw err;
+  }
+  throw new Error('expected the statement to fail');
+}
