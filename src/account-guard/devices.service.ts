@@ -6,10 +6,8 @@ import { CredentialAttempt, UserRecord } from '../identity/identity.hooks';
 import { hashToken, newOpaqueToken } from '../identity/tokens';
 import { AccountGuardService } from './account-guard.service';
 import { RiskSignals } from './login-risk';
+import { networkOf, throttleScopeOf } from './networks';
 import { SecurityEventsService } from './security-events.service';
-
-/** The /24 (IPv4) or /48 (IPv6) network of an address, as PostgreSQL computes it. */
-const NETWORK_OF = (param: string) => `network(set_masklen(${param}::inet, CASE family(${param}::inet) WHEN 4 THEN 24 ELSE 48 END))`;
 
 const DAY_MS = 86400_000;
 
@@ -37,11 +35,11 @@ export class DevicesService {
          EXISTS (SELECT 1 FROM devices WHERE user_id = $1) AS has_devices,
          EXISTS (SELECT 1 FROM devices WHERE user_id = $1 AND token_hash = $2) AS known_device,
          EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1) AS has_networks,
-         EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1 AND network = ${NETWORK_OF('$3')}) AS known_network,
+         EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1 AND network = ${networkOf('$3')}) AS known_network,
          (SELECT count(*)::int FROM login_attempts
            WHERE user_id = $1 AND outcome = 'failure' AND occurred_at > $4 AND occurred_at <= $5) AS recent_failures,
          (SELECT count(DISTINCT email)::int FROM login_attempts
-           WHERE ip = $3::inet AND outcome <> 'success' AND occurred_at > $4 AND occurred_at <= $5
+           WHERE ip <<= ${throttleScopeOf('$3')} AND outcome <> 'success' AND occurred_at > $4 AND occurred_at <= $5
              AND email <> $6::citext) AS ip_failed_accounts`,
       [user.id, attempt.deviceToken ? hashToken(attempt.deviceToken) : null, attempt.ip, new Date(now.getTime() - DAY_MS), now, user.email],
     );
@@ -86,7 +84,7 @@ export class DevicesService {
       }
     }
     await em.query(
-      `INSERT INTO known_networks (user_id, network, first_seen_at, last_seen_at) VALUES ($1, ${NETWORK_OF('$2')}, $3, $3)
+      `INSERT INTO known_networks (user_id, network, first_seen_at, last_seen_at) VALUES ($1, ${networkOf('$2')}, $3, $3)
        ON CONFLICT (user_id, network) DO UPDATE SET last_seen_at = $3`,
       [user.id, attempt.ip, now],
     );

@@ -47,6 +47,7 @@ export class AccountGuardIntegration implements OnModuleInit {
   }
 
   private async passwordChanged(em: EntityManager, user: UserRecord, how: 'change' | 'reset', ctx: ClientContext): Promise<void> {
+    await this.stepUp.withdrawPending(em, user.id);
     if (how === 'reset') {
       await this.lockout.clear(em, user.email);
       await this.guard.startCooling(em, user.id, 'password_reset');

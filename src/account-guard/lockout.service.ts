@@ -5,6 +5,7 @@ import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { lockoutAfter } from './lockout-policy';
+import { throttleScopeOf } from './networks';
 import { SecurityEventsService } from './security-events.service';
 
 export type CheckPurpose = 'login' | 'reauth' | 'password_change' | 'step_up' | 'totp';
@@ -42,10 +43,14 @@ export class LockoutService {
     const p = this.config.security;
     return this.tx.run(async (em) => {
       const now = this.clock.now();
-      // Per IP, then per email: every check of either queues here for a few milliseconds.
-      await em.query('SELECT pg_advisory_xact_lock(hashtext($1)), pg_advisory_xact_lock(hashtext($2))', [`login-ip:${a.ip}`, `login-email:${a.email.toLowerCase()}`]);
+      // Per IP (its throttle scope, see networks.ts), then per email: every check of either queues here briefly.
+      await em.query(
+        `SELECT pg_advisory_xact_lock(hashtext('login-ip:' || host(${throttleScopeOf('$1')}))), pg_advisory_xact_lock(hashtext($2))`,
+        [a.ip, `login-email:${a.email.toLowerCase()}`],
+      );
       const [{ failures }] = await em.query(
-        `SELECT count(*)::int AS failures FROM login_attempts WHERE ip = $1 AND outcome <> 'success' AND occurred_at > $2 AND occurred_at <= $3`,
+        `SELECT count(*)::int AS failures FROM login_attempts
+         WHERE ip <<= ${throttleScopeOf('$1')} AND outcome <> 'success' AND occurred_at > $2 AND occurred_at <= $3`,
         [a.ip, new Date(now.getTime() - DAY_MS), now],
       );
       if (failures >= p.ipFailedLoginsPerDay) {

@@ -1,3 +1,5 @@
+import type { LoginRiskConfig } from '../config/app-config';
+
 /** What is known about a login whose password was right. */
 export interface RiskSignals {
   /** The account has signed in on some device before (its very first device is never "new"). */
@@ -12,17 +14,6 @@ export interface RiskSignals {
   ipFailedAccounts: number;
 }
 
-export const RISK_WEIGHTS = {
-  newDevice: 50,
-  newNetwork: 30,
-  recentFailures: 30,
-  ipFailingOnManyAccounts: 40,
-  /** Scores at or above this need a step-up: a new device plus any one other signal. */
-  stepUpAt: 80,
-  recentFailuresFrom: 3,
-  ipFailedAccountsFrom: 5,
-} as const;
-
 export type RiskReason = 'new_device' | 'new_network' | 'recent_failures' | 'ip_failing_on_many_accounts';
 
 export interface RiskAssessment {
@@ -31,8 +22,11 @@ export interface RiskAssessment {
   stepUp: boolean;
 }
 
-/** ECONOMY.md: a risky login is a new device plus a new network or recent failures (or a spraying IP). */
-export function assessLoginRisk(s: RiskSignals, w = RISK_WEIGHTS): RiskAssessment {
+/**
+ * ECONOMY.md: a risky login is a new device plus a new network or recent failures (or a spraying IP).
+ * The weights and threshold come from AppConfig.security.loginRisk (LOGIN_RISK_* variables).
+ */
+export function assessLoginRisk(s: RiskSignals, w: LoginRiskConfig): RiskAssessment {
   const found: [RiskReason, boolean, number][] = [
     ['new_device', s.hasDevices && !s.knownDevice, w.newDevice],
     ['new_network', s.hasNetworks && !s.knownNetwork, w.newNetwork],

@@ -5,7 +5,8 @@ import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
-import { ClientContext, CredentialAttempt, UserRecord } from '../identity/identity.hooks';
+import { EntityManager } from 'typeorm';
+import { ClientContext, CredentialAttempt, VerifiedUser } from '../identity/identity.hooks';
 import { IdentityService } from '../identity/identity.service';
 import { LoginResult, LoginService } from '../identity/login.service';
 import { MailService } from '../notifications/mail.service';
@@ -52,14 +53,16 @@ export class StepUpService {
   ) {}
 
   /** The login seam's assessment: throws STEP_UP_REQUIRED with a fresh challenge when the login is risky. */
-  async assess(attempt: CredentialAttempt, user: UserRecord): Promise<void> {
+  async assess(attempt: CredentialAttempt, user: VerifiedUser): Promise<void> {
     if (attempt.purpose !== 'login') return;
-    const risk = assessLoginRisk(await this.devices.signals(user, attempt));
+    const risk = assessLoginRisk(await this.devices.signals(user, attempt), this.config.security.loginRisk);
     if (!risk.stepUp) return;
     const method = (await this.totp.isEnabled(user.id)) ? 'totp' : 'email';
     const id = randomUUID();
     const code = method === 'email' ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
     await this.tx.run(async (em) => {
+      // Only while the password that was checked is still the account's (see withdrawPending).
+      await this.login.holdCredential(em, user);
       const now = this.clock.now();
       await em.query(
         `INSERT INTO step_up_challenges (id, user_id, method, code_hash, device_token_ciphertext, ip, user_agent, created_at, expires_at)
@@ -117,13 +120,23 @@ export class StepUpService {
       userAgent: ctx.userAgent,
       deviceToken: challenge.device_token_ciphertext ? this.box.open(challenge.device_token_ciphertext, challenge.id) : undefined,
     };
-    return this.tx.run(async (em) => {
+    // The challenge is spent once the user's row is held, so a password change either withdraws it
+    // first or waits for this session and then ends it.
+    const claim = async (em: EntityManager) => {
       const done = await queryRows(em, 'UPDATE step_up_challenges SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL RETURNING id', [
         challenge.id,
         this.clock.now(),
       ]);
       if (!done.length) throw expired();
-      return this.login.startSession(user, attempt, em);
-    });
+    };
+    return this.tx.run((em) => this.login.startSession(user, attempt, { em, claim }));
+  }
+
+  /**
+   * A password change or reset (in its transaction) withdraws the pending challenges: each was opened
+   * by the password that no longer works, so none may turn into a session.
+   */
+  async withdrawPending(em: EntityManager, userId: string): Promise<void> {
+    await em.query('DELETE FROM step_up_challenges WHERE user_id = $1 AND completed_at IS NULL', [userId]);
   }
 }

@@ -81,7 +81,8 @@ export class TotpService {
 
   /**
    * True when `code` is valid now and newer than the last code used; records its time step in the
-   * same statement that checks it was not used, so two requests with one code cannot both pass.
+   * same statement that checks it was not used (and that the secret is still the one checked), so two
+   * requests with one code cannot both pass.
    */
   private async consume(userId: string, code: string, confirmed: boolean): Promise<boolean> {
     const rows: { secret_ciphertext: Buffer; last_used_step: string | null }[] = await this.dataSource.query(
@@ -99,11 +100,14 @@ export class TotpService {
     } catch {
       return false;
     }
+    // Compare-and-set on the secret too: a re-enrolment between the read and here replaced the secret
+    // this code was checked against, and must not be confirmed by it.
     const claimed = await queryRows(
       this.dataSource,
       `UPDATE totp_credentials SET last_used_step = $2, confirmed_at = COALESCE(confirmed_at, $3)
-       WHERE user_id = $1 AND (confirmed_at IS NOT NULL) = $4 AND (last_used_step IS NULL OR last_used_step < $2) RETURNING user_id`,
-      [userId, step, this.clock.now(), confirmed],
+       WHERE user_id = $1 AND (confirmed_at IS NOT NULL) = $4 AND secret_ciphertext = $5
+         AND (last_used_step IS NULL OR last_used_step < $2) RETURNING user_id`,
+      [userId, step, this.clock.now(), confirmed, rows[0].secret_ciphertext],
     );
     return claimed.length > 0;
   }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 
 /** Validated, typed configuration. Built once at boot by `loadConfig`; injected everywhere else. */
@@ -15,7 +16,12 @@ export class AppConfig {
   logLevel: string;
   bodyLimitBytes: number;
   publicUrl: string;
-  trustProxy: boolean;
+  /**
+   * Express "trust proxy": false, a hop count, or addresses/CIDRs of trusted proxies. `true` in the
+   * environment means one hop (the load balancer in front), never "trust every X-Forwarded-For entry",
+   * which would let a client choose the address per-IP rules see.
+   */
+  trustProxy: boolean | number | string;
   jwtSecret: string;
   accessTokenTtlSeconds: number;
   refreshTokenTtlDays: number;
@@ -48,6 +54,22 @@ export interface SecurityConfig {
   coolingTotpDisabledHours: number;
   coolingNewDeviceHours: number;
   unfreezeDelayHours: number;
+  /** A session (refresh-token family) ends this long after sign-in, however often it is refreshed. */
+  sessionMaxDays: number;
+  loginRisk: LoginRiskConfig;
+}
+
+/** Login risk scoring (account-guard/login-risk.ts): a login scoring `stepUpAt` or more needs a step-up. */
+export interface LoginRiskConfig {
+  newDevice: number;
+  newNetwork: number;
+  recentFailures: number;
+  ipFailingOnManyAccounts: number;
+  stepUpAt: number;
+  /** Failed checks on the account in 24 h from which `recentFailures` counts. */
+  recentFailuresFrom: number;
+  /** Other accounts the IP failed on in 24 h from which `ipFailingOnManyAccounts` counts. */
+  ipFailedAccountsFrom: number;
 }
 
 export interface LedgerConfig {
@@ -176,13 +198,29 @@ export function loadConfig(env: Env = process.env): AppConfig {
     coolingTotpDisabledHours: int('COOLING_TOTP_DISABLED_HOURS', 168, 0, 24 * 365),
     coolingNewDeviceHours: int('COOLING_NEW_DEVICE_HOURS', 72, 0, 24 * 365),
     unfreezeDelayHours: int('UNFREEZE_DELAY_HOURS', 24, 0, 24 * 365),
+    sessionMaxDays: int('SESSION_MAX_DAYS', 90, 1, 3650),
+    loginRisk: {
+      newDevice: int('LOGIN_RISK_NEW_DEVICE', 50, 0, 1000),
+      newNetwork: int('LOGIN_RISK_NEW_NETWORK', 30, 0, 1000),
+      recentFailures: int('LOGIN_RISK_RECENT_FAILURES', 30, 0, 1000),
+      ipFailingOnManyAccounts: int('LOGIN_RISK_IP_FAILING_ON_MANY_ACCOUNTS', 40, 0, 1000),
+      stepUpAt: int('LOGIN_RISK_STEP_UP_AT', 80, 1, 4000),
+      recentFailuresFrom: int('LOGIN_RISK_RECENT_FAILURES_FROM', 3, 1, 100_000),
+      ipFailedAccountsFrom: int('LOGIN_RISK_IP_FAILED_ACCOUNTS_FROM', 5, 1, 100_000),
+    },
   };
+  const risk = security.loginRisk;
+  if (risk.newDevice + risk.newNetwork + risk.recentFailures + risk.ipFailingOnManyAccounts < risk.stepUpAt) {
+    problems.push('LOGIN_RISK_STEP_UP_AT is above the sum of the LOGIN_RISK_* weights: no login could ever need a step-up');
+  }
   if (security.lockoutBaseSeconds > security.lockoutMaxSeconds) {
     problems.push('LOGIN_LOCKOUT_BASE_SECONDS must not exceed LOGIN_LOCKOUT_MAX_SECONDS');
   }
   if (security.lockoutThreshold >= security.lockoutHardLimit) {
     problems.push('LOGIN_LOCKOUT_THRESHOLD must be below LOGIN_LOCKOUT_HARD_LIMIT');
   }
+  const refreshTokenTtlDays = int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365);
+  if (security.sessionMaxDays < refreshTokenTtlDays) problems.push('SESSION_MAX_DAYS must not be below REFRESH_TOKEN_TTL_DAYS');
   const port = int('PORT', 3000, 0, 65535);
   const config: AppConfig = {
     nodeEnv,
@@ -195,10 +233,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
     publicUrl: url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`,
-    trustProxy: bool('TRUST_PROXY', false),
+    trustProxy: trustProxy(str('TRUST_PROXY'), problems),
     jwtSecret: jwtSecret ?? '',
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 24 * 3600),
-    refreshTokenTtlDays: int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365),
+    refreshTokenTtlDays,
     encryptionKey: encryptionKey ?? Buffer.alloc(32),
     adminEmail,
     adminPassword,
@@ -236,6 +274,30 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }
   return config;
+}
+
+const PROXY_NAMES = ['loopback', 'linklocal', 'uniquelocal'];
+
+/** TRUST_PROXY: true/false, a hop count, or a comma-separated list of proxy addresses, CIDRs or Express's names. */
+function trustProxy(raw: string | undefined, problems: string[]): AppConfig['trustProxy'] {
+  if (raw === undefined || ['false', 'no', '0'].includes(raw.toLowerCase())) return false;
+  if (['true', 'yes'].includes(raw.toLowerCase())) return 1;
+  if (/^\d+$/.test(raw)) {
+    if (Number(raw) <= 10) return Number(raw);
+    problems.push(`TRUST_PROXY must be at most 10 hops (got "${raw}")`);
+    return false;
+  }
+  const entries = raw.split(',').map((e) => e.trim());
+  const valid = (e: string) => {
+    if (PROXY_NAMES.includes(e)) return true;
+    const [address, bits, ...rest] = e.split('/');
+    const family = isIP(address);
+    if (family === 0 || rest.length > 0) return false;
+    return bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= (family === 4 ? 32 : 128));
+  };
+  if (entries.every(valid)) return entries.join(',');
+  problems.push('TRUST_PROXY must be true, false, a hop count, or comma-separated proxy addresses/CIDRs');
+  return false;
 }
 
 interface DevSecrets {

@@ -12,7 +12,7 @@ import { ChangePasswordDto, RegisterDto, ResetPasswordDto } from './dto/auth.dto
 import { UserTokenPurpose } from './entities/user-token.entity';
 import { identityMails } from './identity.mails';
 import { ClientContext, IdentityHooks, UserRecord } from './identity.hooks';
-import { LoginService } from './login.service';
+import { invalidCredentials, LoginService } from './login.service';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { SessionsService } from './sessions.service';
 import { hashToken, newOpaqueToken } from './tokens';
@@ -84,23 +84,26 @@ export class AccountService {
       const user = await this.users.lock(em, t.userId);
       if (!user || user.email.toLowerCase() !== t.email.toLowerCase()) throw invalidToken();
       await this.users.setPasswordHash(em, user.id, passwordHash, now);
-      await em.query(
-        `UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`,
-        [user.id, now],
-      );
+      await this.retireResetTokens(em, user.id, now);
       await this.sessions.revokeAll(em, user.id, 'password_reset');
       await this.hooks.emit('passwordChanged', em, user, 'reset', ctx);
     });
   }
 
-  /** Needs the current password (counted by the login guard like a login); other sessions end. */
+  /**
+   * Needs the current password (counted by the login guard like a login), which must still be current
+   * when the new one is written (a concurrent change wins, this one is refused); other sessions end,
+   * and reset links already mailed stop working.
+   */
   async changePassword(caller: AuthUser, dto: ChangePasswordDto, ctx: ClientContext): Promise<void> {
-    await this.login.checkPassword({ purpose: 'password_change', email: caller.email, ...ctx }, dto.currentPassword, caller.id);
+    const verified = await this.login.checkPassword({ purpose: 'password_change', email: caller.email, ...ctx }, dto.currentPassword, caller.id);
     const passwordHash = await this.hasher.hash(dto.newPassword);
     await this.tx.run(async (em) => {
-      const user = await this.users.lock(em, caller.id);
-      if (!user) throw new AppError('UNAUTHENTICATED', 'The account no longer exists');
-      await this.users.setPasswordHash(em, user.id, passwordHash, this.clock.now());
+      const now = this.clock.now();
+      const user = await this.users.lockWithCredential(em, caller.id, verified.credentialStamp, 'update');
+      if (!user) throw invalidCredentials();
+      await this.users.setPasswordHash(em, user.id, passwordHash, now);
+      await this.retireResetTokens(em, user.id, now);
       await this.sessions.revokeAll(em, user.id, 'password_change', caller.sessionId);
       await this.hooks.emit('passwordChanged', em, user, 'change', ctx);
     });
@@ -140,6 +143,11 @@ export class AccountService {
     );
     const build = purpose === 'password_reset' ? identityMails.passwordReset : identityMails.verifyEmail;
     await this.mail.send(em, build(user.email, this.config.publicUrl, token));
+  }
+
+  /** A password was set: reset links sent for the one before no longer work. */
+  private async retireResetTokens(em: EntityManager, userId: string, now: Date): Promise<void> {
+    await em.query(`UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`, [userId, now]);
   }
 
   /** Marks a live token used (at most once, whoever races) and returns whose it was. */

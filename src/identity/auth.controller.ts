@@ -15,7 +15,7 @@ import {
   VerifyEmailDto,
 } from './dto/auth.dto';
 import { LocalLoginGuard } from './guards/local-login.guard';
-import { ClientContext, UserRecord } from './identity.hooks';
+import { ClientContext, VerifiedUser } from './identity.hooks';
 import { LoginService } from './login.service';
 import { Client } from './request-context';
 import { SessionsService } from './sessions.service';
@@ -41,7 +41,7 @@ export class AuthController {
   @HttpCode(200)
   @UseGuards(LocalLoginGuard)
   @ApiBody({ type: LoginDto })
-  logIn(@Req() req: Request & { user: UserRecord }, @Body() dto: LoginDto, @Client() client: ClientContext) {
+  logIn(@Req() req: Request & { user: VerifiedUser }, @Body() dto: LoginDto, @Client() client: ClientContext) {
     return this.login.login(req.user, { purpose: 'login', email: dto.email, deviceToken: dto.deviceToken, ...client });
   }
 

@@ -12,6 +12,11 @@ export interface UserRecord {
   createdAt: Date;
 }
 
+/** A user whose password this request verified; `credentialStamp` identifies that password. */
+export interface VerifiedUser extends UserRecord {
+  credentialStamp: Buffer;
+}
+
 /** Where a request comes from. */
 export interface ClientContext {
   ip: string;
@@ -41,8 +46,11 @@ export interface LoginGuard {
   beforePasswordCheck(attempt: CredentialAttempt): Promise<unknown>;
   /** After the check, whatever its outcome (`user` is null for an unknown email). */
   afterPasswordCheck(attempt: CredentialAttempt, outcome: { user: UserRecord | null; ok: boolean }, ticket: unknown): Promise<void>;
-  /** The password was right and this is a login: refuse it (throw) or let it through. */
-  assessLogin(attempt: CredentialAttempt, user: UserRecord): Promise<void>;
+  /**
+   * The password was right and this is a login: refuse it (throw) or let it through. Anything it
+   * opens for the user (a step-up challenge) must be written after `LoginService.holdCredential`.
+   */
+  assessLogin(attempt: CredentialAttempt, user: VerifiedUser): Promise<void>;
   /** In the transaction that creates the session; the result is merged into the login response. */
   sessionStarted(em: EntityManager, attempt: CredentialAttempt, user: UserRecord, sessionId: string): Promise<{ deviceToken?: string }>;
 }

@@ -4,9 +4,10 @@ import { AuthUser } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
 import { AppError } from '../common/errors';
 import { TransactionRunner } from '../database/transaction-runner';
-import { ClientContext, CredentialAttempt, IdentityHooks, UserRecord } from './identity.hooks';
+import { ClientContext, CredentialAttempt, IdentityHooks, UserRecord, VerifiedUser } from './identity.hooks';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { SessionsService } from './sessions.service';
+import { credentialStamp } from './tokens';
 import { UsersService, userView } from './users.service';
 
 export interface LoginResult {
@@ -17,7 +18,7 @@ export interface LoginResult {
   user: ReturnType<typeof userView>;
 }
 
-const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'The email or password is not correct');
+export const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'The email or password is not correct');
 
 /**
  * Password checks and logins, all through the login seam (`IdentityHooks.loginGuard`):
@@ -38,25 +39,49 @@ export class LoginService {
    * Verifies a password. Unknown emails are verified against a dummy hash, and every failure is the
    * same INVALID_CREDENTIALS, so neither the answer nor its timing tells whether the email exists.
    */
-  async checkPassword(attempt: CredentialAttempt, password: string, expectedUserId?: string): Promise<UserRecord> {
+  async checkPassword(attempt: CredentialAttempt, password: string, expectedUserId?: string): Promise<VerifiedUser> {
     const guard = this.hooks.loginGuard;
     const ticket = await guard.beforePasswordCheck(attempt);
     const found = await this.users.findWithPasswordHash(attempt.email);
     const ok = (await this.hasher.verify(found?.passwordHash, password)) && (!expectedUserId || found?.user.id === expectedUserId);
     await guard.afterPasswordCheck(attempt, { user: found?.user ?? null, ok }, ticket);
     if (!ok || !found) throw invalidCredentials();
-    return found.user;
+    return { ...found.user, credentialStamp: credentialStamp(found.passwordHash) };
   }
 
   /** The password was right: let the guard assess the login, then open the session. */
-  async login(user: UserRecord, attempt: CredentialAttempt): Promise<LoginResult> {
+  async login(user: VerifiedUser, attempt: CredentialAttempt): Promise<LoginResult> {
     await this.hooks.loginGuard.assessLogin(attempt, user);
     return this.startSession(user, attempt);
   }
 
-  /** Opens a session for a user whose login has been approved (directly, or after a step-up, in its transaction). */
-  startSession(user: UserRecord, attempt: CredentialAttempt, em?: EntityManager): Promise<LoginResult> {
-    return this.tx.within(em, async (em) => {
+  /**
+   * Takes the user's row FOR SHARE for the rest of the transaction, and for a user verified by a
+   * password check, only while that password is still the current one (INVALID_CREDENTIALS if not).
+   * A password change or reset locks the row FOR UPDATE before it revokes sessions, so whatever is
+   * opened after this call (a session, a step-up challenge) either commits first and is ended by the
+   * change, or sees the change and is refused: a replaced password never opens a session.
+   */
+  async holdCredential(em: EntityManager, user: UserRecord | VerifiedUser): Promise<void> {
+    const held =
+      'credentialStamp' in user
+        ? (await this.users.lockWithCredential(em, user.id, user.credentialStamp, 'share')) !== null
+        : await this.users.lockShared(em, user.id);
+    if (!held) throw invalidCredentials();
+  }
+
+  /**
+   * Opens a session for a user whose login has been approved: directly after the password check, or
+   * after a step-up, whose `claim` (spending the challenge) runs once the user's row is held.
+   */
+  startSession(
+    user: UserRecord | VerifiedUser,
+    attempt: CredentialAttempt,
+    opts: { em?: EntityManager; claim?: (em: EntityManager) => Promise<void> } = {},
+  ): Promise<LoginResult> {
+    return this.tx.within(opts.em, async (em) => {
+      await this.holdCredential(em, user);
+      await opts.claim?.(em);
       const tokens = await this.sessions.start(em, user.id, attempt, this.clock.now());
       const extra = await this.hooks.loginGuard.sessionStarted(em, attempt, user, tokens.sessionId);
       return {

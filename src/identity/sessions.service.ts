@@ -55,12 +55,13 @@ export class SessionsService {
   /** Opens a session in the caller's transaction. The login itself counts as a fresh authentication. */
   async start(em: EntityManager, userId: string, ctx: ClientContext, now: Date): Promise<TokenPair> {
     const sessionId = randomUUID();
+    const expiresAt = this.refreshExpiry(now, now);
     await em.query(
       `INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, reauthenticated_at, ip, user_agent)
        VALUES ($1, $2, $3, $3, $4, $3, $5, $6)`,
-      [sessionId, userId, now, this.refreshExpiry(now), ctx.ip, ctx.userAgent ?? null],
+      [sessionId, userId, now, expiresAt, ctx.ip, ctx.userAgent ?? null],
     );
-    const refreshToken = await this.insertRefreshToken(em, sessionId, now, randomUUID());
+    const refreshToken = await this.insertRefreshToken(em, sessionId, now, randomUUID(), expiresAt);
     return this.pair(userId, sessionId, refreshToken, now);
   }
 
@@ -73,8 +74,8 @@ export class SessionsService {
     const result = await this.tx.run(async (em) => {
       const now = this.clock.now();
       // The session row is the family lock: every rotation and revocation of the family queues here.
-      const sessions: { user_id: string; revoked_at: Date | null; expires_at: Date }[] = await em.query(
-        'SELECT user_id, revoked_at, expires_at FROM sessions WHERE id = $1 FOR UPDATE',
+      const sessions: { user_id: string; created_at: Date; revoked_at: Date | null; expires_at: Date }[] = await em.query(
+        'SELECT user_id, created_at, revoked_at, expires_at FROM sessions WHERE id = $1 FOR UPDATE',
         [sessionId],
       );
       const session = sessions[0];
@@ -91,10 +92,12 @@ export class SessionsService {
       }
       if (token.expires_at <= now || session.expires_at <= now) return { kind: 'expired' as const };
 
+      const expiresAt = this.refreshExpiry(now, session.created_at);
+      if (expiresAt <= now) return { kind: 'expired' as const };
       const nextId = randomUUID();
       await em.query('UPDATE refresh_tokens SET rotated_at = $2, replaced_by = $3 WHERE id = $1', [token.id, now, nextId]);
-      const next = await this.insertRefreshToken(em, sessionId, now, nextId);
-      await em.query('UPDATE sessions SET last_used_at = $2, expires_at = $3 WHERE id = $1', [sessionId, now, this.refreshExpiry(now)]);
+      const next = await this.insertRefreshToken(em, sessionId, now, nextId, expiresAt);
+      await em.query('UPDATE sessions SET last_used_at = $2, expires_at = $3 WHERE id = $1', [sessionId, now, expiresAt]);
       return { kind: 'ok' as const, pair: await this.pair(session.user_id, sessionId, next, now) };
     });
 
@@ -173,17 +176,23 @@ export class SessionsService {
     await em.query('UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL', [sessionId, now, reason]);
   }
 
-  private async insertRefreshToken(em: EntityManager, sessionId: string, now: Date, id: string): Promise<string> {
+  private async insertRefreshToken(em: EntityManager, sessionId: string, now: Date, id: string, expiresAt: Date): Promise<string> {
     const token = newOpaqueToken();
     await em.query(
       'INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
-      [id, sessionId, hashToken(token), now, this.refreshExpiry(now)],
+      [id, sessionId, hashToken(token), now, expiresAt],
     );
     return token;
   }
 
-  private refreshExpiry(now: Date): Date {
-    return new Date(now.getTime() + this.config.refreshTokenTtlDays * 86400_000);
+  /**
+   * A refresh keeps the session alive for the refresh-token lifetime, but never past SESSION_MAX_DAYS
+   * after sign-in: then the user signs in again (and the login guard sees them again).
+   */
+  private refreshExpiry(now: Date, sessionCreatedAt: Date): Date {
+    const sliding = now.getTime() + this.config.refreshTokenTtlDays * 86400_000;
+    const absolute = sessionCreatedAt.getTime() + this.config.security.sessionMaxDays * 86400_000;
+    return new Date(Math.min(sliding, absolute));
   }
 
   /** Access tokens are dated by the business clock, and checked against it (see JwtStrategy). */

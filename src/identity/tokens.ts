@@ -9,3 +9,11 @@ export function newOpaqueToken(): string {
 export function hashToken(token: string): Buffer {
   return createHash('sha256').update(token, 'utf8').digest();
 }
+
+/**
+ * Identifies the password a check verified (SHA-256 of its argon2 hash, which carries a fresh salt
+ * each time), so a later step can tell whether the password changed in between. Not a secret.
+ */
+export function credentialStamp(passwordHash: string): Buffer {
+  return hashToken(passwordHash);
+}

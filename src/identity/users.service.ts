@@ -96,6 +96,26 @@ export class UsersService {
     return rows.length ? toUserRecord(rows[0]) : null;
   }
 
+  /**
+   * Locks the user's row (FOR SHARE, or FOR UPDATE to change it) if the password is still the one
+   * `credentialStamp` was taken from; null when it changed since (or the user is gone).
+   */
+  async lockWithCredential(em: EntityManager, id: string, credentialStamp: Buffer, mode: 'share' | 'update'): Promise<UserRecord | null> {
+    if (!isUuid(id)) return null;
+    const rows: UserRow[] = await em.query(
+      `SELECT ${COLUMNS} FROM users WHERE id = $1 AND sha256(convert_to(password_hash, 'UTF8')) = $2 FOR ${mode === 'share' ? 'SHARE' : 'UPDATE'}`,
+      [id, credentialStamp],
+    );
+    return rows.length ? toUserRecord(rows[0]) : null;
+  }
+
+  /** Locks the user's row FOR SHARE: password changes and resets wait until the transaction ends. */
+  async lockShared(em: EntityManager, id: string): Promise<boolean> {
+    if (!isUuid(id)) return false;
+    const rows: unknown[] = await em.query('SELECT 1 FROM users WHERE id = $1 FOR SHARE', [id]);
+    return rows.length > 0;
+  }
+
   async setPasswordHash(em: EntityManager, id: string, passwordHash: string, now: Date): Promise<void> {
     await em.query('UPDATE users SET password_hash = $2, password_changed_at = $3, updated_at = $3 WHERE id = $1', [id, passwordHash, now]);
   }

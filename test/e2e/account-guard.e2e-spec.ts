@@ -180,6 +180,28 @@ describe('account guard: an attacker with a stolen password', () => {
     });
   });
 
+  describe('what per-IP rules count', () => {
+    it('is the address the proxy saw, not one the client wrote into X-Forwarded-For', async () => {
+      const ghost = uniqueEmail('xff');
+      await t.http().post('/auth/login').set('X-Forwarded-For', '6.6.6.6, 203.0.113.201').send({ email: ghost, password: 'wrong-password-1' }).expect(401);
+      expect(await t.sql('SELECT host(ip) AS ip FROM login_attempts WHERE email = $1', [ghost])).toEqual([{ ip: '203.0.113.201' }]);
+    });
+
+    it('is the /64 for IPv6, so hopping between addresses of one subscriber does not escape the 429', async () => {
+      // 99 failures today from 99 addresses of one /64 (recorded directly; the count itself is covered above).
+      await t.sql(
+        `INSERT INTO login_attempts (occurred_at, purpose, email, ip, outcome)
+         SELECT $1, 'login', 'v6-' || g || '@example.com', ('2001:db8:66:1::' || to_hex(g))::inet, 'failure' FROM generate_series(1, 99) g`,
+        [new Date((await nowSeconds()) * 1000)],
+      );
+      await login('2001:db8:66:1::ffff', uniqueEmail('v6'), 'wrong-password-100').expect(401);
+      const limited = await login('2001:db8:66:1:abcd:1234:5678:9abc', uniqueEmail('v6'), 'wrong-password-101').expect(429);
+      expect(limited.body.code).toBe('RATE_LIMITED');
+      // The next /64 belongs to someone else.
+      await login('2001:db8:66:2::1', uniqueEmail('v6'), 'wrong-password-1').expect(401);
+    });
+  });
+
   describe('a new device with the right password and no second factor', () => {
     it('is stopped by a step-up that only the owner (who reads the email code) can pass', async () => {
       const v = await person();
@@ -266,6 +288,19 @@ describe('account guard: an attacker with a stolen password', () => {
       await t.http().post('/auth/step-up').send({ challengeId: res.body.challengeId, code: await totpCode(secret) }).expect(200);
       await advance(72 * 3600 + 1);
     });
+
+    it('a challenge opened with the old password cannot be completed after the owner resets it', async () => {
+      const v = await person();
+      const { challengeId } = (await login(ATTACKER, v.email, v.password).expect(401)).body;
+      const { code } = (await lastMail(t, v.email, 'step_up_code'))!.data;
+      await t.http().post('/auth/password/reset-request').send({ email: v.email }).expect(202);
+      const { token } = (await lastMail(t, v.email, 'password_reset'))!.data;
+      await t.http().post('/auth/password/reset').set('X-Forwarded-For', v.ip).send({ token, newPassword: strongPassword() }).expect(204);
+      const res = await t.http().post('/auth/step-up').set('X-Forwarded-For', ATTACKER).send({ challengeId, code }).expect(401);
+      expect(res.body.code).toBe('INVALID_TOKEN');
+      expect(await t.sql('SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [v.id])).toEqual([]);
+      await advance(5 * 86400 + 1);
+    });
   });
 
   describe('password reset, then an attempt to move credits at once', () => {
@@ -323,6 +358,30 @@ describe('account guard: an attacker with a stolen password', () => {
       expect(row.secret_ciphertext.toString('hex')).not.toContain(Buffer.from(secret).toString('hex').slice(0, 16));
       // Unconfirmed enrolment is not on yet.
       expect((await t.http().get('/me').set(...bearer(v.accessToken))).body.security.twoFactorEnabled).toBe(false);
+    });
+
+    it('a code of a secret that a re-enrolment replaced meanwhile does not turn the new secret on', async () => {
+      const v = await person();
+      const enroll = () => t.http().post('/auth/2fa/totp/enroll').set(...bearer(v.accessToken)).expect(200);
+      const first = (await enroll()).body.secret as string;
+      // The second enrolment lands between the confirmation's read of the secret and its write.
+      const query = t.dataSource.query.bind(t.dataSource);
+      let second: Promise<string> | undefined;
+      const spy = jest.spyOn(t.dataSource, 'query').mockImplementation(async (sql, params, runner) => {
+        const rows = await query(sql, params, runner);
+        if (!second && sql.includes('SELECT secret_ciphertext')) {
+          second = enroll().then((r) => r.body.secret as string);
+          await second;
+        }
+        return rows;
+      });
+      try {
+        await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code: await totpCode(first) }).expect(400);
+      } finally {
+        spy.mockRestore();
+      }
+      expect((await t.http().get('/me').set(...bearer(v.accessToken))).body.security.twoFactorEnabled).toBe(false);
+      await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code: await totpCode(await second!) }).expect(204);
     });
 
     it('refuses an expired code and a reused code, for confirmation and re-authentication', async () => {

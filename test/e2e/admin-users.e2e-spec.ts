@@ -1,4 +1,5 @@
 import { ensureAdmin } from '../../src/boot';
+import { runCli } from '../../src/cli';
 import { bearer, signUp, strongPassword, uniqueEmail } from '../support/auth';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -59,6 +60,79 @@ describe('first admin and role management', () => {
       expect(new Set(results.map((r) => (r as { userId: string }).userId)).size).toBe(1);
       const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = $1`, [(results[0] as { userId: string }).userId]);
       expect(n).toBe(1);
+    });
+  });
+
+  describe('the create-admin CLI (npm run cli -- create-admin)', () => {
+    /** Runs the CLI against this test's running application and database, capturing what it prints. */
+    const cli = async (argv: string[], env: Record<string, string> = {}) => {
+      const out: string[] = [];
+      const err: string[] = [];
+      let opened = 0;
+      const code = await runCli(argv, {
+        env: {
+          NODE_ENV: 'test',
+          DATABASE_URL: t.db.url,
+          JWT_SECRET: t.config.jwtSecret,
+          ENCRYPTION_KEY: t.config.encryptionKey.toString('base64'),
+          DATABASE_POOL_SIZE: '2',
+          ...env,
+        },
+        out: (line) => out.push(line),
+        err: (line) => err.push(line),
+        open: async (config) => {
+          expect(config.databaseUrl).toBe(t.db.url);
+          opened++;
+          return { app: t.app, close: async () => undefined };
+        },
+      });
+      return { code, out: out.join('\n'), err: err.join('\n'), opened };
+    };
+
+    it('answers usage, bad arguments, a weak password and a bad configuration with an exit code, creating nothing', async () => {
+      const email = uniqueEmail('cli-bad');
+      expect(await cli([])).toMatchObject({ code: 0, err: expect.stringContaining('create-admin --email') });
+      expect(await cli(['drop-everything'])).toMatchObject({ code: 2 });
+      expect(await cli(['create-admin', '--email', email])).toMatchObject({ code: 2 });
+      expect(await cli(['create-admin', '--email', email, '--password', strongPassword(), '--force'])).toMatchObject({ code: 2 });
+      // A forgotten `--password` leaves the password as a stray argument; it is not echoed back.
+      const stray = await cli(['create-admin', '--email', email, 'Stray-Secret-Value-42']);
+      expect(stray).toMatchObject({ code: 2, err: expect.stringContaining('Usage') });
+      expect(stray.err).not.toContain('Stray-Secret-Value-42');
+      expect(await cli(['create-admin', '--email', email, '--password', 'password1'])).toMatchObject({ code: 1, err: expect.stringMatching(/too common/) });
+      expect(await cli(['create-admin', '--email', email, '--password', strongPassword()], { NODE_ENV: 'production', JWT_SECRET: '' })).toMatchObject({
+        code: 1,
+        err: expect.stringContaining('JWT_SECRET'),
+      });
+      expect(await t.sql('SELECT 1 FROM users WHERE email = $1', [email])).toHaveLength(0);
+      // None of these got as far as starting the application.
+      expect((await cli(['create-admin', '--email', email, '--password', 'short'])).opened).toBe(0);
+    });
+
+    it('creates an admin in the database, who can sign in to the running server and use admin routes', async () => {
+      const email = uniqueEmail('cli');
+      const password = strongPassword();
+      const res = await cli(['create-admin', '--email', email, '--password', password]);
+      expect(res).toMatchObject({ code: 0, opened: 1, out: expect.stringMatching(new RegExp(`Created admin account ${email} \\(id [0-9a-f-]{36}\\)`)) });
+      expect(`${res.out}${res.err}`).not.toContain(password);
+      const login = await t.http().post('/auth/login').send({ email, password }).expect(200);
+      expect(login.body.user.roles).toEqual(['buyer', 'admin']);
+      const u = await signUp(t);
+      await t.http().post(`/admin/users/${u.id}/roles`).set(...bearer(login.body.accessToken)).send({ add: ['creator'] }).expect(200);
+      expect((await audit(login.body.user.id)).map((a) => [a.action, a.reason])).toEqual([['user.role_granted', 'cli create-admin']]);
+      expect(await cli(['create-admin', '--email', email.toUpperCase(), '--password', strongPassword()])).toMatchObject({
+        code: 0,
+        out: expect.stringContaining(`Already an admin: ${email.toUpperCase()} (id ${login.body.user.id})`),
+      });
+    });
+
+    it('grants the admin role to an existing account and says so', async () => {
+      const u = await signUp(t);
+      expect(await cli(['create-admin', '--email', u.email, '--password', strongPassword()])).toMatchObject({
+        code: 0,
+        out: expect.stringContaining(`Granted the admin role to ${u.email} (id ${u.id})`),
+      });
+      expect((await t.sql<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [u.id]))[0].roles).toEqual(['buyer', 'admin']);
     });
   });
 

@@ -1,3 +1,4 @@
+import { PasswordHasher } from '../../src/identity/passwords/password-hasher.service';
 import { bearer, lastMail, signUp, strongPassword, uniqueEmail } from '../support/auth';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -419,6 +420,79 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
 
       const taken = await signUp(t);
       await t.http().post('/me/email').set(...bearer(u.accessToken)).send({ email: taken.email }).expect(409);
+    });
+  });
+
+  describe('a password change or reset racing other requests', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    const resetToken = async (email: string) => {
+      await t.http().post('/auth/password/reset-request').send({ email }).expect(202);
+      return (await lastMail(t, email, 'password_reset'))!.data.token;
+    };
+    const changePassword = (token: string, currentPassword: string, newPassword: string) =>
+      t.http().post('/auth/password/change').set(...bearer(token)).send({ currentPassword, newPassword });
+
+    /** Runs `during` right after the next password verification, before that request goes on. */
+    const afterNextVerify = (during: () => Promise<unknown>) => {
+      const hasher = t.app.get(PasswordHasher);
+      const verify = hasher.verify.bind(hasher);
+      jest.spyOn(hasher, 'verify').mockImplementationOnce(async (hash, password) => {
+        const ok = await verify(hash, password);
+        await during();
+        return ok;
+      });
+    };
+
+    it('a login that checked the old password while a reset went through gets no session', async () => {
+      const u = await signUp(t);
+      const token = await resetToken(u.email);
+      const newPassword = strongPassword();
+      afterNextVerify(() => t.http().post('/auth/password/reset').send({ token, newPassword }).expect(204));
+      const res = await login(u.email, u.password, u.deviceToken).expect(401);
+      expect(res.body.code).toBe('INVALID_CREDENTIALS');
+      expect(await t.sql('SELECT id FROM sessions WHERE user_id = $1 AND revoked_at IS NULL', [u.id])).toEqual([]);
+      await login(u.email, newPassword, u.deviceToken).expect(200);
+    });
+
+    it('of two racing password changes, the one whose current password was replaced meanwhile is refused', async () => {
+      const u = await signUp(t);
+      const other = await login(u.email, u.password, u.deviceToken).expect(200);
+      const winner = strongPassword();
+      const loser = strongPassword();
+      afterNextVerify(() => changePassword(other.body.accessToken, u.password, winner).expect(204));
+      const res = await changePassword(u.accessToken, u.password, loser).expect(401);
+      expect(res.body.code).toBe('INVALID_CREDENTIALS');
+      await login(u.email, loser, u.deviceToken).expect(401);
+      await login(u.email, winner, u.deviceToken).expect(200);
+    });
+
+    it('a password change retires the reset links already mailed', async () => {
+      const u = await signUp(t);
+      const token = await resetToken(u.email);
+      const changed = strongPassword();
+      await changePassword(u.accessToken, u.password, changed).expect(204);
+      const res = await t.http().post('/auth/password/reset').send({ token, newPassword: strongPassword() }).expect(401);
+      expect(res.body.code).toBe('INVALID_TOKEN');
+      await login(u.email, changed, u.deviceToken).expect(200);
+    });
+  });
+
+  describe('session lifetime', () => {
+    it('ends a session SESSION_MAX_DAYS after sign-in, however often it was refreshed', async () => {
+      const u = await signUp(t);
+      const { sessionMaxDays } = t.config.security;
+      const step = t.config.refreshTokenTtlDays - 1;
+      let token = u.refreshToken;
+      let elapsed = 0;
+      for (; elapsed + step < sessionMaxDays; elapsed += step) {
+        await t.http().post('/dev/clock').send({ advanceSeconds: step * 86400 }).expect(200);
+        token = (await refresh(token).expect(200)).body.refreshToken;
+      }
+      await t.http().post('/dev/clock').send({ advanceSeconds: (sessionMaxDays - elapsed) * 86400 + 60 }).expect(200);
+      const res = await refresh(token).expect(401);
+      expect(res.body.code).toBe('INVALID_TOKEN');
+      await login(u.email, u.password, u.deviceToken).expect(200);
     });
   });
 });

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { argon2id, hash, verify } from 'argon2';
 import { normalizePassword } from './password-policy';
 
@@ -6,8 +6,13 @@ import { normalizePassword } from './password-policy';
 const ARGON2_OPTIONS = { type: argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
 @Injectable()
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleInit {
   private dummy?: Promise<string>;
+
+  /** The dummy hash is made at startup, so the first unknown email is not slower than later ones. */
+  async onModuleInit(): Promise<void> {
+    await this.dummyHash();
+  }
 
   hash(password: string): Promise<string> {
     return hash(normalizePassword(password), ARGON2_OPTIONS);

@@ -3,7 +3,7 @@ import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-local';
 import { LoginDto } from '../dto/auth.dto';
-import { UserRecord } from '../identity.hooks';
+import { VerifiedUser } from '../identity.hooks';
 import { LoginService } from '../login.service';
 import { clientContextOf } from '../request-context';
 
@@ -14,7 +14,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
     super({ usernameField: 'email', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(req: Request, email: string, password: string): Promise<UserRecord> {
+  validate(req: Request, email: string, password: string): Promise<VerifiedUser> {
     const body = req.body as LoginDto;
     return this.login.checkPassword({ purpose: 'login', email, deviceToken: body.deviceToken, ...clientContextOf(req) }, password);
   }
