@@ -59,22 +59,30 @@ interface TpcbResult {
   dbCpuUs?: number;
 }
 
-/** CPU time (ms) used so far by the given processes, from /proc (Linux); undefined where unreadable. */
-function procCpuMs(pids: number[]): number | undefined {
+/** /proc/<pid>/stat fields after the command name: [0] state, [1] ppid, [11] utime, [12] stime, [13] cutime, [14] cstime. */
+function procStat(pid: number): number[] {
+  return readFileSync(`/proc/${pid}/stat`, 'utf8')
+    .split(') ')[1]
+    .split(' ')
+    .map((f, i) => (i === 0 ? 0 : Number(f)));
+}
+
+/**
+ * CPU time (ms) of the whole PostgreSQL server so far: the live processes (backends, background
+ * workers) plus, through the postmaster's children counters, every process that has exited (such as
+ * pgbench's backends). Linux only; undefined elsewhere.
+ */
+async function serverCpuMs(db: Client): Promise<number | undefined> {
   try {
-    return pids.reduce((sum, pid) => {
-      const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-      return sum + (Number(fields[11]) + Number(fields[12])) * TICK_MS;
-    }, 0);
+    const { rows } = await db.query('SELECT pid FROM pg_stat_activity');
+    const pids = rows.map((r: { pid: number }) => Number(r.pid));
+    const postmaster = procStat(pids[0])[1];
+    const own = (s: number[]) => s[11] + s[12];
+    const pm = procStat(postmaster);
+    return (pids.reduce((sum, pid) => sum + own(procStat(pid)), 0) + own(pm) + pm[13] + pm[14]) * TICK_MS;
   } catch {
     return undefined;
   }
-}
-
-/** CPU time (ms) of every PostgreSQL process (backends and background workers). */
-async function serverCpuMs(db: Client): Promise<number | undefined> {
-  const { rows } = await db.query('SELECT pid FROM pg_stat_activity');
-  return procCpuMs(rows.map((r: { pid: number }) => Number(r.pid)));
 }
 
 function appCpuMs(): number {
@@ -137,7 +145,13 @@ async function pgbench(adminUrl: string, stats: Client): Promise<TpcbResult | { 
     };
   }
   const u = new URL(adminUrl);
-  const env = { ...process.env, PGPASSWORD: decodeURIComponent(u.password), PGHOST: u.hostname, PGPORT: u.port, PGUSER: decodeURIComponent(u.username) };
+  const env = {
+    ...process.env,
+    PGPASSWORD: decodeURIComponent(u.password),
+    PGHOST: u.hostname,
+    PGPORT: u.port,
+    PGUSER: decodeURIComponent(u.username),
+  };
   // Scale >= clients, so TPC-B's branch rows are not an artificial bottleneck.
   const scale = Math.max(CLIENTS, 1);
   await stats.query('CREATE DATABASE pgbench');
@@ -183,10 +197,22 @@ async function main(): Promise<void> {
     LOG_LEVEL: 'silent',
     JWT_SECRET: `${secret}-bench-only-secret`,
     ENCRYPTION_KEY: secret,
+    ...Object.fromEntries(Object.entries(process.env).filter(([k]) => k.startsWith('LEDGER_'))),
   });
   // Only what the ledger needs, so the benchmark does not depend on the other feature modules.
-  @Module({ imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(db.url, config.databasePoolSize), CommonModule, JobsModule, LedgerModule] })
+  @Module({
+    imports: [
+      ConfigModule.forRoot(config),
+      DatabaseModule.forRoot(db.url, config.databasePoolSize),
+      CommonModule,
+      JobsModule,
+      LedgerModule,
+    ],
+  })
   class BenchModule {}
+  console.log(
+    `ledger batching: ${config.ledger.batching ? `on, up to ${config.ledger.batchMax} entries, ${config.ledger.batchConcurrency} batch transactions in flight` : 'off'}`,
+  );
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
   await app.init();
   const ledger = app.get(LedgerService);
@@ -250,8 +276,16 @@ async function main(): Promise<void> {
         await ledger.capture(undefined, holdId);
       },
     ],
-    ['uniform-direct', 'uniform, a transaction per transfer (no batching)', () => tx.run((em) => ledger.post(em, transfer(...(pair() as [string, string]))))],
-    ['hot-direct', 'hot, a transaction per transfer (no batching)', () => tx.run((em) => ledger.post(em, transfer(pick(), creator, 'earnings_pending')))],
+    [
+      'uniform-direct',
+      'uniform, a transaction per transfer (no batching)',
+      () => tx.run((em) => ledger.post(em, transfer(...(pair() as [string, string])))),
+    ],
+    [
+      'hot-direct',
+      'hot, a transaction per transfer (no batching)',
+      () => tx.run((em) => ledger.post(em, transfer(pick(), creator, 'earnings_pending'))),
+    ],
   ];
   const results: Result[] = [];
   for (const [key, name, op] of scenarios) {

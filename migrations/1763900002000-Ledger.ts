@@ -162,32 +162,57 @@ export class Ledger1763900002000 implements MigrationInterface {
       UPDATE ledger_balances b SET balance = b.balance + f.amount FROM folded f WHERE b.account_id = f.account_id
     $$`);
 
-    // At commit: each entry written by this transaction has 2+ postings that sum to zero per asset.
-    await q.query(`CREATE FUNCTION ledger_entry_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE
-        legs bigint;
-        unbalanced text;
+    // At commit, every entry the transaction wrote has 2+ postings that sum to zero per asset. Writing
+    // entries marks the transaction (a statement trigger, which also refuses an entry claiming another
+    // transaction); the mark's deferred constraint trigger checks all of that transaction's entries in
+    // one query, then removes the mark, so entries written after an early check (SET CONSTRAINTS ...
+    // IMMEDIATE) mark the transaction again and are checked too.
+    await q.query(`CREATE TABLE ledger_tx_checks (xid xid8 PRIMARY KEY)`);
+    await q.query(`CREATE FUNCTION ledger_tx_checks_guard() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        IF NEW.xid <> pg_current_xact_id() THEN
-          RAISE EXCEPTION 'ledger entry % claims another transaction', NEW.id
+        IF pg_trigger_depth() < 2 THEN
+          RAISE EXCEPTION 'ledger_tx_checks is maintained by the ledger triggers' USING ERRCODE = 'restrict_violation';
+        END IF;
+        RETURN OLD;
+      END $$`);
+    await q.query(`CREATE TRIGGER ledger_tx_checks_guard BEFORE UPDATE OR DELETE ON ledger_tx_checks
+      FOR EACH ROW EXECUTE FUNCTION ledger_tx_checks_guard()`);
+    await q.query(`CREATE TRIGGER ledger_tx_checks_no_truncate BEFORE TRUNCATE ON ledger_tx_checks
+      FOR EACH STATEMENT EXECUTE FUNCTION reject_modification()`);
+    await q.query(`CREATE FUNCTION ledger_entries_mark() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF EXISTS (SELECT 1 FROM new_entries WHERE xid <> pg_current_xact_id()) THEN
+          RAISE EXCEPTION 'a ledger entry must carry the id of the transaction that writes it'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
         END IF;
-        SELECT coalesce(sum(s.legs), 0), min(s.asset) FILTER (WHERE s.total <> 0) INTO legs, unbalanced
-          FROM (SELECT a.asset, count(*) AS legs, sum(p.amount) AS total
-                  FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
-                 WHERE p.entry_id = NEW.id GROUP BY a.asset) s;
-        IF legs < 2 THEN
-          RAISE EXCEPTION 'ledger entry % has % posting(s); at least 2 are required', NEW.id, legs
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
-        END IF;
-        IF unbalanced IS NOT NULL THEN
-          RAISE EXCEPTION 'ledger entry % does not balance in %', NEW.id, unbalanced
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
-        END IF;
+        INSERT INTO ledger_tx_checks (xid) VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
         RETURN NULL;
       END $$`);
-    await q.query(`CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_entries
-      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_entry_check_balanced()`);
+    await q.query(`CREATE TRIGGER ledger_entries_mark AFTER INSERT ON ledger_entries
+      REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_mark()`);
+    await q.query(`CREATE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        bad record;
+      BEGIN
+        SELECT e.id, coalesce(sum(x.legs), 0) AS legs, min(x.asset) FILTER (WHERE x.total <> 0) AS asset INTO bad
+          FROM ledger_entries e
+          LEFT JOIN (SELECT p.entry_id, a.asset, count(*) AS legs, sum(p.amount) AS total
+                       FROM ledger_postings p JOIN ledger_accounts a ON a.id = p.account_id
+                      WHERE p.entry_id IN (SELECT id FROM ledger_entries WHERE xid = NEW.xid)
+                      GROUP BY p.entry_id, a.asset) x ON x.entry_id = e.id
+         WHERE e.xid = NEW.xid
+         GROUP BY e.id
+        HAVING coalesce(sum(x.legs), 0) < 2 OR bool_or(x.total <> 0)
+         LIMIT 1;
+        IF FOUND THEN
+          RAISE EXCEPTION 'ledger entry % does not balance (% posting(s); unbalanced in %)', bad.id, bad.legs, coalesce(bad.asset, '-')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
+        END IF;
+        DELETE FROM ledger_tx_checks WHERE xid = NEW.xid;
+        RETURN NULL;
+      END $$`);
+    await q.query(`CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_tx_checks
+      DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced()`);
 
     // Postings belong to an entry of the same transaction (so a committed entry can never gain a leg)
     // and move balances, summed per account: a net debit of an account that must not go negative locks
@@ -197,42 +222,57 @@ export class Ledger1763900002000 implements MigrationInterface {
     // only chooses between two correct ways of crediting; it cannot bypass any check.
     await q.query(`CREATE FUNCTION ledger_postings_apply() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
+        -- accounts the writer has locked already (in key order): credit them on their row
+        direct bigint[] := string_to_array(nullif(current_setting('ledger.direct_credits', true), ''), ',')::bigint[];
+        foreign_entries bigint;
+        missing bigint;
+        pending bigint;
         ids bigint[];
         deltas bigint[];
         negative boolean[];
         locking boolean[];
         debited bigint[];
-        missing bigint;
-        -- accounts the writer has locked already (in key order): credit them on their row
-        direct bigint[] := string_to_array(nullif(current_setting('ledger.direct_credits', true), ''), ',')::bigint[];
+        need bigint[];
       BEGIN
-        IF EXISTS (SELECT 1 FROM (SELECT DISTINCT p.entry_id FROM new_postings p) n
-                     LEFT JOIN ledger_entries e ON e.id = n.entry_id
-                    WHERE e.id IS NULL OR e.xid <> pg_current_xact_id()) THEN
+        SELECT (SELECT count(*) FROM (SELECT DISTINCT p.entry_id FROM new_postings p) n
+                  LEFT JOIN ledger_entries e ON e.id = n.entry_id
+                 WHERE e.id IS NULL OR e.xid <> pg_current_xact_id()),
+               count(*) FILTER (WHERE d.allow_negative IS NULL),
+               count(*) FILTER (WHERE NOT d.locking AND d.delta <> 0),
+               array_agg(d.account_id ORDER BY d.account_id), array_agg(d.delta ORDER BY d.account_id),
+               array_agg(d.allow_negative ORDER BY d.account_id), array_agg(d.locking ORDER BY d.account_id),
+               array_agg(d.account_id ORDER BY d.account_id) FILTER (WHERE d.locking)
+          INTO foreign_entries, missing, pending, ids, deltas, negative, locking, debited
+          FROM (SELECT s.account_id, s.delta, b.allow_negative,
+                       coalesce(NOT b.allow_negative AND (s.delta < 0 OR s.account_id = ANY(direct)), false) AS locking
+                  FROM (SELECT p.account_id, sum(p.amount)::bigint AS delta FROM new_postings p GROUP BY p.account_id) s
+                  LEFT JOIN ledger_balances b ON b.account_id = s.account_id) d;
+        IF foreign_entries > 0 THEN
           RAISE EXCEPTION 'postings can only be added to an entry written by the same transaction'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_postings_entry';
         END IF;
-        SELECT array_agg(d.account_id ORDER BY d.account_id), array_agg(d.delta ORDER BY d.account_id),
-               array_agg(b.allow_negative ORDER BY d.account_id), array_agg(NOT b.allow_negative AND (d.delta < 0 OR coalesce(d.account_id = ANY(direct), false)) ORDER BY d.account_id),
-               count(*) FILTER (WHERE b.account_id IS NULL)
-          INTO ids, deltas, negative, locking, missing
-          FROM (SELECT p.account_id, sum(p.amount)::bigint AS delta FROM new_postings p GROUP BY p.account_id) d
-          LEFT JOIN ledger_balances b ON b.account_id = d.account_id;
         IF missing > 0 THEN
           RAISE EXCEPTION 'postings name an account that does not exist'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_postings_account';
         END IF;
-        SELECT array_agg(u.id ORDER BY u.id) INTO debited FROM unnest(ids, locking) AS u(id, debit) WHERE u.debit;
         IF debited IS NOT NULL THEN
-          PERFORM 1 FROM ledger_balances b WHERE b.account_id = ANY(debited) ORDER BY b.account_id FOR NO KEY UPDATE;
-          PERFORM ledger_fold(ARRAY(SELECT u.id FROM unnest(ids, deltas, locking) AS u(id, delta, debit) WHERE u.debit AND u.delta < 0));
+          -- lock in key order, and find the debits the row alone cannot cover: their pending credits are folded in
+          SELECT array_agg(x.account_id) FILTER (WHERE x.balance - x.held + u.delta < 0) INTO need
+            FROM (SELECT b.account_id, b.balance, b.held FROM ledger_balances b WHERE b.account_id = ANY(debited)
+                   ORDER BY b.account_id FOR NO KEY UPDATE) x
+            JOIN unnest(ids, deltas) AS u(account_id, delta) ON u.account_id = x.account_id;
+          IF need IS NOT NULL THEN
+            PERFORM ledger_fold(need);
+          END IF;
           UPDATE ledger_balances b SET balance = b.balance + u.delta
             FROM unnest(ids, deltas, locking) AS u(account_id, delta, debit)
            WHERE u.debit AND b.account_id = u.account_id;
         END IF;
-        INSERT INTO ledger_pending_credits (account_id, allow_negative, amount)
-        SELECT u.account_id, u.negative, u.delta FROM unnest(ids, deltas, negative, locking) AS u(account_id, delta, negative, debit)
-         WHERE NOT u.debit AND u.delta <> 0;
+        IF pending > 0 THEN
+          INSERT INTO ledger_pending_credits (account_id, allow_negative, amount)
+          SELECT u.account_id, u.negative, u.delta FROM unnest(ids, deltas, negative, locking) AS u(account_id, delta, negative, debit)
+           WHERE NOT u.debit AND u.delta <> 0;
+        END IF;
         RETURN NULL;
       END $$`);
     await q.query(`CREATE TRIGGER ledger_postings_apply AFTER INSERT ON ledger_postings
@@ -261,15 +301,18 @@ export class Ledger1763900002000 implements MigrationInterface {
     await q.query(`CREATE FUNCTION ledger_hold_reserve() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         delta bigint;
+        room bigint;
       BEGIN
         IF TG_OP = 'INSERT' THEN
           IF NEW.status <> 'pending' THEN
             RAISE EXCEPTION 'a ledger hold starts pending' USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_holds_transition';
           END IF;
           delta := NEW.amount;
-          -- reserve against everything the account has, pending credits included
-          PERFORM 1 FROM ledger_balances WHERE account_id = NEW.from_account_id FOR NO KEY UPDATE;
-          PERFORM ledger_fold(ARRAY[NEW.from_account_id]);
+          -- reserve against everything the account has: fold its pending credits in if the row falls short
+          SELECT balance - held INTO room FROM ledger_balances WHERE account_id = NEW.from_account_id FOR NO KEY UPDATE;
+          IF room < delta THEN
+            PERFORM ledger_fold(ARRAY[NEW.from_account_id]);
+          END IF;
         ELSE
           delta := -OLD.amount;
         END IF;
@@ -284,7 +327,11 @@ export class Ledger1763900002000 implements MigrationInterface {
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(`DROP TABLE ledger_seals, ledger_holds, ledger_postings, ledger_entries, ledger_pending_credits, ledger_balances, ledger_accounts`);
-    await q.query(`DROP FUNCTION ledger_entry_check_balanced(), ledger_postings_apply(), ledger_hold_guard(), ledger_hold_reserve(), ledger_fold(bigint[]), ledger_pending_credits_check()`);
+    await q.query(
+      `DROP TABLE ledger_tx_checks, ledger_seals, ledger_holds, ledger_postings, ledger_entries, ledger_pending_credits, ledger_balances, ledger_accounts`,
+    );
+    await q.query(
+      `DROP FUNCTION ledger_check_balanced(), ledger_entries_mark(), ledger_tx_checks_guard(), ledger_postings_apply(), ledger_hold_guard(), ledger_hold_reserve(), ledger_fold(bigint[]), ledger_pending_credits_check()`,
+    );
   }
 }

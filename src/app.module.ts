@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
 import { AccountGuardModule } from './account-guard/account-guard.module';
 import { AuditModule } from './audit/audit.module';
+import { CatalogModule } from './catalog/catalog.module';
 import { CommonModule } from './common/common.module';
 import { ProblemFilter } from './common/problem.filter';
 import { AppConfig } from './config/app-config';
@@ -15,9 +16,12 @@ import { IdentityModule } from './identity/identity.module';
 import { JobsModule } from './jobs/jobs.module';
 import { LedgerModule } from './ledger/ledger.module';
 import { NotificationsModule } from './notifications/notifications.module';
+import { OrdersModule } from './orders/orders.module';
+import { PaymentsModule } from './payments/payments.module';
+import { PaymentsDevModule } from './payments/sandbox/payments-dev.module';
 
 /** Feature modules, in dependency order (features → fraud/account-guard/audit → ledger → database). */
-const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, AccountGuardModule, LedgerModule, HealthModule];
+const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, AccountGuardModule, LedgerModule, PaymentsModule, CatalogModule, OrdersModule, HealthModule];
 
 const REDACT = [
   'req.headers.authorization',
@@ -32,6 +36,9 @@ const REDACT = [
   '*.accessToken',
   '*.code',
   '*.secret',
+  '*.totp',
+  '*.deviceToken',
+  '*.challengeId',
 ];
 
 @Module({})
@@ -59,7 +66,7 @@ export class AppModule {
         JobsModule,
         NotificationsModule,
         ...(FEATURE_MODULES ?? []),
-        ...(config.devRoutes ? [DevModule] : []),
+        ...(config.devRoutes ? [DevModule, PaymentsDevModule] : []),
       ],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     };

@@ -8,8 +8,8 @@ import { passwordProblem } from './identity/passwords/password-policy';
 
 const USAGE = `Usage: npm run cli -- create-admin --email <address> --password <password>
 
-Creates an admin account, or grants the admin role to an existing account (its password is then
-left unchanged). Uses DATABASE_URL when set, otherwise the embedded PostgreSQL under DATA_DIR
+Creates an admin account, or grants the admin role to an existing account when --password is that
+account's own password (which is left unchanged); any other password is refused (exit code 1). Uses DATABASE_URL when set, otherwise the embedded PostgreSQL under DATA_DIR
 (stop a server running on the same DATA_DIR first).`;
 
 /** An initialised application and how to shut it (and its database) down. */

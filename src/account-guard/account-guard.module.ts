@@ -1,6 +1,7 @@
 import { Global, Module } from '@nestjs/common';
 import { AppConfig } from '../config/app-config';
 import { AccountGuardService } from './account-guard.service';
+import { AccountHolds } from './account-holds';
 import { AdminAccountGuardController } from './admin-account-guard.controller';
 import { DevicesService } from './devices.service';
 import { AccountGuardIntegration } from './identity-integration';
@@ -15,7 +16,7 @@ import { TotpService } from './totp.service';
 
 /**
  * The account-takeover guard, built on identity: login defence (lockout, IP throttle), devices and
- * risk-based step-up, TOTP, re-authentication by TOTP, cooling periods, freeze, admin holds and the
+ * risk-based step-up, TOTP, re-authentication by TOTP, cooling periods, freeze, account holds (admins' and system holds) and the
  * security event history. Other modules call `AccountGuardService.assertMayMoveValue`.
  */
 @Global()
@@ -24,6 +25,7 @@ import { TotpService } from './totp.service';
   providers: [
     { provide: SecretBox, inject: [AppConfig], useFactory: (config: AppConfig) => new SecretBox(config.encryptionKey) },
     AccountGuardService,
+    AccountHolds,
     SecurityEventsService,
     LockoutService,
     DevicesService,

@@ -1,14 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock.service';
-import { AppError, invalidState, notFound } from '../common/errors';
+import { AppError, invalidState } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { PgError, pgCode } from '../database/pg-errors';
 import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
-import { IdentityService } from '../identity/identity.service';
+import { AccountHolds, HoldView, SystemHold } from './account-holds';
 import { SecurityEventsService } from './security-events.service';
+
+export type { SystemHold } from './account-holds';
 
 /** Ways value leaves an account (buying for oneself is not one of them and is never checked here). */
 export type ValueAction =
@@ -31,8 +31,13 @@ export interface AccountGuardState {
   twoFactorEnabled: boolean;
 }
 
+/** What admins see after placing or releasing a hold: the state and every active hold. */
+export interface AdminHoldsView extends AccountGuardState {
+  holds: HoldView[];
+}
+
 interface StateRow {
-  hold_reason: string | null;
+  on_hold: boolean;
   frozen_at: Date | null;
   unfreeze_at: Date | null;
   cooling_until: Date | null;
@@ -41,8 +46,8 @@ interface StateRow {
 }
 
 /**
- * Whether value may leave an account: admin holds, the owner's freeze, and cooling periods after
- * security-relevant changes. `assertMayMoveValue` is what every outgoing-value path calls.
+ * Whether value may leave an account: holds (an admin's, and system holds such as disputes'), the
+ * owner's freeze, and cooling periods after security-relevant changes. `assertMayMoveValue` is what every outgoing-value path calls.
  */
 @Injectable()
 export class AccountGuardService {
@@ -52,8 +57,7 @@ export class AccountGuardService {
     private readonly clock: Clock,
     private readonly config: AppConfig,
     private readonly events: SecurityEventsService,
-    private readonly audit: AuditService,
-    private readonly identity: IdentityService,
+    private readonly holds: AccountHolds,
   ) {}
 
   /**
@@ -62,7 +66,7 @@ export class AccountGuardService {
    */
   async assertMayMoveValue(userId: string, action: ValueAction, em?: EntityManager): Promise<void> {
     const s = await this.read(userId, em);
-    if (s.hold_reason !== null) throw new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support', { action });
+    if (s.on_hold) throw new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support', { action });
     if (s.frozen_at !== null) {
       throw new AppError('ACCOUNT_FROZEN', 'This account is frozen; no value can leave it', {
         action,
@@ -81,7 +85,7 @@ export class AccountGuardService {
   async state(userId: string, em?: EntityManager): Promise<AccountGuardState> {
     const s = await this.read(userId, em);
     return {
-      onHold: s.hold_reason !== null,
+      onHold: s.on_hold,
       frozen: s.frozen_at !== null,
       unfreezeAt: s.unfreeze_at?.toISOString() ?? null,
       coolingUntil: s.cooling_until?.toISOString() ?? null,
@@ -142,44 +146,48 @@ export class AccountGuardService {
     });
   }
 
-  async placeHold(actorId: string, userId: string, reason: string): Promise<AccountGuardState> {
+  /** An admin's hold (at most one active per account, beside any system holds). */
+  async placeHold(actorId: string, userId: string, reason: string): Promise<AdminHoldsView> {
     return this.tx.run(async (em) => {
-      if (!(await this.identity.userExists(em, userId))) throw notFound('User');
-      try {
-        await em.query('INSERT INTO account_holds (user_id, reason, placed_by, placed_at) VALUES ($1, $2, $3, $4)', [userId, reason, actorId, this.clock.now()]);
-      } catch (err) {
-        if (pgCode(err) === PgError.UNIQUE_VIOLATION) throw invalidState('The account is already on hold');
-        throw err;
-      }
-      await this.audit.record(em, { actorId, action: 'account.hold_placed', subjectType: 'user', subjectId: userId, reason });
-      await this.events.record(em, userId, 'account_held', { data: { reason } });
-      return this.state(userId, em);
+      await this.holds.placeAdmin(em, actorId, userId, reason);
+      return this.adminView(em, userId);
     });
   }
 
-  async releaseHold(actorId: string, userId: string, reason: string): Promise<AccountGuardState> {
+  /** Releases the hold named by `reference` (`admin` for the admins' hold), or every active hold without one. */
+  async releaseHold(actorId: string, userId: string, reason: string, reference?: string): Promise<AdminHoldsView> {
     return this.tx.run(async (em) => {
-      const rows = await queryRows(
-        em,
-        `UPDATE account_holds SET released_at = $3, released_by = $2, release_reason = $4
-         WHERE user_id = $1 AND released_at IS NULL RETURNING id`,
-        [userId, actorId, this.clock.now(), reason],
-      );
-      if (!rows.length) {
-        if (!(await this.identity.userExists(em, userId))) throw notFound('User');
-        throw invalidState('The account is not on hold');
-      }
-      await this.audit.record(em, { actorId, action: 'account.hold_released', subjectType: 'user', subjectId: userId, reason });
-      await this.events.record(em, userId, 'account_released', { data: { reason } });
-      return this.state(userId, em);
+      await this.holds.releaseByAdmin(em, actorId, userId, reason, reference);
+      return this.adminView(em, userId);
     });
+  }
+
+  /**
+   * Places a hold named by `reference` (e.g. `dispute:<id>`) in the caller's transaction, so it commits
+   * with the change that caused it. A reference names one hold for good: placing it again, while active
+   * or after its release, changes nothing and answers false.
+   */
+  placeSystemHold(em: EntityManager, hold: SystemHold): Promise<boolean> {
+    return this.holds.placeSystem(em, hold);
+  }
+
+  /**
+   * Releases only the active hold with `reference`, in the caller's transaction; other holds (an
+   * admin's, other disputes') stay. False when there is none (never placed, or already released).
+   */
+  releaseSystemHold(em: EntityManager, hold: SystemHold): Promise<boolean> {
+    return this.holds.releaseSystem(em, hold);
+  }
+
+  private async adminView(em: EntityManager, userId: string): Promise<AdminHoldsView> {
+    return { ...(await this.state(userId, em)), holds: await this.holds.active(em, userId) };
   }
 
   private async read(userId: string, em?: EntityManager): Promise<StateRow> {
     const now = this.clock.now();
     const rows: StateRow[] = await (em ?? this.dataSource.manager).query(
       `SELECT
-         (SELECT reason FROM account_holds WHERE user_id = $1 AND released_at IS NULL) AS hold_reason,
+         EXISTS (SELECT 1 FROM account_holds WHERE user_id = $1 AND released_at IS NULL) AS on_hold,
          f.frozen_at, f.unfreeze_at,
          c.ends_at AS cooling_until, c.reason AS cooling_reason,
          EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS totp

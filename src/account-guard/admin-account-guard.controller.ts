@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AccountGuardService } from './account-guard.service';
-import { HoldDto } from './dto/account-guard.dto';
+import { HoldDto, ReleaseHoldDto } from './dto/account-guard.dto';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -20,7 +20,7 @@ export class AdminAccountGuardController {
   @Post(':id/release')
   @Roles('admin')
   @HttpCode(200)
-  release(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: HoldDto) {
-    return this.guard.releaseHold(actor.id, id, dto.reason);
+  release(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ReleaseHoldDto) {
+    return this.guard.releaseHold(actor.id, id, dto.reason, dto.reference);
   }
 }

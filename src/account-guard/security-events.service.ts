@@ -3,7 +3,9 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppError } from '../common/errors';
 import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
+import { AppConfig } from '../config/app-config';
 import { MailService } from '../notifications/mail.service';
+import { securityNotice } from './security-notices';
 
 export type SecurityEventKind =
   | 'new_device_login'
@@ -20,40 +22,6 @@ export type SecurityEventKind =
   | 'account_held'
   | 'account_released';
 
-/** The events the account holder is told about by email, and what the email says. */
-const NOTICES: Partial<Record<SecurityEventKind, { subject: string; text: string }>> = {
-  new_device_login: {
-    subject: 'New sign-in to your Bazaar account',
-    text: 'Your account was just signed in to from a new device. For 72 hours no credits can leave the account. If this was not you, reset your password and freeze your account now.',
-  },
-  account_locked: {
-    subject: 'Your Bazaar account was locked after failed sign-ins',
-    text: 'Several wrong passwords were entered for your account, so sign-ins are paused for a while. If this was not you, consider resetting your password.',
-  },
-  password_changed: { subject: 'Your Bazaar password was changed', text: 'Your password was changed and your other sessions were signed out. If this was not you, reset your password now.' },
-  password_reset: {
-    subject: 'Your Bazaar password was reset',
-    text: 'Your password was reset and every session was signed out. For 5 days no credits can leave the account. If this was not you, contact support at once.',
-  },
-  email_changed: { subject: 'Your Bazaar email address was changed', text: 'The email address of your account was changed. For 5 days no credits can leave the account.' },
-  totp_enabled: { subject: 'Two-factor authentication is on', text: 'An authenticator app now protects your Bazaar account.' },
-  totp_disabled: {
-    subject: 'Two-factor authentication was turned off',
-    text: 'Two-factor authentication was turned off for your account. For 7 days no credits can leave the account. If this was not you, reset your password and freeze your account now.',
-  },
-  refresh_token_reuse: {
-    subject: 'A stolen sign-in may have been used',
-    text: 'An old sign-in token of your account was presented again, so that session was signed out everywhere. If you did not expect this, change your password.',
-  },
-  account_frozen: { subject: 'Your Bazaar account is frozen', text: 'No credits can leave your account until you unfreeze it.' },
-  unfreeze_requested: {
-    subject: 'Your Bazaar account will be unfrozen',
-    text: 'Someone signed in to your account asked to unfreeze it; this takes effect in 24 hours. If this was not you, freeze the account again and reset your password.',
-  },
-  account_held: { subject: 'Your Bazaar account is on hold', text: 'Our team has put your account on hold. No credits can leave it until the hold is released. Contact support to learn more.' },
-  account_released: { subject: 'The hold on your Bazaar account was released', text: 'The hold on your account was released.' },
-};
-
 export interface SecurityEventView {
   id: string;
   kind: SecurityEventKind;
@@ -69,6 +37,7 @@ export class SecurityEventsService {
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
     private readonly mail: MailService,
+    private readonly config: AppConfig,
   ) {}
 
   /** Records in the caller's transaction; the notice (if the kind has one) commits with it. */
@@ -78,7 +47,7 @@ export class SecurityEventsService {
        RETURNING (SELECT email FROM users WHERE id = $1) AS email`,
       [userId, this.clock.now(), kind, opts.ip ?? null, JSON.stringify(opts.data ?? {})],
     );
-    const notice = NOTICES[kind];
+    const notice = securityNotice(kind, this.config.security, opts.data);
     if (notice && rows[0]?.email) {
       const where = opts.ip ? `\n\nFrom IP address ${opts.ip}.` : '';
       await this.mail.send(em, { to: rows[0].email, subject: notice.subject, text: notice.text + where, data: { kind: `security.${kind}`, ...opts.data } });

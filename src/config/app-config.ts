@@ -36,6 +36,8 @@ export class AppConfig {
   /** Base URL of the Stripe API; the sandbox and tests point it at a local Stripe-compatible server. */
   stripeApiBase?: string;
   economy: EconomyConfig;
+  /** GET /listings?q=: up to `exactMatches` matches are sorted exactly; beyond, a page scans at most `window` newest rows. */
+  catalogSearch: { exactMatches: number; window: number };
   ledger: LedgerConfig;
   security: SecurityConfig;
 }
@@ -77,8 +79,10 @@ export interface LedgerConfig {
   batching: boolean;
   /** Most entries in one batch commit (LEDGER_BATCH_MAX). */
   batchMax: number;
-  /** Batch transactions in flight at once (LEDGER_BATCH_CONCURRENCY). */
+  /** Batch transactions in flight at once, at most (LEDGER_BATCH_CONCURRENCY). */
   batchConcurrency: number;
+  /** Entries that must be queued before a further batch runs beside one in flight (LEDGER_BATCH_PARALLEL_MIN). */
+  batchParallelMin: number;
 }
 
 export interface EconomyConfig {
@@ -250,6 +254,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
       batching: bool('LEDGER_BATCHING', true),
       batchMax: int('LEDGER_BATCH_MAX', 500, 1, 10_000),
       batchConcurrency: int('LEDGER_BATCH_CONCURRENCY', 2, 1, 64),
+      batchParallelMin: int('LEDGER_BATCH_PARALLEL_MIN', 32, 1, 100_000),
+    },
+    catalogSearch: {
+      exactMatches: int('SEARCH_EXACT_MATCHES', 5000, 1, 1_000_000),
+      window: int('SEARCH_WINDOW', 20_000, 1, 10_000_000),
     },
     economy: {
       signupBonusPromo: int('SIGNUP_BONUS_PROMO', 1000, 0, 1_000_000_000),

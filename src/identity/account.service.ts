@@ -142,7 +142,7 @@ export class AccountService {
       [user.id, purpose, hashToken(token), user.email, now, new Date(now.getTime() + TOKEN_TTL_SECONDS[purpose] * 1000)],
     );
     const build = purpose === 'password_reset' ? identityMails.passwordReset : identityMails.verifyEmail;
-    await this.mail.send(em, build(user.email, this.config.publicUrl, token));
+    await this.mail.send(em, build(user.email, this.config.publicUrl, token, TOKEN_TTL_SECONDS[purpose]));
   }
 
   /** A password was set: reset links sent for the one before no longer work. */

@@ -8,6 +8,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { UserRecord } from './identity.hooks';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { assertAcceptablePassword } from './passwords/password-policy';
+import { credentialStamp } from './tokens';
 import { UsersService } from './users.service';
 
 export interface EnsureAdminResult {
@@ -54,27 +55,42 @@ export class AdminUsersService {
   }
 
   /**
-   * Makes sure an admin account exists for `email`: creates it (email counted as verified) or grants
-   * the admin role to the existing account, whose password is then left as it is. Safe to run from
-   * several processes at once. Used at boot (ADMIN_EMAIL / ADMIN_PASSWORD) and by the CLI.
+   * Makes sure an admin account exists for `email`: creates it (email counted as verified), or grants
+   * the admin role to the existing account only when `password` is that account's password (anyone
+   * could have registered the address first), leaving it unchanged. Safe to run from several processes
+   * at once. Used at boot (ADMIN_EMAIL / ADMIN_PASSWORD) and by the CLI.
    */
   async ensureAdmin(email: string, password: string, reason: string): Promise<EnsureAdminResult> {
     assertAcceptablePassword(password, 'password');
+    // Null when the account was created, or its password changed, between the check and the write.
+    for (let attempt = 1; attempt <= 3; attempt++) {
+      const result = await this.tryEnsureAdmin(email, password, reason);
+      if (result) return result;
+    }
+    throw new AppError('INVALID_STATE', 'The account kept changing while it was being checked; run again');
+  }
+
+  private async tryEnsureAdmin(email: string, password: string, reason: string): Promise<EnsureAdminResult | null> {
     const existing = await this.users.findWithPasswordHash(email);
+    if (existing?.user.roles.includes('admin')) return { userId: existing.user.id, created: false, promoted: false };
+    if (existing && !(await this.hasher.verify(existing.passwordHash, password))) {
+      throw new AppError(
+        'INVALID_CREDENTIALS',
+        `An account with the email ${email} already exists and the password given is not its password; only that account's own password grants it the admin role`,
+      );
+    }
     const passwordHash = existing ? undefined : await this.hasher.hash(password);
     return this.tx.run(async (em) => {
       const now = this.clock.now();
-      let user = passwordHash
-        ? await this.users.insert(em, { email, displayName: 'Administrator', passwordHash, roles: ['buyer', 'admin'], emailVerifiedAt: now }, now)
-        : null;
-      const created = user !== null;
-      if (created) {
-        await this.recordRoleChanges(em, null, { ...user!, roles: ['buyer'] }, user!.roles, reason);
+      if (!existing) {
+        const user = await this.users.insert(em, { email, displayName: 'Administrator', passwordHash: passwordHash!, roles: ['buyer', 'admin'], emailVerifiedAt: now }, now);
+        if (!user) return null;
+        await this.recordRoleChanges(em, null, { ...user, roles: ['buyer'] }, user.roles, reason);
         this.logger.log(`Created admin account ${email}`);
-        return { userId: user!.id, created, promoted: false };
+        return { userId: user.id, created: true, promoted: false };
       }
-      user = await this.users.lockByEmail(em, email);
-      if (!user) throw new AppError('INVALID_STATE', 'The admin account could not be created');
+      const user = await this.users.lockWithCredential(em, existing.user.id, credentialStamp(existing.passwordHash), 'update');
+      if (!user) return null;
       if (user.roles.includes('admin')) return { userId: user.id, created: false, promoted: false };
       const roles: Role[] = [...user.roles, 'admin'];
       await this.users.setRoles(em, user.id, roles, now);

@@ -8,10 +8,10 @@ export const identityMails = {
     text: `Confirm this address for your Bazaar account:\n\n${publicUrl}/verify-email?token=${token}\n\nIf you did not sign up, ignore this email.`,
     data: { kind: 'email_verification', token },
   }),
-  passwordReset: (to: string, publicUrl: string, token: string): Email => ({
+  passwordReset: (to: string, publicUrl: string, token: string, ttlSeconds: number): Email => ({
     to,
     subject: 'Reset your password',
-    text: `Someone asked to reset the password of your Bazaar account. To choose a new one, open:\n\n${publicUrl}/reset-password?token=${token}\n\nThe link works once, for one hour. If it was not you, ignore this email.`,
+    text: `Someone asked to reset the password of your Bazaar account. To choose a new one, open:\n\n${publicUrl}/reset-password?token=${token}\n\nThe link works once, for ${linkLifetime(ttlSeconds)}. If it was not you, ignore this email.`,
     data: { kind: 'password_reset', token },
   }),
   emailChangedNotice: (to: string, newEmail: string): Email => ({
@@ -21,3 +21,8 @@ export const identityMails = {
     data: { kind: 'email_changed', newEmail },
   }),
 };
+
+function linkLifetime(seconds: number): string {
+  if (seconds % 3600 !== 0) return `${Math.round(seconds / 60)} minutes`;
+  return seconds === 3600 ? 'one hour' : `${seconds / 3600} hours`;
+}

@@ -1,16 +1,7 @@
 import { createHash } from 'node:crypto';
 import { MAX_AMOUNT } from '../common/money';
 import { LedgerErrors } from './ledger.errors';
-import {
-  AccountRef,
-  Asset,
-  ASSETS,
-  EntryInput,
-  HoldInput,
-  isUserRef,
-  SYSTEM_ACCOUNT_NAMES,
-  USER_ACCOUNT_NAMES,
-} from './ledger.types';
+import { AccountRef, Asset, ASSETS, EntryInput, HoldInput, SYSTEM_ACCOUNT_NAMES, USER_ACCOUNT_NAMES } from './ledger.types';
 import { UUID_RE, uuidv7 } from './uuid7';
 
 /** The nil UUID stands for "the platform" as owner of the system accounts. */
@@ -56,12 +47,26 @@ export function resolveRef(value: unknown, field: string): ResolvedRef {
     if (typeof userId !== 'string' || !UUID_RE.test(userId) || userId === SYSTEM_OWNER) throw LedgerErrors.unknownAccount(field);
     if (!USER_ACCOUNT_NAMES.includes(name)) throw LedgerErrors.unknownAccount(field);
     const ownerId = userId.toLowerCase();
-    return { key: `${ownerId}/${asset}/${name}`, ref: { userId: ownerId, asset, name }, ownerId, asset, name, allowNegative: name === 'debt' };
+    return {
+      key: `${ownerId}/${asset}/${name}`,
+      ref: { userId: ownerId, asset, name },
+      ownerId,
+      asset,
+      name,
+      allowNegative: name === 'debt',
+    };
   }
   if ('system' in ref && !('userId' in ref)) {
     const name = ref.system as (typeof SYSTEM_ACCOUNT_NAMES)[number];
     if (!SYSTEM_ACCOUNT_NAMES.includes(name)) throw LedgerErrors.unknownAccount(field);
-    return { key: `${SYSTEM_OWNER}/${asset}/${name}`, ref: { system: name, asset }, ownerId: SYSTEM_OWNER, asset, name, allowNegative: name === 'issuance' };
+    return {
+      key: `${SYSTEM_OWNER}/${asset}/${name}`,
+      ref: { system: name, asset },
+      ownerId: SYSTEM_OWNER,
+      asset,
+      name,
+      allowNegative: name === 'issuance',
+    };
   }
   throw LedgerErrors.unknownAccount(field);
 }

@@ -44,7 +44,8 @@ export class LedgerBalances {
   /** Now, or as of a business-clock time (entries recorded at or before it; holds open at that time). */
   async balance(account: AccountRef, asOf?: Date): Promise<AccountBalance> {
     const ref = resolveRef(account, 'account');
-    if (asOf !== undefined && (!(asOf instanceof Date) || Number.isNaN(asOf.getTime()))) throw LedgerErrors.invalid('must be a date', 'asOf');
+    if (asOf !== undefined && (!(asOf instanceof Date) || Number.isNaN(asOf.getTime())))
+      throw LedgerErrors.invalid('must be a date', 'asOf');
     const info = (await this.accounts.find(undefined, [ref])).get(ref.key);
     if (!info) return { posted: 0n, held: 0n, available: 0n };
     const [row] = await queryRows<{ posted: string; held: string }>(
@@ -68,7 +69,10 @@ export class LedgerBalances {
    */
   async userBalances(userId: string): Promise<Record<Asset, Record<string, bigint>>> {
     if (typeof userId !== 'string' || !UUID_RE.test(userId)) throw LedgerErrors.invalid('must be a UUID', 'userId');
-    const out = Object.fromEntries(ASSETS.map((a) => [a, Object.fromEntries(LISTED[a].map((n) => [n, 0n]))])) as Record<Asset, Record<string, bigint>>;
+    const out = Object.fromEntries(ASSETS.map((a) => [a, Object.fromEntries(LISTED[a].map((n) => [n, 0n]))])) as Record<
+      Asset,
+      Record<string, bigint>
+    >;
     const rows = await queryRows<{ asset: Asset; name: string; balance: string; held: string }>(
       this.dataSource,
       `SELECT a.asset, a.name, ${POSTED}::text AS balance, b.held::text AS held
@@ -87,8 +91,13 @@ export class LedgerBalances {
   /** Every posting on the user's accounts, newest first. */
   async history(userId: string, page: PageQuery): Promise<Page<LedgerLine>> {
     if (typeof userId !== 'string' || !UUID_RE.test(userId)) throw LedgerErrors.invalid('must be a UUID', 'userId');
-    const ids = await queryRows<{ id: string }>(this.dataSource, 'SELECT id::text AS id FROM ledger_accounts WHERE owner_id = $1', [userId.toLowerCase()]);
-    return this.lines(ids.map((r) => r.id), page);
+    const ids = await queryRows<{ id: string }>(this.dataSource, 'SELECT id::text AS id FROM ledger_accounts WHERE owner_id = $1', [
+      userId.toLowerCase(),
+    ]);
+    return this.lines(
+      ids.map((r) => r.id),
+      page,
+    );
   }
 
   /** One account's postings, newest first. */
@@ -105,7 +114,8 @@ export class LedgerBalances {
   private async lines(accountIds: string[], page: PageQuery): Promise<Page<LedgerLine>> {
     const limit = pageLimit(page);
     const before = decodeCursor(page.cursor, 1)?.[0];
-    if (before !== undefined && !(typeof before === 'string' && /^\d{1,19}$/.test(before))) throw LedgerErrors.invalid('is not valid', 'cursor');
+    if (before !== undefined && !(typeof before === 'string' && /^\d{1,19}$/.test(before)))
+      throw LedgerErrors.invalid('is not valid', 'cursor');
     if (!accountIds.length) return { items: [], nextCursor: null };
     const rows = await queryRows<LineRow>(
       this.dataSource,

@@ -37,6 +37,9 @@ export async function loadChainEntries(db: EntityManager | DataSource, ids: stri
     [ids],
   );
   return new Map(
-    rows.map((r) => [r.id, { id: r.id, reference: r.reference, kind: r.kind, metadata: r.metadata, createdAt: r.created_at, postings: r.postings }]),
+    rows.map((r) => [
+      r.id,
+      { id: r.id, reference: r.reference, kind: r.kind, metadata: r.metadata, createdAt: r.created_at, postings: r.postings },
+    ]),
   );
 }

@@ -39,7 +39,10 @@ export class LedgerDebits {
       return resolveRef(userAccount(args.userId, args.asset, name), `from[${i}]`);
     });
     const known = await this.accounts.find(em, refs);
-    const funds = await this.engine.lockAndRead(em, [...known.values()].map((a) => a.id));
+    const funds = await this.engine.lockAndRead(
+      em,
+      [...known.values()].map((a) => a.id),
+    );
 
     const postings: Posting[] = [];
     let remaining = amount;

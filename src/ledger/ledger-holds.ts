@@ -145,7 +145,12 @@ export class LedgerHolds {
         );
         if (!due.length) return 0;
         await this.engine.lockAndRead(em, [...new Set(due.map((d) => d.from_account_id))]);
-        await this.close(em, due.map((d) => d.id), 'expired', now);
+        await this.close(
+          em,
+          due.map((d) => d.id),
+          'expired',
+          now,
+        );
         return due.length;
       });
       total += n;
@@ -154,7 +159,11 @@ export class LedgerHolds {
   }
 
   private async byReference(em: EntityManager, h: PreparedHold): Promise<{ holdId: string } | undefined> {
-    const rows = await queryRows<{ id: string; content_hash: string }>(em, 'SELECT id, content_hash FROM ledger_holds WHERE reference = $1', [h.reference]);
+    const rows = await queryRows<{ id: string; content_hash: string }>(
+      em,
+      'SELECT id, content_hash FROM ledger_holds WHERE reference = $1',
+      [h.reference],
+    );
     if (!rows.length) return undefined;
     if (rows[0].content_hash !== h.contentHash) throw LedgerErrors.referenceConflict(h.reference);
     return { holdId: rows[0].id };
@@ -187,9 +196,12 @@ export class LedgerHolds {
     now: Date,
     capture?: { captured: bigint; entryId: string },
   ): Promise<void> {
-    await em.query(
-      `UPDATE ledger_holds SET status = $2, closed_at = $3, captured = $4, capture_entry_id = $5 WHERE id = ANY($1::uuid[])`,
-      [ids, status, now, capture?.captured.toString() ?? null, capture?.entryId ?? null],
-    );
+    await em.query(`UPDATE ledger_holds SET status = $2, closed_at = $3, captured = $4, capture_entry_id = $5 WHERE id = ANY($1::uuid[])`, [
+      ids,
+      status,
+      now,
+      capture?.captured.toString() ?? null,
+      capture?.entryId ?? null,
+    ]);
   }
 }

@@ -39,7 +39,11 @@ export class LedgerSealer {
     const [{ target }] = await queryRows<{ target: string | null }>(this.tx.manager, 'SELECT max(xid)::text AS target FROM ledger_entries');
     if (target === null) return;
     for (let waited = 0; ; waited += SETTLE_POLL_MS) {
-      const [{ over }] = await queryRows<{ over: boolean }>(this.tx.manager, 'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS over', [target]);
+      const [{ over }] = await queryRows<{ over: boolean }>(
+        this.tx.manager,
+        'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS over',
+        [target],
+      );
       if (over || waited >= settleMs) return;
       await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
     }
@@ -61,7 +65,10 @@ export class LedgerSealer {
       [last?.entry_xid ?? null, last?.entry_id ?? null, horizon, SEAL_BATCH],
     );
     if (!next.length) return 0;
-    const entries = await loadChainEntries(em, next.map((n) => n.id));
+    const entries = await loadChainEntries(
+      em,
+      next.map((n) => n.id),
+    );
     let prev: Buffer = last?.hash ?? GENESIS_HASH;
     let seq = last ? BigInt(last.seq) : 0n;
     const seqs: string[] = [];

@@ -52,7 +52,15 @@ export class LedgerVerifier {
 
   private async checkAccounts(em: EntityManager, report: (code: string, detail: string) => void): Promise<number> {
     const [{ count }] = await queryRows<{ count: string }>(em, 'SELECT count(*)::text AS count FROM ledger_accounts');
-    const bad = await queryRows<{ id: string; label: string; balance: string | null; posted: string; held: string; pending: string; negative: boolean }>(
+    const bad = await queryRows<{
+      id: string;
+      label: string;
+      balance: string | null;
+      posted: string;
+      held: string;
+      pending: string;
+      negative: boolean;
+    }>(
       em,
       `SELECT a.id::text AS id, a.owner_id || '/' || a.asset || '/' || a.name AS label,
               (b.balance + coalesce(c.total, 0))::text AS balance, coalesce(p.total, 0)::text AS posted,
@@ -74,7 +82,8 @@ export class LedgerVerifier {
         report('BALANCE_ROWS', `account ${r.id} (${r.label}) has no balance row`);
         continue;
       }
-      if (r.balance !== r.posted) report('BALANCE_MISMATCH', `account ${r.id} (${r.label}): balance ${r.balance}, postings sum to ${r.posted}`);
+      if (r.balance !== r.posted)
+        report('BALANCE_MISMATCH', `account ${r.id} (${r.label}): balance ${r.balance}, postings sum to ${r.posted}`);
       if (r.held !== r.pending) report('HELD_MISMATCH', `account ${r.id} (${r.label}): held ${r.held}, pending holds sum to ${r.pending}`);
       if (r.negative) report('NEGATIVE_BALANCE', `account ${r.id} (${r.label}) is below zero`);
     }
@@ -114,7 +123,10 @@ export class LedgerVerifier {
                       FROM ledger_balances x) b ON b.account_id = a.id
         GROUP BY a.asset`,
     );
-    const assets = Object.fromEntries(ASSETS.map((a) => [a, { sum: 0n, minted: 0n, burned: 0n, supply: 0n }])) as Record<Asset, AssetReport>;
+    const assets = Object.fromEntries(ASSETS.map((a) => [a, { sum: 0n, minted: 0n, burned: 0n, supply: 0n }])) as Record<
+      Asset,
+      AssetReport
+    >;
     for (const r of rows) {
       assets[r.asset] = { sum: BigInt(r.balances), minted: BigInt(r.minted), burned: BigInt(r.burned), supply: -BigInt(r.issuance) };
       if (r.balances !== '0') report('ASSET_NOT_ZERO', `${r.asset}: balances sum to ${r.balances}`);
@@ -135,7 +147,14 @@ export class LedgerVerifier {
     let lastOrder: [bigint, string] | undefined;
     let sealed = 0;
     for (;;) {
-      const seals = await queryRows<{ seq: string; entry_id: string; entry_xid: string; xid: string | null; prev_hash: Buffer; hash: Buffer }>(
+      const seals = await queryRows<{
+        seq: string;
+        entry_id: string;
+        entry_xid: string;
+        xid: string | null;
+        prev_hash: Buffer;
+        hash: Buffer;
+      }>(
         em,
         `SELECT s.seq::text AS seq, s.entry_id, s.entry_xid::text AS entry_xid, e.xid::text AS xid, s.prev_hash, s.hash
            FROM ledger_seals s LEFT JOIN ledger_entries e ON e.id = s.entry_id
@@ -143,7 +162,10 @@ export class LedgerVerifier {
         [expectedSeq.toString()],
       );
       if (!seals.length) break;
-      const entries = await loadChainEntries(em, seals.map((s) => s.entry_id));
+      const entries = await loadChainEntries(
+        em,
+        seals.map((s) => s.entry_id),
+      );
       sealed += seals.length;
       for (const s of seals) {
         if (BigInt(s.seq) !== expectedSeq) fail('CHAIN_GAP', `seal ${expectedSeq} is missing (next is ${s.seq})`);
@@ -160,7 +182,8 @@ export class LedgerVerifier {
         }
         lastOrder = order;
         if (!s.prev_hash.equals(prev)) fail('CHAIN_LINK', `seal ${s.seq} does not link to seal ${BigInt(s.seq) - 1n}`);
-        if (!chainHash(s.prev_hash, entry).equals(s.hash)) fail('CHAIN_HASH', `seal ${s.seq}: entry ${s.entry_id} no longer matches its hash`);
+        if (!chainHash(s.prev_hash, entry).equals(s.hash))
+          fail('CHAIN_HASH', `seal ${s.seq}: entry ${s.entry_id} no longer matches its hash`);
         prev = s.hash;
       }
     }

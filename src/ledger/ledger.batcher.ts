@@ -16,9 +16,9 @@ interface Job {
 
 /**
  * Group commit for `post()` calls that bring no transaction of their own (TigerBeetle-style batching):
- * concurrent calls queue up while up to `batchConcurrency` batch transactions are in flight, and the
- * next transaction takes everything queued (at most `batchMax`). Idle, a call goes out at once, alone;
- * busy, hundreds share one commit and one fsync. Each entry is still decided on its own: refused
+ * concurrent calls queue up while a batch transaction is in flight, and the next transaction takes
+ * everything queued (at most `batchMax`); up to `batchConcurrency` run at once when the queue is long.
+ * Idle, a call goes out at once, alone; busy, dozens to hundreds share one commit and one fsync. Each entry is still decided on its own: refused
  * entries (funds, reference conflicts) are left out without touching the others, and a batch the
  * database refuses as a whole is split in halves until the culprit stands alone.
  * A caller's promise settles only after the batch transaction has committed.
@@ -49,22 +49,34 @@ export class LedgerBatcher implements BeforeApplicationShutdown {
   }
 
   private pump(): void {
-    const { batchConcurrency, batchMax } = this.config.ledger;
-    while (this.inFlight < batchConcurrency && this.queue.length > 0) {
+    const { batchConcurrency, batchMax, batchParallelMin } = this.config.ledger;
+    // One batch goes out at once; another runs beside it only when enough is queued to be worth a
+    // commit of its own (small parallel batches cost the database more per entry than one larger one).
+    while (this.queue.length > 0 && (this.inFlight === 0 || (this.inFlight < batchConcurrency && this.queue.length >= batchParallelMin))) {
       const batch = this.queue.length <= batchMax ? this.queue : this.queue.slice(0, batchMax);
       this.queue = this.queue.length <= batchMax ? [] : this.queue.slice(batchMax);
       this.inFlight++;
       void this.run(batch).finally(() => {
-        this.inFlight--;
-        this.pump();
-        if (this.inFlight === 0 && this.queue.length === 0) this.idle?.();
+        // Keep the slot until the callers just served have run their continuations (microtasks) and
+        // queued their next entries: otherwise the next batch leaves nearly empty and batches stay small.
+        setImmediate(() => {
+          this.inFlight--;
+          this.pump();
+          if (this.inFlight === 0 && this.queue.length === 0) this.idle?.();
+        });
       });
     }
   }
 
   private async run(batch: Job[]): Promise<void> {
     try {
-      const result = await this.tx.run((em) => this.engine.apply(em, batch.map((j) => j.entry), { directCredits: true }));
+      const result = await this.tx.run((em) =>
+        this.engine.apply(
+          em,
+          batch.map((j) => j.entry),
+          { directCredits: true },
+        ),
+      );
       this.accounts.remember(result.accounts);
       result.outcomes.forEach((o, i) => ('ok' in o ? batch[i].resolve(o.ok) : batch[i].reject(o.error)));
     } catch (err) {

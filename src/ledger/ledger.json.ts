@@ -7,7 +7,10 @@ export function jsonAmount(v: bigint): number | string {
 
 export function balancesJson(balances: Record<string, Record<string, bigint>>): Record<string, Record<string, number | string>> {
   return Object.fromEntries(
-    Object.entries(balances).map(([asset, accounts]) => [asset, Object.fromEntries(Object.entries(accounts).map(([k, v]) => [k, jsonAmount(v)]))]),
+    Object.entries(balances).map(([asset, accounts]) => [
+      asset,
+      Object.fromEntries(Object.entries(accounts).map(([k, v]) => [k, jsonAmount(v)])),
+    ]),
   );
 }
 

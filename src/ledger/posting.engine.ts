@@ -51,25 +51,37 @@ export class PostingEngine {
     entries.forEach((e, i) => {
       if (!leaders.has(e.reference)) leaders.set(e.reference, i);
     });
-    await this.resolveExisting(em, entries, [...leaders.values()], outcomes);
+    let pending = [...leaders.values()];
 
-    let pending = [...leaders.values()].filter((i) => !outcomes[i]);
     const refs = new Map<string, ResolvedRef>();
     const debited = new Set<string>();
+    const credits = new Map<string, number>();
     for (const i of pending) {
       for (const leg of entries[i].legs) {
         refs.set(leg.account.key, leg.account);
-        if (leg.amount < 0n && !leg.account.allowNegative) debited.add(leg.account.key);
+        if (leg.account.allowNegative) continue;
+        if (leg.amount < 0n) debited.add(leg.account.key);
+        else credits.set(leg.account.key, (credits.get(leg.account.key) ?? 0) + 1);
       }
     }
     const accounts = await this.accounts.find(em, [...refs.values()]);
-    const lockedIds = [...debited].map((k) => accounts.get(k)?.id).filter((id): id is string => id !== undefined);
-    const funds = await this.lockAndRead(em, lockedIds);
+    const idOf = (keys: Iterable<string>) => [...keys].map((k) => accounts.get(k)?.id).filter((id): id is string => id !== undefined);
+    const payers = idOf(debited);
+    // Ordinary receivers of a batch (not hot ones) may be credited in place, if their row is free.
+    const receivers = hooks.directCredits ? idOf([...credits].filter(([k, n]) => n < HOT_IN_BATCH && !debited.has(k)).map(([k]) => k)) : [];
+
+    const existing = await this.lookupAndLock(
+      em,
+      pending.map((i) => entries[i].reference),
+      payers,
+    );
+    this.resolve(entries, pending, existing, outcomes);
+    pending = pending.filter((i) => !outcomes[i]);
+    const funds = await this.readFunds(em, payers, receivers);
     const available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
     if (hooks.release && available.has(hooks.release.key)) {
       available.set(hooks.release.key, available.get(hooks.release.key)! + hooks.release.amount);
     }
-
     for (const i of pending) {
       const refused = spend(entries[i], available);
       if (refused) outcomes[i] = { error: refused };
@@ -77,21 +89,32 @@ export class PostingEngine {
     pending = pending.filter((i) => !outcomes[i]);
 
     const unknown = new Map<string, ResolvedRef>();
-    for (const i of pending) for (const leg of entries[i].legs) if (!accounts.has(leg.account.key)) unknown.set(leg.account.key, leg.account);
+    for (const i of pending)
+      for (const leg of entries[i].legs) if (!accounts.has(leg.account.key)) unknown.set(leg.account.key, leg.account);
     if (unknown.size) for (const [k, v] of await this.accounts.ensure(em, [...unknown.values()])) accounts.set(k, v);
 
     try {
-      if (pending.length && hooks.directCredits) await this.lockReceivers(em, entries, pending, accounts, debited);
       if (pending.length && hooks.beforeWrite) await hooks.beforeWrite(em);
       if (pending.length) {
-        const inserted = await this.insert(em, pending.map((i) => entries[i]), accounts);
-        const raced: number[] = [];
-        for (const i of pending) {
-          if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
-          else raced.push(i);
-        }
+        const inserted = await this.insert(
+          em,
+          pending.map((i) => entries[i]),
+          accounts,
+        );
+        const raced = pending.filter((i) => !inserted.has(entries[i].id));
+        for (const i of pending) if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
         // Written by a concurrent transaction between our lookup and our insert.
-        if (raced.length) await this.resolveExisting(em, entries, raced, outcomes);
+        if (raced.length)
+          this.resolve(
+            entries,
+            raced,
+            await this.lookupAndLock(
+              em,
+              raced.map((i) => entries[i].reference),
+              [],
+            ),
+            outcomes,
+          );
       }
     } catch (err) {
       throw mapLedgerDbError(err);
@@ -109,66 +132,71 @@ export class PostingEngine {
   }
 
   /**
-   * Locks balance rows in key order (so writers never deadlock on them), then reads what each account
-   * can spend: its row (balance - held) plus its pending credits. The read is a second statement on
-   * purpose: once the locks are ours no fold can run elsewhere, and a fresh snapshot sees every
-   * credit committed before that, without counting one that a fold we waited for has moved.
+   * Locks the payers' balance rows (in key order), then reads what each can spend: its row (balance -
+   * held) plus its pending credits. The read is a second statement on purpose: once the locks are ours
+   * no fold can run elsewhere, and a fresh snapshot sees every credit committed before that, without
+   * counting one that a fold we waited for has moved.
    */
   async lockAndRead(em: EntityManager, accountIds: string[]): Promise<Map<string, bigint>> {
-    const out = new Map<string, bigint>();
-    if (!accountIds.length) return out;
-    await em.query(
-      `SELECT 1 FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE`,
-      [accountIds],
-    );
-    const rows = await queryRows<{ account_id: string; available: string }>(
+    if (!accountIds.length) return new Map();
+    await this.lookupAndLock(em, [], accountIds);
+    return this.readFunds(em, accountIds, []);
+  }
+
+  /** One statement: the entries that already carry these references, and the payers' rows locked in key order. */
+  private async lookupAndLock(
+    em: EntityManager,
+    references: string[],
+    payers: string[],
+  ): Promise<Map<string, { id: string; hash: string }>> {
+    const rows = await queryRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
       em,
-      `SELECT b.account_id::text AS account_id,
-              (b.balance - b.held + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = b.account_id), 0))::text AS available
-         FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])`,
-      [accountIds],
+      `WITH locked AS (
+         SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
+       ), n AS (SELECT count(*) FROM locked)
+       SELECT x.id, x.reference, x.content_hash FROM n
+         LEFT JOIN LATERAL (SELECT e.id, e.reference, e.content_hash FROM ledger_entries e WHERE e.reference = ANY($1::text[])) x ON true`,
+      [references, payers],
     );
-    for (const r of rows) out.set(r.account_id, BigInt(r.available));
-    return out;
+    return new Map(rows.filter((r) => r.reference !== null).map((r) => [r.reference!, { id: r.id!, hash: r.content_hash! }]));
   }
 
   /**
-   * Locks the rows of the batch's ordinary receivers that nobody else holds right now (SKIP LOCKED, so
-   * this never waits and never joins a lock cycle) and tells the postings trigger to credit those in place.
+   * One statement: the payers' spendable funds and, for a batch, locks on the free rows of its ordinary
+   * receivers (SKIP LOCKED: never waits, so never joins a lock cycle), which the postings trigger is
+   * told (ledger.direct_credits) to credit in place rather than through pending credits.
    */
-  private async lockReceivers(em: EntityManager, entries: PreparedEntry[], indexes: number[], accounts: Map<string, AccountInfo>, debited: Set<string>): Promise<void> {
-    const credits = new Map<string, number>();
-    for (const i of indexes) {
-      for (const leg of entries[i].legs) {
-        if (leg.amount > 0n && !leg.account.allowNegative && !debited.has(leg.account.key)) credits.set(leg.account.key, (credits.get(leg.account.key) ?? 0) + 1);
-      }
-    }
-    const ids = [...credits].filter(([, n]) => n < HOT_IN_BATCH).map(([key]) => accounts.get(key)!.id);
-    if (!ids.length) return;
-    await em.query(
+  private async readFunds(em: EntityManager, payers: string[], receivers: string[]): Promise<Map<string, bigint>> {
+    if (!payers.length && !receivers.length) return new Map();
+    const rows = await queryRows<{ account_id: string | null; available: string | null }>(
+      em,
       `WITH got AS (
-         SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])
+         SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[])
           ORDER BY b.account_id FOR NO KEY UPDATE SKIP LOCKED
+       ), direct AS (
+         SELECT set_config('ledger.direct_credits', coalesce(string_agg(account_id::text, ','), ''), true) FROM got
        )
-       SELECT set_config('ledger.direct_credits', coalesce(string_agg(account_id::text, ','), ''), true) FROM got`,
-      [ids],
+       SELECT f.account_id, f.available FROM direct LEFT JOIN LATERAL (
+         SELECT b.account_id::text AS account_id,
+                (b.balance - b.held + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = b.account_id), 0))::text AS available
+           FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])) f ON true`,
+      [payers, receivers],
     );
+    return new Map(rows.filter((r) => r.account_id !== null).map((r) => [r.account_id!, BigInt(r.available!)]));
   }
 
   /** Entries whose reference exists already: the same content is a replay, other content a conflict. */
-  private async resolveExisting(em: EntityManager, entries: PreparedEntry[], indexes: number[], outcomes: (Outcome | undefined)[]): Promise<void> {
-    if (!indexes.length) return;
-    const rows = await queryRows<{ id: string; reference: string; content_hash: string }>(
-      em,
-      'SELECT id, reference, content_hash FROM ledger_entries WHERE reference = ANY($1::text[])',
-      [indexes.map((i) => entries[i].reference)],
-    );
-    const byRef = new Map(rows.map((r) => [r.reference, r]));
+  private resolve(
+    entries: PreparedEntry[],
+    indexes: number[],
+    existing: Map<string, { id: string; hash: string }>,
+    outcomes: (Outcome | undefined)[],
+  ): void {
     for (const i of indexes) {
-      const row = byRef.get(entries[i].reference);
+      const row = existing.get(entries[i].reference);
       if (!row) continue;
       outcomes[i] =
-        row.content_hash === entries[i].contentHash
+        row.hash === entries[i].contentHash
           ? { ok: { entryId: row.id, replayed: true } }
           : { error: LedgerErrors.referenceConflict(entries[i].reference) };
     }
@@ -211,20 +239,28 @@ export class PostingEngine {
        )
        SELECT id FROM e`,
       [
-        sorted.map((e) => e.id),
+        pgList(sorted.map((e) => e.id)),
         sorted.map((e) => e.reference),
         sorted.map((e) => e.kind),
         sorted.map((e) => e.metadataJson),
-        sorted.map((e) => e.contentHash),
+        pgList(sorted.map((e) => e.contentHash)),
         sorted.map((e) => e.createdAt),
-        legId,
-        legEntry,
-        legAccount,
-        legAmount,
+        pgList(legId),
+        pgList(legEntry),
+        pgList(legAccount),
+        pgList(legAmount),
       ],
     );
     return new Set(rows.map((r) => r.id));
   }
+}
+
+/**
+ * A PostgreSQL array literal of values that never need quoting (ids, digits, hex): the driver would
+ * otherwise escape every element one by one, which shows in a batch of hundreds.
+ */
+function pgList(values: string[]): string {
+  return `{${values.join(',')}}`;
 }
 
 /** Applies an entry to the running availability of the debited accounts, or says why it cannot be written. */

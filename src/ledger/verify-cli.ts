@@ -30,7 +30,9 @@ async function main(args: string[]): Promise<number> {
     if (json) {
       console.log(JSON.stringify(verifyJson(report), null, 2));
     } else {
-      console.log(`Ledger ${report.ok ? 'OK' : 'NOT OK'}: ${report.entries} entries (${report.sealed} sealed, ${report.unsealed} pending), ${report.accounts} accounts`);
+      console.log(
+        `Ledger ${report.ok ? 'OK' : 'NOT OK'}: ${report.entries} entries (${report.sealed} sealed, ${report.unsealed} pending), ${report.accounts} accounts`,
+      );
       console.log(`Hash chain: ${report.chainOk ? 'intact' : 'BROKEN'}`);
       for (const [asset, a] of Object.entries(report.assets)) {
         console.log(`  ${asset.padEnd(9)} sum ${a.sum}  minted ${a.minted}  burned ${a.burned}  supply ${a.supply}`);

@@ -482,6 +482,77 @@ describe('account guard: an attacker with a stolen password', () => {
       ]);
       await t.http().post('/admin/users/00000000-0000-4000-8000-000000000000/hold').set(...bearer(admin)).send({ reason: 'x' }).expect(404);
     });
+
+    it('system holds join the caller\'s transaction, stack with the admin hold and are released by reference only', async () => {
+      const adminEmail = uniqueEmail('admin');
+      const adminPassword = strongPassword();
+      await ensureAdmin(t.app, adminEmail, adminPassword, 'test');
+      const admin = (await login(HOME, adminEmail, adminPassword).expect(200)).body.accessToken as string;
+      const v = await person();
+      const hold = (reference: string) => ({ userId: v.id, reference, reason: `Test ${reference}` });
+      const active = async () =>
+        (await t.sql<{ reference: string | null }>('SELECT reference FROM account_holds WHERE user_id = $1 AND released_at IS NULL ORDER BY placed_at, id', [v.id])).map((r) => r.reference);
+
+      // Rolled back with the caller's transaction.
+      await expect(
+        t.dataSource.transaction(async (em) => {
+          expect(await guard.placeSystemHold(em, hold('dispute:dp_a'))).toBe(true);
+          throw new Error('rollback');
+        }),
+      ).rejects.toThrow('rollback');
+      expect(await active()).toEqual([]);
+
+      await t.dataSource.transaction(async (em) => {
+        expect(await guard.placeSystemHold(em, hold('dispute:dp_a'))).toBe(true);
+        expect(await guard.placeSystemHold(em, hold('dispute:dp_a'))).toBe(false);
+        expect(await guard.placeSystemHold(em, hold('dispute:dp_b'))).toBe(true);
+      });
+      await t.http().post(`/admin/users/${v.id}/hold`).set(...bearer(admin)).send({ reason: 'Manual review' }).expect(200);
+      expect(await active()).toEqual(['dispute:dp_a', 'dispute:dp_b', null]);
+
+      await t.dataSource.transaction(async (em) => {
+        expect(await guard.releaseSystemHold(em, hold('dispute:dp_a'))).toBe(true);
+        expect(await guard.releaseSystemHold(em, hold('dispute:dp_a'))).toBe(false);
+        expect(await guard.releaseSystemHold(em, hold('dispute:dp_never'))).toBe(false);
+        // Released for good: the same reference is not placed again.
+        expect(await guard.placeSystemHold(em, hold('dispute:dp_a'))).toBe(false);
+      });
+      expect(await active()).toEqual(['dispute:dp_b', null]);
+      expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_ON_HOLD' });
+      await expect(t.dataSource.transaction((em) => guard.placeSystemHold(em, hold('admin')))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+
+      // An admin release without a reference lifts every hold, each audited.
+      const released = await t.http().post(`/admin/users/${v.id}/release`).set(...bearer(admin)).send({ reason: 'All clear' }).expect(200);
+      expect(released.body).toMatchObject({ onHold: false, holds: [] });
+      expect(await refusal(v.id)).toBeNull();
+      const audit = await t.sql<{ action: string; actor_id: string | null; reference: string }>(
+        `SELECT action, actor_id, data->>'reference' AS reference FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.hold%' ORDER BY id`,
+        [v.id],
+      );
+      expect(audit.map((a) => [a.action, a.reference, a.actor_id === null])).toEqual([
+        ['account.hold_placed', 'dispute:dp_a', true],
+        ['account.hold_placed', 'dispute:dp_b', true],
+        ['account.hold_placed', 'admin', false],
+        ['account.hold_released', 'dispute:dp_a', true],
+        ['account.hold_released', 'dispute:dp_b', false],
+        ['account.hold_released', 'admin', false],
+      ]);
+      await t.http().post(`/admin/users/${v.id}/release`).set(...bearer(admin)).send({ reason: 'x', reference: 'not a reference' }).expect(400);
+    });
+
+    it('the database keeps holds: never deleted, changed only by their release, an admin hold always has its admin', async () => {
+      const v = await person();
+      const [{ id }] = await t.sql<{ id: string }>(
+        `INSERT INTO account_holds (user_id, reference, reason, placed_at) VALUES ($1, 'fraud:case_1', 'Test', now()) RETURNING id`,
+        [v.id],
+      );
+      await expect(t.sql(`INSERT INTO account_holds (user_id, reason, placed_at) VALUES ($1, 'no admin', now())`, [v.id])).rejects.toMatchObject({ code: '23514' });
+      await expect(t.sql(`INSERT INTO account_holds (user_id, reference, reason, placed_at) VALUES ($1, 'fraud:case_1', 'again', now())`, [v.id])).rejects.toMatchObject({ code: '23505' });
+      await expect(t.sql(`UPDATE account_holds SET reason = 'edited' WHERE id = $1`, [id])).rejects.toMatchObject({ code: '23514' });
+      await expect(t.sql(`DELETE FROM account_holds WHERE id = $1`, [id])).rejects.toMatchObject({ code: '23001' });
+      await t.sql(`UPDATE account_holds SET released_at = now(), release_reason = 'done' WHERE id = $1`, [id]);
+      await expect(t.sql(`UPDATE account_holds SET release_reason = 'changed' WHERE id = $1`, [id])).rejects.toMatchObject({ code: '23514' });
+    });
   });
 
   describe('security events', () => {

@@ -37,13 +37,26 @@ describe('first admin and role management', () => {
       admin = { id: login.body.user.id, email, password, accessToken: login.body.accessToken };
     });
 
-    it('promotes an existing account without touching its password', async () => {
+    it("promotes an existing account only with that account's own password, which stays as it was", async () => {
       const u = await signUp(t);
-      const result = await ensureAdmin(t.app, u.email, strongPassword(), 'cli create-admin');
+      const refused = await ensureAdmin(t.app, u.email, strongPassword(), 'cli create-admin');
+      expect(refused).toEqual({ error: expect.stringMatching(/already exists and the password given is not its password/) });
+      expect((await t.sql<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [u.id]))[0].roles).toEqual(['buyer']);
+      expect(await audit(u.id)).toEqual([]);
+
+      const result = await ensureAdmin(t.app, u.email.toUpperCase(), u.password, 'cli create-admin');
       expect(result).toEqual({ userId: u.id, created: false, promoted: true });
       const res = await t.http().post('/auth/login').send({ email: u.email, password: u.password, deviceToken: u.deviceToken }).expect(200);
       expect(res.body.user.roles).toEqual(['buyer', 'admin']);
       expect((await audit(u.id)).map((a) => [a.action, a.data.role, a.reason])).toEqual([['user.role_granted', 'admin', 'cli create-admin']]);
+    });
+
+    it('promotes once when several processes promote the same account at once', async () => {
+      const u = await signUp(t);
+      const results = await Promise.all(Array.from({ length: 3 }, () => ensureAdmin(t.app, u.email, u.password, 'test')));
+      expect(results.filter((r) => 'promoted' in r && r.promoted)).toHaveLength(1);
+      expect(results.every((r) => 'userId' in r && r.userId === u.id)).toBe(true);
+      expect(await audit(u.id)).toHaveLength(1);
     });
 
     it('refuses a weak password and creates nothing', async () => {
@@ -126,9 +139,15 @@ describe('first admin and role management', () => {
       });
     });
 
-    it('grants the admin role to an existing account and says so', async () => {
+    it("grants the admin role to an existing account given its own password, and refuses any other with exit code 1", async () => {
       const u = await signUp(t);
-      expect(await cli(['create-admin', '--email', u.email, '--password', strongPassword()])).toMatchObject({
+      const wrong = strongPassword();
+      const refused = await cli(['create-admin', '--email', u.email, '--password', wrong]);
+      expect(refused).toMatchObject({ code: 1, err: expect.stringMatching(/already exists and the password given is not its password/) });
+      expect(`${refused.out}${refused.err}`).not.toContain(wrong);
+      expect((await t.sql<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [u.id]))[0].roles).toEqual(['buyer']);
+
+      expect(await cli(['create-admin', '--email', u.email, '--password', u.password])).toMatchObject({
         code: 0,
         out: expect.stringContaining(`Granted the admin role to ${u.email} (id ${u.id})`),
       });

@@ -63,7 +63,9 @@ describe('ledger: holds (two-phase transfers)', () => {
     expect(await ledger.capture(undefined, holdId, 45n)).toEqual({ entryId: captured.entryId, replayed: true });
     expect((await appError(ledger.capture(undefined, holdId, 10n))).code).toBe('INVALID_STATE');
     expect((await appError(ledger.void(undefined, holdId))).code).toBe('INVALID_STATE');
-    const [entry] = await t.sql<{ kind: string; reference: string }>('SELECT kind, reference FROM ledger_entries WHERE id = $1', [captured.entryId]);
+    const [entry] = await t.sql<{ kind: string; reference: string }>('SELECT kind, reference FROM ledger_entries WHERE id = $1', [
+      captured.entryId,
+    ]);
     expect(entry).toEqual({ kind: 'purchase', reference: `hold:${holdId}:capture` });
   });
 
@@ -164,7 +166,11 @@ describe('ledger: holds (two-phase transfers)', () => {
         ),
       ),
     );
-    const { holdId } = await ledger.hold(undefined, { ...holdInput(creator, creator, 195n), from: pending, to: systemAccount('escrow', 'CREDIT') });
+    const { holdId } = await ledger.hold(undefined, {
+      ...holdInput(creator, creator, 195n),
+      from: pending,
+      to: systemAccount('escrow', 'CREDIT'),
+    });
     expect(await ledger.balance(pending)).toEqual({ posted: 200n, held: 195n, available: 5n });
     await ledger.capture(undefined, holdId, 195n);
     expect(await ledger.balance(pending)).toEqual({ posted: 5n, held: 0n, available: 5n });

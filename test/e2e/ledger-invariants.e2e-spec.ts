@@ -16,13 +16,22 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
   const ids: Record<string, string> = {};
 
   const accountId = async (owner: string, asset: string, name: string) =>
-    (await t.sql<{ id: string }>('SELECT id::text AS id FROM ledger_accounts WHERE owner_id = $1 AND asset = $2 AND name = $3', [owner, asset, name]))[0].id;
+    (
+      await t.sql<{ id: string }>('SELECT id::text AS id FROM ledger_accounts WHERE owner_id = $1 AND asset = $2 AND name = $3', [
+        owner,
+        asset,
+        name,
+      ])
+    )[0].id;
 
   /** One transaction: an entry and its postings (account id, amount), committed. */
   async function rawEntry(c: Client, postings: [string, number][], reference = `raw:${randomUUID()}`): Promise<string> {
     await c.query('BEGIN');
     try {
-      const { rows } = await c.query(`INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`, [reference]);
+      const { rows } = await c.query(
+        `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
+        [reference],
+      );
       for (const [account, amount] of postings) {
         await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, $3)', [rows[0].id, account, amount]);
       }
@@ -50,21 +59,40 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
   afterAll(() => t.close());
 
   it('accepts a balanced raw entry, and the postings move the balance rows', async () => {
-    await withClient(t, (c) => rawEntry(c, [[ids.alice, -30], [ids.bob, 30]]));
+    await withClient(t, (c) =>
+      rawEntry(c, [
+        [ids.alice, -30],
+        [ids.bob, 30],
+      ]),
+    );
     expect(await ledger.balance({ userId: alice, asset: 'CREDIT', name: 'wallet' })).toEqual({ posted: 70n, held: 0n, available: 70n });
     expect((await ledger.balance({ userId: bob, asset: 'CREDIT', name: 'wallet' })).posted).toBe(40n);
   });
 
   it('refuses, at commit, an entry whose postings do not sum to zero', async () => {
     const before = await ledgerFootprint(t);
-    const err = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.issuance, -10], [ids.bob, 9]])));
+    const err = await withClient(t, (c) =>
+      sqlError(
+        rawEntry(c, [
+          [ids.issuance, -10],
+          [ids.bob, 9],
+        ]),
+      ),
+    );
     expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
     expect(await ledgerFootprint(t)).toEqual(before);
   });
 
   it('refuses an entry that balances overall but not per asset', async () => {
     const before = await ledgerFootprint(t);
-    const err = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.promoIssuance, -10], [ids.bob, 10]])));
+    const err = await withClient(t, (c) =>
+      sqlError(
+        rawEntry(c, [
+          [ids.promoIssuance, -10],
+          [ids.bob, 10],
+        ]),
+      ),
+    );
     expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
     expect(await ledgerFootprint(t)).toEqual(before);
   });
@@ -74,7 +102,14 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     expect(noLegs.constraint).toBe('ledger_entry_balanced');
     const oneLeg = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.bob, 10]])));
     expect(oneLeg).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
-    const zero = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.bob, 0], [ids.alice, 0]])));
+    const zero = await withClient(t, (c) =>
+      sqlError(
+        rawEntry(c, [
+          [ids.bob, 0],
+          [ids.alice, 0],
+        ]),
+      ),
+    );
     expect(zero.code).toBe('23514');
   });
 
@@ -82,14 +117,25 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     const err = await withClient(t, async (c) => {
       await c.query('BEGIN');
       await c.query('SET CONSTRAINTS ALL IMMEDIATE');
-      return sqlError(c.query(`INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now())`, [`raw:${randomUUID()}`]));
+      return sqlError(
+        c.query(`INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now())`, [
+          `raw:${randomUUID()}`,
+        ]),
+      );
     });
     expect(err.constraint).toBe('ledger_entry_balanced');
   });
 
   it('refuses an overdraft: the postings trigger moves the balance and the CHECK on the row fires', async () => {
     const before = await ledgerFootprint(t);
-    const err = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.bob, -1000], [ids.alice, 1000]])));
+    const err = await withClient(t, (c) =>
+      sqlError(
+        rawEntry(c, [
+          [ids.bob, -1000],
+          [ids.alice, 1000],
+        ]),
+      ),
+    );
     expect(err).toEqual({ code: '23514', constraint: 'ledger_balances_non_negative' });
     expect(await ledgerFootprint(t)).toEqual(before);
     const direct = await sqlError(t.sql('UPDATE ledger_balances SET balance = -1 WHERE account_id = $1', [ids.bob]));
@@ -97,7 +143,12 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
   });
 
   it('lets issuance and a user debt account go negative, and nothing else', async () => {
-    await withClient(t, (c) => rawEntry(c, [[ids.issuance, -5], [ids.bob, 5]]));
+    await withClient(t, (c) =>
+      rawEntry(c, [
+        [ids.issuance, -5],
+        [ids.bob, 5],
+      ]),
+    );
     await ledger.post(undefined, {
       kind: 'debt',
       reference: `debt:${randomUUID()}`,
@@ -111,11 +162,15 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     const [row] = await t.sql<{ balance: string }>('SELECT balance::text AS balance FROM ledger_balances WHERE account_id = $1', [debt]);
     expect(row.balance).toBe('-20');
     // Movements that bypass the balance row (and its CHECK) can only be credits for such an account.
-    expect(await sqlError(t.sql('INSERT INTO ledger_pending_credits (account_id, allow_negative, amount) VALUES ($1, false, -5)', [ids.bob]))).toEqual({
+    expect(
+      await sqlError(t.sql('INSERT INTO ledger_pending_credits (account_id, allow_negative, amount) VALUES ($1, false, -5)', [ids.bob])),
+    ).toEqual({
       code: '23514',
       constraint: 'ledger_pending_credits_credit',
     });
-    expect(await sqlError(t.sql('INSERT INTO ledger_pending_credits (account_id, allow_negative, amount) VALUES ($1, true, -5)', [ids.bob]))).toEqual({
+    expect(
+      await sqlError(t.sql('INSERT INTO ledger_pending_credits (account_id, allow_negative, amount) VALUES ($1, true, -5)', [ids.bob])),
+    ).toEqual({
       code: '23503',
       constraint: 'ledger_pending_credits_account',
     });
@@ -165,39 +220,115 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
 
   it('refuses a second entry with the same reference', async () => {
     const reference = `raw:${randomUUID()}`;
-    await withClient(t, (c) => rawEntry(c, [[ids.alice, -1], [ids.bob, 1]], reference));
-    const err = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.alice, -1], [ids.bob, 1]], reference)));
+    await withClient(t, (c) =>
+      rawEntry(
+        c,
+        [
+          [ids.alice, -1],
+          [ids.bob, 1],
+        ],
+        reference,
+      ),
+    );
+    const err = await withClient(t, (c) =>
+      sqlError(
+        rawEntry(
+          c,
+          [
+            [ids.alice, -1],
+            [ids.bob, 1],
+          ],
+          reference,
+        ),
+      ),
+    );
     expect(err).toEqual({ code: '23505', constraint: 'ledger_entries_reference' });
   });
 
   it('refuses postings added later to an entry that is already committed', async () => {
-    const entryId = await withClient(t, (c) => rawEntry(c, [[ids.alice, -1], [ids.bob, 1]]));
+    const entryId = await withClient(t, (c) =>
+      rawEntry(c, [
+        [ids.alice, -1],
+        [ids.bob, 1],
+      ]),
+    );
     const err = await withClient(t, async (c) => {
       await c.query('BEGIN');
-      return sqlError(c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $3, -5)', [entryId, ids.bob, ids.issuance]));
+      return sqlError(
+        c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $3, -5)', [
+          entryId,
+          ids.bob,
+          ids.issuance,
+        ]),
+      );
     });
     expect(err).toEqual({ code: '23503', constraint: 'ledger_postings_entry' });
   });
 
   it('refuses postings to an entry or an account that does not exist', async () => {
     const noEntry = await withClient(t, (c) =>
-      sqlError(c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $3, -5)', [randomUUID(), ids.bob, ids.issuance])),
+      sqlError(
+        c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 5), ($1, $3, -5)', [
+          randomUUID(),
+          ids.bob,
+          ids.issuance,
+        ]),
+      ),
     );
     expect(noEntry).toEqual({ code: '23503', constraint: 'ledger_postings_entry' });
-    const noAccount = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.bob, -1], ['987654321', 1]])));
+    const noAccount = await withClient(t, (c) =>
+      sqlError(
+        rawEntry(c, [
+          [ids.bob, -1],
+          ['987654321', 1],
+        ]),
+      ),
+    );
     expect(noAccount).toEqual({ code: '23503', constraint: 'ledger_postings_account' });
   });
 
   it('refuses an entry that claims another transaction id (which would slip it into the sealed past)', async () => {
     const err = await withClient(t, async (c) => {
       await c.query('BEGIN');
-      const { rows } = await c.query(
-        `INSERT INTO ledger_entries (reference, kind, content_hash, created_at, xid) VALUES ($1, 'raw', 'x', now(), '3') RETURNING id`,
-        [`raw:${randomUUID()}`],
+      return sqlError(
+        c.query(`INSERT INTO ledger_entries (reference, kind, content_hash, created_at, xid) VALUES ($1, 'raw', 'x', now(), '3')`, [
+          `raw:${randomUUID()}`,
+        ]),
       );
-      return sqlError(c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, 1), ($1, $3, -1)', [rows[0].id, ids.bob, ids.alice]));
     });
-    expect(err).toEqual({ code: '23503', constraint: 'ledger_postings_entry' });
+    expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
+  });
+
+  it('checks entries written after an early check (SET CONSTRAINTS IMMEDIATE) again at commit', async () => {
+    const err = await withClient(t, async (c) => {
+      await c.query('BEGIN');
+      const first = (
+        await c.query(
+          `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
+          [`raw:${randomUUID()}`],
+        )
+      ).rows[0].id;
+      await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, -1), ($1, $3, 1)', [
+        first,
+        ids.alice,
+        ids.bob,
+      ]);
+      await c.query('SET CONSTRAINTS ALL IMMEDIATE');
+      await c.query('SET CONSTRAINTS ALL DEFERRED');
+      const second = (
+        await c.query(
+          `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
+          [`raw:${randomUUID()}`],
+        )
+      ).rows[0].id;
+      await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, -1)', [second, ids.alice]);
+      // Removing the mark is refused (in a savepoint, so the transaction goes on).
+      await c.query('SAVEPOINT s');
+      expect((await sqlError(c.query('DELETE FROM ledger_tx_checks'))).code).toBe('23001');
+      await c.query('ROLLBACK TO SAVEPOINT s');
+      return sqlError(c.query('COMMIT'));
+    });
+    expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
   });
 
   describe('holds', () => {
@@ -211,25 +342,60 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     it('reserve funds through a trigger, and refuse to reserve more than is available', async () => {
       const { available } = await ledger.balance({ userId: alice, asset: 'CREDIT', name: 'wallet' });
       const [hold] = await insertHold(ids.alice, Number(available) - 1);
-      expect(await ledger.balance({ userId: alice, asset: 'CREDIT', name: 'wallet' })).toMatchObject({ held: available - 1n, available: 1n });
+      expect(await ledger.balance({ userId: alice, asset: 'CREDIT', name: 'wallet' })).toMatchObject({
+        held: available - 1n,
+        available: 1n,
+      });
       expect(await sqlError(insertHold(ids.alice, 2))).toEqual({ code: '23514', constraint: 'ledger_balances_non_negative' });
       // Reserved funds cannot be spent: a raw debit of them fails the same CHECK.
-      expect((await withClient(t, (c) => sqlError(rawEntry(c, [[ids.alice, -2], [ids.bob, 2]])))).constraint).toBe('ledger_balances_non_negative');
+      expect(
+        (
+          await withClient(t, (c) =>
+            sqlError(
+              rawEntry(c, [
+                [ids.alice, -2],
+                [ids.bob, 2],
+              ]),
+            ),
+          )
+        ).constraint,
+      ).toBe('ledger_balances_non_negative');
       await t.sql(`UPDATE ledger_holds SET status = 'voided', closed_at = now() WHERE id = $1`, [hold.id]);
       expect((await ledger.balance({ userId: alice, asset: 'CREDIT', name: 'wallet' })).held).toBe(0n);
     });
 
     it('move only from pending to a final state, once, and never change their terms', async () => {
       const [hold] = await insertHold(ids.alice, 5);
-      expect((await sqlError(t.sql('UPDATE ledger_holds SET amount = 1 WHERE id = $1', [hold.id]))).constraint).toBe('ledger_holds_transition');
+      expect((await sqlError(t.sql('UPDATE ledger_holds SET amount = 1 WHERE id = $1', [hold.id]))).constraint).toBe(
+        'ledger_holds_transition',
+      );
       await t.sql(`UPDATE ledger_holds SET status = 'voided', closed_at = now() WHERE id = $1`, [hold.id]);
       const reopen = await sqlError(t.sql(`UPDATE ledger_holds SET status = 'pending', closed_at = NULL WHERE id = $1`, [hold.id]));
       expect(reopen.constraint).toBe('ledger_holds_transition');
       const twice = await sqlError(t.sql(`UPDATE ledger_holds SET status = 'expired' WHERE id = $1`, [hold.id]));
       expect(twice.constraint).toBe('ledger_holds_transition');
-      expect((await sqlError(t.sql(`INSERT INTO ledger_holds (reference, kind, from_account_id, to_account_id, amount, status, closed_at, content_hash, created_at, expires_at)
-        VALUES ('raw-closed', 'raw', $1, $2, 1, 'voided', now(), 'x', now(), now() + interval '1 hour')`, [ids.alice, ids.bob]))).constraint).toBe('ledger_holds_transition');
-      expect((await sqlError(insertHold(ids.alice, 1, (await t.sql<{ reference: string }>('SELECT reference FROM ledger_holds WHERE id = $1', [hold.id]))[0].reference))).code).toBe('23505');
+      expect(
+        (
+          await sqlError(
+            t.sql(
+              `INSERT INTO ledger_holds (reference, kind, from_account_id, to_account_id, amount, status, closed_at, content_hash, created_at, expires_at)
+        VALUES ('raw-closed', 'raw', $1, $2, 1, 'voided', now(), 'x', now(), now() + interval '1 hour')`,
+              [ids.alice, ids.bob],
+            ),
+          )
+        ).constraint,
+      ).toBe('ledger_holds_transition');
+      expect(
+        (
+          await sqlError(
+            insertHold(
+              ids.alice,
+              1,
+              (await t.sql<{ reference: string }>('SELECT reference FROM ledger_holds WHERE id = $1', [hold.id]))[0].reference,
+            ),
+          )
+        ).code,
+      ).toBe('23505');
     });
   });
 

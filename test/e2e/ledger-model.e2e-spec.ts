@@ -38,7 +38,14 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('mint' as const), to: user, amount: fc.integer({ min: 1, max: 500 }) }) },
   { weight: 4, arbitrary: fc.record({ op: fc.constant('transfer' as const), from: user, to: user, amount, callerTx: fc.boolean() }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('hold' as const), from: user, to: user, amount }) },
-  { weight: 3, arbitrary: fc.record({ op: fc.constant('capture' as const), hold: fc.nat(20), amount: fc.option(fc.integer({ min: 1, max: 320 }), { nil: null }) }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      op: fc.constant('capture' as const),
+      hold: fc.nat(20),
+      amount: fc.option(fc.integer({ min: 1, max: 320 }), { nil: null }),
+    }),
+  },
   { weight: 2, arbitrary: fc.record({ op: fc.constant('void' as const), hold: fc.nat(20) }) },
   { weight: 1, arbitrary: fc.constant({ op: 'replay' as const }) },
 );

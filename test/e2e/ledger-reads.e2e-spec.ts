@@ -34,7 +34,9 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
         { kind: 'mint', account: 'wallet', asset: 'CREDIT', amount: 100n, balanceAfter: 100n },
       ];
       const all = await ledger.history(a, {});
-      expect(all.items.map(({ kind, account, asset, amount, balanceAfter }) => ({ kind, account, asset, amount, balanceAfter }))).toEqual(expected);
+      expect(all.items.map(({ kind, account, asset, amount, balanceAfter }) => ({ kind, account, asset, amount, balanceAfter }))).toEqual(
+        expected,
+      );
       expect(all.nextCursor).toBeNull();
 
       const seen = [];
@@ -81,7 +83,11 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
   describe('HTTP', () => {
     it('GET /me/balances: the sign-up and email-verified PROMO bonuses, every listed account, debt as owed', async () => {
       const u = await signUp(t);
-      const first = await t.http().get('/me/balances').set(...bearer(u.accessToken)).expect(200);
+      const first = await t
+        .http()
+        .get('/me/balances')
+        .set(...bearer(u.accessToken))
+        .expect(200);
       expect(first.body).toEqual({
         CREDIT: { wallet: 0, earnings: 0, earnings_pending: 0, reseller_stock: 0, bond: 0, held: 0, debt: 0 },
         PROMO: { wallet: t.config.economy.signupBonusPromo, held: 0 },
@@ -98,7 +104,11 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
           { account: systemAccount('chargeback_loss', 'CREDIT'), amount: 120n },
         ],
       });
-      const res = await t.http().get('/me/balances').set(...bearer(u.accessToken)).expect(200);
+      const res = await t
+        .http()
+        .get('/me/balances')
+        .set(...bearer(u.accessToken))
+        .expect(200);
       expect(res.body.PROMO.wallet).toBe(t.config.economy.signupBonusPromo + t.config.economy.emailVerifiedBonusPromo);
       expect(res.body.CREDIT).toMatchObject({ wallet: 500, debt: 120 });
     });
@@ -108,29 +118,67 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
       const other = await signUp(t);
       await mint(ledger, u.id, 50n);
       await ledger.post(undefined, transfer(u.id, other.id, 20n));
-      const page1 = await t.http().get('/me/ledger?limit=2').set(...bearer(u.accessToken)).expect(200);
+      const page1 = await t
+        .http()
+        .get('/me/ledger?limit=2')
+        .set(...bearer(u.accessToken))
+        .expect(200);
       expect(page1.body.items).toEqual([
-        { id: expect.any(String), entryId: expect.any(String), account: 'wallet', asset: 'CREDIT', amount: -20, balanceAfter: 30, kind: 'transfer', createdAt: expect.any(String) },
-        { id: expect.any(String), entryId: expect.any(String), account: 'wallet', asset: 'CREDIT', amount: 50, balanceAfter: 50, kind: 'mint', createdAt: expect.any(String) },
+        {
+          id: expect.any(String),
+          entryId: expect.any(String),
+          account: 'wallet',
+          asset: 'CREDIT',
+          amount: -20,
+          balanceAfter: 30,
+          kind: 'transfer',
+          createdAt: expect.any(String),
+        },
+        {
+          id: expect.any(String),
+          entryId: expect.any(String),
+          account: 'wallet',
+          asset: 'CREDIT',
+          amount: 50,
+          balanceAfter: 50,
+          kind: 'mint',
+          createdAt: expect.any(String),
+        },
       ]);
-      const page2 = await t.http().get(`/me/ledger?limit=2&cursor=${page1.body.nextCursor}`).set(...bearer(u.accessToken)).expect(200);
+      const page2 = await t
+        .http()
+        .get(`/me/ledger?limit=2&cursor=${page1.body.nextCursor}`)
+        .set(...bearer(u.accessToken))
+        .expect(200);
       expect(page2.body).toEqual({
         items: [expect.objectContaining({ kind: 'signup_bonus', asset: 'PROMO', amount: t.config.economy.signupBonusPromo })],
         nextCursor: null,
       });
-      await t.http().get('/me/ledger?limit=500').set(...bearer(u.accessToken)).expect(400);
+      await t
+        .http()
+        .get('/me/ledger?limit=500')
+        .set(...bearer(u.accessToken))
+        .expect(400);
       await t.http().get('/me/ledger').expect(401);
       await t.http().get('/me/balances').expect(401);
     });
 
     it('GET /admin/ledger/verify: admins only; reports the sums per asset', async () => {
       const buyer = await signUp(t);
-      await t.http().get('/admin/ledger/verify').set(...bearer(buyer.accessToken)).expect(403);
+      await t
+        .http()
+        .get('/admin/ledger/verify')
+        .set(...bearer(buyer.accessToken))
+        .expect(403);
       const email = uniqueEmail('admin');
       const password = strongPassword();
       await ensureAdmin(t.app, email, password, 'test');
       const login = await t.http().post('/auth/login').send({ email, password }).expect(200);
-      const res = await t.http().get('/admin/ledger/verify').set(...bearer(login.body.accessToken)).expect(200);
+      const res = await t
+        .http()
+        .get('/admin/ledger/verify')
+        .set(...bearer(login.body.accessToken))
+        .expect(200);
       expect(res.body).toMatchObject({ ok: true, chainOk: true, problems: [], unsealed: 0 });
       expect(res.body.entries).toBeGreaterThan(0);
       expect(res.body.assets.CREDIT).toEqual({ sum: 0, minted: expect.any(Number), burned: 0, supply: expect.any(Number) });
@@ -153,7 +201,7 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
     });
 
     // Last: it leaves this database tampered with.
-    it('detects a posting rewritten behind the triggers\' back (chain, balances and entry balance)', async () => {
+    it("detects a posting rewritten behind the triggers' back (chain, balances and entry balance)", async () => {
       const a = newUserId();
       const { entryId } = await mint(ledger, a, 10n);
       await ledger.sealPending();

@@ -7,7 +7,13 @@ import type { TestApp } from './test-app';
 export const newUserId = (): string => randomUUID();
 
 /** Mints `amount` of `asset` from issuance into the user's account (default: CREDIT wallet). */
-export async function mint(ledger: LedgerService, userId: string, amount: bigint, asset: Asset = 'CREDIT', name: UserAccountName = 'wallet') {
+export async function mint(
+  ledger: LedgerService,
+  userId: string,
+  amount: bigint,
+  asset: Asset = 'CREDIT',
+  name: UserAccountName = 'wallet',
+) {
   return ledger.post(undefined, {
     kind: 'mint',
     reference: `test-mint:${randomUUID()}`,
@@ -18,7 +24,13 @@ export async function mint(ledger: LedgerService, userId: string, amount: bigint
   });
 }
 
-export function transfer(fromUser: string, toUser: string, amount: bigint, reference = `test-transfer:${randomUUID()}`, asset: Asset = 'CREDIT') {
+export function transfer(
+  fromUser: string,
+  toUser: string,
+  amount: bigint,
+  reference = `test-transfer:${randomUUID()}`,
+  asset: Asset = 'CREDIT',
+) {
   return {
     kind: 'transfer',
     reference,

@@ -1,6 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, IsUUID, Matches } from 'class-validator';
+import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { ADMIN_HOLD, SYSTEM_HOLD_REFERENCE } from '../hold-references';
 import { IsPlainText } from '../../identity/dto/validators';
 
 const SIX_DIGITS = /^\d{6}$/;
@@ -26,4 +27,13 @@ export class HoldDto {
   @Transform(({ value }) => (typeof value === 'string' ? value.trim() : value))
   @IsPlainText(1, 1000)
   reason: string;
+}
+
+export class ReleaseHoldDto extends HoldDto {
+  @ApiPropertyOptional({
+    example: 'dispute:dp_123',
+    description: `Release only this hold: \`${ADMIN_HOLD}\` for the admins' hold, or a system hold's reference. Without it every active hold is released.`,
+  })
+  @IsOptional() @IsString() @Matches(new RegExp(`^${ADMIN_HOLD}$|${SYSTEM_HOLD_REFERENCE.source}`), { message: `reference must be '${ADMIN_HOLD}' or look like <kind>:<id>` })
+  reference?: string;
 }

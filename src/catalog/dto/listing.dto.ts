@@ -1,0 +1,104 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { PageQuery } from '../../common/pagination';
+
+export const CATEGORY_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
+const CATEGORY_MESSAGE = 'must be 1-40 lowercase letters, digits, - or _';
+/** A trillion credits (a billion dollars): far beyond any real item, far inside a safe integer. */
+export const MAX_PROFIT = 1_000_000_000_000;
+
+export class CreateListingDto {
+  @ApiProperty({ maxLength: 200 })
+  @IsString()
+  @Length(1, 200)
+  title: string;
+
+  @ApiProperty({ maxLength: 5000 })
+  @IsString()
+  @MaxLength(5000)
+  description: string;
+
+  @ApiProperty({ example: 'hair' })
+  @IsString()
+  @Matches(CATEGORY_PATTERN, { message: `category ${CATEGORY_MESSAGE}` })
+  category: string;
+
+  @ApiProperty({ description: "the creator's own profit per sale, in credits" })
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PROFIT)
+  profit: number;
+
+  @ApiPropertyOptional({ description: 'a published listing this item derives from' })
+  @IsOptional()
+  @IsUUID()
+  parentListingId?: string;
+}
+
+export class UpdateListingDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 200)
+  title?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @MaxLength(5000)
+  description?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Matches(CATEGORY_PATTERN, { message: `category ${CATEGORY_MESSAGE}` })
+  category?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_PROFIT)
+  profit?: number;
+}
+
+export class SubmitListingDto {
+  @ApiPropertyOptional({ enum: ['CREDIT', 'DEV_TOKEN'], default: 'CREDIT' })
+  @IsOptional()
+  @IsIn(['CREDIT', 'DEV_TOKEN'])
+  payWith?: 'CREDIT' | 'DEV_TOKEN';
+}
+
+export class ApproveListingDto {
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Length(1, 1000)
+  reason?: string;
+}
+
+export class ModerationReasonDto {
+  @ApiProperty()
+  @IsString()
+  @Length(1, 1000)
+  reason: string;
+}
+
+export class SearchListingsQuery extends PageQuery {
+  @ApiPropertyOptional({ description: 'full-text search on title and description' })
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  q?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsString()
+  @Matches(CATEGORY_PATTERN, { message: `category ${CATEGORY_MESSAGE}` })
+  category?: string;
+
+  @ApiPropertyOptional()
+  @IsOptional()
+  @IsUUID()
+  creatorId?: string;
+}

@@ -1,0 +1,37 @@
+import { AppError } from '../common/errors';
+
+export type Transitions<S extends string, A extends string> = Record<A, { from: readonly S[]; to: S }>;
+
+/** An explicit transition table; an action from any other state is a 409 INVALID_STATE. */
+export class StateMachine<S extends string, A extends string> {
+  constructor(
+    private readonly subject: string,
+    readonly transitions: Transitions<S, A>,
+  ) {}
+
+  next(current: S, action: A): S {
+    const t = this.transitions[action];
+    if (!t.from.includes(current)) {
+      throw new AppError('INVALID_STATE', `Cannot ${action} a ${this.subject} that is ${current}`, { status: current });
+    }
+    return t.to;
+  }
+
+  /** Every (from, to) pair the table allows. */
+  pairs(): [S, S][] {
+    return (Object.values(this.transitions) as { from: readonly S[]; to: S }[]).flatMap((t) => t.from.map((f): [S, S] => [f, t.to]));
+  }
+}
+
+export type ListingStatus = 'draft' | 'pending_review' | 'published' | 'delisted' | 'rejected';
+export type ListingAction = 'edit' | 'submit' | 'approve' | 'reject' | 'delist';
+
+export const LISTING_STATES: readonly ListingStatus[] = ['draft', 'pending_review', 'published', 'delisted', 'rejected'];
+
+export const listingMachine = new StateMachine<ListingStatus, ListingAction>('listing', {
+  edit: { from: ['draft'], to: 'draft' },
+  submit: { from: ['draft'], to: 'pending_review' },
+  approve: { from: ['pending_review'], to: 'published' },
+  reject: { from: ['pending_review'], to: 'rejected' },
+  delist: { from: ['published'], to: 'delisted' },
+});

@@ -1,0 +1,21 @@
+import { Body, Controller, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { AuthUser, CurrentUser, Roles, Sensitive } from '../common/auth.decorators';
+import { IdempotencyKey, Idempotent } from '../common/idempotency/idempotent.decorator';
+import { CreditTransfersService } from './credit-transfers.service';
+import { CreateCreditTransferDto } from './dto/orders.dto';
+
+@ApiTags('ledger')
+@ApiBearerAuth()
+@Controller('credit-transfers')
+export class CreditTransfersController {
+  constructor(private readonly transfers: CreditTransfersService) {}
+
+  @Post()
+  @Roles('buyer')
+  @Sensitive()
+  @Idempotent()
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateCreditTransferDto, @IdempotencyKey() key: string) {
+    return this.transfers.transfer(user.id, dto, key);
+  }
+}

@@ -1,0 +1,7 @@
+import { StateMachine } from '../catalog/state-machine';
+
+export type OrderStatus = 'completed' | 'refunded';
+
+export const orderMachine = new StateMachine<OrderStatus, 'refund'>('order', {
+  refund: { from: ['completed'], to: 'refunded' },
+});

@@ -1,0 +1,38 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import { AppError } from '../../common/errors';
+import { amountToJson } from '../../common/money';
+import { LedgerService, userAccount } from '../../ledger/ledger.service';
+
+/**
+ * What a user owes after a clawback could not recover everything: the negative balance of their
+ * CREDIT `debt` account. Credits granted by later purchases repay it first.
+ */
+@Injectable()
+export class DebtService {
+  constructor(private readonly ledger: LedgerService) {}
+
+  async owed(userId: string): Promise<bigint> {
+    const { posted } = await this.ledger.balance(userAccount(userId, 'CREDIT', 'debt'));
+    return posted < 0n ? -posted : 0n;
+  }
+
+  /**
+   * Serializes the payments module's debt movements for one user until `em`'s transaction ends, then
+   * reads what is owed: two grants repaying the same debt at once would otherwise overpay it.
+   */
+  async lockAndReadOwed(em: EntityManager, userId: string): Promise<bigint> {
+    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('payments:debt:' || $1, 0))`, [userId]);
+    return this.owed(userId);
+  }
+
+  /** 423 ACCOUNT_IN_DEBT while anything is owed: spending and transfers wait until it is repaid. */
+  async assertNoDebt(userId: string): Promise<void> {
+    const owed = await this.owed(userId);
+    if (owed > 0n) {
+      throw new AppError('ACCOUNT_IN_DEBT', `The account owes ${owed} credits from a reversed payment; buy credits to repay it first`, {
+        owed: amountToJson(owed),
+      });
+    }
+  }
+}

@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { DebtService } from './debt/debt.service';
+import { FraudOutcomeKind, FraudOutcomesService } from './fraud-outcomes/fraud-outcomes.service';
+import { loadPurchase } from './purchases/purchase.record';
+
+/** What the fraud rules read about a card payment (`card.fingerprint`, `card.country`, `payment.riskScore`). */
+export interface PaymentFacts {
+  purchaseId: string;
+  userId: string;
+  status: string;
+  amountCents: bigint;
+  currency: string;
+  cardFingerprint: string | null;
+  cardCountry: string | null;
+  riskScore: number | null;
+}
+
+/** What other modules ask of payments (exported globally). */
+@Injectable()
+export class PaymentsService {
+  constructor(
+    private readonly dataSource: DataSource,
+    private readonly debts: DebtService,
+    private readonly outcomes: FraudOutcomesService,
+  ) {}
+
+  /**
+   * 423 ACCOUNT_IN_DEBT while a clawback left the user owing credits. Every spending and transfer
+   * path calls this with its transaction (the check itself reads committed balances).
+   */
+  async assertNoDebt(_em: EntityManager | undefined, userId: string): Promise<void> {
+    await this.debts.assertNoDebt(userId);
+  }
+
+  /** Credits the user owes (0 when none). */
+  owedCredits(userId: string): Promise<bigint> {
+    return this.debts.owed(userId);
+  }
+
+  /** Chargebacks and lost disputes recorded for a user (fraud features, reseller eligibility). */
+  countFraudOutcomes(userId: string, kind: FraudOutcomeKind): Promise<number> {
+    return this.outcomes.countForUser(userId, kind);
+  }
+
+  /** The card and Radar facts Stripe reported for a purchase (null fields until the payment succeeded). */
+  async paymentFacts(purchaseId: string): Promise<PaymentFacts | undefined> {
+    const p = await loadPurchase(this.dataSource, purchaseId);
+    if (!p) return undefined;
+    return {
+      purchaseId: p.id,
+      userId: p.userId,
+      status: p.status,
+      amountCents: p.priceCents,
+      currency: p.currency,
+      cardFingerprint: p.cardFingerprint,
+      cardCountry: p.cardCountry,
+      riskScore: p.riskScore,
+    };
+  }
+}

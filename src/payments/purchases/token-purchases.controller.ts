@@ -1,0 +1,26 @@
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
+import { Idempotent, IdempotencyKey } from '../../common/idempotency/idempotent.decorator';
+import { CreateTokenPurchaseDto } from './token-purchase.dto';
+import { TokenPurchasesService } from './token-purchases.service';
+
+@ApiTags('payments')
+@ApiBearerAuth()
+@Controller('token-purchases')
+export class TokenPurchasesController {
+  constructor(private readonly purchases: TokenPurchasesService) {}
+
+  @Post()
+  @Roles('buyer')
+  @Idempotent()
+  create(@CurrentUser() user: AuthUser, @IdempotencyKey() key: string, @Body() body: CreateTokenPurchaseDto) {
+    return this.purchases.create(user, key, body.packageId);
+  }
+
+  @Get(':id')
+  @Roles('buyer')
+  view(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string) {
+    return this.purchases.view(user, id);
+  }
+}

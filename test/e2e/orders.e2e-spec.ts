@@ -1,0 +1,364 @@
+import { randomUUID } from 'node:crypto';
+import { systemAccount, userAccount } from '../../src/ledger/ledger.service';
+import {
+  Actor,
+  as,
+  balance,
+  bulkBuyers,
+  fund,
+  fundAll,
+  ledger,
+  makeAdmin,
+  publishListing,
+  relogin,
+  signUp,
+  signUpCreator,
+  systemBalance,
+  verifyLedger,
+} from '../support/market-fixtures';
+import { startTestApp, TestApp } from '../support/test-app';
+
+const DAY = 86_400;
+
+describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
+  let t: TestApp;
+  let admin: Actor;
+  let creator: Actor;
+  let hat: { id: string; price: number; profit: number; platformFee: number };
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    admin = await makeAdmin(t, await signUp(t, 'admin'));
+    creator = await signUpCreator(t);
+    hat = await publishListing(t, creator, admin, { title: 'Hat', profit: 1000 }); // price 1100
+  });
+  afterAll(() => t.close());
+
+  const buy = (a: Actor, body: object, key?: string) => as(t, a).post('/orders', body, key);
+  const runJobs = () => t.http().post('/dev/jobs/run').expect(200);
+  // Access tokens (15 min) and sessions (30 days) expire on the business clock: log in again after moving it.
+  const advance = (seconds: number) => t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
+  const countOrders = async (listingId: string) =>
+    (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE listing_id = $1`, [listingId]))[0].n;
+
+  describe('buying with credits', () => {
+    it('pays the seller (pending), the platform and delivers the item, in one ledger entry', async () => {
+      const buyer = await signUp(t, 'buyer');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      const platformBefore = await systemBalance(t, 'platform_revenue', 'CREDIT');
+      const pendingBefore = await balance(t, creator.id, 'CREDIT', 'earnings_pending');
+
+      const res = await buy(buyer, { listingId: hat.id }).expect(201);
+      expect(res.body).toMatchObject({ listingId: hat.id, price: 1100, payWith: 'CREDIT', status: 'completed', giftToUserId: null });
+
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+      expect(await balance(t, creator.id, 'CREDIT', 'earnings_pending')).toBe(pendingBefore + 1000n);
+      expect(await systemBalance(t, 'platform_revenue', 'CREDIT')).toBe(platformBefore + 100n);
+      const inventory = await as(t, buyer).get('/me/inventory').expect(200);
+      expect(inventory.body.items).toEqual([expect.objectContaining({ listingId: hat.id, orderId: res.body.id, giftFromUserId: null })]);
+      const orders = await as(t, buyer).get('/me/orders').expect(200);
+      expect(orders.body.items.map((o: { id: string }) => o.id)).toEqual([res.body.id]);
+      const sales = await as(t, creator).get('/me/sales').expect(200);
+      expect(sales.body.items[0]).toMatchObject({ orderId: res.body.id, role: 'seller', asset: 'CREDIT', amount: 1000, state: 'pending' });
+
+      const lines = await as(t, buyer).get('/me/ledger').expect(200);
+      const sellerLines = await as(t, creator).get('/me/ledger').expect(200);
+      const entryId = lines.body.items.find((l: { kind: string }) => l.kind === 'purchase').entryId;
+      expect(sellerLines.body.items).toEqual(
+        expect.arrayContaining([expect.objectContaining({ entryId, account: 'earnings_pending', amount: 1000 })]),
+      );
+      expect((await verifyLedger(t)).ok).toBe(true);
+    });
+
+    it('draws the wallet first, then earnings, and a refund returns each part where it came from', async () => {
+      const buyer = await signUp(t, 'mixed');
+      await fund(t, buyer.id, 'CREDIT', 300);
+      await fund(t, buyer.id, 'CREDIT', 2000, 'earnings');
+      const order = await buy(buyer, { listingId: hat.id }).expect(201);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(0n);
+      expect(await balance(t, buyer.id, 'CREDIT', 'earnings')).toBe(1200n);
+      await as(t, admin).post(`/admin/orders/${order.body.id}/refund`, { reason: 'test', chargeCreator: true }).expect(200);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(300n);
+      expect(await balance(t, buyer.id, 'CREDIT', 'earnings')).toBe(2000n);
+    });
+
+    it('splits a derived item among ancestors (capped), seller and platform', async () => {
+      const base = await publishListing(t, creator, admin, { profit: 10_000 });
+      const deriver = await signUpCreator(t, 'deriver');
+      const child = await publishListing(t, deriver, admin, { profit: 100, parentListingId: base.id }); // price 11110, royalties 2222
+      const buyer = await signUp(t, 'buyer');
+      await fund(t, buyer.id, 'CREDIT', child.price);
+      const before = {
+        anc: await balance(t, creator.id, 'CREDIT', 'earnings_pending'),
+        platform: await systemBalance(t, 'platform_revenue', 'CREDIT'),
+      };
+      await buy(buyer, { listingId: child.id }).expect(201);
+      expect(await balance(t, creator.id, 'CREDIT', 'earnings_pending')).toBe(before.anc + 2222n);
+      expect(await balance(t, deriver.id, 'CREDIT', 'earnings_pending')).toBe(7878n);
+      expect(await systemBalance(t, 'platform_revenue', 'CREDIT')).toBe(before.platform + 1010n);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(0n);
+      const sales = await as(t, creator).get('/me/sales').expect(200);
+      expect(sales.body.items[0]).toMatchObject({ role: 'ancestor', listingId: base.id, soldListingId: child.id, amount: 2222 });
+    });
+
+    it('refuses what it cannot do and changes nothing', async () => {
+      const buyer = await signUp(t, 'refused');
+      await fund(t, buyer.id, 'CREDIT', 1099);
+      expect((await buy(buyer, { listingId: hat.id }).expect(409)).body.code).toBe('INSUFFICIENT_FUNDS');
+      expect((await buy(creator, { listingId: hat.id }).expect(403)).body.code).toBe('FORBIDDEN');
+      expect((await buy(buyer, { listingId: randomUUID() }).expect(404)).body.code).toBe('NOT_FOUND');
+      const { body: draft } = await as(t, creator)
+        .post('/listings', { title: 'd', description: '', category: 'hats', profit: 1 })
+        .expect(201);
+      expect((await buy(buyer, { listingId: draft.id }).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await buy(buyer, { listingId: hat.id, payWith: 'DEV_TOKEN' }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect((await buy(buyer, { listingId: hat.id, extra: 1 }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(1099n);
+      expect((await as(t, buyer).get('/me/inventory').expect(200)).body.items).toEqual([]);
+      expect((await as(t, buyer).get('/me/orders').expect(200)).body.items).toEqual([]);
+    });
+
+    it('does not sell a delisted item, but keeps the price on past orders', async () => {
+      const item = await publishListing(t, creator, admin, { profit: 10 });
+      const buyer = await signUp(t, 'late');
+      await fund(t, buyer.id, 'CREDIT', 100);
+      const order = await buy(buyer, { listingId: item.id }).expect(201);
+      await as(t, admin).post(`/admin/listings/${item.id}/delist`, { reason: 'retired' }).expect(200);
+      const other = await signUp(t, 'later');
+      await fund(t, other.id, 'CREDIT', 100);
+      expect((await buy(other, { listingId: item.id }).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await as(t, buyer).get('/me/orders').expect(200)).body.items[0]).toMatchObject({ id: order.body.id, price: 11 });
+    });
+  });
+
+  describe('owning an item once', () => {
+    it('refuses a second purchase of an owned item', async () => {
+      const buyer = await signUp(t, 'twice');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      await buy(buyer, { listingId: hat.id }).expect(201);
+      expect((await buy(buyer, { listingId: hat.id }).expect(409)).body.code).toBe('ALREADY_OWNED');
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+    });
+
+    it('sells exactly once to one user buying concurrently with different keys', async () => {
+      const buyer = await signUp(t, 'racer');
+      await fund(t, buyer.id, 'CREDIT', 50_000);
+      const results = await Promise.all(Array.from({ length: 8 }, () => buy(buyer, { listingId: hat.id })));
+      expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+      expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 'ALREADY_OWNED')).toBe(true);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(50_000n - 1100n);
+      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE buyer_id = $1`, [buyer.id]);
+      expect(n).toBe(1);
+    });
+
+    it('replays a request with the same key instead of buying again', async () => {
+      const buyer = await signUp(t, 'replay');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      const key = randomUUID();
+      const first = await buy(buyer, { listingId: hat.id }, key).expect(201);
+      const again = await buy(buyer, { listingId: hat.id }, key).expect(201);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body.id).toBe(first.body.id);
+      expect((await buy(buyer, { listingId: hat.id, payWith: 'PROMO' }, key).expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+    });
+
+    it('answers a request re-run after a crash (its key never completed) with the order it made', async () => {
+      const buyer = await signUp(t, 'crash');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      const key = randomUUID();
+      const first = await buy(buyer, { listingId: hat.id }, key).expect(201);
+      await t.sql(`DELETE FROM idempotency_keys WHERE user_id = $1`, [buyer.id]); // as if the server died before completing it
+      const rerun = await buy(buyer, { listingId: hat.id }, key).expect(201);
+      expect(rerun.body.id).toBe(first.body.id);
+      expect((await buy(buyer, { listingId: hat.id }).expect(409)).body.code).toBe('ALREADY_OWNED');
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+    });
+  });
+
+  describe('gifts', () => {
+    it("puts a gift in the recipient's inventory, paid by the buyer", async () => {
+      const [giver, friend] = [await signUp(t, 'giver'), await signUp(t, 'friend')];
+      await fund(t, giver.id, 'CREDIT', 5000);
+      const res = await buy(giver, { listingId: hat.id, giftToUserId: friend.id }).expect(201);
+      expect(res.body).toMatchObject({ giftToUserId: friend.id, status: 'completed' });
+      expect((await as(t, friend).get('/me/inventory').expect(200)).body.items).toEqual([
+        expect.objectContaining({ listingId: hat.id, giftFromUserId: giver.id }),
+      ]);
+      expect((await as(t, giver).get('/me/inventory').expect(200)).body.items).toEqual([]);
+      expect(await balance(t, giver.id, 'CREDIT')).toBe(3900n);
+      expect((await buy(giver, { listingId: hat.id, giftToUserId: friend.id }).expect(409)).body.code).toBe('ALREADY_OWNED');
+      expect((await buy(giver, { listingId: hat.id, giftToUserId: giver.id }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect((await buy(giver, { listingId: hat.id, giftToUserId: randomUUID() }).expect(404)).body.code).toBe('NOT_FOUND');
+      await buy(giver, { listingId: hat.id }).expect(201);
+    });
+  });
+
+  describe('PROMO', () => {
+    it('burns the price and pays every creator in the chain DEV_TOKENs, which pay a submission fee', async () => {
+      const a = await signUpCreator(t, 'promo-a');
+      const b = await signUpCreator(t, 'promo-b');
+      const root = await publishListing(t, a, admin, { profit: 20 });
+      const child = await publishListing(t, b, admin, { profit: 30, parentListingId: root.id });
+      const grandchild = await publishListing(t, a, admin, { profit: 5, parentListingId: child.id });
+      const buyer = await signUp(t, 'promo-buyer');
+      await fund(t, buyer.id, 'PROMO', grandchild.price);
+      const promoBefore = await balance(t, buyer.id, 'PROMO');
+      const burnBefore = await systemBalance(t, 'burn', 'PROMO');
+      const res = await buy(buyer, { listingId: grandchild.id, payWith: 'PROMO' }).expect(201);
+      expect(res.body).toMatchObject({ payWith: 'PROMO', price: grandchild.price });
+      expect(await balance(t, buyer.id, 'PROMO')).toBe(promoBefore - BigInt(grandchild.price));
+      expect(await systemBalance(t, 'burn', 'PROMO')).toBe(burnBefore + BigInt(grandchild.price));
+      const per = BigInt(t.config.economy.promoDevTokensPerCreator);
+      expect(await balance(t, a.id, 'DEV_TOKEN')).toBe(per); // a appears twice in the chain, paid once
+      expect(await balance(t, b.id, 'DEV_TOKEN')).toBe(per);
+      expect(await balance(t, a.id, 'CREDIT', 'earnings_pending')).toBe(0n);
+      const sales = await as(t, b).get('/me/sales').expect(200);
+      expect(sales.body.items[0]).toMatchObject({ asset: 'DEV_TOKEN', payWith: 'PROMO', state: 'matured', amount: Number(per) });
+
+      await fund(t, b.id, 'DEV_TOKEN', t.config.economy.submissionFeeDevTokens - Number(per));
+      const { body: draft } = await as(t, b).post('/listings', { title: 'next', description: '', category: 'hats', profit: 1 }).expect(201);
+      await as(t, b).post(`/listings/${draft.id}/submit`, { payWith: 'DEV_TOKEN' }).expect(200);
+      expect(await balance(t, b.id, 'DEV_TOKEN')).toBe(0n);
+    });
+  });
+
+  describe('a popular listing', () => {
+    it('sells to 200 concurrent buyers exactly once each; the creator earns the sum of the profits', async () => {
+      const star = await signUpCreator(t, 'star');
+      const item = await publishListing(t, star, admin, { profit: 700 }); // price 770
+      const buyers = await bulkBuyers(t, 200);
+      await fundAll(
+        t,
+        buyers.map((b) => b.id),
+        'CREDIT',
+        1000,
+      );
+      const platformBefore = await systemBalance(t, 'platform_revenue', 'CREDIT');
+      const results = await Promise.all(buyers.map((b) => buy(b, { listingId: item.id })));
+      expect(results.filter((r) => r.status !== 201).map((r) => r.body)).toEqual([]);
+      expect(await countOrders(item.id)).toBe(200);
+      expect(new Set(results.map((r) => r.body.id)).size).toBe(200);
+      expect(await balance(t, star.id, 'CREDIT', 'earnings_pending')).toBe(200n * 700n);
+      expect(await systemBalance(t, 'platform_revenue', 'CREDIT')).toBe(platformBefore + 200n * 70n);
+      for (const b of buyers.slice(0, 5)) expect(await balance(t, b.id, 'CREDIT')).toBe(230n);
+      const sales = await as(t, star).get('/me/sales?limit=200').expect(200);
+      expect(sales.body.items).toHaveLength(200);
+      const report = await verifyLedger(t);
+      expect(report).toMatchObject({ ok: true });
+    });
+  });
+
+  describe('admin refunds', () => {
+    let maker: Actor;
+    let item: { id: string; price: number };
+    beforeAll(async () => {
+      maker = await signUpCreator(t, 'refunds');
+      item = await publishListing(t, maker, admin, { profit: 2000 }); // price 2200
+    });
+
+    async function sold(label: string) {
+      const buyer = await signUp(t, label);
+      await fund(t, buyer.id, 'CREDIT', item.price);
+      const order = await buy(buyer, { listingId: item.id }).expect(201);
+      return { buyer, orderId: order.body.id as string };
+    }
+    const refund = (orderId: string, chargeCreator: boolean) =>
+      as(t, admin).post(`/admin/orders/${orderId}/refund`, { reason: 'customer complaint', chargeCreator });
+
+    it('without charging the creator: the buyer is refunded, the item removed, the creator keeps the share', async () => {
+      const { buyer, orderId } = await sold('r1');
+      const pending = await balance(t, maker.id, 'CREDIT', 'earnings_pending');
+      const platform = await systemBalance(t, 'platform_revenue', 'CREDIT');
+      const res = await refund(orderId, false).expect(200);
+      expect(res.body).toMatchObject({ status: 'refunded', refundChargedCreator: false, refundReason: 'customer complaint' });
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(2200n);
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings_pending')).toBe(pending);
+      expect(await systemBalance(t, 'platform_revenue', 'CREDIT')).toBe(platform - 200n);
+      expect((await as(t, buyer).get('/me/inventory').expect(200)).body.items).toEqual([]);
+      expect((await refund(orderId, false).expect(409)).body.code).toBe('INVALID_STATE');
+      const log = await as(t, admin).get(`/admin/audit-log?subjectId=${orderId}`).expect(200);
+      expect(log.body.items[0]).toMatchObject({ action: 'order.refund', reason: 'customer complaint', actorId: admin.id });
+      await buy(buyer, { listingId: item.id }).expect(201); // no longer owned: can be bought again
+    });
+
+    it('charging the creator takes a pending share back from earnings_pending', async () => {
+      const { buyer, orderId } = await sold('r2');
+      const pending = await balance(t, maker.id, 'CREDIT', 'earnings_pending');
+      await refund(orderId, true).expect(200);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(2200n);
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings_pending')).toBe(pending - 2000n);
+      const sales = await as(t, maker).get('/me/sales').expect(200);
+      expect(sales.body.items.find((s: { orderId: string }) => s.orderId === orderId).state).toBe('reversed');
+    });
+
+    it('refunds a PROMO gift: PROMO back to the buyer, the item out of the recipient inventory, DEV_TOKENs taken back', async () => {
+      const [giver, friend] = [await signUp(t, 'promo-giver'), await signUp(t, 'promo-friend')];
+      await fund(t, giver.id, 'PROMO', item.price);
+      const promoBefore = await balance(t, giver.id, 'PROMO');
+      const devBefore = await balance(t, maker.id, 'DEV_TOKEN');
+      const order = await buy(giver, { listingId: item.id, payWith: 'PROMO', giftToUserId: friend.id }).expect(201);
+      expect(await balance(t, maker.id, 'DEV_TOKEN')).toBe(devBefore + 1n);
+      await refund(order.body.id, true).expect(200);
+      expect(await balance(t, giver.id, 'PROMO')).toBe(promoBefore);
+      expect(await balance(t, maker.id, 'DEV_TOKEN')).toBe(devBefore);
+      expect((await as(t, friend).get('/me/inventory').expect(200)).body.items).toEqual([]);
+    });
+
+    it('charging the creator after maturation takes matured earnings, and what is missing becomes debt', async () => {
+      const { buyer, orderId } = await sold('r3');
+      await advance(31 * DAY);
+      await runJobs();
+      admin = await relogin(t, admin);
+      const earned = await balance(t, maker.id, 'CREDIT', 'earnings');
+      expect(earned).toBeGreaterThanOrEqual(2000n);
+      // the creator spends all but 500 of the matured earnings
+      const spend = earned - 500n;
+      await ledger(t).post(undefined, {
+        kind: 'test_spend',
+        reference: `test_spend:${randomUUID()}`,
+        postings: [
+          { account: userAccount(maker.id, 'CREDIT', 'earnings'), amount: -spend },
+          { account: systemAccount('burn', 'CREDIT'), amount: spend },
+        ],
+      });
+      await refund(orderId, true).expect(200);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(2200n);
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings')).toBe(0n);
+      expect(await balance(t, maker.id, 'CREDIT', 'debt')).toBe(-1500n);
+      expect((await verifyLedger(t)).ok).toBe(true);
+    });
+  });
+  describe('earnings maturation', () => {
+    it("holds a new creator's proceeds 30 days and an established creator's 7", async () => {
+      const maker = await signUpCreator(t, 'maturing');
+      const item = await publishListing(t, maker, admin, { profit: 500 });
+      const second = await publishListing(t, maker, admin, { profit: 300 });
+      const [b1, b2] = [await signUp(t, 'm1'), await signUp(t, 'm2')];
+      await fund(t, b1.id, 'CREDIT', 10_000);
+      await fund(t, b2.id, 'CREDIT', 10_000);
+
+      await buy(b1, { listingId: item.id }).expect(201);
+      await advance(8 * DAY);
+      await runJobs();
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings')).toBe(0n); // first sale: 30-day hold
+      await advance(23 * DAY);
+      await runJobs();
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings')).toBe(500n);
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings_pending')).toBe(0n);
+
+      await buy(await relogin(t, b2), { listingId: second.id }).expect(201); // first sale now 31 days old: 7-day hold
+      await advance(6 * DAY);
+      await runJobs();
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings')).toBe(500n);
+      await advance(1 * DAY + 60);
+      await runJobs();
+      expect(await balance(t, maker.id, 'CREDIT', 'earnings')).toBe(800n);
+      const sales = await as(t, await relogin(t, maker))
+        .get('/me/sales')
+        .expect(200);
+      expect(sales.body.items.map((s: { state: string }) => s.state)).toEqual(['matured', 'matured']);
+      expect((await verifyLedger(t)).ok).toBe(true);
+    });
+  });
+});
