@@ -16,6 +16,7 @@ interface AccountRow {
   owner_id: string;
   asset: string;
   name: string;
+  settled: boolean;
 }
 
 /**
@@ -32,8 +33,9 @@ export class LedgerAccounts {
   ) {}
 
   /**
-   * The existing accounts among `refs`. Rows read inside a caller's transaction are not cached: that
-   * transaction may have created them and may still roll back.
+   * The existing accounts among `refs`. Rows are cached only when settled, i.e. written by a
+   * transaction that was over before this read began: a row the caller's own transaction created may
+   * still roll back.
    */
   async find(db: EntityManager | undefined, refs: ResolvedRef[]): Promise<Map<string, AccountInfo>> {
     const found = new Map<string, AccountInfo>();
@@ -44,12 +46,10 @@ export class LedgerAccounts {
       else missing.set(r.key, r);
     }
     if (missing.size === 0) return found;
-    const rows = await this.select(db ?? this.dataSource, [...missing.values()]);
-    const cacheable = !db?.queryRunner?.isTransactionActive;
-    for (const row of rows) {
+    for (const row of await this.select(db ?? this.dataSource, [...missing.values()])) {
       const info = this.toInfo(missing, row);
       found.set(info.key, info);
-      if (cacheable) this.remember([info]);
+      if (row.settled) this.remember([info]);
     }
     return found;
   }
@@ -93,7 +93,8 @@ export class LedgerAccounts {
   private select(db: EntityManager | DataSource, list: ResolvedRef[]): Promise<AccountRow[]> {
     return queryRows<AccountRow>(
       db,
-      `SELECT a.id::text AS id, a.owner_id, a.asset, a.name
+      `SELECT a.id::text AS id, a.owner_id, a.asset, a.name,
+              age(a.xmin) > age(pg_snapshot_xmin(pg_current_snapshot())::xid) AS settled
          FROM ledger_accounts a
          JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(owner_id, asset, name)
            ON a.owner_id = k.owner_id AND a.asset = k.asset AND a.name = k.name`,

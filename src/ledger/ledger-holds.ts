@@ -61,11 +61,11 @@ export class LedgerHolds {
   async hold(em: EntityManager | undefined, input: HoldInput): Promise<{ holdId: string }> {
     const h = prepareHold(input, this.clock.now());
     return this.tx.within(em, async (m) => {
-      const existing = await this.byReference(m, h);
-      if (existing) return existing;
       const from = await this.source(m, h.from);
+      const existing = await this.byReference(m, h, from?.id);
+      if (existing) return existing;
       if (!from) throw LedgerErrors.insufficientFunds(h.from.name, h.from.asset);
-      const funds = await this.engine.lockAndRead(m, [from.id]);
+      const funds = await this.engine.readFunds(m, [from.id]);
       if (!from.allowNegative && (funds.get(from.id) ?? 0n) < h.amount) throw LedgerErrors.insufficientFunds(from.name, from.asset);
       const to = (await this.accounts.find(m, [h.to])).get(h.to.key) ?? (await this.accounts.ensure(m, [h.to])).get(h.to.key)!;
       try {
@@ -112,7 +112,7 @@ export class LedgerHolds {
         now,
       );
       const { outcomes } = await this.engine.apply(m, [entry], {
-        release: { key: entry.legs[0].account.key, amount: total },
+        funded: true,
         beforeWrite: (w) => this.close(w, [hold.id], 'captured', now, { captured: take, entryId: entry.id }),
       });
       const outcome = outcomes[0];
@@ -126,7 +126,7 @@ export class LedgerHolds {
       const hold = await this.lockHold(m, holdId);
       if (hold.status === 'voided' || hold.status === 'expired') return;
       if (hold.status === 'captured') throw LedgerErrors.holdState('captured', 'void');
-      await this.engine.lockAndRead(m, [hold.from_account_id]);
+      // (the release locks one balance row only, so no lock order to keep)
       await this.close(m, [hold.id], 'voided', this.clock.now());
     });
   }
@@ -158,15 +158,17 @@ export class LedgerHolds {
     }
   }
 
-  private async byReference(em: EntityManager, h: PreparedHold): Promise<{ holdId: string } | undefined> {
-    const rows = await queryRows<{ id: string; content_hash: string }>(
+  /** The hold already holding this reference (same terms, or a CONFLICT); locks the source's balance row too, when given. */
+  private async byReference(em: EntityManager, h: PreparedHold, lockAccountId?: string): Promise<{ holdId: string } | undefined> {
+    const [row] = await queryRows<{ id: string | null; content_hash: string | null }>(
       em,
-      'SELECT id, content_hash FROM ledger_holds WHERE reference = $1',
-      [h.reference],
+      `WITH locked AS (SELECT b.account_id FROM ledger_balances b WHERE b.account_id = $2 FOR NO KEY UPDATE), n AS (SELECT count(*) FROM locked)
+       SELECT h.id, h.content_hash FROM n LEFT JOIN ledger_holds h ON h.reference = $1`,
+      [h.reference, lockAccountId ?? null],
     );
-    if (!rows.length) return undefined;
-    if (rows[0].content_hash !== h.contentHash) throw LedgerErrors.referenceConflict(h.reference);
-    return { holdId: rows[0].id };
+    if (!row?.id) return undefined;
+    if (row.content_hash !== h.contentHash) throw LedgerErrors.referenceConflict(h.reference);
+    return { holdId: row.id };
   }
 
   /** The source account; one that may go negative is created on demand, any other must exist (it needs funds). */

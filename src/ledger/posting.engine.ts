@@ -9,10 +9,14 @@ import { PostedEntry } from './ledger.types';
 
 export type Outcome = { ok: PostedEntry } | { error: AppError };
 
-/** Used by capture: the hold is released in the same unit of work, just before the entry is written. */
+/** Used by capture: its hold is released in the same unit of work, just before the entry is written. */
 export interface ApplyHooks {
-  /** Funds of this account that become spendable once `beforeWrite` has run. */
-  release?: { key: string; amount: bigint };
+  /**
+   * The entry spends funds reserved for it (a hold the caller has locked and releases in
+   * `beforeWrite`): no funds check, and no reference lookup first (its reference is new unless a
+   * concurrent capture won, which the insert detects). The balance row's CHECK still guards it.
+   */
+  funded?: boolean;
   beforeWrite?(em: EntityManager): Promise<void>;
 }
 
@@ -51,74 +55,35 @@ export class PostingEngine {
     entries.forEach((e, i) => {
       if (!leaders.has(e.reference)) leaders.set(e.reference, i);
     });
-    let pending = [...leaders.values()];
-
-    const refs = new Map<string, ResolvedRef>();
-    const debited = new Set<string>();
-    const credits = new Map<string, number>();
-    for (const i of pending) {
-      for (const leg of entries[i].legs) {
-        refs.set(leg.account.key, leg.account);
-        if (leg.account.allowNegative) continue;
-        if (leg.amount < 0n) debited.add(leg.account.key);
-        else credits.set(leg.account.key, (credits.get(leg.account.key) ?? 0) + 1);
-      }
-    }
+    const { refs, debited, credits } = touched(entries, [...leaders.values()]);
     const accounts = await this.accounts.find(em, [...refs.values()]);
     const idOf = (keys: Iterable<string>) => [...keys].map((k) => accounts.get(k)?.id).filter((id): id is string => id !== undefined);
-    const payers = idOf(debited);
     // Ordinary receivers of a batch (not hot ones) may be credited in place, if their row is free.
     const receivers = hooks.directCredits ? idOf([...credits].filter(([k, n]) => n < HOT_IN_BATCH && !debited.has(k)).map(([k]) => k)) : [];
 
-    const existing = await this.lookupAndLock(
-      em,
-      pending.map((i) => entries[i].reference),
-      payers,
-    );
-    this.resolve(entries, pending, existing, outcomes);
-    pending = pending.filter((i) => !outcomes[i]);
-    const funds = await this.readFunds(em, payers, receivers);
-    const available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
-    if (hooks.release && available.has(hooks.release.key)) {
-      available.set(hooks.release.key, available.get(hooks.release.key)! + hooks.release.amount);
-    }
-    for (const i of pending) {
-      const refused = spend(entries[i], available);
-      if (refused) outcomes[i] = { error: refused };
-    }
-    pending = pending.filter((i) => !outcomes[i]);
-
-    const unknown = new Map<string, ResolvedRef>();
-    for (const i of pending)
-      for (const leg of entries[i].legs) if (!accounts.has(leg.account.key)) unknown.set(leg.account.key, leg.account);
-    if (unknown.size) for (const [k, v] of await this.accounts.ensure(em, [...unknown.values()])) accounts.set(k, v);
-
-    try {
-      if (pending.length && hooks.beforeWrite) await hooks.beforeWrite(em);
-      if (pending.length) {
-        const inserted = await this.insert(
+    let pending = [...leaders.values()];
+    if (!hooks.funded) {
+      const payers = idOf(debited);
+      this.resolve(
+        entries,
+        pending,
+        await this.lookupAndLock(
           em,
-          pending.map((i) => entries[i]),
-          accounts,
-        );
-        const raced = pending.filter((i) => !inserted.has(entries[i].id));
-        for (const i of pending) if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
-        // Written by a concurrent transaction between our lookup and our insert.
-        if (raced.length)
-          this.resolve(
-            entries,
-            raced,
-            await this.lookupAndLock(
-              em,
-              raced.map((i) => entries[i].reference),
-              [],
-            ),
-            outcomes,
-          );
+          pending.map((i) => entries[i].reference),
+          payers,
+        ),
+        outcomes,
+      );
+      pending = pending.filter((i) => !outcomes[i]);
+      const funds = await this.readFunds(em, payers, receivers);
+      const available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
+      for (const i of pending) {
+        const refused = spend(entries[i], available);
+        if (refused) outcomes[i] = { error: refused };
       }
-    } catch (err) {
-      throw mapLedgerDbError(err);
+      pending = pending.filter((i) => !outcomes[i]);
     }
+    if (pending.length) await this.write(em, entries, pending, accounts, outcomes, hooks);
 
     entries.forEach((e, i) => {
       if (outcomes[i]) return;
@@ -129,6 +94,45 @@ export class PostingEngine {
       else outcomes[i] = { error: LedgerErrors.referenceConflict(e.reference) };
     });
     return { outcomes: outcomes as Outcome[], accounts: [...accounts.values()] };
+  }
+
+  /** Creates the accounts the accepted entries need, then writes those entries. */
+  private async write(
+    em: EntityManager,
+    entries: PreparedEntry[],
+    accepted: number[],
+    accounts: Map<string, AccountInfo>,
+    outcomes: (Outcome | undefined)[],
+    hooks: ApplyHooks,
+  ): Promise<void> {
+    const unknown = new Map<string, ResolvedRef>();
+    for (const i of accepted)
+      for (const leg of entries[i].legs) if (!accounts.has(leg.account.key)) unknown.set(leg.account.key, leg.account);
+    if (unknown.size) for (const [k, v] of await this.accounts.ensure(em, [...unknown.values()])) accounts.set(k, v);
+    try {
+      if (hooks.beforeWrite) await hooks.beforeWrite(em);
+      const inserted = await this.insert(
+        em,
+        accepted.map((i) => entries[i]),
+        accounts,
+      );
+      for (const i of accepted) if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
+      // Not inserted: a concurrent transaction wrote the reference between our lookup and our insert.
+      const raced = accepted.filter((i) => !inserted.has(entries[i].id));
+      if (raced.length)
+        this.resolve(
+          entries,
+          raced,
+          await this.lookupAndLock(
+            em,
+            raced.map((i) => entries[i].reference),
+            [],
+          ),
+          outcomes,
+        );
+    } catch (err) {
+      throw mapLedgerDbError(err);
+    }
   }
 
   /**
@@ -166,7 +170,7 @@ export class PostingEngine {
    * receivers (SKIP LOCKED: never waits, so never joins a lock cycle), which the postings trigger is
    * told (ledger.direct_credits) to credit in place rather than through pending credits.
    */
-  private async readFunds(em: EntityManager, payers: string[], receivers: string[]): Promise<Map<string, bigint>> {
+  async readFunds(em: EntityManager, payers: string[], receivers: string[] = []): Promise<Map<string, bigint>> {
     if (!payers.length && !receivers.length) return new Map();
     const rows = await queryRows<{ account_id: string | null; available: string | null }>(
       em,
@@ -253,6 +257,22 @@ export class PostingEngine {
     );
     return new Set(rows.map((r) => r.id));
   }
+}
+
+/** The accounts the entries touch; those debited that must not go negative; how often each other one is credited. */
+function touched(entries: PreparedEntry[], indexes: number[]) {
+  const refs = new Map<string, ResolvedRef>();
+  const debited = new Set<string>();
+  const credits = new Map<string, number>();
+  for (const i of indexes) {
+    for (const leg of entries[i].legs) {
+      refs.set(leg.account.key, leg.account);
+      if (leg.account.allowNegative) continue;
+      if (leg.amount < 0n) debited.add(leg.account.key);
+      else credits.set(leg.account.key, (credits.get(leg.account.key) ?? 0) + 1);
+    }
+  }
+  return { refs, debited, credits };
 }
 
 /**

@@ -50,6 +50,12 @@ export class OrdersService {
       ]);
     }
     const gift = ownerId !== buyerId;
+    if (gift && payWith === 'PROMO') {
+      // PROMO is never gifted (ECONOMY.md): it buys items for its holder only.
+      throw new AppError('VALIDATION_FAILED', 'PROMO credits pay only for items bought for yourself', {}, [
+        { field: 'payWith', message: 'PROMO cannot pay for a gift' },
+      ]);
+    }
     if (gift && !(await this.identity.userExists(undefined, ownerId))) throw notFound('Gift recipient');
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
     else await this.spending.assertMaySpend(buyerId);

@@ -45,6 +45,27 @@ describe('ledger: posting entries', () => {
     expect(entry).toEqual({ kind: 'purchase', metadata: { orderId: 'o-1', nested: { b: 1, a: [1, 2] } } });
   });
 
+  it('forgets accounts created by a transaction that rolled back (never caches what is not committed)', async () => {
+    const user = newUserId();
+    const grant = (amount: bigint) => ({
+      kind: 'grant',
+      reference: `grant:${randomUUID()}`,
+      postings: [
+        { account: systemAccount('issuance', 'PROMO'), amount: -amount },
+        { account: userAccount(user, 'PROMO', 'wallet'), amount },
+      ],
+    });
+    const rolledBack = tx.run(async (em) => {
+      await ledger.post(em, grant(5n));
+      await ledger.post(em, grant(6n));
+      throw new Error('roll back');
+    });
+    await expect(rolledBack).rejects.toThrow('roll back');
+    await ledger.post(undefined, grant(7n));
+    await tx.run((em) => ledger.post(em, grant(8n)));
+    expect((await ledger.balance(userAccount(user, 'PROMO', 'wallet'))).posted).toBe(15n);
+  });
+
   describe('idempotency', () => {
     it.each([
       ['in its own (batched) transaction', false],

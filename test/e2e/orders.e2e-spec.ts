@@ -190,6 +190,8 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect((await buy(giver, { listingId: hat.id, giftToUserId: friend.id }).expect(409)).body.code).toBe('ALREADY_OWNED');
       expect((await buy(giver, { listingId: hat.id, giftToUserId: giver.id }).expect(400)).body.code).toBe('VALIDATION_FAILED');
       expect((await buy(giver, { listingId: hat.id, giftToUserId: randomUUID() }).expect(404)).body.code).toBe('NOT_FOUND');
+      const promoGift = await buy(giver, { listingId: hat.id, giftToUserId: friend.id, payWith: 'PROMO' }).expect(400);
+      expect(promoGift.body.errors[0].field).toBe('payWith');
       await buy(giver, { listingId: hat.id }).expect(201);
     });
   });
@@ -292,16 +294,24 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(sales.body.items.find((s: { orderId: string }) => s.orderId === orderId).state).toBe('reversed');
     });
 
-    it('refunds a PROMO gift: PROMO back to the buyer, the item out of the recipient inventory, DEV_TOKENs taken back', async () => {
-      const [giver, friend] = [await signUp(t, 'promo-giver'), await signUp(t, 'promo-friend')];
-      await fund(t, giver.id, 'PROMO', item.price);
-      const promoBefore = await balance(t, giver.id, 'PROMO');
+    it('refunds a PROMO purchase: PROMO back to the buyer, DEV_TOKENs taken back from the creators', async () => {
+      const buyer = await signUp(t, 'promo-refund');
+      await fund(t, buyer.id, 'PROMO', item.price);
+      const promoBefore = await balance(t, buyer.id, 'PROMO');
       const devBefore = await balance(t, maker.id, 'DEV_TOKEN');
-      const order = await buy(giver, { listingId: item.id, payWith: 'PROMO', giftToUserId: friend.id }).expect(201);
+      const order = await buy(buyer, { listingId: item.id, payWith: 'PROMO' }).expect(201);
       expect(await balance(t, maker.id, 'DEV_TOKEN')).toBe(devBefore + 1n);
       await refund(order.body.id, true).expect(200);
-      expect(await balance(t, giver.id, 'PROMO')).toBe(promoBefore);
+      expect(await balance(t, buyer.id, 'PROMO')).toBe(promoBefore);
       expect(await balance(t, maker.id, 'DEV_TOKEN')).toBe(devBefore);
+    });
+
+    it("refunding a gift takes the item out of the recipient's inventory and pays the giver back", async () => {
+      const [giver, friend] = [await signUp(t, 'gift-giver'), await signUp(t, 'gift-friend')];
+      await fund(t, giver.id, 'CREDIT', item.price);
+      const order = await buy(giver, { listingId: item.id, giftToUserId: friend.id }).expect(201);
+      await refund(order.body.id, false).expect(200);
+      expect(await balance(t, giver.id, 'CREDIT')).toBe(BigInt(item.price));
       expect((await as(t, friend).get('/me/inventory').expect(200)).body.items).toEqual([]);
     });
 
