@@ -58,7 +58,7 @@ export class AppModule {
               res.setHeader('X-Request-Id', id);
               return id;
             },
-            autoLogging: config.nodeEnv !== 'test',
+            autoLogging: config.nodeEnv !== 'test' && config.logLevel !== 'silent',
           },
         }),
         DatabaseModule.forRoot(databaseUrl, config.databasePoolSize),

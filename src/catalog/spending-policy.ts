@@ -19,14 +19,24 @@ export class SpendingPolicy {
   ) {}
 
   /** Spending on oneself (own purchases, submission fees). */
-  async assertMaySpend(userId: string): Promise<void> {
-    if ((await this.guard.state(userId)).onHold) throw new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support');
-    await this.payments.assertNoDebt(undefined, userId);
+  assertMaySpend(userId: string): Promise<void> {
+    return this.inOrder(
+      this.guard.state(userId).then((s) => {
+        if (s.onHold) throw new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support');
+      }),
+      this.payments.assertNoDebt(undefined, userId),
+    );
   }
 
   /** Value leaving the account for another user (item gifts, credit transfers). */
-  async assertMayMoveValue(userId: string, action: 'item_gift' | 'credit_transfer'): Promise<void> {
-    await this.guard.assertMayMoveValue(userId, action);
-    await this.payments.assertNoDebt(undefined, userId);
+  assertMayMoveValue(userId: string, action: 'item_gift' | 'credit_transfer'): Promise<void> {
+    return this.inOrder(this.guard.assertMayMoveValue(userId, action), this.payments.assertNoDebt(undefined, userId));
+  }
+
+  /** Both checks at once (one round trip of waiting, not two), refusing with the account state's reason first. */
+  private async inOrder(accountState: Promise<void>, debt: Promise<void>): Promise<void> {
+    const [state, owed] = await Promise.allSettled([accountState, debt]);
+    if (state.status === 'rejected') throw state.reason;
+    if (owed.status === 'rejected') throw owed.reason;
   }
 }

@@ -29,7 +29,9 @@ export class TransactionRunner {
     const attempts = opts.attempts ?? 8;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.dataSource.transaction(opts.isolation ?? 'READ COMMITTED', work);
+        // READ COMMITTED is PostgreSQL's default: a plain BEGIN, without a SET TRANSACTION round trip.
+        const isolation = opts.isolation && opts.isolation !== 'READ COMMITTED' ? opts.isolation : undefined;
+        return await (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work));
       } catch (err) {
         const code = pgCode(err);
         if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;

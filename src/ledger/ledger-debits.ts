@@ -3,8 +3,16 @@ import { EntityManager } from 'typeorm';
 import { checkAmount, resolveRef } from './entry-input';
 import { LedgerAccounts } from './ledger-accounts';
 import { LedgerErrors } from './ledger.errors';
-import { Asset, Posting, USER_ACCOUNT_NAMES, UserAccountName, userAccount } from './ledger.types';
+import { Asset, LockedFunds, Posting, USER_ACCOUNT_NAMES, UserAccountName, userAccount } from './ledger.types';
 import { PostingEngine } from './posting.engine';
+
+export interface Debit {
+  /** The debit legs (negative postings). */
+  postings: Posting[];
+  shortfall: bigint;
+  /** For `post` in the same transaction. */
+  locked: LockedFunds;
+}
 
 export interface DebitInOrderArgs {
   userId: string;
@@ -27,7 +35,7 @@ export class LedgerDebits {
    * from them in the order given; the locks last until the caller commits, so the entry it then posts
    * with these legs cannot find the funds gone.
    */
-  async debitInOrder(em: EntityManager, args: DebitInOrderArgs): Promise<{ postings: Posting[]; shortfall: bigint }> {
+  async debitInOrder(em: EntityManager, args: DebitInOrderArgs): Promise<Debit> {
     if (!em?.queryRunner?.isTransactionActive) throw new Error('debitInOrder needs the caller transaction');
     const amount = checkAmount(args.amount, 'amount', 'positive');
     const from = args.from as unknown;
@@ -44,6 +52,8 @@ export class LedgerDebits {
       [...known.values()].map((a) => a.id),
     );
 
+    const locked = new Map<string, bigint>();
+    for (const [key, info] of known) locked.set(key, funds.get(info.id) ?? 0n);
     const postings: Posting[] = [];
     let remaining = amount;
     for (const ref of refs) {
@@ -55,6 +65,6 @@ export class LedgerDebits {
       remaining -= take;
     }
     if (remaining > 0n && !args.allowShortfall) throw LedgerErrors.insufficientFunds(refs[0].name, refs[0].asset);
-    return { postings, shortfall: remaining };
+    return { postings, shortfall: remaining, locked };
   }
 }

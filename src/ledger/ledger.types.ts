@@ -20,6 +20,13 @@ export interface Posting {
   amount: bigint;
 }
 
+/**
+ * What `debitInOrder` found spendable in each account it locked (by account key). The locks last until
+ * the caller's transaction ends, so `post` in that transaction may use it instead of locking and
+ * reading again. Only an over-estimate could hurt, and the balance rows' CHECK still refuses that.
+ */
+export type LockedFunds = ReadonlyMap<string, bigint>;
+
 export interface EntryInput {
   /** 'mint' | 'signup_bonus' | 'purchase' | 'gift' | 'fee' | 'clawback' | 'refund' | ... (free text, indexed) */
   kind: string;

@@ -5,7 +5,7 @@ import { queryRows } from '../database/sql';
 import { PreparedEntry, ResolvedRef } from './entry-input';
 import { AccountInfo, LedgerAccounts } from './ledger-accounts';
 import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
-import { PostedEntry } from './ledger.types';
+import { LockedFunds, PostedEntry } from './ledger.types';
 
 export type Outcome = { ok: PostedEntry } | { error: AppError };
 
@@ -27,6 +27,12 @@ export interface ApplyOptions extends ApplyHooks {
    * a pending credit. A caller's transaction never takes a receiver's lock.
    */
   directCredits?: boolean;
+  /**
+   * Funds read under locks this transaction already holds (see LockedFunds). When it covers every
+   * account the entries debit, nothing is locked or read again, and a reference that exists already
+   * is found by the insert (ON CONFLICT) instead of a lookup first: the outcome is the same.
+   */
+  locked?: LockedFunds;
 }
 
 /** An account credited by this many entries of one batch is hot: it keeps taking pending credits. */
@@ -62,21 +68,26 @@ export class PostingEngine {
     const receivers = hooks.directCredits ? idOf([...credits].filter(([k, n]) => n < HOT_IN_BATCH && !debited.has(k)).map(([k]) => k)) : [];
 
     let pending = [...leaders.values()];
-    if (!hooks.funded) {
-      const payers = idOf(debited);
-      this.resolve(
-        entries,
-        pending,
-        await this.lookupAndLock(
-          em,
-          pending.map((i) => entries[i].reference),
-          payers,
-        ),
-        outcomes,
-      );
-      pending = pending.filter((i) => !outcomes[i]);
-      const funds = await this.readFunds(em, payers, receivers);
-      const available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
+    const locked = hooks.locked && [...debited].every((k) => hooks.locked!.has(k)) ? hooks.locked : undefined;
+    if (locked || !hooks.funded) {
+      let available: Map<string, bigint>;
+      if (locked) available = new Map([...debited].map((k) => [k, locked.get(k)!]));
+      else {
+        const payers = idOf(debited);
+        this.resolve(
+          entries,
+          pending,
+          await this.lookupAndLock(
+            em,
+            pending.map((i) => entries[i].reference),
+            payers,
+          ),
+          outcomes,
+        );
+        pending = pending.filter((i) => !outcomes[i]);
+        const funds = await this.readFunds(em, payers, receivers);
+        available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
+      }
       for (const i of pending) {
         const refused = spend(entries[i], available);
         if (refused) outcomes[i] = { error: refused };

@@ -129,8 +129,11 @@ export class OrderRefundsService {
       const from = asset === 'CREDIT' ? (['earnings'] as const) : (['wallet'] as const);
       const debit = await this.ledger.debitInOrder(em, { userId, asset, from: [...from], amount, allowShortfall: true });
       postings.push(...debit.postings);
-      if (asset === 'DEV_TOKEN') postings.push({ account: systemAccount('issuance', asset), amount: amount - debit.shortfall });
-      else if (debit.shortfall > 0n) postings.push({ account: userAccount(userId, 'CREDIT', 'debt'), amount: -debit.shortfall });
+      const taken = amount - debit.shortfall;
+      if (asset === 'DEV_TOKEN') {
+        // The ledger refuses zero legs: DEV_TOKENs all spent already leave nothing to return to issuance.
+        if (taken > 0n) postings.push({ account: systemAccount('issuance', asset), amount: taken });
+      } else if (debit.shortfall > 0n) postings.push({ account: userAccount(userId, 'CREDIT', 'debt'), amount: -debit.shortfall });
     }
     return postings;
   }

@@ -10,7 +10,7 @@ import { PgError, pgCode, pgConstraint } from '../database/pg-errors';
 import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityService } from '../identity/identity.service';
-import { LedgerService, Posting } from '../ledger/ledger.service';
+import { Debit, LedgerService } from '../ledger/ledger.service';
 import { CreateOrderDto } from './dto/orders.dto';
 import { FirstSales } from './first-sales';
 import { ORDER_COLUMNS, OrderRow, OrderView, toOrderView } from './order.mapper';
@@ -89,14 +89,19 @@ export class OrdersService {
       now,
       maturesAt: (creatorId) => maturesAt.get(creatorId) ?? now,
     });
-    const paid = listing.price > 0n ? await this.pay(em, buyerId, payWith, listing.price) : [];
+    const debit = listing.price > 0n ? await this.pay(em, buyerId, payWith, listing.price) : undefined;
+    const paid = debit?.postings ?? [];
     if (listing.price > 0n || plan.postings.length > 0) {
-      await this.ledger.post(em, {
-        kind: 'purchase',
-        reference: `order:${orderId}`,
-        postings: [...paid, ...plan.postings],
-        metadata: { orderId, listingId: listing.id, buyerId, ownerId, payWith },
-      });
+      await this.ledger.post(
+        em,
+        {
+          kind: 'purchase',
+          reference: `order:${orderId}`,
+          postings: [...paid, ...plan.postings],
+          metadata: { orderId, listingId: listing.id, buyerId, ownerId, payWith },
+        },
+        debit?.locked,
+      );
     }
     const paidFrom = Object.fromEntries(paid.map((p) => ['name' in p.account ? p.account.name : 'system', (-p.amount).toString()]));
     const row = await this.insertOrder(em, { orderId, buyerId, ownerId, listing, payWith, paidFrom, idempotencyKey, now }, plan.lines);
@@ -122,10 +127,9 @@ export class OrdersService {
   }
 
   /** The buyer's legs: CREDIT from `wallet`, then `earnings`; PROMO from the PROMO wallet. */
-  private async pay(em: EntityManager, buyerId: string, payWith: PayWith, price: bigint): Promise<Posting[]> {
+  private pay(em: EntityManager, buyerId: string, payWith: PayWith, price: bigint): Promise<Debit> {
     const from: ('wallet' | 'earnings')[] = payWith === 'CREDIT' ? ['wallet', 'earnings'] : ['wallet'];
-    const debit = await this.ledger.debitInOrder(em, { userId: buyerId, asset: payWith, from, amount: price });
-    return debit.postings;
+    return this.ledger.debitInOrder(em, { userId: buyerId, asset: payWith, from, amount: price });
   }
 
   /**

@@ -66,11 +66,16 @@ describe('ledger under concurrency', () => {
             } else if (dice < 85) {
               await tx.run(async (em) => {
                 const debit = await ledger.debitInOrder(em, { userId: from, asset: 'CREDIT', from: ['wallet'], amount });
-                await ledger.post(em, {
-                  kind: 'gift',
-                  reference: `gift:${randomUUID()}`,
-                  postings: [...debit.postings, { account: userAccount(to, 'CREDIT', 'wallet'), amount }],
-                });
+                // Half of them let post reuse the funds debitInOrder locked.
+                await ledger.post(
+                  em,
+                  {
+                    kind: 'gift',
+                    reference: `gift:${randomUUID()}`,
+                    postings: [...debit.postings, { account: userAccount(to, 'CREDIT', 'wallet'), amount }],
+                  },
+                  dice % 2 ? debit.locked : undefined,
+                );
               });
               move(from, to, amount);
               counts.own++;

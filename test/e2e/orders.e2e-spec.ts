@@ -306,6 +306,29 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(await balance(t, maker.id, 'DEV_TOKEN')).toBe(devBefore);
     });
 
+    it('refunds a PROMO purchase whose DEV_TOKENs the creator has already spent: they are forgiven', async () => {
+      const spender = await signUpCreator(t, 'dev-spender');
+      const cheap = await publishListing(t, spender, admin, { profit: 300 });
+      const buyer = await signUp(t, 'promo-refund-spent');
+      await fund(t, buyer.id, 'PROMO', cheap.price);
+      const promoBefore = await balance(t, buyer.id, 'PROMO');
+      const order = await buy(buyer, { listingId: cheap.id, payWith: 'PROMO' }).expect(201);
+      const dev = await balance(t, spender.id, 'DEV_TOKEN');
+      expect(dev).toBeGreaterThan(0n);
+      await ledger(t).post(undefined, {
+        kind: 'test_spend',
+        reference: `test_spend:${randomUUID()}`,
+        postings: [
+          { account: userAccount(spender.id, 'DEV_TOKEN', 'wallet'), amount: -dev },
+          { account: systemAccount('burn', 'DEV_TOKEN'), amount: dev },
+        ],
+      });
+      await refund(order.body.id, true).expect(200);
+      expect(await balance(t, buyer.id, 'PROMO')).toBe(promoBefore);
+      expect(await balance(t, spender.id, 'DEV_TOKEN')).toBe(0n);
+      expect((await verifyLedger(t)).ok).toBe(true);
+    });
+
     it("refunding a gift takes the item out of the recipient's inventory and pays the giver back", async () => {
       const [giver, friend] = [await signUp(t, 'gift-giver'), await signUp(t, 'gift-friend')];
       await fund(t, giver.id, 'CREDIT', item.price);
