@@ -19,7 +19,9 @@ export class AccountGuardSystemHolds1763900007000 implements MigrationInterface 
         (released_at IS NULL) = (release_reason IS NULL) AND (released_at IS NOT NULL OR released_by IS NULL)),
       ADD CONSTRAINT account_holds_reference_once UNIQUE (user_id, reference)`);
     await q.query(`DROP INDEX account_holds_one_active`);
-    await q.query(`CREATE UNIQUE INDEX account_holds_one_admin_active ON account_holds (user_id) WHERE released_at IS NULL AND reference IS NULL`);
+    await q.query(
+      `CREATE UNIQUE INDEX account_holds_one_admin_active ON account_holds (user_id) WHERE released_at IS NULL AND reference IS NULL`,
+    );
     await q.query(`CREATE INDEX account_holds_active ON account_holds (user_id) WHERE released_at IS NULL`);
 
     await q.query(`CREATE FUNCTION account_hold_guard() RETURNS trigger LANGUAGE plpgsql AS $$

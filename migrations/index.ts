@@ -8,4 +8,13 @@ import { Orders1763900006000 } from './1763900006000-Orders';
 import { AccountGuardSystemHolds1763900007000 } from './1763900007000-AccountGuardSystemHolds';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
-export const allMigrations = [Foundation1763900000000, Identity1763900001000, Ledger1763900002000, AccountGuard1763900003000, Payments1763900004000, Catalog1763900005000, Orders1763900006000, AccountGuardSystemHolds1763900007000];
+export const allMigrations = [
+  Foundation1763900000000,
+  Identity1763900001000,
+  Ledger1763900002000,
+  AccountGuard1763900003000,
+  Payments1763900004000,
+  Catalog1763900005000,
+  Orders1763900006000,
+  AccountGuardSystemHolds1763900007000,
+];

@@ -21,7 +21,16 @@ import { PaymentsModule } from './payments/payments.module';
 import { PaymentsDevModule } from './payments/sandbox/payments-dev.module';
 
 /** Feature modules, in dependency order (features → fraud/account-guard/audit → ledger → database). */
-const FEATURE_MODULES: ModuleMetadata['imports'] = [AuditModule, IdentityModule, AccountGuardModule, LedgerModule, PaymentsModule, CatalogModule, OrdersModule, HealthModule];
+const FEATURE_MODULES: ModuleMetadata['imports'] = [
+  AuditModule,
+  IdentityModule,
+  AccountGuardModule,
+  LedgerModule,
+  PaymentsModule,
+  CatalogModule,
+  OrdersModule,
+  HealthModule,
+];
 
 const REDACT = [
   'req.headers.authorization',

@@ -12,12 +12,7 @@ export type { SystemHold } from './account-holds';
 
 /** Ways value leaves an account (buying for oneself is not one of them and is never checked here). */
 export type ValueAction =
-  | 'credit_transfer'
-  | 'item_gift'
-  | 'reseller_confirm'
-  | 'bond_release'
-  | 'payout'
-  | (string & NonNullable<unknown>);
+  'credit_transfer' | 'item_gift' | 'reseller_confirm' | 'bond_release' | 'payout' | (string & NonNullable<unknown>);
 
 export type CoolingReason = 'password_reset' | 'email_change' | 'totp_disabled' | 'new_device';
 

@@ -46,7 +46,12 @@ export class AccountHolds {
   async placeAdmin(em: EntityManager, actorId: string, userId: string, reason: string): Promise<void> {
     if (!(await this.identity.userExists(em, userId))) throw notFound('User');
     try {
-      await em.query('INSERT INTO account_holds (user_id, reason, placed_by, placed_at) VALUES ($1, $2, $3, $4)', [userId, reason, actorId, this.clock.now()]);
+      await em.query('INSERT INTO account_holds (user_id, reason, placed_by, placed_at) VALUES ($1, $2, $3, $4)', [
+        userId,
+        reason,
+        actorId,
+        this.clock.now(),
+      ]);
     } catch (err) {
       if (pgCode(err) === PgError.UNIQUE_VIOLATION) throw invalidState('The account is already on hold by an admin');
       throw err;
@@ -108,7 +113,12 @@ export class AccountHolds {
       `SELECT reference, reason, placed_by, placed_at FROM account_holds WHERE user_id = $1 AND released_at IS NULL ORDER BY placed_at, id`,
       [userId],
     );
-    return rows.map((r) => ({ reference: r.reference ?? ADMIN_HOLD, reason: r.reason, placedBy: r.placed_by, placedAt: r.placed_at.toISOString() }));
+    return rows.map((r) => ({
+      reference: r.reference ?? ADMIN_HOLD,
+      reason: r.reason,
+      placedBy: r.placed_by,
+      placedAt: r.placed_at.toISOString(),
+    }));
   }
 
   private async placed(em: EntityManager, actorId: string | null, userId: string, reason: string, reference: string | null): Promise<void> {
@@ -120,7 +130,14 @@ export class AccountHolds {
   private async released(em: EntityManager, actorId: string | null, userId: string, reason: string, rows: ReleasedRow[]): Promise<void> {
     const references = rows.map((r) => r.reference ?? ADMIN_HOLD);
     for (const reference of references) {
-      await this.audit.record(em, { actorId, action: 'account.hold_released', subjectType: 'user', subjectId: userId, reason, data: { reference } });
+      await this.audit.record(em, {
+        actorId,
+        action: 'account.hold_released',
+        subjectType: 'user',
+        subjectId: userId,
+        reason,
+        data: { reference },
+      });
     }
     const [{ still }] = await queryRows<{ still: boolean }>(
       em,

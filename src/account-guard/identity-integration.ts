@@ -26,7 +26,8 @@ export class AccountGuardIntegration implements OnModuleInit {
   onModuleInit(): void {
     this.hooks.useLoginGuard({
       beforePasswordCheck: (a: CredentialAttempt) => this.lockout.before(a),
-      afterPasswordCheck: (a, outcome, ticket) => this.lockout.after(a, { ok: outcome.ok, userId: outcome.user?.id ?? null }, ticket as LockoutTicket),
+      afterPasswordCheck: (a, outcome, ticket) =>
+        this.lockout.after(a, { ok: outcome.ok, userId: outcome.user?.id ?? null }, ticket as LockoutTicket),
       assessLogin: (a, user) => this.stepUp.assess(a, user),
       sessionStarted: async (em, a, user) => {
         await this.lockout.forgive(em, a.email);
@@ -39,7 +40,8 @@ export class AccountGuardIntegration implements OnModuleInit {
         await this.guard.startCooling(em, user.id, 'email_change');
         await this.events.record(em, user.id, 'email_changed', { ip: ctx.ip, data: { previousEmail } });
       },
-      refreshTokenReused: (em, userId, sessionId, ctx) => this.events.record(em, userId, 'refresh_token_reuse', { ip: ctx.ip, data: { sessionId } }),
+      refreshTokenReused: (em, userId, sessionId, ctx) =>
+        this.events.record(em, userId, 'refresh_token_reuse', { ip: ctx.ip, data: { sessionId } }),
     });
     this.hooks.secondFactor = { verifyTotp: (user, code, ctx) => this.totp.verify(user, code, ctx) };
     this.hooks.extendProfile(async (userId) => ({ security: await this.guard.state(userId) }));

@@ -98,7 +98,11 @@ export class LockoutService {
   async after(a: CheckAttempt, outcome: { ok: boolean; userId: string | null }, ticket: LockoutTicket): Promise<void> {
     const p = this.config.security;
     await this.tx.run(async (em) => {
-      await em.query('UPDATE login_attempts SET outcome = $2, user_id = $3 WHERE id = $1', [ticket.attemptId, outcome.ok ? 'success' : 'failure', outcome.userId]);
+      await em.query('UPDATE login_attempts SET outcome = $2, user_id = $3 WHERE id = $1', [
+        ticket.attemptId,
+        outcome.ok ? 'success' : 'failure',
+        outcome.userId,
+      ]);
       if (outcome.ok && a.purpose === 'login') {
         await em.query(
           `UPDATE login_lockouts SET consecutive_failures = greatest(consecutive_failures - 1, 0), locked_until = NULL,

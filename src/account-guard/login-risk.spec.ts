@@ -1,12 +1,24 @@
 import { ConfigError, loadConfig } from '../config/app-config';
 import { assessLoginRisk, RiskSignals } from './login-risk';
 
-const env = { NODE_ENV: 'test', DATABASE_URL: 'postgres://u:p@localhost:5432/db', JWT_SECRET: 'x'.repeat(32), ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64') };
+const env = {
+  NODE_ENV: 'test',
+  DATABASE_URL: 'postgres://u:p@localhost:5432/db',
+  JWT_SECRET: 'x'.repeat(32),
+  ENCRYPTION_KEY: Buffer.alloc(32, 1).toString('base64'),
+};
 /** The documented defaults, as the application loads them. */
 const defaults = loadConfig(env).security.loginRisk;
 const assess = (s: RiskSignals) => assessLoginRisk(s, defaults);
 
-const known: RiskSignals = { hasDevices: true, knownDevice: true, hasNetworks: true, knownNetwork: true, recentFailures: 0, ipFailedAccounts: 0 };
+const known: RiskSignals = {
+  hasDevices: true,
+  knownDevice: true,
+  hasNetworks: true,
+  knownNetwork: true,
+  recentFailures: 0,
+  ipFailedAccounts: 0,
+};
 
 describe('login risk', () => {
   it('lets a known device on a known network through', () => {

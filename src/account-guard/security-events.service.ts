@@ -41,7 +41,12 @@ export class SecurityEventsService {
   ) {}
 
   /** Records in the caller's transaction; the notice (if the kind has one) commits with it. */
-  async record(em: EntityManager, userId: string, kind: SecurityEventKind, opts: { ip?: string; data?: Record<string, unknown> } = {}): Promise<void> {
+  async record(
+    em: EntityManager,
+    userId: string,
+    kind: SecurityEventKind,
+    opts: { ip?: string; data?: Record<string, unknown> } = {},
+  ): Promise<void> {
     const rows: { email: string }[] = await em.query(
       `INSERT INTO security_events (user_id, occurred_at, kind, ip, data) VALUES ($1, $2, $3, $4, $5::jsonb)
        RETURNING (SELECT email FROM users WHERE id = $1) AS email`,
@@ -50,7 +55,12 @@ export class SecurityEventsService {
     const notice = securityNotice(kind, this.config.security, opts.data);
     if (notice && rows[0]?.email) {
       const where = opts.ip ? `\n\nFrom IP address ${opts.ip}.` : '';
-      await this.mail.send(em, { to: rows[0].email, subject: notice.subject, text: notice.text + where, data: { kind: `security.${kind}`, ...opts.data } });
+      await this.mail.send(em, {
+        to: rows[0].email,
+        subject: notice.subject,
+        text: notice.text + where,
+        data: { kind: `security.${kind}`, ...opts.data },
+      });
     }
   }
 
@@ -60,11 +70,12 @@ export class SecurityEventsService {
     if (after !== undefined && !/^\d{1,18}$/.test(String(after))) {
       throw new AppError('VALIDATION_FAILED', 'cursor is not valid', {}, [{ field: 'cursor', message: 'is not valid' }]);
     }
-    const rows: { id: string; kind: SecurityEventKind; occurred_at: Date; ip: string | null; data: Record<string, unknown> }[] = await this.dataSource.query(
-      `SELECT id, kind, occurred_at, host(ip) AS ip, data FROM security_events
+    const rows: { id: string; kind: SecurityEventKind; occurred_at: Date; ip: string | null; data: Record<string, unknown> }[] =
+      await this.dataSource.query(
+        `SELECT id, kind, occurred_at, host(ip) AS ip, data FROM security_events
        WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
-      [userId, after ?? null, limit + 1],
-    );
+        [userId, after ?? null, limit + 1],
+      );
     return toPage(
       rows,
       limit,

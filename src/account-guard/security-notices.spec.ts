@@ -38,6 +38,14 @@ describe('security notices', () => {
   });
 
   it('write durations in hours below 4 days and whole days from there', () => {
-    expect([1, 24, 72, 96, 100, 120, 168].map(describeHours)).toEqual(['1 hour', '24 hours', '72 hours', '4 days', '100 hours', '5 days', '7 days']);
+    expect([1, 24, 72, 96, 100, 120, 168].map(describeHours)).toEqual([
+      '1 hour',
+      '24 hours',
+      '72 hours',
+      '4 days',
+      '100 hours',
+      '5 days',
+      '7 days',
+    ]);
   });
 });

@@ -35,14 +35,20 @@ export function securityNotice(kind: SecurityEventKind, s: SecurityConfig, data:
         text: 'Several wrong passwords were entered for your account, so sign-ins are paused for a while. If this was not you, consider resetting your password.',
       };
     case 'password_changed':
-      return { subject: 'Your Bazaar password was changed', text: 'Your password was changed and your other sessions were signed out. If this was not you, reset your password now.' };
+      return {
+        subject: 'Your Bazaar password was changed',
+        text: 'Your password was changed and your other sessions were signed out. If this was not you, reset your password now.',
+      };
     case 'password_reset':
       return {
         subject: 'Your Bazaar password was reset',
         text: `Your password was reset and every session was signed out.${cooling(s.coolingPasswordResetHours)} If this was not you, contact support at once.`,
       };
     case 'email_changed':
-      return { subject: 'Your Bazaar email address was changed', text: `The email address of your account was changed.${cooling(s.coolingEmailChangeHours)}` };
+      return {
+        subject: 'Your Bazaar email address was changed',
+        text: `The email address of your account was changed.${cooling(s.coolingEmailChangeHours)}`,
+      };
     case 'totp_enabled':
       return { subject: 'Two-factor authentication is on', text: 'An authenticator app now protects your Bazaar account.' };
     case 'totp_disabled':
@@ -71,7 +77,10 @@ export function securityNotice(kind: SecurityEventKind, s: SecurityConfig, data:
       };
     case 'account_released':
       return data.stillOnHold === true
-        ? { subject: 'A hold on your Bazaar account was released', text: 'A hold on your account was released; another hold remains, so no credits can leave it yet.' }
+        ? {
+            subject: 'A hold on your Bazaar account was released',
+            text: 'A hold on your account was released; another hold remains, so no credits can leave it yet.',
+          }
         : { subject: 'The hold on your Bazaar account was released', text: 'The hold on your account was released.' };
     default:
       return undefined;

@@ -123,10 +123,11 @@ export class StepUpService {
     // The challenge is spent once the user's row is held, so a password change either withdraws it
     // first or waits for this session and then ends it.
     const claim = async (em: EntityManager) => {
-      const done = await queryRows(em, 'UPDATE step_up_challenges SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL RETURNING id', [
-        challenge.id,
-        this.clock.now(),
-      ]);
+      const done = await queryRows(
+        em,
+        'UPDATE step_up_challenges SET completed_at = $2 WHERE id = $1 AND completed_at IS NULL RETURNING id',
+        [challenge.id, this.clock.now()],
+      );
       if (!done.length) throw expired();
     };
     return this.tx.run((em) => this.login.startSession(user, attempt, { em, claim }));

@@ -53,7 +53,9 @@ export class TotpService {
   }
 
   async confirm(user: AuthUser, code: string, ctx: ClientContext): Promise<void> {
-    const ok = await this.lockout.guard({ purpose: 'totp', email: user.email, ip: ctx.ip }, user.id, () => this.consume(user.id, code, false));
+    const ok = await this.lockout.guard({ purpose: 'totp', email: user.email, ip: ctx.ip }, user.id, () =>
+      this.consume(user.id, code, false),
+    );
     if (!ok) {
       if (await this.isEnabled(user.id)) throw invalidState('Two-factor authentication is already on');
       if (!(await this.hasCredential(user.id, false))) throw invalidState('Start an enrolment first (POST /auth/2fa/totp/enroll)');
@@ -67,7 +69,9 @@ export class TotpService {
     if (!(await this.isEnabled(user.id))) throw invalidState('Two-factor authentication is not on');
     if (!(await this.verify(user, code, ctx))) throw wrongCode();
     await this.tx.run(async (em) => {
-      const rows = await queryRows(em, 'DELETE FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL RETURNING user_id', [user.id]);
+      const rows = await queryRows(em, 'DELETE FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL RETURNING user_id', [
+        user.id,
+      ]);
       if (!rows.length) throw invalidState('Two-factor authentication is not on');
       await this.guard.startCooling(em, user.id, 'totp_disabled');
       await this.events.record(em, user.id, 'totp_disabled', { ip: ctx.ip });
@@ -94,7 +98,13 @@ export class TotpService {
     const lastStep = rows[0].last_used_step === null ? undefined : Number(rows[0].last_used_step);
     let step: number;
     try {
-      const result = await verify({ secret, token: code, epoch: Math.floor(this.clock.nowMs() / 1000), epochTolerance: 30, afterTimeStep: lastStep });
+      const result = await verify({
+        secret,
+        token: code,
+        epoch: Math.floor(this.clock.nowMs() / 1000),
+        epochTolerance: 30,
+        afterTimeStep: lastStep,
+      });
       if (!result.valid || !('timeStep' in result)) return false;
       step = result.timeStep;
     } catch {
@@ -113,7 +123,10 @@ export class TotpService {
   }
 
   private async hasCredential(userId: string, confirmed: boolean): Promise<boolean> {
-    const rows = await this.dataSource.query('SELECT 1 FROM totp_credentials WHERE user_id = $1 AND (confirmed_at IS NOT NULL) = $2', [userId, confirmed]);
+    const rows = await this.dataSource.query('SELECT 1 FROM totp_credentials WHERE user_id = $1 AND (confirmed_at IS NOT NULL) = $2', [
+      userId,
+      confirmed,
+    ]);
     return rows.length > 0;
   }
 }

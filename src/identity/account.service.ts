@@ -96,7 +96,11 @@ export class AccountService {
    * and reset links already mailed stop working.
    */
   async changePassword(caller: AuthUser, dto: ChangePasswordDto, ctx: ClientContext): Promise<void> {
-    const verified = await this.login.checkPassword({ purpose: 'password_change', email: caller.email, ...ctx }, dto.currentPassword, caller.id);
+    const verified = await this.login.checkPassword(
+      { purpose: 'password_change', email: caller.email, ...ctx },
+      dto.currentPassword,
+      caller.id,
+    );
     const passwordHash = await this.hasher.hash(dto.newPassword);
     await this.tx.run(async (em) => {
       const now = this.clock.now();
@@ -147,7 +151,10 @@ export class AccountService {
 
   /** A password was set: reset links sent for the one before no longer work. */
   private async retireResetTokens(em: EntityManager, userId: string, now: Date): Promise<void> {
-    await em.query(`UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`, [userId, now]);
+    await em.query(`UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`, [
+      userId,
+      now,
+    ]);
   }
 
   /** Marks a live token used (at most once, whoever races) and returns whose it was. */

@@ -83,7 +83,11 @@ export class AdminUsersService {
     return this.tx.run(async (em) => {
       const now = this.clock.now();
       if (!existing) {
-        const user = await this.users.insert(em, { email, displayName: 'Administrator', passwordHash: passwordHash!, roles: ['buyer', 'admin'], emailVerifiedAt: now }, now);
+        const user = await this.users.insert(
+          em,
+          { email, displayName: 'Administrator', passwordHash: passwordHash!, roles: ['buyer', 'admin'], emailVerifiedAt: now },
+          now,
+        );
         if (!user) return null;
         await this.recordRoleChanges(em, null, { ...user, roles: ['buyer'] }, user.roles, reason);
         this.logger.log(`Created admin account ${email}`);
@@ -100,7 +104,13 @@ export class AdminUsersService {
     });
   }
 
-  private async recordRoleChanges(em: EntityManager, actorId: string | null, before: UserRecord, after: Role[], reason: string | undefined) {
+  private async recordRoleChanges(
+    em: EntityManager,
+    actorId: string | null,
+    before: UserRecord,
+    after: Role[],
+    reason: string | undefined,
+  ) {
     const changes = [
       ...after.filter((r) => !before.roles.includes(r)).map((role) => ({ action: 'user.role_granted', role })),
       ...before.roles.filter((r) => !after.includes(r)).map((role) => ({ action: 'user.role_revoked', role })),

@@ -67,7 +67,9 @@ export class SessionsService {
 
   async refresh(refreshToken: string, ctx: ClientContext): Promise<TokenPair> {
     const hash = hashToken(refreshToken);
-    const found: { session_id: string }[] = await this.dataSource.query('SELECT session_id FROM refresh_tokens WHERE token_hash = $1', [hash]);
+    const found: { session_id: string }[] = await this.dataSource.query('SELECT session_id FROM refresh_tokens WHERE token_hash = $1', [
+      hash,
+    ]);
     if (!found.length) throw invalidRefresh('The refresh token is not valid');
     const sessionId = found[0].session_id;
 
@@ -157,7 +159,10 @@ export class SessionsService {
 
   /** Opens the re-authentication window of the session. */
   async markReauthenticated(sessionId: string): Promise<void> {
-    await this.dataSource.query('UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND revoked_at IS NULL', [sessionId, this.clock.now()]);
+    await this.dataSource.query('UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND revoked_at IS NULL', [
+      sessionId,
+      this.clock.now(),
+    ]);
   }
 
   /** The caller behind an access token, or null when its session has ended (checked on every request). */
@@ -173,15 +178,22 @@ export class SessionsService {
   }
 
   private async revokeLocked(em: EntityManager, sessionId: string, reason: SessionRevokeReason, now: Date): Promise<void> {
-    await em.query('UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL', [sessionId, now, reason]);
+    await em.query('UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL', [
+      sessionId,
+      now,
+      reason,
+    ]);
   }
 
   private async insertRefreshToken(em: EntityManager, sessionId: string, now: Date, id: string, expiresAt: Date): Promise<string> {
     const token = newOpaqueToken();
-    await em.query(
-      'INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)',
-      [id, sessionId, hashToken(token), now, expiresAt],
-    );
+    await em.query('INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
+      id,
+      sessionId,
+      hashToken(token),
+      now,
+      expiresAt,
+    ]);
     return token;
   }
 

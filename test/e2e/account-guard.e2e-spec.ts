@@ -38,7 +38,15 @@ describe('account guard: an attacker with a stolen password', () => {
   const nowSeconds = async () => Math.floor(Date.parse((await t.http().get('/dev/clock').expect(200)).body.now) / 1000);
   const totpCode = async (secret: string, offsetSeconds = 0) => generate({ secret, epoch: (await nowSeconds()) + offsetSeconds });
   const events = async (p: Person) =>
-    ((await t.http().get('/me/security-events').set(...bearer(p.accessToken)).expect(200)).body.items as { kind: string }[]).map((e) => e.kind);
+    (
+      (
+        await t
+          .http()
+          .get('/me/security-events')
+          .set(...bearer(p.accessToken))
+          .expect(200)
+      ).body.items as { kind: string }[]
+    ).map((e) => e.kind);
   const refusal = async (userId: string): Promise<({ code: string; status: number } & Record<string, unknown>) | null> => {
     try {
       await guard.assertMayMoveValue(userId, 'credit_transfer');
@@ -56,7 +64,13 @@ describe('account guard: an attacker with a stolen password', () => {
     await t.http().post('/auth/register').set('X-Forwarded-For', ip).send({ email, password, displayName: 'Victim' }).expect(201);
     const res = await login(ip, email, password).expect(200);
     expect(res.body.deviceToken).toEqual(expect.any(String));
-    return { id: res.body.user.id, email, password, ip, ...(res.body as { deviceToken: string; accessToken: string; refreshToken: string }) };
+    return {
+      id: res.body.user.id,
+      email,
+      password,
+      ip,
+      ...(res.body as { deviceToken: string; accessToken: string; refreshToken: string }),
+    };
   }
 
   describe('brute force on one account', () => {
@@ -80,7 +94,9 @@ describe('account guard: an attacker with a stolen password', () => {
 
       await advance(121);
       const owner = await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
-      const lockouts = await t.sql<{ consecutive_failures: number }>('SELECT consecutive_failures FROM login_lockouts WHERE email = $1', [v.email]);
+      const lockouts = await t.sql<{ consecutive_failures: number }>('SELECT consecutive_failures FROM login_lockouts WHERE email = $1', [
+        v.email,
+      ]);
       expect(lockouts[0].consecutive_failures).toBe(0);
       expect(await events({ ...v, accessToken: owner.body.accessToken })).toContain('account_locked');
       expect((await lastMail(t, v.email, 'security.account_locked'))?.subject).toMatch(/locked/);
@@ -122,9 +138,20 @@ describe('account guard: an attacker with a stolen password', () => {
     it('counts wrong passwords on re-authentication too', async () => {
       const v = await person();
       for (let i = 0; i < 5; i++) {
-        await t.http().post('/auth/reauth').set('X-Forwarded-For', ATTACKER).set(...bearer(v.accessToken)).send({ password: `nope-${i}-nope` }).expect(401);
+        await t
+          .http()
+          .post('/auth/reauth')
+          .set('X-Forwarded-For', ATTACKER)
+          .set(...bearer(v.accessToken))
+          .send({ password: `nope-${i}-nope` })
+          .expect(401);
       }
-      const res = await t.http().post('/auth/reauth').set(...bearer(v.accessToken)).send({ password: v.password }).expect(423);
+      const res = await t
+        .http()
+        .post('/auth/reauth')
+        .set(...bearer(v.accessToken))
+        .send({ password: v.password })
+        .expect(423);
       expect(res.body.code).toBe('ACCOUNT_LOCKED');
       await advance(61);
     });
@@ -183,7 +210,12 @@ describe('account guard: an attacker with a stolen password', () => {
   describe('what per-IP rules count', () => {
     it('is the address the proxy saw, not one the client wrote into X-Forwarded-For', async () => {
       const ghost = uniqueEmail('xff');
-      await t.http().post('/auth/login').set('X-Forwarded-For', '6.6.6.6, 203.0.113.201').send({ email: ghost, password: 'wrong-password-1' }).expect(401);
+      await t
+        .http()
+        .post('/auth/login')
+        .set('X-Forwarded-For', '6.6.6.6, 203.0.113.201')
+        .send({ email: ghost, password: 'wrong-password-1' })
+        .expect(401);
       expect(await t.sql('SELECT host(ip) AS ip FROM login_attempts WHERE email = $1', [ghost])).toEqual([{ ip: '203.0.113.201' }]);
     });
 
@@ -211,14 +243,24 @@ describe('account guard: an attacker with a stolen password', () => {
       const mail = await lastMail(t, v.email, 'step_up_code');
       expect(mail?.data.challengeId).toBe(challengeId);
 
-      const wrong = await t.http().post('/auth/step-up').set('X-Forwarded-For', ATTACKER).send({ challengeId, code: mail!.data.code === '000000' ? '000001' : '000000' }).expect(401);
+      const wrong = await t
+        .http()
+        .post('/auth/step-up')
+        .set('X-Forwarded-For', ATTACKER)
+        .send({ challengeId, code: mail!.data.code === '000000' ? '000001' : '000000' })
+        .expect(401);
       expect(wrong.body).toMatchObject({ code: 'INVALID_CREDENTIALS', attemptsLeft: 4 });
       for (const bad of [{}, { challengeId: 'x', code: '123456' }, { challengeId, code: '12345' }, { challengeId, code: 123456 }]) {
         await t.http().post('/auth/step-up').send(bad).expect(400);
       }
 
       // The owner completes it (say the attacker's login was really the owner on a new laptop).
-      const ok = await t.http().post('/auth/step-up').set('X-Forwarded-For', ATTACKER).send({ challengeId, code: mail!.data.code }).expect(200);
+      const ok = await t
+        .http()
+        .post('/auth/step-up')
+        .set('X-Forwarded-For', ATTACKER)
+        .send({ challengeId, code: mail!.data.code })
+        .expect(200);
       expect(ok.body).toMatchObject({ accessToken: expect.any(String), refreshToken: expect.any(String), deviceToken: expect.any(String) });
       expect(ok.body.deviceToken).not.toBe(v.deviceToken);
       // Single use.
@@ -229,7 +271,11 @@ describe('account guard: an attacker with a stolen password', () => {
       expect(cooling).toMatchObject({ code: 'COOLING_PERIOD_ACTIVE', status: 423, reason: 'new_device', until: expect.any(String) });
       expect(Date.parse(cooling!.until as string) - (await nowSeconds()) * 1000).toBeGreaterThan(71.9 * 3600_000);
       expect((await lastMail(t, v.email, 'security.new_device_login'))?.text).toContain(ATTACKER);
-      const me = await t.http().get('/me').set(...bearer(ok.body.accessToken)).expect(200);
+      const me = await t
+        .http()
+        .get('/me')
+        .set(...bearer(ok.body.accessToken))
+        .expect(200);
       expect(me.body.security).toMatchObject({ coolingReason: 'new_device', coolingUntil: cooling!.until });
       // Their home device is still known: no step-up, no new cooling.
       await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
@@ -242,7 +288,8 @@ describe('account guard: an attacker with a stolen password', () => {
       const { challengeId } = (await login(ATTACKER, v.email, v.password).expect(401)).body;
       const { code } = (await lastMail(t, v.email, 'step_up_code'))!.data;
       const wrongCode = code === '999999' ? '999998' : '999999';
-      for (let i = 0; i < 5; i++) await t.http().post('/auth/step-up').set('X-Forwarded-For', ATTACKER).send({ challengeId, code: wrongCode }).expect(401);
+      for (let i = 0; i < 5; i++)
+        await t.http().post('/auth/step-up').set('X-Forwarded-For', ATTACKER).send({ challengeId, code: wrongCode }).expect(401);
       const dead = await t.http().post('/auth/step-up').send({ challengeId, code }).expect(401);
       expect(dead.body.code).toBe('INVALID_TOKEN');
       // The wrong codes count like wrong passwords: the account is locked for a minute.
@@ -254,7 +301,12 @@ describe('account guard: an attacker with a stolen password', () => {
       const secondCode = (await lastMail(t, v.email, 'step_up_code'))!.data.code;
       const otherCode = secondCode === '123456' ? '654321' : '123456';
       await t.http().post('/auth/step-up').set('X-Forwarded-For', ATTACKER).send({ challengeId: second, code: otherCode }).expect(401);
-      const locked = await t.http().post('/auth/step-up').set('X-Forwarded-For', ATTACKER).send({ challengeId: second, code: otherCode }).expect(423);
+      const locked = await t
+        .http()
+        .post('/auth/step-up')
+        .set('X-Forwarded-For', ATTACKER)
+        .send({ challengeId: second, code: otherCode })
+        .expect(423);
       expect(Date.parse(locked.body.until) - (await nowSeconds()) * 1000).toBeGreaterThan(110_000);
       await advance(121);
 
@@ -262,11 +314,15 @@ describe('account guard: an attacker with a stolen password', () => {
       const third = (await login(ATTACKER, v.email, v.password).expect(401)).body.challengeId;
       const thirdCode = (await lastMail(t, v.email, 'step_up_code'))!.data.code;
       await advance(601);
-      expect((await t.http().post('/auth/step-up').send({ challengeId: third, code: thirdCode }).expect(401)).body.code).toBe('INVALID_TOKEN');
+      expect((await t.http().post('/auth/step-up').send({ challengeId: third, code: thirdCode }).expect(401)).body.code).toBe(
+        'INVALID_TOKEN',
+      );
 
       // The owner, at home on their device, gets in, and the count starts again.
       await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
-      const [row] = await t.sql<{ consecutive_failures: number }>('SELECT consecutive_failures FROM login_lockouts WHERE email = $1', [v.email]);
+      const [row] = await t.sql<{ consecutive_failures: number }>('SELECT consecutive_failures FROM login_lockouts WHERE email = $1', [
+        v.email,
+      ]);
       expect(row.consecutive_failures).toBe(0);
     });
 
@@ -279,13 +335,28 @@ describe('account guard: an attacker with a stolen password', () => {
 
     it('asks a TOTP user for the TOTP code instead', async () => {
       const v = await person();
-      const { secret } = (await t.http().post('/auth/2fa/totp/enroll').set(...bearer(v.accessToken)).expect(200)).body;
-      await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code: await totpCode(secret) }).expect(204);
+      const { secret } = (
+        await t
+          .http()
+          .post('/auth/2fa/totp/enroll')
+          .set(...bearer(v.accessToken))
+          .expect(200)
+      ).body;
+      await t
+        .http()
+        .post('/auth/2fa/totp/confirm')
+        .set(...bearer(v.accessToken))
+        .send({ code: await totpCode(secret) })
+        .expect(204);
       const res = await login(ATTACKER, v.email, v.password).expect(401);
       expect(res.body.methods).toEqual(['totp']);
       expect(await lastMail(t, v.email, 'step_up_code')).toBeUndefined();
       await advance(30);
-      await t.http().post('/auth/step-up').send({ challengeId: res.body.challengeId, code: await totpCode(secret) }).expect(200);
+      await t
+        .http()
+        .post('/auth/step-up')
+        .send({ challengeId: res.body.challengeId, code: await totpCode(secret) })
+        .expect(200);
       await advance(72 * 3600 + 1);
     });
 
@@ -328,7 +399,12 @@ describe('account guard: an attacker with a stolen password', () => {
 
     it('changing the email starts the same cooling period', async () => {
       const v = await person();
-      await t.http().post('/me/email').set(...bearer(v.accessToken)).send({ email: uniqueEmail('moved') }).expect(200);
+      await t
+        .http()
+        .post('/me/email')
+        .set(...bearer(v.accessToken))
+        .send({ email: uniqueEmail('moved') })
+        .expect(200);
       expect(await refusal(v.id)).toMatchObject({ code: 'COOLING_PERIOD_ACTIVE', reason: 'email_change' });
       await advance(5 * 86400 + 1);
     });
@@ -340,7 +416,11 @@ describe('account guard: an attacker with a stolen password', () => {
       const rotated = await t.http().post('/auth/refresh').send({ refreshToken: v.refreshToken }).expect(200);
       await t.http().post('/auth/refresh').set('X-Forwarded-For', ATTACKER).send({ refreshToken: v.refreshToken }).expect(401);
       await t.http().post('/auth/refresh').send({ refreshToken: rotated.body.refreshToken }).expect(401);
-      await t.http().get('/me').set(...bearer(rotated.body.accessToken)).expect(401);
+      await t
+        .http()
+        .get('/me')
+        .set(...bearer(rotated.body.accessToken))
+        .expect(401);
       expect(await lastMail(t, v.email, 'security.refresh_token_reuse')).toBeDefined();
       const again = await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
       expect(await events({ ...v, accessToken: again.body.accessToken })).toContain('refresh_token_reuse');
@@ -350,19 +430,37 @@ describe('account guard: an attacker with a stolen password', () => {
   describe('TOTP', () => {
     it('stores the secret encrypted; a dump alone does not reveal it', async () => {
       const v = await person();
-      const { secret, otpauthUrl } = (await t.http().post('/auth/2fa/totp/enroll').set(...bearer(v.accessToken)).expect(200)).body;
+      const { secret, otpauthUrl } = (
+        await t
+          .http()
+          .post('/auth/2fa/totp/enroll')
+          .set(...bearer(v.accessToken))
+          .expect(200)
+      ).body;
       expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
       expect(otpauthUrl).toContain(`secret=${secret}`);
       const [row] = await t.sql<{ secret_ciphertext: Buffer }>('SELECT secret_ciphertext FROM totp_credentials WHERE user_id = $1', [v.id]);
       expect(row.secret_ciphertext.toString('latin1')).not.toContain(secret.slice(0, 8));
       expect(row.secret_ciphertext.toString('hex')).not.toContain(Buffer.from(secret).toString('hex').slice(0, 16));
       // Unconfirmed enrolment is not on yet.
-      expect((await t.http().get('/me').set(...bearer(v.accessToken))).body.security.twoFactorEnabled).toBe(false);
+      expect(
+        (
+          await t
+            .http()
+            .get('/me')
+            .set(...bearer(v.accessToken))
+        ).body.security.twoFactorEnabled,
+      ).toBe(false);
     });
 
     it('a code of a secret that a re-enrolment replaced meanwhile does not turn the new secret on', async () => {
       const v = await person();
-      const enroll = () => t.http().post('/auth/2fa/totp/enroll').set(...bearer(v.accessToken)).expect(200);
+      const enroll = () =>
+        t
+          .http()
+          .post('/auth/2fa/totp/enroll')
+          .set(...bearer(v.accessToken))
+          .expect(200);
       const first = (await enroll()).body.secret as string;
       // The second enrolment lands between the confirmation's read of the secret and its write.
       const query = t.dataSource.query.bind(t.dataSource);
@@ -376,49 +474,164 @@ describe('account guard: an attacker with a stolen password', () => {
         return rows;
       });
       try {
-        await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code: await totpCode(first) }).expect(400);
+        await t
+          .http()
+          .post('/auth/2fa/totp/confirm')
+          .set(...bearer(v.accessToken))
+          .send({ code: await totpCode(first) })
+          .expect(400);
       } finally {
         spy.mockRestore();
       }
-      expect((await t.http().get('/me').set(...bearer(v.accessToken))).body.security.twoFactorEnabled).toBe(false);
-      await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code: await totpCode(await second!) }).expect(204);
+      expect(
+        (
+          await t
+            .http()
+            .get('/me')
+            .set(...bearer(v.accessToken))
+        ).body.security.twoFactorEnabled,
+      ).toBe(false);
+      await t
+        .http()
+        .post('/auth/2fa/totp/confirm')
+        .set(...bearer(v.accessToken))
+        .send({ code: await totpCode(await second!) })
+        .expect(204);
     });
 
     it('refuses an expired code and a reused code, for confirmation and re-authentication', async () => {
       const v = await person();
-      const { secret } = (await t.http().post('/auth/2fa/totp/enroll').set(...bearer(v.accessToken)).expect(200)).body;
+      const { secret } = (
+        await t
+          .http()
+          .post('/auth/2fa/totp/enroll')
+          .set(...bearer(v.accessToken))
+          .expect(200)
+      ).body;
       const stale = await totpCode(secret, -120);
-      expect((await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code: stale }).expect(400)).body.errors[0].field).toBe('code');
+      expect(
+        (
+          await t
+            .http()
+            .post('/auth/2fa/totp/confirm')
+            .set(...bearer(v.accessToken))
+            .send({ code: stale })
+            .expect(400)
+        ).body.errors[0].field,
+      ).toBe('code');
       const code = await totpCode(secret);
-      await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code }).expect(204);
-      expect((await t.http().get('/me').set(...bearer(v.accessToken))).body.security.twoFactorEnabled).toBe(true);
-      await t.http().post('/auth/2fa/totp/enroll').set(...bearer(v.accessToken)).expect(409);
+      await t
+        .http()
+        .post('/auth/2fa/totp/confirm')
+        .set(...bearer(v.accessToken))
+        .send({ code })
+        .expect(204);
+      expect(
+        (
+          await t
+            .http()
+            .get('/me')
+            .set(...bearer(v.accessToken))
+        ).body.security.twoFactorEnabled,
+      ).toBe(true);
+      await t
+        .http()
+        .post('/auth/2fa/totp/enroll')
+        .set(...bearer(v.accessToken))
+        .expect(409);
 
       // The code that confirmed the enrolment cannot be used again.
-      expect((await t.http().post('/auth/reauth').set(...bearer(v.accessToken)).send({ totp: code }).expect(401)).body.code).toBe('INVALID_CREDENTIALS');
+      expect(
+        (
+          await t
+            .http()
+            .post('/auth/reauth')
+            .set(...bearer(v.accessToken))
+            .send({ totp: code })
+            .expect(401)
+        ).body.code,
+      ).toBe('INVALID_CREDENTIALS');
       await advance(30);
       const next = await totpCode(secret);
       const [first, second] = await Promise.all([
-        t.http().post('/auth/reauth').set(...bearer(v.accessToken)).send({ totp: next }),
-        t.http().post('/auth/reauth').set(...bearer(v.accessToken)).send({ totp: next }),
+        t
+          .http()
+          .post('/auth/reauth')
+          .set(...bearer(v.accessToken))
+          .send({ totp: next }),
+        t
+          .http()
+          .post('/auth/reauth')
+          .set(...bearer(v.accessToken))
+          .send({ totp: next }),
       ]);
       expect([first.status, second.status].sort()).toEqual([204, 401]);
-      await t.http().post('/auth/reauth').set(...bearer(v.accessToken)).send({ totp: await totpCode(secret, -120) }).expect(401);
+      await t
+        .http()
+        .post('/auth/reauth')
+        .set(...bearer(v.accessToken))
+        .send({ totp: await totpCode(secret, -120) })
+        .expect(401);
     });
 
     it('cannot be disabled without a recent re-authentication; disabling cools the account for 7 days', async () => {
       const v = await person();
-      const { secret } = (await t.http().post('/auth/2fa/totp/enroll').set(...bearer(v.accessToken)).expect(200)).body;
-      await t.http().post('/auth/2fa/totp/confirm').set(...bearer(v.accessToken)).send({ code: await totpCode(secret) }).expect(204);
+      const { secret } = (
+        await t
+          .http()
+          .post('/auth/2fa/totp/enroll')
+          .set(...bearer(v.accessToken))
+          .expect(200)
+      ).body;
+      await t
+        .http()
+        .post('/auth/2fa/totp/confirm')
+        .set(...bearer(v.accessToken))
+        .send({ code: await totpCode(secret) })
+        .expect(204);
       await advance(6 * 60);
-      const refused = await t.http().post('/auth/2fa/totp/disable').set(...bearer(v.accessToken)).send({ code: await totpCode(secret) }).expect(401);
+      const refused = await t
+        .http()
+        .post('/auth/2fa/totp/disable')
+        .set(...bearer(v.accessToken))
+        .send({ code: await totpCode(secret) })
+        .expect(401);
       expect(refused.body.code).toBe('REAUTH_REQUIRED');
-      expect((await t.http().get('/me').set(...bearer(v.accessToken))).body.security.twoFactorEnabled).toBe(true);
+      expect(
+        (
+          await t
+            .http()
+            .get('/me')
+            .set(...bearer(v.accessToken))
+        ).body.security.twoFactorEnabled,
+      ).toBe(true);
 
-      await t.http().post('/auth/reauth').set(...bearer(v.accessToken)).send({ password: v.password }).expect(204);
-      await t.http().post('/auth/2fa/totp/disable').set(...bearer(v.accessToken)).send({ code: '000000' === (await totpCode(secret)) ? '111111' : '000000' }).expect(400);
-      await t.http().post('/auth/2fa/totp/disable').set(...bearer(v.accessToken)).send({ code: await totpCode(secret) }).expect(204);
-      expect((await t.http().get('/me').set(...bearer(v.accessToken))).body.security.twoFactorEnabled).toBe(false);
+      await t
+        .http()
+        .post('/auth/reauth')
+        .set(...bearer(v.accessToken))
+        .send({ password: v.password })
+        .expect(204);
+      await t
+        .http()
+        .post('/auth/2fa/totp/disable')
+        .set(...bearer(v.accessToken))
+        .send({ code: '000000' === (await totpCode(secret)) ? '111111' : '000000' })
+        .expect(400);
+      await t
+        .http()
+        .post('/auth/2fa/totp/disable')
+        .set(...bearer(v.accessToken))
+        .send({ code: await totpCode(secret) })
+        .expect(204);
+      expect(
+        (
+          await t
+            .http()
+            .get('/me')
+            .set(...bearer(v.accessToken))
+        ).body.security.twoFactorEnabled,
+      ).toBe(false);
       const cooling = await refusal(v.id);
       expect(cooling).toMatchObject({ code: 'COOLING_PERIOD_ACTIVE', reason: 'totp_disabled' });
       expect(Date.parse(cooling!.until as string) - (await nowSeconds()) * 1000).toBeGreaterThan(6.99 * 86400_000);
@@ -431,12 +644,24 @@ describe('account guard: an attacker with a stolen password', () => {
   describe('freeze and admin holds', () => {
     it('freezes at once; unfreezing takes 24 hours; freezing again cancels the unfreeze', async () => {
       const v = await person();
-      await t.http().post('/me/unfreeze').set(...bearer(v.accessToken)).expect(409);
-      const frozen = await t.http().post('/me/freeze').set(...bearer(v.accessToken)).expect(200);
+      await t
+        .http()
+        .post('/me/unfreeze')
+        .set(...bearer(v.accessToken))
+        .expect(409);
+      const frozen = await t
+        .http()
+        .post('/me/freeze')
+        .set(...bearer(v.accessToken))
+        .expect(200);
       expect(frozen.body).toMatchObject({ frozen: true, unfreezeAt: null });
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_FROZEN', status: 423 });
 
-      const unfreeze = await t.http().post('/me/unfreeze').set(...bearer(v.accessToken)).expect(202);
+      const unfreeze = await t
+        .http()
+        .post('/me/unfreeze')
+        .set(...bearer(v.accessToken))
+        .expect(202);
       expect(Date.parse(unfreeze.body.unfreezeAt) - (await nowSeconds()) * 1000).toBeGreaterThan(23.9 * 3600_000);
       await advance(12 * 3600);
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_FROZEN', unfreezeAt: unfreeze.body.unfreezeAt });
@@ -444,9 +669,21 @@ describe('account guard: an attacker with a stolen password', () => {
       expect(await refusal(v.id)).toBeNull();
 
       const again = await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
-      await t.http().post('/me/freeze').set(...bearer(again.body.accessToken)).expect(200);
-      await t.http().post('/me/unfreeze').set(...bearer(again.body.accessToken)).expect(202);
-      await t.http().post('/me/freeze').set(...bearer(again.body.accessToken)).expect(200);
+      await t
+        .http()
+        .post('/me/freeze')
+        .set(...bearer(again.body.accessToken))
+        .expect(200);
+      await t
+        .http()
+        .post('/me/unfreeze')
+        .set(...bearer(again.body.accessToken))
+        .expect(202);
+      await t
+        .http()
+        .post('/me/freeze')
+        .set(...bearer(again.body.accessToken))
+        .expect(200);
       await advance(25 * 3600);
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_FROZEN', unfreezeAt: null });
     });
@@ -457,7 +694,12 @@ describe('account guard: an attacker with a stolen password', () => {
       await ensureAdmin(t.app, adminEmail, adminPassword, 'test');
       const admin = (await login(HOME, adminEmail, adminPassword).expect(200)).body.accessToken as string;
       const v = await person();
-      const hold = (path: string, token: string, body: object) => t.http().post(`/admin/users/${v.id}/${path}`).set(...bearer(token)).send(body);
+      const hold = (path: string, token: string, body: object) =>
+        t
+          .http()
+          .post(`/admin/users/${v.id}/${path}`)
+          .set(...bearer(token))
+          .send(body);
 
       await hold('hold', v.accessToken, { reason: 'mine' }).expect(403);
       await hold('hold', admin, {}).expect(400);
@@ -466,7 +708,11 @@ describe('account guard: an attacker with a stolen password', () => {
       const held = await hold('hold', admin, { reason: 'Chargeback ring investigation' }).expect(200);
       expect(held.body).toMatchObject({ onHold: true });
       await hold('hold', admin, { reason: 'twice' }).expect(409);
-      await t.http().post('/me/freeze').set(...bearer(v.accessToken)).expect(200);
+      await t
+        .http()
+        .post('/me/freeze')
+        .set(...bearer(v.accessToken))
+        .expect(200);
       // A hold is named first, ahead of the freeze.
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_ON_HOLD', status: 423 });
 
@@ -480,10 +726,15 @@ describe('account guard: an attacker with a stolen password', () => {
         { action: 'account.hold_placed', reason: 'Chargeback ring investigation' },
         { action: 'account.hold_released', reason: 'Cleared by review' },
       ]);
-      await t.http().post('/admin/users/00000000-0000-4000-8000-000000000000/hold').set(...bearer(admin)).send({ reason: 'x' }).expect(404);
+      await t
+        .http()
+        .post('/admin/users/00000000-0000-4000-8000-000000000000/hold')
+        .set(...bearer(admin))
+        .send({ reason: 'x' })
+        .expect(404);
     });
 
-    it('system holds join the caller\'s transaction, stack with the admin hold and are released by reference only', async () => {
+    it("system holds join the caller's transaction, stack with the admin hold and are released by reference only", async () => {
       const adminEmail = uniqueEmail('admin');
       const adminPassword = strongPassword();
       await ensureAdmin(t.app, adminEmail, adminPassword, 'test');
@@ -491,7 +742,12 @@ describe('account guard: an attacker with a stolen password', () => {
       const v = await person();
       const hold = (reference: string) => ({ userId: v.id, reference, reason: `Test ${reference}` });
       const active = async () =>
-        (await t.sql<{ reference: string | null }>('SELECT reference FROM account_holds WHERE user_id = $1 AND released_at IS NULL ORDER BY placed_at, id', [v.id])).map((r) => r.reference);
+        (
+          await t.sql<{ reference: string | null }>(
+            'SELECT reference FROM account_holds WHERE user_id = $1 AND released_at IS NULL ORDER BY placed_at, id',
+            [v.id],
+          )
+        ).map((r) => r.reference);
 
       // Rolled back with the caller's transaction.
       await expect(
@@ -507,7 +763,12 @@ describe('account guard: an attacker with a stolen password', () => {
         expect(await guard.placeSystemHold(em, hold('dispute:dp_a'))).toBe(false);
         expect(await guard.placeSystemHold(em, hold('dispute:dp_b'))).toBe(true);
       });
-      await t.http().post(`/admin/users/${v.id}/hold`).set(...bearer(admin)).send({ reason: 'Manual review' }).expect(200);
+      await t
+        .http()
+        .post(`/admin/users/${v.id}/hold`)
+        .set(...bearer(admin))
+        .send({ reason: 'Manual review' })
+        .expect(200);
       expect(await active()).toEqual(['dispute:dp_a', 'dispute:dp_b', null]);
 
       await t.dataSource.transaction(async (em) => {
@@ -519,10 +780,17 @@ describe('account guard: an attacker with a stolen password', () => {
       });
       expect(await active()).toEqual(['dispute:dp_b', null]);
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_ON_HOLD' });
-      await expect(t.dataSource.transaction((em) => guard.placeSystemHold(em, hold('admin')))).rejects.toMatchObject({ code: 'VALIDATION_FAILED' });
+      await expect(t.dataSource.transaction((em) => guard.placeSystemHold(em, hold('admin')))).rejects.toMatchObject({
+        code: 'VALIDATION_FAILED',
+      });
 
       // An admin release without a reference lifts every hold, each audited.
-      const released = await t.http().post(`/admin/users/${v.id}/release`).set(...bearer(admin)).send({ reason: 'All clear' }).expect(200);
+      const released = await t
+        .http()
+        .post(`/admin/users/${v.id}/release`)
+        .set(...bearer(admin))
+        .send({ reason: 'All clear' })
+        .expect(200);
       expect(released.body).toMatchObject({ onHold: false, holds: [] });
       expect(await refusal(v.id)).toBeNull();
       const audit = await t.sql<{ action: string; actor_id: string | null; reference: string }>(
@@ -537,7 +805,12 @@ describe('account guard: an attacker with a stolen password', () => {
         ['account.hold_released', 'dispute:dp_b', false],
         ['account.hold_released', 'admin', false],
       ]);
-      await t.http().post(`/admin/users/${v.id}/release`).set(...bearer(admin)).send({ reason: 'x', reference: 'not a reference' }).expect(400);
+      await t
+        .http()
+        .post(`/admin/users/${v.id}/release`)
+        .set(...bearer(admin))
+        .send({ reason: 'x', reference: 'not a reference' })
+        .expect(400);
     });
 
     it('the database keeps holds: never deleted, changed only by their release, an admin hold always has its admin', async () => {
@@ -546,26 +819,56 @@ describe('account guard: an attacker with a stolen password', () => {
         `INSERT INTO account_holds (user_id, reference, reason, placed_at) VALUES ($1, 'fraud:case_1', 'Test', now()) RETURNING id`,
         [v.id],
       );
-      await expect(t.sql(`INSERT INTO account_holds (user_id, reason, placed_at) VALUES ($1, 'no admin', now())`, [v.id])).rejects.toMatchObject({ code: '23514' });
-      await expect(t.sql(`INSERT INTO account_holds (user_id, reference, reason, placed_at) VALUES ($1, 'fraud:case_1', 'again', now())`, [v.id])).rejects.toMatchObject({ code: '23505' });
+      await expect(
+        t.sql(`INSERT INTO account_holds (user_id, reason, placed_at) VALUES ($1, 'no admin', now())`, [v.id]),
+      ).rejects.toMatchObject({ code: '23514' });
+      await expect(
+        t.sql(`INSERT INTO account_holds (user_id, reference, reason, placed_at) VALUES ($1, 'fraud:case_1', 'again', now())`, [v.id]),
+      ).rejects.toMatchObject({ code: '23505' });
       await expect(t.sql(`UPDATE account_holds SET reason = 'edited' WHERE id = $1`, [id])).rejects.toMatchObject({ code: '23514' });
       await expect(t.sql(`DELETE FROM account_holds WHERE id = $1`, [id])).rejects.toMatchObject({ code: '23001' });
       await t.sql(`UPDATE account_holds SET released_at = now(), release_reason = 'done' WHERE id = $1`, [id]);
-      await expect(t.sql(`UPDATE account_holds SET release_reason = 'changed' WHERE id = $1`, [id])).rejects.toMatchObject({ code: '23514' });
+      await expect(t.sql(`UPDATE account_holds SET release_reason = 'changed' WHERE id = $1`, [id])).rejects.toMatchObject({
+        code: '23514',
+      });
     });
   });
 
   describe('security events', () => {
     it('lists the account history newest first, paginated, and the table is append-only', async () => {
       const v = await person();
-      await t.http().post('/me/freeze').set(...bearer(v.accessToken)).expect(200);
-      await t.http().post('/me/unfreeze').set(...bearer(v.accessToken)).expect(202);
-      await t.http().post('/me/freeze').set(...bearer(v.accessToken)).expect(200);
-      const page1 = await t.http().get('/me/security-events?limit=2').set(...bearer(v.accessToken)).expect(200);
+      await t
+        .http()
+        .post('/me/freeze')
+        .set(...bearer(v.accessToken))
+        .expect(200);
+      await t
+        .http()
+        .post('/me/unfreeze')
+        .set(...bearer(v.accessToken))
+        .expect(202);
+      await t
+        .http()
+        .post('/me/freeze')
+        .set(...bearer(v.accessToken))
+        .expect(200);
+      const page1 = await t
+        .http()
+        .get('/me/security-events?limit=2')
+        .set(...bearer(v.accessToken))
+        .expect(200);
       expect(page1.body.items.map((e: { kind: string }) => e.kind)).toEqual(['account_frozen', 'unfreeze_requested']);
-      const page2 = await t.http().get(`/me/security-events?limit=2&cursor=${page1.body.nextCursor}`).set(...bearer(v.accessToken)).expect(200);
+      const page2 = await t
+        .http()
+        .get(`/me/security-events?limit=2&cursor=${page1.body.nextCursor}`)
+        .set(...bearer(v.accessToken))
+        .expect(200);
       expect(page2.body).toMatchObject({ items: [{ kind: 'account_frozen', occurredAt: expect.any(String) }], nextCursor: null });
-      await t.http().get('/me/security-events?cursor=WyJ4Il0').set(...bearer(v.accessToken)).expect(400);
+      await t
+        .http()
+        .get('/me/security-events?cursor=WyJ4Il0')
+        .set(...bearer(v.accessToken))
+        .expect(400);
       await expect(t.sql('UPDATE security_events SET kind = kind WHERE user_id = $1', [v.id])).rejects.toThrow(/append-only/);
       await expect(t.sql('DELETE FROM security_events WHERE user_id = $1', [v.id])).rejects.toThrow(/append-only/);
     });

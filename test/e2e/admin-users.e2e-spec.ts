@@ -26,7 +26,10 @@ describe('first admin and role management', () => {
       const second = await ensureAdmin(t.app, email.toUpperCase(), strongPassword(), 'test');
       expect(second).toEqual({ userId: (first as { userId: string }).userId, created: false, promoted: false });
 
-      const [row] = await t.sql<{ roles: string[]; email_verified_at: Date | null }>('SELECT roles, email_verified_at FROM users WHERE email = $1', [email]);
+      const [row] = await t.sql<{ roles: string[]; email_verified_at: Date | null }>(
+        'SELECT roles, email_verified_at FROM users WHERE email = $1',
+        [email],
+      );
       expect(row.roles).toEqual(['buyer', 'admin']);
       expect(row.email_verified_at).not.toBeNull();
       expect(await audit((first as { userId: string }).userId)).toEqual([
@@ -48,7 +51,9 @@ describe('first admin and role management', () => {
       expect(result).toEqual({ userId: u.id, created: false, promoted: true });
       const res = await t.http().post('/auth/login').send({ email: u.email, password: u.password, deviceToken: u.deviceToken }).expect(200);
       expect(res.body.user.roles).toEqual(['buyer', 'admin']);
-      expect((await audit(u.id)).map((a) => [a.action, a.data.role, a.reason])).toEqual([['user.role_granted', 'admin', 'cli create-admin']]);
+      expect((await audit(u.id)).map((a) => [a.action, a.data.role, a.reason])).toEqual([
+        ['user.role_granted', 'admin', 'cli create-admin'],
+      ]);
     });
 
     it('promotes once when several processes promote the same account at once', async () => {
@@ -71,7 +76,9 @@ describe('first admin and role management', () => {
       const results = await Promise.all(Array.from({ length: 4 }, () => ensureAdmin(t.app, email, strongPassword(), 'test')));
       expect(results.filter((r) => 'created' in r && r.created)).toHaveLength(1);
       expect(new Set(results.map((r) => (r as { userId: string }).userId)).size).toBe(1);
-      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = $1`, [(results[0] as { userId: string }).userId]);
+      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM audit_log WHERE subject_id = $1`, [
+        (results[0] as { userId: string }).userId,
+      ]);
       expect(n).toBe(1);
     });
   });
@@ -112,8 +119,13 @@ describe('first admin and role management', () => {
       const stray = await cli(['create-admin', '--email', email, 'Stray-Secret-Value-42']);
       expect(stray).toMatchObject({ code: 2, err: expect.stringContaining('Usage') });
       expect(stray.err).not.toContain('Stray-Secret-Value-42');
-      expect(await cli(['create-admin', '--email', email, '--password', 'password1'])).toMatchObject({ code: 1, err: expect.stringMatching(/too common/) });
-      expect(await cli(['create-admin', '--email', email, '--password', strongPassword()], { NODE_ENV: 'production', JWT_SECRET: '' })).toMatchObject({
+      expect(await cli(['create-admin', '--email', email, '--password', 'password1'])).toMatchObject({
+        code: 1,
+        err: expect.stringMatching(/too common/),
+      });
+      expect(
+        await cli(['create-admin', '--email', email, '--password', strongPassword()], { NODE_ENV: 'production', JWT_SECRET: '' }),
+      ).toMatchObject({
         code: 1,
         err: expect.stringContaining('JWT_SECRET'),
       });
@@ -126,12 +138,21 @@ describe('first admin and role management', () => {
       const email = uniqueEmail('cli');
       const password = strongPassword();
       const res = await cli(['create-admin', '--email', email, '--password', password]);
-      expect(res).toMatchObject({ code: 0, opened: 1, out: expect.stringMatching(new RegExp(`Created admin account ${email} \\(id [0-9a-f-]{36}\\)`)) });
+      expect(res).toMatchObject({
+        code: 0,
+        opened: 1,
+        out: expect.stringMatching(new RegExp(`Created admin account ${email} \\(id [0-9a-f-]{36}\\)`)),
+      });
       expect(`${res.out}${res.err}`).not.toContain(password);
       const login = await t.http().post('/auth/login').send({ email, password }).expect(200);
       expect(login.body.user.roles).toEqual(['buyer', 'admin']);
       const u = await signUp(t);
-      await t.http().post(`/admin/users/${u.id}/roles`).set(...bearer(login.body.accessToken)).send({ add: ['creator'] }).expect(200);
+      await t
+        .http()
+        .post(`/admin/users/${u.id}/roles`)
+        .set(...bearer(login.body.accessToken))
+        .send({ add: ['creator'] })
+        .expect(200);
       expect((await audit(login.body.user.id)).map((a) => [a.action, a.reason])).toEqual([['user.role_granted', 'cli create-admin']]);
       expect(await cli(['create-admin', '--email', email.toUpperCase(), '--password', strongPassword()])).toMatchObject({
         code: 0,
@@ -139,7 +160,7 @@ describe('first admin and role management', () => {
       });
     });
 
-    it("grants the admin role to an existing account given its own password, and refuses any other with exit code 1", async () => {
+    it('grants the admin role to an existing account given its own password, and refuses any other with exit code 1', async () => {
       const u = await signUp(t);
       const wrong = strongPassword();
       const refused = await cli(['create-admin', '--email', u.email, '--password', wrong]);
@@ -156,14 +177,32 @@ describe('first admin and role management', () => {
   });
 
   describe('POST /admin/users/:id/roles', () => {
-    const changeRoles = (token: string, id: string, body: object) => t.http().post(`/admin/users/${id}/roles`).set(...bearer(token)).send(body);
+    const changeRoles = (token: string, id: string, body: object) =>
+      t
+        .http()
+        .post(`/admin/users/${id}/roles`)
+        .set(...bearer(token))
+        .send(body);
 
     it('adds and removes roles; the change applies to live tokens at once', async () => {
       const u = await signUp(t);
-      await t.http().post(`/admin/users/${admin.id}/roles`).set(...bearer(u.accessToken)).send({ add: ['admin'] }).expect(403);
+      await t
+        .http()
+        .post(`/admin/users/${admin.id}/roles`)
+        .set(...bearer(u.accessToken))
+        .send({ add: ['admin'] })
+        .expect(403);
       const res = await changeRoles(admin.accessToken, u.id, { add: ['creator', 'reseller'] }).expect(200);
       expect(res.body.roles).toEqual(['buyer', 'creator', 'reseller']);
-      expect((await t.http().get('/me').set(...bearer(u.accessToken)).expect(200)).body.roles).toEqual(['buyer', 'creator', 'reseller']);
+      expect(
+        (
+          await t
+            .http()
+            .get('/me')
+            .set(...bearer(u.accessToken))
+            .expect(200)
+        ).body.roles,
+      ).toEqual(['buyer', 'creator', 'reseller']);
       const removed = await changeRoles(admin.accessToken, u.id, { remove: ['reseller'] }).expect(200);
       expect(removed.body.roles).toEqual(['buyer', 'creator']);
       expect((await audit(u.id)).map((a) => [a.action, a.data.role, a.actor_id])).toEqual([
@@ -184,7 +223,15 @@ describe('first admin and role management', () => {
 
     it('validates the request and changes nothing on bad input', async () => {
       const u = await signUp(t);
-      for (const body of [{}, { add: [] }, { add: ['root'] }, { add: 'admin' }, { remove: ['buyer'] }, { add: ['creator'], remove: ['creator'] }, { add: ['creator'], x: 1 }]) {
+      for (const body of [
+        {},
+        { add: [] },
+        { add: ['root'] },
+        { add: 'admin' },
+        { remove: ['buyer'] },
+        { add: ['creator'], remove: ['creator'] },
+        { add: ['creator'], x: 1 },
+      ]) {
         const res = await changeRoles(admin.accessToken, u.id, body);
         expect({ body, status: res.status, code: res.body.code }).toEqual({ body, status: 400, code: 'VALIDATION_FAILED' });
       }
@@ -206,7 +253,10 @@ describe('first admin and role management', () => {
       expect(n).toBe(1);
       const statuses = results.map((r) => r.status).sort();
       // Either one demotion wins and the other is refused (409), or the loser's token lost admin first (403).
-      expect([[200, 403], [200, 409]]).toContainEqual(statuses);
+      expect([
+        [200, 403],
+        [200, 409],
+      ]).toContainEqual(statuses);
     });
 
     it('the database refuses roles outside the list, duplicates, or a missing buyer role', async () => {

@@ -11,14 +11,25 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
 
   // Clients send back the device token of their earlier login (API.md "Device").
   const login = (email: string, password: string, deviceToken?: string) =>
-    t.http().post('/auth/login').send({ email, password, ...(deviceToken ? { deviceToken } : {}) });
-  const me = (token: string) => t.http().get('/me').set(...bearer(token));
+    t
+      .http()
+      .post('/auth/login')
+      .send({ email, password, ...(deviceToken ? { deviceToken } : {}) });
+  const me = (token: string) =>
+    t
+      .http()
+      .get('/me')
+      .set(...bearer(token));
   const refresh = (refreshToken: string) => t.http().post('/auth/refresh').send({ refreshToken });
 
   describe('registration', () => {
     it('creates a buyer with an argon2id hash and mails a verification token', async () => {
       const email = uniqueEmail('reg');
-      const res = await t.http().post('/auth/register').send({ email, password: strongPassword(), displayName: '  Ada Lovelace ' }).expect(201);
+      const res = await t
+        .http()
+        .post('/auth/register')
+        .send({ email, password: strongPassword(), displayName: '  Ada Lovelace ' })
+        .expect(201);
       expect(res.body).toEqual({ id: expect.any(String), email, displayName: 'Ada Lovelace', roles: ['buyer'] });
       const [row] = await t.sql<{ password_hash: string; email_verified_at: Date | null }>(
         'SELECT password_hash, email_verified_at FROM users WHERE id = $1',
@@ -38,7 +49,11 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
     it('answers 409 CONFLICT for an email that exists, whatever its case', async () => {
       const email = uniqueEmail('dup');
       await t.http().post('/auth/register').send({ email, password: strongPassword(), displayName: 'A' }).expect(201);
-      const res = await t.http().post('/auth/register').send({ email: email.toUpperCase(), password: strongPassword(), displayName: 'B' }).expect(409);
+      const res = await t
+        .http()
+        .post('/auth/register')
+        .send({ email: email.toUpperCase(), password: strongPassword(), displayName: 'B' })
+        .expect(409);
       expect(res.body.code).toBe('CONFLICT');
     });
 
@@ -64,7 +79,7 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
   describe('bad input never gives a 500 and changes nothing', () => {
     const weird = [
       "' OR 1=1 --",
-      'robert@example.com\'); DROP TABLE users;--',
+      "robert@example.com'); DROP TABLE users;--",
       '\u0000',
       'a\u0000b@example.com',
       '𝔘𝔫𝔦𝔠𝔬𝔡𝔢 ☃ 中文 עברית',
@@ -89,7 +104,10 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       ];
       let created = 0;
       for (const body of bodies) {
-        const res = await t.http().post('/auth/register').send(body as object);
+        const res = await t
+          .http()
+          .post('/auth/register')
+          .send(body as object);
         // SQL-ish and exotic strings are legitimate passwords and names; they must simply be stored as text.
         expect({ body, status: [201, 400].includes(res.status) ? '201 or 400' : res.status }).toEqual({ body, status: '201 or 400' });
         if (res.status === 201) {
@@ -111,7 +129,11 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
 
     it('accepts unicode where it is legitimate', async () => {
       const email = uniqueEmail('uni');
-      const res = await t.http().post('/auth/register').send({ email, password: 'pässwörd-日本語-🦊', displayName: 'Zoë 中文 🦊' }).expect(201);
+      const res = await t
+        .http()
+        .post('/auth/register')
+        .send({ email, password: 'pässwörd-日本語-🦊', displayName: 'Zoë 中文 🦊' })
+        .expect(201);
       expect(res.body.displayName).toBe('Zoë 中文 🦊');
       // The same password typed in a different Unicode normalization form still matches.
       await login(email, 'pa\u0308sswo\u0308rd-日本語-🦊').expect(200);
@@ -129,7 +151,10 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
         ]),
       ];
       for (const body of bodies) {
-        const res = await t.http().post('/auth/login').send(body as object);
+        const res = await t
+          .http()
+          .post('/auth/login')
+          .send(body as object);
         expect(res.status).toBeLessThan(500);
         expect([400, 401]).toContain(res.status);
         expect(res.headers['content-type']).toMatch(/application\/problem\+json/);
@@ -218,13 +243,21 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       const u = await signUp(t);
       const [h, p] = u.accessToken.split('.');
       const forged = `${h}.${Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(p, 'base64url').toString()), sub: '00000000-0000-0000-0000-000000000000' })).toString('base64url')}.${u.accessToken.split('.')[2]}`;
-      await t.http().get('/me').set(...bearer(forged)).expect(401);
+      await t
+        .http()
+        .get('/me')
+        .set(...bearer(forged))
+        .expect(401);
     });
 
     it('expires access tokens after 15 minutes of the business clock', async () => {
       const u = await signUp(t);
       await me(u.accessToken).expect(200);
-      await t.http().post('/dev/clock').send({ advanceSeconds: 15 * 60 + 1 }).expect(200);
+      await t
+        .http()
+        .post('/dev/clock')
+        .send({ advanceSeconds: 15 * 60 + 1 })
+        .expect(200);
       const res = await me(u.accessToken).expect(401);
       expect(res.body.code).toBe('UNAUTHENTICATED');
       const pair = await refresh(u.refreshToken).expect(200);
@@ -233,7 +266,12 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
 
     it('forbids an admin route to a buyer (403)', async () => {
       const u = await signUp(t);
-      const res = await t.http().post(`/admin/users/${u.id}/roles`).set(...bearer(u.accessToken)).send({ add: ['creator'] }).expect(403);
+      const res = await t
+        .http()
+        .post(`/admin/users/${u.id}/roles`)
+        .set(...bearer(u.accessToken))
+        .send({ add: ['creator'] })
+        .expect(403);
       expect(res.body.code).toBe('FORBIDDEN');
     });
   });
@@ -267,7 +305,7 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       await me(other.body.accessToken).expect(200);
       await refresh(other.body.refreshToken).expect(200);
       const [s] = await t.sql<{ revoked_reason: string }>(
-        'SELECT revoked_reason FROM sessions s JOIN refresh_tokens r ON r.session_id = s.id WHERE r.token_hash = sha256(convert_to($1, \'UTF8\'))',
+        "SELECT revoked_reason FROM sessions s JOIN refresh_tokens r ON r.session_id = s.id WHERE r.token_hash = sha256(convert_to($1, 'UTF8'))",
         [u.refreshToken],
       );
       expect(s.revoked_reason).toBe('refresh_token_reuse');
@@ -280,14 +318,21 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       expect(ok).toHaveLength(1);
       expect(results.filter((r) => r.status === 401)).toHaveLength(4);
       await refresh(ok[0].body.refreshToken).expect(401);
-      const live = await t.sql('SELECT 1 FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE s.user_id = $1 AND t.rotated_at IS NULL', [u.id]);
+      const live = await t.sql(
+        'SELECT 1 FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE s.user_id = $1 AND t.rotated_at IS NULL',
+        [u.id],
+      );
       expect(live).toHaveLength(1); // the family still has one unretired token, but its session is revoked
     });
 
     it('refuses an unknown or expired refresh token', async () => {
       await refresh('A'.repeat(43)).expect(401);
       const u = await signUp(t);
-      await t.http().post('/dev/clock').send({ advanceSeconds: t.config.refreshTokenTtlDays * 86400 + 60 }).expect(200);
+      await t
+        .http()
+        .post('/dev/clock')
+        .send({ advanceSeconds: t.config.refreshTokenTtlDays * 86400 + 60 })
+        .expect(200);
       const res = await refresh(u.refreshToken).expect(401);
       expect(res.body.code).toBe('INVALID_TOKEN');
     });
@@ -297,7 +342,11 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
     it('logout revokes the current session only (204)', async () => {
       const u = await signUp(t);
       const other = await login(u.email, u.password, u.deviceToken).expect(200);
-      await t.http().post('/auth/logout').set(...bearer(u.accessToken)).expect(204);
+      await t
+        .http()
+        .post('/auth/logout')
+        .set(...bearer(u.accessToken))
+        .expect(204);
       await me(u.accessToken).expect(401);
       await refresh(u.refreshToken).expect(401);
       await me(other.body.accessToken).expect(200);
@@ -306,21 +355,45 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
     it('lists the live sessions and revokes one by id; other users cannot touch them', async () => {
       const u = await signUp(t);
       const second = await login(u.email, u.password, u.deviceToken).expect(200);
-      const list = await t.http().get('/auth/sessions').set(...bearer(u.accessToken)).expect(200);
+      const list = await t
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(u.accessToken))
+        .expect(200);
       expect(list.body.items).toHaveLength(2);
       const current = list.body.items.find((s: { current: boolean }) => s.current);
       const other = list.body.items.find((s: { current: boolean }) => !s.current);
       expect(current).toMatchObject({ id: expect.any(String), createdAt: expect.any(String), ip: expect.any(String) });
 
       const stranger = await signUp(t);
-      await t.http().delete(`/auth/sessions/${other.id}`).set(...bearer(stranger.accessToken)).expect(404);
+      await t
+        .http()
+        .delete(`/auth/sessions/${other.id}`)
+        .set(...bearer(stranger.accessToken))
+        .expect(404);
       await me(second.body.accessToken).expect(200);
 
-      await t.http().delete(`/auth/sessions/${other.id}`).set(...bearer(u.accessToken)).expect(204);
+      await t
+        .http()
+        .delete(`/auth/sessions/${other.id}`)
+        .set(...bearer(u.accessToken))
+        .expect(204);
       await me(second.body.accessToken).expect(401);
-      await t.http().delete(`/auth/sessions/${other.id}`).set(...bearer(u.accessToken)).expect(404);
-      await t.http().delete('/auth/sessions/not-a-uuid').set(...bearer(u.accessToken)).expect(400);
-      const after = await t.http().get('/auth/sessions').set(...bearer(u.accessToken)).expect(200);
+      await t
+        .http()
+        .delete(`/auth/sessions/${other.id}`)
+        .set(...bearer(u.accessToken))
+        .expect(404);
+      await t
+        .http()
+        .delete('/auth/sessions/not-a-uuid')
+        .set(...bearer(u.accessToken))
+        .expect(400);
+      const after = await t
+        .http()
+        .get('/auth/sessions')
+        .set(...bearer(u.accessToken))
+        .expect(200);
       expect(after.body.items.map((s: { id: string }) => s.id)).toEqual([current.id]);
     });
   });
@@ -330,7 +403,12 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       const u = await signUp(t);
       const other = await login(u.email, u.password, u.deviceToken).expect(200);
       const newPassword = strongPassword();
-      const wrong = await t.http().post('/auth/password/change').set(...bearer(u.accessToken)).send({ currentPassword: 'nope-nope', newPassword }).expect(401);
+      const wrong = await t
+        .http()
+        .post('/auth/password/change')
+        .set(...bearer(u.accessToken))
+        .send({ currentPassword: 'nope-nope', newPassword })
+        .expect(401);
       expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
       const common = await t
         .http()
@@ -341,7 +419,12 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       expect(common.body.errors[0].field).toBe('newPassword');
       await me(other.body.accessToken).expect(200);
 
-      await t.http().post('/auth/password/change').set(...bearer(u.accessToken)).send({ currentPassword: u.password, newPassword }).expect(204);
+      await t
+        .http()
+        .post('/auth/password/change')
+        .set(...bearer(u.accessToken))
+        .send({ currentPassword: u.password, newPassword })
+        .expect(204);
       await me(u.accessToken).expect(200);
       await refresh(u.refreshToken).expect(200);
       await me(other.body.accessToken).expect(401);
@@ -402,14 +485,43 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
     it('changing the email needs a recent re-authentication and asks for verification again', async () => {
       const u = await signUp(t);
       const { token: oldToken } = (await lastMail(t, u.email, 'email_verification'))!.data;
-      await t.http().post('/dev/clock').send({ advanceSeconds: 6 * 60 }).expect(200);
+      await t
+        .http()
+        .post('/dev/clock')
+        .send({ advanceSeconds: 6 * 60 })
+        .expect(200);
       const newEmail = uniqueEmail('moved');
-      const refused = await t.http().post('/me/email').set(...bearer(u.accessToken)).send({ email: newEmail }).expect(401);
+      const refused = await t
+        .http()
+        .post('/me/email')
+        .set(...bearer(u.accessToken))
+        .send({ email: newEmail })
+        .expect(401);
       expect(refused.body.code).toBe('REAUTH_REQUIRED');
-      await t.http().post('/auth/reauth').set(...bearer(u.accessToken)).send({ password: 'wrong-password' }).expect(401);
-      await t.http().post('/auth/reauth').set(...bearer(u.accessToken)).send({ password: u.password, totp: '123456' }).expect(400);
-      await t.http().post('/auth/reauth').set(...bearer(u.accessToken)).send({ password: u.password }).expect(204);
-      const res = await t.http().post('/me/email').set(...bearer(u.accessToken)).send({ email: newEmail }).expect(200);
+      await t
+        .http()
+        .post('/auth/reauth')
+        .set(...bearer(u.accessToken))
+        .send({ password: 'wrong-password' })
+        .expect(401);
+      await t
+        .http()
+        .post('/auth/reauth')
+        .set(...bearer(u.accessToken))
+        .send({ password: u.password, totp: '123456' })
+        .expect(400);
+      await t
+        .http()
+        .post('/auth/reauth')
+        .set(...bearer(u.accessToken))
+        .send({ password: u.password })
+        .expect(204);
+      const res = await t
+        .http()
+        .post('/me/email')
+        .set(...bearer(u.accessToken))
+        .send({ email: newEmail })
+        .expect(200);
       expect(res.body).toMatchObject({ email: newEmail, emailVerified: false });
       expect(await lastMail(t, u.email, 'email_changed')).toBeDefined();
       // A token sent to the former address no longer verifies anything.
@@ -419,7 +531,12 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       await login(newEmail, u.password, u.deviceToken).expect(200);
 
       const taken = await signUp(t);
-      await t.http().post('/me/email').set(...bearer(u.accessToken)).send({ email: taken.email }).expect(409);
+      await t
+        .http()
+        .post('/me/email')
+        .set(...bearer(u.accessToken))
+        .send({ email: taken.email })
+        .expect(409);
     });
   });
 
@@ -431,7 +548,11 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       return (await lastMail(t, email, 'password_reset'))!.data.token;
     };
     const changePassword = (token: string, currentPassword: string, newPassword: string) =>
-      t.http().post('/auth/password/change').set(...bearer(token)).send({ currentPassword, newPassword });
+      t
+        .http()
+        .post('/auth/password/change')
+        .set(...bearer(token))
+        .send({ currentPassword, newPassword });
 
     /** Runs `during` right after the next password verification, before that request goes on. */
     const afterNextVerify = (during: () => Promise<unknown>) => {
@@ -486,10 +607,18 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       let token = u.refreshToken;
       let elapsed = 0;
       for (; elapsed + step < sessionMaxDays; elapsed += step) {
-        await t.http().post('/dev/clock').send({ advanceSeconds: step * 86400 }).expect(200);
+        await t
+          .http()
+          .post('/dev/clock')
+          .send({ advanceSeconds: step * 86400 })
+          .expect(200);
         token = (await refresh(token).expect(200)).body.refreshToken;
       }
-      await t.http().post('/dev/clock').send({ advanceSeconds: (sessionMaxDays - elapsed) * 86400 + 60 }).expect(200);
+      await t
+        .http()
+        .post('/dev/clock')
+        .send({ advanceSeconds: (sessionMaxDays - elapsed) * 86400 + 60 })
+        .expect(200);
       const res = await refresh(token).expect(401);
       expect(res.body.code).toBe('INVALID_TOKEN');
       await login(u.email, u.password, u.deviceToken).expect(200);

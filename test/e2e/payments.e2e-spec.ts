@@ -18,7 +18,11 @@ async function newUser(t: TestApp, admin = false): Promise<User> {
   const user = await signUp(t);
   if (!admin) return user;
   await t.sql(`UPDATE users SET roles = array_append(roles, 'admin') WHERE id = $1`, [user.id]);
-  const again = await t.http().post('/auth/login').send({ email: user.email, password: user.password, deviceToken: user.deviceToken }).expect(200);
+  const again = await t
+    .http()
+    .post('/auth/login')
+    .send({ email: user.email, password: user.password, deviceToken: user.deviceToken })
+    .expect(200);
   return { ...user, accessToken: again.body.accessToken };
 }
 
@@ -71,10 +75,17 @@ describe('payments: buying tokens with Stripe', () => {
       ],
     });
   const holdsOf = (userId: string) =>
-    t.sql(`SELECT reference, placed_by, released_at, released_by FROM account_holds WHERE user_id = $1 ORDER BY placed_at, reference NULLS LAST`, [userId]);
+    t.sql(
+      `SELECT reference, placed_by, released_at, released_by FROM account_holds WHERE user_id = $1 ORDER BY placed_at, reference NULLS LAST`,
+      [userId],
+    );
   const holdAudit = (userId: string) =>
-    t.sql(`SELECT action, actor_id, data->>'reference' AS reference FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.hold%' ORDER BY id`, [userId]);
-  const adminHold = (userId: string, path: 'hold' | 'release', body: object) => t.http().post(`/admin/users/${userId}/${path}`).set(auth(admin)).send(body);
+    t.sql(
+      `SELECT action, actor_id, data->>'reference' AS reference FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.hold%' ORDER BY id`,
+      [userId],
+    );
+  const adminHold = (userId: string, path: 'hold' | 'release', body: object) =>
+    t.http().post(`/admin/users/${userId}/${path}`).set(auth(admin)).send(body);
   /** The events Stripe emitted for a payment, by type, newest last. */
   const eventFor = (type: string, piId: string) =>
     fake.events.filter((e) => e.type === type && JSON.stringify(e.data.object).includes(piId)).at(-1)!;
@@ -90,7 +101,14 @@ describe('payments: buying tokens with Stripe', () => {
     it('lists the active default packages publicly, cheapest first', async () => {
       const res = await t.http().get('/token-packages').expect(200);
       expect(res.body.items.length).toBeGreaterThanOrEqual(5);
-      expect(res.body.items[0]).toEqual({ id: expect.any(String), name: 'Starter', priceCents: 499, currency: 'USD', credits: 5000, bonusPromo: 0 });
+      expect(res.body.items[0]).toEqual({
+        id: expect.any(String),
+        name: 'Starter',
+        priceCents: 499,
+        currency: 'USD',
+        credits: 5000,
+        bonusPromo: 0,
+      });
       const prices = res.body.items.map((p: { priceCents: number }) => p.priceCents);
       expect(prices).toEqual([...prices].sort((a, b) => a - b));
       const page = await t.http().get('/token-packages?limit=2').expect(200);
@@ -106,9 +124,17 @@ describe('payments: buying tokens with Stripe', () => {
         .send({ name: 'Euro pack', priceCents: 1500, currency: 'eur', credits: 16000, bonusPromo: 500 })
         .expect(201);
       expect(created.body).toMatchObject({ currency: 'EUR', credits: 16000, active: true });
-      const patched = await t.http().patch(`/admin/token-packages/${created.body.id}`).set(auth(admin)).send({ active: false, priceCents: 1400 }).expect(200);
+      const patched = await t
+        .http()
+        .patch(`/admin/token-packages/${created.body.id}`)
+        .set(auth(admin))
+        .send({ active: false, priceCents: 1400 })
+        .expect(200);
       expect(patched.body).toMatchObject({ active: false, priceCents: 1400, currency: 'EUR' });
-      const audit = await t.sql<{ action: string; actor_id: string }>(`SELECT action, actor_id FROM audit_log WHERE subject_id = $1 ORDER BY id`, [created.body.id]);
+      const audit = await t.sql<{ action: string; actor_id: string }>(
+        `SELECT action, actor_id FROM audit_log WHERE subject_id = $1 ORDER BY id`,
+        [created.body.id],
+      );
       expect(audit).toEqual([
         { action: 'token_package.create', actor_id: admin.id },
         { action: 'token_package.update', actor_id: admin.id },
@@ -122,7 +148,12 @@ describe('payments: buying tokens with Stripe', () => {
 
     it('refuses non-admins and invalid packages without changing anything', async () => {
       const buyer = await newUser(t);
-      await t.http().post('/admin/token-packages').set(auth(buyer)).send({ name: 'x', priceCents: 1, currency: 'USD', credits: 1 }).expect(403);
+      await t
+        .http()
+        .post('/admin/token-packages')
+        .set(auth(buyer))
+        .send({ name: 'x', priceCents: 1, currency: 'USD', credits: 1 })
+        .expect(403);
       for (const body of [
         { name: 'x', priceCents: 100, currency: 'US', credits: 10 },
         { name: 'x', priceCents: 0, currency: 'USD', credits: 10 },
@@ -141,15 +172,25 @@ describe('payments: buying tokens with Stripe', () => {
     it('creates a pending purchase and a PaymentIntent carrying our ids, visible to its owner and admins only', async () => {
       const buyer = await newUser(t);
       const res = await buy(buyer).expect(201);
-      expect(res.body).toEqual({ id: expect.any(String), status: 'pending', paymentIntentId: expect.stringMatching(/^pi_/), clientSecret: expect.stringMatching(/_secret_/) });
+      expect(res.body).toEqual({
+        id: expect.any(String),
+        status: 'pending',
+        paymentIntentId: expect.stringMatching(/^pi_/),
+        clientSecret: expect.stringMatching(/_secret_/),
+      });
       expect(fake.paymentIntent(res.body.paymentIntentId)).toMatchObject({
         amount: popular.priceCents,
         currency: 'usd',
         metadata: { purchase_id: res.body.id, user_id: buyer.id },
       });
-      expect(fake.requests.find((r) => r.path === '/v1/payment_intents' && r.params.metadata && (r.params.metadata as Record<string, string>).purchase_id === res.body.id)?.idempotencyKey).toBe(
-        `token_purchase:${res.body.id}`,
-      );
+      expect(
+        fake.requests.find(
+          (r) =>
+            r.path === '/v1/payment_intents' &&
+            r.params.metadata &&
+            (r.params.metadata as Record<string, string>).purchase_id === res.body.id,
+        )?.idempotencyKey,
+      ).toBe(`token_purchase:${res.body.id}`);
       expect(await purchase(buyer, res.body.id)).toMatchObject({ status: 'pending', credits: popular.credits, creditsGranted: 0 });
       const other = await newUser(t);
       await t.http().get(`/token-purchases/${res.body.id}`).set(auth(other)).expect(404);
@@ -175,7 +216,9 @@ describe('payments: buying tokens with Stripe', () => {
       await new Promise((r) => setTimeout(r, 250));
       expect((await buy(buyer, slowKey).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
       expect((await slow).status).toBe(201);
-      expect((await t.http().post('/token-purchases').set(auth(buyer)).send({ packageId: popular.id }).expect(400)).body.code).toBe('IDEMPOTENCY_KEY_REQUIRED');
+      expect((await t.http().post('/token-purchases').set(auth(buyer)).send({ packageId: popular.id }).expect(400)).body.code).toBe(
+        'IDEMPOTENCY_KEY_REQUIRED',
+      );
     });
   });
 
@@ -194,22 +237,41 @@ describe('payments: buying tokens with Stripe', () => {
       // The same news in a second event (another id) finds nothing left to do either.
       await deliverEvent(t, fake, fake.emit('payment_intent.succeeded', fake.paymentIntent(created.paymentIntentId) as never)).expect(200);
       await runJobs();
-      expect(await purchase(buyer, created.id)).toMatchObject({ status: 'succeeded', creditsGranted: popular.credits, promoGranted: popular.bonusPromo });
+      expect(await purchase(buyer, created.id)).toMatchObject({
+        status: 'succeeded',
+        creditsGranted: popular.credits,
+        promoGranted: popular.bonusPromo,
+      });
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(popular.credits);
       expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(signupPromo() + popular.bonusPromo);
       expect(await purchase(admin, created.id)).toMatchObject({ card: { fingerprint: 'fp_five', country: 'FR' }, riskScore: 42 });
-      expect(await t.app.get(PaymentsService).paymentFacts(created.id)).toMatchObject({ cardFingerprint: 'fp_five', cardCountry: 'FR', riskScore: 42 });
+      expect(await t.app.get(PaymentsService).paymentFacts(created.id)).toMatchObject({
+        cardFingerprint: 'fp_five',
+        cardCountry: 'FR',
+        riskScore: 42,
+      });
       const events = await t.sql<{ status: string }>(`SELECT status FROM stripe_events WHERE purchase_id = $1`, [created.id]);
       expect(events.map((e) => e.status)).toEqual(['processed', 'processed']);
     });
 
     it('answers a bad or missing signature with 400 and records nothing', async () => {
-      const event = fake.emit('payment_intent.succeeded', { id: 'pi_forged', object: 'payment_intent', amount: 1, currency: 'usd', metadata: {} });
+      const event = fake.emit('payment_intent.succeeded', {
+        id: 'pi_forged',
+        object: 'payment_intent',
+        amount: 1,
+        currency: 'usd',
+        metadata: {},
+      });
       const forged = new FakeStripe({ webhookSecret: 'whsec_not_ours' }).sign(event).header;
       for (const res of [
         await deliverEvent(t, fake, event, forged),
         await t.http().post('/webhooks/stripe').set('Content-Type', 'application/json').send(fake.sign(event).payload),
-        await t.http().post('/webhooks/stripe').set('Content-Type', 'application/json').set('Stripe-Signature', fake.sign(event).header).send({ ...event, id: 'evt_other' }),
+        await t
+          .http()
+          .post('/webhooks/stripe')
+          .set('Content-Type', 'application/json')
+          .set('Stripe-Signature', fake.sign(event).header)
+          .send({ ...event, id: 'evt_other' }),
       ]) {
         expect(res.status).toBe(400);
         expect(res.body.code).toBe('WEBHOOK_SIGNATURE_INVALID');
@@ -247,7 +309,12 @@ describe('payments: buying tokens with Stripe', () => {
       await deliverEvent(t, fake, eventFor('charge.refunded', paid.paymentIntentId)).expect(200);
       await runJobs();
       // 10,000 * 333 / 999 = 3,333.3 → 3,334 credits back; 1,000 * 333 / 999 → 334 PROMO back.
-      expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'succeeded', refundedCents: 333, creditsGranted: 6_666, promoGranted: 666 });
+      expect(await purchase(buyer, paid.id)).toMatchObject({
+        status: 'succeeded',
+        refundedCents: 333,
+        creditsGranted: 6_666,
+        promoGranted: 666,
+      });
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(6_666);
       expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(signupPromo() + 666);
     });
@@ -257,7 +324,10 @@ describe('payments: buying tokens with Stripe', () => {
       const created = (await buy(buyer).expect(201)).body;
       await deliverEvent(t, fake, fake.fail(created.paymentIntentId, { code: 'card_declined', message: 'Declined' })).expect(200);
       await runJobs();
-      expect(await purchase(buyer, created.id)).toMatchObject({ status: 'failed', failure: { code: 'generic_decline', message: 'Declined' } });
+      expect(await purchase(buyer, created.id)).toMatchObject({
+        status: 'failed',
+        failure: { code: 'generic_decline', message: 'Declined' },
+      });
       await paidAfter(created.paymentIntentId);
       expect(await purchase(buyer, created.id)).toMatchObject({ status: 'succeeded', creditsGranted: popular.credits });
     });
@@ -315,23 +385,47 @@ describe('payments: buying tokens with Stripe', () => {
         ],
       });
       const key = randomUUID();
-      const refunded = await t.http().post(`/admin/token-purchases/${paid.id}/refund`).set(auth(admin)).set('Idempotency-Key', key).send({ reason: 'customer asked' }).expect(200);
+      const refunded = await t
+        .http()
+        .post(`/admin/token-purchases/${paid.id}/refund`)
+        .set(auth(admin))
+        .set('Idempotency-Key', key)
+        .send({ reason: 'customer asked' })
+        .expect(200);
       expect(refunded.body).toMatchObject({ status: 'refunded', refundedCents: popular.priceCents, creditsGranted: 0 });
       // 10,000 minted, 7,000 spent: 3,000 back from the wallet, 1,000 from earnings, 6,000 owed.
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(0);
       expect(await balance(buyer.id, 'CREDIT', 'earnings')).toBe(0);
       expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(-6_000);
       expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(signupPromo());
-      await expect(t.app.get(PaymentsService).assertNoDebt(undefined, buyer.id)).rejects.toMatchObject({ code: 'ACCOUNT_IN_DEBT', status: 423 });
+      await expect(t.app.get(PaymentsService).assertNoDebt(undefined, buyer.id)).rejects.toMatchObject({
+        code: 'ACCOUNT_IN_DEBT',
+        status: 423,
+      });
       await t.http().post('/auth/reauth').set(auth(buyer)).send({ password: buyer.password }).expect(204);
-      const transfer = () => t.http().post('/credit-transfers').set(auth(buyer)).set('Idempotency-Key', randomUUID()).send({ toUserId: admin.id, amount: 100 });
+      const transfer = () =>
+        t.http().post('/credit-transfers').set(auth(buyer)).set('Idempotency-Key', randomUUID()).send({ toUserId: admin.id, amount: 100 });
       expect((await transfer().expect(423)).body.code).toBe('ACCOUNT_IN_DEBT');
-      const [audit] = await t.sql<{ action: string; reason: string }>(`SELECT action, reason FROM audit_log WHERE subject_id = $1`, [paid.id]);
+      const [audit] = await t.sql<{ action: string; reason: string }>(`SELECT action, reason FROM audit_log WHERE subject_id = $1`, [
+        paid.id,
+      ]);
       expect(audit).toEqual({ action: 'token_purchase.refund', reason: 'customer asked' });
 
-      const replay = await t.http().post(`/admin/token-purchases/${paid.id}/refund`).set(auth(admin)).set('Idempotency-Key', key).send({ reason: 'customer asked' }).expect(200);
+      const replay = await t
+        .http()
+        .post(`/admin/token-purchases/${paid.id}/refund`)
+        .set(auth(admin))
+        .set('Idempotency-Key', key)
+        .send({ reason: 'customer asked' })
+        .expect(200);
       expect(replay.headers['idempotent-replayed']).toBe('true');
-      const again = await t.http().post(`/admin/token-purchases/${paid.id}/refund`).set(auth(admin)).set('Idempotency-Key', randomUUID()).send({ reason: 'twice' }).expect(409);
+      const again = await t
+        .http()
+        .post(`/admin/token-purchases/${paid.id}/refund`)
+        .set(auth(admin))
+        .set('Idempotency-Key', randomUUID())
+        .send({ reason: 'twice' })
+        .expect(409);
       expect(again.body.code).toBe('INVALID_STATE');
       // Stripe's own charge.refunded for the same refund arrives later and changes nothing.
       await deliverEvent(t, fake, eventFor('charge.refunded', paid.paymentIntentId)).expect(200);
@@ -359,19 +453,31 @@ describe('payments: buying tokens with Stripe', () => {
       expect((await buy(buyer).expect(423)).body.code).toBe('ACCOUNT_ON_HOLD');
       const disputeId = (await purchase(buyer, paid.id)).dispute.id as string;
       // A system hold of the account guard: named by the dispute, placed by no one, audited.
-      expect(await holdsOf(buyer.id)).toEqual([{ reference: `dispute:${disputeId}`, placed_by: null, released_at: null, released_by: null }]);
+      expect(await holdsOf(buyer.id)).toEqual([
+        { reference: `dispute:${disputeId}`, placed_by: null, released_at: null, released_by: null },
+      ]);
       expect(await holdAudit(buyer.id)).toEqual([{ action: 'account.hold_placed', actor_id: null, reference: `dispute:${disputeId}` }]);
       // A redelivered opening changes nothing.
-      await deliverEvent(t, fake, fake.emit('charge.dispute.created', eventFor('charge.dispute.created', paid.paymentIntentId).data.object as never)).expect(200);
+      await deliverEvent(
+        t,
+        fake,
+        fake.emit('charge.dispute.created', eventFor('charge.dispute.created', paid.paymentIntentId).data.object as never),
+      ).expect(200);
       await runJobs();
       expect(await holdsOf(buyer.id)).toHaveLength(1);
 
       await deliverEvent(t, fake, fake.closeDispute(paid.paymentIntentId, 'won')).expect(200);
       await runJobs();
-      expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'succeeded', dispute: { status: 'won' }, creditsGranted: popular.credits });
+      expect(await purchase(buyer, paid.id)).toMatchObject({
+        status: 'succeeded',
+        dispute: { status: 'won' },
+        creditsGranted: popular.credits,
+      });
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(popular.credits - 2_500);
       expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(0);
-      expect(await holdsOf(buyer.id)).toEqual([{ reference: `dispute:${disputeId}`, placed_by: null, released_at: expect.any(Date), released_by: null }]);
+      expect(await holdsOf(buyer.id)).toEqual([
+        { reference: `dispute:${disputeId}`, placed_by: null, released_at: expect.any(Date), released_by: null },
+      ]);
       await buy(buyer).expect(201);
     });
 
@@ -381,7 +487,10 @@ describe('payments: buying tokens with Stripe', () => {
       const signals = t.app.get(PurchaseSignals);
       await expect(
         t.dataSource.transaction(async (em) => {
-          await signals.apply(em, (await loadPurchase(em, paid.id, true))!, { kind: 'dispute_opened', disputeId: `dp_rollback_${buyer.id}` });
+          await signals.apply(em, (await loadPurchase(em, paid.id, true))!, {
+            kind: 'dispute_opened',
+            disputeId: `dp_rollback_${buyer.id}`,
+          });
           expect(await em.query('SELECT reference FROM account_holds WHERE user_id = $1', [buyer.id])).toHaveLength(1);
           throw new Error('rolled back');
         }),
@@ -398,7 +507,10 @@ describe('payments: buying tokens with Stripe', () => {
       await runJobs();
       const disputeId = (await purchase(buyer, paid.id)).dispute.id as string;
       const placed = await adminHold(buyer.id, 'hold', { reason: 'Looks like a card-testing ring' }).expect(200);
-      expect(placed.body).toMatchObject({ onHold: true, holds: [{ reference: `dispute:${disputeId}` }, { reference: 'admin', placedBy: admin.id }] });
+      expect(placed.body).toMatchObject({
+        onHold: true,
+        holds: [{ reference: `dispute:${disputeId}` }, { reference: 'admin', placedBy: admin.id }],
+      });
 
       await deliverEvent(t, fake, fake.closeDispute(paid.paymentIntentId, 'won')).expect(200);
       await runJobs();
@@ -408,7 +520,9 @@ describe('payments: buying tokens with Stripe', () => {
         { reference: null, placed_by: admin.id, released_at: null, released_by: null },
       ]);
       expect((await buy(buyer).expect(423)).body.code).toBe('ACCOUNT_ON_HOLD');
-      await expect(t.app.get(AccountGuardService).assertMayMoveValue(buyer.id, 'credit_transfer')).rejects.toMatchObject({ code: 'ACCOUNT_ON_HOLD' });
+      await expect(t.app.get(AccountGuardService).assertMayMoveValue(buyer.id, 'credit_transfer')).rejects.toMatchObject({
+        code: 'ACCOUNT_ON_HOLD',
+      });
       const mail = await lastMail(t, buyer.email, 'security.account_released');
       expect(mail?.text).toMatch(/another hold remains/);
 
@@ -422,12 +536,18 @@ describe('payments: buying tokens with Stripe', () => {
       await deliverEvent(t, fake, fake.dispute(paid.paymentIntentId)).expect(200);
       await runJobs();
       const disputeId = (await purchase(buyer, paid.id)).dispute.id as string;
-      expect((await adminHold(buyer.id, 'release', { reason: 'x', reference: 'dispute:dp_not_this_one' }).expect(409)).body.code).toBe('INVALID_STATE');
+      expect((await adminHold(buyer.id, 'release', { reason: 'x', reference: 'dispute:dp_not_this_one' }).expect(409)).body.code).toBe(
+        'INVALID_STATE',
+      );
       const released = await adminHold(buyer.id, 'release', { reason: 'Customer called', reference: `dispute:${disputeId}` }).expect(200);
       expect(released.body).toMatchObject({ onHold: false, holds: [] });
       await adminHold(buyer.id, 'hold', { reason: 'Second look' }).expect(200);
       // Neither a redelivered opening nor the win touches the admin's hold, nor places the dispute's again.
-      await deliverEvent(t, fake, fake.emit('charge.dispute.created', eventFor('charge.dispute.created', paid.paymentIntentId).data.object as never)).expect(200);
+      await deliverEvent(
+        t,
+        fake,
+        fake.emit('charge.dispute.created', eventFor('charge.dispute.created', paid.paymentIntentId).data.object as never),
+      ).expect(200);
       await deliverEvent(t, fake, fake.closeDispute(paid.paymentIntentId, 'won')).expect(200);
       await runJobs();
       expect(await purchase(buyer, paid.id)).toMatchObject({ dispute: { status: 'won' } });
@@ -458,7 +578,9 @@ describe('payments: buying tokens with Stripe', () => {
       const illegal = fake.emit('charge.refunded', { ...charge, amount_refunded: charge.amount, refunded: true });
       await deliverEvent(t, fake, illegal).expect(200);
       expect(await runJobs()).toMatchObject({ failed: 0 });
-      const [rejected] = await t.sql<{ status: string; last_error: string }>('SELECT status, last_error FROM stripe_events WHERE id = $1', [illegal.id]);
+      const [rejected] = await t.sql<{ status: string; last_error: string }>('SELECT status, last_error FROM stripe_events WHERE id = $1', [
+        illegal.id,
+      ]);
       expect(rejected.status).toBe('rejected');
       expect(rejected.last_error).toMatch(/disputed/);
       expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'disputed', refundedCents: 0 });
@@ -469,13 +591,24 @@ describe('payments: buying tokens with Stripe', () => {
       const paid = await paidPurchase(buyer);
       const answers = await Promise.all(
         Array.from({ length: 3 }, () =>
-          t.http().post(`/admin/token-purchases/${paid.id}/refund`).set(auth(admin)).set('Idempotency-Key', randomUUID()).send({ reason: 'duplicate charge' }),
+          t
+            .http()
+            .post(`/admin/token-purchases/${paid.id}/refund`)
+            .set(auth(admin))
+            .set('Idempotency-Key', randomUUID())
+            .send({ reason: 'duplicate charge' }),
         ),
       );
       for (const a of answers) expect(a.status === 200 || (a.status === 409 && a.body.code === 'INVALID_STATE')).toBe(true);
       expect(answers.some((a) => a.status === 200)).toBe(true);
-      expect(fake.requests.filter((r) => r.path === '/v1/refunds' && r.params.payment_intent === paid.paymentIntentId).every((r) => r.idempotencyKey === `token_purchase:${paid.id}:refund`)).toBe(true);
-      expect(fake.eventsOfType('refund.created').filter((e) => JSON.stringify(e.data.object).includes(paid.paymentIntentId))).toHaveLength(1);
+      expect(
+        fake.requests
+          .filter((r) => r.path === '/v1/refunds' && r.params.payment_intent === paid.paymentIntentId)
+          .every((r) => r.idempotencyKey === `token_purchase:${paid.id}:refund`),
+      ).toBe(true);
+      expect(fake.eventsOfType('refund.created').filter((e) => JSON.stringify(e.data.object).includes(paid.paymentIntentId))).toHaveLength(
+        1,
+      );
       expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'refunded', creditsGranted: 0 });
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(0);
       expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(0);
@@ -485,12 +618,20 @@ describe('payments: buying tokens with Stripe', () => {
       const buyer = await newUser(t);
       const created = (await buy(buyer).expect(201)).body;
       fake.succeed(created.paymentIntentId);
-      const events = [eventFor('payment_intent.succeeded', created.paymentIntentId), fake.dispute(created.paymentIntentId), fake.closeDispute(created.paymentIntentId, 'won')];
+      const events = [
+        eventFor('payment_intent.succeeded', created.paymentIntentId),
+        fake.dispute(created.paymentIntentId),
+        fake.closeDispute(created.paymentIntentId, 'won'),
+      ];
       for (const e of events) await deliverEvent(t, fake, e).expect(200);
       const processor = t.app.get(StripeEventsService);
       await Promise.all(events.map((e) => processor.process(e.id)));
       await runJobs();
-      expect(await purchase(buyer, created.id)).toMatchObject({ status: 'succeeded', dispute: { status: 'won' }, creditsGranted: popular.credits });
+      expect(await purchase(buyer, created.id)).toMatchObject({
+        status: 'succeeded',
+        dispute: { status: 'won' },
+        creditsGranted: popular.credits,
+      });
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(popular.credits);
       await buy(buyer).expect(201);
     });
@@ -530,9 +671,15 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
     const buyer = await newUser(t);
     const pkg = (await t.http().get('/token-packages').expect(200)).body.items[0];
     const auth = { Authorization: `Bearer ${buyer.accessToken}` };
-    const created = (await t.http().post('/token-purchases').set(auth).set('Idempotency-Key', randomUUID()).send({ packageId: pkg.id }).expect(201)).body;
+    const created = (
+      await t.http().post('/token-purchases').set(auth).set('Idempotency-Key', randomUUID()).send({ packageId: pkg.id }).expect(201)
+    ).body;
 
-    const paid = await t.http().post(`/dev/payments/${created.paymentIntentId}/succeed`).send({ cardCountry: 'DE', riskScore: 71 }).expect(200);
+    const paid = await t
+      .http()
+      .post(`/dev/payments/${created.paymentIntentId}/succeed`)
+      .send({ cardCountry: 'DE', riskScore: 71 })
+      .expect(200);
     expect(paid.body.events).toEqual([
       { eventId: expect.stringMatching(/^evt_/), type: 'charge.succeeded', webhookStatus: 200 },
       { eventId: expect.stringMatching(/^evt_/), type: 'payment_intent.succeeded', webhookStatus: 200 },
@@ -556,7 +703,13 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
     const admin = await newUser(t, true);
     const pkg = (await t.http().get('/token-packages').expect(200)).body.items[0];
     const created = (
-      await t.http().post('/token-purchases').set({ Authorization: `Bearer ${buyer.accessToken}` }).set('Idempotency-Key', randomUUID()).send({ packageId: pkg.id }).expect(201)
+      await t
+        .http()
+        .post('/token-purchases')
+        .set({ Authorization: `Bearer ${buyer.accessToken}` })
+        .set('Idempotency-Key', randomUUID())
+        .send({ packageId: pkg.id })
+        .expect(201)
     ).body;
     await t.http().post(`/dev/payments/${created.paymentIntentId}/succeed`).send({}).expect(200);
     await t.http().post('/dev/jobs/run').expect(200);
@@ -567,7 +720,9 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
       .set('Idempotency-Key', randomUUID())
       .send({ reason: 'sandbox' })
       .expect(200);
-    const received = await t.sql<{ type: string }>(`SELECT type FROM stripe_events WHERE payload::text LIKE $1 ORDER BY received_at`, [`%${created.paymentIntentId}%`]);
+    const received = await t.sql<{ type: string }>(`SELECT type FROM stripe_events WHERE payload::text LIKE $1 ORDER BY received_at`, [
+      `%${created.paymentIntentId}%`,
+    ]);
     expect(received.map((r) => r.type)).toEqual(expect.arrayContaining(['refund.created', 'charge.refunded']));
     await t.http().post('/dev/jobs/run').expect(200);
     expect(Number((await ledger.balance(userAccount(buyer.id, 'CREDIT', 'wallet'))).posted)).toBe(0);

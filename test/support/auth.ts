@@ -24,7 +24,10 @@ export function strongPassword(): string {
 export async function signUp(t: TestApp, opts: { email?: string; password?: string; displayName?: string } = {}): Promise<SignedUpUser> {
   const email = opts.email ?? uniqueEmail();
   const password = opts.password ?? strongPassword();
-  const reg = await t.http().post('/auth/register').send({ email, password, displayName: opts.displayName ?? 'Test User' });
+  const reg = await t
+    .http()
+    .post('/auth/register')
+    .send({ email, password, displayName: opts.displayName ?? 'Test User' });
   if (reg.status !== 201) throw new Error(`register failed: ${reg.status} ${JSON.stringify(reg.body)}`);
   const login = await t.http().post('/auth/login').send({ email, password });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${JSON.stringify(login.body)}`);
@@ -41,7 +44,14 @@ export async function signUp(t: TestApp, opts: { email?: string; password?: stri
 export const bearer = (token: string): [string, string] => ['Authorization', `Bearer ${token}`];
 
 /** The newest dev-mailbox message of a kind (`data.kind`) sent to the address. */
-export async function lastMail(t: TestApp, email: string, kind: string): Promise<{ subject: string; text: string; data: Record<string, string> } | undefined> {
-  const res = await t.http().get(`/dev/mailbox/${encodeURIComponent(email)}`).expect(200);
+export async function lastMail(
+  t: TestApp,
+  email: string,
+  kind: string,
+): Promise<{ subject: string; text: string; data: Record<string, string> } | undefined> {
+  const res = await t
+    .http()
+    .get(`/dev/mailbox/${encodeURIComponent(email)}`)
+    .expect(200);
   return (res.body.items as { subject: string; text: string; data: Record<string, string> }[]).find((m) => m.data?.kind === kind);
 }

@@ -12,13 +12,15 @@ export class StepUpDto {
   challengeId: string;
 
   @ApiProperty({ example: '123456', description: 'TOTP or emailed code' })
-  @IsString() @Matches(SIX_DIGITS, { message: 'code must be 6 digits' })
+  @IsString()
+  @Matches(SIX_DIGITS, { message: 'code must be 6 digits' })
   code: string;
 }
 
 export class TotpCodeDto {
   @ApiProperty({ example: '123456' })
-  @IsString() @Matches(SIX_DIGITS, { message: 'code must be 6 digits' })
+  @IsString()
+  @Matches(SIX_DIGITS, { message: 'code must be 6 digits' })
   code: string;
 }
 
@@ -34,6 +36,10 @@ export class ReleaseHoldDto extends HoldDto {
     example: 'dispute:dp_123',
     description: `Release only this hold: \`${ADMIN_HOLD}\` for the admins' hold, or a system hold's reference. Without it every active hold is released.`,
   })
-  @IsOptional() @IsString() @Matches(new RegExp(`^${ADMIN_HOLD}$|${SYSTEM_HOLD_REFERENCE.source}`), { message: `reference must be '${ADMIN_HOLD}' or look like <kind>:<id>` })
+  @IsOptional()
+  @IsString()
+  @Matches(new RegExp(`^${ADMIN_HOLD}$|${SYSTEM_HOLD_REFERENCE.source}`), {
+    message: `reference must be '${ADMIN_HOLD}' or look like <kind>:<id>`,
+  })
   reference?: string;
 }

@@ -4,10 +4,18 @@ import { Role, ROLES } from '../../common/auth.decorators';
 
 export class ChangeRolesDto {
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
-  @IsOptional() @IsArray() @ArrayMaxSize(4) @ArrayUnique() @IsIn(ROLES, { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
   add?: Role[];
 
   @ApiPropertyOptional({ enum: ROLES, isArray: true })
-  @IsOptional() @IsArray() @ArrayMaxSize(4) @ArrayUnique() @IsIn(ROLES, { each: true })
+  @IsOptional()
+  @IsArray()
+  @ArrayMaxSize(4)
+  @ArrayUnique()
+  @IsIn(ROLES, { each: true })
   remove?: Role[];
 }

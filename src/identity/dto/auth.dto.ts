@@ -8,7 +8,9 @@ const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? val
 
 export class RegisterDto {
   @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @Transform(trim) @IsEmail() @MaxLength(254)
+  @Transform(trim)
+  @IsEmail()
+  @MaxLength(254)
   email: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN_CHARS, maxLength: PASSWORD_MAX_CHARS, description: 'Not a common password' })
@@ -16,43 +18,55 @@ export class RegisterDto {
   password: string;
 
   @ApiProperty({ example: 'Ada', minLength: 1, maxLength: 100 })
-  @Transform(trim) @IsPlainText(1, 100)
+  @Transform(trim)
+  @IsPlainText(1, 100)
   displayName: string;
 }
 
 export class LoginDto {
   @ApiProperty({ example: 'ada@example.com' })
-  @Transform(trim) @IsEmail() @MaxLength(254)
+  @Transform(trim)
+  @IsEmail()
+  @MaxLength(254)
   email: string;
 
   @ApiProperty()
-  @IsString() @Length(1, 1024)
+  @IsString()
+  @Length(1, 1024)
   password: string;
 
   @ApiPropertyOptional({ description: 'The deviceToken an earlier login returned' })
-  @IsOptional() @IsString() @Matches(OPAQUE_TOKEN, { message: 'deviceToken is not valid' })
+  @IsOptional()
+  @IsString()
+  @Matches(OPAQUE_TOKEN, { message: 'deviceToken is not valid' })
   deviceToken?: string;
 }
 
 export class RefreshDto {
   @ApiProperty()
-  @IsString() @Matches(OPAQUE_TOKEN, { message: 'refreshToken is not valid' })
+  @IsString()
+  @Matches(OPAQUE_TOKEN, { message: 'refreshToken is not valid' })
   refreshToken: string;
 }
 
 export class ReauthDto {
   @ApiPropertyOptional()
-  @IsOptional() @IsString() @Length(1, 1024)
+  @IsOptional()
+  @IsString()
+  @Length(1, 1024)
   password?: string;
 
   @ApiPropertyOptional({ example: '123456' })
-  @IsOptional() @IsString() @Matches(/^\d{6}$/, { message: 'totp must be a 6-digit code' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^\d{6}$/, { message: 'totp must be a 6-digit code' })
   totp?: string;
 }
 
 export class ChangePasswordDto {
   @ApiProperty()
-  @IsString() @Length(1, 1024)
+  @IsString()
+  @Length(1, 1024)
   currentPassword: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN_CHARS, maxLength: PASSWORD_MAX_CHARS })
@@ -62,13 +76,16 @@ export class ChangePasswordDto {
 
 export class ResetRequestDto {
   @ApiProperty()
-  @Transform(trim) @IsEmail() @MaxLength(254)
+  @Transform(trim)
+  @IsEmail()
+  @MaxLength(254)
   email: string;
 }
 
 export class ResetPasswordDto {
   @ApiProperty()
-  @IsString() @Matches(OPAQUE_TOKEN, { message: 'token is not valid' })
+  @IsString()
+  @Matches(OPAQUE_TOKEN, { message: 'token is not valid' })
   token: string;
 
   @ApiProperty({ minLength: PASSWORD_MIN_CHARS, maxLength: PASSWORD_MAX_CHARS })
@@ -78,12 +95,15 @@ export class ResetPasswordDto {
 
 export class VerifyEmailDto {
   @ApiProperty()
-  @IsString() @Matches(OPAQUE_TOKEN, { message: 'token is not valid' })
+  @IsString()
+  @Matches(OPAQUE_TOKEN, { message: 'token is not valid' })
   token: string;
 }
 
 export class ChangeEmailDto {
   @ApiProperty()
-  @Transform(trim) @IsEmail() @MaxLength(254)
+  @Transform(trim)
+  @IsEmail()
+  @MaxLength(254)
   email: string;
 }

@@ -1,12 +1,6 @@
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
-export type SessionRevokeReason =
-  | 'logout'
-  | 'revoked_by_user'
-  | 'password_change'
-  | 'password_reset'
-  | 'refresh_token_reuse'
-  | 'admin';
+export type SessionRevokeReason = 'logout' | 'revoked_by_user' | 'password_change' | 'password_reset' | 'refresh_token_reuse' | 'admin';
 
 /** One signed-in client: the family of its rotating refresh tokens. */
 @Entity('sessions')

@@ -46,8 +46,7 @@ export function IsAcceptablePassword(options?: ValidationOptions): PropertyDecor
       options,
       validator: {
         validate: (value: unknown) => typeof value === 'string' && passwordProblem(value) === undefined,
-        defaultMessage: (args) =>
-          `${args?.property} ${typeof args?.value === 'string' ? passwordProblem(args.value) : 'must be a string'}`,
+        defaultMessage: (args) => `${args?.property} ${typeof args?.value === 'string' ? passwordProblem(args.value) : 'must be a string'}`,
       },
     });
   };

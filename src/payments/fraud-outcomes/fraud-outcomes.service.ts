@@ -51,7 +51,10 @@ export class FraudOutcomesService {
   }
 
   async countForUser(userId: string, kind: FraudOutcomeKind): Promise<number> {
-    const [row] = await this.dataSource.query(`SELECT count(*)::int AS n FROM fraud_outcomes WHERE user_id = $1 AND kind = $2`, [userId, kind]);
+    const [row] = await this.dataSource.query(`SELECT count(*)::int AS n FROM fraud_outcomes WHERE user_id = $1 AND kind = $2`, [
+      userId,
+      kind,
+    ]);
     return (row as { n: number }).n;
   }
 }

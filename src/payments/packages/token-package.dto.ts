@@ -7,42 +7,70 @@ const MAX = Number(MAX_AMOUNT);
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 
 export class CreateTokenPackageDto {
-  @IsString() @MinLength(1) @MaxLength(100)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
   name: string;
 
   /** Smallest currency unit; Stripe's upper bound for a single charge. */
-  @IsInt() @Min(1) @Max(99_999_999)
+  @IsInt()
+  @Min(1)
+  @Max(99_999_999)
   priceCents: number;
 
-  @Transform(upper) @IsString() @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
+  @Transform(upper)
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
   currency: string;
 
-  @IsInt() @Min(1) @Max(MAX)
+  @IsInt()
+  @Min(1)
+  @Max(MAX)
   credits: number;
 
-  @IsOptional() @IsInt() @Min(0) @Max(MAX)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX)
   bonusPromo?: number;
 
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   active?: boolean;
 }
 
 export class UpdateTokenPackageDto {
-  @IsOptional() @IsString() @MinLength(1) @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
   name?: string;
 
-  @IsOptional() @IsInt() @Min(1) @Max(99_999_999)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(99_999_999)
   priceCents?: number;
 
-  @IsOptional() @Transform(upper) @IsString() @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
+  @IsOptional()
+  @Transform(upper)
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
   currency?: string;
 
-  @IsOptional() @IsInt() @Min(1) @Max(MAX)
+  @IsOptional()
+  @IsInt()
+  @Min(1)
+  @Max(MAX)
   credits?: number;
 
-  @IsOptional() @IsInt() @Min(0) @Max(MAX)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX)
   bonusPromo?: number;
 
-  @IsOptional() @IsBoolean()
+  @IsOptional()
+  @IsBoolean()
   active?: boolean;
 }

@@ -115,7 +115,16 @@ export class TokenPackagesService {
            credits = COALESCE($5, credits), bonus_promo = COALESCE($6, bonus_promo), active = COALESCE($7, active),
            updated_at = $8
          WHERE id = $1 RETURNING *`,
-        [id, dto.name ?? null, dto.priceCents ?? null, dto.currency ?? null, dto.credits ?? null, dto.bonusPromo ?? null, dto.active ?? null, this.clock.now()],
+        [
+          id,
+          dto.name ?? null,
+          dto.priceCents ?? null,
+          dto.currency ?? null,
+          dto.credits ?? null,
+          dto.bonusPromo ?? null,
+          dto.active ?? null,
+          this.clock.now(),
+        ],
       );
       const updated = toPackage(row);
       await this.audit.record(em, {

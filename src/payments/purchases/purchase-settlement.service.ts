@@ -23,7 +23,12 @@ export class PurchaseSettlement {
   ) {}
 
   async settle(em: EntityManager, p: PurchaseRecord, due: Holding, reason: string): Promise<Settled> {
-    const current: Settled = { grantedCredits: p.grantedCredits, grantedPromo: p.grantedPromo, clawedEarnings: p.clawedEarnings, ledgerOps: p.ledgerOps };
+    const current: Settled = {
+      grantedCredits: p.grantedCredits,
+      grantedPromo: p.grantedPromo,
+      clawedEarnings: p.clawedEarnings,
+      ledgerOps: p.ledgerOps,
+    };
     const adj = adjustment(due, { credits: p.grantedCredits, promo: p.grantedPromo });
     if (adj.kind === 'none') return current;
     const ops = p.ledgerOps + 1;

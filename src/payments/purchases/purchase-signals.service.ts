@@ -34,7 +34,10 @@ export class PurchaseSignals {
 
   async apply(em: EntityManager, p: PurchaseRecord, signal: PurchaseSignal, ctx: SignalContext = {}): Promise<PurchaseRecord> {
     this.assertSamePayment(p, ctx);
-    const t = transition({ status: p.status, refundedCents: p.refundedCents, dispute: p.disputeId ? { id: p.disputeId, status: p.disputeStatus! } : null }, signal);
+    const t = transition(
+      { status: p.status, refundedCents: p.refundedCents, dispute: p.disputeId ? { id: p.disputeId, status: p.disputeStatus! } : null },
+      signal,
+    );
     const due = entitlement({ ...p, status: t.status, refundedCents: t.refundedCents });
     const settled = await this.settlement.settle(em, p, due, reasonOf(signal));
     const now = this.clock.now();
@@ -99,7 +102,9 @@ export class PurchaseSignals {
       throw invalidState(`purchase ${p.id} belongs to ${p.paymentIntentId}, not ${ctx.paymentIntentId}`);
     }
     if (ctx.amount && (ctx.amount.cents !== p.priceCents || ctx.amount.currency.toUpperCase() !== p.currency)) {
-      throw invalidState(`purchase ${p.id} costs ${p.priceCents} ${p.currency}; Stripe reported ${ctx.amount.cents} ${ctx.amount.currency}`);
+      throw invalidState(
+        `purchase ${p.id} costs ${p.priceCents} ${p.currency}; Stripe reported ${ctx.amount.cents} ${ctx.amount.currency}`,
+      );
     }
   }
 }

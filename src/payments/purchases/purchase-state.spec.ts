@@ -16,7 +16,13 @@ function run(signals: PurchaseSignal[]) {
     if (t.hold) hold = t.hold === 'place';
     t.outcomes.forEach((o) => outcomes.add(o));
   }
-  const due = entitlement({ status: facts.status, credits: 10_000n, bonusPromo: 1_000n, priceCents: PRICE, refundedCents: facts.refundedCents });
+  const due = entitlement({
+    status: facts.status,
+    credits: 10_000n,
+    bonusPromo: 1_000n,
+    priceCents: PRICE,
+    refundedCents: facts.refundedCents,
+  });
   return { ...facts, hold, outcomes: [...outcomes].sort(), due };
 }
 
@@ -32,7 +38,9 @@ const codeOf = (fn: () => unknown): string | undefined => {
 describe('token purchase state machine', () => {
   it('mints on success, and a late decline or a second success changes nothing', () => {
     expect(run([{ kind: 'paid' }]).status).toBe('succeeded');
-    expect(run([{ kind: 'paid' }, { kind: 'payment_failed', code: 'card_declined', message: null }, { kind: 'paid' }]).status).toBe('succeeded');
+    expect(run([{ kind: 'paid' }, { kind: 'payment_failed', code: 'card_declined', message: null }, { kind: 'paid' }]).status).toBe(
+      'succeeded',
+    );
   });
 
   it('lets a declined purchase succeed with another attempt', () => {
@@ -57,7 +65,12 @@ describe('token purchase state machine', () => {
     const opened = run([{ kind: 'paid' }, { kind: 'dispute_opened', disputeId: 'dp_1' }]);
     expect(opened).toMatchObject({ status: 'disputed', hold: true, outcomes: ['chargeback'], due: { credits: 0n, promo: 0n } });
     const won = run([{ kind: 'paid' }, { kind: 'dispute_opened', disputeId: 'dp_1' }, { kind: 'dispute_won', disputeId: 'dp_1' }]);
-    expect(won).toMatchObject({ status: 'succeeded', hold: false, dispute: { id: 'dp_1', status: 'won' }, due: { credits: 10_000n, promo: 1_000n } });
+    expect(won).toMatchObject({
+      status: 'succeeded',
+      hold: false,
+      dispute: { id: 'dp_1', status: 'won' },
+      due: { credits: 10_000n, promo: 1_000n },
+    });
     const lost = run([{ kind: 'paid' }, { kind: 'dispute_opened', disputeId: 'dp_1' }, { kind: 'dispute_lost', disputeId: 'dp_1' }]);
     expect(lost).toMatchObject({ status: 'disputed', hold: true, outcomes: ['chargeback', 'dispute_lost'] });
   });
@@ -91,8 +104,14 @@ describe('token purchase state machine', () => {
         }),
         fc.constantFrom<PurchaseSignal[]>(
           [{ kind: 'dispute_opened', disputeId: 'dp_1' }],
-          [{ kind: 'dispute_opened', disputeId: 'dp_1' }, { kind: 'dispute_won', disputeId: 'dp_1' }],
-          [{ kind: 'dispute_opened', disputeId: 'dp_1' }, { kind: 'dispute_lost', disputeId: 'dp_1' }],
+          [
+            { kind: 'dispute_opened', disputeId: 'dp_1' },
+            { kind: 'dispute_won', disputeId: 'dp_1' },
+          ],
+          [
+            { kind: 'dispute_opened', disputeId: 'dp_1' },
+            { kind: 'dispute_lost', disputeId: 'dp_1' },
+          ],
         ),
       ),
     })

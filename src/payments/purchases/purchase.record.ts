@@ -69,7 +69,10 @@ export async function loadPurchase(db: EntityManager | DataSource, id: string, l
   return rows[0] ? toPurchaseRecord(rows[0]) : undefined;
 }
 
-export async function findPurchaseByPaymentIntent(db: EntityManager | DataSource, paymentIntentId: string): Promise<PurchaseRecord | undefined> {
+export async function findPurchaseByPaymentIntent(
+  db: EntityManager | DataSource,
+  paymentIntentId: string,
+): Promise<PurchaseRecord | undefined> {
   const rows = await queryRows(db, 'SELECT * FROM token_purchases WHERE payment_intent_id = $1', [paymentIntentId]);
   return rows[0] ? toPurchaseRecord(rows[0]) : undefined;
 }
@@ -94,9 +97,7 @@ export function purchaseView(p: PurchaseRecord, forAdmin: boolean) {
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
     paidAt: p.paidAt?.toISOString() ?? null,
-    ...(forAdmin
-      ? { chargeId: p.chargeId, card: { fingerprint: p.cardFingerprint, country: p.cardCountry }, riskScore: p.riskScore }
-      : {}),
+    ...(forAdmin ? { chargeId: p.chargeId, card: { fingerprint: p.cardFingerprint, country: p.cardCountry }, riskScore: p.riskScore } : {}),
   };
 }
 

@@ -26,13 +26,18 @@ describe('purchase settlement planning', () => {
 
   it('never splits a grant into negative or more-than-granted parts', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 12n }), fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }), fc.bigInt({ min: 0n, max: 10n ** 12n }), (amount, owed, clawed) => {
-        const s = splitGrant(amount, owed, clawed);
-        expect(s.toDebt + s.toEarnings + s.toWallet).toBe(amount);
-        expect([s.toDebt, s.toEarnings, s.toWallet].every((x) => x >= 0n)).toBe(true);
-        expect(s.toDebt <= (owed > 0n ? owed : 0n)).toBe(true);
-        expect(s.toEarnings <= clawed).toBe(true);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        fc.bigInt({ min: -(10n ** 12n), max: 10n ** 12n }),
+        fc.bigInt({ min: 0n, max: 10n ** 12n }),
+        (amount, owed, clawed) => {
+          const s = splitGrant(amount, owed, clawed);
+          expect(s.toDebt + s.toEarnings + s.toWallet).toBe(amount);
+          expect([s.toDebt, s.toEarnings, s.toWallet].every((x) => x >= 0n)).toBe(true);
+          expect(s.toDebt <= (owed > 0n ? owed : 0n)).toBe(true);
+          expect(s.toEarnings <= clawed).toBe(true);
+        },
+      ),
     );
   });
 

@@ -6,6 +6,8 @@ export class CreateTokenPurchaseDto {
 }
 
 export class RefundTokenPurchaseDto {
-  @IsString() @MinLength(1) @MaxLength(500)
+  @IsString()
+  @MinLength(1)
+  @MaxLength(500)
   reason: string;
 }

@@ -50,10 +50,23 @@ export class TokenPurchasesService {
         `INSERT INTO token_purchases (id, user_id, idempotency_key, package_id, price_cents, currency, credits, bonus_promo, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
          ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING *`,
-        [randomUUID(), user.id, idempotencyKey, pkg.id, pkg.priceCents.toString(), pkg.currency, pkg.credits.toString(), pkg.bonusPromo.toString(), now],
+        [
+          randomUUID(),
+          user.id,
+          idempotencyKey,
+          pkg.id,
+          pkg.priceCents.toString(),
+          pkg.currency,
+          pkg.credits.toString(),
+          pkg.bonusPromo.toString(),
+          now,
+        ],
       );
       if (inserted[0]) return toPurchaseRecord(inserted[0]);
-      const [existing] = await queryRows(em, 'SELECT * FROM token_purchases WHERE user_id = $1 AND idempotency_key = $2', [user.id, idempotencyKey]);
+      const [existing] = await queryRows(em, 'SELECT * FROM token_purchases WHERE user_id = $1 AND idempotency_key = $2', [
+        user.id,
+        idempotencyKey,
+      ]);
       const found = toPurchaseRecord(existing);
       if (found.packageId !== pkg.id) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another package');
       return found;
@@ -89,7 +102,8 @@ export class TokenPurchasesService {
   async refund(admin: AuthUser, id: string, reason: string): Promise<PurchaseView> {
     const p = await loadPurchase(this.dataSource, id);
     if (!p) throw notFound('Token purchase');
-    if (p.status !== 'succeeded' || !p.paymentIntentId) throw invalidState(`Only a succeeded purchase can be refunded; this one is ${p.status}`);
+    if (p.status !== 'succeeded' || !p.paymentIntentId)
+      throw invalidState(`Only a succeeded purchase can be refunded; this one is ${p.status}`);
     const refund = await this.gateway.refundPayment({ purchaseId: p.id, paymentIntentId: p.paymentIntentId });
     if (refund.status === 'failed' || refund.status === 'canceled') {
       throw new AppError('UPSTREAM_UNAVAILABLE', `Stripe did not refund the payment (refund ${refund.id} is ${refund.status})`);

@@ -8,19 +8,27 @@ import { StripeConnection } from '../stripe/stripe-connection';
 import { DeliveryResult, FakeStripe, FakeStripeError } from './fake-stripe';
 
 export class SandboxPaymentDto {
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   cardFingerprint?: string;
 
-  @IsOptional() @IsString() @Matches(/^[A-Z]{2}$/, { message: 'cardCountry must be an ISO 3166 alpha-2 code' })
+  @IsOptional()
+  @IsString()
+  @Matches(/^[A-Z]{2}$/, { message: 'cardCountry must be an ISO 3166 alpha-2 code' })
   cardCountry?: string;
 
-  @IsOptional() @IsInt() @Min(0) @Max(100)
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(100)
   riskScore?: number;
 }
 
 export class SandboxDisputeDto {
   /** Without it a dispute is opened; with it the open dispute is closed with that outcome. */
-  @IsOptional() @IsIn(['won', 'lost'])
+  @IsOptional()
+  @IsIn(['won', 'lost'])
   close?: 'won' | 'lost';
 }
 

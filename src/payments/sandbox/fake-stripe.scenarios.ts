@@ -30,10 +30,12 @@ const id = (prefix: string): string => `${prefix}_${randomBytes(12).toString('he
 const unix = (): number => Math.floor(Date.now() / 1000);
 const copy = <T>(v: T): T => structuredClone(v);
 
-const missing = (param: string) => new FakeStripeError(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param);
+const missing = (param: string) =>
+  new FakeStripeError(400, 'invalid_request_error', `Missing required param: ${param}.`, 'parameter_missing', param);
 const noSuch = (what: string, value: string, param = 'id') =>
   new FakeStripeError(404, 'invalid_request_error', `No such ${what}: '${value}'`, 'resource_missing', param);
-const badState = (message: string, code = 'payment_intent_unexpected_state') => new FakeStripeError(400, 'invalid_request_error', message, code);
+const badState = (message: string, code = 'payment_intent_unexpected_state') =>
+  new FakeStripeError(400, 'invalid_request_error', message, code);
 
 function positiveInt(params: JsonObject, name: string, required: boolean): number | undefined {
   const raw = params[name];
@@ -88,7 +90,8 @@ export class FakeStripeScenarios {
     const amount = positiveInt(params, 'amount', true)!;
     const currency = params.currency;
     if (typeof currency !== 'string') throw missing('currency');
-    if (!/^[a-z]{3}$/.test(currency)) throw new FakeStripeError(400, 'invalid_request_error', `Invalid currency: ${currency}.`, 'parameter_invalid', 'currency');
+    if (!/^[a-z]{3}$/.test(currency))
+      throw new FakeStripeError(400, 'invalid_request_error', `Invalid currency: ${currency}.`, 'parameter_invalid', 'currency');
     const piId = id('pi');
     const pi: Obj = {
       id: piId,
@@ -216,7 +219,8 @@ export class FakeStripeScenarios {
   closeDispute(piId: string, status: 'won' | 'lost'): Stripe.Event {
     const dp = this.disputes.get(piId);
     if (!dp) throw noSuch('dispute for payment_intent', piId);
-    if (dp.status === 'won' || dp.status === 'lost') throw badState(`This dispute is already ${String(dp.status)}.`, 'dispute_already_closed');
+    if (dp.status === 'won' || dp.status === 'lost')
+      throw badState(`This dispute is already ${String(dp.status)}.`, 'dispute_already_closed');
     dp.status = status;
     return this.emit('charge.dispute.closed', dp);
   }
@@ -231,7 +235,8 @@ export class FakeStripeScenarios {
     const remaining = (ch.amount as number) - (ch.amount_refunded as number);
     if (remaining === 0) throw badState(`Charge ${String(ch.id)} has already been refunded.`, 'charge_already_refunded');
     const amount = positiveInt(params, 'amount', false) ?? remaining;
-    if (amount > remaining) throw badState(`Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount_too_large');
+    if (amount > remaining)
+      throw badState(`Refund amount (${amount}) is greater than unrefunded amount on charge (${remaining})`, 'amount_too_large');
     const re: Obj = {
       id: id('re'),
       object: 'refund',

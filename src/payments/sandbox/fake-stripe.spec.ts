@@ -25,7 +25,13 @@ describe('fake Stripe server, through the real stripe SDK', () => {
 
   it('creates and retrieves PaymentIntents with metadata and a client secret', async () => {
     const pi = await createIntent('k-create');
-    expect(pi).toMatchObject({ object: 'payment_intent', amount: 999, currency: 'usd', status: 'requires_payment_method', metadata: { purchase_id: 'p1' } });
+    expect(pi).toMatchObject({
+      object: 'payment_intent',
+      amount: 999,
+      currency: 'usd',
+      status: 'requires_payment_method',
+      metadata: { purchase_id: 'p1' },
+    });
     expect(pi.client_secret).toMatch(new RegExp(`^${pi.id}_secret_`));
     expect((await stripe.paymentIntents.retrieve(pi.id)).id).toBe(pi.id);
   });
@@ -38,7 +44,11 @@ describe('fake Stripe server, through the real stripe SDK', () => {
   });
 
   it('answers unknown objects and bad parameters with Stripe errors', async () => {
-    await expect(stripe.paymentIntents.retrieve('pi_missing')).rejects.toMatchObject({ type: 'StripeInvalidRequestError', code: 'resource_missing', statusCode: 404 });
+    await expect(stripe.paymentIntents.retrieve('pi_missing')).rejects.toMatchObject({
+      type: 'StripeInvalidRequestError',
+      code: 'resource_missing',
+      statusCode: 404,
+    });
     await expect(stripe.paymentIntents.create({ amount: 0, currency: 'usd' })).rejects.toMatchObject({ type: 'StripeInvalidRequestError' });
     const noKey = new Stripe('rk_nope', { ...fake.clientOptions, maxNetworkRetries: 0 });
     await expect(noKey.paymentIntents.retrieve('pi_x')).rejects.toMatchObject({ type: 'StripeAuthenticationError' });
@@ -66,7 +76,11 @@ describe('fake Stripe server, through the real stripe SDK', () => {
 
     const disputed = await createIntent('k-disputed');
     fake.succeed(disputed.id);
-    expect(fake.dispute(disputed.id).data.object).toMatchObject({ object: 'dispute', status: 'needs_response', payment_intent: disputed.id });
+    expect(fake.dispute(disputed.id).data.object).toMatchObject({
+      object: 'dispute',
+      status: 'needs_response',
+      payment_intent: disputed.id,
+    });
     await expect(stripe.refunds.create({ payment_intent: disputed.id })).rejects.toMatchObject({ code: 'charge_disputed' });
     expect(fake.closeDispute(disputed.id, 'won').data.object).toMatchObject({ status: 'won' });
   });

@@ -163,11 +163,20 @@ export class FakeStripe extends FakeStripeScenarios {
       if (failure) {
         return send(res, failure.status, apiError('api_error', 'Injected failure (fake Stripe).'), { 'Stripe-Should-Retry': 'false' });
       }
-      const fingerprint = createHash('sha256').update(`${method} ${url.pathname}\n${JSON.stringify(params)}`).digest('hex');
+      const fingerprint = createHash('sha256')
+        .update(`${method} ${url.pathname}\n${JSON.stringify(params)}`)
+        .digest('hex');
       const stored = key && method === 'POST' ? this.idempotent.get(key) : undefined;
       if (stored) {
         if (stored.fingerprint !== fingerprint) {
-          return send(res, 400, apiError('idempotency_error', 'Keys for idempotent requests can only be used with the same parameters they were first used with.'));
+          return send(
+            res,
+            400,
+            apiError(
+              'idempotency_error',
+              'Keys for idempotent requests can only be used with the same parameters they were first used with.',
+            ),
+          );
         }
         return send(res, stored.status, stored.body, { 'Idempotent-Replayed': 'true' });
       }
@@ -197,7 +206,8 @@ export class FakeStripe extends FakeStripeScenarios {
       if (method === 'GET' && (m = /^\/v1\/refunds\/([\w-]+)$/.exec(path))) return ok(this.refund(m[1]));
       return { status: 404, body: apiError('invalid_request_error', `Unrecognized request URL (${method}: ${path}).`), events: [] };
     } catch (err) {
-      if (err instanceof FakeStripeError) return { status: err.status, body: apiError(err.type, err.message, err.code, err.param), events: [] };
+      if (err instanceof FakeStripeError)
+        return { status: err.status, body: apiError(err.type, err.message, err.code, err.param), events: [] };
       throw err;
     }
   }

@@ -22,7 +22,10 @@ export class StripeConnection implements OnModuleDestroy {
 
   static async create(config: AppConfig, adapterHost: HttpAdapterHost): Promise<StripeConnection> {
     if (config.stripeSecretKey) {
-      return new StripeConnection(new Stripe(config.stripeSecretKey, { ...CLIENT_DEFAULTS, ...apiBase(config.stripeApiBase) }), config.stripeWebhookSecret!);
+      return new StripeConnection(
+        new Stripe(config.stripeSecretKey, { ...CLIENT_DEFAULTS, ...apiBase(config.stripeApiBase) }),
+        config.stripeWebhookSecret!,
+      );
     }
     const logger = new Logger('StripeSandbox');
     const webhookSecret = config.stripeWebhookSecret ?? randomWebhookSecret();

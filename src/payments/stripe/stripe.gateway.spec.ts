@@ -31,7 +31,12 @@ describe('Stripe gateway', () => {
   beforeAll(async () => {
     fake = await new FakeStripe({ webhookSecret: randomWebhookSecret() }).start();
     // The keyed configuration, with STRIPE_API_BASE pointing the SDK at the fake instead of api.stripe.com.
-    const config = loadConfig({ ...baseEnv, STRIPE_SECRET_KEY: 'sk_test_unit', STRIPE_WEBHOOK_SECRET: fake.webhookSecret, STRIPE_API_BASE: fake.url });
+    const config = loadConfig({
+      ...baseEnv,
+      STRIPE_SECRET_KEY: 'sk_test_unit',
+      STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
+      STRIPE_API_BASE: fake.url,
+    });
     connection = await StripeConnection.create(config, noServer);
     gateway = new StripeGateway(connection);
   });
@@ -42,13 +47,24 @@ describe('Stripe gateway', () => {
     const first = await gateway.createPaymentIntent(args);
     const again = await gateway.createPaymentIntent(args);
     expect(again).toEqual(first);
-    expect(fake.paymentIntent(first.id)).toMatchObject({ amount: 999, currency: 'usd', metadata: { purchase_id: 'pur-1', user_id: 'user-1', package_id: 'pkg-1' } });
+    expect(fake.paymentIntent(first.id)).toMatchObject({
+      amount: 999,
+      currency: 'usd',
+      metadata: { purchase_id: 'pur-1', user_id: 'user-1', package_id: 'pkg-1' },
+    });
     const creates = fake.requests.filter((r) => r.method === 'POST' && r.path === '/v1/payment_intents' && r.params.description === 'x');
     expect(creates.map((r) => r.idempotencyKey)).toEqual(['token_purchase:pur-1', 'token_purchase:pur-1']);
   });
 
   it('reads card fingerprint, country and risk score from the charge', async () => {
-    const pi = await gateway.createPaymentIntent({ purchaseId: 'pur-2', userId: 'u', packageId: 'p', amountCents: 499n, currency: 'usd', description: 'y' });
+    const pi = await gateway.createPaymentIntent({
+      purchaseId: 'pur-2',
+      userId: 'u',
+      packageId: 'p',
+      amountCents: 499n,
+      currency: 'usd',
+      description: 'y',
+    });
     fake.succeed(pi.id, { fingerprint: 'fp_abc', country: 'br', riskScore: 64 });
     const chargeId = fake.paymentIntent(pi.id).latest_charge as string;
     expect(await gateway.retrieveCharge(chargeId)).toEqual({
@@ -102,7 +118,14 @@ describe('Stripe gateway', () => {
     try {
       expect(sandboxed.sandbox).toBeDefined();
       expect(sandboxed.webhookSecret).toMatch(/^whsec_/);
-      const pi = await new StripeGateway(sandboxed).createPaymentIntent({ purchaseId: 'p', userId: 'u', packageId: 'k', amountCents: 100n, currency: 'EUR', description: 'z' });
+      const pi = await new StripeGateway(sandboxed).createPaymentIntent({
+        purchaseId: 'p',
+        userId: 'u',
+        packageId: 'k',
+        amountCents: 100n,
+        currency: 'EUR',
+        description: 'z',
+      });
       expect(sandboxed.sandbox!.paymentIntent(pi.id).currency).toBe('eur');
     } finally {
       await sandboxed.onModuleDestroy();

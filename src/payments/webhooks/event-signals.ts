@@ -43,7 +43,10 @@ export function signalOf(event: Stripe.Event): EventSignal | null {
       };
       if (event.type === 'payment_intent.payment_failed') {
         const err = pi.last_payment_error;
-        return { ...common, signal: { kind: 'payment_failed', code: err?.decline_code ?? err?.code ?? null, message: err?.message ?? null } };
+        return {
+          ...common,
+          signal: { kind: 'payment_failed', code: err?.decline_code ?? err?.code ?? null, message: err?.message ?? null },
+        };
       }
       return { ...common, signal: { kind: 'paid' }, chargeId: idOf(pi.latest_charge) };
     }

@@ -36,8 +36,16 @@ export class StripeEventsService implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.jobs.registerQueue<{ eventId: string }>({ name: STRIPE_EVENT_QUEUE, retryLimit: 10, handle: (data) => this.process(data.eventId) });
-    this.jobs.registerPeriodic({ name: 'payments.requeue-stale-stripe-events', cron: '*/15 * * * *', run: (now) => this.requeueStale(now) });
+    this.jobs.registerQueue<{ eventId: string }>({
+      name: STRIPE_EVENT_QUEUE,
+      retryLimit: 10,
+      handle: (data) => this.process(data.eventId),
+    });
+    this.jobs.registerPeriodic({
+      name: 'payments.requeue-stale-stripe-events',
+      cron: '*/15 * * * *',
+      run: (now) => this.requeueStale(now),
+    });
   }
 
   /** Queues again what is still unprocessed after an hour (its job ran out of retries, e.g. Stripe was down). */
@@ -75,7 +83,11 @@ export class StripeEventsService implements OnModuleInit {
    * `rejected` (for a person to look at) instead of being retried forever.
    */
   async process(eventId: string): Promise<void> {
-    const [row] = await queryRows<{ status: EventStatus; payload: unknown }>(this.dataSource, 'SELECT status, payload FROM stripe_events WHERE id = $1', [eventId]);
+    const [row] = await queryRows<{ status: EventStatus; payload: unknown }>(
+      this.dataSource,
+      'SELECT status, payload FROM stripe_events WHERE id = $1',
+      [eventId],
+    );
     if (!row || row.status !== 'queued') return;
     let es: EventSignal | null;
     try {
@@ -99,7 +111,10 @@ export class StripeEventsService implements OnModuleInit {
         await this.finish(this.dataSource.manager, eventId, 'rejected', purchase?.id ?? null, err.detail ?? err.message);
         return;
       }
-      await this.dataSource.query('UPDATE stripe_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [eventId, String(err?.message ?? err)]);
+      await this.dataSource.query('UPDATE stripe_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [
+        eventId,
+        String(err?.message ?? err),
+      ]);
       throw err;
     }
   }
@@ -125,7 +140,13 @@ export class StripeEventsService implements OnModuleInit {
     return es.paymentIntentId ? findPurchaseByPaymentIntent(this.dataSource, es.paymentIntentId) : undefined;
   }
 
-  private async finish(db: EntityManager, eventId: string, status: EventStatus, purchaseId: string | null, note: string | null): Promise<void> {
+  private async finish(
+    db: EntityManager,
+    eventId: string,
+    status: EventStatus,
+    purchaseId: string | null,
+    note: string | null,
+  ): Promise<void> {
     await db.query(
       `UPDATE stripe_events SET status = $2, purchase_id = COALESCE($3, purchase_id), processed_at = $4, attempts = attempts + 1,
          last_error = COALESCE($5, last_error) WHERE id = $1 AND status = 'queued'`,
