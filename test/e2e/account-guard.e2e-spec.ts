@@ -37,16 +37,24 @@ describe('account guard: an attacker with a stolen password', () => {
   const advance = (seconds: number) => t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
   const nowSeconds = async () => Math.floor(Date.parse((await t.http().get('/dev/clock').expect(200)).body.now) / 1000);
   const totpCode = async (secret: string, offsetSeconds = 0) => generate({ secret, epoch: (await nowSeconds()) + offsetSeconds });
+  /** A request carrying `token` as its bearer. */
+  const authed = (method: 'get' | 'post', path: string, token: string) => {
+    const http = t.http();
+    return http[method](path).set(...bearer(token));
+  };
+  const enrollTotp = async (p: Person) =>
+    (await authed('post', '/auth/2fa/totp/enroll', p.accessToken).expect(200)).body as { secret: string; otpauthUrl: string };
+  const confirmTotp = (p: Person, code: string) => authed('post', '/auth/2fa/totp/confirm', p.accessToken).send({ code });
+  const twoFactorEnabled = async (p: Person) => (await authed('get', '/me', p.accessToken)).body.security.twoFactorEnabled as boolean;
+  /** A fresh admin, signed in from home; returns their access token. */
+  async function signInAdmin(): Promise<string> {
+    const adminEmail = uniqueEmail('admin');
+    const adminPassword = strongPassword();
+    await ensureAdmin(t.app, adminEmail, adminPassword, 'test');
+    return (await login(HOME, adminEmail, adminPassword).expect(200)).body.accessToken as string;
+  }
   const events = async (p: Person) =>
-    (
-      (
-        await t
-          .http()
-          .get('/me/security-events')
-          .set(...bearer(p.accessToken))
-          .expect(200)
-      ).body.items as { kind: string }[]
-    ).map((e) => e.kind);
+    ((await authed('get', '/me/security-events', p.accessToken).expect(200)).body.items as { kind: string }[]).map((e) => e.kind);
   const refusal = async (userId: string): Promise<({ code: string; status: number } & Record<string, unknown>) | null> => {
     try {
       await guard.assertMayMoveValue(userId, 'credit_transfer');
@@ -146,12 +154,7 @@ describe('account guard: an attacker with a stolen password', () => {
           .send({ password: `nope-${i}-nope` })
           .expect(401);
       }
-      const res = await t
-        .http()
-        .post('/auth/reauth')
-        .set(...bearer(v.accessToken))
-        .send({ password: v.password })
-        .expect(423);
+      const res = await authed('post', '/auth/reauth', v.accessToken).send({ password: v.password }).expect(423);
       expect(res.body.code).toBe('ACCOUNT_LOCKED');
       await advance(61);
     });
@@ -271,11 +274,7 @@ describe('account guard: an attacker with a stolen password', () => {
       expect(cooling).toMatchObject({ code: 'COOLING_PERIOD_ACTIVE', status: 423, reason: 'new_device', until: expect.any(String) });
       expect(Date.parse(cooling!.until as string) - (await nowSeconds()) * 1000).toBeGreaterThan(71.9 * 3600_000);
       expect((await lastMail(t, v.email, 'security.new_device_login'))?.text).toContain(ATTACKER);
-      const me = await t
-        .http()
-        .get('/me')
-        .set(...bearer(ok.body.accessToken))
-        .expect(200);
+      const me = await authed('get', '/me', ok.body.accessToken).expect(200);
       expect(me.body.security).toMatchObject({ coolingReason: 'new_device', coolingUntil: cooling!.until });
       // Their home device is still known: no step-up, no new cooling.
       await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
@@ -335,19 +334,8 @@ describe('account guard: an attacker with a stolen password', () => {
 
     it('asks a TOTP user for the TOTP code instead', async () => {
       const v = await person();
-      const { secret } = (
-        await t
-          .http()
-          .post('/auth/2fa/totp/enroll')
-          .set(...bearer(v.accessToken))
-          .expect(200)
-      ).body;
-      await t
-        .http()
-        .post('/auth/2fa/totp/confirm')
-        .set(...bearer(v.accessToken))
-        .send({ code: await totpCode(secret) })
-        .expect(204);
+      const { secret } = await enrollTotp(v);
+      await confirmTotp(v, await totpCode(secret)).expect(204);
       const res = await login(ATTACKER, v.email, v.password).expect(401);
       expect(res.body.methods).toEqual(['totp']);
       expect(await lastMail(t, v.email, 'step_up_code')).toBeUndefined();
@@ -399,10 +387,7 @@ describe('account guard: an attacker with a stolen password', () => {
 
     it('changing the email starts the same cooling period', async () => {
       const v = await person();
-      await t
-        .http()
-        .post('/me/email')
-        .set(...bearer(v.accessToken))
+      await authed('post', '/me/email', v.accessToken)
         .send({ email: uniqueEmail('moved') })
         .expect(200);
       expect(await refusal(v.id)).toMatchObject({ code: 'COOLING_PERIOD_ACTIVE', reason: 'email_change' });
@@ -416,11 +401,7 @@ describe('account guard: an attacker with a stolen password', () => {
       const rotated = await t.http().post('/auth/refresh').send({ refreshToken: v.refreshToken }).expect(200);
       await t.http().post('/auth/refresh').set('X-Forwarded-For', ATTACKER).send({ refreshToken: v.refreshToken }).expect(401);
       await t.http().post('/auth/refresh').send({ refreshToken: rotated.body.refreshToken }).expect(401);
-      await t
-        .http()
-        .get('/me')
-        .set(...bearer(rotated.body.accessToken))
-        .expect(401);
+      await authed('get', '/me', rotated.body.accessToken).expect(401);
       expect(await lastMail(t, v.email, 'security.refresh_token_reuse')).toBeDefined();
       const again = await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
       expect(await events({ ...v, accessToken: again.body.accessToken })).toContain('refresh_token_reuse');
@@ -430,37 +411,19 @@ describe('account guard: an attacker with a stolen password', () => {
   describe('TOTP', () => {
     it('stores the secret encrypted; a dump alone does not reveal it', async () => {
       const v = await person();
-      const { secret, otpauthUrl } = (
-        await t
-          .http()
-          .post('/auth/2fa/totp/enroll')
-          .set(...bearer(v.accessToken))
-          .expect(200)
-      ).body;
+      const { secret, otpauthUrl } = await enrollTotp(v);
       expect(secret).toMatch(/^[A-Z2-7]{16,}$/);
       expect(otpauthUrl).toContain(`secret=${secret}`);
       const [row] = await t.sql<{ secret_ciphertext: Buffer }>('SELECT secret_ciphertext FROM totp_credentials WHERE user_id = $1', [v.id]);
       expect(row.secret_ciphertext.toString('latin1')).not.toContain(secret.slice(0, 8));
       expect(row.secret_ciphertext.toString('hex')).not.toContain(Buffer.from(secret).toString('hex').slice(0, 16));
       // Unconfirmed enrolment is not on yet.
-      expect(
-        (
-          await t
-            .http()
-            .get('/me')
-            .set(...bearer(v.accessToken))
-        ).body.security.twoFactorEnabled,
-      ).toBe(false);
+      expect(await twoFactorEnabled(v)).toBe(false);
     });
 
     it('a code of a secret that a re-enrolment replaced meanwhile does not turn the new secret on', async () => {
       const v = await person();
-      const enroll = () =>
-        t
-          .http()
-          .post('/auth/2fa/totp/enroll')
-          .set(...bearer(v.accessToken))
-          .expect(200);
+      const enroll = () => authed('post', '/auth/2fa/totp/enroll', v.accessToken).expect(200);
       const first = (await enroll()).body.secret as string;
       // The second enrolment lands between the confirmation's read of the secret and its write.
       const query = t.dataSource.query.bind(t.dataSource);
@@ -474,164 +437,57 @@ describe('account guard: an attacker with a stolen password', () => {
         return rows;
       });
       try {
-        await t
-          .http()
-          .post('/auth/2fa/totp/confirm')
-          .set(...bearer(v.accessToken))
-          .send({ code: await totpCode(first) })
-          .expect(400);
+        await confirmTotp(v, await totpCode(first)).expect(400);
       } finally {
         spy.mockRestore();
       }
-      expect(
-        (
-          await t
-            .http()
-            .get('/me')
-            .set(...bearer(v.accessToken))
-        ).body.security.twoFactorEnabled,
-      ).toBe(false);
-      await t
-        .http()
-        .post('/auth/2fa/totp/confirm')
-        .set(...bearer(v.accessToken))
-        .send({ code: await totpCode(await second!) })
-        .expect(204);
+      expect(await twoFactorEnabled(v)).toBe(false);
+      await confirmTotp(v, await totpCode(await second!)).expect(204);
     });
 
     it('refuses an expired code and a reused code, for confirmation and re-authentication', async () => {
       const v = await person();
-      const { secret } = (
-        await t
-          .http()
-          .post('/auth/2fa/totp/enroll')
-          .set(...bearer(v.accessToken))
-          .expect(200)
-      ).body;
+      const { secret } = await enrollTotp(v);
       const stale = await totpCode(secret, -120);
-      expect(
-        (
-          await t
-            .http()
-            .post('/auth/2fa/totp/confirm')
-            .set(...bearer(v.accessToken))
-            .send({ code: stale })
-            .expect(400)
-        ).body.errors[0].field,
-      ).toBe('code');
+      expect((await confirmTotp(v, stale).expect(400)).body.errors[0].field).toBe('code');
       const code = await totpCode(secret);
-      await t
-        .http()
-        .post('/auth/2fa/totp/confirm')
-        .set(...bearer(v.accessToken))
-        .send({ code })
-        .expect(204);
-      expect(
-        (
-          await t
-            .http()
-            .get('/me')
-            .set(...bearer(v.accessToken))
-        ).body.security.twoFactorEnabled,
-      ).toBe(true);
-      await t
-        .http()
-        .post('/auth/2fa/totp/enroll')
-        .set(...bearer(v.accessToken))
-        .expect(409);
+      await confirmTotp(v, code).expect(204);
+      expect(await twoFactorEnabled(v)).toBe(true);
+      await authed('post', '/auth/2fa/totp/enroll', v.accessToken).expect(409);
 
       // The code that confirmed the enrolment cannot be used again.
-      expect(
-        (
-          await t
-            .http()
-            .post('/auth/reauth')
-            .set(...bearer(v.accessToken))
-            .send({ totp: code })
-            .expect(401)
-        ).body.code,
-      ).toBe('INVALID_CREDENTIALS');
+      expect((await authed('post', '/auth/reauth', v.accessToken).send({ totp: code }).expect(401)).body.code).toBe('INVALID_CREDENTIALS');
       await advance(30);
       const next = await totpCode(secret);
       const [first, second] = await Promise.all([
-        t
-          .http()
-          .post('/auth/reauth')
-          .set(...bearer(v.accessToken))
-          .send({ totp: next }),
-        t
-          .http()
-          .post('/auth/reauth')
-          .set(...bearer(v.accessToken))
-          .send({ totp: next }),
+        authed('post', '/auth/reauth', v.accessToken).send({ totp: next }),
+        authed('post', '/auth/reauth', v.accessToken).send({ totp: next }),
       ]);
       expect([first.status, second.status].sort()).toEqual([204, 401]);
-      await t
-        .http()
-        .post('/auth/reauth')
-        .set(...bearer(v.accessToken))
+      await authed('post', '/auth/reauth', v.accessToken)
         .send({ totp: await totpCode(secret, -120) })
         .expect(401);
     });
 
     it('cannot be disabled without a recent re-authentication; disabling cools the account for 7 days', async () => {
       const v = await person();
-      const { secret } = (
-        await t
-          .http()
-          .post('/auth/2fa/totp/enroll')
-          .set(...bearer(v.accessToken))
-          .expect(200)
-      ).body;
-      await t
-        .http()
-        .post('/auth/2fa/totp/confirm')
-        .set(...bearer(v.accessToken))
-        .send({ code: await totpCode(secret) })
-        .expect(204);
+      const { secret } = await enrollTotp(v);
+      await confirmTotp(v, await totpCode(secret)).expect(204);
       await advance(6 * 60);
-      const refused = await t
-        .http()
-        .post('/auth/2fa/totp/disable')
-        .set(...bearer(v.accessToken))
+      const refused = await authed('post', '/auth/2fa/totp/disable', v.accessToken)
         .send({ code: await totpCode(secret) })
         .expect(401);
       expect(refused.body.code).toBe('REAUTH_REQUIRED');
-      expect(
-        (
-          await t
-            .http()
-            .get('/me')
-            .set(...bearer(v.accessToken))
-        ).body.security.twoFactorEnabled,
-      ).toBe(true);
+      expect(await twoFactorEnabled(v)).toBe(true);
 
-      await t
-        .http()
-        .post('/auth/reauth')
-        .set(...bearer(v.accessToken))
-        .send({ password: v.password })
-        .expect(204);
-      await t
-        .http()
-        .post('/auth/2fa/totp/disable')
-        .set(...bearer(v.accessToken))
+      await authed('post', '/auth/reauth', v.accessToken).send({ password: v.password }).expect(204);
+      await authed('post', '/auth/2fa/totp/disable', v.accessToken)
         .send({ code: '000000' === (await totpCode(secret)) ? '111111' : '000000' })
         .expect(400);
-      await t
-        .http()
-        .post('/auth/2fa/totp/disable')
-        .set(...bearer(v.accessToken))
+      await authed('post', '/auth/2fa/totp/disable', v.accessToken)
         .send({ code: await totpCode(secret) })
         .expect(204);
-      expect(
-        (
-          await t
-            .http()
-            .get('/me')
-            .set(...bearer(v.accessToken))
-        ).body.security.twoFactorEnabled,
-      ).toBe(false);
+      expect(await twoFactorEnabled(v)).toBe(false);
       const cooling = await refusal(v.id);
       expect(cooling).toMatchObject({ code: 'COOLING_PERIOD_ACTIVE', reason: 'totp_disabled' });
       expect(Date.parse(cooling!.until as string) - (await nowSeconds()) * 1000).toBeGreaterThan(6.99 * 86400_000);
@@ -644,24 +500,12 @@ describe('account guard: an attacker with a stolen password', () => {
   describe('freeze and admin holds', () => {
     it('freezes at once; unfreezing takes 24 hours; freezing again cancels the unfreeze', async () => {
       const v = await person();
-      await t
-        .http()
-        .post('/me/unfreeze')
-        .set(...bearer(v.accessToken))
-        .expect(409);
-      const frozen = await t
-        .http()
-        .post('/me/freeze')
-        .set(...bearer(v.accessToken))
-        .expect(200);
+      await authed('post', '/me/unfreeze', v.accessToken).expect(409);
+      const frozen = await authed('post', '/me/freeze', v.accessToken).expect(200);
       expect(frozen.body).toMatchObject({ frozen: true, unfreezeAt: null });
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_FROZEN', status: 423 });
 
-      const unfreeze = await t
-        .http()
-        .post('/me/unfreeze')
-        .set(...bearer(v.accessToken))
-        .expect(202);
+      const unfreeze = await authed('post', '/me/unfreeze', v.accessToken).expect(202);
       expect(Date.parse(unfreeze.body.unfreezeAt) - (await nowSeconds()) * 1000).toBeGreaterThan(23.9 * 3600_000);
       await advance(12 * 3600);
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_FROZEN', unfreezeAt: unfreeze.body.unfreezeAt });
@@ -669,37 +513,17 @@ describe('account guard: an attacker with a stolen password', () => {
       expect(await refusal(v.id)).toBeNull();
 
       const again = await login(v.ip, v.email, v.password, v.deviceToken).expect(200);
-      await t
-        .http()
-        .post('/me/freeze')
-        .set(...bearer(again.body.accessToken))
-        .expect(200);
-      await t
-        .http()
-        .post('/me/unfreeze')
-        .set(...bearer(again.body.accessToken))
-        .expect(202);
-      await t
-        .http()
-        .post('/me/freeze')
-        .set(...bearer(again.body.accessToken))
-        .expect(200);
+      await authed('post', '/me/freeze', again.body.accessToken).expect(200);
+      await authed('post', '/me/unfreeze', again.body.accessToken).expect(202);
+      await authed('post', '/me/freeze', again.body.accessToken).expect(200);
       await advance(25 * 3600);
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_FROZEN', unfreezeAt: null });
     });
 
     it('admins put accounts on hold and release them, with the reason audited', async () => {
-      const adminEmail = uniqueEmail('admin');
-      const adminPassword = strongPassword();
-      await ensureAdmin(t.app, adminEmail, adminPassword, 'test');
-      const admin = (await login(HOME, adminEmail, adminPassword).expect(200)).body.accessToken as string;
+      const admin = await signInAdmin();
       const v = await person();
-      const hold = (path: string, token: string, body: object) =>
-        t
-          .http()
-          .post(`/admin/users/${v.id}/${path}`)
-          .set(...bearer(token))
-          .send(body);
+      const hold = (path: string, token: string, body: object) => authed('post', `/admin/users/${v.id}/${path}`, token).send(body);
 
       await hold('hold', v.accessToken, { reason: 'mine' }).expect(403);
       await hold('hold', admin, {}).expect(400);
@@ -708,11 +532,7 @@ describe('account guard: an attacker with a stolen password', () => {
       const held = await hold('hold', admin, { reason: 'Chargeback ring investigation' }).expect(200);
       expect(held.body).toMatchObject({ onHold: true });
       await hold('hold', admin, { reason: 'twice' }).expect(409);
-      await t
-        .http()
-        .post('/me/freeze')
-        .set(...bearer(v.accessToken))
-        .expect(200);
+      await authed('post', '/me/freeze', v.accessToken).expect(200);
       // A hold is named first, ahead of the freeze.
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_ON_HOLD', status: 423 });
 
@@ -726,19 +546,11 @@ describe('account guard: an attacker with a stolen password', () => {
         { action: 'account.hold_placed', reason: 'Chargeback ring investigation' },
         { action: 'account.hold_released', reason: 'Cleared by review' },
       ]);
-      await t
-        .http()
-        .post('/admin/users/00000000-0000-4000-8000-000000000000/hold')
-        .set(...bearer(admin))
-        .send({ reason: 'x' })
-        .expect(404);
+      await authed('post', '/admin/users/00000000-0000-4000-8000-000000000000/hold', admin).send({ reason: 'x' }).expect(404);
     });
 
     it("system holds join the caller's transaction, stack with the admin hold and are released by reference only", async () => {
-      const adminEmail = uniqueEmail('admin');
-      const adminPassword = strongPassword();
-      await ensureAdmin(t.app, adminEmail, adminPassword, 'test');
-      const admin = (await login(HOME, adminEmail, adminPassword).expect(200)).body.accessToken as string;
+      const admin = await signInAdmin();
       const v = await person();
       const hold = (reference: string) => ({ userId: v.id, reference, reason: `Test ${reference}` });
       const active = async () =>
@@ -763,12 +575,7 @@ describe('account guard: an attacker with a stolen password', () => {
         expect(await guard.placeSystemHold(em, hold('dispute:dp_a'))).toBe(false);
         expect(await guard.placeSystemHold(em, hold('dispute:dp_b'))).toBe(true);
       });
-      await t
-        .http()
-        .post(`/admin/users/${v.id}/hold`)
-        .set(...bearer(admin))
-        .send({ reason: 'Manual review' })
-        .expect(200);
+      await authed('post', `/admin/users/${v.id}/hold`, admin).send({ reason: 'Manual review' }).expect(200);
       expect(await active()).toEqual(['dispute:dp_a', 'dispute:dp_b', null]);
 
       await t.dataSource.transaction(async (em) => {
@@ -785,12 +592,7 @@ describe('account guard: an attacker with a stolen password', () => {
       });
 
       // An admin release without a reference lifts every hold, each audited.
-      const released = await t
-        .http()
-        .post(`/admin/users/${v.id}/release`)
-        .set(...bearer(admin))
-        .send({ reason: 'All clear' })
-        .expect(200);
+      const released = await authed('post', `/admin/users/${v.id}/release`, admin).send({ reason: 'All clear' }).expect(200);
       expect(released.body).toMatchObject({ onHold: false, holds: [] });
       expect(await refusal(v.id)).toBeNull();
       const audit = await t.sql<{ action: string; actor_id: string | null; reference: string }>(
@@ -805,12 +607,7 @@ describe('account guard: an attacker with a stolen password', () => {
         ['account.hold_released', 'dispute:dp_b', false],
         ['account.hold_released', 'admin', false],
       ]);
-      await t
-        .http()
-        .post(`/admin/users/${v.id}/release`)
-        .set(...bearer(admin))
-        .send({ reason: 'x', reference: 'not a reference' })
-        .expect(400);
+      await authed('post', `/admin/users/${v.id}/release`, admin).send({ reason: 'x', reference: 'not a reference' }).expect(400);
     });
 
     it('the database keeps holds: never deleted, changed only by their release, an admin hold always has its admin', async () => {
@@ -837,38 +634,14 @@ describe('account guard: an attacker with a stolen password', () => {
   describe('security events', () => {
     it('lists the account history newest first, paginated, and the table is append-only', async () => {
       const v = await person();
-      await t
-        .http()
-        .post('/me/freeze')
-        .set(...bearer(v.accessToken))
-        .expect(200);
-      await t
-        .http()
-        .post('/me/unfreeze')
-        .set(...bearer(v.accessToken))
-        .expect(202);
-      await t
-        .http()
-        .post('/me/freeze')
-        .set(...bearer(v.accessToken))
-        .expect(200);
-      const page1 = await t
-        .http()
-        .get('/me/security-events?limit=2')
-        .set(...bearer(v.accessToken))
-        .expect(200);
+      await authed('post', '/me/freeze', v.accessToken).expect(200);
+      await authed('post', '/me/unfreeze', v.accessToken).expect(202);
+      await authed('post', '/me/freeze', v.accessToken).expect(200);
+      const page1 = await authed('get', '/me/security-events?limit=2', v.accessToken).expect(200);
       expect(page1.body.items.map((e: { kind: string }) => e.kind)).toEqual(['account_frozen', 'unfreeze_requested']);
-      const page2 = await t
-        .http()
-        .get(`/me/security-events?limit=2&cursor=${page1.body.nextCursor}`)
-        .set(...bearer(v.accessToken))
-        .expect(200);
+      const page2 = await authed('get', `/me/security-events?limit=2&cursor=${page1.body.nextCursor}`, v.accessToken).expect(200);
       expect(page2.body).toMatchObject({ items: [{ kind: 'account_frozen', occurredAt: expect.any(String) }], nextCursor: null });
-      await t
-        .http()
-        .get('/me/security-events?cursor=WyJ4Il0')
-        .set(...bearer(v.accessToken))
-        .expect(400);
+      await authed('get', '/me/security-events?cursor=WyJ4Il0', v.accessToken).expect(400);
       await expect(t.sql('UPDATE security_events SET kind = kind WHERE user_id = $1', [v.id])).rejects.toThrow(/append-only/);
       await expect(t.sql('DELETE FROM security_events WHERE user_id = $1', [v.id])).rejects.toThrow(/append-only/);
     });

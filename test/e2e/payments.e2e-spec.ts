@@ -86,6 +86,8 @@ describe('payments: buying tokens with Stripe', () => {
     );
   const adminHold = (userId: string, path: 'hold' | 'release', body: object) =>
     t.http().post(`/admin/users/${userId}/${path}`).set(auth(admin)).send(body);
+  const adminRefund = (purchaseId: string, reason: string, idempotencyKey = randomUUID()) =>
+    t.http().post(`/admin/token-purchases/${purchaseId}/refund`).set(auth(admin)).set('Idempotency-Key', idempotencyKey).send({ reason });
   /** The events Stripe emitted for a payment, by type, newest last. */
   const eventFor = (type: string, piId: string) =>
     fake.events.filter((e) => e.type === type && JSON.stringify(e.data.object).includes(piId)).at(-1)!;
@@ -95,6 +97,14 @@ describe('payments: buying tokens with Stripe', () => {
     await deliverEvent(t, fake, eventFor('payment_intent.succeeded', created.paymentIntentId)).expect(200);
     await runJobs();
     return created as { id: string; paymentIntentId: string };
+  }
+  /** A paid purchase whose payment the buyer then disputed, with the dispute applied. */
+  async function disputedPurchase(u: User) {
+    const paid = await paidPurchase(u);
+    await deliverEvent(t, fake, fake.dispute(paid.paymentIntentId)).expect(200);
+    await runJobs();
+    const disputeId = (await purchase(u, paid.id)).dispute.id as string;
+    return { paid, disputeId };
   }
 
   describe('token packages', () => {
@@ -332,6 +342,16 @@ describe('payments: buying tokens with Stripe', () => {
       expect(await purchase(buyer, created.id)).toMatchObject({ status: 'succeeded', creditsGranted: popular.credits });
     });
 
+    /** A purchase whose payment succeeded, and whose first processing job failed on a Stripe read that keeps failing. */
+    async function firstJobFailed(buyer: User) {
+      const created = (await buy(buyer).expect(201)).body;
+      fake.succeed(created.paymentIntentId);
+      fake.failRequests(/^GET \/v1\/charges\//);
+      await deliverEvent(t, fake, eventFor('payment_intent.succeeded', created.paymentIntentId)).expect(200);
+      expect((await runJobs()).failed).toBe(1);
+      return created as { id: string; paymentIntentId: string };
+    }
+
     async function paidAfter(piId: string) {
       fake.succeed(piId);
       await deliverEvent(t, fake, eventFor('payment_intent.succeeded', piId)).expect(200);
@@ -340,11 +360,7 @@ describe('payments: buying tokens with Stripe', () => {
 
     it('retries a failing step in the job while Stripe got its 200 at once', async () => {
       const buyer = await newUser(t);
-      const created = (await buy(buyer).expect(201)).body;
-      fake.succeed(created.paymentIntentId);
-      fake.failRequests(/^GET \/v1\/charges\//);
-      await deliverEvent(t, fake, eventFor('payment_intent.succeeded', created.paymentIntentId)).expect(200);
-      expect((await runJobs()).failed).toBe(1);
+      const created = await firstJobFailed(buyer);
       expect(await purchase(buyer, created.id)).toMatchObject({ status: 'pending', creditsGranted: 0 });
       fake.clearFailures();
       // pg-boss backs off for 1-2 s before the retry is due.
@@ -357,11 +373,7 @@ describe('payments: buying tokens with Stripe', () => {
 
     it('queues an event again when it is still unprocessed an hour later', async () => {
       const buyer = await newUser(t);
-      const created = (await buy(buyer).expect(201)).body;
-      fake.succeed(created.paymentIntentId);
-      fake.failRequests(/^GET \/v1\/charges\//);
-      await deliverEvent(t, fake, eventFor('payment_intent.succeeded', created.paymentIntentId)).expect(200);
-      expect((await runJobs()).failed).toBe(1);
+      const created = await firstJobFailed(buyer);
       fake.clearFailures();
       const events = t.app.get(StripeEventsService);
       expect(await events.requeueStale(new Date(Date.now() + 30 * 60_000))).toBe(0);
@@ -385,13 +397,7 @@ describe('payments: buying tokens with Stripe', () => {
         ],
       });
       const key = randomUUID();
-      const refunded = await t
-        .http()
-        .post(`/admin/token-purchases/${paid.id}/refund`)
-        .set(auth(admin))
-        .set('Idempotency-Key', key)
-        .send({ reason: 'customer asked' })
-        .expect(200);
+      const refunded = await adminRefund(paid.id, 'customer asked', key).expect(200);
       expect(refunded.body).toMatchObject({ status: 'refunded', refundedCents: popular.priceCents, creditsGranted: 0 });
       // 10,000 minted, 7,000 spent: 3,000 back from the wallet, 1,000 from earnings, 6,000 owed.
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(0);
@@ -411,21 +417,9 @@ describe('payments: buying tokens with Stripe', () => {
       ]);
       expect(audit).toEqual({ action: 'token_purchase.refund', reason: 'customer asked' });
 
-      const replay = await t
-        .http()
-        .post(`/admin/token-purchases/${paid.id}/refund`)
-        .set(auth(admin))
-        .set('Idempotency-Key', key)
-        .send({ reason: 'customer asked' })
-        .expect(200);
+      const replay = await adminRefund(paid.id, 'customer asked', key).expect(200);
       expect(replay.headers['idempotent-replayed']).toBe('true');
-      const again = await t
-        .http()
-        .post(`/admin/token-purchases/${paid.id}/refund`)
-        .set(auth(admin))
-        .set('Idempotency-Key', randomUUID())
-        .send({ reason: 'twice' })
-        .expect(409);
+      const again = await adminRefund(paid.id, 'twice').expect(409);
       expect(again.body.code).toBe('INVALID_STATE');
       // Stripe's own charge.refunded for the same refund arrives later and changes nothing.
       await deliverEvent(t, fake, eventFor('charge.refunded', paid.paymentIntentId)).expect(200);
@@ -502,10 +496,7 @@ describe('payments: buying tokens with Stripe', () => {
 
     it('a won dispute releases only its own hold: an admin hold placed during the dispute stays', async () => {
       const buyer = await newUser(t);
-      const paid = await paidPurchase(buyer);
-      await deliverEvent(t, fake, fake.dispute(paid.paymentIntentId)).expect(200);
-      await runJobs();
-      const disputeId = (await purchase(buyer, paid.id)).dispute.id as string;
+      const { paid, disputeId } = await disputedPurchase(buyer);
       const placed = await adminHold(buyer.id, 'hold', { reason: 'Looks like a card-testing ring' }).expect(200);
       expect(placed.body).toMatchObject({
         onHold: true,
@@ -532,10 +523,7 @@ describe('payments: buying tokens with Stripe', () => {
 
     it('a won dispute leaves an admin hold alone after an admin released the dispute hold and placed their own', async () => {
       const buyer = await newUser(t);
-      const paid = await paidPurchase(buyer);
-      await deliverEvent(t, fake, fake.dispute(paid.paymentIntentId)).expect(200);
-      await runJobs();
-      const disputeId = (await purchase(buyer, paid.id)).dispute.id as string;
+      const { paid, disputeId } = await disputedPurchase(buyer);
       expect((await adminHold(buyer.id, 'release', { reason: 'x', reference: 'dispute:dp_not_this_one' }).expect(409)).body.code).toBe(
         'INVALID_STATE',
       );
@@ -589,16 +577,7 @@ describe('payments: buying tokens with Stripe', () => {
     it('refunds once when admins refund the same purchase concurrently', async () => {
       const buyer = await newUser(t);
       const paid = await paidPurchase(buyer);
-      const answers = await Promise.all(
-        Array.from({ length: 3 }, () =>
-          t
-            .http()
-            .post(`/admin/token-purchases/${paid.id}/refund`)
-            .set(auth(admin))
-            .set('Idempotency-Key', randomUUID())
-            .send({ reason: 'duplicate charge' }),
-        ),
-      );
+      const answers = await Promise.all(Array.from({ length: 3 }, () => adminRefund(paid.id, 'duplicate charge')));
       for (const a of answers) expect(a.status === 200 || (a.status === 409 && a.body.code === 'INVALID_STATE')).toBe(true);
       expect(answers.some((a) => a.status === 200)).toBe(true);
       expect(

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 
@@ -7,59 +7,59 @@ const CATEGORY_MESSAGE = 'must be 1-40 lowercase letters, digits, - or _';
 /** A trillion credits (a billion dollars): far beyond any real item, far inside a safe integer. */
 export const MAX_PROFIT = 1_000_000_000_000;
 
-export class CreateListingDto {
-  @ApiProperty({ maxLength: 200 })
+/** The validation of a listing's fields, shared by a new listing and an edit (which cannot change the parent); each DTO describes them in OpenAPI. */
+class ListingFields {
   @IsString()
   @Length(1, 200)
   title: string;
 
-  @ApiProperty({ maxLength: 5000 })
   @IsString()
   @MaxLength(5000)
   description: string;
 
-  @ApiProperty({ example: 'hair' })
   @IsString()
   @Matches(CATEGORY_PATTERN, { message: `category ${CATEGORY_MESSAGE}` })
   category: string;
 
-  @ApiProperty({ description: "the creator's own profit per sale, in credits" })
   @IsInt()
   @Min(0)
   @Max(MAX_PROFIT)
   profit: number;
 
-  @ApiPropertyOptional({ description: 'a published listing this item derives from' })
   @IsOptional()
   @IsUUID()
   parentListingId?: string;
 }
 
-export class UpdateListingDto {
+export class CreateListingDto extends ListingFields {
+  @ApiProperty({ maxLength: 200 })
+  declare title: string;
+
+  @ApiProperty({ maxLength: 5000 })
+  declare description: string;
+
+  @ApiProperty({ example: 'hair' })
+  declare category: string;
+
+  @ApiProperty({ description: "the creator's own profit per sale, in credits" })
+  declare profit: number;
+
+  @ApiPropertyOptional({ description: 'a published listing this item derives from' })
+  declare parentListingId?: string;
+}
+
+export class UpdateListingDto extends PartialType(OmitType(ListingFields, ['parentListingId'] as const)) {
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Length(1, 200)
-  title?: string;
+  declare title?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @MaxLength(5000)
-  description?: string;
+  declare description?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsString()
-  @Matches(CATEGORY_PATTERN, { message: `category ${CATEGORY_MESSAGE}` })
-  category?: string;
+  declare category?: string;
 
   @ApiPropertyOptional()
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX_PROFIT)
-  profit?: number;
+  declare profit?: number;
 }
 
 export class SubmitListingDto {

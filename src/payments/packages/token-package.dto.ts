@@ -1,3 +1,4 @@
+import { PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { MAX_AMOUNT } from '../../common/money';
@@ -39,38 +40,5 @@ export class CreateTokenPackageDto {
   active?: boolean;
 }
 
-export class UpdateTokenPackageDto {
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(100)
-  name?: string;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(99_999_999)
-  priceCents?: number;
-
-  @IsOptional()
-  @Transform(upper)
-  @IsString()
-  @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
-  currency?: string;
-
-  @IsOptional()
-  @IsInt()
-  @Min(1)
-  @Max(MAX)
-  credits?: number;
-
-  @IsOptional()
-  @IsInt()
-  @Min(0)
-  @Max(MAX)
-  bonusPromo?: number;
-
-  @IsOptional()
-  @IsBoolean()
-  active?: boolean;
-}
+/** Every field of a new package, each optional, with the same validation and transformation. */
+export class UpdateTokenPackageDto extends PartialType(CreateTokenPackageDto) {}
