@@ -6,6 +6,7 @@ import { Payments1763900004000 } from './1763900004000-Payments';
 import { Catalog1763900005000 } from './1763900005000-Catalog';
 import { Orders1763900006000 } from './1763900006000-Orders';
 import { AccountGuardSystemHolds1763900007000 } from './1763900007000-AccountGuardSystemHolds';
+import { LedgerIndexedChecks1763900008000 } from './1763900008000-LedgerIndexedChecks';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -17,4 +18,5 @@ export const allMigrations = [
   Catalog1763900005000,
   Orders1763900006000,
   AccountGuardSystemHolds1763900007000,
+  LedgerIndexedChecks1763900008000,
 ];
