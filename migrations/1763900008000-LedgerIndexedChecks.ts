@@ -13,12 +13,25 @@ export class LedgerIndexedChecks1763900008000 implements MigrationInterface {
 
   async up(q: QueryRunner): Promise<void> {
     for (const sql of ledgerFunctions(INDEXED)) await q.query(sql);
+    // Their statements take no plan-changing values, so one plan per connection serves every call
+    // (PostgreSQL otherwise keeps re-planning statements whose custom plan it estimates cheaper).
+    for (const fn of GENERIC_PLANS) await q.query(`ALTER FUNCTION ${fn} SET plan_cache_mode = force_generic_plan`);
   }
 
   async down(q: QueryRunner): Promise<void> {
+    for (const fn of GENERIC_PLANS) await q.query(`ALTER FUNCTION ${fn} RESET plan_cache_mode`);
     for (const sql of ledgerFunctions(JOINED)) await q.query(sql);
   }
 }
+
+const GENERIC_PLANS = [
+  'ledger_check_balanced()',
+  'ledger_postings_apply()',
+  'ledger_pending_credits_check()',
+  'ledger_hold_reserve()',
+  'ledger_entries_mark()',
+  'ledger_fold(bigint[])',
+];
 
 /** The parts that differ between the two versions. */
 interface Variant {

@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock.service';
 import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { queryRows } from '../database/sql';
+import { preparedRows, queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { LedgerService, systemAccount } from '../ledger/ledger.service';
 import { CreatorsService } from './creators.service';
@@ -152,7 +152,7 @@ export class CatalogService {
 
   /** Reads a listing's sale terms in the caller's transaction (the price fields of a published listing never change). */
   async forSale(em: EntityManager, listingId: string): Promise<ListingForSale> {
-    const [row] = await queryRows<ListingRow & { ancestors: { id: string; creator_id: string; profit: string }[] }>(
+    const [row] = await preparedRows<ListingRow & { ancestors: { id: string; creator_id: string; profit: string }[] }>(
       em,
       `SELECT ${LISTING_COLUMNS},
          (SELECT coalesce(json_agg(json_build_object('id', a.id, 'creator_id', a.creator_id, 'profit', a.profit::text)

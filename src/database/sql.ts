@@ -1,4 +1,36 @@
+import { createHash } from 'node:crypto';
+import type { Pool, PoolClient, QueryConfig } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
+
+export interface QueryOptions {
+  /**
+   * Run as a named prepared statement: PostgreSQL parses it once per connection and, for a statement
+   * whose plan does not depend on its parameters, plans it once too. For fixed statements on hot
+   * paths; not for SQL assembled from varying pieces (each variant would stay prepared on every
+   * connection) nor for searches whose best plan depends on the values.
+   */
+  prepare?: boolean;
+}
+
+/** Prepared-statement names, one per statement text. */
+const names = new Map<string, string>();
+
+function statementName(text: string): string {
+  let name = names.get(text);
+  if (!name) {
+    name = `bz_${createHash('sha256').update(text).digest('hex').slice(0, 24)}`;
+    names.set(text, name);
+  }
+  return name;
+}
+
+/** The pg client of `db`'s transaction, or the pool when it has none (either runs a pg QueryConfig). */
+async function pgTarget(db: EntityManager | DataSource): Promise<Pool | PoolClient> {
+  const em = db instanceof DataSource ? db.manager : db;
+  const runner = em.queryRunner;
+  if (runner && !runner.isReleased) return (await runner.connect()) as PoolClient;
+  return (em.connection.driver as unknown as { master: Pool }).master;
+}
 
 /**
  * Runs SQL and returns the rows. TypeORM's `query()` answers UPDATE and DELETE with
@@ -9,8 +41,23 @@ export async function queryRows<T = Record<string, unknown>>(
   db: EntityManager | DataSource,
   text: string,
   params: unknown[] = [],
+  opts: QueryOptions = {},
 ): Promise<T[]> {
+  if (opts.prepare) {
+    const config: QueryConfig = { name: statementName(text), text, values: params };
+    const target = await pgTarget(db);
+    return (await target.query(config)).rows as T[];
+  }
   const res: unknown = await db.query(text, params);
   if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
   return res as T[];
+}
+
+/** `queryRows` as a prepared statement (see QueryOptions.prepare). */
+export function preparedRows<T = Record<string, unknown>>(
+  db: EntityManager | DataSource,
+  text: string,
+  params: unknown[] = [],
+): Promise<T[]> {
+  return queryRows<T>(db, text, params, { prepare: true });
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { queryRows } from '../database/sql';
+import { preparedRows } from '../database/sql';
 import { ResolvedRef } from './entry-input';
 
 export interface AccountInfo extends ResolvedRef {
@@ -58,7 +58,8 @@ export class LedgerAccounts {
   async ensure(em: EntityManager, refs: ResolvedRef[]): Promise<Map<string, AccountInfo>> {
     const byKey = new Map(refs.map((r) => [r.key, r]));
     const list = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-    await em.query(
+    await preparedRows(
+      em,
       `WITH created AS (
          INSERT INTO ledger_accounts (owner_id, asset, name, allow_negative, created_at)
          SELECT owner_id, asset, name, name IN ('issuance', 'debt'), $4
@@ -91,7 +92,7 @@ export class LedgerAccounts {
   }
 
   private select(db: EntityManager | DataSource, list: ResolvedRef[]): Promise<AccountRow[]> {
-    return queryRows<AccountRow>(
+    return preparedRows<AccountRow>(
       db,
       `SELECT a.id::text AS id, a.owner_id, a.asset, a.name,
               age(a.xmin) > age(pg_snapshot_xmin(pg_current_snapshot())::xid) AS settled

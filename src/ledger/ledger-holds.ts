@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { TransactionRunner } from '../database/transaction-runner';
-import { queryRows } from '../database/sql';
+import { preparedRows } from '../database/sql';
 import { checkAmount, PreparedHold, prepareEntry, prepareHold, ResolvedRef, SYSTEM_OWNER } from './entry-input';
 import { AccountInfo, LedgerAccounts } from './ledger-accounts';
 import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
@@ -69,7 +69,7 @@ export class LedgerHolds {
       if (!from.allowNegative && (funds.get(from.id) ?? 0n) < h.amount) throw LedgerErrors.insufficientFunds(from.name, from.asset);
       const to = (await this.accounts.find(m, [h.to])).get(h.to.key) ?? (await this.accounts.ensure(m, [h.to])).get(h.to.key)!;
       try {
-        const rows = await queryRows<{ id: string }>(
+        const rows = await preparedRows<{ id: string }>(
           m,
           `INSERT INTO ledger_holds (reference, kind, from_account_id, to_account_id, amount, metadata, content_hash, created_at, expires_at)
            VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
@@ -136,7 +136,7 @@ export class LedgerHolds {
     let total = 0;
     for (;;) {
       const n = await this.tx.run(async (em) => {
-        const due = await queryRows<{ id: string; from_account_id: string }>(
+        const due = await preparedRows<{ id: string; from_account_id: string }>(
           em,
           `SELECT id, from_account_id::text AS from_account_id FROM ledger_holds
             WHERE status = 'pending' AND expires_at <= $1
@@ -160,7 +160,7 @@ export class LedgerHolds {
 
   /** The hold already holding this reference (same terms, or a CONFLICT); locks the source's balance row too, when given. */
   private async byReference(em: EntityManager, h: PreparedHold, lockAccountId?: string): Promise<{ holdId: string } | undefined> {
-    const [row] = await queryRows<{ id: string | null; content_hash: string | null }>(
+    const [row] = await preparedRows<{ id: string | null; content_hash: string | null }>(
       em,
       `WITH locked AS (SELECT b.account_id FROM ledger_balances b WHERE b.account_id = $2 FOR NO KEY UPDATE), n AS (SELECT count(*) FROM locked)
        SELECT h.id, h.content_hash FROM n LEFT JOIN ledger_holds h ON h.reference = $1`,
@@ -180,7 +180,7 @@ export class LedgerHolds {
 
   private async lockHold(em: EntityManager, holdId: string): Promise<HoldRow> {
     if (typeof holdId !== 'string' || !UUID_RE.test(holdId)) throw LedgerErrors.holdNotFound();
-    const rows = await queryRows<HoldRow>(em, `${HOLD_SELECT} WHERE h.id = $1 FOR UPDATE OF h`, [holdId]);
+    const rows = await preparedRows<HoldRow>(em, `${HOLD_SELECT} WHERE h.id = $1 FOR UPDATE OF h`, [holdId]);
     if (!rows.length) throw LedgerErrors.holdNotFound();
     return rows[0];
   }
@@ -198,12 +198,10 @@ export class LedgerHolds {
     now: Date,
     capture?: { captured: bigint; entryId: string },
   ): Promise<void> {
-    await em.query(`UPDATE ledger_holds SET status = $2, closed_at = $3, captured = $4, capture_entry_id = $5 WHERE id = ANY($1::uuid[])`, [
-      ids,
-      status,
-      now,
-      capture?.captured.toString() ?? null,
-      capture?.entryId ?? null,
-    ]);
+    await preparedRows(
+      em,
+      `UPDATE ledger_holds SET status = $2, closed_at = $3, captured = $4, capture_entry_id = $5 WHERE id = ANY($1::uuid[])`,
+      [ids, status, now, capture?.captured.toString() ?? null, capture?.entryId ?? null],
+    );
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppError } from '../common/errors';
-import { queryRows } from '../database/sql';
+import { preparedRows } from '../database/sql';
 import { PreparedEntry, ResolvedRef } from './entry-input';
 import { AccountInfo, LedgerAccounts } from './ledger-accounts';
 import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
@@ -164,7 +164,7 @@ export class PostingEngine {
     references: string[],
     payers: string[],
   ): Promise<Map<string, { id: string; hash: string }>> {
-    const rows = await queryRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
+    const rows = await preparedRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
       em,
       `WITH locked AS (
          SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
@@ -183,7 +183,7 @@ export class PostingEngine {
    */
   async readFunds(em: EntityManager, payers: string[], receivers: string[] = []): Promise<Map<string, bigint>> {
     if (!payers.length && !receivers.length) return new Map();
-    const rows = await queryRows<{ account_id: string | null; available: string | null }>(
+    const rows = await preparedRows<{ account_id: string | null; available: string | null }>(
       em,
       `WITH got AS (
          SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[])
@@ -236,7 +236,7 @@ export class PostingEngine {
         legAmount.push(leg.amount.toString());
       }
     }
-    const rows = await queryRows<{ id: string }>(
+    const rows = await preparedRows<{ id: string }>(
       em,
       `WITH e AS (
          INSERT INTO ledger_entries (id, reference, kind, metadata, content_hash, created_at)

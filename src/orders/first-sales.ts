@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { queryRows } from '../database/sql';
+import { preparedRows } from '../database/sql';
 
 const CACHE_LIMIT = 100_000;
 
@@ -24,7 +24,7 @@ export class FirstSales {
     }
     if (!missing.length) return out;
     // A concurrent first sale's row may be invisible to this statement's snapshot; its absence means "now".
-    const rows = await queryRows<{ creator_id: string; first_sale_at: Date; committed: boolean }>(
+    const rows = await preparedRows<{ creator_id: string; first_sale_at: Date; committed: boolean }>(
       em,
       `WITH added AS (
          INSERT INTO creator_first_sales (creator_id, first_sale_at) SELECT unnest($1::uuid[]), $2::timestamptz

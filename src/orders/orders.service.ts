@@ -7,7 +7,7 @@ import { Clock } from '../common/clock.service';
 import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { PgError, pgCode, pgConstraint } from '../database/pg-errors';
-import { queryRows } from '../database/sql';
+import { preparedRows, queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityService } from '../identity/identity.service';
 import { Debit, LedgerService } from '../ledger/ledger.service';
@@ -74,7 +74,7 @@ export class OrdersService {
     const now = this.clock.now();
     // Ownership first: a concurrent purchase of the same item for the same owner waits on this row
     // (unique index) and, once this one commits, is refused before it touches any balance.
-    const owned = await queryRows(
+    const owned = await preparedRows(
       em,
       `INSERT INTO inventory (owner_id, listing_id, order_id, acquired_at) VALUES ($1, $2, $3, $4)
          ON CONFLICT (owner_id, listing_id) WHERE revoked_at IS NULL DO NOTHING RETURNING id`,
@@ -164,7 +164,7 @@ export class OrdersService {
     lines: EarningLine[],
   ): Promise<OrderRow> {
     const col = <K extends keyof EarningLine>(k: K) => lines.map((l) => l[k]);
-    const [row] = await queryRows<OrderRow>(
+    const [row] = await preparedRows<OrderRow>(
       em,
       `WITH o AS (
          INSERT INTO orders (id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
-import { queryRows } from '../../database/sql';
+import { preparedRows } from '../../database/sql';
 import { AppError } from '../errors';
 
 export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay'; status: number; body: unknown };
@@ -25,25 +25,26 @@ export class IdempotencyService {
   }
 
   async claim(userId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
-    const inserted: unknown[] = await this.dataSource.query(
+    const inserted = await preparedRows(
+      this.dataSource,
       `INSERT INTO idempotency_keys (user_id, key, request_hash, status, locked_until)
        VALUES ($1, $2, $3, 'in_progress', now() + make_interval(secs => $4))
        ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
       [userId, key, requestHash, LOCK_SECONDS],
     );
     if (inserted.length > 0) return { kind: 'claimed' };
-    const rows: { request_hash: string; status: string; response_status: number | null; response_body: unknown }[] =
-      await this.dataSource.query(
-        'SELECT request_hash, status, response_status, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2',
-        [userId, key],
-      );
+    const rows = await preparedRows<{ request_hash: string; status: string; response_status: number | null; response_body: unknown }>(
+      this.dataSource,
+      'SELECT request_hash, status, response_status, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2',
+      [userId, key],
+    );
     const row = rows[0];
     if (!row) return this.claim(userId, key, requestHash); // released between our two statements
     if (row.request_hash !== requestHash) {
       throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
     }
     if (row.status === 'completed') return { kind: 'replay', status: row.response_status ?? 200, body: row.response_body };
-    const takenOver = await queryRows(
+    const takenOver = await preparedRows(
       this.dataSource,
       `UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $3)
        WHERE user_id = $1 AND key = $2 AND status = 'in_progress' AND locked_until < now() RETURNING key`,
@@ -54,7 +55,8 @@ export class IdempotencyService {
   }
 
   async complete(userId: string, key: string, status: number, body: unknown): Promise<void> {
-    await this.dataSource.query(
+    await preparedRows(
+      this.dataSource,
       `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4::jsonb, completed_at = now()
        WHERE user_id = $1 AND key = $2`,
       [userId, key, status, JSON.stringify(body ?? null)],
@@ -63,7 +65,10 @@ export class IdempotencyService {
 
   /** The request failed before completing: free the key so a corrected request can use it. */
   async release(userId: string, key: string): Promise<void> {
-    await this.dataSource.query(`DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 'in_progress'`, [userId, key]);
+    await preparedRows(this.dataSource, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 'in_progress'`, [
+      userId,
+      key,
+    ]);
   }
 }
 
