@@ -1,10 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { TransactionRunner } from '../database/transaction-runner';
+import { AppError } from '../common/errors';
+import { AppConfig } from '../config/app-config';
+import { BatchResult, GroupCommit, Outcome } from '../database/group-commit';
 import { preparedRows } from '../database/sql';
-import { checkAmount, PreparedHold, prepareEntry, prepareHold, ResolvedRef, SYSTEM_OWNER } from './entry-input';
+import { TransactionRunner } from '../database/transaction-runner';
+import { checkAmount, PreparedEntry, PreparedHold, prepareEntry, prepareHold, SYSTEM_OWNER } from './entry-input';
 import { AccountInfo, LedgerAccounts } from './ledger-accounts';
+import { LedgerBatcher } from './ledger.batcher';
 import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
 import { AccountRef, Asset, HoldInput, PostedEntry, SystemAccountName, UserAccountName } from './ledger.types';
 import { PostingEngine } from './posting.engine';
@@ -42,83 +46,215 @@ function refOf(owner: string, asset: Asset, name: string): AccountRef {
   return owner === SYSTEM_OWNER ? { system: name as SystemAccountName, asset } : { userId: owner, asset, name: name as UserAccountName };
 }
 
+interface CaptureRequest {
+  holdId: string;
+  amount?: bigint;
+}
+
+/** What a capture batch has decided so far about one hold. */
+interface CaptureState {
+  row: HoldRow;
+  captured?: { amount: bigint; entryId: string };
+}
+
+/** Where each reference first appears: later holds with the same reference follow that one. */
+function firstByReference(holds: PreparedHold[]): Map<string, number> {
+  const leaders = new Map<string, number>();
+  holds.forEach((h, i) => {
+    if (!leaders.has(h.reference)) leaders.set(h.reference, i);
+  });
+  return leaders;
+}
+
+function settle<T>(outcome: Outcome<T>): T {
+  if ('error' in outcome) throw outcome.error;
+  return outcome.ok;
+}
+
 /**
  * Two-phase transfers, like TigerBeetle's pending transfers: a hold reserves funds on the source
  * account (its `held` grows, so available = posted - held shrinks; the database refuses to reserve
  * more than is there), then a capture posts all or part of it (the rest is released), a void releases
  * it, and a periodic job expires what was left pending past its time. A hold is released exactly
  * once: the row only moves from pending to a final state, and a trigger keeps `held` in step.
+ * Holds and captures made without a caller transaction are group-committed (LedgerBatcher); one code
+ * path decides a batch of them, whether it holds one or hundreds.
  */
 @Injectable()
 export class LedgerHolds {
+  private readonly holdBatches: GroupCommit<PreparedHold, { holdId: string }>;
+  private readonly captureBatches: GroupCommit<CaptureRequest, PostedEntry>;
+
   constructor(
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
     private readonly accounts: LedgerAccounts,
     private readonly engine: PostingEngine,
-  ) {}
+    batcher: LedgerBatcher,
+  ) {
+    this.holdBatches = batcher.group((em, holds) => this.holdMany(em, holds));
+    this.captureBatches = batcher.group((em, requests) => this.captureMany(em, requests));
+  }
 
   async hold(em: EntityManager | undefined, input: HoldInput): Promise<{ holdId: string }> {
     const h = prepareHold(input, this.clock.now());
-    return this.tx.within(em, async (m) => {
-      const from = await this.source(m, h.from);
-      const existing = await this.byReference(m, h, from?.id);
-      if (existing) return existing;
-      if (!from) throw LedgerErrors.insufficientFunds(h.from.name, h.from.asset);
-      const funds = await this.engine.readFunds(m, [from.id]);
-      if (!from.allowNegative && (funds.get(from.id) ?? 0n) < h.amount) throw LedgerErrors.insufficientFunds(from.name, from.asset);
-      const to = (await this.accounts.find(m, [h.to])).get(h.to.key) ?? (await this.accounts.ensure(m, [h.to])).get(h.to.key)!;
-      try {
-        const rows = await preparedRows<{ id: string }>(
-          m,
-          `INSERT INTO ledger_holds (reference, kind, from_account_id, to_account_id, amount, metadata, content_hash, created_at, expires_at)
-           VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)
-           ON CONFLICT (reference) DO NOTHING RETURNING id`,
-          [h.reference, h.kind, from.id, to.id, h.amount.toString(), h.metadataJson, h.contentHash, h.createdAt, h.expiresAt],
-        );
-        if (rows.length) return { holdId: rows[0].id };
-      } catch (err) {
-        throw mapLedgerDbError(err);
-      }
-      // A concurrent request with the same reference got there first.
-      return (await this.byReference(m, h))!;
-    });
+    if (!em && this.config.ledger.batching) return this.holdBatches.submit(h);
+    return this.tx.within(em, async (m) => settle((await this.holdMany(m, [h])).outcomes[0]));
   }
 
   async capture(em: EntityManager | undefined, holdId: string, amount?: bigint): Promise<PostedEntry> {
-    const wanted = amount === undefined ? undefined : checkAmount(amount, 'amount', 'positive');
-    return this.tx.within(em, async (m) => {
-      const hold = await this.lockHold(m, holdId);
-      const total = BigInt(hold.amount);
-      const take = wanted ?? total;
-      if (hold.status === 'captured') {
-        if (take === BigInt(hold.captured!)) return { entryId: hold.capture_entry_id!, replayed: true };
-        throw LedgerErrors.holdState('captured', 'capture');
+    const request = { holdId, amount: amount === undefined ? undefined : checkAmount(amount, 'amount', 'positive') };
+    if (!em && this.config.ledger.batching) return this.captureBatches.submit(request);
+    return this.tx.within(em, async (m) => settle((await this.captureMany(m, [request])).outcomes[0]));
+  }
+
+  /**
+   * Decides and writes holds: the sources' balance rows are locked in key order first (so batches
+   * never wait on each other in a cycle), each hold is checked against what its source has left after
+   * the holds before it, and the accepted ones are inserted in one statement (a trigger reserves their
+   * funds, under the CHECK that `held` never exceeds the balance).
+   */
+  private async holdMany(em: EntityManager, holds: PreparedHold[]): Promise<BatchResult<{ holdId: string }>> {
+    const outcomes: (Outcome<{ holdId: string }> | undefined)[] = new Array(holds.length);
+    const leaders = firstByReference(holds);
+    const accounts = await this.accounts.find(em, [
+      ...new Map(
+        holds.flatMap((h) => [
+          [h.from.key, h.from],
+          [h.to.key, h.to],
+        ]),
+      ).values(),
+    ]);
+    // A source that may go negative is created on demand; any other must exist (it needs funds).
+    const newSources = holds.filter((h) => h.from.allowNegative && !accounts.has(h.from.key)).map((h) => h.from);
+    if (newSources.length) for (const [k, v] of await this.accounts.ensure(em, newSources)) accounts.set(k, v);
+
+    const sourceIds = [...new Set(holds.map((h) => accounts.get(h.from.key)?.id).filter((id): id is string => id !== undefined))];
+    const existing = await this.lockSourcesAndFind(em, [...leaders.keys()], sourceIds);
+    const pending: number[] = [];
+    for (const i of leaders.values()) {
+      const h = holds[i];
+      const row = existing.get(h.reference);
+      if (row)
+        outcomes[i] = row.hash === h.contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(h.reference) };
+      else if (!accounts.has(h.from.key)) outcomes[i] = { error: LedgerErrors.insufficientFunds(h.from.name, h.from.asset) };
+      else pending.push(i);
+    }
+    const available = await this.engine.readFunds(em, sourceIds);
+    const accepted = pending.filter((i) => {
+      const from = accounts.get(holds[i].from.key)!;
+      if (from.allowNegative) return true;
+      const left = available.get(from.id) ?? 0n;
+      if (left < holds[i].amount) {
+        outcomes[i] = { error: LedgerErrors.insufficientFunds(from.name, from.asset) };
+        return false;
       }
-      this.assertPending(hold, 'capture');
-      if (take > total) throw LedgerErrors.invalid(`must not exceed the held amount (${total})`, 'amount');
-      const now = this.clock.now();
-      const from = refOf(hold.from_owner, hold.asset, hold.from_name);
-      const entry = prepareEntry(
-        {
-          kind: hold.kind,
-          reference: `hold:${hold.id}:capture`,
-          postings: [
-            { account: from, amount: -take },
-            { account: refOf(hold.to_owner, hold.asset, hold.to_name), amount: take },
-          ],
-          metadata: { ...hold.metadata, holdId: hold.id, held: total.toString() },
-        },
-        now,
-      );
-      const { outcomes } = await this.engine.apply(m, [entry], {
-        funded: true,
-        beforeWrite: (w) => this.close(w, [hold.id], 'captured', now, { captured: take, entryId: entry.id }),
-      });
-      const outcome = outcomes[0];
-      if ('error' in outcome) throw outcome.error;
-      return outcome.ok;
+      available.set(from.id, left - holds[i].amount);
+      return true;
     });
+    if (accepted.length) {
+      const newTargets = accepted.map((i) => holds[i].to).filter((r) => !accounts.has(r.key));
+      if (newTargets.length) for (const [k, v] of await this.accounts.ensure(em, newTargets)) accounts.set(k, v);
+      const ids = await this.insertHolds(
+        em,
+        accepted.map((i) => holds[i]),
+        accounts,
+      );
+      const raced = accepted.filter((i) => !ids.has(holds[i].reference));
+      for (const i of accepted) if (ids.has(holds[i].reference)) outcomes[i] = { ok: { holdId: ids.get(holds[i].reference)! } };
+      // Not inserted: a concurrent transaction wrote the reference after our lookup.
+      if (raced.length) {
+        const found = await this.lockSourcesAndFind(
+          em,
+          raced.map((i) => holds[i].reference),
+          [],
+        );
+        for (const i of raced) {
+          const row = found.get(holds[i].reference)!;
+          outcomes[i] =
+            row.hash === holds[i].contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(holds[i].reference) };
+        }
+      }
+    }
+    holds.forEach((h, i) => {
+      if (outcomes[i]) return;
+      const first = leaders.get(h.reference)!;
+      const leader = outcomes[first]!;
+      outcomes[i] =
+        'error' in leader || holds[first].contentHash === h.contentHash ? leader : { error: LedgerErrors.referenceConflict(h.reference) };
+    });
+    return { outcomes: outcomes as Outcome<{ holdId: string }>[], afterCommit: () => this.accounts.remember(accounts.values()) };
+  }
+
+  /**
+   * Decides and writes captures: the holds are locked (by id), then their sources' balance rows (in
+   * key order), each request is checked against its hold as earlier requests of the batch left it,
+   * and the accepted captures close their holds and post their entries together.
+   */
+  private async captureMany(em: EntityManager, requests: CaptureRequest[]): Promise<BatchResult<PostedEntry>> {
+    const ids = [...new Set(requests.map((r) => r.holdId).filter((id) => typeof id === 'string' && UUID_RE.test(id)))];
+    const rows = ids.length
+      ? await preparedRows<HoldRow>(em, `${HOLD_SELECT} WHERE h.id = ANY($1::uuid[]) ORDER BY h.id FOR UPDATE OF h`, [ids])
+      : [];
+    const states = new Map<string, CaptureState>(rows.map((row) => [row.id, { row }]));
+    await this.engine.lock(em, [...new Set(rows.filter((r) => r.status === 'pending').map((r) => r.from_account_id))]);
+
+    const now = this.clock.now();
+    const entries: PreparedEntry[] = [];
+    const entryOf = new Map<number, number>();
+    const outcomes: Outcome<PostedEntry>[] = requests.map((req, i) => {
+      const state = states.get(req.holdId);
+      if (!state) return { error: LedgerErrors.holdNotFound() };
+      const { row } = state;
+      const total = BigInt(row.amount);
+      const take = req.amount ?? total;
+      const captured =
+        state.captured ?? (row.status === 'captured' ? { amount: BigInt(row.captured!), entryId: row.capture_entry_id! } : undefined);
+      if (captured) {
+        if (take === captured.amount) return { ok: { entryId: captured.entryId, replayed: true } };
+        return { error: LedgerErrors.holdState('captured', 'capture') };
+      }
+      const refused =
+        this.refusal(row, 'capture') ??
+        (take > total ? LedgerErrors.invalid(`must not exceed the held amount (${total})`, 'amount') : undefined);
+      if (refused) return { error: refused };
+      const entry = this.captureEntry(row, take, now);
+      state.captured = { amount: take, entryId: entry.id };
+      entryOf.set(i, entries.length);
+      entries.push(entry);
+      return { ok: { entryId: entry.id, replayed: false } };
+    });
+    if (!entries.length) return { outcomes };
+
+    const closing = [...states.values()].filter((s) => s.captured && s.row.status === 'pending');
+    const { outcomes: written } = await this.engine.apply(em, entries, {
+      funded: true,
+      beforeWrite: (w) =>
+        preparedRows(
+          w,
+          `UPDATE ledger_holds h SET status = 'captured', closed_at = $2, captured = u.captured, capture_entry_id = u.entry_id
+             FROM unnest($1::uuid[], $3::bigint[], $4::uuid[]) AS u(id, captured, entry_id) WHERE h.id = u.id`,
+          [closing.map((s) => s.row.id), now, closing.map((s) => s.captured!.amount.toString()), closing.map((s) => s.captured!.entryId)],
+        ).then(() => undefined),
+    });
+    for (const [i, e] of entryOf) outcomes[i] = written[e];
+    return { outcomes };
+  }
+
+  private captureEntry(hold: HoldRow, take: bigint, now: Date): PreparedEntry {
+    return prepareEntry(
+      {
+        kind: hold.kind,
+        reference: `hold:${hold.id}:capture`,
+        postings: [
+          { account: refOf(hold.from_owner, hold.asset, hold.from_name), amount: -take },
+          { account: refOf(hold.to_owner, hold.asset, hold.to_name), amount: take },
+        ],
+        metadata: { ...hold.metadata, holdId: hold.id, held: BigInt(hold.amount).toString() },
+      },
+      now,
+    );
   }
 
   async void(em: EntityManager | undefined, holdId: string): Promise<void> {
@@ -158,24 +294,56 @@ export class LedgerHolds {
     }
   }
 
-  /** The hold already holding this reference (same terms, or a CONFLICT); locks the source's balance row too, when given. */
-  private async byReference(em: EntityManager, h: PreparedHold, lockAccountId?: string): Promise<{ holdId: string } | undefined> {
-    const [row] = await preparedRows<{ id: string | null; content_hash: string | null }>(
+  /**
+   * One statement: locks the sources' balance rows in key order, then finds the holds that already carry
+   * these references.
+   */
+  private async lockSourcesAndFind(
+    em: EntityManager,
+    references: string[],
+    sourceIds: string[],
+  ): Promise<Map<string, { id: string; hash: string }>> {
+    const rows = await preparedRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
       em,
-      `WITH locked AS (SELECT b.account_id FROM ledger_balances b WHERE b.account_id = $2 FOR NO KEY UPDATE), n AS (SELECT count(*) FROM locked)
-       SELECT h.id, h.content_hash FROM n LEFT JOIN ledger_holds h ON h.reference = $1`,
-      [h.reference, lockAccountId ?? null],
+      `WITH locked AS (
+         SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
+       ), n AS (SELECT count(*) FROM locked)
+       SELECT h.id, h.reference, h.content_hash FROM n
+         LEFT JOIN LATERAL (SELECT id, reference, content_hash FROM ledger_holds WHERE reference = ANY($1::text[])) h ON true`,
+      [references, sourceIds],
     );
-    if (!row?.id) return undefined;
-    if (row.content_hash !== h.contentHash) throw LedgerErrors.referenceConflict(h.reference);
-    return { holdId: row.id };
+    return new Map(rows.filter((r) => r.reference !== null).map((r) => [r.reference!, { id: r.id!, hash: r.content_hash! }]));
   }
 
-  /** The source account; one that may go negative is created on demand, any other must exist (it needs funds). */
-  private async source(em: EntityManager, ref: ResolvedRef): Promise<AccountInfo | undefined> {
-    const known = (await this.accounts.find(em, [ref])).get(ref.key);
-    if (known || !ref.allowNegative) return known;
-    return (await this.accounts.ensure(em, [ref])).get(ref.key);
+  /** Inserts holds (in reference order) and answers the id of each one written, by reference. */
+  private async insertHolds(em: EntityManager, holds: PreparedHold[], accounts: Map<string, AccountInfo>): Promise<Map<string, string>> {
+    const sorted = [...holds].sort((a, b) => (a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0));
+    const col = <T>(f: (h: PreparedHold) => T) => sorted.map(f);
+    try {
+      const rows = await preparedRows<{ id: string; reference: string }>(
+        em,
+        `INSERT INTO ledger_holds (reference, kind, from_account_id, to_account_id, amount, metadata, content_hash, created_at, expires_at)
+         SELECT reference, kind, from_id, to_id, amount, metadata::jsonb, content_hash, created_at, expires_at
+           FROM unnest($1::text[], $2::text[], $3::bigint[], $4::bigint[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[], $9::timestamptz[])
+                WITH ORDINALITY AS t(reference, kind, from_id, to_id, amount, metadata, content_hash, created_at, expires_at, ord)
+          ORDER BY ord
+         ON CONFLICT (reference) DO NOTHING RETURNING id, reference`,
+        [
+          col((h) => h.reference),
+          col((h) => h.kind),
+          col((h) => accounts.get(h.from.key)!.id),
+          col((h) => accounts.get(h.to.key)!.id),
+          col((h) => h.amount.toString()),
+          col((h) => h.metadataJson),
+          col((h) => h.contentHash),
+          col((h) => h.createdAt),
+          col((h) => h.expiresAt),
+        ],
+      );
+      return new Map(rows.map((r) => [r.reference, r.id]));
+    } catch (err) {
+      throw mapLedgerDbError(err);
+    }
   }
 
   private async lockHold(em: EntityManager, holdId: string): Promise<HoldRow> {
@@ -185,9 +353,11 @@ export class LedgerHolds {
     return rows[0];
   }
 
-  private assertPending(hold: HoldRow, action: string): void {
-    if (hold.status !== 'pending') throw LedgerErrors.holdState(hold.status, action);
-    if (hold.expires_at.getTime() <= this.clock.nowMs()) throw LedgerErrors.holdState('expired', action);
+  /** Why a hold cannot be captured (or otherwise acted on) now, if it cannot. */
+  private refusal(hold: HoldRow, action: string): AppError | undefined {
+    if (hold.status !== 'pending') return LedgerErrors.holdState(hold.status, action);
+    if (hold.expires_at.getTime() <= this.clock.nowMs()) return LedgerErrors.holdState('expired', action);
+    return undefined;
   }
 
   /** Moves holds to a final state; the trigger releases their reservation. */

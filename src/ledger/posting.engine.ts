@@ -158,6 +158,11 @@ export class PostingEngine {
     return this.readFunds(em, accountIds, []);
   }
 
+  /** Locks balance rows (in key order) until the transaction ends. */
+  async lock(em: EntityManager, accountIds: string[]): Promise<void> {
+    if (accountIds.length) await this.lookupAndLock(em, [], accountIds);
+  }
+
   /** One statement: the entries that already carry these references, and the payers' rows locked in key order. */
   private async lookupAndLock(
     em: EntityManager,

@@ -51,6 +51,43 @@ describe('ledger: holds (two-phase transfers)', () => {
     expect(await wallet(a)).toEqual({ posted: 100n, held: 100n, available: 0n });
   });
 
+  it('decides each of many concurrent holds and captures (group-committed) on its own', async () => {
+    const [a, b] = [newUserId(), newUserId()];
+    await mint(ledger, a, 100n);
+    const twin = holdInput(a, b, 5n);
+    const holds = await Promise.allSettled([
+      ...Array.from({ length: 8 }, () => ledger.hold(undefined, holdInput(a, b, 10n))),
+      ledger.hold(undefined, holdInput(a, b, 30n)), // more than what is left after the eight
+      ledger.hold(undefined, twin),
+      ledger.hold(undefined, twin), // the same hold again: the same id
+      ledger.hold(undefined, { ...twin, amount: 6n }), // the same reference, other terms
+    ]);
+    const ok = holds.flatMap((r) => (r.status === 'fulfilled' ? [r.value.holdId] : []));
+    const failed = holds.flatMap((r) => (r.status === 'rejected' ? [(r.reason as { code: string }).code] : []));
+    expect(ok).toHaveLength(10);
+    expect(ok[8]).toBe(ok[9]);
+    expect(failed.sort()).toEqual(['CONFLICT', 'INSUFFICIENT_FUNDS']);
+    expect(await wallet(a)).toEqual({ posted: 100n, held: 85n, available: 15n });
+
+    const first = ok[0];
+    const captures = await Promise.allSettled([
+      ...ok.slice(1, 8).map((id) => ledger.capture(undefined, id, 4n)),
+      ledger.capture(undefined, first, 10n),
+      ledger.capture(undefined, first, 10n), // a replay of the capture beside it
+      ledger.capture(undefined, first, 3n), // another amount: the hold is captured already
+      ledger.capture(undefined, randomUUID()),
+    ]);
+    const codes = captures.map((r) => (r.status === 'fulfilled' ? 'ok' : (r.reason as { code: string }).code));
+    expect(codes.slice(0, 9)).toEqual(Array(9).fill('ok'));
+    expect(codes.slice(9)).toEqual(['INVALID_STATE', 'NOT_FOUND']);
+    const [firstCapture, replay] = captures.slice(7, 9).map((r) => (r as PromiseFulfilledResult<{ entryId: string }>).value.entryId);
+    expect(replay).toBe(firstCapture);
+    // 7 × 4 + 10 captured (the rest of those holds released); only the twin (5) stays held.
+    expect(await wallet(a)).toEqual({ posted: 62n, held: 5n, available: 57n });
+    expect(await wallet(b)).toEqual({ posted: 38n, held: 0n, available: 38n });
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+
   it('captures part of a hold and releases the rest', async () => {
     const [a, b] = [newUserId(), newUserId()];
     await mint(ledger, a, 100n);
