@@ -253,8 +253,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     ledger: {
       batching: bool('LEDGER_BATCHING', true),
       batchMax: int('LEDGER_BATCH_MAX', 500, 1, 10_000),
-      batchConcurrency: int('LEDGER_BATCH_CONCURRENCY', 2, 1, 64),
-      batchParallelMin: int('LEDGER_BATCH_PARALLEL_MIN', 32, 1, 100_000),
+      batchConcurrency: int('LEDGER_BATCH_CONCURRENCY', 3, 1, 64),
+      batchParallelMin: int('LEDGER_BATCH_PARALLEL_MIN', 16, 1, 100_000),
     },
     catalogSearch: {
       exactMatches: int('SEARCH_EXACT_MATCHES', 5000, 1, 1_000_000),
