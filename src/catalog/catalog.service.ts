@@ -152,27 +152,38 @@ export class CatalogService {
 
   /** Reads a listing's sale terms in the caller's transaction (the price fields of a published listing never change). */
   async forSale(em: EntityManager, listingId: string): Promise<ListingForSale> {
-    const [row] = await preparedRows<ListingRow & { ancestors: { id: string; creator_id: string; profit: string }[] }>(
+    const listing = (await this.forSaleMany(em, [listingId])).get(listingId);
+    if (!listing) throw notFound('Listing');
+    return listing;
+  }
+
+  /** `forSale` for several listings in one statement; those that do not exist are missing from the map. */
+  async forSaleMany(em: EntityManager, listingIds: string[]): Promise<Map<string, ListingForSale>> {
+    const rows = await preparedRows<ListingRow & { ancestors: { id: string; creator_id: string; profit: string }[] }>(
       em,
       `SELECT ${LISTING_COLUMNS},
          (SELECT coalesce(json_agg(json_build_object('id', a.id, 'creator_id', a.creator_id, 'profit', a.profit::text)
                    ORDER BY array_position(l.ancestor_ids, a.id)), '[]')
             FROM listings a WHERE a.id = ANY (l.ancestor_ids)) AS ancestors
-       FROM listings l WHERE l.id = $1`,
-      [listingId],
+       FROM listings l WHERE l.id = ANY ($1::uuid[])`,
+      [listingIds],
     );
-    if (!row) throw notFound('Listing');
-    return {
-      id: row.id,
-      creatorId: row.creator_id,
-      title: row.title,
-      status: row.status,
-      profit: BigInt(row.profit),
-      derivationCost: BigInt(row.derivation_cost),
-      platformFee: BigInt(row.platform_fee),
-      price: BigInt(row.price),
-      ancestors: row.ancestors.map((a) => ({ listingId: a.id, creatorId: a.creator_id, profit: BigInt(a.profit) })),
-    };
+    return new Map(
+      rows.map((row) => [
+        row.id,
+        {
+          id: row.id,
+          creatorId: row.creator_id,
+          title: row.title,
+          status: row.status,
+          profit: BigInt(row.profit),
+          derivationCost: BigInt(row.derivation_cost),
+          platformFee: BigInt(row.platform_fee),
+          price: BigInt(row.price),
+          ancestors: row.ancestors.map((a) => ({ listingId: a.id, creatorId: a.creator_id, profit: BigInt(a.profit) })),
+        },
+      ]),
+    );
   }
 
   /** The ancestors a child of `parentId` inherits (root first, the parent last), with their profits. */

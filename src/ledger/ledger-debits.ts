@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { AppError } from '../common/errors';
 import { checkAmount, resolveRef } from './entry-input';
 import { LedgerAccounts } from './ledger-accounts';
 import { LedgerErrors } from './ledger.errors';
@@ -36,7 +37,50 @@ export class LedgerDebits {
    * with these legs cannot find the funds gone.
    */
   async debitInOrder(em: EntityManager, args: DebitInOrderArgs): Promise<Debit> {
+    const { debits, locked } = await this.debitsInOrder(em, [args]);
+    const debit = debits[0];
+    if (debit instanceof AppError) throw debit;
+    return { ...debit, locked };
+  }
+
+  /**
+   * `debitInOrder` for several debits at once (one lock statement, one read): each is planned against
+   * what the debits before it left, and one that cannot be covered is answered with its error (unless
+   * it allows a shortfall) without taking anything. `locked`: every account's funds as locked and read.
+   */
+  async debitsInOrder(
+    em: EntityManager,
+    list: DebitInOrderArgs[],
+  ): Promise<{ debits: (Omit<Debit, 'locked'> | AppError)[]; locked: LockedFunds }> {
     if (!em?.queryRunner?.isTransactionActive) throw new Error('debitInOrder needs the caller transaction');
+    const plans = list.map((args) => this.refsOf(args));
+    const refs = plans.flatMap((p) => p.refs);
+    const known = await this.accounts.find(em, refs);
+    const funds = await this.engine.lockAndRead(em, [...new Set([...known.values()].map((a) => a.id))]);
+    const available = new Map<string, bigint>();
+    for (const [key, info] of known) available.set(key, funds.get(info.id) ?? 0n);
+    const locked = new Map(available);
+
+    const debits = plans.map(({ refs, amount }, i) => {
+      const taken: [string, bigint][] = [];
+      const postings: Posting[] = [];
+      let remaining = amount;
+      for (const ref of refs) {
+        const left = available.get(ref.key) ?? 0n;
+        const take = left < remaining ? left : remaining;
+        if (take <= 0n) continue;
+        taken.push([ref.key, take]);
+        postings.push({ account: ref.ref, amount: -take });
+        remaining -= take;
+      }
+      if (remaining > 0n && !list[i].allowShortfall) return LedgerErrors.insufficientFunds(refs[0].name, refs[0].asset);
+      for (const [key, take] of taken) available.set(key, available.get(key)! - take);
+      return { postings, shortfall: remaining };
+    });
+    return { debits, locked };
+  }
+
+  private refsOf(args: DebitInOrderArgs) {
     const amount = checkAmount(args.amount, 'amount', 'positive');
     const from = args.from as unknown;
     if (!Array.isArray(from) || from.length === 0 || new Set(from).size !== from.length) {
@@ -46,25 +90,6 @@ export class LedgerDebits {
       if (!USER_ACCOUNT_NAMES.includes(name) || name === 'debt') throw LedgerErrors.unknownAccount(`from[${i}]`);
       return resolveRef(userAccount(args.userId, args.asset, name), `from[${i}]`);
     });
-    const known = await this.accounts.find(em, refs);
-    const funds = await this.engine.lockAndRead(
-      em,
-      [...known.values()].map((a) => a.id),
-    );
-
-    const locked = new Map<string, bigint>();
-    for (const [key, info] of known) locked.set(key, funds.get(info.id) ?? 0n);
-    const postings: Posting[] = [];
-    let remaining = amount;
-    for (const ref of refs) {
-      const info = known.get(ref.key);
-      const available = info ? (funds.get(info.id) ?? 0n) : 0n;
-      const take = available < remaining ? available : remaining;
-      if (take <= 0n) continue;
-      postings.push({ account: ref.ref, amount: -take });
-      remaining -= take;
-    }
-    if (remaining > 0n && !args.allowShortfall) throw LedgerErrors.insufficientFunds(refs[0].name, refs[0].asset);
-    return { postings, shortfall: remaining, locked };
+    return { refs, amount };
   }
 }

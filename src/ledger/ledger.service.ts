@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
+import { AppError } from '../common/errors';
 import { Page, PageQuery } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
@@ -67,12 +68,36 @@ export class LedgerService {
   }
 
   /**
+   * Several entries in the caller's transaction, each decided on its own like `post` (in order: an
+   * entry spends what those before it left); refused ones are answered with their error and nothing of
+   * theirs is written. `locked`: as for `post`, from a `debitsInOrder` just before.
+   */
+  async postMany(em: EntityManager, entries: EntryInput[], locked?: LockedFunds): Promise<({ ok: PostedEntry } | { error: AppError })[]> {
+    if (!em?.queryRunner?.isTransactionActive) throw new Error('postMany needs the caller transaction');
+    const now = this.clock.now();
+    const { outcomes } = await this.engine.apply(
+      em,
+      entries.map((e) => prepareEntry(e, now)),
+      { locked },
+    );
+    return outcomes;
+  }
+
+  /**
    * Drains `amount` from the user's accounts in the given order (e.g. ['wallet','earnings']), locking
    * them; returns the debit legs (negative postings). Throws INSUFFICIENT_FUNDS unless allowShortfall,
    * in which case it returns what it could and `shortfall`.
    */
   debitInOrder(em: EntityManager, args: DebitInOrderArgs): Promise<Debit> {
     return this.debits.debitInOrder(em, args);
+  }
+
+  /** `debitInOrder` for several debits in one go; one that cannot be covered is answered with its error. */
+  debitsInOrder(
+    em: EntityManager,
+    list: DebitInOrderArgs[],
+  ): Promise<{ debits: (Omit<Debit, 'locked'> | AppError)[]; locked: LockedFunds }> {
+    return this.debits.debitsInOrder(em, list);
   }
 
   hold(em: EntityManager | undefined, args: HoldInput): Promise<{ holdId: string }> {

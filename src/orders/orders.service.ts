@@ -8,13 +8,14 @@ import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { PgError, pgCode, pgConstraint } from '../database/pg-errors';
 import { preparedRows, queryRows } from '../database/sql';
+import { BatchResult, GroupCommit, GroupCommitLimits, Outcome } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityService } from '../identity/identity.service';
-import { Debit, LedgerService } from '../ledger/ledger.service';
+import { LedgerService, Posting } from '../ledger/ledger.service';
 import { CreateOrderDto } from './dto/orders.dto';
 import { FirstSales } from './first-sales';
 import { ORDER_COLUMNS, OrderRow, OrderView, toOrderView } from './order.mapper';
-import { EarningLine, PayWith, planSale } from './sale-plan';
+import { PayWith, planSale, SalePlan } from './sale-plan';
 
 const DAY_MS = 86_400_000;
 
@@ -27,9 +28,24 @@ interface PurchaseInput {
   idempotencyKey: string;
 }
 
-/** Item purchases, for oneself or as a gift: ownership, payment and the creators' earnings in one transaction. */
+/** A purchase that passed the listing checks, on its way to being paid, owned and recorded. */
+interface Sale {
+  index: number;
+  input: PurchaseInput;
+  listing: ListingForSale;
+  orderId: string;
+  paid: Posting[];
+}
+
+/**
+ * Item purchases, for oneself or as a gift: ownership, payment and the creators' earnings in one
+ * transaction. Concurrent purchases are group-committed: one transaction decides a batch of them with
+ * a handful of set-based statements, each purchase still refused or accepted on its own.
+ */
 @Injectable()
 export class OrdersService {
+  private readonly batches: GroupCommit<PurchaseInput, OrderView>;
+
   constructor(
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
@@ -39,7 +55,13 @@ export class OrdersService {
     private readonly spending: SpendingPolicy,
     private readonly identity: IdentityService,
     private readonly firstSales: FirstSales,
-  ) {}
+  ) {
+    this.batches = new GroupCommit(
+      tx,
+      () => purchaseBatchLimits(config),
+      (em, inputs) => this.buyMany(em, inputs),
+    );
+  }
 
   async purchase(buyerId: string, dto: CreateOrderDto, idempotencyKey: string): Promise<OrderView> {
     const payWith: PayWith = dto.payWith ?? 'CREDIT';
@@ -59,53 +81,120 @@ export class OrdersService {
     if (gift && !(await this.identity.userExists(undefined, ownerId))) throw notFound('Gift recipient');
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
     else await this.spending.assertMaySpend(buyerId);
-    return this.tx
-      .run((em) => this.buyInTransaction(em, { buyerId, ownerId, gift, listingId: dto.listingId, payWith, idempotencyKey }))
+    return this.batches
+      .submit({ buyerId, ownerId, gift, listingId: dto.listingId, payWith, idempotencyKey })
       .catch((err) => this.earlierOrder(err, buyerId, idempotencyKey));
   }
 
-  private async buyInTransaction(em: EntityManager, p: PurchaseInput): Promise<OrderView> {
-    const { buyerId, ownerId, gift, listingId, payWith, idempotencyKey } = p;
-    const listing = await this.catalog.forSale(em, listingId);
-    if (listing.status !== 'published') throw new AppError('INVALID_STATE', 'This listing is not for sale', { status: listing.status });
-    if (listing.creatorId === buyerId) throw new AppError('FORBIDDEN', 'You cannot buy your own listing');
+  /** Decides a batch in rounds: within a round, no buyer pays twice and no item goes to the same owner twice. */
+  private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView>> {
+    const outcomes: Outcome<OrderView>[] = new Array(inputs.length);
+    for (const round of rounds(inputs)) await this.buyRound(em, inputs, round, outcomes);
+    return { outcomes };
+  }
 
-    const orderId = randomUUID();
-    const now = this.clock.now();
-    // Ownership first: a concurrent purchase of the same item for the same owner waits on this row
-    // (unique index) and, once this one commits, is refused before it touches any balance.
-    const owned = await preparedRows(
-      em,
-      `INSERT INTO inventory (owner_id, listing_id, order_id, acquired_at) VALUES ($1, $2, $3, $4)
-         ON CONFLICT (owner_id, listing_id) WHERE revoked_at IS NULL DO NOTHING RETURNING id`,
-      [ownerId, listing.id, orderId, now],
-    );
-    if (!owned.length) throw new AppError('ALREADY_OWNED', gift ? 'The recipient already owns this item' : 'You already own this item');
-
-    const maturesAt = await this.holdsFor(em, listing, payWith, now);
-    const plan = planSale(listing, payWith, {
-      royaltyCapPercent: this.config.economy.royaltyCapPercent,
-      devTokensPerCreator: this.config.economy.promoDevTokensPerCreator,
-      now,
-      maturesAt: (creatorId) => maturesAt.get(creatorId) ?? now,
-    });
-    const debit = listing.price > 0n ? await this.pay(em, buyerId, payWith, listing.price) : undefined;
-    const paid = debit?.postings ?? [];
-    if (listing.price > 0n || plan.postings.length > 0) {
-      await this.ledger.post(
-        em,
-        {
-          kind: 'purchase',
-          reference: `order:${orderId}`,
-          postings: [...paid, ...plan.postings],
-          metadata: { orderId, listingId: listing.id, buyerId, ownerId, payWith },
-        },
-        debit?.locked,
-      );
+  private async buyRound(em: EntityManager, inputs: PurchaseInput[], round: number[], outcomes: Outcome<OrderView>[]): Promise<void> {
+    const listings = await this.catalog.forSaleMany(em, [...new Set(round.map((i) => inputs[i].listingId))]);
+    const sales: Sale[] = [];
+    for (const index of round) {
+      const input = inputs[index];
+      const listing = listings.get(input.listingId);
+      const refused = !listing
+        ? notFound('Listing')
+        : listing.status !== 'published'
+          ? new AppError('INVALID_STATE', 'This listing is not for sale', { status: listing.status })
+          : listing.creatorId === input.buyerId
+            ? new AppError('FORBIDDEN', 'You cannot buy your own listing')
+            : undefined;
+      if (refused) outcomes[index] = { error: refused };
+      else sales.push({ index, input, listing: listing!, orderId: randomUUID(), paid: [] });
     }
-    const paidFrom = Object.fromEntries(paid.map((p) => ['name' in p.account ? p.account.name : 'system', (-p.amount).toString()]));
-    const row = await this.insertOrder(em, { orderId, buyerId, ownerId, listing, payWith, paidFrom, idempotencyKey, now }, plan.lines);
-    return toOrderView(row);
+
+    // Payment first (the buyers' balance rows locked in key order, one statement), then ownership.
+    const paying = sales.filter((s) => s.listing.price > 0n);
+    const { debits, locked } = paying.length
+      ? await this.ledger.debitsInOrder(
+          em,
+          paying.map((s) => ({
+            userId: s.input.buyerId,
+            asset: s.input.payWith,
+            from: s.input.payWith === 'CREDIT' ? ['wallet', 'earnings'] : ['wallet'],
+            amount: s.listing.price,
+          })),
+        )
+      : { debits: [], locked: undefined };
+    const funded = new Set<Sale>(sales.filter((s) => s.listing.price === 0n));
+    paying.forEach((s, i) => {
+      const debit = debits[i];
+      if (debit instanceof AppError) outcomes[s.index] = { error: debit };
+      else {
+        s.paid = debit.postings;
+        funded.add(s);
+      }
+    });
+    const owned = await this.own(em, [...funded]);
+    for (const s of funded) {
+      if (owned.has(s)) continue;
+      outcomes[s.index] = {
+        error: new AppError('ALREADY_OWNED', s.input.gift ? 'The recipient already owns this item' : 'You already own this item'),
+      };
+    }
+    const sold = sales.filter((s) => owned.has(s));
+    if (!sold.length) return;
+
+    const now = this.clock.now();
+    const maturesAt = await this.holdsFor(em, sold, now);
+    const plans = sold.map((s) =>
+      planSale(s.listing, s.input.payWith, {
+        royaltyCapPercent: this.config.economy.royaltyCapPercent,
+        devTokensPerCreator: this.config.economy.promoDevTokensPerCreator,
+        now,
+        maturesAt: (creatorId) => (s.input.payWith === 'CREDIT' ? maturesAt.get(creatorId) : undefined) ?? now,
+      }),
+    );
+    const entries = sold.flatMap((s, i) =>
+      s.paid.length || plans[i].postings.length
+        ? [
+            {
+              kind: 'purchase',
+              reference: `order:${s.orderId}`,
+              postings: [...s.paid, ...plans[i].postings],
+              metadata: {
+                orderId: s.orderId,
+                listingId: s.listing.id,
+                buyerId: s.input.buyerId,
+                ownerId: s.input.ownerId,
+                payWith: s.input.payWith,
+              },
+            },
+          ]
+        : [],
+    );
+    // Funds were decided above under the same locks, so a refusal here means a bug: fail the batch.
+    for (const o of await this.ledger.postMany(em, entries, locked)) if ('error' in o) throw o.error;
+    const rows = await this.insertOrders(em, sold, plans, now);
+    sold.forEach((s, i) => (outcomes[s.index] = { ok: toOrderView(rows[i]) }));
+  }
+
+  /**
+   * Ownership rows for the sales (in a fixed order, against lock cycles between batches); answers the
+   * sales that got theirs. A concurrent purchase of the same item for the same owner waits on the
+   * unique index and, once the other commits, finds the item owned.
+   */
+  private async own(em: EntityManager, sales: Sale[]): Promise<Set<Sale>> {
+    if (!sales.length) return new Set();
+    const key = (owner: string, listing: string) => `${owner}/${listing}`;
+    const sorted = [...sales].sort((a, b) => (key(a.input.ownerId, a.listing.id) < key(b.input.ownerId, b.listing.id) ? -1 : 1));
+    const rows = await preparedRows<{ owner_id: string; listing_id: string }>(
+      em,
+      `INSERT INTO inventory (owner_id, listing_id, order_id, acquired_at)
+       SELECT owner_id, listing_id, order_id, $4 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS t(owner_id, listing_id, order_id, ord)
+        ORDER BY ord
+       ON CONFLICT (owner_id, listing_id) WHERE revoked_at IS NULL DO NOTHING RETURNING owner_id, listing_id`,
+      [sorted.map((s) => s.input.ownerId), sorted.map((s) => s.listing.id), sorted.map((s) => s.orderId), this.clock.now()],
+    );
+    const got = new Set(rows.map((r) => key(r.owner_id, r.listing_id)));
+    return new Set(sales.filter((s) => got.has(key(s.input.ownerId, s.listing.id))));
   }
 
   /**
@@ -126,22 +215,15 @@ export class OrdersService {
     return toOrderView(rows[0]);
   }
 
-  /** The buyer's legs: CREDIT from `wallet`, then `earnings`; PROMO from the PROMO wallet. */
-  private pay(em: EntityManager, buyerId: string, payWith: PayWith, price: bigint): Promise<Debit> {
-    const from: ('wallet' | 'earnings')[] = payWith === 'CREDIT' ? ['wallet', 'earnings'] : ['wallet'];
-    return this.ledger.debitInOrder(em, { userId: buyerId, asset: payWith, from, amount: price });
-  }
-
   /**
    * When each creator's CREDIT share matures: after the standard hold, or the longer one while the
    * creator's first sale is recent (this sale counts as the first when there was none).
    */
-  private async holdsFor(em: EntityManager, listing: ListingForSale, payWith: PayWith, now: Date): Promise<Map<string, Date>> {
-    const creators = [...new Set([listing.creatorId, ...listing.ancestors.map((a) => a.creatorId)])];
+  private async holdsFor(em: EntityManager, sales: Sale[], now: Date): Promise<Map<string, Date>> {
+    const creators = [...new Set(sales.flatMap((s) => [s.listing.creatorId, ...s.listing.ancestors.map((a) => a.creatorId)]))];
     const firstSale = await this.firstSales.record(em, creators, now);
     const e = this.config.economy;
     const holds = new Map<string, Date>();
-    if (payWith !== 'CREDIT') return holds;
     for (const c of creators) {
       const isNew = now.getTime() - (firstSale.get(c) ?? now).getTime() < e.newCreatorPeriodDays * DAY_MS;
       holds.set(c, new Date(now.getTime() + (isNew ? e.newCreatorHoldDays : e.earningsHoldDays) * DAY_MS));
@@ -149,48 +231,47 @@ export class OrdersService {
     return holds;
   }
 
-  private async insertOrder(
-    em: EntityManager,
-    o: {
-      orderId: string;
-      buyerId: string;
-      ownerId: string;
-      listing: ListingForSale;
-      payWith: PayWith;
-      paidFrom: Record<string, string>;
-      idempotencyKey: string;
-      now: Date;
-    },
-    lines: EarningLine[],
-  ): Promise<OrderRow> {
-    const col = <K extends keyof EarningLine>(k: K) => lines.map((l) => l[k]);
-    const [row] = await preparedRows<OrderRow>(
+  /** The orders and their creators' earning lines, in one statement; rows come back in the sales' order. */
+  private async insertOrders(em: EntityManager, sales: Sale[], plans: SalePlan[], now: Date): Promise<OrderRow[]> {
+    const lines = sales.flatMap((s, i) => plans[i].lines.map((l) => ({ orderId: s.orderId, ...l })));
+    const col = <K extends keyof (typeof lines)[number]>(k: K) => lines.map((l) => l[k]);
+    const o = <T>(f: (s: Sale) => T) => sales.map(f);
+    const paidFrom = (s: Sale) =>
+      JSON.stringify(Object.fromEntries(s.paid.map((p) => ['name' in p.account ? p.account.name : 'system', (-p.amount).toString()])));
+    const rows = await preparedRows<OrderRow>(
       em,
       `WITH o AS (
          INSERT INTO orders (id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
            platform_fee, paid_from, status, idempotency_key, created_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12::jsonb, 'completed', $13, $14) RETURNING ${ORDER_COLUMNS}),
+         SELECT id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
+           platform_fee, paid_from::jsonb, 'completed', idempotency_key, $13
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::bigint[], $9::bigint[],
+                       $10::bigint[], $11::bigint[], $12::text[], $14::text[])
+                AS t(id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit, platform_fee,
+                     paid_from, idempotency_key)
+         RETURNING ${ORDER_COLUMNS}),
        e AS (
          INSERT INTO sale_earnings (order_id, creator_id, listing_id, role, asset, amount, status, created_at, matures_at, matured_at)
-         SELECT $1, x.creator_id, x.listing_id, x.role, x.asset, x.amount, x.status, $14, x.matures_at, x.matured_at
-         FROM unnest($15::uuid[], $16::uuid[], $17::text[], $18::text[], $19::bigint[], $20::text[], $21::timestamptz[], $22::timestamptz[])
-           AS x(creator_id, listing_id, role, asset, amount, status, matures_at, matured_at))
+         SELECT x.order_id, x.creator_id, x.listing_id, x.role, x.asset, x.amount, x.status, $13, x.matures_at, x.matured_at
+         FROM unnest($15::uuid[], $16::uuid[], $17::uuid[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::timestamptz[], $23::timestamptz[])
+           AS x(order_id, creator_id, listing_id, role, asset, amount, status, matures_at, matured_at))
        SELECT * FROM o`,
       [
-        o.orderId,
-        o.buyerId,
-        o.ownerId,
-        o.listing.id,
-        o.listing.title,
-        o.listing.creatorId,
-        o.payWith,
-        o.listing.price.toString(),
-        o.listing.derivationCost.toString(),
-        o.listing.profit.toString(),
-        o.listing.platformFee.toString(),
-        JSON.stringify(o.paidFrom),
-        o.idempotencyKey,
-        o.now,
+        o((s) => s.orderId),
+        o((s) => s.input.buyerId),
+        o((s) => s.input.ownerId),
+        o((s) => s.listing.id),
+        o((s) => s.listing.title),
+        o((s) => s.listing.creatorId),
+        o((s) => s.input.payWith),
+        o((s) => s.listing.price.toString()),
+        o((s) => s.listing.derivationCost.toString()),
+        o((s) => s.listing.profit.toString()),
+        o((s) => s.listing.platformFee.toString()),
+        o(paidFrom),
+        now,
+        o((s) => s.input.idempotencyKey),
+        col('orderId'),
         col('creatorId'),
         col('listingId'),
         col('role'),
@@ -201,6 +282,26 @@ export class OrdersService {
         col('maturedAt'),
       ],
     );
-    return row;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return sales.map((s) => byId.get(s.orderId)!);
   }
+}
+
+/** Group-commit limits for purchases: the ledger's (LEDGER_BATCH_*), with smaller batches (each purchase does more). */
+function purchaseBatchLimits(config: AppConfig): GroupCommitLimits {
+  const { batchMax, batchConcurrency, batchParallelMin } = config.ledger;
+  return { max: Math.min(batchMax, 100), concurrency: batchConcurrency, parallelMin: Math.min(batchParallelMin, 8) };
+}
+
+/** Splits a batch into rounds (index lists) so that within one round each buyer and each (owner, item) appears once. */
+function rounds(inputs: PurchaseInput[]): number[][] {
+  const out: { indexes: number[]; taken: Set<string> }[] = [];
+  inputs.forEach((p, i) => {
+    const keys = [`buyer:${p.buyerId}`, `own:${p.ownerId}/${p.listingId}`];
+    let round = out.find((r) => keys.every((k) => !r.taken.has(k)));
+    if (!round) out.push((round = { indexes: [], taken: new Set() }));
+    round.indexes.push(i);
+    keys.forEach((k) => round!.taken.add(k));
+  });
+  return out.map((r) => r.indexes);
 }

@@ -151,6 +151,21 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(n).toBe(1);
     });
 
+    it("pays one buyer's concurrent purchases of different items in turn, until the funds run out", async () => {
+      const buyer = await signUp(t, 'spree');
+      const items = await Promise.all(
+        Array.from({ length: 6 }, (_, i) => publishListing(t, creator, admin, { title: `Spree ${i}`, profit: 1000 })),
+      );
+      await fund(t, buyer.id, 'CREDIT', 4000); // three items at 1100
+      const results = await Promise.all(items.map((item) => buy(buyer, { listingId: item.id })));
+      expect(results.map((r) => r.status).sort()).toEqual([201, 201, 201, 409, 409, 409]);
+      expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 'INSUFFICIENT_FUNDS')).toBe(true);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(4000n - 3n * 1100n);
+      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM inventory WHERE owner_id = $1`, [buyer.id]);
+      expect(n).toBe(3);
+      expect((await verifyLedger(t)).ok).toBe(true);
+    });
+
     it('replays a request with the same key instead of buying again', async () => {
       const buyer = await signUp(t, 'replay');
       await fund(t, buyer.id, 'CREDIT', 5000);
