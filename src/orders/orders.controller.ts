@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
-import { IdempotencyKey, Idempotent } from '../common/idempotency/idempotent.decorator';
+import { IdempotentRequest } from '../common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
 import { PageQuery } from '../common/pagination';
 import { CreateOrderDto } from './dto/orders.dto';
 import { EarningsService } from './earnings.service';
@@ -20,9 +21,9 @@ export class OrdersController {
   ) {}
 
   @Post('orders')
-  @Idempotent()
-  purchase(@CurrentUser() user: AuthUser, @Body() dto: CreateOrderDto, @IdempotencyKey() key: string) {
-    return this.orders.purchase(user.id, dto, key);
+  @Idempotent({ inTransaction: true })
+  purchase(@CurrentUser() user: AuthUser, @Body() dto: CreateOrderDto, @IdempotentRequestOf() request: IdempotentRequest) {
+    return this.orders.purchase(user.id, dto, request);
   }
 
   @Get('me/orders')

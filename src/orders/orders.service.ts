@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { CatalogService, ListingForSale } from '../catalog/catalog.service';
 import { SpendingPolicy } from '../catalog/spending-policy';
 import { Clock } from '../common/clock.service';
+import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { PgError, pgCode, pgConstraint } from '../database/pg-errors';
@@ -25,7 +26,7 @@ interface PurchaseInput {
   gift: boolean;
   listingId: string;
   payWith: PayWith;
-  idempotencyKey: string;
+  request: IdempotentRequest;
 }
 
 /** A purchase that passed the listing checks, on its way to being paid, owned and recorded. */
@@ -44,7 +45,7 @@ interface Sale {
  */
 @Injectable()
 export class OrdersService {
-  private readonly batches: GroupCommit<PurchaseInput, OrderView>;
+  private readonly batches: GroupCommit<PurchaseInput, OrderView | IdempotentReplay>;
 
   constructor(
     private readonly tx: TransactionRunner,
@@ -55,6 +56,7 @@ export class OrdersService {
     private readonly spending: SpendingPolicy,
     private readonly identity: IdentityService,
     private readonly firstSales: FirstSales,
+    private readonly idempotency: IdempotencyService,
   ) {
     this.batches = new GroupCommit(
       tx,
@@ -63,7 +65,8 @@ export class OrdersService {
     );
   }
 
-  async purchase(buyerId: string, dto: CreateOrderDto, idempotencyKey: string): Promise<OrderView> {
+  /** Buys as `buyerId`; a request repeated with its Idempotency-Key is answered with an IdempotentReplay. */
+  async purchase(buyerId: string, dto: CreateOrderDto, request: IdempotentRequest): Promise<OrderView | IdempotentReplay> {
     const payWith: PayWith = dto.payWith ?? 'CREDIT';
     const ownerId = dto.giftToUserId ?? buyerId;
     if (ownerId === buyerId && dto.giftToUserId) {
@@ -82,18 +85,40 @@ export class OrdersService {
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
     else await this.spending.assertMaySpend(buyerId);
     return this.batches
-      .submit({ buyerId, ownerId, gift, listingId: dto.listingId, payWith, idempotencyKey })
-      .catch((err) => this.earlierOrder(err, buyerId, idempotencyKey));
+      .submit({ buyerId, ownerId, gift, listingId: dto.listingId, payWith, request })
+      .catch((err) => this.earlierOrder(err, buyerId, request.key));
   }
 
-  /** Decides a batch in rounds: within a round, no buyer pays twice and no item goes to the same owner twice. */
-  private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView>> {
-    const outcomes: Outcome<OrderView>[] = new Array(inputs.length);
-    for (const round of rounds(inputs)) await this.buyRound(em, inputs, round, outcomes);
+  /**
+   * Decides a batch: the idempotency keys first (replays and keys in use are answered at once), then the
+   * purchases in rounds (within a round, no buyer pays twice and no item goes to the same owner twice),
+   * and the keys of the completed ones are recorded with their responses in the same transaction.
+   */
+  private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
+    const outcomes: Outcome<OrderView | IdempotentReplay>[] = new Array(inputs.length);
+    const claims = await this.idempotency.claimInTransaction(
+      em,
+      inputs.map((p) => p.request),
+    );
+    claims.forEach((c, i) => {
+      if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
+    });
+    const open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
+    for (const round of rounds(inputs, open)) await this.buyRound(em, inputs, round, outcomes);
+    const done = open.flatMap((i) => {
+      const o = outcomes[i];
+      return 'ok' in o ? [{ ...inputs[i].request, status: 201, body: o.ok }] : [];
+    });
+    await this.idempotency.completeInTransaction(em, done);
     return { outcomes };
   }
 
-  private async buyRound(em: EntityManager, inputs: PurchaseInput[], round: number[], outcomes: Outcome<OrderView>[]): Promise<void> {
+  private async buyRound(
+    em: EntityManager,
+    inputs: PurchaseInput[],
+    round: number[],
+    outcomes: Outcome<OrderView | IdempotentReplay>[],
+  ): Promise<void> {
     const listings = await this.catalog.forSaleMany(em, [...new Set(round.map((i) => inputs[i].listingId))]);
     const sales: Sale[] = [];
     for (const index of round) {
@@ -270,7 +295,7 @@ export class OrdersService {
         o((s) => s.listing.platformFee.toString()),
         o(paidFrom),
         now,
-        o((s) => s.input.idempotencyKey),
+        o((s) => s.input.request.key),
         col('orderId'),
         col('creatorId'),
         col('listingId'),
@@ -293,10 +318,11 @@ function purchaseBatchLimits(config: AppConfig): GroupCommitLimits {
   return { max: Math.min(batchMax, 100), concurrency: batchConcurrency, parallelMin: Math.min(batchParallelMin, 8) };
 }
 
-/** Splits a batch into rounds (index lists) so that within one round each buyer and each (owner, item) appears once. */
-function rounds(inputs: PurchaseInput[]): number[][] {
+/** Splits purchases (indexes into `inputs`) into rounds so that within one round each buyer and each (owner, item) appears once. */
+function rounds(inputs: PurchaseInput[], indexes: number[]): number[][] {
   const out: { indexes: number[]; taken: Set<string> }[] = [];
-  inputs.forEach((p, i) => {
+  indexes.forEach((i) => {
+    const p = inputs[i];
     const keys = [`buyer:${p.buyerId}`, `own:${p.ownerId}/${p.listingId}`];
     let round = out.find((r) => keys.every((k) => !r.taken.has(k)));
     if (!round) out.push((round = { indexes: [], taken: new Set() }));

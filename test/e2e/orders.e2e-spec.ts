@@ -38,6 +38,8 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
   const runJobs = () => t.http().post('/dev/jobs/run').expect(200);
   // Access tokens (15 min) and sessions (30 days) expire on the business clock: log in again after moving it.
   const advance = (seconds: number) => t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
+  const countOrdersBy = async (buyerId: string) =>
+    (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE buyer_id = $1`, [buyerId]))[0].n;
   const countOrders = async (listingId: string) =>
     (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE listing_id = $1`, [listingId]))[0].n;
 
@@ -147,8 +149,7 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
       expect(results.filter((r) => r.status === 409).every((r) => r.body.code === 'ALREADY_OWNED')).toBe(true);
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(50_000n - 1100n);
-      const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM orders WHERE buyer_id = $1`, [buyer.id]);
-      expect(n).toBe(1);
+      expect(await countOrdersBy(buyer.id)).toBe(1);
     });
 
     it("pays one buyer's concurrent purchases of different items in turn, until the funds run out", async () => {
@@ -175,6 +176,31 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(again.headers['idempotent-replayed']).toBe('true');
       expect(again.body.id).toBe(first.body.id);
       expect((await buy(buyer, { listingId: hat.id, payWith: 'PROMO' }, key).expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+    });
+
+    it('buys once for concurrent requests with one key: the others are replays or in progress', async () => {
+      const buyer = await signUp(t, 'samekey');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      const key = randomUUID();
+      const results = await Promise.all(Array.from({ length: 6 }, () => buy(buyer, { listingId: hat.id }, key)));
+      const created = results.filter((r) => r.status === 201);
+      expect(created.length).toBeGreaterThanOrEqual(1);
+      expect(new Set(created.map((r) => r.body.id)).size).toBe(1);
+      expect(created.filter((r) => r.headers['idempotent-replayed'] !== 'true')).toHaveLength(1);
+      expect(results.filter((r) => r.status !== 201).every((r) => r.status === 409 && r.body.code === 'IDEMPOTENCY_IN_PROGRESS')).toBe(
+        true,
+      );
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+      expect(await countOrdersBy(buyer.id)).toBe(1);
+    });
+
+    it('leaves the key of a refused purchase free for a corrected request', async () => {
+      const buyer = await signUp(t, 'retry');
+      const key = randomUUID();
+      expect((await buy(buyer, { listingId: hat.id }, key).expect(409)).body.code).toBe('INSUFFICIENT_FUNDS');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      await buy(buyer, { listingId: hat.id }, key).expect(201);
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
     });
 

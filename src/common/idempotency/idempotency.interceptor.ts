@@ -1,19 +1,28 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { from, Observable, of } from 'rxjs';
 import { catchError, mergeMap } from 'rxjs/operators';
 import type { AuthUser } from '../auth.decorators';
 import { AppError } from '../errors';
-import { IdempotencyService } from './idempotency.service';
+import { IdempotencyService, IdempotentReplay, IdempotentRequest } from './idempotency.service';
+
+/** Route metadata set by `@Idempotent()`: 'interceptor' or 'in-transaction'. */
+export const IDEMPOTENT = 'bazaar:idempotent';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
-    const req = ctx.switchToHttp().getRequest<Request & { user?: AuthUser; idempotencyKey?: string }>();
+    const req = ctx
+      .switchToHttp()
+      .getRequest<Request & { user?: AuthUser; idempotencyKey?: string; idempotentRequest?: IdempotentRequest }>();
     const res = ctx.switchToHttp().getResponse<Response>();
     const key = req.header('idempotency-key');
     if (key === undefined || !KEY_PATTERN.test(key)) {
@@ -25,6 +34,16 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!userId) throw new AppError('UNAUTHENTICATED', 'Authentication required');
     req.idempotencyKey = key;
     const hash = IdempotencyService.hash(req.method, req.baseUrl + req.path, req.body);
+    if (this.reflector.get(IDEMPOTENT, ctx.getHandler()) === 'in-transaction') {
+      req.idempotentRequest = { userId, key, requestHash: hash };
+      return next.handle().pipe(
+        mergeMap((body) => {
+          if (!(body instanceof IdempotentReplay)) return of(body);
+          res.status(body.status).setHeader('Idempotent-Replayed', 'true');
+          return of(body.body);
+        }),
+      );
+    }
 
     return from(this.idempotency.claim(userId, key, hash)).pipe(
       mergeMap((claim) => {

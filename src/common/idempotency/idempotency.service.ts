@@ -1,10 +1,28 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { preparedRows } from '../../database/sql';
 import { AppError } from '../errors';
 
 export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay'; status: number; body: unknown };
+
+/** A request of an `@Idempotent({ inTransaction: true })` route, as its service sees it. */
+export interface IdempotentRequest {
+  userId: string;
+  key: string;
+  requestHash: string;
+}
+
+/** The stored first response of a request, to be sent again (with `Idempotent-Replayed: true`). */
+export class IdempotentReplay {
+  constructor(
+    readonly status: number,
+    readonly body: unknown,
+  ) {}
+}
+
+/** Advisory lock namespace of in-transaction idempotency keys. */
+const KEY_LOCK_SEED = 731_000_002;
 
 /** A crashed request's claim is taken over after this long, so a key is never stuck forever. */
 const LOCK_SECONDS = 60;
@@ -60,6 +78,73 @@ export class IdempotencyService {
       `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4::jsonb, completed_at = now()
        WHERE user_id = $1 AND key = $2`,
       [userId, key, status, JSON.stringify(body ?? null)],
+    );
+  }
+
+  /**
+   * In-transaction claims, for services that record the key in the same transaction as their effect
+   * (nothing to clean up after a crash or an error: the key goes with the rollback). Per request:
+   * undefined (go ahead), an IdempotentReplay, or the error to answer with. A key being processed
+   * elsewhere (its advisory lock is taken, or a live claim of the other kind holds it) is
+   * IDEMPOTENCY_IN_PROGRESS; the locks last until the transaction ends.
+   */
+  async claimInTransaction(em: EntityManager, requests: IdempotentRequest[]): Promise<(undefined | IdempotentReplay | AppError)[]> {
+    if (!requests.length) return [];
+    const [{ free }] = await preparedRows<{ free: boolean[] }>(
+      em,
+      `SELECT array_agg(pg_try_advisory_xact_lock(hashtextextended(r.user_id::text || '/' || r.key, $3)) ORDER BY r.ord) AS free
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(user_id, key, ord)`,
+      [requests.map((r) => r.userId), requests.map((r) => r.key), KEY_LOCK_SEED],
+    );
+    // A new statement, so a new snapshot: it sees what a transaction that held one of these locks committed.
+    const rows = await preparedRows<{
+      user_id: string;
+      key: string;
+      request_hash: string;
+      status: string;
+      response_status: number | null;
+      response_body: unknown;
+      stale: boolean;
+    }>(
+      em,
+      `SELECT k.user_id, k.key, k.request_hash, k.status, k.response_status, k.response_body, k.locked_until < now() AS stale
+         FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key`,
+      [requests.map((r) => r.userId), requests.map((r) => r.key)],
+    );
+    const stored = new Map(rows.map((r) => [`${r.user_id}/${r.key}`, r]));
+    const seen = new Set<string>();
+    return requests.map((req, i) => {
+      const id = `${req.userId}/${req.key}`;
+      const inProgress = new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
+      if (seen.has(id) || !free[i]) return inProgress;
+      seen.add(id);
+      const row = stored.get(id);
+      if (!row) return undefined;
+      if (row.request_hash !== req.requestHash)
+        return new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+      if (row.status === 'completed') return new IdempotentReplay(row.response_status ?? 200, row.response_body);
+      return row.stale ? undefined : inProgress;
+    });
+  }
+
+  /** Records the responses of requests claimed with `claimInTransaction`, in the same transaction. */
+  async completeInTransaction(em: EntityManager, done: (IdempotentRequest & { status: number; body: unknown })[]): Promise<void> {
+    if (!done.length) return;
+    await preparedRows(
+      em,
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, status, response_status, response_body, locked_until, completed_at)
+       SELECT user_id, key, request_hash, 'completed', response_status, response_body::jsonb, now(), now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[]) AS d(user_id, key, request_hash, response_status, response_body)
+       ON CONFLICT (user_id, key) DO UPDATE
+         SET status = 'completed', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, completed_at = now()
+         WHERE idempotency_keys.status = 'in_progress'`,
+      [
+        done.map((d) => d.userId),
+        done.map((d) => d.key),
+        done.map((d) => d.requestHash),
+        done.map((d) => d.status),
+        done.map((d) => JSON.stringify(d.body ?? null)),
+      ],
     );
   }
 
