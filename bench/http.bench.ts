@@ -97,6 +97,7 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
       ],
     });
   }
+  await ledger.foldPendingCredits(); // what the periodic compactor job does in a running server
   const sessions = app.get(SessionsService);
   const tokens: string[] = [];
   for (let i = 0; i < buyers.length; i += 500) {
