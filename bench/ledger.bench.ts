@@ -115,6 +115,9 @@ async function scenario(key: string, name: string, stats: Client, op: () => Prom
     );
     return refused;
   };
+  // Each scenario starts from a vacuumed database, as pgbench does before its run (otherwise autovacuum
+  // catching up with the previous scenario's writes lands in this one's figures).
+  await stats.query('VACUUM ANALYZE');
   await drive(WARMUP_SECONDS, undefined);
   // What autovacuum does on a running system: statistics for tables the warm-up filled (a plan made
   // while a table was nearly empty would otherwise scan it for the whole run).
