@@ -131,7 +131,7 @@ export class LedgerHolds {
     if (newSources.length) for (const [k, v] of await this.accounts.ensure(em, newSources)) accounts.set(k, v);
 
     const sourceIds = [...new Set(holds.map((h) => accounts.get(h.from.key)?.id).filter((id): id is string => id !== undefined))];
-    const existing = await this.lockSourcesAndFind(em, [...leaders.keys()], sourceIds);
+    const existing = await this.engine.lockAndFind(em, 'ledger_holds', [...leaders.keys()], sourceIds);
     const pending: number[] = [];
     for (const i of leaders.values()) {
       const h = holds[i];
@@ -165,8 +165,9 @@ export class LedgerHolds {
       for (const i of accepted) if (ids.has(holds[i].reference)) outcomes[i] = { ok: { holdId: ids.get(holds[i].reference)! } };
       // Not inserted: a concurrent transaction wrote the reference after our lookup.
       if (raced.length) {
-        const found = await this.lockSourcesAndFind(
+        const found = await this.engine.lockAndFind(
           em,
+          'ledger_holds',
           raced.map((i) => holds[i].reference),
           [],
         );
@@ -292,27 +293,6 @@ export class LedgerHolds {
       total += n;
       if (n < EXPIRE_BATCH) return total;
     }
-  }
-
-  /**
-   * One statement: locks the sources' balance rows in key order, then finds the holds that already carry
-   * these references.
-   */
-  private async lockSourcesAndFind(
-    em: EntityManager,
-    references: string[],
-    sourceIds: string[],
-  ): Promise<Map<string, { id: string; hash: string }>> {
-    const rows = await preparedRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
-      em,
-      `WITH locked AS (
-         SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
-       ), n AS (SELECT count(*) FROM locked)
-       SELECT h.id, h.reference, h.content_hash FROM n
-         LEFT JOIN LATERAL (SELECT id, reference, content_hash FROM ledger_holds WHERE reference = ANY($1::text[])) h ON true`,
-      [references, sourceIds],
-    );
-    return new Map(rows.filter((r) => r.reference !== null).map((r) => [r.reference!, { id: r.id!, hash: r.content_hash! }]));
   }
 
   /** Inserts holds (in reference order) and answers the id of each one written, by reference. */

@@ -164,10 +164,19 @@ export class PostingEngine {
   }
 
   /** One statement: the entries that already carry these references, and the payers' rows locked in key order. */
-  private async lookupAndLock(
+  private lookupAndLock(em: EntityManager, references: string[], payers: string[]): Promise<Map<string, { id: string; hash: string }>> {
+    return this.lockAndFind(em, 'ledger_entries', references, payers);
+  }
+
+  /**
+   * One statement: locks balance rows in key order, then finds the rows of `table` (entries or holds)
+   * that already carry these references.
+   */
+  async lockAndFind(
     em: EntityManager,
+    table: 'ledger_entries' | 'ledger_holds',
     references: string[],
-    payers: string[],
+    accountIds: string[],
   ): Promise<Map<string, { id: string; hash: string }>> {
     const rows = await preparedRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
       em,
@@ -175,8 +184,8 @@ export class PostingEngine {
          SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
        ), n AS (SELECT count(*) FROM locked)
        SELECT x.id, x.reference, x.content_hash FROM n
-         LEFT JOIN LATERAL (SELECT e.id, e.reference, e.content_hash FROM ledger_entries e WHERE e.reference = ANY($1::text[])) x ON true`,
-      [references, payers],
+         LEFT JOIN LATERAL (SELECT t.id, t.reference, t.content_hash FROM ${table} t WHERE t.reference = ANY($1::text[])) x ON true`,
+      [references, accountIds],
     );
     return new Map(rows.filter((r) => r.reference !== null).map((r) => [r.reference!, { id: r.id!, hash: r.content_hash! }]));
   }
