@@ -3,14 +3,6 @@ import { TypeOrmModule } from '@nestjs/typeorm';
 import { dataSourceOptions } from './data-source';
 import { TransactionRunner } from './transaction-runner';
 
-/**
- * Prepared statements (`preparedRows`) and trigger functions are written so that their best plan does
- * not depend on their values: plan them once per connection instead of re-planning on every call, as
- * PostgreSQL otherwise does whenever it guesses a custom plan to be cheaper. One-off statements (all the
- * others, searches among them) are planned with their values either way.
- */
-const GENERIC_PLANS = '-c plan_cache_mode=force_generic_plan';
-
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -19,7 +11,7 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(url, { extra: { max: poolSize, options: GENERIC_PLANS } }),
+          ...dataSourceOptions(url, { extra: { max: poolSize } }),
           autoLoadEntities: true,
           migrationsRun: false,
         }),

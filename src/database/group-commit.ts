@@ -87,7 +87,11 @@ export class GroupCommit<I, O> {
           batch.map((j) => j.input),
         ),
       );
-      result.afterCommit?.();
+      try {
+        result.afterCommit?.();
+      } catch {
+        // Only a cache warms there; the batch has committed, so its outcomes stand.
+      }
       result.outcomes.forEach((o, i) => ('ok' in o ? batch[i].resolve(o.ok) : batch[i].reject(o.error)));
     } catch (err) {
       if (batch.length > 1 && isRefusal(err)) {
@@ -99,6 +103,23 @@ export class GroupCommit<I, O> {
       for (const job of batch) job.reject(err);
     }
   }
+}
+
+/**
+ * Splits the units of a batch (`indexes`) into rounds so that no key of `keysOf` appears twice in a
+ * round, keeping their order: a batch can then decide each round set-based, and a unit that repeats an
+ * earlier one (same payer, same reference, ...) sees what that one did, as if they had come one by one.
+ */
+export function rounds(indexes: number[], keysOf: (index: number) => string[]): number[][] {
+  const out: { indexes: number[]; taken: Set<string> }[] = [];
+  for (const i of indexes) {
+    const keys = keysOf(i);
+    let round = out.find((r) => keys.every((k) => !r.taken.has(k)));
+    if (!round) out.push((round = { indexes: [], taken: new Set() }));
+    round.indexes.push(i);
+    for (const k of keys) round.taken.add(k);
+  }
+  return out.map((r) => r.indexes);
 }
 
 /** An error about the data (a constraint), not about the database being unreachable. */

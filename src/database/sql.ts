@@ -28,8 +28,10 @@ function statementName(text: string): string {
 async function pgTarget(db: EntityManager | DataSource): Promise<Pool | PoolClient> {
   const em = db instanceof DataSource ? db.manager : db;
   const runner = em.queryRunner;
-  if (runner && !runner.isReleased) return (await runner.connect()) as PoolClient;
-  return (em.connection.driver as unknown as { master: Pool }).master;
+  if (!runner) return (em.connection.driver as unknown as { master: Pool }).master;
+  // Never fall back to the pool for a manager that had a transaction: the statement would run outside it.
+  if (runner.isReleased) throw new Error('the query runner of this EntityManager has been released');
+  return (await runner.connect()) as PoolClient;
 }
 
 /**

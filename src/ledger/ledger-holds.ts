@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { BatchResult, GroupCommit, Outcome } from '../database/group-commit';
+import { BatchResult, GroupCommit, Outcome, rounds } from '../database/group-commit';
 import { preparedRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { checkAmount, PreparedEntry, PreparedHold, prepareEntry, prepareHold, SYSTEM_OWNER } from './entry-input';
@@ -57,15 +57,6 @@ interface CaptureState {
   captured?: { amount: bigint; entryId: string };
 }
 
-/** Where each reference first appears: later holds with the same reference follow that one. */
-function firstByReference(holds: PreparedHold[]): Map<string, number> {
-  const leaders = new Map<string, number>();
-  holds.forEach((h, i) => {
-    if (!leaders.has(h.reference)) leaders.set(h.reference, i);
-  });
-  return leaders;
-}
-
 function settle<T>(outcome: Outcome<T>): T {
   if ('error' in outcome) throw outcome.error;
   return outcome.ok;
@@ -104,40 +95,55 @@ export class LedgerHolds {
   }
 
   async capture(em: EntityManager | undefined, holdId: string, amount?: bigint): Promise<PostedEntry> {
-    const request = { holdId, amount: amount === undefined ? undefined : checkAmount(amount, 'amount', 'positive') };
+    const request = {
+      holdId: typeof holdId === 'string' ? holdId.toLowerCase() : holdId,
+      amount: amount === undefined ? undefined : checkAmount(amount, 'amount', 'positive'),
+    };
     if (!em && this.config.ledger.batching) return this.captureBatches.submit(request);
     return this.tx.within(em, async (m) => settle((await this.captureMany(m, [request])).outcomes[0]));
   }
 
   /**
-   * Decides and writes holds: the sources' balance rows are locked in key order first (so batches
-   * never wait on each other in a cycle), each hold is checked against what its source has left after
-   * the holds before it, and the accepted ones are inserted in one statement (a trigger reserves their
-   * funds, under the CHECK that `held` never exceeds the balance).
+   * Decides and writes holds, in rounds where each reference appears once (a hold repeating an earlier
+   * one's reference then sees what that one wrote). Per round: the sources' balance rows are locked in
+   * key order first (so batches never wait on each other in a cycle), each hold is checked against what
+   * its source has left after the holds before it, and the accepted ones are inserted in one statement
+   * (a trigger reserves their funds, under the CHECK that `held` never exceeds the balance).
    */
   private async holdMany(em: EntityManager, holds: PreparedHold[]): Promise<BatchResult<{ holdId: string }>> {
-    const outcomes: (Outcome<{ holdId: string }> | undefined)[] = new Array(holds.length);
-    const leaders = firstByReference(holds);
-    const accounts = await this.accounts.find(em, [
-      ...new Map(
-        holds.flatMap((h) => [
-          [h.from.key, h.from],
-          [h.to.key, h.to],
-        ]),
-      ).values(),
-    ]);
+    const outcomes: Outcome<{ holdId: string }>[] = new Array(holds.length);
+    const refs = new Map(holds.flatMap((h) => [[h.from.key, h.from] as const, [h.to.key, h.to] as const]));
+    const accounts = await this.accounts.find(em, [...refs.values()]);
     // A source that may go negative is created on demand; any other must exist (it needs funds).
     const newSources = holds.filter((h) => h.from.allowNegative && !accounts.has(h.from.key)).map((h) => h.from);
     if (newSources.length) for (const [k, v] of await this.accounts.ensure(em, newSources)) accounts.set(k, v);
+    const all = holds.map((_, i) => i);
+    for (const round of rounds(all, (i) => [holds[i].reference])) await this.holdRound(em, holds, round, accounts, outcomes);
+    return { outcomes, afterCommit: () => this.accounts.remember(accounts.values()) };
+  }
 
-    const sourceIds = [...new Set(holds.map((h) => accounts.get(h.from.key)?.id).filter((id): id is string => id !== undefined))];
-    const existing = await this.engine.lockAndFind(em, 'ledger_holds', [...leaders.keys()], sourceIds);
+  private async holdRound(
+    em: EntityManager,
+    holds: PreparedHold[],
+    round: number[],
+    accounts: Map<string, AccountInfo>,
+    outcomes: Outcome<{ holdId: string }>[],
+  ): Promise<void> {
+    const answer = (i: number, row: { id: string; hash: string }) =>
+      (outcomes[i] =
+        row.hash === holds[i].contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(holds[i].reference) });
+    const sourceIds = [...new Set(round.map((i) => accounts.get(holds[i].from.key)?.id).filter((id): id is string => id !== undefined))];
+    const existing = await this.engine.lockAndFind(
+      em,
+      'ledger_holds',
+      round.map((i) => holds[i].reference),
+      sourceIds,
+    );
     const pending: number[] = [];
-    for (const i of leaders.values()) {
+    for (const i of round) {
       const h = holds[i];
       const row = existing.get(h.reference);
-      if (row)
-        outcomes[i] = row.hash === h.contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(h.reference) };
+      if (row) answer(i, row);
       else if (!accounts.has(h.from.key)) outcomes[i] = { error: LedgerErrors.insufficientFunds(h.from.name, h.from.asset) };
       else pending.push(i);
     }
@@ -153,39 +159,28 @@ export class LedgerHolds {
       available.set(from.id, left - holds[i].amount);
       return true;
     });
-    if (accepted.length) {
-      const newTargets = accepted.map((i) => holds[i].to).filter((r) => !accounts.has(r.key));
-      if (newTargets.length) for (const [k, v] of await this.accounts.ensure(em, newTargets)) accounts.set(k, v);
-      const ids = await this.insertHolds(
-        em,
-        accepted.map((i) => holds[i]),
-        accounts,
-      );
-      const raced = accepted.filter((i) => !ids.has(holds[i].reference));
-      for (const i of accepted) if (ids.has(holds[i].reference)) outcomes[i] = { ok: { holdId: ids.get(holds[i].reference)! } };
-      // Not inserted: a concurrent transaction wrote the reference after our lookup.
-      if (raced.length) {
-        const found = await this.engine.lockAndFind(
-          em,
-          'ledger_holds',
-          raced.map((i) => holds[i].reference),
-          [],
-        );
-        for (const i of raced) {
-          const row = found.get(holds[i].reference)!;
-          outcomes[i] =
-            row.hash === holds[i].contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(holds[i].reference) };
-        }
-      }
+    if (!accepted.length) return;
+    const newTargets = accepted.map((i) => holds[i].to).filter((r) => !accounts.has(r.key));
+    if (newTargets.length) for (const [k, v] of await this.accounts.ensure(em, newTargets)) accounts.set(k, v);
+    const ids = await this.insertHolds(
+      em,
+      accepted.map((i) => holds[i]),
+      accounts,
+    );
+    for (const i of accepted) {
+      const id = ids.get(holds[i].reference);
+      if (id) outcomes[i] = { ok: { holdId: id } };
     }
-    holds.forEach((h, i) => {
-      if (outcomes[i]) return;
-      const first = leaders.get(h.reference)!;
-      const leader = outcomes[first]!;
-      outcomes[i] =
-        'error' in leader || holds[first].contentHash === h.contentHash ? leader : { error: LedgerErrors.referenceConflict(h.reference) };
-    });
-    return { outcomes: outcomes as Outcome<{ holdId: string }>[], afterCommit: () => this.accounts.remember(accounts.values()) };
+    // Not inserted: a concurrent transaction wrote the reference after our lookup.
+    const raced = accepted.filter((i) => !ids.has(holds[i].reference));
+    if (!raced.length) return;
+    const found = await this.engine.lockAndFind(
+      em,
+      'ledger_holds',
+      raced.map((i) => holds[i].reference),
+      [],
+    );
+    for (const i of raced) answer(i, found.get(holds[i].reference)!);
   }
 
   /**

@@ -27,7 +27,7 @@ import {
 import { PostingEngine } from './posting.engine';
 
 export * from './ledger.types';
-export type { Debit } from './ledger-debits';
+export type { Debit, DebitInOrderArgs } from './ledger-debits';
 
 /**
  * The only way value moves. Every method takes the caller's EntityManager first (and then joins its

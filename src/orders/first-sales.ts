@@ -23,6 +23,7 @@ export class FirstSales {
       else missing.push(id);
     }
     if (!missing.length) return out;
+    missing.sort(); // a fixed insert order: two transactions with the same new creators never wait in a cycle
     // A concurrent first sale's row may be invisible to this statement's snapshot; its absence means "now".
     const rows = await preparedRows<{ creator_id: string; first_sale_at: Date; committed: boolean }>(
       em,
@@ -30,13 +31,15 @@ export class FirstSales {
          INSERT INTO creator_first_sales (creator_id, first_sale_at) SELECT unnest($1::uuid[]), $2::timestamptz
          ON CONFLICT (creator_id) DO NOTHING RETURNING creator_id, first_sale_at)
        SELECT creator_id::text, first_sale_at, false AS committed FROM added
-       UNION ALL SELECT creator_id::text, first_sale_at, true FROM creator_first_sales WHERE creator_id = ANY ($1::uuid[])`,
+       UNION ALL SELECT creator_id::text, first_sale_at, xmin <> pg_current_xact_id()::xid
+         FROM creator_first_sales WHERE creator_id = ANY ($1::uuid[])`,
       [missing, now],
     );
     if (this.cache.size > CACHE_LIMIT) this.cache.clear();
     for (const r of rows) {
       out.set(r.creator_id, r.first_sale_at);
-      // Our own insert may still roll back: only rows other transactions committed are cached.
+      // Our own inserts (this statement's or an earlier one's) may still roll back: only rows other
+      // transactions committed are cached.
       if (r.committed) this.cache.set(r.creator_id, r.first_sale_at);
     }
     for (const id of missing) if (!out.has(id)) out.set(id, now);

@@ -9,10 +9,10 @@ import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { PgError, pgCode, pgConstraint } from '../database/pg-errors';
 import { preparedRows, queryRows } from '../database/sql';
-import { BatchResult, GroupCommit, GroupCommitLimits, Outcome } from '../database/group-commit';
+import { BatchResult, GroupCommit, GroupCommitLimits, Outcome, rounds } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityService } from '../identity/identity.service';
-import { LedgerService, Posting } from '../ledger/ledger.service';
+import { DebitInOrderArgs, LedgerService, Posting } from '../ledger/ledger.service';
 import { CreateOrderDto } from './dto/orders.dto';
 import { FirstSales } from './first-sales';
 import { ORDER_COLUMNS, OrderRow, OrderView, toOrderView } from './order.mapper';
@@ -68,7 +68,9 @@ export class OrdersService {
   /** Buys as `buyerId`; a request repeated with its Idempotency-Key is answered with an IdempotentReplay. */
   async purchase(buyerId: string, dto: CreateOrderDto, request: IdempotentRequest): Promise<OrderView | IdempotentReplay> {
     const payWith: PayWith = dto.payWith ?? 'CREDIT';
-    const ownerId = dto.giftToUserId ?? buyerId;
+    // Ids as PostgreSQL writes them (lower case), so that rows read back match the request's.
+    const listingId = dto.listingId.toLowerCase();
+    const ownerId = dto.giftToUserId?.toLowerCase() ?? buyerId;
     if (ownerId === buyerId && dto.giftToUserId) {
       throw new AppError('VALIDATION_FAILED', 'A gift goes to someone else', {}, [
         { field: 'giftToUserId', message: 'must not be yourself' },
@@ -85,7 +87,7 @@ export class OrdersService {
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
     else await this.spending.assertMaySpend(buyerId);
     return this.batches
-      .submit({ buyerId, ownerId, gift, listingId: dto.listingId, payWith, request })
+      .submit({ buyerId, ownerId, gift, listingId, payWith, request })
       .catch((err) => this.earlierOrder(err, buyerId, request.key));
   }
 
@@ -104,7 +106,15 @@ export class OrdersService {
       if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
     });
     const open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
-    for (const round of rounds(inputs, open)) await this.buyRound(em, inputs, round, outcomes);
+    // Within a round no buyer pays twice and no (owner, item) is bought twice.
+    const plan = rounds(open, (i) => [`buyer:${inputs[i].buyerId}`, `own:${inputs[i].ownerId}/${inputs[i].listingId}`]);
+    // Later rounds would lock more buyers after the first round's: lock them all now, in one key order.
+    if (plan.length > 1)
+      await this.ledger.debitsInOrder(
+        em,
+        open.map((i) => ({ ...debitOf(inputs[i], 1n), allowShortfall: true })),
+      );
+    for (const round of plan) await this.buyRound(em, inputs, round, outcomes);
     const done = open.flatMap((i) => {
       const o = outcomes[i];
       return 'ok' in o ? [{ ...inputs[i].request, status: 201, body: o.ok }] : [];
@@ -140,12 +150,7 @@ export class OrdersService {
     const { debits, locked } = paying.length
       ? await this.ledger.debitsInOrder(
           em,
-          paying.map((s) => ({
-            userId: s.input.buyerId,
-            asset: s.input.payWith,
-            from: s.input.payWith === 'CREDIT' ? ['wallet', 'earnings'] : ['wallet'],
-            amount: s.listing.price,
-          })),
+          paying.map((s) => debitOf(s.input, s.listing.price)),
         )
       : { debits: [], locked: undefined };
     const funded = new Set<Sale>(sales.filter((s) => s.listing.price === 0n));
@@ -210,16 +215,16 @@ export class OrdersService {
     if (!sales.length) return new Set();
     const key = (owner: string, listing: string) => `${owner}/${listing}`;
     const sorted = [...sales].sort((a, b) => (key(a.input.ownerId, a.listing.id) < key(b.input.ownerId, b.listing.id) ? -1 : 1));
-    const rows = await preparedRows<{ owner_id: string; listing_id: string }>(
+    const rows = await preparedRows<{ order_id: string }>(
       em,
       `INSERT INTO inventory (owner_id, listing_id, order_id, acquired_at)
        SELECT owner_id, listing_id, order_id, $4 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS t(owner_id, listing_id, order_id, ord)
         ORDER BY ord
-       ON CONFLICT (owner_id, listing_id) WHERE revoked_at IS NULL DO NOTHING RETURNING owner_id, listing_id`,
+       ON CONFLICT (owner_id, listing_id) WHERE revoked_at IS NULL DO NOTHING RETURNING order_id`,
       [sorted.map((s) => s.input.ownerId), sorted.map((s) => s.listing.id), sorted.map((s) => s.orderId), this.clock.now()],
     );
-    const got = new Set(rows.map((r) => key(r.owner_id, r.listing_id)));
-    return new Set(sales.filter((s) => got.has(key(s.input.ownerId, s.listing.id))));
+    const got = new Set(rows.map((r) => r.order_id));
+    return new Set(sales.filter((s) => got.has(s.orderId)));
   }
 
   /**
@@ -318,16 +323,7 @@ function purchaseBatchLimits(config: AppConfig): GroupCommitLimits {
   return { max: Math.min(batchMax, 100), concurrency: batchConcurrency, parallelMin: Math.min(batchParallelMin, 8) };
 }
 
-/** Splits purchases (indexes into `inputs`) into rounds so that within one round each buyer and each (owner, item) appears once. */
-function rounds(inputs: PurchaseInput[], indexes: number[]): number[][] {
-  const out: { indexes: number[]; taken: Set<string> }[] = [];
-  indexes.forEach((i) => {
-    const p = inputs[i];
-    const keys = [`buyer:${p.buyerId}`, `own:${p.ownerId}/${p.listingId}`];
-    let round = out.find((r) => keys.every((k) => !r.taken.has(k)));
-    if (!round) out.push((round = { indexes: [], taken: new Set() }));
-    round.indexes.push(i);
-    keys.forEach((k) => round!.taken.add(k));
-  });
-  return out.map((r) => r.indexes);
+/** The buyer's side of a purchase: CREDIT from `wallet`, then `earnings`; PROMO from the PROMO wallet. */
+function debitOf(p: PurchaseInput, amount: bigint): DebitInOrderArgs {
+  return { userId: p.buyerId, asset: p.payWith, from: p.payWith === 'CREDIT' ? ['wallet', 'earnings'] : ['wallet'], amount };
 }

@@ -88,6 +88,21 @@ describe('ledger: holds (two-phase transfers)', () => {
     expect((await ledger.verify()).ok).toBe(true);
   });
 
+  it('decides concurrent holds with one reference as if they came one by one', async () => {
+    const [a, b] = [newUserId(), newUserId()];
+    await mint(ledger, a, 100n);
+    const reference = `hold:${randomUUID()}`;
+    const [tooBig, fits, again] = await Promise.allSettled([
+      ledger.hold(undefined, holdInput(a, b, 1000n, { reference })), // refused: writes nothing, the reference stays free
+      ledger.hold(undefined, holdInput(a, b, 10n, { reference })),
+      ledger.hold(undefined, holdInput(a, b, 10n, { reference })), // the same hold again
+    ]);
+    expect(tooBig.status === 'rejected' && (tooBig.reason as { code: string }).code).toBe('INSUFFICIENT_FUNDS');
+    expect(fits.status).toBe('fulfilled');
+    expect(again).toEqual(fits);
+    expect(await wallet(a)).toEqual({ posted: 100n, held: 10n, available: 90n });
+  });
+
   it('captures part of a hold and releases the rest', async () => {
     const [a, b] = [newUserId(), newUserId()];
     await mint(ledger, a, 100n);

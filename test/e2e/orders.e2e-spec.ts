@@ -204,6 +204,19 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
     });
 
+    it('answers a repeated key before any other check: another body is 422, the same body a replay even after a hold', async () => {
+      const buyer = await signUp(t, 'keyfirst');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      const key = randomUUID();
+      const first = await buy(buyer, { listingId: hat.id }, key).expect(201);
+      // this body would fail its own checks (unknown recipient: 404) but the key is looked at first
+      const other = await buy(buyer, { listingId: hat.id, giftToUserId: randomUUID() }, key).expect(422);
+      expect(other.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      await t.sql(`INSERT INTO account_holds (user_id, reason, placed_by, placed_at) VALUES ($1, 'test', $2, now())`, [buyer.id, admin.id]);
+      const again = await buy(buyer, { listingId: hat.id }, key).expect(201);
+      expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', first.body.id]);
+    });
+
     it('answers a request re-run after a crash (its key never completed) with the order it made', async () => {
       const buyer = await signUp(t, 'crash');
       await fund(t, buyer.id, 'CREDIT', 5000);
@@ -218,6 +231,19 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
   });
 
   describe('gifts', () => {
+    it('takes ids in upper case too: the gift is sold, paid and owned exactly once', async () => {
+      const cap = await publishListing(t, creator, admin, { title: 'Upper cap', profit: 100 }); // price 110
+      const [giver, friend] = [await signUp(t, 'upgiver'), await signUp(t, 'upfriend')];
+      await fund(t, giver.id, 'CREDIT', 5000);
+      await buy(giver, { listingId: cap.id.toUpperCase(), giftToUserId: friend.id.toUpperCase() }).expect(201);
+      const [{ n }] = await t.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM inventory i JOIN orders o ON o.id = i.order_id WHERE i.owner_id = $1 AND o.buyer_id = $2`,
+        [friend.id, giver.id],
+      );
+      expect(n).toBe(1);
+      expect(await balance(t, giver.id, 'CREDIT')).toBe(5000n - 110n);
+    });
+
     it("puts a gift in the recipient's inventory, paid by the buyer", async () => {
       const [giver, friend] = [await signUp(t, 'giver'), await signUp(t, 'friend')];
       await fund(t, giver.id, 'CREDIT', 5000);

@@ -34,23 +34,26 @@ export class IdempotencyInterceptor implements NestInterceptor {
     if (!userId) throw new AppError('UNAUTHENTICATED', 'Authentication required');
     req.idempotencyKey = key;
     const hash = IdempotencyService.hash(req.method, req.baseUrl + req.path, req.body);
+    const replay = (r: IdempotentReplay) => {
+      res.status(r.status).setHeader('Idempotent-Replayed', 'true');
+      return of(r.body);
+    };
     if (this.reflector.get(IDEMPOTENT, ctx.getHandler()) === 'in-transaction') {
-      req.idempotentRequest = { userId, key, requestHash: hash };
-      return next.handle().pipe(
-        mergeMap((body) => {
-          if (!(body instanceof IdempotentReplay)) return of(body);
-          res.status(body.status).setHeader('Idempotent-Replayed', 'true');
-          return of(body.body);
+      // The service claims the key in its transaction; a stored key is still answered before the handler runs.
+      const request: IdempotentRequest = { userId, key, requestHash: hash };
+      req.idempotentRequest = request;
+      return from(this.idempotency.peek(request)).pipe(
+        mergeMap((known) => {
+          if (known instanceof AppError) throw known;
+          if (known) return replay(known);
+          return next.handle().pipe(mergeMap((body) => (body instanceof IdempotentReplay ? replay(body) : of(body))));
         }),
       );
     }
 
     return from(this.idempotency.claim(userId, key, hash)).pipe(
       mergeMap((claim) => {
-        if (claim.kind === 'replay') {
-          res.status(claim.status).setHeader('Idempotent-Replayed', 'true');
-          return of(claim.body);
-        }
+        if (claim.kind === 'replay') return replay(new IdempotentReplay(claim.status, claim.body));
         return next.handle().pipe(
           mergeMap((body) => from(this.idempotency.complete(userId, key, res.statusCode, body).then(() => body))),
           catchError((err) => from(this.idempotency.release(userId, key).then(() => Promise.reject(err)))),

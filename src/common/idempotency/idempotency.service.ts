@@ -21,6 +21,27 @@ export class IdempotentReplay {
   ) {}
 }
 
+interface StoredKey {
+  request_hash: string;
+  status: string;
+  response_status: number | null;
+  response_body: unknown;
+  stale: boolean;
+}
+
+const STORED_KEY_COLUMNS = 'k.request_hash, k.status, k.response_status, k.response_body, k.locked_until < now() AS stale';
+
+const inProgress = () => new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
+const keyReused = () => new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+
+/** What a stored key means for a request with `requestHash`: go ahead (undefined), a replay, or a refusal. */
+function verdict(row: StoredKey | undefined, requestHash: string): undefined | IdempotentReplay | AppError {
+  if (!row) return undefined;
+  if (row.request_hash !== requestHash) return keyReused();
+  if (row.status === 'completed') return new IdempotentReplay(row.response_status ?? 200, row.response_body);
+  return row.stale ? undefined : inProgress();
+}
+
 /** Advisory lock namespace of in-transaction idempotency keys. */
 const KEY_LOCK_SEED = 731_000_002;
 
@@ -59,7 +80,7 @@ export class IdempotencyService {
     const row = rows[0];
     if (!row) return this.claim(userId, key, requestHash); // released between our two statements
     if (row.request_hash !== requestHash) {
-      throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
+      throw keyReused();
     }
     if (row.status === 'completed') return { kind: 'replay', status: row.response_status ?? 200, body: row.response_body };
     const takenOver = await preparedRows(
@@ -69,7 +90,7 @@ export class IdempotencyService {
       [userId, key, LOCK_SECONDS],
     );
     if (takenOver.length > 0) return { kind: 'claimed' };
-    throw new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
+    throw inProgress();
   }
 
   async complete(userId: string, key: string, status: number, body: unknown): Promise<void> {
@@ -97,47 +118,49 @@ export class IdempotencyService {
       [requests.map((r) => r.userId), requests.map((r) => r.key), KEY_LOCK_SEED],
     );
     // A new statement, so a new snapshot: it sees what a transaction that held one of these locks committed.
-    const rows = await preparedRows<{
-      user_id: string;
-      key: string;
-      request_hash: string;
-      status: string;
-      response_status: number | null;
-      response_body: unknown;
-      stale: boolean;
-    }>(
+    const rows = await preparedRows<StoredKey & { user_id: string; key: string }>(
       em,
-      `SELECT k.user_id, k.key, k.request_hash, k.status, k.response_status, k.response_body, k.locked_until < now() AS stale
+      `SELECT k.user_id, k.key, ${STORED_KEY_COLUMNS}
          FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key`,
       [requests.map((r) => r.userId), requests.map((r) => r.key)],
     );
     const stored = new Map(rows.map((r) => [`${r.user_id}/${r.key}`, r]));
-    const seen = new Set<string>();
+    const seen = new Map<string, string>();
     return requests.map((req, i) => {
       const id = `${req.userId}/${req.key}`;
-      const inProgress = new AppError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed');
-      if (seen.has(id) || !free[i]) return inProgress;
-      seen.add(id);
-      const row = stored.get(id);
-      if (!row) return undefined;
-      if (row.request_hash !== req.requestHash)
-        return new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used with a different request');
-      if (row.status === 'completed') return new IdempotentReplay(row.response_status ?? 200, row.response_body);
-      return row.stale ? undefined : inProgress;
+      const sibling = seen.get(id);
+      if (sibling !== undefined) return sibling === req.requestHash ? inProgress() : keyReused();
+      seen.set(id, req.requestHash);
+      return free[i] ? verdict(stored.get(id), req.requestHash) : inProgress();
     });
+  }
+
+  /**
+   * What a stored key says about a request before it runs (no claim, no lock): a replay, a refusal, or
+   * undefined when nothing stands in the way. Lets an in-transaction route answer in the contract's
+   * order (a repeated request is replayed before any of its checks run).
+   */
+  async peek(request: IdempotentRequest): Promise<undefined | IdempotentReplay | AppError> {
+    const [row] = await preparedRows<StoredKey>(
+      this.dataSource,
+      `SELECT ${STORED_KEY_COLUMNS} FROM idempotency_keys k WHERE k.user_id = $1 AND k.key = $2`,
+      [request.userId, request.key],
+    );
+    return verdict(row, request.requestHash);
   }
 
   /** Records the responses of requests claimed with `claimInTransaction`, in the same transaction. */
   async completeInTransaction(em: EntityManager, done: (IdempotentRequest & { status: number; body: unknown })[]): Promise<void> {
     if (!done.length) return;
-    await preparedRows(
+    const written = await preparedRows(
       em,
       `INSERT INTO idempotency_keys (user_id, key, request_hash, status, response_status, response_body, locked_until, completed_at)
        SELECT user_id, key, request_hash, 'completed', response_status, response_body::jsonb, now(), now()
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[]) AS d(user_id, key, request_hash, response_status, response_body)
        ON CONFLICT (user_id, key) DO UPDATE
          SET status = 'completed', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, completed_at = now()
-         WHERE idempotency_keys.status = 'in_progress'`,
+         WHERE idempotency_keys.status = 'in_progress' AND idempotency_keys.request_hash = EXCLUDED.request_hash
+       RETURNING key`,
       [
         done.map((d) => d.userId),
         done.map((d) => d.key),
@@ -146,6 +169,9 @@ export class IdempotencyService {
         done.map((d) => JSON.stringify(d.body ?? null)),
       ],
     );
+    // A request of another route took one of these keys meanwhile (it claims without our lock): this
+    // transaction must not complete under it.
+    if (written.length !== done.length) throw inProgress();
   }
 
   /** The request failed before completing: free the key so a corrected request can use it. */
