@@ -115,9 +115,11 @@ async function scenario(key: string, name: string, stats: Client, op: () => Prom
     );
     return refused;
   };
-  // Each scenario starts from a vacuumed database, as pgbench does before its run (otherwise autovacuum
-  // catching up with the previous scenario's writes lands in this one's figures).
+  // Each scenario starts from a vacuumed, checkpointed database, as pgbench vacuums before its run:
+  // otherwise autovacuum and the checkpoint that the previous scenarios' WAL calls for land in this
+  // one's figures (a checkpoint's fsyncs stall every commit for tens of milliseconds).
   await stats.query('VACUUM ANALYZE');
+  await stats.query('CHECKPOINT').catch(() => undefined); // needs a superuser (or pg_checkpoint) on BENCH_DATABASE_URL
   await drive(WARMUP_SECONDS, undefined);
   // What autovacuum does on a running system: statistics for tables the warm-up filled (a plan made
   // while a table was nearly empty would otherwise scan it for the whole run).
@@ -162,6 +164,7 @@ async function pgbench(adminUrl: string, stats: Client): Promise<TpcbResult | { 
   const scale = Math.max(CLIENTS, 1);
   await stats.query('CREATE DATABASE pgbench');
   execFileSync('pgbench', ['-i', '-q', '-s', String(scale), 'pgbench'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  await stats.query('CHECKPOINT').catch(() => undefined); // the same start as the ledger scenarios (pgbench -i vacuums)
   const args = ['-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, cpus().length)), '-T', String(SECONDS), 'pgbench'];
   const db0 = await serverCpuMs(stats);
   // The shell reports the CPU of the child it waited for (cutime, cstime) once pgbench has exited.
