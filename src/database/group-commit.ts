@@ -23,6 +23,7 @@ export interface GroupCommitLimits {
 
 interface Job<I, O> {
   input: I;
+  keys: string[];
   resolve(result: O): void;
   reject(err: unknown): void;
 }
@@ -40,15 +41,21 @@ export class GroupCommit<I, O> {
   private inFlight = 0;
   private idle?: () => void;
 
+  /**
+   * `keysOf`: what a unit must not share with another unit of its batch (a payer, a reference, ...).
+   * Such units go to later batches, in the order they came, so each is decided after the one before it
+   * has committed, as if they had come one by one; `work` never sees two units with a key in common.
+   */
   constructor(
     private readonly tx: TransactionRunner,
     private readonly limits: () => GroupCommitLimits,
     private readonly work: (em: EntityManager, inputs: I[]) => Promise<BatchResult<O>>,
+    private readonly keysOf: (input: I) => string[] = () => [],
   ) {}
 
   submit(input: I): Promise<O> {
     return new Promise<O>((resolve, reject) => {
-      this.queue.push({ input, resolve, reject });
+      this.queue.push({ input, keys: this.keysOf(input), resolve, reject });
       this.pump();
     });
   }
@@ -64,8 +71,7 @@ export class GroupCommit<I, O> {
     // One batch goes out at once; another runs beside it only when enough is queued to be worth a
     // commit of its own (small parallel batches cost the database more per unit than one larger one).
     while (this.queue.length > 0 && (this.inFlight === 0 || (this.inFlight < concurrency && this.queue.length >= parallelMin))) {
-      const batch = this.queue.length <= max ? this.queue : this.queue.slice(0, max);
-      this.queue = this.queue.length <= max ? [] : this.queue.slice(max);
+      const batch = this.take(max);
       this.inFlight++;
       void this.run(batch).finally(() => {
         // Keep the slot until the submitters just served have run their continuations (microtasks) and
@@ -77,6 +83,21 @@ export class GroupCommit<I, O> {
         });
       });
     }
+  }
+
+  /** The next batch: queued units in order, at most `max`, none sharing a key with an earlier unit still queued. */
+  private take(max: number): Job<I, O>[] {
+    const batch: Job<I, O>[] = [];
+    const rest: Job<I, O>[] = [];
+    const taken = new Set<string>();
+    for (const job of this.queue) {
+      if (batch.length < max && job.keys.every((k) => !taken.has(k))) batch.push(job);
+      else rest.push(job);
+      // A unit left behind keeps its keys taken, so no later unit with one of them overtakes it.
+      for (const k of job.keys) taken.add(k);
+    }
+    this.queue = rest;
+    return batch;
   }
 
   private async run(batch: Job<I, O>[]): Promise<void> {
@@ -103,23 +124,6 @@ export class GroupCommit<I, O> {
       for (const job of batch) job.reject(err);
     }
   }
-}
-
-/**
- * Splits the units of a batch (`indexes`) into rounds so that no key of `keysOf` appears twice in a
- * round, keeping their order: a batch can then decide each round set-based, and a unit that repeats an
- * earlier one (same payer, same reference, ...) sees what that one did, as if they had come one by one.
- */
-export function rounds(indexes: number[], keysOf: (index: number) => string[]): number[][] {
-  const out: { indexes: number[]; taken: Set<string> }[] = [];
-  for (const i of indexes) {
-    const keys = keysOf(i);
-    let round = out.find((r) => keys.every((k) => !r.taken.has(k)));
-    if (!round) out.push((round = { indexes: [], taken: new Set() }));
-    round.indexes.push(i);
-    for (const k of keys) round.taken.add(k);
-  }
-  return out.map((r) => r.indexes);
 }
 
 /** An error about the data (a constraint), not about the database being unreachable. */

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { BatchResult, GroupCommit, Outcome, rounds } from '../database/group-commit';
+import { BatchResult, GroupCommit, Outcome } from '../database/group-commit';
 import { preparedRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { checkAmount, PreparedEntry, PreparedHold, prepareEntry, prepareHold, SYSTEM_OWNER } from './entry-input';
@@ -84,8 +84,14 @@ export class LedgerHolds {
     private readonly engine: PostingEngine,
     batcher: LedgerBatcher,
   ) {
-    this.holdBatches = batcher.group((em, holds) => this.holdMany(em, holds));
-    this.captureBatches = batcher.group((em, requests) => this.captureMany(em, requests));
+    this.holdBatches = batcher.group(
+      (em, holds) => this.holdMany(em, holds),
+      (h) => [h.reference],
+    );
+    this.captureBatches = batcher.group(
+      (em, requests) => this.captureMany(em, requests),
+      (r) => [String(r.holdId)],
+    );
   }
 
   async hold(em: EntityManager | undefined, input: HoldInput): Promise<{ holdId: string }> {
@@ -104,11 +110,11 @@ export class LedgerHolds {
   }
 
   /**
-   * Decides and writes holds, in rounds where each reference appears once (a hold repeating an earlier
-   * one's reference then sees what that one wrote). Per round: the sources' balance rows are locked in
-   * key order first (so batches never wait on each other in a cycle), each hold is checked against what
-   * its source has left after the holds before it, and the accepted ones are inserted in one statement
-   * (a trigger reserves their funds, under the CHECK that `held` never exceeds the balance).
+   * Decides and writes holds (the batcher never puts two with one reference in a batch): the sources'
+   * balance rows are locked in key order first (so batches never wait on each other in a cycle), each
+   * hold is checked against what its source has left after the holds before it, and the accepted ones
+   * are inserted in one statement (a trigger reserves their funds, under the CHECK that `held` never
+   * exceeds the balance).
    */
   private async holdMany(em: EntityManager, holds: PreparedHold[]): Promise<BatchResult<{ holdId: string }>> {
     const outcomes: Outcome<{ holdId: string }>[] = new Array(holds.length);
@@ -117,30 +123,30 @@ export class LedgerHolds {
     // A source that may go negative is created on demand; any other must exist (it needs funds).
     const newSources = holds.filter((h) => h.from.allowNegative && !accounts.has(h.from.key)).map((h) => h.from);
     if (newSources.length) for (const [k, v] of await this.accounts.ensure(em, newSources)) accounts.set(k, v);
-    const all = holds.map((_, i) => i);
-    for (const round of rounds(all, (i) => [holds[i].reference])) await this.holdRound(em, holds, round, accounts, outcomes);
+    await this.decide(em, holds, accounts, outcomes);
     return { outcomes, afterCommit: () => this.accounts.remember(accounts.values()) };
   }
 
-  private async holdRound(
+  /** Decides holds with distinct references (see holdMany). */
+  private async decide(
     em: EntityManager,
     holds: PreparedHold[],
-    round: number[],
     accounts: Map<string, AccountInfo>,
     outcomes: Outcome<{ holdId: string }>[],
   ): Promise<void> {
+    const all = holds.map((_, i) => i);
     const answer = (i: number, row: { id: string; hash: string }) =>
       (outcomes[i] =
         row.hash === holds[i].contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(holds[i].reference) });
-    const sourceIds = [...new Set(round.map((i) => accounts.get(holds[i].from.key)?.id).filter((id): id is string => id !== undefined))];
+    const sourceIds = [...new Set(all.map((i) => accounts.get(holds[i].from.key)?.id).filter((id): id is string => id !== undefined))];
     const existing = await this.engine.lockAndFind(
       em,
       'ledger_holds',
-      round.map((i) => holds[i].reference),
+      all.map((i) => holds[i].reference),
       sourceIds,
     );
     const pending: number[] = [];
-    for (const i of round) {
+    for (const i of all) {
       const h = holds[i];
       const row = existing.get(h.reference);
       if (row) answer(i, row);

@@ -32,13 +32,16 @@ export class LedgerBatcher implements BeforeApplicationShutdown {
     return this.posts.submit(entry);
   }
 
-  /** A group commit with the ledger's batch limits (LEDGER_BATCH_*). */
-  group<I, O>(work: ConstructorParameters<typeof GroupCommit<I, O>>[2]): GroupCommit<I, O> {
+  /** A group commit with the ledger's batch limits (LEDGER_BATCH_*); `keysOf` as for GroupCommit. */
+  group<I, O>(
+    work: ConstructorParameters<typeof GroupCommit<I, O>>[2],
+    keysOf?: ConstructorParameters<typeof GroupCommit<I, O>>[3],
+  ): GroupCommit<I, O> {
     const limits = (): GroupCommitLimits => {
       const { batchMax, batchConcurrency, batchParallelMin } = this.config.ledger;
       return { max: batchMax, concurrency: batchConcurrency, parallelMin: batchParallelMin };
     };
-    const group = new GroupCommit<I, O>(this.tx, limits, work);
+    const group = new GroupCommit<I, O>(this.tx, limits, work, keysOf);
     this.groups.push(group as unknown as GroupCommit<never, unknown>);
     return group;
   }

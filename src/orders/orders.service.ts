@@ -9,7 +9,7 @@ import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { PgError, pgCode, pgConstraint } from '../database/pg-errors';
 import { preparedRows, queryRows } from '../database/sql';
-import { BatchResult, GroupCommit, GroupCommitLimits, Outcome, rounds } from '../database/group-commit';
+import { BatchResult, GroupCommit, GroupCommitLimits, Outcome } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityService } from '../identity/identity.service';
 import { DebitInOrderArgs, LedgerService, Posting } from '../ledger/ledger.service';
@@ -62,6 +62,7 @@ export class OrdersService {
       tx,
       () => purchaseBatchLimits(config),
       (em, inputs) => this.buyMany(em, inputs),
+      (p) => [`buyer:${p.buyerId}`, `own:${p.ownerId}/${p.listingId}`],
     );
   }
 
@@ -92,9 +93,10 @@ export class OrdersService {
   }
 
   /**
-   * Decides a batch: the idempotency keys first (replays and keys in use are answered at once), then the
-   * purchases in rounds (within a round, no buyer pays twice and no item goes to the same owner twice),
-   * and the keys of the completed ones are recorded with their responses in the same transaction.
+   * Decides a batch (in which no buyer pays twice and no item goes to the same owner twice: the batcher
+   * keeps such purchases for later batches): the idempotency keys first (replays and keys in use are
+   * answered at once), then the purchases, and the keys of the completed ones are recorded with their
+   * responses in the same transaction.
    */
   private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
     const outcomes: Outcome<OrderView | IdempotentReplay>[] = new Array(inputs.length);
@@ -106,15 +108,7 @@ export class OrdersService {
       if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
     });
     const open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
-    // Within a round no buyer pays twice and no (owner, item) is bought twice.
-    const plan = rounds(open, (i) => [`buyer:${inputs[i].buyerId}`, `own:${inputs[i].ownerId}/${inputs[i].listingId}`]);
-    // Later rounds would lock more buyers after the first round's: lock them all now, in one key order.
-    if (plan.length > 1)
-      await this.ledger.debitsInOrder(
-        em,
-        open.map((i) => ({ ...debitOf(inputs[i], 1n), allowShortfall: true })),
-      );
-    for (const round of plan) await this.buyRound(em, inputs, round, outcomes);
+    await this.buyAll(em, inputs, open, outcomes);
     const done = open.flatMap((i) => {
       const o = outcomes[i];
       return 'ok' in o ? [{ ...inputs[i].request, status: 201, body: o.ok }] : [];
@@ -123,15 +117,15 @@ export class OrdersService {
     return { outcomes };
   }
 
-  private async buyRound(
+  private async buyAll(
     em: EntityManager,
     inputs: PurchaseInput[],
-    round: number[],
+    open: number[],
     outcomes: Outcome<OrderView | IdempotentReplay>[],
   ): Promise<void> {
-    const listings = await this.catalog.forSaleMany(em, [...new Set(round.map((i) => inputs[i].listingId))]);
+    const listings = await this.catalog.forSaleMany(em, [...new Set(open.map((i) => inputs[i].listingId))]);
     const sales: Sale[] = [];
-    for (const index of round) {
+    for (const index of open) {
       const input = inputs[index];
       const listing = listings.get(input.listingId);
       const refused = !listing
