@@ -1,4 +1,6 @@
-import { ValidationError, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, ValidationError, ValidationPipe } from '@nestjs/common';
+import { Transform } from 'class-transformer';
+import { IsUUID } from 'class-validator';
 import { AppError, FieldError } from './errors';
 
 function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
@@ -23,3 +25,13 @@ export function createValidationPipe(): ValidationPipe {
     },
   });
 }
+
+/**
+ * A UUID field, taken in the form PostgreSQL returns (lower case), so that ids from a request compare
+ * equal to the same ids read back from the database.
+ */
+export const IsId = (): PropertyDecorator =>
+  applyDecorators(
+    Transform(({ value }: { value: unknown }) => (typeof value === 'string' ? value.toLowerCase() : value)),
+    IsUUID(),
+  );

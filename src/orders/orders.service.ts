@@ -69,9 +69,8 @@ export class OrdersService {
   /** Buys as `buyerId`; a request repeated with its Idempotency-Key is answered with an IdempotentReplay. */
   async purchase(buyerId: string, dto: CreateOrderDto, request: IdempotentRequest): Promise<OrderView | IdempotentReplay> {
     const payWith: PayWith = dto.payWith ?? 'CREDIT';
-    // Ids as PostgreSQL writes them (lower case), so that rows read back match the request's.
-    const listingId = dto.listingId.toLowerCase();
-    const ownerId = dto.giftToUserId?.toLowerCase() ?? buyerId;
+    const listingId = dto.listingId; // ids arrive in lower case, as PostgreSQL returns them (IsId)
+    const ownerId = dto.giftToUserId ?? buyerId;
     if (ownerId === buyerId && dto.giftToUserId) {
       throw new AppError('VALIDATION_FAILED', 'A gift goes to someone else', {}, [
         { field: 'giftToUserId', message: 'must not be yourself' },

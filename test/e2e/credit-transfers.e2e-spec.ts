@@ -73,6 +73,7 @@ describe('credit transfers (POST /credit-transfers)', () => {
     expect(await code(as(t, s).post('/credit-transfers', { toUserId: 'x', amount: 100 }), 400)).toBe('VALIDATION_FAILED');
     expect(await code(gift(s, 100, { extra: true }), 400)).toBe('VALIDATION_FAILED');
     expect(await code(as(t, s).post('/credit-transfers', { toUserId: s.id, amount: 100 }), 400)).toBe('VALIDATION_FAILED');
+    expect(await code(as(t, s).post('/credit-transfers', { toUserId: s.id.toUpperCase(), amount: 100 }), 400)).toBe('VALIDATION_FAILED');
     expect(await code(as(t, s).post('/credit-transfers', { toUserId: randomUUID(), amount: 100 }), 404)).toBe('NOT_FOUND');
     expect(
       await code(t.http().post('/credit-transfers').set('Idempotency-Key', 'k').send({ toUserId: recipient.id, amount: 100 }), 401),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { KEY_LOCK_SEED } from '../../src/common/idempotency/idempotency.service';
 import { systemAccount, userAccount } from '../../src/ledger/ledger.service';
 import {
   Actor,
@@ -192,6 +193,30 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
         true,
       );
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+      expect(await countOrdersBy(buyer.id)).toBe(1);
+    });
+
+    it('answers a request whose key another transaction is deciding as in progress, before its own checks', async () => {
+      const buyer = await signUp(t, 'inflight');
+      await fund(t, buyer.id, 'CREDIT', 5000);
+      const key = randomUUID();
+      // Stand in for a purchase batch deciding this key right now: hold the key's lock in an open transaction.
+      const runner = t.dataSource.createQueryRunner();
+      await runner.startTransaction();
+      try {
+        await runner.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2, $3))`, [
+          buyer.id,
+          key,
+          KEY_LOCK_SEED,
+        ]);
+        for (const body of [{ listingId: hat.id }, { listingId: hat.id, giftToUserId: randomUUID() }]) {
+          expect((await buy(buyer, body, key).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        }
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+      await buy(buyer, { listingId: hat.id }, key).expect(201);
       expect(await countOrdersBy(buyer.id)).toBe(1);
     });
 

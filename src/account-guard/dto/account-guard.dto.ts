@@ -1,6 +1,7 @@
+import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsOptional, IsString, IsUUID, Matches } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
 import { ADMIN_HOLD, SYSTEM_HOLD_REFERENCE } from '../hold-references';
 import { IsPlainText } from '../../identity/dto/validators';
 
@@ -8,7 +9,7 @@ const SIX_DIGITS = /^\d{6}$/;
 
 export class StepUpDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @IsId()
   challengeId: string;
 
   @ApiProperty({ example: '123456', description: 'TOTP or emailed code' })

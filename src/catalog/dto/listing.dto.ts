@@ -1,5 +1,6 @@
+import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
 import { PageQuery } from '../../common/pagination';
 
 export const CATEGORY_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
@@ -27,7 +28,7 @@ class ListingFields {
   profit: number;
 
   @IsOptional()
-  @IsUUID()
+  @IsId()
   parentListingId?: string;
 }
 
@@ -99,6 +100,6 @@ export class SearchListingsQuery extends PageQuery {
 
   @ApiPropertyOptional()
   @IsOptional()
-  @IsUUID()
+  @IsId()
   creatorId?: string;
 }

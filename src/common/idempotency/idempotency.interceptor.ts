@@ -2,7 +2,7 @@ import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nes
 import { Reflector } from '@nestjs/core';
 import type { Request, Response } from 'express';
 import { from, Observable, of } from 'rxjs';
-import { catchError, mergeMap } from 'rxjs/operators';
+import { catchError, finalize, mergeMap } from 'rxjs/operators';
 import type { AuthUser } from '../auth.decorators';
 import { AppError } from '../errors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from './idempotency.service';
@@ -42,12 +42,14 @@ export class IdempotencyInterceptor implements NestInterceptor {
       // The service claims the key in its transaction; a stored key is still answered before the handler runs.
       const request: IdempotentRequest = { userId, key, requestHash: hash };
       req.idempotentRequest = request;
+      const handling = this.idempotency.track(request);
       return from(this.idempotency.peek(request)).pipe(
         mergeMap((known) => {
           if (known instanceof AppError) throw known;
           if (known) return replay(known);
           return next.handle().pipe(mergeMap((body) => (body instanceof IdempotentReplay ? replay(body) : of(body))));
         }),
+        finalize(() => handling.release()),
       );
     }
 

@@ -43,7 +43,11 @@ function verdict(row: StoredKey | undefined, requestHash: string): undefined | I
 }
 
 /** Advisory lock namespace of in-transaction idempotency keys. */
-const KEY_LOCK_SEED = 731_000_002;
+export const KEY_LOCK_SEED = 731_000_002;
+
+/** SQL trying the transaction-scoped advisory lock of (user, key): the same lock in every statement. */
+const keyLock = (userId: string, key: string, seed: string) =>
+  `pg_try_advisory_xact_lock(hashtextextended(${userId}::text || '/' || ${key}, ${seed}))`;
 
 /** A crashed request's claim is taken over after this long, so a key is never stuck forever. */
 const LOCK_SECONDS = 60;
@@ -55,6 +59,8 @@ const LOCK_SECONDS = 60;
  */
 @Injectable()
 export class IdempotencyService {
+  private readonly handling = new Set<string>();
+
   constructor(private readonly dataSource: DataSource) {}
 
   static hash(method: string, path: string, body: unknown): string {
@@ -113,7 +119,7 @@ export class IdempotencyService {
     if (!requests.length) return [];
     const [{ free }] = await preparedRows<{ free: boolean[] }>(
       em,
-      `SELECT array_agg(pg_try_advisory_xact_lock(hashtextextended(r.user_id::text || '/' || r.key, $3)) ORDER BY r.ord) AS free
+      `SELECT array_agg(${keyLock('r.user_id', 'r.key', '$3')} ORDER BY r.ord) AS free
          FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(user_id, key, ord)`,
       [requests.map((r) => r.userId), requests.map((r) => r.key), KEY_LOCK_SEED],
     );
@@ -140,13 +146,28 @@ export class IdempotencyService {
    * undefined when nothing stands in the way. Lets an in-transaction route answer in the contract's
    * order (a repeated request is replayed before any of its checks run).
    */
+  /**
+   * Marks a request as being handled by this process until `release` is called; a second one with the
+   * same key meanwhile is IDEMPOTENCY_IN_PROGRESS (it may not have reached its transaction's lock yet).
+   */
+  track(request: IdempotentRequest): { release(): void } {
+    const id = `${request.userId}/${request.key}`;
+    if (this.handling.has(id)) throw inProgress();
+    this.handling.add(id);
+    return { release: () => this.handling.delete(id) };
+  }
+
   async peek(request: IdempotentRequest): Promise<undefined | IdempotentReplay | AppError> {
-    const [row] = await preparedRows<StoredKey>(
+    // The key's lock, tried in a statement of its own (released when it ends): taken means a
+    // transaction is deciding a request with this key right now.
+    const [row] = await preparedRows<Partial<StoredKey> & { free: boolean }>(
       this.dataSource,
-      `SELECT ${STORED_KEY_COLUMNS} FROM idempotency_keys k WHERE k.user_id = $1 AND k.key = $2`,
-      [request.userId, request.key],
+      `SELECT ${keyLock('$1::uuid', '$2::text', '$3')} AS free, ${STORED_KEY_COLUMNS}
+         FROM (SELECT 1) one LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2`,
+      [request.userId, request.key, KEY_LOCK_SEED],
     );
-    return verdict(row, request.requestHash);
+    if (row.request_hash !== null && row.request_hash !== undefined) return verdict(row as StoredKey, request.requestHash);
+    return row.free ? undefined : inProgress();
   }
 
   /** Records the responses of requests claimed with `claimInTransaction`, in the same transaction. */

@@ -1,10 +1,11 @@
+import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, IsString, IsUUID, Length, Max, MaxLength, Min } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Length, Max, MaxLength, Min } from 'class-validator';
 import { MAX_AMOUNT } from '../../common/money';
 
 export class CreateOrderDto {
   @ApiProperty()
-  @IsUUID()
+  @IsId()
   listingId: string;
 
   @ApiPropertyOptional({ enum: ['CREDIT', 'PROMO'], default: 'CREDIT' })
@@ -14,7 +15,7 @@ export class CreateOrderDto {
 
   @ApiPropertyOptional({ description: 'buy the item as a gift: it goes to this user' })
   @IsOptional()
-  @IsUUID()
+  @IsId()
   giftToUserId?: string;
 }
 
@@ -31,7 +32,7 @@ export class RefundOrderDto {
 
 export class CreateCreditTransferDto {
   @ApiProperty()
-  @IsUUID()
+  @IsId()
   toUserId: string;
 
   @ApiProperty({ description: 'credits' })

@@ -1,7 +1,8 @@
-import { IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsId } from '../../common/validation';
+import { IsString, MaxLength, MinLength } from 'class-validator';
 
 export class CreateTokenPurchaseDto {
-  @IsUUID()
+  @IsId()
   packageId: string;
 }
 
