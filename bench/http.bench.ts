@@ -175,7 +175,7 @@ function pgbench(url: string): { tps: number; output: string } {
   const u = new URL(url);
   const pgEnv = {
     ...process.env,
-    PGHOST: u.hostname,
+    PGHOST: decodeURIComponent(u.hostname), // a Unix socket directory arrives %-encoded
     PGPORT: u.port,
     PGUSER: decodeURIComponent(u.username),
     PGPASSWORD: decodeURIComponent(u.password),

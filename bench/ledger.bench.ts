@@ -156,7 +156,7 @@ async function pgbench(adminUrl: string, stats: Client): Promise<TpcbResult | { 
   const env = {
     ...process.env,
     PGPASSWORD: decodeURIComponent(u.password),
-    PGHOST: u.hostname,
+    PGHOST: decodeURIComponent(u.hostname), // a Unix socket directory arrives %-encoded
     PGPORT: u.port,
     PGUSER: decodeURIComponent(u.username),
   };

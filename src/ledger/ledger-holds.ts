@@ -139,7 +139,7 @@ export class LedgerHolds {
       (outcomes[i] =
         row.hash === holds[i].contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(holds[i].reference) });
     const sourceIds = [...new Set(all.map((i) => accounts.get(holds[i].from.key)?.id).filter((id): id is string => id !== undefined))];
-    const existing = await this.engine.lockAndFind(
+    const { existing, funds: available } = await this.engine.lockFindAndRead(
       em,
       'ledger_holds',
       all.map((i) => holds[i].reference),
@@ -153,7 +153,6 @@ export class LedgerHolds {
       else if (!accounts.has(h.from.key)) outcomes[i] = { error: LedgerErrors.insufficientFunds(h.from.name, h.from.asset) };
       else pending.push(i);
     }
-    const available = await this.engine.readFunds(em, sourceIds);
     const accepted = pending.filter((i) => {
       const from = accounts.get(holds[i].from.key)!;
       if (from.allowNegative) return true;

@@ -74,18 +74,16 @@ export class PostingEngine {
       if (locked) available = new Map([...debited].map((k) => [k, locked.get(k)!]));
       else {
         const payers = idOf(debited);
-        this.resolve(
-          entries,
-          pending,
-          await this.lookupAndLock(
-            em,
-            pending.map((i) => entries[i].reference),
-            payers,
-          ),
-          outcomes,
+        const read = await this.lockFindAndRead(
+          em,
+          'ledger_entries',
+          pending.map((i) => entries[i].reference),
+          payers,
+          receivers,
         );
+        this.resolve(entries, pending, read.existing, outcomes);
         pending = pending.filter((i) => !outcomes[i]);
-        const funds = await this.readFunds(em, payers, receivers);
+        const funds = read.funds;
         available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
       }
       for (const i of pending) {
@@ -146,16 +144,10 @@ export class PostingEngine {
     }
   }
 
-  /**
-   * Locks the payers' balance rows (in key order), then reads what each can spend: its row (balance -
-   * held) plus its pending credits. The read is a second statement on purpose: once the locks are ours
-   * no fold can run elsewhere, and a fresh snapshot sees every credit committed before that, without
-   * counting one that a fold we waited for has moved.
-   */
+  /** Locks balance rows (in key order) and answers what each account can spend (see lockFindAndRead). */
   async lockAndRead(em: EntityManager, accountIds: string[]): Promise<Map<string, bigint>> {
     if (!accountIds.length) return new Map();
-    await this.lookupAndLock(em, [], accountIds);
-    return this.readFunds(em, accountIds, []);
+    return (await this.lockFindAndRead(em, 'ledger_entries', [], accountIds)).funds;
   }
 
   /** Locks balance rows (in key order) until the transaction ends. */
@@ -187,31 +179,75 @@ export class PostingEngine {
          LEFT JOIN LATERAL (SELECT t.id, t.reference, t.content_hash FROM ${table} t WHERE t.reference = ANY($1::text[])) x ON true`,
       [references, accountIds],
     );
-    return new Map(rows.filter((r) => r.reference !== null).map((r) => [r.reference!, { id: r.id!, hash: r.content_hash! }]));
+    return existingRows(rows);
   }
 
   /**
-   * One statement: the payers' spendable funds and, for a batch, locks on the free rows of its ordinary
-   * receivers (SKIP LOCKED: never waits, so never joins a lock cycle), which the postings trigger is
-   * told (ledger.direct_credits) to credit in place rather than through pending credits.
+   * Usually one statement: locks the payers' balance rows in key order, finds the rows of `table` that
+   * already carry these references, locks the free rows of a batch's ordinary receivers (SKIP LOCKED:
+   * never waits, so never joins a lock cycle), which the postings trigger is told
+   * (ledger.direct_credits) to credit in place rather than through pending credits, and reads what each
+   * payer can spend: its row (balance - held) plus its pending credits.
+   *
+   * The pending credits are read in the statement's snapshot, which predates its lock waits. A payer's
+   * row that changed after that snapshot (a debit, hold or fold we waited for; a fold also deletes
+   * pending credits) is seen by its new version: then the funds are read again by a second statement,
+   * whose snapshot sees everything committed before the locks were ours.
    */
-  async readFunds(em: EntityManager, payers: string[], receivers: string[] = []): Promise<Map<string, bigint>> {
-    if (!payers.length && !receivers.length) return new Map();
-    const rows = await preparedRows<{ account_id: string | null; available: string | null }>(
+  async lockFindAndRead(
+    em: EntityManager,
+    table: 'ledger_entries' | 'ledger_holds',
+    references: string[],
+    payers: string[],
+    receivers: string[] = [],
+  ): Promise<{ existing: Map<string, { id: string; hash: string }>; funds: Map<string, bigint> }> {
+    const rows = await preparedRows<{
+      id: string | null;
+      reference: string | null;
+      content_hash: string | null;
+      account_id: string | null;
+      available: string | null;
+      fresh: boolean | null;
+    }>(
       em,
-      `WITH got AS (
-         SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[])
+      `WITH locked AS MATERIALIZED (
+         SELECT b.account_id, b.balance - b.held AS own, b.xmin AS version FROM ledger_balances b
+          WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
+       ), got AS MATERIALIZED (
+         SELECT b.account_id FROM ledger_balances b
+          WHERE b.account_id = ANY($3::bigint[]) AND (SELECT count(*) FROM locked) >= 0
           ORDER BY b.account_id FOR NO KEY UPDATE SKIP LOCKED
-       ), direct AS (
+       ), direct AS MATERIALIZED (
          SELECT set_config('ledger.direct_credits', coalesce(string_agg(account_id::text, ','), ''), true) FROM got
        )
-       SELECT f.account_id, f.available FROM direct LEFT JOIN LATERAL (
-         SELECT b.account_id::text AS account_id,
-                (b.balance - b.held + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = b.account_id), 0))::text AS available
-           FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])) f ON true`,
-      [payers, receivers],
+       SELECT x.* FROM direct LEFT JOIN LATERAL (
+         SELECT NULL::text AS id, NULL::text AS reference, NULL::text AS content_hash, l.account_id::text AS account_id,
+                (l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0))::text AS available,
+                l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) AS fresh
+           FROM locked l
+         UNION ALL
+         SELECT t.id::text, t.reference, t.content_hash::text, NULL, NULL, NULL FROM ${table} t WHERE t.reference = ANY($1::text[])
+       ) x ON true`,
+      [references, payers, receivers],
     );
-    return new Map(rows.filter((r) => r.account_id !== null).map((r) => [r.account_id!, BigInt(r.available!)]));
+    const funded = rows.filter((r) => r.account_id !== null);
+    const funds = funded.every((r) => r.fresh)
+      ? new Map(funded.map((r) => [r.account_id!, BigInt(r.available!)]))
+      : await this.readFunds(em, payers);
+    return { existing: existingRows(rows), funds };
+  }
+
+  /** What each account can spend: its row (balance - held) plus its pending credits, read in a fresh snapshot. */
+  async readFunds(em: EntityManager, accountIds: string[]): Promise<Map<string, bigint>> {
+    if (!accountIds.length) return new Map();
+    const rows = await preparedRows<{ account_id: string; available: string }>(
+      em,
+      `SELECT b.account_id::text AS account_id,
+              (b.balance - b.held + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = b.account_id), 0))::text AS available
+         FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])`,
+      [accountIds],
+    );
+    return new Map(rows.map((r) => [r.account_id, BigInt(r.available)]));
   }
 
   /** Entries whose reference exists already: the same content is a replay, other content a conflict. */
@@ -282,6 +318,10 @@ export class PostingEngine {
     );
     return new Set(rows.map((r) => r.id));
   }
+}
+
+function existingRows(rows: { id: string | null; reference: string | null; content_hash: string | null }[]) {
+  return new Map(rows.filter((r) => r.reference !== null).map((r) => [r.reference!, { id: r.id!, hash: r.content_hash! }]));
 }
 
 /** The accounts the entries touch; those debited that must not go negative; how often each other one is credited. */

@@ -336,6 +336,29 @@ describe('ledger: posting entries', () => {
       expect((await ledger.verify()).problems).toEqual([]);
     });
 
+    it('counts credits a fold moved while the payer waited for its lock once, not twice', async () => {
+      const [payer, sender] = [newUserId(), newUserId()];
+      await mint(ledger, payer, 100n);
+      await mint(ledger, sender, 50n);
+      await ledger.foldPendingCredits();
+      await tx.run((em) => ledger.post(em, transfer(sender, payer, 50n))); // a pending credit of the payer
+      const { id, pending } = await rowOf(payer, 'wallet');
+      expect(pending).toBe('1');
+      const engine = t.app.get(PostingEngine);
+      const funds = await withClient(t, async (c) => {
+        await c.query('BEGIN');
+        await c.query('SELECT ledger_fold($1::bigint[])', [[id]]);
+        const read = tx.run((em) => engine.lockFindAndRead(em, 'ledger_entries', [], [id]));
+        await new Promise((r) => setTimeout(r, 300)); // the read is waiting for the row's lock
+        await c.query('COMMIT');
+        return (await read).funds;
+      });
+      expect(await rowOf(payer, 'wallet')).toMatchObject({ balance: '150', pending: '0' });
+      expect(funds.get(id)).toBe(150n);
+      await expect(appError(ledger.post(undefined, transfer(payer, sender, 151n)))).resolves.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+      expect((await ledger.post(undefined, transfer(payer, sender, 150n))).replayed).toBe(false);
+    });
+
     it('does not deadlock opposite transfers that each lock their payer first (debitInOrder, then post)', async () => {
       const [a, b] = [newUserId(), newUserId()];
       await mint(ledger, a, 100n);
