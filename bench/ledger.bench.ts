@@ -24,12 +24,13 @@ import { benchDatabase, fmt, percentile } from './bench-db';
  * pgbench's built-in TPC-B on the same server with the same number of clients.
  *
  * BENCH_CLIENTS (default 64) concurrent callers; BENCH_SECONDS (default 10) per scenario after a
- * warm-up of BENCH_WARMUP_SECONDS (default 5: long enough to bring the pages that pgbench evicted back); BENCH_ACCOUNTS (default 10000) wallets; BENCH_SCENARIOS (comma-separated keys, default
- * all); BENCH_PGBENCH=0 skips pgbench. The uniform scenario and pgbench alternate for BENCH_ROUNDS
- * (default 3) rounds, and the ratio is the median of the rounds' ratios: these machines' speed drifts
- * over minutes, so a reference measured right next to its subject is the one to compare with. Besides wall-clock figures it reports CPU time per operation
- * (this process, and every PostgreSQL process, read from /proc), which stays meaningful when other
- * work shares the machine.
+ * warm-up of BENCH_WARMUP_SECONDS (default 5: enough to bring back the pages pgbench evicted);
+ * BENCH_ACCOUNTS (default 10000) wallets; BENCH_SCENARIOS (comma-separated keys, default all);
+ * BENCH_PGBENCH=0 skips pgbench. The uniform scenario and pgbench alternate for BENCH_ROUNDS (default
+ * 3) rounds, and the ratio is the median of the rounds' ratios: these machines' speed drifts over
+ * minutes, so the reference to compare with is the one measured right next to its subject. Besides
+ * wall-clock figures it reports CPU time per operation (this process, and every PostgreSQL process,
+ * read from /proc), which stays meaningful when other work shares the machine.
  */
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -275,6 +276,7 @@ async function main(): Promise<void> {
       ),
     );
   }
+  await ledger.foldPendingCredits(); // what the periodic compactor job does in a running server
   await stats.query('ANALYZE');
   console.log(`setup: ${ACCOUNTS} funded wallets in ${fmt((performance.now() - setupStart) / 1000, 1)} s`);
 
