@@ -7,6 +7,7 @@ import { Catalog1763900005000 } from './1763900005000-Catalog';
 import { Orders1763900006000 } from './1763900006000-Orders';
 import { AccountGuardSystemHolds1763900007000 } from './1763900007000-AccountGuardSystemHolds';
 import { LedgerIndexedChecks1763900008000 } from './1763900008000-LedgerIndexedChecks';
+import { LedgerEntriesKindIndexDropped1763900009000 } from './1763900009000-LedgerEntriesKindIndexDropped';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -19,4 +20,5 @@ export const allMigrations = [
   Orders1763900006000,
   AccountGuardSystemHolds1763900007000,
   LedgerIndexedChecks1763900008000,
+  LedgerEntriesKindIndexDropped1763900009000,
 ];
