@@ -7,7 +7,7 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CommonModule } from '../../src/common/common.module';
 import { AppError } from '../../src/common/errors';
-import { IdempotencyService } from '../../src/common/idempotency/idempotency.service';
+import { IdempotencyService, KEY_LOCK_SEED } from '../../src/common/idempotency/idempotency.service';
 import { IdempotencyKey, Idempotent } from '../../src/common/idempotency/idempotent.decorator';
 import { ProblemFilter } from '../../src/common/problem.filter';
 import { createValidationPipe } from '../../src/common/validation';
@@ -114,6 +114,24 @@ describe('idempotency keys (stored in PostgreSQL, per user)', () => {
     open();
     expect((await first).status).toBe(201);
     gate = Promise.resolve();
+  });
+
+  it('answers 409 IDEMPOTENCY_IN_PROGRESS while a transaction holds the key (an in-transaction route deciding it)', async () => {
+    const runner = ds.createQueryRunner();
+    await runner.startTransaction();
+    try {
+      await runner.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2, $3))`, [
+        alice,
+        'k-held',
+        KEY_LOCK_SEED,
+      ]);
+      expect((await post(alice, 'k-held', { amount: 3 }).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+      expect(await ds.query(`SELECT * FROM idempotency_keys WHERE key = 'k-held'`)).toHaveLength(0);
+    } finally {
+      await runner.rollbackTransaction();
+      await runner.release();
+    }
+    await post(alice, 'k-held', { amount: 3 }).expect(201);
   });
 
   it('lets exactly one of many concurrent identical requests execute', async () => {

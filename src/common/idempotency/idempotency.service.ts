@@ -70,14 +70,20 @@ export class IdempotencyService {
   }
 
   async claim(userId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
-    const inserted = await preparedRows(
+    // Not while a transaction holds the key's lock: an in-transaction route (claimInTransaction) is
+    // deciding a request with this key and records it only when it commits.
+    const [claim] = await preparedRows<{ free: boolean; inserted: boolean }>(
       this.dataSource,
-      `INSERT INTO idempotency_keys (user_id, key, request_hash, status, locked_until)
-       VALUES ($1, $2, $3, 'in_progress', now() + make_interval(secs => $4))
-       ON CONFLICT (user_id, key) DO NOTHING RETURNING key`,
-      [userId, key, requestHash, LOCK_SECONDS],
+      `WITH lock AS MATERIALIZED (SELECT ${keyLock('$1::uuid', '$2::text', '$5')} AS free),
+       ins AS (
+         INSERT INTO idempotency_keys (user_id, key, request_hash, status, locked_until)
+         SELECT $1, $2, $3, 'in_progress', now() + make_interval(secs => $4) FROM lock WHERE lock.free
+         ON CONFLICT (user_id, key) DO NOTHING RETURNING key)
+       SELECT (SELECT free FROM lock) AS free, EXISTS (SELECT 1 FROM ins) AS inserted`,
+      [userId, key, requestHash, LOCK_SECONDS, KEY_LOCK_SEED],
     );
-    if (inserted.length > 0) return { kind: 'claimed' };
+    if (!claim.free) throw inProgress();
+    if (claim.inserted) return { kind: 'claimed' };
     const rows = await preparedRows<{ request_hash: string; status: string; response_status: number | null; response_body: unknown }>(
       this.dataSource,
       'SELECT request_hash, status, response_status, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2',
@@ -142,11 +148,6 @@ export class IdempotencyService {
   }
 
   /**
-   * What a stored key says about a request before it runs (no claim, no lock): a replay, a refusal, or
-   * undefined when nothing stands in the way. Lets an in-transaction route answer in the contract's
-   * order (a repeated request is replayed before any of its checks run).
-   */
-  /**
    * Marks a request as being handled by this process until `release` is called; a second one with the
    * same key meanwhile is IDEMPOTENCY_IN_PROGRESS (it may not have reached its transaction's lock yet).
    */
@@ -157,6 +158,11 @@ export class IdempotencyService {
     return { release: () => this.handling.delete(id) };
   }
 
+  /**
+   * What a stored key says about a request before it runs (no claim): a replay, a refusal, or
+   * undefined when nothing stands in the way. Lets an in-transaction route answer in the contract's
+   * order (a repeated request is replayed before any of its checks run).
+   */
   async peek(request: IdempotentRequest): Promise<undefined | IdempotentReplay | AppError> {
     // The key's lock, tried in a statement of its own (released when it ends): taken means a
     // transaction is deciding a request with this key right now.
