@@ -2,7 +2,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { AppError } from './common/errors';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
 import { runMigrations } from './database/data-source';
-import { startEmbeddedPostgres } from './database/embedded-postgres';
+import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { AdminUsersService, EnsureAdminResult } from './identity/admin-users.service';
 
 /** Startup steps shared by the server (main.ts) and the CLI (cli.ts). */
@@ -24,21 +24,22 @@ export interface PreparedDatabase {
   url: string;
   /** Stops the embedded PostgreSQL; undefined when DATABASE_URL points elsewhere. */
   stop?: () => Promise<void>;
+  /** Makes the embedded PostgreSQL's stop (its own exit hook's included) wait for `closed`. */
+  stopAfter?: (closed: Promise<unknown>) => void;
 }
 
 /** DATABASE_URL when set, otherwise the embedded PostgreSQL under DATA_DIR; then the migrations. */
 export async function prepareDatabase(config: AppConfig, log: (line: string) => void = console.log): Promise<PreparedDatabase> {
   let url = config.databaseUrl;
-  let stop: PreparedDatabase['stop'];
+  let embedded: EmbeddedDatabase | undefined;
   if (!url) {
     log(`Starting embedded PostgreSQL (data in ${config.dataDir}/pg) ...`);
-    const embedded = await startEmbeddedPostgres(config.dataDir);
+    embedded = await startEmbeddedPostgres(config.dataDir);
     url = embedded.url;
-    stop = embedded.stop;
   }
   const applied = await runMigrations(url);
   if (applied.length) log(`Applied migrations: ${applied.join(', ')}`);
-  return { url, stop };
+  return { url, stop: embedded?.stop, stopAfter: embedded?.stopAfter };
 }
 
 /** Creates or promotes the admin account for `email`; a refused password is reported, not thrown. */

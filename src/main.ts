@@ -4,16 +4,18 @@ import { ensureAdmin, loadConfigOrExit, prepareDatabase } from './boot';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
-  const { url: databaseUrl, stop: stopDatabase } = await prepareDatabase(config);
+  const { url: databaseUrl, stop: stopDatabase, stopAfter } = await prepareDatabase(config);
 
   const app = await createApp(config, databaseUrl);
+  let closed!: () => void;
+  stopAfter?.(new Promise<void>((resolve) => (closed = resolve)));
+  const closeApp = () => app.close().finally(closed);
   if (stopDatabase) {
     const stop = stopDatabase;
     process.once('beforeExit', () => void stop());
     for (const signal of ['SIGINT', 'SIGTERM'] as const) {
       process.once(signal, () => {
-        void app
-          .close()
+        void closeApp()
           .then(stop)
           .finally(() => process.exit(0));
       });
@@ -24,7 +26,7 @@ async function main(): Promise<void> {
     const admin = await ensureAdmin(app, config.adminEmail, config.adminPassword, 'ADMIN_EMAIL at startup');
     if ('error' in admin) {
       console.error(`Cannot create the admin account from ADMIN_EMAIL/ADMIN_PASSWORD: ${admin.error}`);
-      await app.close();
+      await closeApp();
       await stopDatabase?.();
       process.exit(1);
     }

@@ -9,6 +9,12 @@ export interface EmbeddedDatabase {
   /** URL of the server's maintenance database, for creating and dropping databases. */
   adminUrl: string;
   stop(): Promise<void>;
+  /**
+   * The package stops its servers from an exit hook of its own on SIGINT and SIGTERM, the moment the
+   * application starts closing, which cuts the application's connections while it still uses them.
+   * After this call, a stop (that one included) first waits for `closed`.
+   */
+  stopAfter(closed: Promise<unknown>): void;
 }
 
 const USER = 'postgres';
@@ -74,9 +80,17 @@ export async function startEmbeddedPostgres(
   } finally {
     await client.end();
   }
+  const stopServer = pg.stop.bind(pg);
+  let after: Promise<unknown> = Promise.resolve();
+  let stopping: Promise<void> | undefined;
+  const stop = () => (stopping ??= after.then(stopServer, stopServer));
+  pg.stop = stop; // what the package's exit hook calls
   return {
     url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
     adminUrl,
-    stop: () => pg.stop(),
+    stop,
+    stopAfter: (closed) => {
+      after = closed;
+    },
   };
 }
