@@ -281,7 +281,7 @@ export class LedgerHolds {
           [now, EXPIRE_BATCH],
         );
         if (!due.length) return 0;
-        await this.engine.lockAndRead(em, [...new Set(due.map((d) => d.from_account_id))]);
+        await this.engine.lock(em, [...new Set(due.map((d) => d.from_account_id))]);
         await this.close(
           em,
           due.map((d) => d.id),

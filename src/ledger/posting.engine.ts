@@ -192,7 +192,13 @@ export class PostingEngine {
    * The pending credits are read in the statement's snapshot, which predates its lock waits. A payer's
    * row that changed after that snapshot (a debit, hold or fold we waited for; a fold also deletes
    * pending credits) is seen by its new version: then the funds are read again by a second statement,
-   * whose snapshot sees everything committed before the locks were ours.
+   * whose snapshot sees everything committed before the locks were ours. A credit committed while we
+   * waited behind a lock that changed nothing is not counted (a refusal it would have prevented, never
+   * an overdraft).
+   *
+   * Order inside the statement: `got` waits for `locked` through its one-time filter (an InitPlan run
+   * before its scan), so payers are locked before receivers; `direct` is the outer side of the join, so
+   * the setting is made even when nothing is locked or found.
    */
   async lockFindAndRead(
     em: EntityManager,

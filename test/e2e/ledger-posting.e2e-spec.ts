@@ -345,16 +345,30 @@ describe('ledger: posting entries', () => {
       const { id, pending } = await rowOf(payer, 'wallet');
       expect(pending).toBe('1');
       const engine = t.app.get(PostingEngine);
-      const funds = await withClient(t, async (c) => {
-        await c.query('BEGIN');
-        await c.query('SELECT ledger_fold($1::bigint[])', [[id]]);
-        const read = tx.run((em) => engine.lockFindAndRead(em, 'ledger_entries', [], [id]));
-        await new Promise((r) => setTimeout(r, 300)); // the read is waiting for the row's lock
-        await c.query('COMMIT');
-        return (await read).funds;
-      });
+      const reread = jest.spyOn(engine, 'readFunds');
+      try {
+        const funds = await withClient(t, async (c) => {
+          await c.query('BEGIN');
+          await c.query('SELECT 1 FROM ledger_balances WHERE account_id = $1 FOR NO KEY UPDATE', [id]); // as the fold's callers do
+          await c.query('SELECT ledger_fold($1::bigint[])', [[id]]);
+          const folder = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+          const read = tx.run((em) => engine.lockFindAndRead(em, 'ledger_entries', [], [id]));
+          // Commit only once the read is waiting for the row (its snapshot then predates the fold).
+          while (!(await t.sql('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [folder])).length) {
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          await c.query('COMMIT');
+          return (await read).funds;
+        });
+        expect(reread).toHaveBeenCalledTimes(1);
+        expect(funds.get(id)).toBe(150n);
+        // Without a concurrent change, the one statement's read stands.
+        expect((await tx.run((em) => engine.lockFindAndRead(em, 'ledger_entries', [], [id]))).funds.get(id)).toBe(150n);
+        expect(reread).toHaveBeenCalledTimes(1);
+      } finally {
+        reread.mockRestore();
+      }
       expect(await rowOf(payer, 'wallet')).toMatchObject({ balance: '150', pending: '0' });
-      expect(funds.get(id)).toBe(150n);
       await expect(appError(ledger.post(undefined, transfer(payer, sender, 151n)))).resolves.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
       expect((await ledger.post(undefined, transfer(payer, sender, 150n))).replayed).toBe(false);
     });
