@@ -139,11 +139,17 @@ export class LedgerHolds {
       (outcomes[i] =
         row.hash === holds[i].contentHash ? { ok: { holdId: row.id } } : { error: LedgerErrors.referenceConflict(holds[i].reference) });
     const sourceIds = [...new Set(all.map((i) => accounts.get(holds[i].from.key)?.id).filter((id): id is string => id !== undefined))];
+    const needs = new Map<string, bigint>();
+    for (const h of holds) {
+      const id = accounts.get(h.from.key)?.id;
+      if (id !== undefined) needs.set(id, (needs.get(id) ?? 0n) + h.amount);
+    }
     const { existing, funds: available } = await this.engine.lockFindAndRead(
       em,
       'ledger_holds',
       all.map((i) => holds[i].reference),
       sourceIds,
+      { needs },
     );
     const pending: number[] = [];
     for (const i of all) {

@@ -79,7 +79,7 @@ export class PostingEngine {
           'ledger_entries',
           pending.map((i) => entries[i].reference),
           payers,
-          receivers,
+          { receivers, needs: debitsOf(entries, pending, accounts) },
         );
         this.resolve(entries, pending, read.existing, outcomes);
         pending = pending.filter((i) => !outcomes[i]);
@@ -189,12 +189,18 @@ export class PostingEngine {
    * (ledger.direct_credits) to credit in place rather than through pending credits, and reads what each
    * payer can spend: its row (balance - held) plus its pending credits.
    *
+   * `needs` (per payer id: the most this unit of work may take from it) spares that read of pending
+   * credits where the row alone covers the need: the payer's funds are then answered as its row, which
+   * is less than or equal to what it has but enough for every decision the caller will make. A payer
+   * without a need is always read in full.
+   *
    * The pending credits are read in the statement's snapshot, which predates its lock waits. A payer's
    * row that changed after that snapshot (a debit, hold or fold we waited for; a fold also deletes
-   * pending credits) is seen by its new version: then the funds are read again by a second statement,
-   * whose snapshot sees everything committed before the locks were ours. A credit committed while we
-   * waited behind a lock that changed nothing is not counted (a refusal it would have prevented, never
-   * an overdraft).
+   * pending credits) is seen by its new version: when such a payer's pending credits were read, the
+   * funds are read again by a second statement, whose snapshot sees everything committed before the
+   * locks were ours (a row that covers the need is read from the locked version itself, so it stands).
+   * A credit committed while we waited behind a lock that changed nothing is not counted (a refusal it
+   * would have prevented, never an overdraft).
    *
    * Order inside the statement: `got` waits for `locked` through its one-time filter (an InitPlan run
    * before its scan), so payers are locked before receivers; `direct` is the outer side of the join, so
@@ -205,7 +211,7 @@ export class PostingEngine {
     table: 'ledger_entries' | 'ledger_holds',
     references: string[],
     payers: string[],
-    receivers: string[] = [],
+    opts: { receivers?: string[]; needs?: ReadonlyMap<string, bigint> } = {},
   ): Promise<{ existing: Map<string, { id: string; hash: string }>; funds: Map<string, bigint> }> {
     const rows = await preparedRows<{
       id: string | null;
@@ -228,13 +234,15 @@ export class PostingEngine {
        )
        SELECT x.* FROM direct LEFT JOIN LATERAL (
          SELECT NULL::text AS id, NULL::text AS reference, NULL::text AS content_hash, l.account_id::text AS account_id,
-                (l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0))::text AS available,
-                l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) AS fresh
-           FROM locked l
+                (CASE WHEN l.own >= n.need THEN l.own
+                      ELSE l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0) END)::text AS available,
+                CASE WHEN l.own >= n.need THEN true
+                     ELSE l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) END AS fresh
+           FROM locked l LEFT JOIN unnest($2::bigint[], $4::bigint[]) AS n(account_id, need) ON n.account_id = l.account_id
          UNION ALL
          SELECT t.id::text, t.reference, t.content_hash::text, NULL, NULL, NULL FROM ${table} t WHERE t.reference = ANY($1::text[])
        ) x ON true`,
-      [references, payers, receivers],
+      [references, payers, opts.receivers ?? [], pgList(payers.map((id) => opts.needs?.get(id)?.toString() ?? 'NULL'))],
     );
     const funded = rows.filter((r) => r.account_id !== null);
     const funds = funded.every((r) => r.fresh)
@@ -344,6 +352,18 @@ function touched(entries: PreparedEntry[], indexes: number[]) {
     }
   }
   return { refs, debited, credits };
+}
+
+/** Per debited account id: the sum of what the entries take from it (the most they can need). */
+function debitsOf(entries: PreparedEntry[], indexes: number[], accounts: Map<string, AccountInfo>): Map<string, bigint> {
+  const needs = new Map<string, bigint>();
+  for (const i of indexes) {
+    for (const leg of entries[i].legs) {
+      const id = accounts.get(leg.account.key)?.id;
+      if (leg.amount < 0n && id !== undefined) needs.set(id, (needs.get(id) ?? 0n) - leg.amount);
+    }
+  }
+  return needs;
 }
 
 /**

@@ -373,6 +373,25 @@ describe('ledger: posting entries', () => {
       expect((await ledger.post(undefined, transfer(payer, sender, 150n))).replayed).toBe(false);
     });
 
+    it('reads pending credits only for a payer whose row does not cover what the entries may take', async () => {
+      const [payer, sender] = [newUserId(), newUserId()];
+      await mint(ledger, payer, 100n);
+      await mint(ledger, sender, 50n);
+      await ledger.foldPendingCredits();
+      await tx.run((em) => ledger.post(em, transfer(sender, payer, 50n))); // a pending credit of the payer
+      const { id } = await rowOf(payer, 'wallet');
+      const engine = t.app.get(PostingEngine);
+      const read = (needs?: Map<string, bigint>) =>
+        tx.run(async (em) => (await engine.lockFindAndRead(em, 'ledger_entries', [], [id], { needs })).funds.get(id));
+      await expect(read(new Map([[id, 100n]]))).resolves.toBe(100n); // the row covers it: answered from the row alone
+      await expect(read(new Map([[id, 101n]]))).resolves.toBe(150n);
+      await expect(read()).resolves.toBe(150n);
+      // A batched post that needs the pending credit gets it; one more than everything is refused.
+      await expect(appError(ledger.post(undefined, transfer(payer, sender, 151n)))).resolves.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+      expect((await ledger.post(undefined, transfer(payer, sender, 130n))).replayed).toBe(false);
+      expect(await rowOf(payer, 'wallet')).toMatchObject({ balance: '20', pending: '0' });
+    });
+
     it('does not deadlock opposite transfers that each lock their payer first (debitInOrder, then post)', async () => {
       const [a, b] = [newUserId(), newUserId()];
       await mint(ledger, a, 100n);
