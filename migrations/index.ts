@@ -8,6 +8,7 @@ import { Orders1763900006000 } from './1763900006000-Orders';
 import { AccountGuardSystemHolds1763900007000 } from './1763900007000-AccountGuardSystemHolds';
 import { LedgerIndexedChecks1763900008000 } from './1763900008000-LedgerIndexedChecks';
 import { LedgerEntriesKindIndexDropped1763900009000 } from './1763900009000-LedgerEntriesKindIndexDropped';
+import { LedgerLockFindRead1763900010000 } from './1763900010000-LedgerLockFindRead';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -21,4 +22,5 @@ export const allMigrations = [
   AccountGuardSystemHolds1763900007000,
   LedgerIndexedChecks1763900008000,
   LedgerEntriesKindIndexDropped1763900009000,
+  LedgerLockFindRead1763900010000,
 ];

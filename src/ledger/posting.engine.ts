@@ -202,9 +202,8 @@ export class PostingEngine {
    * A credit committed while we waited behind a lock that changed nothing is not counted (a refusal it
    * would have prevented, never an overdraft).
    *
-   * Order inside the statement: `got` waits for `locked` through its one-time filter (an InitPlan run
-   * before its scan), so payers are locked before receivers; `direct` is the outer side of the join, so
-   * the setting is made even when nothing is locked or found.
+   * The statement is the database function ledger_lock_find_read (migration 1763900010000), so that
+   * its plan is made once per connection rather than on every call.
    */
   async lockFindAndRead(
     em: EntityManager,
@@ -220,30 +219,13 @@ export class PostingEngine {
       account_id: string | null;
       available: string | null;
       fresh: boolean | null;
-    }>(
-      em,
-      `WITH locked AS MATERIALIZED (
-         SELECT b.account_id, b.balance - b.held AS own, b.xmin AS version FROM ledger_balances b
-          WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
-       ), got AS MATERIALIZED (
-         SELECT b.account_id FROM ledger_balances b
-          WHERE b.account_id = ANY($3::bigint[]) AND (SELECT count(*) FROM locked) >= 0
-          ORDER BY b.account_id FOR NO KEY UPDATE SKIP LOCKED
-       ), direct AS MATERIALIZED (
-         SELECT set_config('ledger.direct_credits', coalesce(string_agg(account_id::text, ','), ''), true) FROM got
-       )
-       SELECT x.* FROM direct LEFT JOIN LATERAL (
-         SELECT NULL::text AS id, NULL::text AS reference, NULL::text AS content_hash, l.account_id::text AS account_id,
-                (CASE WHEN l.own >= n.need THEN l.own
-                      ELSE l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0) END)::text AS available,
-                CASE WHEN l.own >= n.need THEN true
-                     ELSE l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) END AS fresh
-           FROM locked l LEFT JOIN unnest($2::bigint[], $4::bigint[]) AS n(account_id, need) ON n.account_id = l.account_id
-         UNION ALL
-         SELECT t.id::text, t.reference, t.content_hash::text, NULL, NULL, NULL FROM ${table} t WHERE t.reference = ANY($1::text[])
-       ) x ON true`,
-      [references, payers, opts.receivers ?? [], pgList(payers.map((id) => opts.needs?.get(id)?.toString() ?? 'NULL'))],
-    );
+    }>(em, 'SELECT * FROM ledger_lock_find_read($1, $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])', [
+      table === 'ledger_holds',
+      references,
+      payers,
+      pgList(payers.map((id) => opts.needs?.get(id)?.toString() ?? 'NULL')),
+      opts.receivers ?? [],
+    ]);
     const funded = rows.filter((r) => r.account_id !== null);
     const funds = funded.every((r) => r.fresh)
       ? new Map(funded.map((r) => [r.account_id!, BigInt(r.available!)]))
