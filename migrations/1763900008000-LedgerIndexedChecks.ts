@@ -34,7 +34,7 @@ const GENERIC_PLANS = [
 ];
 
 /** The parts that differ between the two versions. */
-interface Variant {
+export interface Variant {
   /** Each entry's legs per asset, as x (entry_id, asset, legs, total), for the entries of transaction NEW.xid. */
   entryLegs: string;
   /** How many of the new postings' entries were not written by this transaction. */
@@ -49,7 +49,7 @@ interface Variant {
   foldedRows: string;
 }
 
-const INDEXED: Variant = {
+export const INDEXED: Variant = {
   entryLegs: `LEFT JOIN LATERAL (
             SELECT l.asset, count(*) AS legs, sum(l.amount) AS total
               FROM (SELECT p.amount, (SELECT a.asset FROM ledger_accounts a WHERE a.id = p.account_id) AS asset
@@ -119,7 +119,16 @@ function ledgerFunctions(v: Variant): string[] {
         END IF;
         RETURN NULL;
       END $$`,
-    `CREATE OR REPLACE FUNCTION ledger_postings_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+    postingsApply(v, lockThenUpdate(v)),
+  ];
+}
+
+/**
+ * The postings trigger: checks the statement's postings, then moves balances. `applyDebits` applies
+ * the net debits (and direct credits) of `debited` accounts to their rows.
+ */
+export function postingsApply(v: Variant, applyDebits: string): string {
+  return `CREATE OR REPLACE FUNCTION ledger_postings_apply() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         -- accounts the writer has locked already (in key order): credit them on their row
         direct bigint[] := string_to_array(nullif(current_setting('ledger.direct_credits', true), ''), ',')::bigint[];
@@ -151,7 +160,18 @@ function ledgerFunctions(v: Variant): string[] {
           RAISE EXCEPTION 'postings name an account that does not exist'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_postings_account';
         END IF;
-        IF debited IS NOT NULL THEN
+${applyDebits}        IF pending > 0 THEN
+          INSERT INTO ledger_pending_credits (account_id, allow_negative, amount)
+          SELECT u.account_id, u.negative, u.delta FROM unnest(ids, deltas, negative, locking) AS u(account_id, delta, negative, debit)
+           WHERE NOT u.debit AND u.delta <> 0;
+        END IF;
+        RETURN NULL;
+      END $$`;
+}
+
+/** The first way of applying debits: lock every debited row (key order), fold where the row falls short, update. */
+export function lockThenUpdate(v: Variant): string {
+  return `        IF debited IS NOT NULL THEN
           -- lock in key order, and find the debits the row alone cannot cover: their pending credits are folded in
           SELECT array_agg(x.account_id) FILTER (WHERE x.balance - x.held + u.delta < 0) INTO need
             FROM (SELECT b.account_id, b.balance, b.held FROM ledger_balances b WHERE b.account_id = ANY(debited)
@@ -164,12 +184,5 @@ function ledgerFunctions(v: Variant): string[] {
             FROM unnest(ids, deltas, locking) AS u(account_id, delta, debit)
            WHERE u.debit AND b.account_id = u.account_id ${v.lockedRows};
         END IF;
-        IF pending > 0 THEN
-          INSERT INTO ledger_pending_credits (account_id, allow_negative, amount)
-          SELECT u.account_id, u.negative, u.delta FROM unnest(ids, deltas, negative, locking) AS u(account_id, delta, negative, debit)
-           WHERE NOT u.debit AND u.delta <> 0;
-        END IF;
-        RETURN NULL;
-      END $$`,
-  ];
+`;
 }

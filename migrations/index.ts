@@ -9,6 +9,7 @@ import { AccountGuardSystemHolds1763900007000 } from './1763900007000-AccountGua
 import { LedgerIndexedChecks1763900008000 } from './1763900008000-LedgerIndexedChecks';
 import { LedgerEntriesKindIndexDropped1763900009000 } from './1763900009000-LedgerEntriesKindIndexDropped';
 import { LedgerLockFindRead1763900010000 } from './1763900010000-LedgerLockFindRead';
+import { LedgerDebitsInOneUpdate1763900011000 } from './1763900011000-LedgerDebitsInOneUpdate';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -23,4 +24,5 @@ export const allMigrations = [
   LedgerIndexedChecks1763900008000,
   LedgerEntriesKindIndexDropped1763900009000,
   LedgerLockFindRead1763900010000,
+  LedgerDebitsInOneUpdate1763900011000,
 ];
