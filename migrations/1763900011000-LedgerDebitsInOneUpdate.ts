@@ -14,12 +14,18 @@ export class LedgerDebitsInOneUpdate1763900011000 implements MigrationInterface 
   name = 'LedgerDebitsInOneUpdate1763900011000';
 
   async up(q: QueryRunner): Promise<void> {
-    await q.query(postingsApply(INDEXED, ONE_UPDATE));
+    await replace(q, postingsApply(INDEXED, ONE_UPDATE));
   }
 
   async down(q: QueryRunner): Promise<void> {
-    await q.query(postingsApply(INDEXED, lockThenUpdate(INDEXED)));
+    await replace(q, postingsApply(INDEXED, lockThenUpdate(INDEXED)));
   }
+}
+
+/** CREATE OR REPLACE drops a function's settings: the trigger keeps its one plan per connection (see migration 8). */
+async function replace(q: QueryRunner, sql: string): Promise<void> {
+  await q.query(sql);
+  await q.query(`ALTER FUNCTION ledger_postings_apply() SET plan_cache_mode = force_generic_plan`);
 }
 
 const ONE_UPDATE = `        IF debited IS NOT NULL THEN

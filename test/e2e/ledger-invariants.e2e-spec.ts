@@ -329,6 +329,24 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
   });
 
+  it('runs the ledger functions that query with one plan per connection (re-planning them cost a large share of each write)', async () => {
+    const querying = [
+      'ledger_check_balanced',
+      'ledger_postings_apply',
+      'ledger_pending_credits_check',
+      'ledger_hold_reserve',
+      'ledger_entries_mark',
+      'ledger_fold',
+      'ledger_lock_find_read',
+    ];
+    const rows = await t.sql<{ name: string }>(
+      `SELECT p.proname AS name FROM pg_proc p
+        WHERE p.proname = ANY($1::text[]) AND 'plan_cache_mode=force_generic_plan' = ANY(p.proconfig)`,
+      [querying],
+    );
+    expect(rows.map((r) => r.name).sort()).toEqual([...querying].sort());
+  });
+
   describe('holds', () => {
     const insertHold = (from: string, amount: number, reference = `raw-hold:${randomUUID()}`) =>
       t.sql<{ id: string }>(
