@@ -85,24 +85,7 @@ const JOINED: Variant = {
 
 function ledgerFunctions(v: Variant): string[] {
   return [
-    `CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
-      DECLARE
-        bad record;
-      BEGIN
-        SELECT e.id, coalesce(sum(x.legs), 0) AS legs, min(x.asset) FILTER (WHERE x.total <> 0) AS asset INTO bad
-          FROM ledger_entries e
-          ${v.entryLegs}
-         WHERE e.xid = NEW.xid
-         GROUP BY e.id
-        HAVING coalesce(sum(x.legs), 0) < 2 OR bool_or(x.total <> 0)
-         LIMIT 1;
-        IF FOUND THEN
-          RAISE EXCEPTION 'ledger entry % does not balance (% posting(s); unbalanced in %)', bad.id, bad.legs, coalesce(bad.asset, '-')
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
-        END IF;
-        DELETE FROM ledger_tx_checks WHERE xid = NEW.xid;
-        RETURN NULL;
-      END $$`,
+    checkBalanced(perEntryLegs(v)),
     `CREATE OR REPLACE FUNCTION ledger_fold(accounts bigint[]) RETURNS void LANGUAGE sql AS $$
       WITH gone AS (
         DELETE FROM ledger_pending_credits c WHERE c.account_id = ANY(accounts) RETURNING c.account_id, c.amount
@@ -184,5 +167,35 @@ export function lockThenUpdate(v: Variant): string {
             FROM unnest(ids, deltas, locking) AS u(account_id, delta, debit)
            WHERE u.debit AND b.account_id = u.account_id ${v.lockedRows};
         END IF;
+`;
+}
+
+/**
+ * The deferred check of a transaction's entries. `findUnbalanced` selects INTO `bad` (id, legs, asset)
+ * one entry of transaction NEW.xid with fewer than two postings or a nonzero sum in some asset.
+ */
+export function checkBalanced(findUnbalanced: string): string {
+  return `CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        bad record;
+      BEGIN
+${findUnbalanced}        IF FOUND THEN
+          RAISE EXCEPTION 'ledger entry % does not balance (% posting(s); unbalanced in %)', bad.id, bad.legs, coalesce(bad.asset, '-')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
+        END IF;
+        DELETE FROM ledger_tx_checks WHERE xid = NEW.xid;
+        RETURN NULL;
+      END $$`;
+}
+
+/** The first query of the check: each entry's legs grouped per asset in its own subquery. */
+export function perEntryLegs(v: Variant): string {
+  return `        SELECT e.id, coalesce(sum(x.legs), 0) AS legs, min(x.asset) FILTER (WHERE x.total <> 0) AS asset INTO bad
+          FROM ledger_entries e
+          ${v.entryLegs}
+         WHERE e.xid = NEW.xid
+         GROUP BY e.id
+        HAVING coalesce(sum(x.legs), 0) < 2 OR bool_or(x.total <> 0)
+         LIMIT 1;
 `;
 }
