@@ -11,7 +11,10 @@ export class DatabaseModule {
       module: DatabaseModule,
       imports: [
         TypeOrmModule.forRoot({
-          ...dataSourceOptions(url, { extra: { max: poolSize } }),
+          // Pipeline mode (a documented pg option): a query may be written while the one before it is
+          // still running. Awaited one by one, queries behave exactly as without it; batch transactions
+          // use it to send COMMIT right behind their last statement (TransactionRunner.runBatch).
+          ...dataSourceOptions(url, { extra: { max: poolSize, pipeline: true } }),
           autoLoadEntities: true,
           migrationsRun: false,
         }),

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { PgError, pgCode } from './pg-errors';
+import { commitBehind } from './sql';
 
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
@@ -26,16 +27,49 @@ export class TransactionRunner {
   }
 
   async run<T>(work: (em: EntityManager) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
-    const attempts = opts.attempts ?? 8;
-    for (let attempt = 1; ; attempt++) {
+    // READ COMMITTED is PostgreSQL's default: a plain BEGIN, without a SET TRANSACTION round trip.
+    const isolation = opts.isolation && opts.isolation !== 'READ COMMITTED' ? opts.isolation : undefined;
+    return this.retrying(() => (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work)), opts);
+  }
+
+  /**
+   * `run` (READ COMMITTED) for a batch of units of work: a statement `work` marks as its last
+   * (QueryOptions.last) has COMMIT sent right behind it, so the two take one round trip. Should that
+   * statement fail, PostgreSQL answers the COMMIT by rolling back, and `work` sees the statement's error.
+   */
+  async runBatch<T>(work: (em: EntityManager) => Promise<T>, opts: Omit<TransactionOptions, 'isolation'> = {}): Promise<T> {
+    return this.retrying(async () => {
+      const runner = this.dataSource.createQueryRunner();
+      let committing: Promise<void> | undefined;
       try {
-        // READ COMMITTED is PostgreSQL's default: a plain BEGIN, without a SET TRANSACTION round trip.
-        const isolation = opts.isolation && opts.isolation !== 'READ COMMITTED' ? opts.isolation : undefined;
-        return await (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work));
+        await runner.connect();
+        await runner.startTransaction();
+        commitBehind.set(runner.manager, () => void (committing ??= runner.commitTransaction()));
+        try {
+          const result = await work(runner.manager);
+          await (committing ?? runner.commitTransaction());
+          return result;
+        } catch (err) {
+          await committing?.catch(() => undefined);
+          if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+          throw err;
+        }
+      } finally {
+        commitBehind.delete(runner.manager);
+        await runner.release();
+      }
+    }, opts);
+  }
+
+  private async retrying<T>(attempt: () => Promise<T>, opts: TransactionOptions): Promise<T> {
+    const attempts = opts.attempts ?? 8;
+    for (let n = 1; ; n++) {
+      try {
+        return await attempt();
       } catch (err) {
         const code = pgCode(err);
-        if (!code || !RETRYABLE.has(code) || attempt >= attempts) throw err;
-        await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** attempt));
+        if (!code || !RETRYABLE.has(code) || n >= attempts) throw err;
+        await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** n));
       }
     }
   }

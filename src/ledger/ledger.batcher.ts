@@ -23,7 +23,7 @@ export class LedgerBatcher implements BeforeApplicationShutdown {
     accounts: LedgerAccounts,
   ) {
     this.posts = this.group(async (em, entries) => {
-      const result = await engine.apply(em, entries, { directCredits: true });
+      const result = await engine.apply(em, entries, { directCredits: true, last: true });
       return { outcomes: result.outcomes, afterCommit: () => accounts.remember(result.accounts) };
     });
   }

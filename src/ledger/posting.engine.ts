@@ -33,6 +33,12 @@ export interface ApplyOptions extends ApplyHooks {
    * is found by the insert (ON CONFLICT) instead of a lookup first: the outcome is the same.
    */
   locked?: LockedFunds;
+  /**
+   * The unit of work ends with this call: its insert is marked as the transaction's last statement, so
+   * a batch transaction commits right behind it (QueryOptions.last). Only reads of committed entries
+   * (a reference a concurrent transaction won) may follow it.
+   */
+  last?: boolean;
 }
 
 /** An account credited by this many entries of one batch is hot: it keeps taking pending credits. */
@@ -112,7 +118,7 @@ export class PostingEngine {
     accepted: number[],
     accounts: Map<string, AccountInfo>,
     outcomes: (Outcome | undefined)[],
-    hooks: ApplyHooks,
+    hooks: ApplyHooks & Pick<ApplyOptions, 'last'>,
   ): Promise<void> {
     const unknown = new Map<string, ResolvedRef>();
     for (const i of accepted)
@@ -124,6 +130,7 @@ export class PostingEngine {
         em,
         accepted.map((i) => entries[i]),
         accounts,
+        hooks.last,
       );
       for (const i of accepted) if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
       // Not inserted: a concurrent transaction wrote the reference between our lookup and our insert.
@@ -267,7 +274,12 @@ export class PostingEngine {
    * Writes entries and their postings in one statement; the postings trigger moves the balances. An
    * entry whose reference a concurrent transaction has just written is skipped with its postings.
    */
-  private async insert(em: EntityManager, entries: PreparedEntry[], accounts: Map<string, AccountInfo>): Promise<Set<string>> {
+  private async insert(
+    em: EntityManager,
+    entries: PreparedEntry[],
+    accounts: Map<string, AccountInfo>,
+    last = false,
+  ): Promise<Set<string>> {
     // A fixed order for the reference index entries too, against lock cycles between batches.
     const sorted = [...entries].sort((a, b) => (a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0));
     const legId: string[] = [];
@@ -311,6 +323,7 @@ export class PostingEngine {
         pgList(legAccount),
         pgList(legAmount),
       ],
+      { last },
     );
     return new Set(rows.map((r) => r.id));
   }

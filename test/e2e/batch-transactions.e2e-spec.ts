@@ -1,0 +1,65 @@
+import { preparedRows, queryRows } from '../../src/database/sql';
+import { TransactionRunner } from '../../src/database/transaction-runner';
+import { startTestApp, TestApp } from '../support/test-app';
+
+/** TransactionRunner.runBatch: a statement marked last carries the transaction's COMMIT right behind it. */
+describe('batch transactions (COMMIT sent behind the last statement)', () => {
+  let t: TestApp;
+  let tx: TransactionRunner;
+  const rows = async () => (await t.sql<{ n: number }>('SELECT n FROM batch_probe ORDER BY n')).map((r) => r.n);
+  // Inside a transaction that has written, this is its id; in a new (autocommit) statement, NULL.
+  const ownXid = async (em: Parameters<typeof queryRows>[0]) =>
+    (await queryRows<{ xid: string | null }>(em, 'SELECT pg_current_xact_id_if_assigned()::text AS xid'))[0].xid;
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    tx = t.app.get(TransactionRunner);
+    await t.sql('CREATE TABLE batch_probe (n int PRIMARY KEY)');
+  });
+  afterAll(() => t.close());
+
+  it('has committed by the time the last statement has answered', async () => {
+    const after = await tx.runBatch(async (em) => {
+      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { last: true });
+      return ownXid(em); // runs after the COMMIT, outside the transaction
+    });
+    expect(after).toBeNull();
+    expect(await rows()).toEqual([1]);
+  });
+
+  it('commits at the end, as usual, when no statement is marked last', async () => {
+    const inside = await tx.runBatch(async (em) => {
+      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [2]);
+      return ownXid(em);
+    });
+    expect(inside).not.toBeNull();
+    expect(await rows()).toEqual([1, 2]);
+  });
+
+  it('rolls everything back when the last statement fails, and reports its error', async () => {
+    const failed = tx.runBatch(async (em) => {
+      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [3]);
+      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { last: true }); // duplicate key
+    });
+    await expect(failed).rejects.toMatchObject({ code: '23505' });
+    expect(await rows()).toEqual([1, 2]);
+  });
+
+  it('rolls back when the work fails before its last statement', async () => {
+    const failed = tx.runBatch(async (em) => {
+      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [4]);
+      throw new Error('refused');
+    });
+    await expect(failed).rejects.toThrow('refused');
+    expect(await rows()).toEqual([1, 2]);
+  });
+
+  it('ignores the mark in a transaction that is not a batch (the caller commits)', async () => {
+    const inside = await tx.run(async (em) => {
+      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [5], { last: true });
+      return ownXid(em);
+    });
+    expect(inside).not.toBeNull();
+    expect(await rows()).toEqual([1, 2, 5]);
+  });
+});
