@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { PgError, pgCode } from './pg-errors';
 import { commitBehind } from './sql';
@@ -33,23 +34,30 @@ export class TransactionRunner {
   }
 
   /**
-   * `run` (READ COMMITTED) for a batch of units of work: a statement `work` marks as its last
-   * (QueryOptions.last) has COMMIT sent right behind it, so the two take one round trip. Should that
-   * statement fail, PostgreSQL answers the COMMIT by rolling back, and `work` sees the statement's error.
+   * `run` (READ COMMITTED) for a batch of units of work, in two round trips where `run` takes four:
+   * BEGIN goes out with the first statement (the connection pipelines it: see DatabaseModule), and a
+   * statement `work` marks as its last (QueryOptions.last) has COMMIT sent right behind it. Should
+   * that statement fail, PostgreSQL answers the COMMIT by rolling back, and `work` sees the error.
    */
   async runBatch<T>(work: (em: EntityManager) => Promise<T>, opts: Omit<TransactionOptions, 'isolation'> = {}): Promise<T> {
     return this.retrying(async () => {
       const runner = this.dataSource.createQueryRunner();
       let committing: Promise<void> | undefined;
       try {
-        await runner.connect();
-        await runner.startTransaction();
+        const client = (await runner.connect()) as PoolClient;
+        const begun = client.query('BEGIN');
+        begun.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+        // What startTransaction() records, without waiting for BEGIN's answer (an error in it fails
+        // the first statement as well). No transaction subscribers are registered.
+        Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
         commitBehind.set(runner.manager, () => void (committing ??= runner.commitTransaction()));
         try {
           const result = await work(runner.manager);
+          await begun;
           await (committing ?? runner.commitTransaction());
           return result;
         } catch (err) {
+          await begun.catch(() => undefined);
           await committing?.catch(() => undefined);
           if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
           throw err;
