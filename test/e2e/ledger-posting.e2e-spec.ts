@@ -336,12 +336,18 @@ describe('ledger: posting entries', () => {
       expect((await ledger.verify()).problems).toEqual([]);
     });
 
-    it('counts credits a fold moved while the payer waited for its lock once, not twice', async () => {
+    /** A payer with 100 on its balance row and a pending credit of 50 from `sender`. */
+    const payerWithPendingCredit = async () => {
       const [payer, sender] = [newUserId(), newUserId()];
       await mint(ledger, payer, 100n);
       await mint(ledger, sender, 50n);
       await ledger.foldPendingCredits();
-      await tx.run((em) => ledger.post(em, transfer(sender, payer, 50n))); // a pending credit of the payer
+      await tx.run((em) => ledger.post(em, transfer(sender, payer, 50n)));
+      return { payer, sender };
+    };
+
+    it('counts credits a fold moved while the payer waited for its lock once, not twice', async () => {
+      const { payer, sender } = await payerWithPendingCredit();
       const { id, pending } = await rowOf(payer, 'wallet');
       expect(pending).toBe('1');
       const engine = t.app.get(PostingEngine);
@@ -374,11 +380,7 @@ describe('ledger: posting entries', () => {
     });
 
     it('reads pending credits only for a payer whose row does not cover what the entries may take', async () => {
-      const [payer, sender] = [newUserId(), newUserId()];
-      await mint(ledger, payer, 100n);
-      await mint(ledger, sender, 50n);
-      await ledger.foldPendingCredits();
-      await tx.run((em) => ledger.post(em, transfer(sender, payer, 50n))); // a pending credit of the payer
+      const { payer, sender } = await payerWithPendingCredit();
       const { id } = await rowOf(payer, 'wallet');
       const engine = t.app.get(PostingEngine);
       const read = (needs?: Map<string, bigint>) =>
