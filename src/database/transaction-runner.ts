@@ -50,7 +50,11 @@ export class TransactionRunner {
         // What startTransaction() records, without waiting for BEGIN's answer (an error in it fails
         // the first statement as well). No transaction subscribers are registered.
         Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
-        commitBehind.set(runner.manager, () => void (committing ??= runner.commitTransaction()));
+        commitBehind.set(runner.manager, () => {
+          if (committing) return;
+          committing = runner.commitTransaction();
+          committing.catch(() => undefined); // awaited below, maybe only after `work` has awaited more I/O
+        });
         try {
           const result = await work(runner.manager);
           await begun;

@@ -15,6 +15,7 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
     t = await startTestApp();
     tx = t.app.get(TransactionRunner);
     await t.sql('CREATE TABLE batch_probe (n int PRIMARY KEY)');
+    await t.sql('CREATE TABLE batch_deferred (n int, CONSTRAINT batch_deferred_n UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)');
   });
   afterAll(() => t.close());
 
@@ -43,6 +44,17 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
     });
     await expect(failed).rejects.toMatchObject({ code: '23505' });
     expect(await rows()).toEqual([1, 2]);
+  });
+
+  it('reports a COMMIT that fails behind the last statement, even when the work reads on after it', async () => {
+    const failed = tx.runBatch(async (em) => {
+      await preparedRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7]);
+      await preparedRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { last: true }); // refused at COMMIT
+      await new Promise((r) => setTimeout(r, 20));
+      return ownXid(em);
+    });
+    await expect(failed).rejects.toMatchObject({ code: '23505', constraint: 'batch_deferred_n' });
+    expect(await t.sql('SELECT n FROM batch_deferred')).toEqual([]);
   });
 
   it('rolls back when the work fails before its last statement', async () => {
