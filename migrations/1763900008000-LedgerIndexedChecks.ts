@@ -7,6 +7,9 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * or its plan generic, so each write cost more as the ledger grew. Correlated scalar subqueries are
  * never turned into joins: each row is one primary-key lookup. What the functions check and do is
  * unchanged; `down` restores the first versions.
+ *
+ * Later migrations (11, 12) build their versions from the templates exported here: the SQL these
+ * produce must never change (a change would rewrite those migrations' history too).
  */
 export class LedgerIndexedChecks1763900008000 implements MigrationInterface {
   name = 'LedgerIndexedChecks1763900008000';

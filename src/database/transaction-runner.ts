@@ -47,8 +47,8 @@ export class TransactionRunner {
         const client = (await runner.connect()) as PoolClient;
         const begun = client.query('BEGIN');
         begun.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-        // What startTransaction() records, without waiting for BEGIN's answer (an error in it fails
-        // the first statement as well). No transaction subscribers are registered.
+        // What startTransaction() records, without waiting for BEGIN's answer (BEGIN only fails with
+        // the connection, which fails the statements behind it too). No transaction subscribers are registered.
         Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
         commitBehind.set(runner.manager, () => {
           if (committing) return;

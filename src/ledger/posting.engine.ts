@@ -230,7 +230,7 @@ export class PostingEngine {
       table === 'ledger_holds',
       references,
       payers,
-      pgList(payers.map((id) => opts.needs?.get(id)?.toString() ?? 'NULL')),
+      pgList(payers.map((id) => needText(opts.needs?.get(id)))),
       opts.receivers ?? [],
     ]);
     const funded = rows.filter((r) => r.account_id !== null);
@@ -348,6 +348,13 @@ function touched(entries: PreparedEntry[], indexes: number[]) {
   }
   return { refs, debited, credits };
 }
+
+/** A need as a bigint literal; none, or one beyond bigint (a batch of huge debits), asks for a full read. */
+function needText(need: bigint | undefined): string {
+  return need === undefined || need > PG_BIGINT_MAX ? 'NULL' : need.toString();
+}
+
+const PG_BIGINT_MAX = 2n ** 63n - 1n;
 
 /** Per debited account id: the sum of what the entries take from it (the most they can need). */
 function debitsOf(entries: PreparedEntry[], indexes: number[], accounts: Map<string, AccountInfo>): Map<string, bigint> {

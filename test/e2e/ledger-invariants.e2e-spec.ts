@@ -329,6 +329,64 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
   });
 
+  it("locks a raw writer's debited rows in key order, so it cannot deadlock with a writer that does too", async () => {
+    // Two wallets whose balance rows lie in the heap in the reverse of their key order.
+    const wallets: string[] = [];
+    for (const owner of [newUserId(), newUserId()]) {
+      const [row] = await t.sql<{ id: string }>(
+        `INSERT INTO ledger_accounts (owner_id, asset, name, allow_negative, created_at)
+         VALUES ($1, 'CREDIT', 'wallet', false, now()) RETURNING id::text AS id`,
+        [owner],
+      );
+      wallets.push(row.id);
+    }
+    for (const id of [...wallets].reverse())
+      await t.sql('INSERT INTO ledger_balances (account_id, allow_negative) VALUES ($1, false)', [id]);
+    const [a, b] = wallets;
+    await withClient(t, async (c) => {
+      await rawEntry(c, [
+        [ids.issuance, -200],
+        [a, 100],
+        [b, 100],
+      ]);
+      await c.query('SELECT ledger_fold($1::bigint[])', [[a, b]]);
+    });
+    const errors: string[] = [];
+    await withClient(t, (app) =>
+      withClient(t, async (raw) => {
+        for (const c of [app, raw]) await c.query(`SET deadlock_timeout = '100ms'`);
+        await app.query('BEGIN');
+        await app.query('SELECT 1 FROM ledger_balances WHERE account_id = $1 FOR NO KEY UPDATE', [a]);
+        // One statement of debits that both rows cover by themselves; the writer locked nothing first.
+        const writing = (async () => {
+          await raw.query('BEGIN');
+          const { rows } = await raw.query(
+            `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
+            [`raw:${randomUUID()}`],
+          );
+          await raw.query(
+            'INSERT INTO ledger_postings (entry_id, account_id, amount) SELECT $1, x.a, x.m FROM unnest($2::bigint[], $3::bigint[]) x(a, m)',
+            [rows[0].id, [a, b, ids.bob], [-10, -10, 20]],
+          );
+          await raw.query('COMMIT');
+        })().catch(async (err: { code?: string }) => {
+          errors.push(`raw ${err.code}`);
+          await raw.query('ROLLBACK');
+        });
+        await new Promise((r) => setTimeout(r, 300));
+        await app
+          .query('SELECT 1 FROM ledger_balances WHERE account_id = $1 FOR NO KEY UPDATE', [b])
+          .then(() => app.query('COMMIT'))
+          .catch(async (err: { code?: string }) => {
+            errors.push(`app ${err.code}`);
+            await app.query('ROLLBACK');
+          });
+        await writing;
+      }),
+    );
+    expect(errors).toEqual([]);
+  });
+
   it('runs the ledger functions that query with one plan per connection (re-planning them cost a large share of each write)', async () => {
     const querying = [
       'ledger_check_balanced',
