@@ -8,8 +8,8 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * never turned into joins: each row is one primary-key lookup. What the functions check and do is
  * unchanged; `down` restores the first versions.
  *
- * Later migrations (11, 12) build their versions from the templates exported here: the SQL these
- * produce must never change (a change would rewrite those migrations' history too).
+ * A later migration (12) builds its balance check from the templates exported here: the SQL they
+ * produce must never change (a change would rewrite that migration's history too).
  */
 export class LedgerIndexedChecks1763900008000 implements MigrationInterface {
   name = 'LedgerIndexedChecks1763900008000';
@@ -113,7 +113,7 @@ function ledgerFunctions(v: Variant): string[] {
  * The postings trigger: checks the statement's postings, then moves balances. `applyDebits` applies
  * the net debits (and direct credits) of `debited` accounts to their rows.
  */
-export function postingsApply(v: Variant, applyDebits: string): string {
+function postingsApply(v: Variant, applyDebits: string): string {
   return `CREATE OR REPLACE FUNCTION ledger_postings_apply() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         -- accounts the writer has locked already (in key order): credit them on their row
@@ -156,7 +156,7 @@ ${applyDebits}        IF pending > 0 THEN
 }
 
 /** The first way of applying debits: lock every debited row (key order), fold where the row falls short, update. */
-export function lockThenUpdate(v: Variant): string {
+function lockThenUpdate(v: Variant): string {
   return `        IF debited IS NOT NULL THEN
           -- lock in key order, and find the debits the row alone cannot cover: their pending credits are folded in
           SELECT array_agg(x.account_id) FILTER (WHERE x.balance - x.held + u.delta < 0) INTO need

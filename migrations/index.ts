@@ -9,7 +9,6 @@ import { AccountGuardSystemHolds1763900007000 } from './1763900007000-AccountGua
 import { LedgerIndexedChecks1763900008000 } from './1763900008000-LedgerIndexedChecks';
 import { LedgerEntriesKindIndexDropped1763900009000 } from './1763900009000-LedgerEntriesKindIndexDropped';
 import { LedgerLockFindRead1763900010000 } from './1763900010000-LedgerLockFindRead';
-import { LedgerDebitsInOneUpdate1763900011000 } from './1763900011000-LedgerDebitsInOneUpdate';
 import { LedgerBalancedCheckOneAggregate1763900012000 } from './1763900012000-LedgerBalancedCheckOneAggregate';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
@@ -25,6 +24,5 @@ export const allMigrations = [
   LedgerIndexedChecks1763900008000,
   LedgerEntriesKindIndexDropped1763900009000,
   LedgerLockFindRead1763900010000,
-  LedgerDebitsInOneUpdate1763900011000,
   LedgerBalancedCheckOneAggregate1763900012000,
 ];
