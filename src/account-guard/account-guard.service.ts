@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppError, invalidState } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { preparedRows, queryRows } from '../database/sql';
+import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { AccountHolds, HoldView, SystemHold } from './account-holds';
 import { SecurityEventsService } from './security-events.service';
@@ -180,7 +180,7 @@ export class AccountGuardService {
 
   private async read(userId: string, em?: EntityManager): Promise<StateRow> {
     const now = this.clock.now();
-    const rows = await preparedRows<StateRow>(
+    const rows = await queryRows<StateRow>(
       em ?? this.dataSource,
       `SELECT
          EXISTS (SELECT 1 FROM account_holds WHERE user_id = $1 AND released_at IS NULL) AS on_hold,
@@ -194,6 +194,7 @@ export class AccountGuardService {
          ORDER BY ends_at DESC LIMIT 1
        ) c ON true`,
       [userId, now],
+      { prepare: true },
     );
     return rows[0];
   }

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { CatalogService } from './catalog.service';
 import { ApproveListingDto, ModerationReasonDto } from './dto/listing.dto';
-import { idPipe } from './id.pipe';
+import { idPipe } from '../common/id.pipe';
 
 @ApiTags('admin')
 @ApiBearerAuth()

@@ -6,7 +6,7 @@ import { PageQuery } from '../common/pagination';
 import { CatalogService } from './catalog.service';
 import { CreatorsService } from './creators.service';
 import { CreateListingDto, SearchListingsQuery, SubmitListingDto, UpdateListingDto } from './dto/listing.dto';
-import { idPipe } from './id.pipe';
+import { idPipe } from '../common/id.pipe';
 import { ListingSearchService } from './listing-search.service';
 
 @ApiTags('catalog')

@@ -4,7 +4,7 @@ import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock.service';
 import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { preparedRows, queryRows } from '../database/sql';
+import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { LedgerService, systemAccount } from '../ledger/ledger.service';
 import { CreatorsService } from './creators.service';
@@ -12,7 +12,7 @@ import { CreateListingDto, UpdateListingDto } from './dto/listing.dto';
 import { LISTING_COLUMNS, ListingRow, ListingView, toListingView } from './listing.mapper';
 import { priceOf } from './pricing';
 import { SpendingPolicy } from './spending-policy';
-import { ListingAction, listingMachine } from './state-machine';
+import { ListingAction, listingMachine } from './listing-state';
 
 export type ModerationAction = Extract<ListingAction, 'approve' | 'reject' | 'delist'>;
 
@@ -159,7 +159,7 @@ export class CatalogService {
 
   /** `forSale` for several listings in one statement; those that do not exist are missing from the map. */
   async forSaleMany(em: EntityManager, listingIds: string[]): Promise<Map<string, ListingForSale>> {
-    const rows = await preparedRows<ListingRow & { ancestors: { id: string; creator_id: string; profit: string }[] }>(
+    const rows = await queryRows<ListingRow & { ancestors: { id: string; creator_id: string; profit: string }[] }>(
       em,
       `SELECT ${LISTING_COLUMNS},
          (SELECT coalesce(json_agg(json_build_object('id', a.id, 'creator_id', a.creator_id, 'profit', a.profit::text)
@@ -167,6 +167,7 @@ export class CatalogService {
             FROM listings a WHERE a.id = ANY (l.ancestor_ids)) AS ancestors
        FROM listings l WHERE l.id = ANY ($1::uuid[])`,
       [listingIds],
+      { prepare: true },
     );
     return new Map(
       rows.map((row) => [

@@ -5,7 +5,7 @@ import { amountToJson } from '../common/money';
 import { decodeCursor, encodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import { queryRows } from '../database/sql';
-import { rethrowBadCursor } from './cursors';
+import { rethrowBadCursor } from '../common/cursors';
 import { SearchListingsQuery } from './dto/listing.dto';
 import { LISTING_COLUMNS, ListingRow, ListingView, toListingView } from './listing.mapper';
 import { splitCreditSale } from './pricing';

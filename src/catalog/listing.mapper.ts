@@ -1,5 +1,5 @@
 import { amountToJson } from '../common/money';
-import type { ListingStatus } from './state-machine';
+import type { ListingStatus } from './listing-state';
 
 /** A `listings` row as selected with LISTING_COLUMNS. */
 export interface ListingRow {

@@ -1,10 +1,8 @@
 import { EntityManager } from 'typeorm';
 import { AppError } from '../common/errors';
+import { Outcome } from '../common/outcome';
 import { pgCode } from './pg-errors';
 import { TransactionRunner } from './transaction-runner';
-
-/** What one unit of work in a batch came to: its result, or the error refusing it alone. */
-export type Outcome<T> = { ok: T } | { error: unknown };
 
 export interface BatchResult<T> {
   outcomes: Outcome<T>[];

@@ -65,13 +65,3 @@ export async function queryRows<T = Record<string, unknown>>(
   if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];
   return res as T[];
 }
-
-/** `queryRows` as a prepared statement (see QueryOptions.prepare). */
-export function preparedRows<T = Record<string, unknown>>(
-  db: EntityManager | DataSource,
-  text: string,
-  params: unknown[] = [],
-  opts: Pick<QueryOptions, 'last'> = {},
-): Promise<T[]> {
-  return queryRows<T>(db, text, params, { ...opts, prepare: true });
-}

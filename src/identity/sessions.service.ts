@@ -6,11 +6,11 @@ import { AuthUser, Role } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { preparedRows, queryRows } from '../database/sql';
+import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { SessionRevokeReason } from './entities/session.entity';
 import { ClientContext, IdentityHooks } from './identity.hooks';
-import { isUuid } from './users.service';
+import { isUuid } from '../common/ids';
 import { hashToken, newOpaqueToken } from './tokens';
 
 export interface TokenPair {
@@ -168,11 +168,12 @@ export class SessionsService {
   /** The caller behind an access token, or null when its session has ended (checked on every request). */
   async principal(userId: string, sessionId: string): Promise<Principal | null> {
     if (!isUuid(userId) || !isUuid(sessionId)) return null;
-    const rows = await preparedRows<{ email: string; roles: Role[]; reauthenticated_at: Date | null }>(
+    const rows = await queryRows<{ email: string; roles: Role[]; reauthenticated_at: Date | null }>(
       this.dataSource,
       `SELECT u.email, u.roles, s.reauthenticated_at FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
       [sessionId, userId, this.clock.now()],
+      { prepare: true },
     );
     if (!rows.length) return null;
     return { user: { id: userId, email: rows[0].email, roles: rows[0].roles, sessionId }, reauthenticatedAt: rows[0].reauthenticated_at };

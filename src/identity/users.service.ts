@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { isUuid } from '../common/ids';
 import { DataSource, EntityManager } from 'typeorm';
 import { Role } from '../common/auth.decorators';
 import { UserEntity } from './entities/user.entity';
@@ -49,9 +50,6 @@ export function userView(u: UserRecord) {
     createdAt: u.createdAt.toISOString(),
   };
 }
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-export const isUuid = (s: string): boolean => UUID.test(s);
 
 /** Reads and writes the users table. Other modules reach users through IdentityService, not here. */
 @Injectable()

@@ -3,7 +3,8 @@ import { AppError } from '../common/errors';
 import { canonicalJson, prepareEntry, prepareHold, resolveRef } from './entry-input';
 import { chainHash, GENESIS_HASH } from './ledger-chain';
 import { EntryInput, systemAccount, userAccount } from './ledger.types';
-import { UUID_RE, uuidv7 } from './uuid7';
+import { UUID_RE } from '../common/ids';
+import { uuidv7 } from './uuid7';
 
 const now = new Date('2030-01-01T00:00:00Z');
 const user = randomUUID();

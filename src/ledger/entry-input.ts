@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { MAX_AMOUNT } from '../common/money';
 import { LedgerErrors } from './ledger.errors';
 import { AccountRef, Asset, ASSETS, EntryInput, HoldInput, SYSTEM_ACCOUNT_NAMES, USER_ACCOUNT_NAMES } from './ledger.types';
-import { UUID_RE, uuidv7 } from './uuid7';
+import { UUID_RE } from '../common/ids';
+import { uuidv7 } from './uuid7';
 
 /** The nil UUID stands for "the platform" as owner of the system accounts. */
 export const SYSTEM_OWNER = '00000000-0000-0000-0000-000000000000';

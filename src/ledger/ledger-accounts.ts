@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { preparedRows } from '../database/sql';
+import { queryRows } from '../database/sql';
 import { ResolvedRef } from './entry-input';
 
 export interface AccountInfo extends ResolvedRef {
@@ -58,7 +58,7 @@ export class LedgerAccounts {
   async ensure(em: EntityManager, refs: ResolvedRef[]): Promise<Map<string, AccountInfo>> {
     const byKey = new Map(refs.map((r) => [r.key, r]));
     const list = [...byKey.values()].sort((a, b) => (a.key < b.key ? -1 : 1));
-    await preparedRows(
+    await queryRows(
       em,
       `WITH created AS (
          INSERT INTO ledger_accounts (owner_id, asset, name, allow_negative, created_at)
@@ -69,6 +69,7 @@ export class LedgerAccounts {
        )
        INSERT INTO ledger_balances (account_id, allow_negative) SELECT id, allow_negative FROM created`,
       [list.map((r) => r.ownerId), list.map((r) => r.asset), list.map((r) => r.name), this.clock.now()],
+      { prepare: true },
     );
     // A new statement: it sees our rows and those a concurrent creator committed while we waited on it.
     const rows = await this.select(em, list);
@@ -92,7 +93,7 @@ export class LedgerAccounts {
   }
 
   private select(db: EntityManager | DataSource, list: ResolvedRef[]): Promise<AccountRow[]> {
-    return preparedRows<AccountRow>(
+    return queryRows<AccountRow>(
       db,
       `SELECT a.id::text AS id, a.owner_id, a.asset, a.name,
               age(a.xmin) > age(pg_snapshot_xmin(pg_current_snapshot())::xid) AS settled
@@ -100,6 +101,7 @@ export class LedgerAccounts {
          JOIN unnest($1::uuid[], $2::text[], $3::text[]) AS k(owner_id, asset, name)
            ON a.owner_id = k.owner_id AND a.asset = k.asset AND a.name = k.name`,
       [list.map((r) => r.ownerId), list.map((r) => r.asset), list.map((r) => r.name)],
+      { prepare: true },
     );
   }
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { UUID_RE } from './uuid7';
+import { UUID_RE } from '../common/ids';
 import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { queryRows } from '../database/sql';
 import { resolveRef } from './entry-input';

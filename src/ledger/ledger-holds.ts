@@ -3,8 +3,9 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppError } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { BatchResult, GroupCommit, Outcome } from '../database/group-commit';
-import { preparedRows } from '../database/sql';
+import { Outcome } from '../common/outcome';
+import { BatchResult, GroupCommit } from '../database/group-commit';
+import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { checkAmount, PreparedEntry, PreparedHold, prepareEntry, prepareHold, SYSTEM_OWNER } from './entry-input';
 import { AccountInfo, LedgerAccounts } from './ledger-accounts';
@@ -12,7 +13,7 @@ import { LedgerBatcher } from './ledger.batcher';
 import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
 import { AccountRef, Asset, HoldInput, PostedEntry, SystemAccountName, UserAccountName } from './ledger.types';
 import { PostingEngine } from './posting.engine';
-import { UUID_RE } from './uuid7';
+import { UUID_RE } from '../common/ids';
 
 const EXPIRE_BATCH = 200;
 
@@ -202,7 +203,7 @@ export class LedgerHolds {
   private async captureMany(em: EntityManager, requests: CaptureRequest[]): Promise<BatchResult<PostedEntry>> {
     const ids = [...new Set(requests.map((r) => r.holdId).filter((id) => typeof id === 'string' && UUID_RE.test(id)))];
     const rows = ids.length
-      ? await preparedRows<HoldRow>(em, `${HOLD_SELECT} WHERE h.id = ANY($1::uuid[]) ORDER BY h.id FOR UPDATE OF h`, [ids])
+      ? await queryRows<HoldRow>(em, `${HOLD_SELECT} WHERE h.id = ANY($1::uuid[]) ORDER BY h.id FOR UPDATE OF h`, [ids], { prepare: true })
       : [];
     const states = new Map<string, CaptureState>(rows.map((row) => [row.id, { row }]));
     await this.engine.lock(em, [...new Set(rows.filter((r) => r.status === 'pending').map((r) => r.from_account_id))]);
@@ -238,11 +239,12 @@ export class LedgerHolds {
     const { outcomes: written } = await this.engine.apply(em, entries, {
       funded: true,
       beforeWrite: (w) =>
-        preparedRows(
+        queryRows(
           w,
           `UPDATE ledger_holds h SET status = 'captured', closed_at = $2, captured = u.captured, capture_entry_id = u.entry_id
              FROM unnest($1::uuid[], $3::bigint[], $4::uuid[]) AS u(id, captured, entry_id) WHERE h.id = u.id`,
           [closing.map((s) => s.row.id), now, closing.map((s) => s.captured!.amount.toString()), closing.map((s) => s.captured!.entryId)],
+          { prepare: true },
         ).then(() => undefined),
     });
     for (const [i, e] of entryOf) outcomes[i] = written[e];
@@ -279,12 +281,13 @@ export class LedgerHolds {
     let total = 0;
     for (;;) {
       const n = await this.tx.run(async (em) => {
-        const due = await preparedRows<{ id: string; from_account_id: string }>(
+        const due = await queryRows<{ id: string; from_account_id: string }>(
           em,
           `SELECT id, from_account_id::text AS from_account_id FROM ledger_holds
             WHERE status = 'pending' AND expires_at <= $1
             ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED`,
           [now, EXPIRE_BATCH],
+          { prepare: true },
         );
         if (!due.length) return 0;
         await this.engine.lock(em, [...new Set(due.map((d) => d.from_account_id))]);
@@ -306,7 +309,7 @@ export class LedgerHolds {
     const sorted = [...holds].sort((a, b) => (a.reference < b.reference ? -1 : a.reference > b.reference ? 1 : 0));
     const col = <T>(f: (h: PreparedHold) => T) => sorted.map(f);
     try {
-      const rows = await preparedRows<{ id: string; reference: string }>(
+      const rows = await queryRows<{ id: string; reference: string }>(
         em,
         `INSERT INTO ledger_holds (reference, kind, from_account_id, to_account_id, amount, metadata, content_hash, created_at, expires_at)
          SELECT reference, kind, from_id, to_id, amount, metadata::jsonb, content_hash, created_at, expires_at
@@ -325,6 +328,7 @@ export class LedgerHolds {
           col((h) => h.createdAt),
           col((h) => h.expiresAt),
         ],
+        { prepare: true },
       );
       return new Map(rows.map((r) => [r.reference, r.id]));
     } catch (err) {
@@ -334,7 +338,7 @@ export class LedgerHolds {
 
   private async lockHold(em: EntityManager, holdId: string): Promise<HoldRow> {
     if (typeof holdId !== 'string' || !UUID_RE.test(holdId)) throw LedgerErrors.holdNotFound();
-    const rows = await preparedRows<HoldRow>(em, `${HOLD_SELECT} WHERE h.id = $1 FOR UPDATE OF h`, [holdId]);
+    const rows = await queryRows<HoldRow>(em, `${HOLD_SELECT} WHERE h.id = $1 FOR UPDATE OF h`, [holdId], { prepare: true });
     if (!rows.length) throw LedgerErrors.holdNotFound();
     return rows[0];
   }
@@ -354,10 +358,11 @@ export class LedgerHolds {
     now: Date,
     capture?: { captured: bigint; entryId: string },
   ): Promise<void> {
-    await preparedRows(
+    await queryRows(
       em,
       `UPDATE ledger_holds SET status = $2, closed_at = $3, captured = $4, capture_entry_id = $5 WHERE id = ANY($1::uuid[])`,
       [ids, status, now, capture?.captured.toString() ?? null, capture?.entryId ?? null],
+      { prepare: true },
     );
   }
 }

@@ -1,13 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppError } from '../common/errors';
-import { preparedRows } from '../database/sql';
+import { Outcome as Outcome_ } from '../common/outcome';
+import { queryRows } from '../database/sql';
 import { PreparedEntry, ResolvedRef } from './entry-input';
 import { AccountInfo, LedgerAccounts } from './ledger-accounts';
 import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
 import { LockedFunds, PostedEntry } from './ledger.types';
 
-export type Outcome = { ok: PostedEntry } | { error: AppError };
+type Outcome = Outcome_<PostedEntry>;
 
 /** Used by capture: its hold is released in the same unit of work, just before the entry is written. */
 export interface ApplyHooks {
@@ -177,7 +178,7 @@ export class PostingEngine {
     references: string[],
     accountIds: string[],
   ): Promise<Map<string, { id: string; hash: string }>> {
-    const rows = await preparedRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
+    const rows = await queryRows<{ id: string | null; reference: string | null; content_hash: string | null }>(
       em,
       `WITH locked AS (
          SELECT b.account_id FROM ledger_balances b WHERE b.account_id = ANY($2::bigint[]) ORDER BY b.account_id FOR NO KEY UPDATE
@@ -185,6 +186,7 @@ export class PostingEngine {
        SELECT x.id, x.reference, x.content_hash FROM n
          LEFT JOIN LATERAL (SELECT t.id, t.reference, t.content_hash FROM ${table} t WHERE t.reference = ANY($1::text[])) x ON true`,
       [references, accountIds],
+      { prepare: true },
     );
     return existingRows(rows);
   }
@@ -219,20 +221,19 @@ export class PostingEngine {
     payers: string[],
     opts: { receivers?: string[]; needs?: ReadonlyMap<string, bigint> } = {},
   ): Promise<{ existing: Map<string, { id: string; hash: string }>; funds: Map<string, bigint> }> {
-    const rows = await preparedRows<{
+    const rows = await queryRows<{
       id: string | null;
       reference: string | null;
       content_hash: string | null;
       account_id: string | null;
       available: string | null;
       fresh: boolean | null;
-    }>(em, 'SELECT * FROM ledger_lock_find_read($1, $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])', [
-      table === 'ledger_holds',
-      references,
-      payers,
-      pgList(payers.map((id) => needText(opts.needs?.get(id)))),
-      opts.receivers ?? [],
-    ]);
+    }>(
+      em,
+      'SELECT * FROM ledger_lock_find_read($1, $2::text[], $3::bigint[], $4::bigint[], $5::bigint[])',
+      [table === 'ledger_holds', references, payers, pgList(payers.map((id) => needText(opts.needs?.get(id)))), opts.receivers ?? []],
+      { prepare: true },
+    );
     const funded = rows.filter((r) => r.account_id !== null);
     const funds = funded.every((r) => r.fresh)
       ? new Map(funded.map((r) => [r.account_id!, BigInt(r.available!)]))
@@ -243,12 +244,13 @@ export class PostingEngine {
   /** What each account can spend: its row (balance - held) plus its pending credits, read in a fresh snapshot. */
   async readFunds(em: EntityManager, accountIds: string[]): Promise<Map<string, bigint>> {
     if (!accountIds.length) return new Map();
-    const rows = await preparedRows<{ account_id: string; available: string }>(
+    const rows = await queryRows<{ account_id: string; available: string }>(
       em,
       `SELECT b.account_id::text AS account_id,
               (b.balance - b.held + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = b.account_id), 0))::text AS available
          FROM ledger_balances b WHERE b.account_id = ANY($1::bigint[])`,
       [accountIds],
+      { prepare: true },
     );
     return new Map(rows.map((r) => [r.account_id, BigInt(r.available)]));
   }
@@ -294,7 +296,7 @@ export class PostingEngine {
         legAmount.push(leg.amount.toString());
       }
     }
-    const rows = await preparedRows<{ id: string }>(
+    const rows = await queryRows<{ id: string }>(
       em,
       `WITH e AS (
          INSERT INTO ledger_entries (id, reference, kind, metadata, content_hash, created_at)
@@ -323,7 +325,7 @@ export class PostingEngine {
         pgList(legAccount),
         pgList(legAmount),
       ],
-      { last },
+      { prepare: true, last },
     );
     return new Set(rows.map((r) => r.id));
   }

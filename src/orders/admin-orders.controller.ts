@@ -1,6 +1,6 @@
 import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { idPipe } from '../catalog/id.pipe';
+import { idPipe } from '../common/id.pipe';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { Idempotent } from '../common/idempotency/idempotent.decorator';
 import { RefundOrderDto } from './dto/orders.dto';

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { amountToJson } from '../common/money';
 import { Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { queryRows } from '../database/sql';
-import { serialCursor } from '../catalog/cursors';
+import { serialCursor } from '../common/cursors';
 import { TransactionRunner } from '../database/transaction-runner';
 import { JobsService } from '../jobs/jobs.service';
 import { LedgerService, userAccount } from '../ledger/ledger.service';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { preparedRows } from '../database/sql';
+import { queryRows } from '../database/sql';
 
 const CACHE_LIMIT = 100_000;
 
@@ -25,7 +25,7 @@ export class FirstSales {
     if (!missing.length) return out;
     missing.sort(); // a fixed insert order: two transactions with the same new creators never wait in a cycle
     // A concurrent first sale's row may be invisible to this statement's snapshot; its absence means "now".
-    const rows = await preparedRows<{ creator_id: string; first_sale_at: Date; committed: boolean }>(
+    const rows = await queryRows<{ creator_id: string; first_sale_at: Date; committed: boolean }>(
       em,
       `WITH added AS (
          INSERT INTO creator_first_sales (creator_id, first_sale_at) SELECT unnest($1::uuid[]), $2::timestamptz
@@ -34,6 +34,7 @@ export class FirstSales {
        UNION ALL SELECT creator_id::text, first_sale_at, xmin <> pg_current_xact_id()::xid
          FROM creator_first_sales WHERE creator_id = ANY ($1::uuid[])`,
       [missing, now],
+      { prepare: true },
     );
     if (this.cache.size > CACHE_LIMIT) this.cache.clear();
     for (const r of rows) {

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { queryRows } from '../database/sql';
-import { rethrowBadCursor, serialCursor } from '../catalog/cursors';
+import { rethrowBadCursor, serialCursor } from '../common/cursors';
 import { ORDER_COLUMNS, OrderRow, OrderView, toOrderView } from './order.mapper';
 
 export interface InventoryItem {

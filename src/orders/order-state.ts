@@ -1,4 +1,4 @@
-import { StateMachine } from '../catalog/state-machine';
+import { StateMachine } from '../common/state-machine';
 
 export type OrderStatus = 'completed' | 'refunded';
 

@@ -8,8 +8,9 @@ import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../comm
 import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
 import { PgError, pgCode, pgConstraint } from '../database/pg-errors';
-import { preparedRows, queryRows } from '../database/sql';
-import { BatchResult, GroupCommit, GroupCommitLimits, Outcome } from '../database/group-commit';
+import { queryRows } from '../database/sql';
+import { Outcome } from '../common/outcome';
+import { BatchResult, GroupCommit, GroupCommitLimits } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityService } from '../identity/identity.service';
 import { DebitInOrderArgs, LedgerService, Posting } from '../ledger/ledger.service';
@@ -208,13 +209,14 @@ export class OrdersService {
     if (!sales.length) return new Set();
     const key = (owner: string, listing: string) => `${owner}/${listing}`;
     const sorted = [...sales].sort((a, b) => (key(a.input.ownerId, a.listing.id) < key(b.input.ownerId, b.listing.id) ? -1 : 1));
-    const rows = await preparedRows<{ order_id: string }>(
+    const rows = await queryRows<{ order_id: string }>(
       em,
       `INSERT INTO inventory (owner_id, listing_id, order_id, acquired_at)
        SELECT owner_id, listing_id, order_id, $4 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS t(owner_id, listing_id, order_id, ord)
         ORDER BY ord
        ON CONFLICT (owner_id, listing_id) WHERE revoked_at IS NULL DO NOTHING RETURNING order_id`,
       [sorted.map((s) => s.input.ownerId), sorted.map((s) => s.listing.id), sorted.map((s) => s.orderId), this.clock.now()],
+      { prepare: true },
     );
     const got = new Set(rows.map((r) => r.order_id));
     return new Set(sales.filter((s) => got.has(s.orderId)));
@@ -261,7 +263,7 @@ export class OrdersService {
     const o = <T>(f: (s: Sale) => T) => sales.map(f);
     const paidFrom = (s: Sale) =>
       JSON.stringify(Object.fromEntries(s.paid.map((p) => ['name' in p.account ? p.account.name : 'system', (-p.amount).toString()])));
-    const rows = await preparedRows<OrderRow>(
+    const rows = await queryRows<OrderRow>(
       em,
       `WITH o AS (
          INSERT INTO orders (id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
@@ -304,6 +306,7 @@ export class OrdersService {
         col('maturesAt'),
         col('maturedAt'),
       ],
+      { prepare: true },
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return sales.map((s) => byId.get(s.orderId)!);

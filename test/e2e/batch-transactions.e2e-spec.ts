@@ -1,4 +1,4 @@
-import { preparedRows, queryRows } from '../../src/database/sql';
+import { queryRows } from '../../src/database/sql';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -21,7 +21,7 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
 
   it('has committed by the time the last statement has answered', async () => {
     const after = await tx.runBatch(async (em) => {
-      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { last: true });
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true, last: true });
       return ownXid(em); // runs after the COMMIT, outside the transaction
     });
     expect(after).toBeNull();
@@ -30,7 +30,7 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
 
   it('commits at the end, as usual, when no statement is marked last', async () => {
     const inside = await tx.runBatch(async (em) => {
-      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [2]);
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [2], { prepare: true });
       return ownXid(em);
     });
     expect(inside).not.toBeNull();
@@ -39,8 +39,8 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
 
   it('rolls everything back when the last statement fails, and reports its error', async () => {
     const failed = tx.runBatch(async (em) => {
-      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [3]);
-      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { last: true }); // duplicate key
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [3], { prepare: true });
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true, last: true }); // duplicate key
     });
     await expect(failed).rejects.toMatchObject({ code: '23505' });
     expect(await rows()).toEqual([1, 2]);
@@ -48,8 +48,8 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
 
   it('reports a COMMIT that fails behind the last statement, even when the work reads on after it', async () => {
     const failed = tx.runBatch(async (em) => {
-      await preparedRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7]);
-      await preparedRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { last: true }); // refused at COMMIT
+      await queryRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { prepare: true });
+      await queryRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { prepare: true, last: true }); // refused at COMMIT
       await new Promise((r) => setTimeout(r, 20));
       return ownXid(em);
     });
@@ -59,7 +59,7 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
 
   it('rolls back when the work fails before its last statement', async () => {
     const failed = tx.runBatch(async (em) => {
-      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [4]);
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [4], { prepare: true });
       throw new Error('refused');
     });
     await expect(failed).rejects.toThrow('refused');
@@ -68,7 +68,7 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
 
   it('ignores the mark in a transaction that is not a batch (the caller commits)', async () => {
     const inside = await tx.run(async (em) => {
-      await preparedRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [5], { last: true });
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [5], { prepare: true, last: true });
       return ownXid(em);
     });
     expect(inside).not.toBeNull();

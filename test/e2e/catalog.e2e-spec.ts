@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { LISTING_STATES, listingMachine } from '../../src/catalog/state-machine';
+import { LISTING_STATES, listingMachine } from '../../src/catalog/listing-state';
 import { Actor, as, balance, fund, makeAdmin, publishListing, signUp, signUpCreator, systemBalance } from '../support/market-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 

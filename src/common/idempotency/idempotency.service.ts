@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { createHash } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { preparedRows } from '../../database/sql';
+import { queryRows } from '../../database/sql';
 import { AppError } from '../errors';
 
 export type IdempotencyClaim = { kind: 'claimed' } | { kind: 'replay'; status: number; body: unknown };
@@ -72,7 +72,7 @@ export class IdempotencyService {
   async claim(userId: string, key: string, requestHash: string): Promise<IdempotencyClaim> {
     // Not while a transaction holds the key's lock: an in-transaction route (claimInTransaction) is
     // deciding a request with this key and records it only when it commits.
-    const [claim] = await preparedRows<{ free: boolean; inserted: boolean }>(
+    const [claim] = await queryRows<{ free: boolean; inserted: boolean }>(
       this.dataSource,
       `WITH lock AS MATERIALIZED (SELECT ${keyLock('$1::uuid', '$2::text', '$5')} AS free),
        ins AS (
@@ -81,13 +81,15 @@ export class IdempotencyService {
          ON CONFLICT (user_id, key) DO NOTHING RETURNING key)
        SELECT (SELECT free FROM lock) AS free, EXISTS (SELECT 1 FROM ins) AS inserted`,
       [userId, key, requestHash, LOCK_SECONDS, KEY_LOCK_SEED],
+      { prepare: true },
     );
     if (!claim.free) throw inProgress();
     if (claim.inserted) return { kind: 'claimed' };
-    const rows = await preparedRows<{ request_hash: string; status: string; response_status: number | null; response_body: unknown }>(
+    const rows = await queryRows<{ request_hash: string; status: string; response_status: number | null; response_body: unknown }>(
       this.dataSource,
       'SELECT request_hash, status, response_status, response_body FROM idempotency_keys WHERE user_id = $1 AND key = $2',
       [userId, key],
+      { prepare: true },
     );
     const row = rows[0];
     if (!row) return this.claim(userId, key, requestHash); // released between our two statements
@@ -95,22 +97,24 @@ export class IdempotencyService {
       throw keyReused();
     }
     if (row.status === 'completed') return { kind: 'replay', status: row.response_status ?? 200, body: row.response_body };
-    const takenOver = await preparedRows(
+    const takenOver = await queryRows(
       this.dataSource,
       `UPDATE idempotency_keys SET locked_until = now() + make_interval(secs => $3)
        WHERE user_id = $1 AND key = $2 AND status = 'in_progress' AND locked_until < now() RETURNING key`,
       [userId, key, LOCK_SECONDS],
+      { prepare: true },
     );
     if (takenOver.length > 0) return { kind: 'claimed' };
     throw inProgress();
   }
 
   async complete(userId: string, key: string, status: number, body: unknown): Promise<void> {
-    await preparedRows(
+    await queryRows(
       this.dataSource,
       `UPDATE idempotency_keys SET status = 'completed', response_status = $3, response_body = $4::jsonb, completed_at = now()
        WHERE user_id = $1 AND key = $2`,
       [userId, key, status, JSON.stringify(body ?? null)],
+      { prepare: true },
     );
   }
 
@@ -123,18 +127,20 @@ export class IdempotencyService {
    */
   async claimInTransaction(em: EntityManager, requests: IdempotentRequest[]): Promise<(undefined | IdempotentReplay | AppError)[]> {
     if (!requests.length) return [];
-    const [{ free }] = await preparedRows<{ free: boolean[] }>(
+    const [{ free }] = await queryRows<{ free: boolean[] }>(
       em,
       `SELECT array_agg(${keyLock('r.user_id', 'r.key', '$3')} ORDER BY r.ord) AS free
          FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(user_id, key, ord)`,
       [requests.map((r) => r.userId), requests.map((r) => r.key), KEY_LOCK_SEED],
+      { prepare: true },
     );
     // A new statement, so a new snapshot: it sees what a transaction that held one of these locks committed.
-    const rows = await preparedRows<StoredKey & { user_id: string; key: string }>(
+    const rows = await queryRows<StoredKey & { user_id: string; key: string }>(
       em,
       `SELECT k.user_id, k.key, ${STORED_KEY_COLUMNS}
          FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key`,
       [requests.map((r) => r.userId), requests.map((r) => r.key)],
+      { prepare: true },
     );
     const stored = new Map(rows.map((r) => [`${r.user_id}/${r.key}`, r]));
     const seen = new Map<string, string>();
@@ -166,11 +172,12 @@ export class IdempotencyService {
   async peek(request: IdempotentRequest): Promise<undefined | IdempotentReplay | AppError> {
     // The key's lock, tried in a statement of its own (released when it ends): taken means a
     // transaction is deciding a request with this key right now.
-    const [row] = await preparedRows<Partial<StoredKey> & { free: boolean }>(
+    const [row] = await queryRows<Partial<StoredKey> & { free: boolean }>(
       this.dataSource,
       `SELECT ${keyLock('$1::uuid', '$2::text', '$3')} AS free, ${STORED_KEY_COLUMNS}
          FROM (SELECT 1) one LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2`,
       [request.userId, request.key, KEY_LOCK_SEED],
+      { prepare: true },
     );
     if (row.request_hash !== null && row.request_hash !== undefined) return verdict(row as StoredKey, request.requestHash);
     return row.free ? undefined : inProgress();
@@ -179,7 +186,7 @@ export class IdempotencyService {
   /** Records the responses of requests claimed with `claimInTransaction`, in the same transaction. */
   async completeInTransaction(em: EntityManager, done: (IdempotentRequest & { status: number; body: unknown })[]): Promise<void> {
     if (!done.length) return;
-    const written = await preparedRows(
+    const written = await queryRows(
       em,
       `INSERT INTO idempotency_keys (user_id, key, request_hash, status, response_status, response_body, locked_until, completed_at)
        SELECT user_id, key, request_hash, 'completed', response_status, response_body::jsonb, now(), now()
@@ -195,6 +202,7 @@ export class IdempotencyService {
         done.map((d) => d.status),
         done.map((d) => JSON.stringify(d.body ?? null)),
       ],
+      { prepare: true },
     );
     // A request of another route took one of these keys meanwhile (it claims without our lock): this
     // transaction must not complete under it.
@@ -203,10 +211,12 @@ export class IdempotencyService {
 
   /** The request failed before completing: free the key so a corrected request can use it. */
   async release(userId: string, key: string): Promise<void> {
-    await preparedRows(this.dataSource, `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 'in_progress'`, [
-      userId,
-      key,
-    ]);
+    await queryRows(
+      this.dataSource,
+      `DELETE FROM idempotency_keys WHERE user_id = $1 AND key = $2 AND status = 'in_progress'`,
+      [userId, key],
+      { prepare: true },
+    );
   }
 }
 

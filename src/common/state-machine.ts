@@ -1,4 +1,4 @@
-import { AppError } from '../common/errors';
+import { AppError } from './errors';
 
 export type Transitions<S extends string, A extends string> = Record<A, { from: readonly S[]; to: S }>;
 
@@ -22,16 +22,3 @@ export class StateMachine<S extends string, A extends string> {
     return (Object.values(this.transitions) as { from: readonly S[]; to: S }[]).flatMap((t) => t.from.map((f): [S, S] => [f, t.to]));
   }
 }
-
-export type ListingStatus = 'draft' | 'pending_review' | 'published' | 'delisted' | 'rejected';
-export type ListingAction = 'edit' | 'submit' | 'approve' | 'reject' | 'delist';
-
-export const LISTING_STATES: readonly ListingStatus[] = ['draft', 'pending_review', 'published', 'delisted', 'rejected'];
-
-export const listingMachine = new StateMachine<ListingStatus, ListingAction>('listing', {
-  edit: { from: ['draft'], to: 'draft' },
-  submit: { from: ['draft'], to: 'pending_review' },
-  approve: { from: ['pending_review'], to: 'published' },
-  reject: { from: ['pending_review'], to: 'rejected' },
-  delist: { from: ['published'], to: 'delisted' },
-});

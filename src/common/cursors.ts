@@ -1,5 +1,5 @@
-import { AppError } from '../common/errors';
-import { decodeCursor } from '../common/pagination';
+import { AppError } from './errors';
+import { decodeCursor } from './pagination';
 import { PgError, pgCode } from '../database/pg-errors';
 
 const badCursor = (): AppError =>

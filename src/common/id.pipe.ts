@@ -1,5 +1,5 @@
 import { ParseUUIDPipe } from '@nestjs/common';
-import { AppError } from '../common/errors';
+import { AppError } from './errors';
 
 /** A path id that must be a UUID; anything else is a VALIDATION_FAILED naming the parameter. */
 export const idPipe = (field = 'id'): ParseUUIDPipe =>
