@@ -1,38 +1,65 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
+import { IdentityModule } from '../identity/identity.module';
+import { JobsModule } from '../jobs/jobs.module';
+import { LedgerModule } from '../ledger/ledger.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { AccountGuardService } from './account-guard.service';
-import { AccountHolds } from './account-holds';
+import { AccountHoldsRepository } from './account-holds.repository';
+import { AccountHoldsService } from './account-holds.service';
+import { AccountStateRepository } from './account-state.repository';
 import { AdminAccountGuardController } from './admin-account-guard.controller';
+import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
-import { AccountGuardIntegration } from './identity-integration';
+import { IdentityHooksListener } from './identity-hooks.listener';
+import { LockoutRepository } from './lockout.repository';
 import { LockoutService } from './lockout.service';
 import { MeSecurityController } from './me-security.controller';
-import { SecretBox } from './secret-box';
+import { SecretBoxService } from './secret-box.service';
+import { SecurityEventsRepository } from './security-events.repository';
 import { SecurityEventsService } from './security-events.service';
+import { SpendingPolicy } from './spending.policy';
 import { StepUpController } from './step-up.controller';
+import { StepUpRepository } from './step-up.repository';
 import { StepUpService } from './step-up.service';
 import { TotpController } from './totp.controller';
+import { TotpRepository } from './totp.repository';
 import { TotpService } from './totp.service';
 
 /**
  * The account-takeover guard, built on identity: login defence (lockout, IP throttle), devices and
- * risk-based step-up, TOTP, re-authentication by TOTP, cooling periods, freeze, account holds (admins' and system holds) and the
- * security event history. Other modules call `AccountGuardService.assertMayMoveValue`.
+ * risk-based step-up, TOTP, re-authentication by TOTP, cooling periods, freeze, account holds (admins'
+ * and system holds), the security event history, and the spending policy (account state and debt).
+ * Other modules call `AccountGuardService.assertMayMoveValue` and `SpendingPolicy`.
  */
 @Global()
 @Module({
+  imports: [IdentityModule, LedgerModule, AuditModule, NotificationsModule, JobsModule],
   controllers: [StepUpController, TotpController, MeSecurityController, AdminAccountGuardController],
   providers: [
-    { provide: SecretBox, inject: [AppConfig], useFactory: (config: AppConfig) => new SecretBox(config.encryptionKey) },
+    {
+      provide: SecretBoxService,
+      inject: [AppConfig],
+      useFactory: (config: AppConfig) => new SecretBoxService(config.encryptionKey),
+    },
+    AccountStateRepository,
+    AccountHoldsRepository,
+    DevicesRepository,
+    LockoutRepository,
+    SecurityEventsRepository,
+    StepUpRepository,
+    TotpRepository,
     AccountGuardService,
-    AccountHolds,
+    AccountHoldsService,
     SecurityEventsService,
     LockoutService,
     DevicesService,
     TotpService,
     StepUpService,
-    AccountGuardIntegration,
+    SpendingPolicy,
+    IdentityHooksListener,
   ],
-  exports: [AccountGuardService],
+  exports: [AccountGuardService, SpendingPolicy],
 })
 export class AccountGuardModule {}

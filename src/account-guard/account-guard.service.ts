@@ -1,20 +1,20 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { AppError, invalidState } from '../common/errors';
+import { addHours } from '../common/time';
 import { AppConfig } from '../config/app-config';
-import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
-import { AccountHolds, HoldView, SystemHold } from './account-holds';
+import { AccountGuardErrors } from './account-guard.errors';
+import { AccountHoldsService, AccountHoldView, SystemAccountHold } from './account-holds.service';
+import { AccountStateRepository, AccountStateRow, CoolingReason } from './account-state.repository';
 import { SecurityEventsService } from './security-events.service';
 
-export type { SystemHold } from './account-holds';
+export type { SystemAccountHold } from './account-holds.service';
+export type { CoolingReason } from './account-state.repository';
 
 /** Ways value leaves an account (buying for oneself is not one of them and is never checked here). */
 export type ValueAction =
   'credit_transfer' | 'item_gift' | 'reseller_confirm' | 'bond_release' | 'payout' | (string & NonNullable<unknown>);
-
-export type CoolingReason = 'password_reset' | 'email_change' | 'totp_disabled' | 'new_device';
 
 export interface AccountGuardState {
   onHold: boolean;
@@ -26,22 +26,13 @@ export interface AccountGuardState {
   twoFactorEnabled: boolean;
 }
 
-/** What admins see after placing or releasing a hold: the state and every active hold. */
-export interface AdminHoldsView extends AccountGuardState {
-  holds: HoldView[];
-}
-
-interface StateRow {
-  on_hold: boolean;
-  frozen_at: Date | null;
-  unfreeze_at: Date | null;
-  cooling_until: Date | null;
-  cooling_reason: CoolingReason | null;
-  totp: boolean;
+/** What admins see after placing or releasing an account hold: the state and every active hold. */
+export interface AdminAccountHoldsView extends AccountGuardState {
+  holds: AccountHoldView[];
 }
 
 /**
- * Whether value may leave an account: holds (an admin's, and system holds such as disputes'), the
+ * Whether value may leave an account: account holds (an admin's, and system holds such as disputes'), the
  * owner's freeze, and cooling periods after security-relevant changes. `assertMayMoveValue` is what every outgoing-value path calls.
  */
 @Injectable()
@@ -51,8 +42,9 @@ export class AccountGuardService {
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly accountState: AccountStateRepository,
     private readonly events: SecurityEventsService,
-    private readonly holds: AccountHolds,
+    private readonly accountHolds: AccountHoldsService,
   ) {}
 
   /**
@@ -61,20 +53,9 @@ export class AccountGuardService {
    */
   async assertMayMoveValue(userId: string, action: ValueAction, em?: EntityManager): Promise<void> {
     const s = await this.read(userId, em);
-    if (s.on_hold) throw new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support', { action });
-    if (s.frozen_at !== null) {
-      throw new AppError('ACCOUNT_FROZEN', 'This account is frozen; no value can leave it', {
-        action,
-        unfreezeAt: s.unfreeze_at?.toISOString() ?? null,
-      });
-    }
-    if (s.cooling_until !== null) {
-      throw new AppError('COOLING_PERIOD_ACTIVE', 'A recent security change pauses outgoing value for a while', {
-        action,
-        until: s.cooling_until.toISOString(),
-        reason: s.cooling_reason,
-      });
-    }
+    if (s.on_hold) throw AccountGuardErrors.onHold(action);
+    if (s.frozen_at !== null) throw AccountGuardErrors.frozen(action, s.unfreeze_at?.toISOString() ?? null);
+    if (s.cooling_until !== null) throw AccountGuardErrors.cooling(action, s.cooling_until.toISOString(), s.cooling_reason);
   }
 
   async state(userId: string, em?: EntityManager): Promise<AccountGuardState> {
@@ -100,26 +81,13 @@ export class AccountGuardService {
     }[reason];
     if (hours <= 0) return;
     const now = this.clock.now();
-    await em.query('INSERT INTO cooling_periods (user_id, reason, starts_at, ends_at) VALUES ($1, $2, $3, $4)', [
-      userId,
-      reason,
-      now,
-      new Date(now.getTime() + hours * 3600_000),
-    ]);
+    await this.accountState.insertCooling(em, userId, reason, now, addHours(now, hours));
   }
 
   /** Takes effect at once; freezing again cancels a pending unfreeze. */
   async freeze(userId: string, ip: string): Promise<AccountGuardState> {
     return this.tx.run(async (em) => {
-      const now = this.clock.now();
-      await em.query(
-        `INSERT INTO account_freezes (user_id, frozen_at, unfreeze_at) VALUES ($1, $2, NULL)
-         ON CONFLICT (user_id) DO UPDATE SET
-           frozen_at = CASE WHEN account_freezes.unfreeze_at IS NULL OR account_freezes.unfreeze_at > $2
-                            THEN account_freezes.frozen_at ELSE $2 END,
-           unfreeze_at = NULL`,
-        [userId, now],
-      );
+      await this.accountState.freeze(em, userId, this.clock.now());
       await this.events.record(em, userId, 'account_frozen', { ip });
       return this.state(userId, em);
     });
@@ -129,73 +97,51 @@ export class AccountGuardService {
   async requestUnfreeze(userId: string, ip: string): Promise<AccountGuardState> {
     return this.tx.run(async (em) => {
       const now = this.clock.now();
-      const rows = await queryRows<{ unfreeze_at: Date }>(
-        em,
-        `UPDATE account_freezes SET unfreeze_at = COALESCE(unfreeze_at, $2)
-         WHERE user_id = $1 AND (unfreeze_at IS NULL OR unfreeze_at > $3) RETURNING unfreeze_at`,
-        [userId, new Date(now.getTime() + this.config.security.unfreezeDelayHours * 3600_000), now],
-      );
-      if (!rows.length) throw invalidState('The account is not frozen');
-      await this.events.record(em, userId, 'unfreeze_requested', { ip, data: { unfreezeAt: rows[0].unfreeze_at.toISOString() } });
+      const unfreezeAt = await this.accountState.scheduleUnfreeze(em, userId, addHours(now, this.config.security.unfreezeDelayHours), now);
+      if (!unfreezeAt) throw AccountGuardErrors.notFrozen();
+      await this.events.record(em, userId, 'unfreeze_requested', { ip, data: { unfreezeAt: unfreezeAt.toISOString() } });
       return this.state(userId, em);
     });
   }
 
-  /** An admin's hold (at most one active per account, beside any system holds). */
-  async placeHold(actorId: string, userId: string, reason: string): Promise<AdminHoldsView> {
+  /** An admin's account hold (at most one active per account, beside any system holds). */
+  async placeHold(actorId: string, userId: string, reason: string): Promise<AdminAccountHoldsView> {
     return this.tx.run(async (em) => {
-      await this.holds.placeAdmin(em, actorId, userId, reason);
+      await this.accountHolds.placeAdmin(em, actorId, userId, reason);
       return this.adminView(em, userId);
     });
   }
 
-  /** Releases the hold named by `reference` (`admin` for the admins' hold), or every active hold without one. */
-  async releaseHold(actorId: string, userId: string, reason: string, reference?: string): Promise<AdminHoldsView> {
+  /** Releases the account hold named by `reference` (`admin` for the admins' hold), or every active one without it. */
+  async releaseHold(actorId: string, userId: string, reason: string, reference?: string): Promise<AdminAccountHoldsView> {
     return this.tx.run(async (em) => {
-      await this.holds.releaseByAdmin(em, actorId, userId, reason, reference);
+      await this.accountHolds.releaseByAdmin(em, actorId, userId, reason, reference);
       return this.adminView(em, userId);
     });
   }
 
   /**
-   * Places a hold named by `reference` (e.g. `dispute:<id>`) in the caller's transaction, so it commits
-   * with the change that caused it. A reference names one hold for good: placing it again, while active
-   * or after its release, changes nothing and answers false.
+   * Places an account hold named by `reference` (e.g. `dispute:<id>`) in the caller's transaction, so it
+   * commits with the change that caused it. A reference names one hold for good: placing it again, while
+   * active or after its release, changes nothing and answers false.
    */
-  placeSystemHold(em: EntityManager, hold: SystemHold): Promise<boolean> {
-    return this.holds.placeSystem(em, hold);
+  placeSystemHold(em: EntityManager, hold: SystemAccountHold): Promise<boolean> {
+    return this.accountHolds.placeSystem(em, hold);
   }
 
   /**
-   * Releases only the active hold with `reference`, in the caller's transaction; other holds (an
+   * Releases only the active account hold with `reference`, in the caller's transaction; other holds (an
    * admin's, other disputes') stay. False when there is none (never placed, or already released).
    */
-  releaseSystemHold(em: EntityManager, hold: SystemHold): Promise<boolean> {
-    return this.holds.releaseSystem(em, hold);
+  releaseSystemHold(em: EntityManager, hold: SystemAccountHold): Promise<boolean> {
+    return this.accountHolds.releaseSystem(em, hold);
   }
 
-  private async adminView(em: EntityManager, userId: string): Promise<AdminHoldsView> {
-    return { ...(await this.state(userId, em)), holds: await this.holds.active(em, userId) };
+  private async adminView(em: EntityManager, userId: string): Promise<AdminAccountHoldsView> {
+    return { ...(await this.state(userId, em)), holds: await this.accountHolds.active(em, userId) };
   }
 
-  private async read(userId: string, em?: EntityManager): Promise<StateRow> {
-    const now = this.clock.now();
-    const rows = await queryRows<StateRow>(
-      em ?? this.dataSource,
-      `SELECT
-         EXISTS (SELECT 1 FROM account_holds WHERE user_id = $1 AND released_at IS NULL) AS on_hold,
-         f.frozen_at, f.unfreeze_at,
-         c.ends_at AS cooling_until, c.reason AS cooling_reason,
-         EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS totp
-       FROM (SELECT 1) AS one
-       LEFT JOIN account_freezes f ON f.user_id = $1 AND (f.unfreeze_at IS NULL OR f.unfreeze_at > $2)
-       LEFT JOIN LATERAL (
-         SELECT ends_at, reason FROM cooling_periods WHERE user_id = $1 AND starts_at <= $2 AND ends_at > $2
-         ORDER BY ends_at DESC LIMIT 1
-       ) c ON true`,
-      [userId, now],
-      { prepare: true },
-    );
-    return rows[0];
+  private read(userId: string, em?: EntityManager): Promise<AccountStateRow> {
+    return this.accountState.read(em ?? this.dataSource, userId, this.clock.now());
   }
 }

@@ -2,7 +2,7 @@ import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AccountGuardService } from './account-guard.service';
-import { HoldDto, ReleaseHoldDto } from './dto/account-guard.dto';
+import { AccountHoldDto, ReleaseAccountHoldDto } from './dto/account-guard.dto';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -13,14 +13,14 @@ export class AdminAccountGuardController {
   @Post(':id/hold')
   @Roles('admin')
   @HttpCode(200)
-  hold(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: HoldDto) {
+  hold(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: AccountHoldDto) {
     return this.guard.placeHold(actor.id, id, dto.reason);
   }
 
   @Post(':id/release')
   @Roles('admin')
   @HttpCode(200)
-  release(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ReleaseHoldDto) {
+  release(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ReleaseAccountHoldDto) {
     return this.guard.releaseHold(actor.id, id, dto.reason, dto.reference);
   }
 }

@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { AppError } from '../common/errors';
+import { addDays, addSeconds } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
-import { lockoutAfter } from './lockout-policy';
-import { throttleScopeOf } from './networks';
+import { AccountGuardErrors } from './account-guard.errors';
+import { lockoutAfter } from './lockout.policy';
+import { LockoutRepository } from './lockout.repository';
 import { SecurityEventsService } from './security-events.service';
 
 export type CheckPurpose = 'login' | 'reauth' | 'password_change' | 'step_up' | 'totp';
@@ -22,7 +23,8 @@ export interface LockoutTicket {
   failures: number;
 }
 
-const DAY_MS = 86400_000;
+/** How long settled attempts and idle counters are kept. */
+const RETENTION_DAYS = 30;
 
 /**
  * Brute-force defence shared by every process (counters in PostgreSQL): per-account progressive
@@ -35,6 +37,7 @@ export class LockoutService {
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     private readonly config: AppConfig,
+    private readonly lockouts: LockoutRepository,
     private readonly events: SecurityEventsService,
   ) {}
 
@@ -43,49 +46,21 @@ export class LockoutService {
     const p = this.config.security;
     return this.tx.run(async (em) => {
       const now = this.clock.now();
-      // Per IP (its throttle scope, see networks.ts), then per email: every check of either queues here briefly.
-      await em.query(
-        `SELECT pg_advisory_xact_lock(hashtext('login-ip:' || host(${throttleScopeOf('$1')}))), pg_advisory_xact_lock(hashtext($2))`,
-        [a.ip, `login-email:${a.email.toLowerCase()}`],
-      );
-      const [{ failures }] = await em.query(
-        `SELECT count(*)::int AS failures FROM login_attempts
-         WHERE ip <<= ${throttleScopeOf('$1')} AND outcome <> 'success' AND occurred_at > $2 AND occurred_at <= $3`,
-        [a.ip, new Date(now.getTime() - DAY_MS), now],
-      );
-      if (failures >= p.ipFailedLoginsPerDay) {
-        throw new AppError('RATE_LIMITED', 'Too many failed sign-ins from this network; try again later');
+      // Per IP (its throttle scope, see networks.sql.ts), then per email: every check of either queues here briefly.
+      await this.lockouts.lockScopes(em, a.ip, a.email);
+      if ((await this.lockouts.failuresFromNetwork(em, a.ip, addDays(now, -1), now)) >= p.ipFailedLoginsPerDay) {
+        throw AccountGuardErrors.networkThrottled();
       }
-      const locks: { locked_until: Date | null; locked_until_reset: boolean }[] = await em.query(
-        'SELECT locked_until, locked_until_reset FROM login_lockouts WHERE email = $1',
-        [a.email],
-      );
-      const lock = locks[0];
-      if (lock?.locked_until_reset) {
-        throw new AppError('ACCOUNT_LOCKED', 'This account is locked; reset the password to unlock it', { until: null });
-      }
-      if (lock?.locked_until && lock.locked_until > now) {
-        throw new AppError('ACCOUNT_LOCKED', 'Too many failed attempts; try again later', { until: lock.locked_until.toISOString() });
-      }
-      const [{ consecutive_failures }] = await em.query(
-        `INSERT INTO login_lockouts (email, consecutive_failures, updated_at) VALUES ($1, 1, $2)
-         ON CONFLICT (email) DO UPDATE SET consecutive_failures = login_lockouts.consecutive_failures + 1, updated_at = $2
-         RETURNING consecutive_failures`,
-        [a.email, now],
-      );
-      const decision = lockoutAfter(consecutive_failures, p);
+      const lock = await this.lockouts.findLockout(em, a.email);
+      if (lock?.locked_until_reset) throw AccountGuardErrors.lockedUntilReset();
+      if (lock?.locked_until && lock.locked_until > now) throw AccountGuardErrors.lockedUntil(lock.locked_until);
+      const failures = await this.lockouts.chargeFailure(em, a.email, now);
+      const decision = lockoutAfter(failures, p);
       if (decision.untilReset || decision.lockSeconds > 0) {
-        await em.query('UPDATE login_lockouts SET locked_until = $2, locked_until_reset = $3 WHERE email = $1', [
-          a.email,
-          decision.untilReset ? null : new Date(now.getTime() + decision.lockSeconds * 1000),
-          decision.untilReset,
-        ]);
+        await this.lockouts.setLock(em, a.email, decision.untilReset ? null : addSeconds(now, decision.lockSeconds), decision.untilReset);
       }
-      const [{ id }] = await em.query(
-        `INSERT INTO login_attempts (occurred_at, purpose, email, ip, outcome) VALUES ($1, $2, $3, $4, 'pending') RETURNING id`,
-        [now, a.purpose, a.email, a.ip],
-      );
-      return { attemptId: String(id), failures: consecutive_failures };
+      const attemptId = await this.lockouts.insertPendingAttempt(em, { occurredAt: now, purpose: a.purpose, email: a.email, ip: a.ip });
+      return { attemptId, failures };
     });
   }
 
@@ -98,17 +73,9 @@ export class LockoutService {
   async after(a: CheckAttempt, outcome: { ok: boolean; userId: string | null }, ticket: LockoutTicket): Promise<void> {
     const p = this.config.security;
     await this.tx.run(async (em) => {
-      await em.query('UPDATE login_attempts SET outcome = $2, user_id = $3 WHERE id = $1', [
-        ticket.attemptId,
-        outcome.ok ? 'success' : 'failure',
-        outcome.userId,
-      ]);
+      await this.lockouts.settleAttempt(em, ticket.attemptId, outcome.ok ? 'success' : 'failure', outcome.userId);
       if (outcome.ok && a.purpose === 'login') {
-        await em.query(
-          `UPDATE login_lockouts SET consecutive_failures = greatest(consecutive_failures - 1, 0), locked_until = NULL,
-             locked_until_reset = false, updated_at = $2 WHERE email = $1`,
-          [a.email, this.clock.now()],
-        );
+        await this.lockouts.takeBackCharge(em, a.email, this.clock.now());
         return;
       }
       if (outcome.ok) {
@@ -139,24 +106,18 @@ export class LockoutService {
   }
 
   /** The account was signed in to (or proved its second factor): the failure count starts again. */
-  async forgive(em: EntityManager, email: string): Promise<void> {
-    await em.query(
-      'UPDATE login_lockouts SET consecutive_failures = 0, locked_until = NULL, locked_until_reset = false, updated_at = $2 WHERE email = $1',
-      [email, this.clock.now()],
-    );
+  forgive(em: EntityManager, email: string): Promise<void> {
+    return this.lockouts.resetFailures(em, email, this.clock.now());
   }
 
   /** A password reset unlocks the account, including a lock "until reset". */
-  async clear(em: EntityManager, email: string): Promise<void> {
-    await em.query('DELETE FROM login_lockouts WHERE email = $1', [email]);
+  clear(em: EntityManager, email: string): Promise<void> {
+    return this.lockouts.deleteLockout(em, email);
   }
 
   /** Drops settled attempts and idle counters older than 30 days (periodic job). */
   async prune(now: Date): Promise<void> {
-    const cutoff = new Date(now.getTime() - 30 * DAY_MS);
-    await this.tx.run(async (em) => {
-      await em.query(`DELETE FROM login_attempts WHERE occurred_at < $1`, [cutoff]);
-      await em.query(`DELETE FROM login_lockouts WHERE updated_at < $1 AND NOT locked_until_reset`, [cutoff]);
-    });
+    const cutoff = addDays(now, -RETENTION_DAYS);
+    await this.tx.run((em) => this.lockouts.pruneBefore(em, cutoff));
   }
 }

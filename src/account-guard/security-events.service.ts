@@ -1,11 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { AppError } from '../common/errors';
 import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import { MailService } from '../notifications/mail.service';
-import { securityNotice } from './security-notices';
+import { AccountGuardErrors } from './account-guard.errors';
+import { securityNotice } from './account-guard.mails';
+import { SecurityEventsRepository } from './security-events.repository';
 
 export type SecurityEventKind =
   | 'new_device_login'
@@ -36,6 +37,7 @@ export class SecurityEventsService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly securityEvents: SecurityEventsRepository,
     private readonly mail: MailService,
     private readonly config: AppConfig,
   ) {}
@@ -47,16 +49,18 @@ export class SecurityEventsService {
     kind: SecurityEventKind,
     opts: { ip?: string; data?: Record<string, unknown> } = {},
   ): Promise<void> {
-    const rows: { email: string }[] = await em.query(
-      `INSERT INTO security_events (user_id, occurred_at, kind, ip, data) VALUES ($1, $2, $3, $4, $5::jsonb)
-       RETURNING (SELECT email FROM users WHERE id = $1) AS email`,
-      [userId, this.clock.now(), kind, opts.ip ?? null, JSON.stringify(opts.data ?? {})],
-    );
+    const email = await this.securityEvents.insert(em, {
+      userId,
+      occurredAt: this.clock.now(),
+      kind,
+      ip: opts.ip ?? null,
+      data: opts.data ?? {},
+    });
     const notice = securityNotice(kind, this.config.security, opts.data);
-    if (notice && rows[0]?.email) {
+    if (notice && email) {
       const where = opts.ip ? `\n\nFrom IP address ${opts.ip}.` : '';
       await this.mail.send(em, {
-        to: rows[0].email,
+        to: email,
         subject: notice.subject,
         text: notice.text + where,
         data: { kind: `security.${kind}`, ...opts.data },
@@ -68,14 +72,9 @@ export class SecurityEventsService {
     const limit = pageLimit(q);
     const after = decodeCursor(q.cursor, 1)?.[0];
     if (after !== undefined && !/^\d{1,18}$/.test(String(after))) {
-      throw new AppError('VALIDATION_FAILED', 'cursor is not valid', {}, [{ field: 'cursor', message: 'is not valid' }]);
+      throw AccountGuardErrors.invalidCursor();
     }
-    const rows: { id: string; kind: SecurityEventKind; occurred_at: Date; ip: string | null; data: Record<string, unknown> }[] =
-      await this.dataSource.query(
-        `SELECT id, kind, occurred_at, host(ip) AS ip, data FROM security_events
-       WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
-        [userId, after ?? null, limit + 1],
-      );
+    const rows = await this.securityEvents.listOf(this.dataSource, userId, after === undefined ? null : String(after), limit + 1);
     return toPage(
       rows,
       limit,

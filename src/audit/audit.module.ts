@@ -1,7 +1,8 @@
 import { Global, Module } from '@nestjs/common';
 import { AdminAuditController } from './admin-audit.controller';
+import { AuditRepository } from './audit.repository';
 import { AuditService } from './audit.service';
 
 @Global()
-@Module({ providers: [AuditService], controllers: [AdminAuditController], exports: [AuditService] })
+@Module({ providers: [AuditRepository, AuditService], controllers: [AdminAuditController], exports: [AuditService] })
 export class AuditModule {}

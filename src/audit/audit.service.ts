@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
+import { AuditRepository } from './audit.repository';
 
 export interface AuditRecord {
   actorId?: string | null;
@@ -29,46 +30,43 @@ export class AuditService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly clock: Clock,
+    private readonly auditLog: AuditRepository,
   ) {}
 
   /** Records in the caller's transaction when given one, so the record and the action commit together. */
   async record(em: EntityManager | undefined, r: AuditRecord): Promise<void> {
-    await (em ?? this.dataSource.manager).query(
-      `INSERT INTO audit_log (occurred_at, actor_id, action, subject_type, subject_id, reason, data)
-       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [
-        this.clock.now(),
-        r.actorId ?? null,
-        r.action,
-        r.subjectType ?? null,
-        r.subjectId ?? null,
-        r.reason ?? null,
-        JSON.stringify(r.data ?? {}),
-      ],
-    );
+    await this.auditLog.insert(em ?? this.dataSource.manager, {
+      occurredAt: this.clock.now(),
+      actorId: r.actorId ?? null,
+      action: r.action,
+      subjectType: r.subjectType ?? null,
+      subjectId: r.subjectId ?? null,
+      reason: r.reason ?? null,
+      data: r.data ?? {},
+    });
   }
 
   async list(q: PageQuery & { action?: string; subjectId?: string }): Promise<Page<AuditEntry>> {
     const limit = pageLimit(q);
     const after = decodeCursor(q.cursor, 1);
-    const rows: Record<string, unknown>[] = await this.dataSource.query(
-      `SELECT * FROM audit_log
-       WHERE ($1::bigint IS NULL OR id < $1) AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR subject_id = $3)
-       ORDER BY id DESC LIMIT $4`,
-      [after?.[0] ?? null, q.action ?? null, q.subjectId ?? null, limit + 1],
-    );
+    const rows = await this.auditLog.list(this.dataSource, {
+      before: after?.[0] ?? null,
+      action: q.action ?? null,
+      subjectId: q.subjectId ?? null,
+      limit: limit + 1,
+    });
     return toPage(
       rows,
       limit,
       (r) => ({
         id: String(r.id),
-        occurredAt: (r.occurred_at as Date).toISOString(),
-        actorId: (r.actor_id as string) ?? null,
-        action: r.action as string,
-        subjectType: (r.subject_type as string) ?? null,
-        subjectId: (r.subject_id as string) ?? null,
-        reason: (r.reason as string) ?? null,
-        data: r.data as Record<string, unknown>,
+        occurredAt: r.occurred_at.toISOString(),
+        actorId: r.actor_id ?? null,
+        action: r.action,
+        subjectType: r.subject_type ?? null,
+        subjectId: r.subject_id ?? null,
+        reason: r.reason ?? null,
+        data: r.data,
       }),
       (r) => [String(r.id)],
     );

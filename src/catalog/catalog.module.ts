@@ -4,11 +4,10 @@ import { CatalogController } from './catalog.controller';
 import { CatalogService } from './catalog.service';
 import { CreatorsService } from './creators.service';
 import { ListingSearchService } from './listing-search.service';
-import { SpendingPolicy } from './spending-policy';
 
 @Module({
   controllers: [CatalogController, AdminCatalogController],
-  providers: [CatalogService, CreatorsService, ListingSearchService, SpendingPolicy],
-  exports: [CatalogService, SpendingPolicy],
+  providers: [CatalogService, CreatorsService, ListingSearchService],
+  exports: [CatalogService],
 })
 export class CatalogModule {}

@@ -11,7 +11,7 @@ import { CreatorsService } from './creators.service';
 import { CreateListingDto, UpdateListingDto } from './dto/listing.dto';
 import { LISTING_COLUMNS, ListingRow, ListingView, toListingView } from './listing.mapper';
 import { priceOf } from './pricing';
-import { SpendingPolicy } from './spending-policy';
+import { SpendingPolicy } from '../account-guard/spending.policy';
 import { ListingAction, listingMachine } from './listing-state';
 
 export type ModerationAction = Extract<ListingAction, 'approve' | 'reject' | 'delist'>;

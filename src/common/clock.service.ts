@@ -1,7 +1,8 @@
 import { Injectable, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { queryRows } from '../database/sql';
+import { BusinessClockRepository } from './business-clock.repository';
+import { addSeconds, SECOND_MS } from './time';
 
 /**
  * The business clock. Every rule, hold, expiry and scheduled job asks it for the time (never
@@ -16,6 +17,7 @@ export class Clock implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly businessClock: BusinessClockRepository,
   ) {}
 
   async onModuleInit(): Promise<void> {
@@ -40,21 +42,15 @@ export class Clock implements OnModuleInit, OnModuleDestroy {
 
   /** `seconds` from now on the business clock. */
   in(seconds: number): Date {
-    return new Date(this.nowMs() + seconds * 1000);
+    return addSeconds(this.now(), seconds);
   }
 
   async advance(seconds: number): Promise<Date> {
-    const rows = await queryRows<{ offset_ms: string }>(
-      this.dataSource,
-      'UPDATE business_clock SET offset_ms = offset_ms + $1 WHERE id = 1 RETURNING offset_ms',
-      [Math.round(seconds * 1000)],
-    );
-    this.offsetMs = Number(rows[0].offset_ms);
+    this.offsetMs = await this.businessClock.advance(this.dataSource, Math.round(seconds * SECOND_MS));
     return this.now();
   }
 
   async refresh(): Promise<void> {
-    const rows: { offset_ms: string }[] = await this.dataSource.query('SELECT offset_ms FROM business_clock WHERE id = 1');
-    this.offsetMs = rows.length ? Number(rows[0].offset_ms) : 0;
+    this.offsetMs = await this.businessClock.offsetMs(this.dataSource);
   }
 }

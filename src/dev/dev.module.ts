@@ -1,5 +1,7 @@
 import { Module } from '@nestjs/common';
+import { JobsModule } from '../jobs/jobs.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { DevController } from './dev.controller';
 
-@Module({ controllers: [DevController] })
+@Module({ imports: [JobsModule, NotificationsModule], controllers: [DevController] })
 export class DevModule {}

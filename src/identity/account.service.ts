@@ -2,34 +2,33 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuthUser } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
-import { AppError } from '../common/errors';
+import { addSeconds } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { PgError, pgCode } from '../database/pg-errors';
-import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { MailService } from '../notifications/mail.service';
 import { ChangePasswordDto, RegisterDto, ResetPasswordDto } from './dto/auth.dto';
-import { UserTokenPurpose } from './entities/user-token.entity';
+import { IdentityErrors } from './identity.errors';
 import { identityMails } from './identity.mails';
 import { ClientContext, IdentityHooks, UserRecord } from './identity.hooks';
-import { invalidCredentials, LoginService } from './login.service';
+import { LoginService } from './login.service';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { SessionsService } from './sessions.service';
 import { hashToken, newOpaqueToken } from './tokens';
-import { UsersService } from './users.service';
+import { UserTokenPurpose, UserTokensRepository } from './user-tokens.repository';
+import { UsersRepository } from './users.repository';
 
 const TOKEN_TTL_SECONDS: Record<UserTokenPurpose, number> = {
   email_verification: 48 * 3600,
   password_reset: 3600,
 };
 
-const invalidToken = () => new AppError('INVALID_TOKEN', 'The token is not valid, has expired or was already used');
-
 /** Account life cycle: registration, email verification, password change and reset, email change. */
 @Injectable()
 export class AccountService {
   constructor(
-    private readonly users: UsersService,
+    private readonly users: UsersRepository,
+    private readonly tokens: UserTokensRepository,
     private readonly sessions: SessionsService,
     private readonly login: LoginService,
     private readonly hasher: PasswordHasher,
@@ -44,7 +43,7 @@ export class AccountService {
     const passwordHash = await this.hasher.hash(dto.password);
     return this.tx.run(async (em) => {
       const user = await this.users.insert(em, { email: dto.email, displayName: dto.displayName, passwordHash }, this.clock.now());
-      if (!user) throw new AppError('CONFLICT', 'An account with this email already exists');
+      if (!user) throw IdentityErrors.emailTaken();
       await this.sendToken(em, user, 'email_verification');
       // Sign-up PROMO bonus: granted by a `userRegistered` listener (IdentityHooks), in this transaction.
       await this.hooks.emit('userRegistered', em, user);
@@ -56,15 +55,10 @@ export class AccountService {
     await this.tx.run(async (em) => {
       const now = this.clock.now();
       const t = await this.consumeToken(em, token, 'email_verification');
-      const rows = await queryRows<{ id: string }>(
-        em,
-        `UPDATE users SET email_verified_at = $3, updated_at = $3
-         WHERE id = $1 AND email = $2 AND email_verified_at IS NULL RETURNING id`,
-        [t.userId, t.email, now],
-      );
-      const user = await this.users.findById(t.userId, em);
-      if (!user || user.email.toLowerCase() !== t.email.toLowerCase()) throw invalidToken(); // sent to a former address
-      if (rows.length) await this.hooks.emit('emailVerified', em, user);
+      const verified = await this.users.markEmailVerified(em, t.userId, t.email, now);
+      const user = await this.users.findById(em, t.userId);
+      if (!user || user.email.toLowerCase() !== t.email.toLowerCase()) throw IdentityErrors.invalidToken(); // sent to a former address
+      if (verified) await this.hooks.emit('emailVerified', em, user);
     });
   }
 
@@ -82,9 +76,9 @@ export class AccountService {
       const now = this.clock.now();
       const t = await this.consumeToken(em, dto.token, 'password_reset');
       const user = await this.users.lock(em, t.userId);
-      if (!user || user.email.toLowerCase() !== t.email.toLowerCase()) throw invalidToken();
+      if (!user || user.email.toLowerCase() !== t.email.toLowerCase()) throw IdentityErrors.invalidToken();
       await this.users.setPasswordHash(em, user.id, passwordHash, now);
-      await this.retireResetTokens(em, user.id, now);
+      await this.tokens.retireResetTokens(em, user.id, now);
       await this.sessions.revokeAll(em, user.id, 'password_reset');
       await this.hooks.emit('passwordChanged', em, user, 'reset', ctx);
     });
@@ -105,9 +99,9 @@ export class AccountService {
     await this.tx.run(async (em) => {
       const now = this.clock.now();
       const user = await this.users.lockWithCredential(em, caller.id, verified.credentialStamp, 'update');
-      if (!user) throw invalidCredentials();
+      if (!user) throw IdentityErrors.invalidCredentials();
       await this.users.setPasswordHash(em, user.id, passwordHash, now);
-      await this.retireResetTokens(em, user.id, now);
+      await this.tokens.retireResetTokens(em, user.id, now);
       await this.sessions.revokeAll(em, user.id, 'password_change', caller.sessionId);
       await this.hooks.emit('passwordChanged', em, user, 'change', ctx);
     });
@@ -117,20 +111,15 @@ export class AccountService {
   async changeEmail(caller: AuthUser, email: string, ctx: ClientContext): Promise<UserRecord> {
     return this.tx.run(async (em) => {
       const before = await this.users.lock(em, caller.id);
-      if (!before) throw new AppError('UNAUTHENTICATED', 'The account no longer exists');
+      if (!before) throw IdentityErrors.accountGone();
       if (before.email.toLowerCase() === email.toLowerCase()) return before;
-      let rows: { id: string }[];
+      let user: UserRecord;
       try {
-        rows = await queryRows(em, 'UPDATE users SET email = $2, email_verified_at = NULL, updated_at = $3 WHERE id = $1 RETURNING id', [
-          caller.id,
-          email,
-          this.clock.now(),
-        ]);
+        user = (await this.users.setEmail(em, caller.id, email, this.clock.now()))!;
       } catch (err) {
-        if (pgCode(err) === PgError.UNIQUE_VIOLATION) throw new AppError('CONFLICT', 'An account with this email already exists');
+        if (pgCode(err) === PgError.UNIQUE_VIOLATION) throw IdentityErrors.emailTaken();
         throw err;
       }
-      const user = (await this.users.findById(rows[0].id, em))!;
       await this.mail.send(em, identityMails.emailChangedNotice(before.email, email));
       await this.sendToken(em, user, 'email_verification');
       await this.hooks.emit('emailChanged', em, user, before.email, ctx);
@@ -141,32 +130,23 @@ export class AccountService {
   private async sendToken(em: EntityManager, user: UserRecord, purpose: UserTokenPurpose): Promise<void> {
     const now = this.clock.now();
     const token = newOpaqueToken();
-    await em.query(
-      `INSERT INTO user_tokens (user_id, purpose, token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)`,
-      [user.id, purpose, hashToken(token), user.email, now, new Date(now.getTime() + TOKEN_TTL_SECONDS[purpose] * 1000)],
-    );
-    const build = purpose === 'password_reset' ? identityMails.passwordReset : identityMails.verifyEmail;
-    await this.mail.send(em, build(user.email, this.config.publicUrl, token, TOKEN_TTL_SECONDS[purpose]));
-  }
-
-  /** A password was set: reset links sent for the one before no longer work. */
-  private async retireResetTokens(em: EntityManager, userId: string, now: Date): Promise<void> {
-    await em.query(`UPDATE user_tokens SET used_at = $2 WHERE user_id = $1 AND purpose = 'password_reset' AND used_at IS NULL`, [
-      userId,
+    const ttlSeconds = TOKEN_TTL_SECONDS[purpose];
+    await this.tokens.insert(em, {
+      userId: user.id,
+      purpose,
+      tokenHash: hashToken(token),
+      email: user.email,
       now,
-    ]);
+      expiresAt: addSeconds(now, ttlSeconds),
+    });
+    const build = purpose === 'password_reset' ? identityMails.passwordReset : identityMails.verifyEmail;
+    await this.mail.send(em, build(user.email, this.config.publicUrl, token, ttlSeconds));
   }
 
   /** Marks a live token used (at most once, whoever races) and returns whose it was. */
   private async consumeToken(em: EntityManager, token: string, purpose: UserTokenPurpose): Promise<{ userId: string; email: string }> {
-    const now = this.clock.now();
-    const rows = await queryRows<{ user_id: string; email: string }>(
-      em,
-      `UPDATE user_tokens SET used_at = $3
-       WHERE token_hash = $1 AND purpose = $2 AND used_at IS NULL AND expires_at > $3 RETURNING user_id, email`,
-      [hashToken(token), purpose, now],
-    );
-    if (!rows.length) throw invalidToken();
-    return { userId: rows[0].user_id, email: rows[0].email };
+    const found = await this.tokens.consume(em, hashToken(token), purpose, this.clock.now());
+    if (!found) throw IdentityErrors.invalidToken();
+    return found;
   }
 }

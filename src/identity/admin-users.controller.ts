@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AdminUsersService } from './admin-users.service';
 import { ChangeRolesDto } from './dto/admin-users.dto';
-import { userView } from './users.service';
+import { userView } from './dto/user.view';
 
 @ApiTags('admin')
 @ApiBearerAuth()

@@ -1,15 +1,15 @@
 import { Injectable, Logger } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Role } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
-import { AppError, notFound } from '../common/errors';
 import { TransactionRunner } from '../database/transaction-runner';
+import { IdentityErrors } from './identity.errors';
 import { UserRecord } from './identity.hooks';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { assertAcceptablePassword } from './passwords/password-policy';
 import { credentialStamp } from './tokens';
-import { UsersService } from './users.service';
+import { UsersRepository } from './users.repository';
 
 export interface EnsureAdminResult {
   userId: string;
@@ -17,15 +17,13 @@ export interface EnsureAdminResult {
   promoted: boolean;
 }
 
-/** Serializes every change that can remove an admin, so two admins cannot demote each other at once. */
-const ADMIN_SET_LOCK = 'SELECT pg_advisory_xact_lock(hashtext($1))';
-
 @Injectable()
 export class AdminUsersService {
   private readonly logger = new Logger('Admin');
 
   constructor(
-    private readonly users: UsersService,
+    private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
@@ -34,19 +32,18 @@ export class AdminUsersService {
 
   /** POST /admin/users/:id/roles. `buyer` is everyone's and cannot be removed; the last admin stays. */
   async changeRoles(actorId: string, userId: string, add: Role[], remove: Role[]): Promise<UserRecord> {
-    const field = (f: string, message: string) => new AppError('VALIDATION_FAILED', message, {}, [{ field: f, message }]);
-    if (add.length + remove.length === 0) throw field('add', 'give at least one role to add or remove');
-    if (remove.includes('buyer')) throw field('remove', 'the buyer role cannot be removed');
-    if (add.some((r) => remove.includes(r))) throw field('remove', 'a role cannot be both added and removed');
+    const invalid = IdentityErrors.roleChangeInvalid;
+    if (add.length + remove.length === 0) throw invalid('add', 'give at least one role to add or remove');
+    if (remove.includes('buyer')) throw invalid('remove', 'the buyer role cannot be removed');
+    if (add.some((r) => remove.includes(r))) throw invalid('remove', 'a role cannot be both added and removed');
 
     return this.tx.run(async (em) => {
-      if (remove.includes('admin')) await em.query(ADMIN_SET_LOCK, ['users.admin-role']);
+      if (remove.includes('admin')) await this.users.lockAdminSet(em);
       const user = await this.users.lock(em, userId);
-      if (!user) throw notFound('User');
+      if (!user) throw IdentityErrors.userNotFound();
       const roles = [...new Set([...user.roles.filter((r) => !remove.includes(r)), ...add])];
-      if (user.roles.includes('admin') && !roles.includes('admin')) {
-        const others: unknown[] = await em.query(`SELECT 1 FROM users WHERE 'admin' = ANY (roles) AND id <> $1 LIMIT 1`, [userId]);
-        if (!others.length) throw new AppError('INVALID_STATE', 'The last admin cannot lose the admin role');
+      if (user.roles.includes('admin') && !roles.includes('admin') && !(await this.users.anotherAdminExists(em, userId))) {
+        throw IdentityErrors.lastAdmin();
       }
       await this.users.setRoles(em, userId, roles, this.clock.now());
       await this.recordRoleChanges(em, actorId, user, roles, undefined);
@@ -67,18 +64,13 @@ export class AdminUsersService {
       const result = await this.tryEnsureAdmin(email, password, reason);
       if (result) return result;
     }
-    throw new AppError('INVALID_STATE', 'The account kept changing while it was being checked; run again');
+    throw IdentityErrors.adminAccountKeptChanging();
   }
 
   private async tryEnsureAdmin(email: string, password: string, reason: string): Promise<EnsureAdminResult | null> {
-    const existing = await this.users.findWithPasswordHash(email);
+    const existing = await this.users.findWithPasswordHash(this.dataSource, email);
     if (existing?.user.roles.includes('admin')) return { userId: existing.user.id, created: false, promoted: false };
-    if (existing && !(await this.hasher.verify(existing.passwordHash, password))) {
-      throw new AppError(
-        'INVALID_CREDENTIALS',
-        `An account with the email ${email} already exists and the password given is not its password; only that account's own password grants it the admin role`,
-      );
-    }
+    if (existing && !(await this.hasher.verify(existing.passwordHash, password))) throw IdentityErrors.adminPasswordMismatch(email);
     const passwordHash = existing ? undefined : await this.hasher.hash(password);
     return this.tx.run(async (em) => {
       const now = this.clock.now();

@@ -2,7 +2,6 @@ import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post, Re
 import { ApiBearerAuth, ApiBody, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { AuthUser, CurrentUser, Public, Roles } from '../common/auth.decorators';
-import { notFound } from '../common/errors';
 import { AccountService } from './account.service';
 import {
   ChangePasswordDto,
@@ -15,6 +14,7 @@ import {
   VerifyEmailDto,
 } from './dto/auth.dto';
 import { LocalLoginGuard } from './guards/local-login.guard';
+import { IdentityErrors } from './identity.errors';
 import { ClientContext, VerifiedUser } from './identity.hooks';
 import { LoginService } from './login.service';
 import { Client } from './request-context';
@@ -81,7 +81,7 @@ export class AuthController {
   @ApiBearerAuth()
   @HttpCode(204)
   async revokeSession(@CurrentUser() user: AuthUser, @Param('id', new ParseUUIDPipe()) id: string): Promise<void> {
-    if (!(await this.sessions.revoke(undefined, user.id, id, 'revoked_by_user'))) throw notFound('Session');
+    if (!(await this.sessions.revoke(undefined, user.id, id, 'revoked_by_user'))) throw IdentityErrors.sessionNotFound();
   }
 
   @Post('password/change')

@@ -48,7 +48,7 @@ export interface LoginGuard {
   afterPasswordCheck(attempt: CredentialAttempt, outcome: { user: UserRecord | null; ok: boolean }, ticket: unknown): Promise<void>;
   /**
    * The password was right and this is a login: refuse it (throw) or let it through. Anything it
-   * opens for the user (a step-up challenge) must be written after `LoginService.holdCredential`.
+   * opens for the user (a step-up challenge) must be written after `LoginService.lockCredential`.
    */
   assessLogin(attempt: CredentialAttempt, user: VerifiedUser): Promise<void>;
   /** In the transaction that creates the session; the result is merged into the login response. */

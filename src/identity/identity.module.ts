@@ -2,16 +2,13 @@ import { Global, Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
-import { TypeOrmModule } from '@nestjs/typeorm';
+import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { AccountService } from './account.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AuthController } from './auth.controller';
-import { RefreshTokenEntity } from './entities/refresh-token.entity';
-import { SessionEntity } from './entities/session.entity';
-import { UserTokenEntity } from './entities/user-token.entity';
-import { UserEntity } from './entities/user.entity';
 import { AccessGuard } from './guards/access.guard';
 import { LocalLoginGuard } from './guards/local-login.guard';
 import { IdentityHooks } from './identity.hooks';
@@ -19,10 +16,12 @@ import { IdentityService } from './identity.service';
 import { LoginService } from './login.service';
 import { MeController } from './me.controller';
 import { PasswordHasher } from './passwords/password-hasher.service';
+import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
-import { UsersService } from './users.service';
+import { UserTokensRepository } from './user-tokens.repository';
+import { UsersRepository } from './users.repository';
 
 /**
  * Users, roles, passwords, sessions and tokens, and the global access guard. Global so that any
@@ -31,7 +30,8 @@ import { UsersService } from './users.service';
 @Global()
 @Module({
   imports: [
-    TypeOrmModule.forFeature([UserEntity, SessionEntity, RefreshTokenEntity, UserTokenEntity]),
+    AuditModule,
+    NotificationsModule,
     PassportModule.register({ session: false }),
     JwtModule.registerAsync({
       inject: [AppConfig],
@@ -46,7 +46,9 @@ import { UsersService } from './users.service';
   providers: [
     IdentityHooks,
     IdentityService,
-    UsersService,
+    UsersRepository,
+    SessionsRepository,
+    UserTokensRepository,
     SessionsService,
     LoginService,
     AccountService,
@@ -57,6 +59,6 @@ import { UsersService } from './users.service';
     LocalLoginGuard,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],
-  exports: [IdentityHooks, IdentityService, LoginService, SessionsService, AdminUsersService, PasswordHasher],
+  exports: [IdentityHooks, IdentityService, LoginService],
 })
 export class IdentityModule {}

@@ -1,24 +1,23 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { AuthUser } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
-import { AppError } from '../common/errors';
 import { TransactionRunner } from '../database/transaction-runner';
+import { userView, UserView } from './dto/user.view';
+import { IdentityErrors } from './identity.errors';
 import { ClientContext, CredentialAttempt, IdentityHooks, UserRecord, VerifiedUser } from './identity.hooks';
 import { PasswordHasher } from './passwords/password-hasher.service';
 import { SessionsService } from './sessions.service';
 import { credentialStamp } from './tokens';
-import { UsersService, userView } from './users.service';
+import { UsersRepository } from './users.repository';
 
 export interface LoginResult {
   accessToken: string;
   refreshToken: string;
   expiresIn: number;
   deviceToken?: string;
-  user: ReturnType<typeof userView>;
+  user: UserView;
 }
-
-export const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'The email or password is not correct');
 
 /**
  * Password checks and logins, all through the login seam (`IdentityHooks.loginGuard`):
@@ -27,7 +26,8 @@ export const invalidCredentials = () => new AppError('INVALID_CREDENTIALS', 'The
 @Injectable()
 export class LoginService {
   constructor(
-    private readonly users: UsersService,
+    private readonly dataSource: DataSource,
+    private readonly users: UsersRepository,
     private readonly hasher: PasswordHasher,
     private readonly sessions: SessionsService,
     private readonly hooks: IdentityHooks,
@@ -42,10 +42,10 @@ export class LoginService {
   async checkPassword(attempt: CredentialAttempt, password: string, expectedUserId?: string): Promise<VerifiedUser> {
     const guard = this.hooks.loginGuard;
     const ticket = await guard.beforePasswordCheck(attempt);
-    const found = await this.users.findWithPasswordHash(attempt.email);
+    const found = await this.users.findWithPasswordHash(this.dataSource, attempt.email);
     const ok = (await this.hasher.verify(found?.passwordHash, password)) && (!expectedUserId || found?.user.id === expectedUserId);
     await guard.afterPasswordCheck(attempt, { user: found?.user ?? null, ok }, ticket);
-    if (!ok || !found) throw invalidCredentials();
+    if (!ok || !found) throw IdentityErrors.invalidCredentials();
     return { ...found.user, credentialStamp: credentialStamp(found.passwordHash) };
   }
 
@@ -56,23 +56,23 @@ export class LoginService {
   }
 
   /**
-   * Takes the user's row FOR SHARE for the rest of the transaction, and for a user verified by a
+   * Locks the user's row FOR SHARE for the rest of the transaction, and for a user verified by a
    * password check, only while that password is still the current one (INVALID_CREDENTIALS if not).
    * A password change or reset locks the row FOR UPDATE before it revokes sessions, so whatever is
    * opened after this call (a session, a step-up challenge) either commits first and is ended by the
    * change, or sees the change and is refused: a replaced password never opens a session.
    */
-  async holdCredential(em: EntityManager, user: UserRecord | VerifiedUser): Promise<void> {
-    const held =
+  async lockCredential(em: EntityManager, user: UserRecord | VerifiedUser): Promise<void> {
+    const locked =
       'credentialStamp' in user
         ? (await this.users.lockWithCredential(em, user.id, user.credentialStamp, 'share')) !== null
         : await this.users.lockShared(em, user.id);
-    if (!held) throw invalidCredentials();
+    if (!locked) throw IdentityErrors.invalidCredentials();
   }
 
   /**
    * Opens a session for a user whose login has been approved: directly after the password check, or
-   * after a step-up, whose `claim` (spending the challenge) runs once the user's row is held.
+   * after a step-up, whose `claim` (spending the challenge) runs once the user's row is locked.
    */
   startSession(
     user: UserRecord | VerifiedUser,
@@ -80,7 +80,7 @@ export class LoginService {
     opts: { em?: EntityManager; claim?: (em: EntityManager) => Promise<void> } = {},
   ): Promise<LoginResult> {
     return this.tx.within(opts.em, async (em) => {
-      await this.holdCredential(em, user);
+      await this.lockCredential(em, user);
       await opts.claim?.(em);
       const tokens = await this.sessions.start(em, user.id, attempt, this.clock.now());
       const extra = await this.hooks.loginGuard.sessionStarted(em, attempt, user, tokens.sessionId);
@@ -96,18 +96,12 @@ export class LoginService {
 
   /** POST /auth/reauth: the password (or a TOTP code) again, which opens the sensitive-action window. */
   async reauthenticate(caller: AuthUser, ctx: ClientContext, proof: { password?: string; totp?: string }): Promise<void> {
-    if ((proof.password === undefined) === (proof.totp === undefined)) {
-      throw new AppError('VALIDATION_FAILED', 'Give either password or totp', {}, [
-        { field: 'password', message: 'exactly one of password or totp is required' },
-      ]);
-    }
+    if ((proof.password === undefined) === (proof.totp === undefined)) throw IdentityErrors.reauthProofMissing();
     if (proof.password !== undefined) {
       await this.checkPassword({ purpose: 'reauth', email: caller.email, ...ctx }, proof.password, caller.id);
     } else {
       const factor = this.hooks.secondFactor;
-      if (!factor || !(await factor.verifyTotp(caller, proof.totp!, ctx))) {
-        throw new AppError('INVALID_CREDENTIALS', 'The code is not correct');
-      }
+      if (!factor || !(await factor.verifyTotp(caller, proof.totp!, ctx))) throw IdentityErrors.wrongCode();
     }
     await this.sessions.markReauthenticated(caller.sessionId);
   }

@@ -3,10 +3,10 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../common/auth.decorators';
 import { AccountService } from './account.service';
 import { ChangeEmailDto } from './dto/auth.dto';
+import { userView } from './dto/user.view';
 import { ClientContext } from './identity.hooks';
 import { IdentityService } from './identity.service';
 import { Client } from './request-context';
-import { userView } from './users.service';
 
 @ApiTags('me')
 @ApiBearerAuth()

@@ -2,15 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager } from 'typeorm';
-import { AuthUser, Role } from '../common/auth.decorators';
+import { AuthUser } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
-import { AppError } from '../common/errors';
-import { AppConfig } from '../config/app-config';
-import { queryRows } from '../database/sql';
-import { TransactionRunner } from '../database/transaction-runner';
-import { SessionRevokeReason } from './entities/session.entity';
-import { ClientContext, IdentityHooks } from './identity.hooks';
 import { isUuid } from '../common/ids';
+import { addDays, SECOND_MS } from '../common/time';
+import { AppConfig } from '../config/app-config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { IdentityErrors } from './identity.errors';
+import { ClientContext, IdentityHooks } from './identity.hooks';
+import { SessionRevokeReason, SessionsRepository } from './sessions.repository';
 import { hashToken, newOpaqueToken } from './tokens';
 
 export interface TokenPair {
@@ -34,8 +34,6 @@ export interface AccessTokenClaims {
   exp: number;
 }
 
-const invalidRefresh = (detail: string) => new AppError('INVALID_TOKEN', detail);
-
 /**
  * Sessions, short-lived JWT access tokens (`sub` + `sid`) and opaque rotating refresh tokens. A
  * session is a refresh-token family: each refresh retires the presented token and issues a new one;
@@ -45,6 +43,7 @@ const invalidRefresh = (detail: string) => new AppError('INVALID_TOKEN', detail)
 export class SessionsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly sessions: SessionsRepository,
     private readonly tx: TransactionRunner,
     private readonly jwt: JwtService,
     private readonly config: AppConfig,
@@ -56,39 +55,23 @@ export class SessionsService {
   async start(em: EntityManager, userId: string, ctx: ClientContext, now: Date): Promise<TokenPair> {
     const sessionId = randomUUID();
     const expiresAt = this.refreshExpiry(now, now);
-    await em.query(
-      `INSERT INTO sessions (id, user_id, created_at, last_used_at, expires_at, reauthenticated_at, ip, user_agent)
-       VALUES ($1, $2, $3, $3, $4, $3, $5, $6)`,
-      [sessionId, userId, now, expiresAt, ctx.ip, ctx.userAgent ?? null],
-    );
+    await this.sessions.insertSession(em, { id: sessionId, userId, now, expiresAt, ip: ctx.ip, userAgent: ctx.userAgent ?? null });
     const refreshToken = await this.insertRefreshToken(em, sessionId, now, randomUUID(), expiresAt);
     return this.pair(userId, sessionId, refreshToken, now);
   }
 
   async refresh(refreshToken: string, ctx: ClientContext): Promise<TokenPair> {
     const hash = hashToken(refreshToken);
-    const found: { session_id: string }[] = await this.dataSource.query('SELECT session_id FROM refresh_tokens WHERE token_hash = $1', [
-      hash,
-    ]);
-    if (!found.length) throw invalidRefresh('The refresh token is not valid');
-    const sessionId = found[0].session_id;
+    const sessionId = await this.sessions.sessionOfRefreshToken(this.dataSource, hash);
+    if (sessionId === null) throw IdentityErrors.refreshTokenUnknown();
 
     const result = await this.tx.run(async (em) => {
       const now = this.clock.now();
-      // The session row is the family lock: every rotation and revocation of the family queues here.
-      const sessions: { user_id: string; created_at: Date; revoked_at: Date | null; expires_at: Date }[] = await em.query(
-        'SELECT user_id, created_at, revoked_at, expires_at FROM sessions WHERE id = $1 FOR UPDATE',
-        [sessionId],
-      );
-      const session = sessions[0];
+      const session = (await this.sessions.lockFamily(em, sessionId))!;
       if (session.revoked_at) return { kind: 'ended' as const };
-      const tokens: { id: string; expires_at: Date; rotated_at: Date | null }[] = await em.query(
-        'SELECT id, expires_at, rotated_at FROM refresh_tokens WHERE token_hash = $1',
-        [hash],
-      );
-      const token = tokens[0];
+      const token = (await this.sessions.findRefreshToken(em, hash))!;
       if (token.rotated_at) {
-        await this.revokeLocked(em, sessionId, 'refresh_token_reuse', now);
+        await this.sessions.revoke(em, sessionId, 'refresh_token_reuse', now);
         await this.hooks.emit('refreshTokenReused', em, session.user_id, sessionId, ctx);
         return { kind: 'reused' as const };
       }
@@ -97,9 +80,9 @@ export class SessionsService {
       const expiresAt = this.refreshExpiry(now, session.created_at);
       if (expiresAt <= now) return { kind: 'expired' as const };
       const nextId = randomUUID();
-      await em.query('UPDATE refresh_tokens SET rotated_at = $2, replaced_by = $3 WHERE id = $1', [token.id, now, nextId]);
+      await this.sessions.retireRefreshToken(em, token.id, now, nextId);
       const next = await this.insertRefreshToken(em, sessionId, now, nextId, expiresAt);
-      await em.query('UPDATE sessions SET last_used_at = $2, expires_at = $3 WHERE id = $1', [sessionId, now, expiresAt]);
+      await this.sessions.extend(em, sessionId, now, expiresAt);
       return { kind: 'ok' as const, pair: await this.pair(session.user_id, sessionId, next, now) };
     });
 
@@ -107,43 +90,27 @@ export class SessionsService {
       case 'ok':
         return result.pair;
       case 'reused':
-        throw invalidRefresh('This refresh token was already used; the session has been revoked');
+        throw IdentityErrors.refreshTokenReused();
       case 'expired':
-        throw invalidRefresh('The refresh token has expired');
+        throw IdentityErrors.refreshTokenExpired();
       case 'ended':
-        throw invalidRefresh('The session has ended');
+        throw IdentityErrors.refreshSessionEnded();
     }
   }
 
   /** Revokes one of the user's sessions; false when there is no such live session. */
   async revoke(em: EntityManager | undefined, userId: string, sessionId: string, reason: SessionRevokeReason): Promise<boolean> {
     if (!isUuid(sessionId)) return false;
-    const rows = await queryRows(
-      em ?? this.dataSource.manager,
-      `UPDATE sessions SET revoked_at = $3, revoked_reason = $4 WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL RETURNING id`,
-      [sessionId, userId, this.clock.now(), reason],
-    );
-    return rows.length > 0;
+    return this.sessions.revokeOwn(em ?? this.dataSource.manager, userId, sessionId, reason, this.clock.now());
   }
 
   /** Revokes every live session of the user except `keep` (when given); returns how many. */
-  async revokeAll(em: EntityManager, userId: string, reason: SessionRevokeReason, keep?: string): Promise<number> {
-    const rows = await queryRows(
-      em,
-      `UPDATE sessions SET revoked_at = $3, revoked_reason = $4
-       WHERE user_id = $1 AND revoked_at IS NULL AND ($2::uuid IS NULL OR id <> $2) RETURNING id`,
-      [userId, keep ?? null, this.clock.now(), reason],
-    );
-    return rows.length;
+  revokeAll(em: EntityManager, userId: string, reason: SessionRevokeReason, keep?: string): Promise<number> {
+    return this.sessions.revokeAllOf(em, userId, keep ?? null, reason, this.clock.now());
   }
 
   async list(userId: string, currentSessionId: string) {
-    const rows: { id: string; created_at: Date; last_used_at: Date; expires_at: Date; ip: string | null; user_agent: string | null }[] =
-      await this.dataSource.query(
-        `SELECT id, created_at, last_used_at, expires_at, host(ip) AS ip, user_agent FROM sessions
-         WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY created_at DESC LIMIT 200`,
-        [userId, this.clock.now()],
-      );
+    const rows = await this.sessions.listLive(this.dataSource, userId, this.clock.now());
     return {
       items: rows.map((r) => ({
         id: r.id,
@@ -158,44 +125,21 @@ export class SessionsService {
   }
 
   /** Opens the re-authentication window of the session. */
-  async markReauthenticated(sessionId: string): Promise<void> {
-    await this.dataSource.query('UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND revoked_at IS NULL', [
-      sessionId,
-      this.clock.now(),
-    ]);
+  markReauthenticated(sessionId: string): Promise<void> {
+    return this.sessions.markReauthenticated(this.dataSource, sessionId, this.clock.now());
   }
 
   /** The caller behind an access token, or null when its session has ended (checked on every request). */
   async principal(userId: string, sessionId: string): Promise<Principal | null> {
     if (!isUuid(userId) || !isUuid(sessionId)) return null;
-    const rows = await queryRows<{ email: string; roles: Role[]; reauthenticated_at: Date | null }>(
-      this.dataSource,
-      `SELECT u.email, u.roles, s.reauthenticated_at FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
-      [sessionId, userId, this.clock.now()],
-      { prepare: true },
-    );
-    if (!rows.length) return null;
-    return { user: { id: userId, email: rows[0].email, roles: rows[0].roles, sessionId }, reauthenticatedAt: rows[0].reauthenticated_at };
-  }
-
-  private async revokeLocked(em: EntityManager, sessionId: string, reason: SessionRevokeReason, now: Date): Promise<void> {
-    await em.query('UPDATE sessions SET revoked_at = $2, revoked_reason = $3 WHERE id = $1 AND revoked_at IS NULL', [
-      sessionId,
-      now,
-      reason,
-    ]);
+    const row = await this.sessions.principal(this.dataSource, userId, sessionId, this.clock.now());
+    if (!row) return null;
+    return { user: { id: userId, email: row.email, roles: row.roles, sessionId }, reauthenticatedAt: row.reauthenticated_at };
   }
 
   private async insertRefreshToken(em: EntityManager, sessionId: string, now: Date, id: string, expiresAt: Date): Promise<string> {
     const token = newOpaqueToken();
-    await em.query('INSERT INTO refresh_tokens (id, session_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)', [
-      id,
-      sessionId,
-      hashToken(token),
-      now,
-      expiresAt,
-    ]);
+    await this.sessions.insertRefreshToken(em, id, sessionId, hashToken(token), now, expiresAt);
     return token;
   }
 
@@ -204,14 +148,14 @@ export class SessionsService {
    * after sign-in: then the user signs in again (and the login guard sees them again).
    */
   private refreshExpiry(now: Date, sessionCreatedAt: Date): Date {
-    const sliding = now.getTime() + this.config.refreshTokenTtlDays * 86400_000;
-    const absolute = sessionCreatedAt.getTime() + this.config.security.sessionMaxDays * 86400_000;
-    return new Date(Math.min(sliding, absolute));
+    const sliding = addDays(now, this.config.refreshTokenTtlDays);
+    const absolute = addDays(sessionCreatedAt, this.config.security.sessionMaxDays);
+    return sliding < absolute ? sliding : absolute;
   }
 
   /** Access tokens are dated by the business clock, and checked against it (see JwtStrategy). */
   private async pair(userId: string, sessionId: string, refreshToken: string, now: Date): Promise<TokenPair> {
-    const iat = Math.floor(now.getTime() / 1000);
+    const iat = Math.floor(now.getTime() / SECOND_MS);
     const ttl = this.config.accessTokenTtlSeconds;
     const accessToken = await this.jwt.signAsync({ sub: userId, sid: sessionId, iat, exp: iat + ttl });
     return { accessToken, refreshToken, expiresIn: ttl, sessionId };

@@ -3,6 +3,7 @@ import PgBoss from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppConfig } from '../config/app-config';
+import { queryRows } from '../database/sql';
 
 /** Work done on a schedule: processes everything due as of `now` (idempotent; safe to run twice). */
 export interface PeriodicJob {
@@ -85,7 +86,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   async enqueue(name: string, data: object, em?: EntityManager, opts: PgBoss.SendOptions = {}): Promise<void> {
     if (!this.boss) throw new Error('jobs not started');
     if (!this.queues.has(name)) throw new Error(`unknown queue ${name}`);
-    const db = em ? { executeSql: async (text: string, values: unknown[]) => ({ rows: await em.query(text, values) }) } : undefined;
+    const db = em ? { executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(em, text, values) }) } : undefined;
     await this.boss.send(name, data, { ...opts, ...(db ? { db } : {}) });
   }
 

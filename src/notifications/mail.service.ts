@@ -2,6 +2,7 @@ import { Injectable, OnModuleInit } from '@nestjs/common';
 import { createTransport, Transporter } from 'nodemailer';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { MailboxRepository } from './mailbox.repository';
 import { OutboxService } from './outbox.service';
 
 export interface Email {
@@ -24,6 +25,7 @@ export class MailService implements OnModuleInit {
     private readonly outbox: OutboxService,
     private readonly config: AppConfig,
     private readonly dataSource: DataSource,
+    private readonly mailbox: MailboxRepository,
   ) {}
 
   onModuleInit(): void {
@@ -41,21 +43,12 @@ export class MailService implements OnModuleInit {
       await this.transport.sendMail({ from: this.config.mailFrom, to: email.to, subject: email.subject, text: email.text });
       return;
     }
-    await this.dataSource.query('INSERT INTO dev_mailbox (recipient, subject, body, data) VALUES (lower($1), $2, $3, $4::jsonb)', [
-      email.to,
-      email.subject,
-      email.text,
-      JSON.stringify(email.data ?? {}),
-    ]);
+    await this.mailbox.insert(this.dataSource, { to: email.to, subject: email.subject, text: email.text, data: email.data ?? {} });
   }
 
   async devMailbox(address: string): Promise<{ id: string; to: string; subject: string; text: string; data: unknown; sentAt: Date }[]> {
     await this.outbox.flush();
-    const rows: { id: string; recipient: string; subject: string; body: string; data: unknown; created_at: Date }[] =
-      await this.dataSource.query(
-        'SELECT id, recipient, subject, body, data, created_at FROM dev_mailbox WHERE recipient = lower($1) ORDER BY id DESC LIMIT 200',
-        [address],
-      );
+    const rows = await this.mailbox.listFor(this.dataSource, address);
     return rows.map((r) => ({ id: r.id, to: r.recipient, subject: r.subject, text: r.body, data: r.data, sentAt: r.created_at }));
   }
 }

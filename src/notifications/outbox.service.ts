@@ -1,6 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
+import { OutboxRepository } from './outbox.repository';
 
 export interface OutboxHandler {
   kind: string;
@@ -24,6 +25,7 @@ export class OutboxService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly dataSource: DataSource,
     private readonly config: AppConfig,
+    private readonly messages: OutboxRepository,
   ) {}
 
   registerHandler(handler: OutboxHandler): void {
@@ -42,10 +44,7 @@ export class OutboxService implements OnModuleInit, OnModuleDestroy {
 
   /** Adds a message; pass the caller's manager so it commits (or not) with the caller's change. */
   async add(em: EntityManager | undefined, kind: string, payload: Record<string, unknown>): Promise<void> {
-    await (em ?? this.dataSource.manager).query('INSERT INTO outbox_messages (kind, payload) VALUES ($1, $2::jsonb)', [
-      kind,
-      JSON.stringify(payload),
-    ]);
+    await this.messages.add(em ?? this.dataSource.manager, kind, payload);
   }
 
   /** Delivers everything that is ready; returns how many were delivered. */
@@ -65,27 +64,18 @@ export class OutboxService implements OnModuleInit, OnModuleDestroy {
 
   private async deliverBatch(limit: number): Promise<{ claimed: number; delivered: number }> {
     return this.dataSource.transaction(async (em) => {
-      const rows: { id: string; kind: string; payload: Record<string, unknown>; attempts: number }[] = await em.query(
-        `SELECT id, kind, payload, attempts FROM outbox_messages
-         WHERE sent_at IS NULL AND attempts < $1 AND available_at <= now()
-         ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
-        [MAX_ATTEMPTS, limit],
-      );
+      const rows = await this.messages.claimReady(em, MAX_ATTEMPTS, limit);
       let delivered = 0;
       for (const row of rows) {
         try {
           const handler = this.handlers.get(row.kind);
           if (!handler) throw new Error(`no handler for outbox kind ${row.kind}`);
           await handler.deliver(row.payload);
-          await em.query('UPDATE outbox_messages SET sent_at = now(), attempts = attempts + 1 WHERE id = $1', [row.id]);
+          await this.messages.markSent(em, row.id);
           delivered++;
         } catch (err) {
           this.logger.warn({ err, id: row.id }, 'outbox delivery failed; will retry');
-          await em.query(
-            `UPDATE outbox_messages SET attempts = attempts + 1, last_error = $2,
-             available_at = now() + make_interval(secs => least(3600, 2 ^ attempts)) WHERE id = $1`,
-            [row.id, String((err as Error)?.message ?? err).slice(0, 1000)],
-          );
+          await this.messages.markFailed(em, row.id, String((err as Error)?.message ?? err).slice(0, 1000));
         }
       }
       return { claimed: rows.length, delivered };

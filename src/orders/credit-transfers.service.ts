@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
-import { SpendingPolicy } from '../catalog/spending-policy';
+import { SpendingPolicy } from '../account-guard/spending.policy';
 import { Clock } from '../common/clock.service';
 import { AppError, notFound } from '../common/errors';
 import { amountToJson } from '../common/money';

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { CatalogService, ListingForSale } from '../catalog/catalog.service';
-import { SpendingPolicy } from '../catalog/spending-policy';
+import { SpendingPolicy } from '../account-guard/spending.policy';
 import { Clock } from '../common/clock.service';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { AppError, notFound } from '../common/errors';

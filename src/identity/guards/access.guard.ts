@@ -5,7 +5,9 @@ import type { Request } from 'express';
 import { AuthUser } from '../../common/auth.decorators';
 import { Clock } from '../../common/clock.service';
 import { AppError } from '../../common/errors';
+import { SECOND_MS } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
+import { IdentityErrors } from '../identity.errors';
 import { Principal } from '../sessions.service';
 import { routePolicy } from './route-policy';
 
@@ -33,18 +35,18 @@ export class AccessGuard extends AuthGuard('jwt') {
     if (policy.kind === 'public') return true;
     if (policy.kind === 'unmarked') {
       this.logger.error(`${ctx.getClass().name}.${ctx.getHandler().name} has neither @Public nor @Roles; refusing`);
-      throw new AppError('FORBIDDEN', 'This route is not available');
+      throw IdentityErrors.routeUnmarked();
     }
     await super.canActivate(ctx);
     const req = ctx.switchToHttp().getRequest<AuthRequest>();
     const user = req.user!;
     if (!policy.roles.includes('buyer') && !policy.roles.some((r) => user.roles.includes(r))) {
-      throw new AppError('FORBIDDEN', `Requires one of the roles: ${policy.roles.join(', ')}`);
+      throw IdentityErrors.roleRequired(policy.roles);
     }
     if (policy.sensitive) {
       const at = req.reauthenticatedAt?.getTime();
-      if (at === undefined || this.clock.nowMs() - at > this.config.security.reauthWindowSeconds * 1000) {
-        throw new AppError('REAUTH_REQUIRED', 'Confirm your password (POST /auth/reauth) to continue');
+      if (at === undefined || this.clock.nowMs() - at > this.config.security.reauthWindowSeconds * SECOND_MS) {
+        throw IdentityErrors.reauthRequired();
       }
     }
     return true;
@@ -52,7 +54,7 @@ export class AccessGuard extends AuthGuard('jwt') {
 
   override handleRequest<TUser = AuthUser>(err: unknown, principal: Principal | false, _info: unknown, ctx: ExecutionContext): TUser {
     if (err instanceof AppError) throw err;
-    if (err || !principal) throw new AppError('UNAUTHENTICATED', 'A valid bearer access token is required');
+    if (err || !principal) throw IdentityErrors.accessTokenMissing();
     ctx.switchToHttp().getRequest<AuthRequest>().reauthenticatedAt = principal.reauthenticatedAt;
     return principal.user as TUser;
   }

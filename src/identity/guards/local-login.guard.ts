@@ -1,9 +1,9 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
-import { AppError } from '../../common/errors';
 import { createValidationPipe } from '../../common/validation';
 import { LoginDto } from '../dto/auth.dto';
+import { IdentityErrors } from '../identity.errors';
 
 /**
  * passport-local for POST /auth/login. Guards run before pipes, so the body is validated here first:
@@ -21,7 +21,7 @@ export class LocalLoginGuard extends AuthGuard('local') {
 
   override handleRequest<TUser>(err: unknown, user: TUser | false): TUser {
     if (err) throw err;
-    if (!user) throw new AppError('INVALID_CREDENTIALS', 'The email or password is not correct');
+    if (!user) throw IdentityErrors.invalidCredentials();
     return user;
   }
 }

@@ -1,6 +1,6 @@
 import { dictionary } from '@zxcvbn-ts/language-common';
 import { registerDecorator, ValidationOptions } from 'class-validator';
-import { AppError } from '../../common/errors';
+import { IdentityErrors } from '../identity.errors';
 
 export const PASSWORD_MIN_CHARS = 8;
 export const PASSWORD_MAX_CHARS = 128;
@@ -33,7 +33,7 @@ export function passwordProblem(password: string): string | undefined {
 
 export function assertAcceptablePassword(password: string, field = 'password'): void {
   const problem = passwordProblem(password);
-  if (problem) throw new AppError('VALIDATION_FAILED', `${field} ${problem}`, {}, [{ field, message: `${field} ${problem}` }]);
+  if (problem) throw IdentityErrors.unacceptablePassword(field, problem);
 }
 
 /** class-validator decorator for a new password (length and common-password list; no composition rules). */

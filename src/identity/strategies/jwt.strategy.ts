@@ -3,8 +3,9 @@ import { PassportStrategy } from '@nestjs/passport';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
 import { Clock } from '../../common/clock.service';
-import { AppError } from '../../common/errors';
+import { SECOND_MS } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
+import { IdentityErrors } from '../identity.errors';
 import { Principal, SessionsService } from '../sessions.service';
 
 /**
@@ -31,11 +32,11 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   async validate(payload: Record<string, unknown>): Promise<Principal> {
     const { sub, sid, exp } = payload;
     if (typeof sub !== 'string' || typeof sid !== 'string' || typeof exp !== 'number') {
-      throw new AppError('UNAUTHENTICATED', 'The access token is not valid');
+      throw IdentityErrors.accessTokenInvalid();
     }
-    if (exp * 1000 <= this.clock.nowMs()) throw new AppError('UNAUTHENTICATED', 'The access token has expired');
+    if (exp * SECOND_MS <= this.clock.nowMs()) throw IdentityErrors.accessTokenExpired();
     const principal = await this.sessions.principal(sub, sid);
-    if (!principal) throw new AppError('UNAUTHENTICATED', 'The session has ended');
+    if (!principal) throw IdentityErrors.accessSessionEnded();
     return principal;
   }
 }

@@ -1,5 +1,5 @@
 import { ConfigError, loadConfig } from '../config/app-config';
-import { assessLoginRisk, RiskSignals } from './login-risk';
+import { assessLoginRisk, RiskSignals } from './login-risk.policy';
 
 const env = {
   NODE_ENV: 'test',

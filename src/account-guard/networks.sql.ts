@@ -1,5 +1,6 @@
 /**
- * SQL expressions (PostgreSQL inet functions) over an address parameter such as `$3`.
+ * SQL expressions (PostgreSQL inet functions) over an address parameter such as `$3`, for the
+ * repositories of this module.
  *
  * `networkOf`: the network a login comes from for the risk signal "new network", /24 for IPv4 and /48
  * for IPv6 (ISSUE 4).

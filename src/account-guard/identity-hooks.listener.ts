@@ -11,7 +11,7 @@ import { TotpService } from './totp.service';
 
 /** Plugs the account guard into identity's seams (login guard, account events, second factor, GET /me). */
 @Injectable()
-export class AccountGuardIntegration implements OnModuleInit {
+export class IdentityHooksListener implements OnModuleInit {
   constructor(
     private readonly hooks: IdentityHooks,
     private readonly lockout: LockoutService,

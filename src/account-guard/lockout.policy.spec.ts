@@ -1,4 +1,4 @@
-import { lockoutAfter } from './lockout-policy';
+import { lockoutAfter } from './lockout.policy';
 
 const defaults = { lockoutThreshold: 5, lockoutBaseSeconds: 60, lockoutMaxSeconds: 900, lockoutHardLimit: 100 };
 

@@ -1,5 +1,5 @@
 import { loadConfig } from '../config/app-config';
-import { describeHours, securityNotice } from './security-notices';
+import { describeHours, securityNotice } from './account-guard.mails';
 
 const security = (env: Record<string, string> = {}) => loadConfig({ NODE_ENV: 'test', ...env }).security;
 

@@ -1,12 +1,12 @@
 import { Injectable } from '@nestjs/common';
-import { AccountGuardService } from '../account-guard/account-guard.service';
-import { AppError } from '../common/errors';
-import { PaymentsService } from '../payments/payments.service';
+import { LedgerService, userAccount } from '../ledger/ledger.service';
+import { AccountGuardErrors } from './account-guard.errors';
+import { AccountGuardService } from './account-guard.service';
 
 /**
  * Account-state checks before a user spends (API.md: authentication → validation → re-authentication →
  * account state → limits → fraud → funds). Buying for oneself stays allowed during cooling periods and
- * a freeze (they guard value leaving the account); an admin hold and debt stop all spending.
+ * a freeze (they guard value leaving the account); an account hold and debt stop all spending.
  *
  * Call these before opening the spending transaction: they read committed state on connections of
  * their own, and a transaction waiting for a second pool connection can starve the pool under load.
@@ -15,22 +15,32 @@ import { PaymentsService } from '../payments/payments.service';
 export class SpendingPolicy {
   constructor(
     private readonly guard: AccountGuardService,
-    private readonly payments: PaymentsService,
+    private readonly ledger: LedgerService,
   ) {}
 
   /** Spending on oneself (own purchases, submission fees). */
   assertMaySpend(userId: string): Promise<void> {
     return this.inOrder(
       this.guard.state(userId).then((s) => {
-        if (s.onHold) throw new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support');
+        if (s.onHold) throw AccountGuardErrors.onHold();
       }),
-      this.payments.assertNoDebt(undefined, userId),
+      this.assertNoDebt(userId),
     );
   }
 
   /** Value leaving the account for another user (item gifts, credit transfers). */
   assertMayMoveValue(userId: string, action: 'item_gift' | 'credit_transfer'): Promise<void> {
-    return this.inOrder(this.guard.assertMayMoveValue(userId, action), this.payments.assertNoDebt(undefined, userId));
+    return this.inOrder(this.guard.assertMayMoveValue(userId, action), this.assertNoDebt(userId));
+  }
+
+  /**
+   * 423 ACCOUNT_IN_DEBT while the user owes credits after a clawback could not recover everything: the
+   * negative balance of their CREDIT `debt` account (the payments module's; read through the ledger).
+   */
+  private async assertNoDebt(userId: string): Promise<void> {
+    const { posted } = await this.ledger.balance(userAccount(userId, 'CREDIT', 'debt'));
+    const owed = posted < 0n ? -posted : 0n;
+    if (owed > 0n) throw AccountGuardErrors.inDebt(owed);
   }
 
   /** Both checks at once (one round trip of waiting, not two), refusing with the account state's reason first. */

@@ -9,7 +9,7 @@ const TAG_BYTES = 16;
  * version (1 byte) | IV (12) | tag (16) | ciphertext. `context` is bound as associated data (for
  * example the owner's user id), so a ciphertext copied onto another row does not decrypt.
  */
-export class SecretBox {
+export class SecretBoxService {
   constructor(private readonly key: Buffer) {
     if (key.length !== 32) throw new Error('SecretBox needs a 32-byte key');
   }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { SecretBox } from './secret-box';
+import { SecretBoxService } from './secret-box.service';
 
 describe('SecretBox (AES-256-GCM)', () => {
-  const box = new SecretBox(randomBytes(32));
+  const box = new SecretBoxService(randomBytes(32));
 
   it('round-trips, with a fresh IV every time', () => {
     const a = box.seal('JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP', 'user-1');
@@ -15,7 +15,7 @@ describe('SecretBox (AES-256-GCM)', () => {
   it('refuses another context, another key and any tampering', () => {
     const sealed = box.seal('secret', 'user-1');
     expect(() => box.open(sealed, 'user-2')).toThrow();
-    expect(() => new SecretBox(randomBytes(32)).open(sealed, 'user-1')).toThrow();
+    expect(() => new SecretBoxService(randomBytes(32)).open(sealed, 'user-1')).toThrow();
     const flipped = Buffer.from(sealed);
     flipped[flipped.length - 1] ^= 1;
     expect(() => box.open(flipped, 'user-1')).toThrow();
@@ -23,6 +23,6 @@ describe('SecretBox (AES-256-GCM)', () => {
   });
 
   it('needs a 32-byte key', () => {
-    expect(() => new SecretBox(randomBytes(16))).toThrow();
+    expect(() => new SecretBoxService(randomBytes(16))).toThrow();
   });
 });

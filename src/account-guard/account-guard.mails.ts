@@ -1,6 +1,17 @@
 import type { SecurityConfig } from '../config/app-config';
-import { ADMIN_HOLD } from './hold-references';
+import type { Email } from '../notifications/mail.service';
+import { ADMIN_ACCOUNT_HOLD } from './account-hold-references';
 import type { SecurityEventKind } from './security-events.service';
+
+/** The emails the account guard sends besides security notices. `data` carries the code for the dev mailbox. */
+export const accountGuardMails = {
+  stepUpCode: (to: string, code: string, challengeId: string, ttlSeconds: number): Email => ({
+    to,
+    subject: `Your Bazaar sign-in code: ${code}`,
+    text: `Someone (hopefully you) is signing in to your account from a new device. Your code is ${code}; it works once, for ${Math.round(ttlSeconds / 60)} minutes.\n\nIf this was not you, do not share the code: reset your password.`,
+    data: { kind: 'step_up_code', code, challengeId },
+  }),
+};
 
 export interface SecurityNotice {
   subject: string;
@@ -73,7 +84,7 @@ export function securityNotice(kind: SecurityEventKind, s: SecurityConfig, data:
     case 'account_held':
       return {
         subject: 'Your Bazaar account is on hold',
-        text: `${data.reference === ADMIN_HOLD ? 'Our team has put your account on hold.' : 'Your account was put on hold.'} No credits can leave it until the hold is released. Contact support to learn more.`,
+        text: `${data.reference === ADMIN_ACCOUNT_HOLD ? 'Our team has put your account on hold.' : 'Your account was put on hold.'} No credits can leave it until the hold is released. Contact support to learn more.`,
       };
     case 'account_released':
       return data.stillOnHold === true

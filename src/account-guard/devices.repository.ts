@@ -1,0 +1,92 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/sql';
+import { networkOf, throttleScopeOf } from './networks.sql';
+
+export interface RiskSignalsRow {
+  has_devices: boolean;
+  known_device: boolean;
+  has_networks: boolean;
+  known_network: boolean;
+  recent_failures: number;
+  ip_failed_accounts: number;
+}
+
+export interface RiskSignalsQuery {
+  userId: string;
+  email: string;
+  /** Hash of the device token the login presented, if any. */
+  deviceTokenHash: Buffer | null;
+  ip: string;
+  /** Failures count in (since, until]. */
+  since: Date;
+  until: Date;
+}
+
+export interface DeviceSighting {
+  userId: string;
+  tokenHash: Buffer;
+  ip: string;
+  userAgent: string | null;
+  at: Date;
+}
+
+/** devices and known_networks, and the login-risk signals read across them and login_attempts. */
+@Injectable()
+export class DevicesRepository {
+  async riskSignals(db: EntityManager | DataSource, q: RiskSignalsQuery): Promise<RiskSignalsRow> {
+    const rows = await queryRows<RiskSignalsRow>(
+      db,
+      `SELECT
+         EXISTS (SELECT 1 FROM devices WHERE user_id = $1) AS has_devices,
+         EXISTS (SELECT 1 FROM devices WHERE user_id = $1 AND token_hash = $2) AS known_device,
+         EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1) AS has_networks,
+         EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1 AND network = ${networkOf('$3')}) AS known_network,
+         (SELECT count(*)::int FROM login_attempts
+           WHERE user_id = $1 AND outcome = 'failure' AND occurred_at > $4 AND occurred_at <= $5) AS recent_failures,
+         (SELECT count(DISTINCT email)::int FROM login_attempts
+           WHERE ip <<= ${throttleScopeOf('$3')} AND outcome <> 'success' AND occurred_at > $4 AND occurred_at <= $5
+             AND email <> $6::citext) AS ip_failed_accounts`,
+      [q.userId, q.deviceTokenHash, q.ip, q.since, q.until, q.email],
+    );
+    return rows[0];
+  }
+
+  /** One login at a time per account decides whether a device is the account's first. */
+  async lockUserDevices(em: EntityManager, userId: string): Promise<void> {
+    await queryRows(em, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`devices:${userId}`]);
+  }
+
+  /** Notes a sighting of a device the user already has; false when the token is not one of theirs. */
+  async touch(em: EntityManager, d: DeviceSighting): Promise<boolean> {
+    const rows = await queryRows(
+      em,
+      'UPDATE devices SET last_seen_at = $3, last_ip = $4, user_agent = $5 WHERE user_id = $1 AND token_hash = $2 RETURNING id',
+      [d.userId, d.tokenHash, d.at, d.ip, d.userAgent],
+    );
+    return rows.length > 0;
+  }
+
+  async hasAny(em: EntityManager, userId: string): Promise<boolean> {
+    const [{ had }] = await queryRows<{ had: boolean }>(em, 'SELECT EXISTS (SELECT 1 FROM devices WHERE user_id = $1) AS had', [userId]);
+    return had;
+  }
+
+  async insert(em: EntityManager, d: DeviceSighting): Promise<void> {
+    await queryRows(
+      em,
+      'INSERT INTO devices (user_id, token_hash, created_at, last_seen_at, last_ip, user_agent) VALUES ($1, $2, $3, $3, $4, $5)',
+      [d.userId, d.tokenHash, d.at, d.ip, d.userAgent],
+    );
+  }
+
+  /** Remembers the network of `ip` (see networks.sql.ts) as one the user signs in from. */
+  async rememberNetwork(em: EntityManager, userId: string, ip: string, at: Date): Promise<void> {
+    await queryRows(
+      em,
+      `INSERT INTO known_networks (user_id, network, first_seen_at, last_seen_at) VALUES ($1, ${networkOf('$2')}, $3, $3)
+       ON CONFLICT (user_id, network) DO UPDATE SET last_seen_at = $3`,
+      [userId, ip, at],
+    );
+  }
+}

@@ -1,0 +1,58 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/sql';
+
+type Db = EntityManager | DataSource;
+
+export interface NewAuditRow {
+  occurredAt: Date;
+  actorId: string | null;
+  action: string;
+  subjectType: string | null;
+  subjectId: string | null;
+  reason: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface AuditRow {
+  id: string;
+  occurred_at: Date;
+  actor_id: string | null;
+  action: string;
+  subject_type: string | null;
+  subject_id: string | null;
+  reason: string | null;
+  data: Record<string, unknown>;
+}
+
+export interface AuditFilter {
+  /** Only entries older than this id. */
+  before: unknown;
+  action: string | null;
+  subjectId: string | null;
+  limit: number;
+}
+
+/** audit_log (append-only: the table rejects UPDATE and DELETE). */
+@Injectable()
+export class AuditRepository {
+  async insert(db: Db, r: NewAuditRow): Promise<void> {
+    await queryRows(
+      db,
+      `INSERT INTO audit_log (occurred_at, actor_id, action, subject_type, subject_id, reason, data)
+       VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
+      [r.occurredAt, r.actorId, r.action, r.subjectType, r.subjectId, r.reason, JSON.stringify(r.data)],
+    );
+  }
+
+  /** Newest first. */
+  list(db: Db, f: AuditFilter): Promise<AuditRow[]> {
+    return queryRows<AuditRow>(
+      db,
+      `SELECT id, occurred_at, actor_id, action, subject_type, subject_id, reason, data FROM audit_log
+       WHERE ($1::bigint IS NULL OR id < $1) AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR subject_id = $3)
+       ORDER BY id DESC LIMIT $4`,
+      [f.before, f.action, f.subjectId, f.limit],
+    );
+  }
+}
