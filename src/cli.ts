@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { createApp } from './app';
 import { ensureAdmin, prepareDatabase } from './boot';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
-import { passwordProblem } from './identity/passwords/password-policy';
+import { passwordProblem } from './identity/passwords/password.policy';
 
 const USAGE = `Usage: npm run cli -- create-admin --email <address> --password <password>
 

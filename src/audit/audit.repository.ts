@@ -1,18 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
+import type { AuditEntry, AuditRecord } from './audit.service';
 
 type Db = EntityManager | DataSource;
-
-export interface NewAuditRow {
-  occurredAt: Date;
-  actorId: string | null;
-  action: string;
-  subjectType: string | null;
-  subjectId: string | null;
-  reason: string | null;
-  data: Record<string, unknown>;
-}
 
 export interface AuditRow {
   id: string;
@@ -33,15 +24,28 @@ export interface AuditFilter {
   limit: number;
 }
 
+export function toAuditEntry(r: AuditRow): AuditEntry {
+  return {
+    id: String(r.id),
+    occurredAt: r.occurred_at.toISOString(),
+    actorId: r.actor_id ?? null,
+    action: r.action,
+    subjectType: r.subject_type ?? null,
+    subjectId: r.subject_id ?? null,
+    reason: r.reason ?? null,
+    data: r.data,
+  };
+}
+
 /** audit_log (append-only: the table rejects UPDATE and DELETE). */
 @Injectable()
 export class AuditRepository {
-  async insert(db: Db, r: NewAuditRow): Promise<void> {
+  async insert(db: Db, occurredAt: Date, r: AuditRecord): Promise<void> {
     await queryRows(
       db,
       `INSERT INTO audit_log (occurred_at, actor_id, action, subject_type, subject_id, reason, data)
        VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb)`,
-      [r.occurredAt, r.actorId, r.action, r.subjectType, r.subjectId, r.reason, JSON.stringify(r.data)],
+      [occurredAt, r.actorId ?? null, r.action, r.subjectType ?? null, r.subjectId ?? null, r.reason ?? null, JSON.stringify(r.data ?? {})],
     );
   }
 

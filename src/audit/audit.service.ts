@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
-import { AuditRepository } from './audit.repository';
+import { AuditRepository, toAuditEntry } from './audit.repository';
 
 export interface AuditRecord {
   actorId?: string | null;
@@ -35,15 +35,7 @@ export class AuditService {
 
   /** Records in the caller's transaction when given one, so the record and the action commit together. */
   async record(em: EntityManager | undefined, r: AuditRecord): Promise<void> {
-    await this.auditLog.insert(em ?? this.dataSource.manager, {
-      occurredAt: this.clock.now(),
-      actorId: r.actorId ?? null,
-      action: r.action,
-      subjectType: r.subjectType ?? null,
-      subjectId: r.subjectId ?? null,
-      reason: r.reason ?? null,
-      data: r.data ?? {},
-    });
+    await this.auditLog.insert(em ?? this.dataSource.manager, this.clock.now(), r);
   }
 
   async list(q: PageQuery & { action?: string; subjectId?: string }): Promise<Page<AuditEntry>> {
@@ -55,20 +47,6 @@ export class AuditService {
       subjectId: q.subjectId ?? null,
       limit: limit + 1,
     });
-    return toPage(
-      rows,
-      limit,
-      (r) => ({
-        id: String(r.id),
-        occurredAt: r.occurred_at.toISOString(),
-        actorId: r.actor_id ?? null,
-        action: r.action,
-        subjectType: r.subject_type ?? null,
-        subjectId: r.subject_id ?? null,
-        reason: r.reason ?? null,
-        data: r.data,
-      }),
-      (r) => [String(r.id)],
-    );
+    return toPage(rows, limit, toAuditEntry, (r) => [String(r.id)]);
   }
 }

@@ -61,7 +61,7 @@ export interface SecurityConfig {
   loginRisk: LoginRiskConfig;
 }
 
-/** Login risk scoring (account-guard/login-risk.ts): a login scoring `stepUpAt` or more needs a step-up. */
+/** Login risk scoring (account-guard/login-risk.policy.ts): a login scoring `stepUpAt` or more needs a step-up. */
 export interface LoginRiskConfig {
   newDevice: number;
   newNetwork: number;

@@ -12,7 +12,7 @@ import { IdentityErrors } from './identity.errors';
 import { identityMails } from './identity.mails';
 import { ClientContext, IdentityHooks, UserRecord } from './identity.hooks';
 import { LoginService } from './login.service';
-import { PasswordHasher } from './passwords/password-hasher.service';
+import { PasswordHasherService } from './passwords/password-hasher.service';
 import { SessionsService } from './sessions.service';
 import { hashToken, newOpaqueToken } from './tokens';
 import { UserTokenPurpose, UserTokensRepository } from './user-tokens.repository';
@@ -31,7 +31,7 @@ export class AccountService {
     private readonly tokens: UserTokensRepository,
     private readonly sessions: SessionsService,
     private readonly login: LoginService,
-    private readonly hasher: PasswordHasher,
+    private readonly hasher: PasswordHasherService,
     private readonly mail: MailService,
     private readonly hooks: IdentityHooks,
     private readonly tx: TransactionRunner,

@@ -6,8 +6,8 @@ import { Clock } from '../common/clock.service';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityErrors } from './identity.errors';
 import { UserRecord } from './identity.hooks';
-import { PasswordHasher } from './passwords/password-hasher.service';
-import { assertAcceptablePassword } from './passwords/password-policy';
+import { PasswordHasherService } from './passwords/password-hasher.service';
+import { assertAcceptablePassword } from './passwords/password.policy';
 import { credentialStamp } from './tokens';
 import { UsersRepository } from './users.repository';
 
@@ -24,7 +24,7 @@ export class AdminUsersService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
-    private readonly hasher: PasswordHasher,
+    private readonly hasher: PasswordHasherService,
     private readonly audit: AuditService,
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,

@@ -15,7 +15,7 @@ import { IdentityHooks } from './identity.hooks';
 import { IdentityService } from './identity.service';
 import { LoginService } from './login.service';
 import { MeController } from './me.controller';
-import { PasswordHasher } from './passwords/password-hasher.service';
+import { PasswordHasherService } from './passwords/password-hasher.service';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
 import { JwtStrategy } from './strategies/jwt.strategy';
@@ -53,7 +53,7 @@ import { UsersRepository } from './users.repository';
     LoginService,
     AccountService,
     AdminUsersService,
-    PasswordHasher,
+    PasswordHasherService,
     LocalStrategy,
     JwtStrategy,
     LocalLoginGuard,

@@ -6,7 +6,7 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { userView, UserView } from './dto/user.view';
 import { IdentityErrors } from './identity.errors';
 import { ClientContext, CredentialAttempt, IdentityHooks, UserRecord, VerifiedUser } from './identity.hooks';
-import { PasswordHasher } from './passwords/password-hasher.service';
+import { PasswordHasherService } from './passwords/password-hasher.service';
 import { SessionsService } from './sessions.service';
 import { credentialStamp } from './tokens';
 import { UsersRepository } from './users.repository';
@@ -28,7 +28,7 @@ export class LoginService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly users: UsersRepository,
-    private readonly hasher: PasswordHasher,
+    private readonly hasher: PasswordHasherService,
     private readonly sessions: SessionsService,
     private readonly hooks: IdentityHooks,
     private readonly tx: TransactionRunner,

@@ -1,7 +1,7 @@
 import { generate } from 'otplib';
 import { AccountGuardService } from '../../src/account-guard/account-guard.service';
 import { ensureAdmin } from '../../src/boot';
-import { PasswordHasher } from '../../src/identity/passwords/password-hasher.service';
+import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { bearer, lastMail, strongPassword, uniqueEmail } from '../support/auth';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -171,7 +171,7 @@ describe('account guard: an attacker with a stolen password', () => {
         return { email, deviceToken: res.body.deviceToken as string };
       })();
       // 200 other accounts, inserted directly with one precomputed hash (of a password nobody sprays).
-      const hash = await t.app.get(PasswordHasher).hash(strongPassword());
+      const hash = await t.app.get(PasswordHasherService).hash(strongPassword());
       const prefix = uniqueEmail('spray').split('@')[0];
       await t.sql(
         `INSERT INTO users (email, display_name, password_hash, created_at, password_changed_at, updated_at)

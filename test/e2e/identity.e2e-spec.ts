@@ -1,4 +1,4 @@
-import { PasswordHasher } from '../../src/identity/passwords/password-hasher.service';
+import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { bearer, lastMail, signUp, strongPassword, uniqueEmail } from '../support/auth';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -556,7 +556,7 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
 
     /** Runs `during` right after the next password verification, before that request goes on. */
     const afterNextVerify = (during: () => Promise<unknown>) => {
-      const hasher = t.app.get(PasswordHasher);
+      const hasher = t.app.get(PasswordHasherService);
       const verify = hasher.verify.bind(hasher);
       jest.spyOn(hasher, 'verify').mockImplementationOnce(async (hash, password) => {
         const ok = await verify(hash, password);

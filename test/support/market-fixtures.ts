@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
 import { Clock } from '../../src/common/clock.service';
-import { PasswordHasher } from '../../src/identity/passwords/password-hasher.service';
+import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { SessionsService } from '../../src/identity/sessions.service';
 import { Asset, LedgerService, systemAccount, UserAccountName, userAccount } from '../../src/ledger/ledger.service';
 import { lastMail, signUp as register, uniqueEmail } from './auth';
@@ -116,7 +116,7 @@ export async function verifyLedger(t: TestApp): Promise<{ ok: boolean; problems?
  */
 export async function bulkBuyers(t: TestApp, n: number): Promise<Actor[]> {
   const now = t.app.get(Clock).now();
-  const hash = await t.app.get(PasswordHasher).hash(PASSWORD);
+  const hash = await t.app.get(PasswordHasherService).hash(PASSWORD);
   const tag = randomBytes(4).toString('hex');
   const users = await t.sql<{ id: string; email: string }>(
     `INSERT INTO users (email, display_name, password_hash, roles, created_at, password_changed_at, updated_at)

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsEmail, IsOptional, IsString, Length, Matches, MaxLength } from 'class-validator';
-import { IsAcceptablePassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS } from '../passwords/password-policy';
+import { IsAcceptablePassword, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS } from '../passwords/password.policy';
 import { IsPlainText, OPAQUE_TOKEN } from './validators';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);

@@ -9,7 +9,7 @@ import { SECOND_MS } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { IdentityErrors } from '../identity.errors';
 import { Principal } from '../sessions.service';
-import { routePolicy } from './route-policy';
+import { routePolicy } from './route.policy';
 
 type AuthRequest = Request & { user?: AuthUser; reauthenticatedAt?: Date | null };
 

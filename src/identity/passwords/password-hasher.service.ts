@@ -1,12 +1,12 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { argon2id, hash, verify } from 'argon2';
-import { normalizePassword } from './password-policy';
+import { normalizePassword } from './password.policy';
 
 /** OWASP's argon2id baseline (19 MiB, 2 iterations, 1 lane). Existing hashes carry their own parameters. */
 const ARGON2_OPTIONS = { type: argon2id, memoryCost: 19 * 1024, timeCost: 2, parallelism: 1 } as const;
 
 @Injectable()
-export class PasswordHasher implements OnModuleInit {
+export class PasswordHasherService implements OnModuleInit {
   private dummy?: Promise<string>;
 
   /** The dummy hash is made at startup, so the first unknown email is not slower than later ones. */

@@ -1,5 +1,5 @@
 import { AppError } from '../../common/errors';
-import { assertAcceptablePassword, passwordProblem } from './password-policy';
+import { assertAcceptablePassword, passwordProblem } from './password.policy';
 
 describe('password policy', () => {
   it('accepts 8 to 128 characters with no composition rules', () => {
