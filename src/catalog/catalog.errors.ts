@@ -5,11 +5,13 @@ export const CatalogErrors = {
   listingNotFound(): AppError {
     return notFound('Listing');
   },
-  parentNotFound(): AppError {
-    return notFound('Parent listing');
-  },
   notTheCreator(): AppError {
     return new AppError('FORBIDDEN', 'Only the listing creator can do this');
+  },
+
+  // Deriving a listing from another.
+  parentNotFound(): AppError {
+    return notFound('Parent listing');
   },
   parentNotPublished(status: string): AppError {
     return new AppError('INVALID_STATE', 'Items can only be derived from a published listing', { status });

@@ -121,7 +121,7 @@ describe('token purchase state machine', () => {
       ...ending,
     ]);
 
-  it('reaches the same status, holding, account restriction and outcomes whatever the delivery order and duplicates', () => {
+  it('reaches the same status, entitlement, account restriction and outcomes whatever the delivery order and duplicates', () => {
     fc.assert(
       fc.property(
         history.chain((h) =>
