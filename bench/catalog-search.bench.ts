@@ -7,10 +7,12 @@ import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { SearchListingsQuery } from '../src/catalog/dto/listing.dto';
+import { ListingSearchRepository } from '../src/catalog/listing-search.repository';
 import { ListingSearchService } from '../src/catalog/listing-search.service';
 import { encodeCursor } from '../src/common/pagination';
 import { loadConfig } from '../src/config/app-config';
 import { dataSourceOptions } from '../src/database/data-source';
+import { queryRows } from '../src/database/sql';
 import { benchDatabase, fmt, percentile } from './bench-db';
 
 const N = Number(process.env.BENCH_LISTINGS ?? 1_000_000);
@@ -44,22 +46,25 @@ const NOUNS = (
 const CATEGORIES = Array.from({ length: 40 }, (_, i) => `cat-${i}`);
 
 async function seed(ds: DataSource): Promise<void> {
-  const have = Number((await ds.query(`SELECT count(*) AS n FROM listings`))[0].n);
+  const have = Number((await queryRows<{ n: string }>(ds, `SELECT count(*) AS n FROM listings`))[0].n);
   if (have >= N) return console.log(`listings already hold ${have} rows; reusing them`);
   let t = performance.now();
-  await ds.query(
+  await queryRows(
+    ds,
     `INSERT INTO users (email, display_name, password_hash, roles, created_at, password_changed_at, updated_at)
      SELECT 'bench-creator-' || i || '@bench.local', 'Creator ' || i, '$argon2id$bench', '{buyer,creator}', now(), now(), now()
      FROM generate_series(1, $1) i ON CONFLICT (email) DO NOTHING`,
     [CREATORS],
   );
-  await ds.query(
+  await queryRows(
+    ds,
     `INSERT INTO creators (user_id, created_at) SELECT id, now() FROM users WHERE email LIKE 'bench-creator-%' ON CONFLICT DO NOTHING`,
   );
   // The guard trigger checks one row at a time what generate_series builds correctly by construction.
-  await ds.query(`ALTER TABLE listings DISABLE TRIGGER listings_guard`);
+  await queryRows(ds, `ALTER TABLE listings DISABLE TRIGGER listings_guard`);
   try {
-    await ds.query(
+    await queryRows(
+      ds,
       `WITH c AS (SELECT array_agg(user_id ORDER BY user_id) AS ids FROM creators)
        INSERT INTO listings (creator_id, title, description, category, profit, derivation_cost, platform_fee, price, status,
          submission_fee_asset, submission_fee, created_at, updated_at, submitted_at, published_at)
@@ -81,11 +86,11 @@ async function seed(ds: DataSource): Promise<void> {
       [N, ADJECTIVES, COLORS, NOUNS, CATEGORIES],
     );
   } finally {
-    await ds.query(`ALTER TABLE listings ENABLE TRIGGER listings_guard`);
+    await queryRows(ds, `ALTER TABLE listings ENABLE TRIGGER listings_guard`);
   }
   console.log(`inserted ${N} listings in ${fmt((performance.now() - t) / 1000, 1)} s`);
   t = performance.now();
-  await ds.query('VACUUM ANALYZE listings');
+  await queryRows(ds, 'VACUUM ANALYZE listings');
   console.log(`VACUUM ANALYZE in ${fmt((performance.now() - t) / 1000, 1)} s`);
 }
 
@@ -95,8 +100,9 @@ interface Case {
 }
 
 async function cases(ds: DataSource): Promise<Case[]> {
-  const [creator] = await ds.query(`SELECT creator_id FROM listings WHERE status = 'published' LIMIT 1`);
-  const [deep] = await ds.query(
+  const [creator] = await queryRows<{ creator_id: string }>(ds, `SELECT creator_id FROM listings WHERE status = 'published' LIMIT 1`);
+  const [deep] = await queryRows<{ at: string; id: string }>(
+    ds,
     `SELECT published_at::text AS at, id FROM listings WHERE status = 'published' ORDER BY published_at DESC, id DESC OFFSET 10000 LIMIT 1`,
   );
   return [
@@ -125,7 +131,7 @@ async function main(): Promise<void> {
     await seed(ds);
     let calls: { sql: string; params: unknown[] }[] = [];
     const recording = {
-      query: (sql: string, params: unknown[]) => (calls.push({ sql, params }), ds.query(sql, params)),
+      query: (sql: string, params: unknown[]) => (calls.push({ sql, params }), queryRows(ds, sql, params)),
     } as unknown as DataSource;
     const config = loadConfig({
       NODE_ENV: 'test',
@@ -135,8 +141,11 @@ async function main(): Promise<void> {
       SEARCH_WINDOW: process.env.SEARCH_WINDOW,
     });
     console.log(`SEARCH_EXACT_MATCHES=${config.catalogSearch.exactMatches} SEARCH_WINDOW=${config.catalogSearch.window}`);
-    const search = new ListingSearchService(recording, config);
-    const [{ published }] = await ds.query(`SELECT count(*) FILTER (WHERE status = 'published') AS published FROM listings`);
+    const search = new ListingSearchService(recording, new ListingSearchRepository(), config);
+    const [{ published }] = await queryRows<{ published: string }>(
+      ds,
+      `SELECT count(*) FILTER (WHERE status = 'published') AS published FROM listings`,
+    );
     console.log(`\n${N} listings (${published} published), ${RUNS} runs per query, limit 50\n`);
     const results: string[][] = [];
     for (const c of await cases(ds)) {
@@ -154,7 +163,7 @@ async function main(): Promise<void> {
       let exec = 0;
       const access = new Set<string>();
       for (const call of calls.splice(0)) {
-        const plan: { 'QUERY PLAN': string }[] = await ds.query(`EXPLAIN (ANALYZE, BUFFERS) ${call.sql}`, call.params);
+        const plan = await queryRows<{ 'QUERY PLAN': string }>(ds, `EXPLAIN (ANALYZE, BUFFERS) ${call.sql}`, call.params);
         for (const { 'QUERY PLAN': l } of plan) {
           if (l.startsWith('Execution Time')) exec += Number(/([\d.]+) ms/.exec(l)?.[1] ?? NaN);
           const m = /(Index (?:Only )?Scan(?: Backward)? using \w+|Bitmap Index Scan on \w+|Seq Scan on \w+)/.exec(l);

@@ -1,34 +1,24 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { SpendingPolicy } from '../account-guard/spending.policy';
 import { Clock } from '../common/clock.service';
-import { AppError, notFound } from '../common/errors';
 import { AppConfig } from '../config/app-config';
-import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { LedgerService, systemAccount } from '../ledger/ledger.service';
+import { CatalogErrors } from './catalog.errors';
 import { CreatorsService } from './creators.service';
+import { DerivationPolicy } from './derivation.policy';
 import { CreateListingDto, UpdateListingDto } from './dto/listing.dto';
-import { LISTING_COLUMNS, ListingRow, ListingView, toListingView } from './listing.mapper';
-import { priceOf } from './pricing';
-import { SpendingPolicy } from '../account-guard/spending.policy';
 import { ListingAction, listingMachine } from './listing-state';
+import { ListingRow, ListingView, toListingView } from './listing.rows';
+import { ListingForSale, ListingsRepository } from './listings.repository';
+import { priceOf } from './pricing';
+import { SubmissionAsset, SubmissionFeePolicy } from './submission-fee.policy';
+
+export type { ListingForSale } from './listings.repository';
 
 export type ModerationAction = Extract<ListingAction, 'approve' | 'reject' | 'delist'>;
-
-/** A listing's sale terms, as the orders module needs them inside its transaction. */
-export interface ListingForSale {
-  id: string;
-  creatorId: string;
-  title: string;
-  status: ListingRow['status'];
-  profit: bigint;
-  derivationCost: bigint;
-  platformFee: bigint;
-  price: bigint;
-  /** Root first, the parent last. */
-  ancestors: { listingId: string; creatorId: string; profit: bigint }[];
-}
 
 /** Creators' listings: creation and derivation, edits, submission (with its fee) and moderation. */
 @Injectable()
@@ -39,7 +29,10 @@ export class CatalogService {
     private readonly config: AppConfig,
     private readonly audit: AuditService,
     private readonly ledger: LedgerService,
+    private readonly listings: ListingsRepository,
     private readonly creators: CreatorsService,
+    private readonly derivation: DerivationPolicy,
+    private readonly submissionFees: SubmissionFeePolicy,
     private readonly spending: SpendingPolicy,
   ) {}
 
@@ -48,26 +41,18 @@ export class CatalogService {
       await this.creators.ensureRecord(em, userId);
       const chain = dto.parentListingId ? await this.chainThrough(em, dto.parentListingId) : { ids: [], profits: [] };
       const p = priceOf(BigInt(dto.profit), chain.profits, this.config.economy.platformMarkupPercent);
-      const now = this.clock.now();
-      const [row] = await queryRows<ListingRow>(
+      const row = await this.listings.insert(
         em,
-        `INSERT INTO listings (creator_id, title, description, category, profit, parent_listing_id, ancestor_ids,
-           derivation_cost, platform_fee, price, status, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7::uuid[], $8, $9, $10, 'draft', $11, $11)
-         RETURNING ${LISTING_COLUMNS}`,
-        [
-          userId,
-          dto.title,
-          dto.description,
-          dto.category,
-          p.profit.toString(),
-          dto.parentListingId ?? null,
-          chain.ids,
-          p.derivationCost.toString(),
-          p.platformFee.toString(),
-          p.price.toString(),
-          now,
-        ],
+        {
+          creatorId: userId,
+          title: dto.title,
+          description: dto.description,
+          category: dto.category,
+          parentListingId: dto.parentListingId ?? null,
+          ancestorIds: chain.ids,
+          ...p,
+        },
+        this.clock.now(),
       );
       return toListingView(row);
     });
@@ -79,49 +64,40 @@ export class CatalogService {
       listingMachine.next(row.status, 'edit');
       const profit = dto.profit === undefined ? BigInt(row.profit) : BigInt(dto.profit);
       const p = priceOf(profit, [BigInt(row.derivation_cost)], this.config.economy.platformMarkupPercent);
-      const [updated] = await queryRows<ListingRow>(
+      const updated = await this.listings.update(
         em,
-        `UPDATE listings SET title = $2, description = $3, category = $4, profit = $5, platform_fee = $6, price = $7, updated_at = $8
-         WHERE id = $1 RETURNING ${LISTING_COLUMNS}`,
-        [
-          id,
-          dto.title ?? row.title,
-          dto.description ?? row.description,
-          dto.category ?? row.category,
-          p.profit.toString(),
-          p.platformFee.toString(),
-          p.price.toString(),
-          this.clock.now(),
-        ],
+        id,
+        {
+          title: dto.title ?? row.title,
+          description: dto.description ?? row.description,
+          category: dto.category ?? row.category,
+          profit: p.profit,
+          platformFee: p.platformFee,
+          price: p.price,
+        },
+        this.clock.now(),
       );
       return toListingView(updated);
     });
   }
 
   /** Sends a draft to review; the submission fee is burned in the same transaction. */
-  async submit(userId: string, id: string, payWith: 'CREDIT' | 'DEV_TOKEN'): Promise<ListingView> {
+  async submit(userId: string, id: string, payWith: SubmissionAsset): Promise<ListingView> {
     await this.spending.assertMaySpend(userId);
     return this.tx.run(async (em) => {
       const row = await this.lockOwn(em, userId, id);
       const next = listingMachine.next(row.status, 'submit');
-      const fee = BigInt(payWith === 'CREDIT' ? this.config.economy.submissionFeeCredits : this.config.economy.submissionFeeDevTokens);
-      if (fee > 0n) {
-        const from = payWith === 'CREDIT' ? (['wallet', 'earnings'] as const) : (['wallet'] as const);
-        const debit = await this.ledger.debitInOrder(em, { userId, asset: payWith, from: [...from], amount: fee });
+      const fee = this.submissionFees.feeFor(payWith);
+      if (fee.amount > 0n) {
+        const debit = await this.ledger.debitInOrder(em, { userId, asset: fee.asset, from: [...fee.from], amount: fee.amount });
         await this.ledger.post(em, {
           kind: 'fee',
           reference: `listing_submission:${id}`,
-          postings: [...debit.postings, { account: systemAccount('burn', payWith), amount: fee }],
+          postings: [...debit.postings, { account: systemAccount('burn', fee.asset), amount: fee.amount }],
           metadata: { listingId: id, fee: 'listing_submission' },
         });
       }
-      const [updated] = await queryRows<ListingRow>(
-        em,
-        `UPDATE listings SET status = $2, submitted_at = $3, updated_at = $3, submission_fee_asset = $4, submission_fee = $5
-         WHERE id = $1 RETURNING ${LISTING_COLUMNS}`,
-        [id, next, this.clock.now(), payWith, fee.toString()],
-      );
-      return toListingView(updated);
+      return toListingView(await this.listings.markSubmitted(em, id, next, fee, this.clock.now()));
     });
   }
 
@@ -129,15 +105,7 @@ export class CatalogService {
     return this.tx.run(async (em) => {
       const row = await this.lock(em, id);
       const next = listingMachine.next(row.status, action);
-      const now = this.clock.now();
-      const [updated] = await queryRows<ListingRow>(
-        em,
-        `UPDATE listings SET status = $2, moderation_note = $3, updated_at = $4,
-           published_at = CASE WHEN $2 = 'published' THEN $4 ELSE published_at END,
-           closed_at = CASE WHEN $2 IN ('rejected', 'delisted') THEN $4 ELSE closed_at END
-         WHERE id = $1 RETURNING ${LISTING_COLUMNS}`,
-        [id, next, reason ?? null, now],
-      );
+      const updated = await this.listings.markModerated(em, id, next, reason ?? null, this.clock.now());
       await this.audit.record(em, {
         actorId: adminId,
         action: `listing.${action}`,
@@ -153,70 +121,35 @@ export class CatalogService {
   /** Reads a listing's sale terms in the caller's transaction (the price fields of a published listing never change). */
   async forSale(em: EntityManager, listingId: string): Promise<ListingForSale> {
     const listing = (await this.forSaleMany(em, [listingId])).get(listingId);
-    if (!listing) throw notFound('Listing');
+    if (!listing) throw CatalogErrors.listingNotFound();
     return listing;
   }
 
   /** `forSale` for several listings in one statement; those that do not exist are missing from the map. */
-  async forSaleMany(em: EntityManager, listingIds: string[]): Promise<Map<string, ListingForSale>> {
-    const rows = await queryRows<ListingRow & { ancestors: { id: string; creator_id: string; profit: string }[] }>(
-      em,
-      `SELECT ${LISTING_COLUMNS},
-         (SELECT coalesce(json_agg(json_build_object('id', a.id, 'creator_id', a.creator_id, 'profit', a.profit::text)
-                   ORDER BY array_position(l.ancestor_ids, a.id)), '[]')
-            FROM listings a WHERE a.id = ANY (l.ancestor_ids)) AS ancestors
-       FROM listings l WHERE l.id = ANY ($1::uuid[])`,
-      [listingIds],
-      { prepare: true },
-    );
-    return new Map(
-      rows.map((row) => [
-        row.id,
-        {
-          id: row.id,
-          creatorId: row.creator_id,
-          title: row.title,
-          status: row.status,
-          profit: BigInt(row.profit),
-          derivationCost: BigInt(row.derivation_cost),
-          platformFee: BigInt(row.platform_fee),
-          price: BigInt(row.price),
-          ancestors: row.ancestors.map((a) => ({ listingId: a.id, creatorId: a.creator_id, profit: BigInt(a.profit) })),
-        },
-      ]),
-    );
+  forSaleMany(em: EntityManager, listingIds: string[]): Promise<Map<string, ListingForSale>> {
+    return this.listings.forSale(em, listingIds);
   }
 
   /** The ancestors a child of `parentId` inherits (root first, the parent last), with their profits. */
   private async chainThrough(em: EntityManager, parentId: string): Promise<{ ids: string[]; profits: bigint[] }> {
-    const [parent] = await queryRows<{ status: string; ancestor_ids: string[] }>(
-      em,
-      'SELECT status, ancestor_ids::text[] AS ancestor_ids FROM listings WHERE id = $1 FOR SHARE',
-      [parentId],
-    );
-    if (!parent) throw notFound('Parent listing');
-    if (parent.status !== 'published') {
-      throw new AppError('INVALID_STATE', 'Items can only be derived from a published listing', { status: parent.status });
-    }
-    const ids = [...parent.ancestor_ids, parentId];
-    if (ids.length > this.config.economy.maxDerivationDepth) {
-      const message = `derivation chains are at most ${this.config.economy.maxDerivationDepth} ancestors long`;
-      throw new AppError('VALIDATION_FAILED', message, {}, [{ field: 'parentListingId', message }]);
-    }
-    const rows = await queryRows<{ id: string; profit: string }>(em, 'SELECT id, profit FROM listings WHERE id = ANY ($1::uuid[])', [ids]);
-    const profitOf = new Map(rows.map((r) => [r.id, BigInt(r.profit)]));
+    const parent = await this.listings.lockParent(em, parentId);
+    if (!parent) throw CatalogErrors.parentNotFound();
+    const ids = [...parent.ancestorIds, parentId];
+    this.derivation.assertMayDeriveFrom(parent, ids);
+    const profitOf = await this.listings.profitsOf(em, ids);
     return { ids, profits: ids.map((i) => profitOf.get(i) ?? 0n) };
   }
 
   private async lock(em: EntityManager, id: string): Promise<ListingRow> {
-    const [row] = await queryRows<ListingRow>(em, `SELECT ${LISTING_COLUMNS} FROM listings WHERE id = $1 FOR UPDATE`, [id]);
-    if (!row) throw notFound('Listing');
+    const row = await this.listings.lock(em, id);
+    if (!row) throw CatalogErrors.listingNotFound();
     return row;
   }
 
+  /** Only a listing's creator may edit or submit it. */
   private async lockOwn(em: EntityManager, userId: string, id: string): Promise<ListingRow> {
     const row = await this.lock(em, id);
-    if (row.creator_id !== userId) throw new AppError('FORBIDDEN', 'Only the listing creator can do this');
+    if (row.creator_id !== userId) throw CatalogErrors.notTheCreator();
     return row;
   }
 }

@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { queryRows } from '../database/sql';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityService } from '../identity/identity.service';
+import { CreatorsRepository } from './creators.repository';
 
 export interface CreatorView {
   userId: string;
@@ -17,6 +17,7 @@ export class CreatorsService {
     private readonly tx: TransactionRunner,
     private readonly clock: Clock,
     private readonly identity: IdentityService,
+    private readonly creators: CreatorsRepository,
   ) {}
 
   /** Makes the user a creator (idempotent: a second call answers the same). */
@@ -24,8 +25,8 @@ export class CreatorsService {
     return this.tx.run(async (em) => {
       await this.ensureRecord(em, userId);
       const roles = await this.identity.addRole(em, userId, 'creator');
-      const [row] = await queryRows<{ created_at: Date }>(em, 'SELECT created_at FROM creators WHERE user_id = $1', [userId]);
-      return { userId, roles, creatorSince: row.created_at.toISOString() };
+      const since = (await this.creators.createdAt(em, userId))!;
+      return { userId, roles, creatorSince: since.toISOString() };
     });
   }
 
@@ -34,9 +35,6 @@ export class CreatorsService {
    * granted by an admin, so the record is created on first use.
    */
   async ensureRecord(em: EntityManager, userId: string): Promise<void> {
-    await em.query('INSERT INTO creators (user_id, created_at) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING', [
-      userId,
-      this.clock.now(),
-    ]);
+    await this.creators.ensure(em, userId, this.clock.now());
   }
 }

@@ -1,20 +1,29 @@
 import { Global, Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
+import { AccountGuardModule } from '../account-guard/account-guard.module';
+import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
+import { LedgerModule } from '../ledger/ledger.module';
+import { DebtRepository } from './debt/debt.repository';
 import { DebtService } from './debt/debt.service';
+import { DisputeRestrictionsService } from './disputes/dispute-restrictions.service';
+import { FraudOutcomesRepository } from './fraud-outcomes/fraud-outcomes.repository';
 import { FraudOutcomesService } from './fraud-outcomes/fraud-outcomes.service';
-import { DisputeHolds } from './holds/dispute-holds.service';
 import { AdminTokenPackagesController } from './packages/admin-token-packages.controller';
 import { TokenPackagesController } from './packages/token-packages.controller';
+import { TokenPackagesRepository } from './packages/token-packages.repository';
 import { TokenPackagesService } from './packages/token-packages.service';
 import { PaymentsService } from './payments.service';
 import { AdminTokenPurchasesController } from './purchases/admin-token-purchases.controller';
-import { PurchaseSettlement } from './purchases/purchase-settlement.service';
-import { PurchaseSignals } from './purchases/purchase-signals.service';
+import { BuyingPolicy } from './purchases/buying.policy';
+import { PurchaseSettlementService } from './purchases/purchase-settlement.service';
+import { PurchaseSignalsService } from './purchases/purchase-signals.service';
 import { TokenPurchasesController } from './purchases/token-purchases.controller';
+import { TokenPurchasesRepository } from './purchases/token-purchases.repository';
 import { TokenPurchasesService } from './purchases/token-purchases.service';
-import { StripeConnection } from './stripe/stripe-connection';
+import { StripeConnection } from './stripe/stripe.connection';
 import { StripeGateway } from './stripe/stripe.gateway';
+import { StripeEventsRepository } from './webhooks/stripe-events.repository';
 import { StripeEventsService } from './webhooks/stripe-events.service';
 import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
 
@@ -24,6 +33,7 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
  */
 @Global()
 @Module({
+  imports: [LedgerModule, AccountGuardModule, AuditModule],
   controllers: [
     TokenPackagesController,
     AdminTokenPackagesController,
@@ -38,14 +48,20 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
       inject: [AppConfig, HttpAdapterHost],
     },
     StripeGateway,
+    TokenPackagesRepository,
     TokenPackagesService,
+    TokenPurchasesRepository,
     TokenPurchasesService,
-    PurchaseSettlement,
-    PurchaseSignals,
+    BuyingPolicy,
+    PurchaseSettlementService,
+    PurchaseSignalsService,
+    StripeEventsRepository,
     StripeEventsService,
+    DebtRepository,
     DebtService,
+    FraudOutcomesRepository,
     FraudOutcomesService,
-    DisputeHolds,
+    DisputeRestrictionsService,
     PaymentsService,
   ],
   // StripeConnection: for the sandbox's dev routes (PaymentsDevModule).

@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { DebtService } from './debt/debt.service';
-import { FraudOutcomeKind, FraudOutcomesService } from './fraud-outcomes/fraud-outcomes.service';
-import { loadPurchase } from './purchases/purchase.record';
+import type { FraudOutcomeKind } from './fraud-outcomes/fraud-outcomes.repository';
+import { FraudOutcomesService } from './fraud-outcomes/fraud-outcomes.service';
+import { TokenPurchasesRepository } from './purchases/token-purchases.repository';
 
 /** What the fraud rules read about a card payment (`card.fingerprint`, `card.country`, `payment.riskScore`). */
 export interface PaymentFacts {
@@ -21,6 +22,7 @@ export interface PaymentFacts {
 export class PaymentsService {
   constructor(
     private readonly dataSource: DataSource,
+    private readonly purchases: TokenPurchasesRepository,
     private readonly debts: DebtService,
     private readonly outcomes: FraudOutcomesService,
   ) {}
@@ -45,7 +47,7 @@ export class PaymentsService {
 
   /** The card and Radar facts Stripe reported for a purchase (null fields until the payment succeeded). */
   async paymentFacts(purchaseId: string): Promise<PaymentFacts | undefined> {
-    const p = await loadPurchase(this.dataSource, purchaseId);
+    const p = await this.purchases.find(this.dataSource, purchaseId);
     if (!p) return undefined;
     return {
       purchaseId: p.id,

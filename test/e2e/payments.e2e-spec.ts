@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import { AccountGuardService } from '../../src/account-guard/account-guard.service';
+import { HOUR_MS, MINUTE_MS } from '../../src/common/time';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { systemAccount, userAccount } from '../../src/ledger/ledger.types';
 import { PaymentsService } from '../../src/payments/payments.service';
-import { PurchaseSignals } from '../../src/payments/purchases/purchase-signals.service';
-import { loadPurchase } from '../../src/payments/purchases/purchase.record';
+import { PurchaseSignalsService } from '../../src/payments/purchases/purchase-signals.service';
+import { TokenPurchasesRepository } from '../../src/payments/purchases/token-purchases.repository';
 import { StripeEventsService } from '../../src/payments/webhooks/stripe-events.service';
 import { lastMail, signUp, SignedUpUser } from '../support/auth';
 import { deliverEvent, FakeStripe, startFakeStripe } from '../support/fake-stripe';
@@ -376,8 +377,8 @@ describe('payments: buying tokens with Stripe', () => {
       const created = await firstJobFailed(buyer);
       fake.clearFailures();
       const events = t.app.get(StripeEventsService);
-      expect(await events.requeueStale(new Date(Date.now() + 30 * 60_000))).toBe(0);
-      expect(await events.requeueStale(new Date(Date.now() + 2 * 3600_000))).toBe(1);
+      expect(await events.requeueStale(new Date(Date.now() + 30 * MINUTE_MS))).toBe(0);
+      expect(await events.requeueStale(new Date(Date.now() + 2 * HOUR_MS))).toBe(1);
       await runJobs();
       expect(await purchase(buyer, created.id)).toMatchObject({ status: 'succeeded', creditsGranted: popular.credits });
     });
@@ -478,10 +479,11 @@ describe('payments: buying tokens with Stripe', () => {
     it('places the hold in the transaction that applies the dispute: rolled back together', async () => {
       const buyer = await newUser(t);
       const paid = await paidPurchase(buyer);
-      const signals = t.app.get(PurchaseSignals);
+      const signals = t.app.get(PurchaseSignalsService);
+      const purchases = t.app.get(TokenPurchasesRepository);
       await expect(
         t.dataSource.transaction(async (em) => {
-          await signals.apply(em, (await loadPurchase(em, paid.id, true))!, {
+          await signals.apply(em, (await purchases.lock(em, paid.id))!, {
             kind: 'dispute_opened',
             disputeId: `dp_rollback_${buyer.id}`,
           });

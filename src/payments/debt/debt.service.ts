@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { AppError } from '../../common/errors';
-import { amountToJson } from '../../common/money';
 import { LedgerService, userAccount } from '../../ledger/ledger.service';
+import { PaymentsErrors } from '../payments.errors';
+import { DebtRepository } from './debt.repository';
 
 /**
  * What a user owes after a clawback could not recover everything: the negative balance of their
@@ -10,7 +10,10 @@ import { LedgerService, userAccount } from '../../ledger/ledger.service';
  */
 @Injectable()
 export class DebtService {
-  constructor(private readonly ledger: LedgerService) {}
+  constructor(
+    private readonly ledger: LedgerService,
+    private readonly debts: DebtRepository,
+  ) {}
 
   async owed(userId: string): Promise<bigint> {
     const { posted } = await this.ledger.balance(userAccount(userId, 'CREDIT', 'debt'));
@@ -22,17 +25,13 @@ export class DebtService {
    * reads what is owed: two grants repaying the same debt at once would otherwise overpay it.
    */
   async lockAndReadOwed(em: EntityManager, userId: string): Promise<bigint> {
-    await em.query(`SELECT pg_advisory_xact_lock(hashtextextended('payments:debt:' || $1, 0))`, [userId]);
+    await this.debts.lock(em, userId);
     return this.owed(userId);
   }
 
   /** 423 ACCOUNT_IN_DEBT while anything is owed: spending and transfers wait until it is repaid. */
   async assertNoDebt(userId: string): Promise<void> {
     const owed = await this.owed(userId);
-    if (owed > 0n) {
-      throw new AppError('ACCOUNT_IN_DEBT', `The account owes ${owed} credits from a reversed payment; buy credits to repay it first`, {
-        owed: amountToJson(owed),
-      });
-    }
+    if (owed > 0n) throw PaymentsErrors.accountInDebt(owed);
   }
 }

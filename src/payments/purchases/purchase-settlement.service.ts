@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import { LedgerService, Posting, systemAccount, userAccount } from '../../ledger/ledger.service';
 import { DebtService } from '../debt/debt.service';
 import type { PurchaseRecord } from './purchase.record';
-import { adjustment, Holding, splitGrant } from './settlement';
+import { adjustment, TokenAmounts, splitGrant } from './settlement';
 
 export type Settled = Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'ledgerOps'>;
 
@@ -16,13 +16,13 @@ const nonZero = (postings: Posting[]): Posting[] => postings.filter((p) => p.amo
  * under the purchase's row lock, so a retried job posts the very same entries.
  */
 @Injectable()
-export class PurchaseSettlement {
+export class PurchaseSettlementService {
   constructor(
     private readonly ledger: LedgerService,
     private readonly debts: DebtService,
   ) {}
 
-  async settle(em: EntityManager, p: PurchaseRecord, due: Holding, reason: string): Promise<Settled> {
+  async settle(em: EntityManager, p: PurchaseRecord, due: TokenAmounts, reason: string): Promise<Settled> {
     const current: Settled = {
       grantedCredits: p.grantedCredits,
       grantedPromo: p.grantedPromo,

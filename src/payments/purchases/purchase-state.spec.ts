@@ -8,12 +8,12 @@ const PRICE = 999n;
 
 function run(signals: PurchaseSignal[]) {
   let facts = start;
-  let hold = false;
+  let restricted = false;
   const outcomes = new Set<string>();
   for (const s of signals) {
     const t = transition(facts, s);
     facts = { status: t.status, refundedCents: t.refundedCents, dispute: t.dispute };
-    if (t.hold) hold = t.hold === 'place';
+    if (t.restriction) restricted = t.restriction === 'impose';
     t.outcomes.forEach((o) => outcomes.add(o));
   }
   const due = entitlement({
@@ -23,7 +23,7 @@ function run(signals: PurchaseSignal[]) {
     priceCents: PRICE,
     refundedCents: facts.refundedCents,
   });
-  return { ...facts, hold, outcomes: [...outcomes].sort(), due };
+  return { ...facts, restricted, outcomes: [...outcomes].sort(), due };
 }
 
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -61,18 +61,18 @@ describe('token purchase state machine', () => {
     expect(r.due).toEqual({ credits: 6_666n, promo: 666n });
   });
 
-  it('holds the account on a dispute, releases it and restores the credits when the dispute is won', () => {
+  it('restricts the account on a dispute, lifts the restriction and restores the credits when the dispute is won', () => {
     const opened = run([{ kind: 'paid' }, { kind: 'dispute_opened', disputeId: 'dp_1' }]);
-    expect(opened).toMatchObject({ status: 'disputed', hold: true, outcomes: ['chargeback'], due: { credits: 0n, promo: 0n } });
+    expect(opened).toMatchObject({ status: 'disputed', restricted: true, outcomes: ['chargeback'], due: { credits: 0n, promo: 0n } });
     const won = run([{ kind: 'paid' }, { kind: 'dispute_opened', disputeId: 'dp_1' }, { kind: 'dispute_won', disputeId: 'dp_1' }]);
     expect(won).toMatchObject({
       status: 'succeeded',
-      hold: false,
+      restricted: false,
       dispute: { id: 'dp_1', status: 'won' },
       due: { credits: 10_000n, promo: 1_000n },
     });
     const lost = run([{ kind: 'paid' }, { kind: 'dispute_opened', disputeId: 'dp_1' }, { kind: 'dispute_lost', disputeId: 'dp_1' }]);
-    expect(lost).toMatchObject({ status: 'disputed', hold: true, outcomes: ['chargeback', 'dispute_lost'] });
+    expect(lost).toMatchObject({ status: 'disputed', restricted: true, outcomes: ['chargeback', 'dispute_lost'] });
   });
 
   it('refuses illegal transitions with INVALID_STATE', () => {
@@ -121,7 +121,7 @@ describe('token purchase state machine', () => {
       ...ending,
     ]);
 
-  it('reaches the same status, holding, hold and outcomes whatever the delivery order and duplicates', () => {
+  it('reaches the same status, entitlement, account restriction and outcomes whatever the delivery order and duplicates', () => {
     fc.assert(
       fc.property(
         history.chain((h) =>

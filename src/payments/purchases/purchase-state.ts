@@ -1,4 +1,4 @@
-import { invalidState } from '../../common/errors';
+import { PaymentsErrors } from '../payments.errors';
 
 export type PurchaseStatus = 'pending' | 'succeeded' | 'failed' | 'refunded' | 'disputed';
 export type DisputeStatus = 'open' | 'won' | 'lost';
@@ -46,14 +46,14 @@ export interface PurchaseFacts {
 export interface Transition extends PurchaseFacts {
   /** The signal proves the charge was paid (everything but a decline). */
   paid: boolean;
-  /** Side effects, each idempotent on its own reference. */
-  hold: 'place' | 'release' | null;
+  /** Side effects, each idempotent on its own reference: the buyer's account restriction while a dispute is open, fraud outcomes. */
+  restriction: 'impose' | 'lift' | null;
   outcomes: ('chargeback' | 'dispute_lost')[];
 }
 
 /** Applies one signal; throws INVALID_STATE for a transition the tables do not allow. */
 export function transition(from: PurchaseFacts, signal: PurchaseSignal): Transition {
-  const base: Transition = { ...from, paid: signal.kind !== 'payment_failed', hold: null, outcomes: [] };
+  const base: Transition = { ...from, paid: signal.kind !== 'payment_failed', restriction: null, outcomes: [] };
   switch (signal.kind) {
     case 'paid':
     case 'payment_failed':
@@ -64,18 +64,18 @@ export function transition(from: PurchaseFacts, signal: PurchaseSignal): Transit
     }
     default: {
       if (from.dispute && from.dispute.id !== signal.disputeId) {
-        throw invalidState(`purchase already has dispute ${from.dispute.id}; got ${signal.disputeId}`);
+        throw PaymentsErrors.otherDispute(from.dispute.id, signal.disputeId);
       }
       const before = from.dispute?.status ?? 'none';
       const after = DISPUTE_TRANSITIONS[signal.kind][before];
-      if (!after) throw invalidState(`dispute cannot go from ${before} on ${signal.kind}`);
+      if (!after) throw PaymentsErrors.disputeTransition(before, signal.kind);
       const outcomes: Transition['outcomes'] = signal.kind === 'dispute_lost' ? ['chargeback', 'dispute_lost'] : ['chargeback'];
       if (after === 'stale') return { ...base, outcomes };
       return {
         ...base,
         status: step(from, signal.kind),
         dispute: { id: signal.disputeId, status: after },
-        hold: after === 'won' ? 'release' : 'place',
+        restriction: after === 'won' ? 'lift' : 'impose',
         outcomes,
       };
     }
@@ -84,6 +84,6 @@ export function transition(from: PurchaseFacts, signal: PurchaseSignal): Transit
 
 function step(from: PurchaseFacts, event: StatusEvent): PurchaseStatus {
   const next = STATUS_TRANSITIONS[event][from.status];
-  if (!next) throw invalidState(`a ${from.status} token purchase cannot take ${event}`);
+  if (!next) throw PaymentsErrors.statusTransition(from.status, event);
   return next;
 }

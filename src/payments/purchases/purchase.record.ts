@@ -1,8 +1,7 @@
-import { DataSource, EntityManager } from 'typeorm';
 import { amountToJson } from '../../common/money';
-import { queryRows } from '../../database/sql';
 import type { DisputeStatus, PurchaseStatus } from './purchase-state';
 
+/** A token purchase: a snapshot of its package, what Stripe reported, and what the buyer holds from it. */
 export interface PurchaseRecord {
   id: string;
   userId: string;
@@ -29,52 +28,6 @@ export interface PurchaseRecord {
   createdAt: Date;
   updatedAt: Date;
   paidAt: Date | null;
-}
-
-type Row = Record<string, unknown>;
-
-export function toPurchaseRecord(r: Row): PurchaseRecord {
-  return {
-    id: r.id as string,
-    userId: r.user_id as string,
-    packageId: r.package_id as string,
-    priceCents: BigInt(r.price_cents as string),
-    currency: r.currency as string,
-    credits: BigInt(r.credits as string),
-    bonusPromo: BigInt(r.bonus_promo as string),
-    status: r.status as PurchaseStatus,
-    paymentIntentId: (r.payment_intent_id as string | null) ?? null,
-    chargeId: (r.charge_id as string | null) ?? null,
-    cardFingerprint: (r.card_fingerprint as string | null) ?? null,
-    cardCountry: (r.card_country as string | null) ?? null,
-    riskScore: (r.risk_score as number | null) ?? null,
-    failureCode: (r.failure_code as string | null) ?? null,
-    failureMessage: (r.failure_message as string | null) ?? null,
-    refundedCents: BigInt(r.refunded_cents as string),
-    disputeId: (r.dispute_id as string | null) ?? null,
-    disputeStatus: (r.dispute_status as DisputeStatus | null) ?? null,
-    grantedCredits: BigInt(r.granted_credits as string),
-    grantedPromo: BigInt(r.granted_promo as string),
-    clawedEarnings: BigInt(r.clawed_earnings as string),
-    ledgerOps: Number(r.ledger_ops),
-    createdAt: r.created_at as Date,
-    updatedAt: r.updated_at as Date,
-    paidAt: (r.paid_at as Date | null) ?? null,
-  };
-}
-
-/** Loads a purchase; with `lock`, holds its row until the caller's transaction ends. */
-export async function loadPurchase(db: EntityManager | DataSource, id: string, lock = false): Promise<PurchaseRecord | undefined> {
-  const rows = await queryRows(db, `SELECT * FROM token_purchases WHERE id = $1${lock ? ' FOR UPDATE' : ''}`, [id]);
-  return rows[0] ? toPurchaseRecord(rows[0]) : undefined;
-}
-
-export async function findPurchaseByPaymentIntent(
-  db: EntityManager | DataSource,
-  paymentIntentId: string,
-): Promise<PurchaseRecord | undefined> {
-  const rows = await queryRows(db, 'SELECT * FROM token_purchases WHERE payment_intent_id = $1', [paymentIntentId]);
-  return rows[0] ? toPurchaseRecord(rows[0]) : undefined;
 }
 
 /** The client's view of a purchase; admins also see the payment's risk facts. */

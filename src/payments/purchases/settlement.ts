@@ -1,6 +1,7 @@
 import type { PurchaseStatus } from './purchase-state';
 
-export interface Holding {
+/** CREDIT and PROMO amounts of one purchase (granted, or due). */
+export interface TokenAmounts {
   credits: bigint;
   promo: bigint;
 }
@@ -19,7 +20,7 @@ const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
  * What the buyer should hold from a purchase: everything while it stands as paid, less the refunded
  * share (rounded in the platform's favour), nothing once refunded, disputed, failed or pending.
  */
-export function entitlement(p: EntitlementInput): Holding {
+export function entitlement(p: EntitlementInput): TokenAmounts {
   if (p.status !== 'succeeded') return { credits: 0n, promo: 0n };
   const keep = (total: bigint) => total - ceilDiv(total * p.refundedCents, p.priceCents);
   return { credits: keep(p.credits), promo: keep(p.bonusPromo) };
@@ -28,7 +29,7 @@ export function entitlement(p: EntitlementInput): Holding {
 export type Adjustment = { kind: 'none' } | { kind: 'grant' | 'clawback'; credits: bigint; promo: bigint };
 
 /** The ledger movement that brings what was granted to what is due. */
-export function adjustment(due: Holding, granted: Holding): Adjustment {
+export function adjustment(due: TokenAmounts, granted: TokenAmounts): Adjustment {
   const dc = due.credits - granted.credits;
   const dp = due.promo - granted.promo;
   if (dc === 0n && dp === 0n) return { kind: 'none' };

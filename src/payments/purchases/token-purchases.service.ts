@@ -4,14 +4,14 @@ import { DataSource } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
 import type { AuthUser } from '../../common/auth.decorators';
 import { Clock } from '../../common/clock.service';
-import { AppError, invalidState, notFound } from '../../common/errors';
-import { queryRows } from '../../database/sql';
 import { TransactionRunner } from '../../database/transaction-runner';
-import { DisputeHolds } from '../holds/dispute-holds.service';
 import { TokenPackagesService } from '../packages/token-packages.service';
+import { PaymentsErrors } from '../payments.errors';
 import { StripeGateway } from '../stripe/stripe.gateway';
-import { PurchaseSignals } from './purchase-signals.service';
-import { loadPurchase, PurchaseRecord, PurchaseView, purchaseView, toPurchaseRecord } from './purchase.record';
+import { BuyingPolicy } from './buying.policy';
+import { PurchaseSignalsService } from './purchase-signals.service';
+import { PurchaseRecord, PurchaseView, purchaseView } from './purchase.record';
+import { TokenPurchasesRepository } from './token-purchases.repository';
 
 export interface CreatedPurchase {
   id: string;
@@ -26,10 +26,11 @@ export class TokenPurchasesService {
   constructor(
     private readonly dataSource: DataSource,
     private readonly tx: TransactionRunner,
+    private readonly purchases: TokenPurchasesRepository,
     private readonly packages: TokenPackagesService,
     private readonly gateway: StripeGateway,
-    private readonly signals: PurchaseSignals,
-    private readonly holds: DisputeHolds,
+    private readonly signals: PurchaseSignalsService,
+    private readonly buying: BuyingPolicy,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -40,35 +41,27 @@ export class TokenPurchasesService {
    * makes the same Stripe call with the same Stripe idempotency key, so it gets the same intent.
    */
   async create(user: AuthUser, idempotencyKey: string, packageId: string): Promise<CreatedPurchase> {
-    await this.holds.assertMayBuy(user.id);
+    await this.buying.assertMayBuy(user.id);
     const purchase = await this.tx.run(async (em) => {
       const pkg = await this.packages.get(em, packageId);
-      if (!pkg.active) throw invalidState('This token package is not on sale');
-      const now = this.clock.now();
-      const inserted = await queryRows(
+      if (!pkg.active) throw PaymentsErrors.packageNotOnSale();
+      const inserted = await this.purchases.insert(
         em,
-        `INSERT INTO token_purchases (id, user_id, idempotency_key, package_id, price_cents, currency, credits, bonus_promo, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-         ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING *`,
-        [
-          randomUUID(),
-          user.id,
+        {
+          id: randomUUID(),
+          userId: user.id,
           idempotencyKey,
-          pkg.id,
-          pkg.priceCents.toString(),
-          pkg.currency,
-          pkg.credits.toString(),
-          pkg.bonusPromo.toString(),
-          now,
-        ],
+          packageId: pkg.id,
+          priceCents: pkg.priceCents,
+          currency: pkg.currency,
+          credits: pkg.credits,
+          bonusPromo: pkg.bonusPromo,
+        },
+        this.clock.now(),
       );
-      if (inserted[0]) return toPurchaseRecord(inserted[0]);
-      const [existing] = await queryRows(em, 'SELECT * FROM token_purchases WHERE user_id = $1 AND idempotency_key = $2', [
-        user.id,
-        idempotencyKey,
-      ]);
-      const found = toPurchaseRecord(existing);
-      if (found.packageId !== pkg.id) throw new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another package');
+      if (inserted) return inserted;
+      const found = (await this.purchases.findByIdempotencyKey(em, user.id, idempotencyKey))!;
+      if (found.packageId !== pkg.id) throw PaymentsErrors.idempotencyKeyReused();
       return found;
     });
 
@@ -80,18 +73,15 @@ export class TokenPurchasesService {
       currency: purchase.currency,
       description: `Bazaar: ${purchase.credits} credits`,
     });
-    await this.dataSource.query(
-      `UPDATE token_purchases SET payment_intent_id = $2, updated_at = $3 WHERE id = $1 AND payment_intent_id IS NULL`,
-      [purchase.id, pi.id, this.clock.now()],
-    );
+    await this.purchases.setPaymentIntent(this.dataSource, purchase.id, pi.id, this.clock.now());
     return { id: purchase.id, status: purchase.status, paymentIntentId: pi.id, clientSecret: pi.clientSecret };
   }
 
   /** Owners and admins only; anyone else gets the same 404 as for a purchase that does not exist. */
   async view(user: AuthUser, id: string): Promise<PurchaseView> {
-    const p = await loadPurchase(this.dataSource, id);
+    const p = await this.purchases.find(this.dataSource, id);
     const admin = user.roles.includes('admin');
-    if (!p || (p.userId !== user.id && !admin)) throw notFound('Token purchase');
+    if (!p || (p.userId !== user.id && !admin)) throw PaymentsErrors.purchaseNotFound();
     return purchaseView(p, admin);
   }
 
@@ -100,18 +90,15 @@ export class TokenPurchasesService {
    * `charge.refunded` webhook that follows finds nothing left to do.
    */
   async refund(admin: AuthUser, id: string, reason: string): Promise<PurchaseView> {
-    const p = await loadPurchase(this.dataSource, id);
-    if (!p) throw notFound('Token purchase');
-    if (p.status !== 'succeeded' || !p.paymentIntentId)
-      throw invalidState(`Only a succeeded purchase can be refunded; this one is ${p.status}`);
+    const p = await this.purchases.find(this.dataSource, id);
+    if (!p) throw PaymentsErrors.purchaseNotFound();
+    if (p.status !== 'succeeded' || !p.paymentIntentId) throw PaymentsErrors.notRefundable(p.status);
     const refund = await this.gateway.refundPayment({ purchaseId: p.id, paymentIntentId: p.paymentIntentId });
-    if (refund.status === 'failed' || refund.status === 'canceled') {
-      throw new AppError('UPSTREAM_UNAVAILABLE', `Stripe did not refund the payment (refund ${refund.id} is ${refund.status})`);
-    }
+    if (refund.status === 'failed' || refund.status === 'canceled') throw PaymentsErrors.refundNotMade(refund.id, refund.status);
     const charge = p.chargeId ? await this.gateway.retrieveCharge(p.chargeId) : null;
     const refundedCents = charge?.amountRefunded ?? p.refundedCents + refund.amount;
     return this.tx.run(async (em) => {
-      const locked = (await loadPurchase(em, id, true))!;
+      const locked = (await this.purchases.lock(em, id))!;
       const updated = await this.signals.apply(
         em,
         locked,

@@ -1,5 +1,5 @@
 import { AppError } from '../../common/errors';
-import type { StripeConnection } from '../stripe/stripe-connection';
+import type { StripeConnection } from '../stripe/stripe.connection';
 import { DevPaymentsController } from './dev-payments.controller';
 import { FakeStripe, randomWebhookSecret } from './fake-stripe';
 

@@ -3,8 +3,8 @@ import { ApiTags } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import type Stripe from 'stripe';
 import { Public } from '../../common/auth.decorators';
-import { AppError } from '../../common/errors';
-import { StripeConnection } from '../stripe/stripe-connection';
+import { PaymentsErrors } from '../payments.errors';
+import { StripeConnection } from '../stripe/stripe.connection';
 import { DeliveryResult, FakeStripe, FakeStripeError } from './fake-stripe';
 
 export class SandboxPaymentDto {
@@ -65,12 +65,12 @@ export class DevPaymentsController {
 
   private async trigger(scenario: (sandbox: FakeStripe) => Stripe.Event[]): Promise<{ events: DeliveryResult[] }> {
     const sandbox = this.connection.sandbox;
-    if (!sandbox) throw new AppError('INVALID_STATE', 'The Stripe sandbox is off: STRIPE_SECRET_KEY is set, so events come from Stripe');
+    if (!sandbox) throw PaymentsErrors.sandboxOff();
     let events: Stripe.Event[];
     try {
       events = scenario(sandbox);
     } catch (err) {
-      if (err instanceof FakeStripeError) throw new AppError(err.status === 404 ? 'NOT_FOUND' : 'INVALID_STATE', err.message);
+      if (err instanceof FakeStripeError) throw PaymentsErrors.sandboxRefused(err.status, err.message);
       throw err;
     }
     return { events: await sandbox.deliverToEndpoint(events) };

@@ -2,7 +2,7 @@ import type { HttpAdapterHost } from '@nestjs/core';
 import { AppError } from '../../common/errors';
 import { loadConfig } from '../../config/app-config';
 import { FakeStripe, randomWebhookSecret } from '../sandbox/fake-stripe';
-import { StripeConnection } from './stripe-connection';
+import { StripeConnection } from './stripe.connection';
 import { StripeGateway } from './stripe.gateway';
 
 const baseEnv = {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
-import { AppError } from '../../common/errors';
-import { StripeConnection } from './stripe-connection';
+import { PaymentsErrors } from '../payments.errors';
+import { StripeConnection } from './stripe.connection';
 
 /** The card and Radar facts of a charge that the fraud rules read. */
 export interface ChargeDetails {
@@ -62,7 +62,7 @@ export class StripeGateway {
         { idempotencyKey: `token_purchase:${p.purchaseId}` },
       ),
     );
-    if (!pi.client_secret) throw new AppError('UPSTREAM_UNAVAILABLE', 'Stripe returned a PaymentIntent without a client secret');
+    if (!pi.client_secret) throw PaymentsErrors.noClientSecret();
     return { id: pi.id, clientSecret: pi.client_secret };
   }
 
@@ -84,15 +84,15 @@ export class StripeGateway {
   /** Verifies `Stripe-Signature` over the exact bytes received; 400 on anything wrong. */
   verifyEvent(rawBody: Buffer | undefined, signature: string | string[] | undefined): Stripe.Event {
     if (!rawBody || rawBody.length === 0 || typeof signature !== 'string' || signature.length === 0) {
-      throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'A signed Stripe event body and a Stripe-Signature header are required');
+      throw PaymentsErrors.webhookUnsigned();
     }
     try {
       return this.stripe.webhooks.constructEvent(rawBody, signature, this.connection.webhookSecret);
     } catch (err) {
       if (err instanceof Stripe.errors.StripeSignatureVerificationError) {
-        throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The Stripe-Signature header does not match the body');
+        throw PaymentsErrors.webhookSignatureMismatch();
       }
-      throw new AppError('WEBHOOK_SIGNATURE_INVALID', 'The Stripe event could not be read');
+      throw PaymentsErrors.webhookUnreadable();
     }
   }
 
@@ -101,7 +101,7 @@ export class StripeGateway {
       return await request();
     } catch (err) {
       if (err instanceof Stripe.errors.StripeError) {
-        throw new AppError('UPSTREAM_UNAVAILABLE', `Stripe: ${err.message}`, { stripeCode: err.code ?? err.type });
+        throw PaymentsErrors.stripeFailed(err.message, err.code ?? err.type);
       }
       throw err;
     }

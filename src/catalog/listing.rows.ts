@@ -1,7 +1,7 @@
 import { amountToJson } from '../common/money';
 import type { ListingStatus } from './listing-state';
 
-/** A `listings` row as selected with LISTING_COLUMNS. */
+/** A `listings` row as selected with LISTING_COLUMNS (by both listing repositories). */
 export interface ListingRow {
   id: string;
   creator_id: string;
