@@ -88,14 +88,16 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
   const credit = 10_000n;
   for (let i = 0; i < buyers.length; i += 60) {
     const group = buyers.slice(i, i + 60);
-    await ledger.post(undefined, {
-      kind: 'bench_funding',
-      reference: `bench_funding:${randomUUID()}`,
-      postings: [
-        { account: systemAccount('issuance', 'CREDIT'), amount: -credit * BigInt(group.length) },
-        ...group.map((id) => ({ account: userAccount(id, 'CREDIT', 'wallet'), amount: credit })),
-      ],
-    });
+    await db.transaction((em) =>
+      ledger.post(em, {
+        kind: 'bench_funding',
+        reference: `bench_funding:${randomUUID()}`,
+        postings: [
+          { account: systemAccount('issuance', 'CREDIT'), amount: -credit * BigInt(group.length) },
+          ...group.map((id) => ({ account: userAccount(id, 'CREDIT', 'wallet'), amount: credit })),
+        ],
+      }),
+    );
   }
   await ledger.foldPendingCredits(); // what the periodic compactor job does in a running server
   const sessions = app.get(SessionsService);

@@ -21,7 +21,9 @@ import { benchDatabase, fmt, percentile } from './bench-db';
 /**
  * npm run bench:ledger — transfers per second and latency of the ledger against one PostgreSQL with
  * synchronous_commit=on (a fresh embedded server in a temp dir, or BENCH_DATABASE_URL), next to
- * pgbench's built-in TPC-B on the same server with the same number of clients.
+ * pgbench's built-in TPC-B on the same server with the same number of clients. It measures the path
+ * routes take: every operation is a transaction of its own that calls the ledger in it, as
+ * POST /credit-transfers does for its ledger part (`tx.run((em) => ledger.post(em, entry))`).
  *
  * BENCH_CLIENTS (default 64) concurrent callers; BENCH_SECONDS (default 10) per scenario after a
  * warm-up of BENCH_WARMUP_SECONDS (default 5: enough to bring back the pages pgbench evicted);
@@ -252,9 +254,6 @@ async function main(): Promise<void> {
     ],
   })
   class BenchModule {}
-  console.log(
-    `ledger batching: ${config.ledger.batching ? `on, up to ${config.ledger.batchMax} entries, ${config.ledger.batchConcurrency} batch transactions in flight` : 'off'}`,
-  );
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
   await app.init();
   const ledger = app.get(LedgerService);
@@ -265,19 +264,22 @@ async function main(): Promise<void> {
   const reference = PGBENCH ? await pgbench(adminUrl, stats) : undefined;
   const setupStart = performance.now();
   const users = Array.from({ length: ACCOUNTS }, () => randomUUID());
-  for (let i = 0; i < users.length; i += 2_000) {
-    await Promise.all(
-      users.slice(i, i + 2_000).map((u) =>
-        ledger.post(undefined, {
+  for (let i = 0; i < users.length; i += 500) {
+    const outcomes = await tx.run((em) =>
+      ledger.postMany(
+        em,
+        users.slice(i, i + 500).map((u) => ({
           kind: 'mint',
           reference: `bench-mint:${u}`,
           postings: [
             { account: systemAccount('issuance', 'CREDIT'), amount: -1_000_000_000n },
             { account: userAccount(u, 'CREDIT', 'wallet'), amount: 1_000_000_000n },
           ],
-        }),
+        })),
       ),
     );
+    const refused = outcomes.find((o) => 'error' in o);
+    if (refused) throw (refused as { error: Error }).error;
   }
   await ledger.foldPendingCredits(); // what the periodic compactor job does in a running server
   await stats.query('ANALYZE');
@@ -302,34 +304,27 @@ async function main(): Promise<void> {
       ],
     };
   };
+  // Each operation in a transaction of its own, as a route's.
+  const post = (entry: EntryInput) => tx.run((em) => ledger.post(em, entry));
   const scenarios: [string, string, () => Promise<unknown>][] = [
-    ['uniform', `uniform (${ACCOUNTS} accounts)`, () => ledger.post(undefined, transfer(...(pair() as [string, string])))],
-    ['hot', 'hot (every transfer credits one account)', () => ledger.post(undefined, transfer(pick(), creator, 'earnings_pending'))],
+    ['uniform', `uniform (${ACCOUNTS} accounts)`, () => post(transfer(...(pair() as [string, string])))],
+    ['hot', 'hot (every transfer credits one account)', () => post(transfer(pick(), creator, 'earnings_pending'))],
     [
       'holds',
-      'holds (hold, then capture)',
-      async () => {
-        const [from, to] = pair();
-        const { holdId } = await ledger.hold(undefined, {
-          reference: `bench-hold:${randomUUID()}`,
-          kind: 'purchase',
-          from: userAccount(from, 'CREDIT', 'wallet'),
-          to: userAccount(to, 'CREDIT', 'wallet'),
-          amount: 50n,
-          expiresAt: clock.in(600),
-        });
-        await ledger.capture(undefined, holdId);
-      },
-    ],
-    [
-      'uniform-direct',
-      'uniform, a transaction per transfer (no batching)',
-      () => tx.run((em) => ledger.post(em, transfer(...(pair() as [string, string])))),
-    ],
-    [
-      'hot-direct',
-      'hot, a transaction per transfer (no batching)',
-      () => tx.run((em) => ledger.post(em, transfer(pick(), creator, 'earnings_pending'))),
+      'holds (hold, then capture, one transaction)',
+      () =>
+        tx.run(async (em) => {
+          const [from, to] = pair();
+          const { holdId } = await ledger.hold(em, {
+            reference: `bench-hold:${randomUUID()}`,
+            kind: 'purchase',
+            from: userAccount(from, 'CREDIT', 'wallet'),
+            to: userAccount(to, 'CREDIT', 'wallet'),
+            amount: 50n,
+            expiresAt: clock.in(600),
+          });
+          await ledger.capture(em, holdId);
+        }),
     ],
   ];
   const tpcbRun = reference && 'run' in reference ? reference.run : undefined;

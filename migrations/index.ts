@@ -10,6 +10,7 @@ import { LedgerIndexedChecks1763900008000 } from './1763900008000-LedgerIndexedC
 import { LedgerEntriesKindIndexDropped1763900009000 } from './1763900009000-LedgerEntriesKindIndexDropped';
 import { LedgerLockFindRead1763900010000 } from './1763900010000-LedgerLockFindRead';
 import { LedgerBalancedCheckOneAggregate1763900012000 } from './1763900012000-LedgerBalancedCheckOneAggregate';
+import { LedgerDirectCreditsDropped1763900013000 } from './1763900013000-LedgerDirectCreditsDropped';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -25,4 +26,5 @@ export const allMigrations = [
   LedgerEntriesKindIndexDropped1763900009000,
   LedgerLockFindRead1763900010000,
   LedgerBalancedCheckOneAggregate1763900012000,
+  LedgerDirectCreditsDropped1763900013000,
 ];

@@ -19,6 +19,7 @@ import { NotificationsModule } from './notifications/notifications.module';
 import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
 import { PaymentsDevModule } from './payments/sandbox/payments-dev.module';
+import { PromotionsModule } from './promotions/promotions.module';
 
 /** Feature modules, in dependency order (features → fraud/account-guard/audit → ledger → database). */
 const FEATURE_MODULES: ModuleMetadata['imports'] = [
@@ -26,6 +27,7 @@ const FEATURE_MODULES: ModuleMetadata['imports'] = [
   IdentityModule,
   AccountGuardModule,
   LedgerModule,
+  PromotionsModule,
   PaymentsModule,
   CatalogModule,
   OrdersModule,

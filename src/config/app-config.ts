@@ -74,9 +74,8 @@ export interface LoginRiskConfig {
   ipFailedAccountsFrom: number;
 }
 
+/** Group-commit limits; since the ledger writes only in its callers' transactions, purchases are their one user. */
 export interface LedgerConfig {
-  /** Group concurrent `post()` calls made without a caller transaction into one commit (LEDGER_BATCHING). */
-  batching: boolean;
   /** Most entries in one batch commit (LEDGER_BATCH_MAX). */
   batchMax: number;
   /** Batch transactions in flight at once, at most (LEDGER_BATCH_CONCURRENCY). */
@@ -251,7 +250,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     stripeApiBase: url('STRIPE_API_BASE', ['http:', 'https:']),
     security,
     ledger: {
-      batching: bool('LEDGER_BATCHING', true),
       batchMax: int('LEDGER_BATCH_MAX', 500, 1, 10_000),
       batchConcurrency: int('LEDGER_BATCH_CONCURRENCY', 3, 1, 64),
       batchParallelMin: int('LEDGER_BATCH_PARALLEL_MIN', 16, 1, 100_000),

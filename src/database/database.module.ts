@@ -13,7 +13,7 @@ export class DatabaseModule {
         TypeOrmModule.forRoot({
           // Pipeline mode (a documented pg option): a query may be written while the one before it is
           // still running. Awaited one by one, queries behave exactly as without it; batch transactions
-          // use it to send COMMIT right behind their last statement (TransactionRunner.runBatch).
+          // use it to send BEGIN together with their first statement (TransactionRunner.runBatch).
           ...dataSourceOptions(url, { extra: { max: poolSize, pipeline: true } }),
           autoLoadEntities: true,
           migrationsRun: false,

@@ -10,16 +10,7 @@ export interface QueryOptions {
    * connection) nor for searches whose best plan depends on the values.
    */
   prepare?: boolean;
-  /**
-   * The statement is the last of its unit of work: in a batch transaction (TransactionRunner.runBatch)
-   * COMMIT is sent right behind it, without waiting for its answer first (one round trip saved). Its
-   * caller must run nothing on `db` afterwards but reads of committed data.
-   */
-  last?: boolean;
 }
-
-/** Per batch transaction's manager: sends its COMMIT now (see QueryOptions.last). */
-export const commitBehind = new WeakMap<EntityManager, () => void>();
 
 /** Prepared-statement names, one per statement text. */
 const names = new Map<string, string>();
@@ -57,9 +48,7 @@ export async function queryRows<T = Record<string, unknown>>(
   if (opts.prepare) {
     const config: QueryConfig = { name: statementName(text), text, values: params };
     const target = await pgTarget(db);
-    const result = target.query(config);
-    if (opts.last && !(db instanceof DataSource)) commitBehind.get(db)?.();
-    return (await result).rows as T[];
+    return (await target.query(config)).rows as T[];
   }
   const res: unknown = await db.query(text, params);
   if (Array.isArray(res) && res.length === 2 && Array.isArray(res[0]) && typeof res[1] === 'number') return res[0] as T[];

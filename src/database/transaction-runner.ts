@@ -2,7 +2,6 @@ import { Injectable } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource, EntityManager } from 'typeorm';
 import { PgError, pgCode } from './pg-errors';
-import { commitBehind } from './sql';
 
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
 
@@ -34,15 +33,12 @@ export class TransactionRunner {
   }
 
   /**
-   * `run` (READ COMMITTED) for a batch of units of work, in two round trips where `run` takes four:
-   * BEGIN goes out with the first statement (the connection pipelines it: see DatabaseModule), and a
-   * statement `work` marks as its last (QueryOptions.last) has COMMIT sent right behind it. Should
-   * that statement fail, PostgreSQL answers the COMMIT by rolling back, and `work` sees the error.
+   * `run` (READ COMMITTED) for a batch of units of work, one round trip shorter: BEGIN goes out with
+   * the first statement (the connection pipelines it: see DatabaseModule) instead of on its own.
    */
   async runBatch<T>(work: (em: EntityManager) => Promise<T>, opts: Omit<TransactionOptions, 'isolation'> = {}): Promise<T> {
     return this.retrying(async () => {
       const runner = this.dataSource.createQueryRunner();
-      let committing: Promise<void> | undefined;
       try {
         const client = (await runner.connect()) as PoolClient;
         const begun = client.query('BEGIN');
@@ -50,24 +46,17 @@ export class TransactionRunner {
         // What startTransaction() records, without waiting for BEGIN's answer (BEGIN only fails with
         // the connection, which fails the statements behind it too). No transaction subscribers are registered.
         Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
-        commitBehind.set(runner.manager, () => {
-          if (committing) return;
-          committing = runner.commitTransaction();
-          committing.catch(() => undefined); // awaited below, maybe only after `work` has awaited more I/O
-        });
         try {
           const result = await work(runner.manager);
           await begun;
-          await (committing ?? runner.commitTransaction());
+          await runner.commitTransaction();
           return result;
         } catch (err) {
           await begun.catch(() => undefined);
-          await committing?.catch(() => undefined);
           if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
           throw err;
         }
       } finally {
-        commitBehind.delete(runner.manager);
         await runner.release();
       }
     }, opts);

@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
+import { compareText } from '../common/compare';
+import { isUuid } from '../common/ids';
 import { MAX_AMOUNT } from '../common/money';
 import { LedgerErrors } from './ledger.errors';
 import { AccountRef, Asset, ASSETS, EntryInput, HoldInput, SYSTEM_ACCOUNT_NAMES, USER_ACCOUNT_NAMES } from './ledger.types';
-import { UUID_RE } from '../common/ids';
 import { uuidv7 } from './uuid7';
 
 /** The nil UUID stands for "the platform" as owner of the system accounts. */
@@ -45,7 +46,7 @@ export function resolveRef(value: unknown, field: string): ResolvedRef {
   if ('userId' in ref && !('system' in ref)) {
     const userId = ref.userId;
     const name = ref.name as (typeof USER_ACCOUNT_NAMES)[number];
-    if (typeof userId !== 'string' || !UUID_RE.test(userId) || userId === SYSTEM_OWNER) throw LedgerErrors.unknownAccount(field);
+    if (!isUuid(userId) || userId === SYSTEM_OWNER) throw LedgerErrors.unknownAccount(field);
     if (!USER_ACCOUNT_NAMES.includes(name)) throw LedgerErrors.unknownAccount(field);
     const ownerId = userId.toLowerCase();
     return {
@@ -160,7 +161,7 @@ export function prepareEntry(input: EntryInput, createdAt: Date): PreparedEntry 
 }
 
 function compareLegKeys(a: [string, bigint], b: [string, bigint]): number {
-  if (a[0] !== b[0]) return a[0] < b[0] ? -1 : 1;
+  if (a[0] !== b[0]) return compareText(a[0], b[0]);
   return a[1] < b[1] ? -1 : a[1] > b[1] ? 1 : 0;
 }
 

@@ -29,9 +29,6 @@ export const LedgerErrors = {
   holdNotFound(): AppError {
     return new AppError('NOT_FOUND', 'Hold not found');
   },
-  holdState(status: string, action: string): AppError {
-    return new AppError('INVALID_STATE', `Cannot ${action} a hold that is ${status}`, { status });
-  },
 };
 
 /**

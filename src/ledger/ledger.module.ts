@@ -1,36 +1,42 @@
 import { Global, Module } from '@nestjs/common';
 import { AdminLedgerController } from './admin-ledger.controller';
-import { LedgerAccounts } from './ledger-accounts';
-import { LedgerBalances } from './ledger-balances';
-import { LedgerCompactor } from './ledger-compactor';
-import { LedgerDebits } from './ledger-debits';
-import { LedgerHolds } from './ledger-holds';
-import { LedgerJobs } from './ledger-jobs';
-import { LedgerSealer } from './ledger-sealer';
-import { LedgerVerifier } from './ledger-verifier';
-import { LedgerBatcher } from './ledger.batcher';
+import { LedgerAccountsRepository } from './ledger-accounts.repository';
+import { LedgerAccountsService } from './ledger-accounts.service';
+import { LedgerBalancesRepository } from './ledger-balances.repository';
+import { LedgerBalancesService } from './ledger-balances.service';
+import { LedgerChainRepository } from './ledger-chain.repository';
+import { LedgerCompactorService } from './ledger-compactor.service';
+import { LedgerDebitsService } from './ledger-debits.service';
+import { LedgerEntriesRepository } from './ledger-entries.repository';
+import { LedgerHoldsRepository } from './ledger-holds.repository';
+import { LedgerHoldsService } from './ledger-holds.service';
+import { LedgerJobsService } from './ledger-jobs.service';
+import { LedgerSealerService } from './ledger-sealer.service';
+import { LedgerVerifierService } from './ledger-verifier.service';
 import { LedgerController } from './ledger.controller';
 import { LedgerService } from './ledger.service';
-import { PostingEngine } from './posting.engine';
-import { PromoGrantsListener } from './promo-grants.listener';
+import { PostingEngineService } from './posting-engine.service';
 
 /** The token ledger. Other modules use LedgerService only; the ledger tables are private to it. */
 @Global()
 @Module({
   controllers: [LedgerController, AdminLedgerController],
   providers: [
-    LedgerAccounts,
-    PostingEngine,
-    LedgerBatcher,
-    LedgerDebits,
-    LedgerHolds,
-    LedgerBalances,
-    LedgerCompactor,
-    LedgerSealer,
-    LedgerVerifier,
-    LedgerJobs,
+    LedgerAccountsRepository,
+    LedgerEntriesRepository,
+    LedgerBalancesRepository,
+    LedgerHoldsRepository,
+    LedgerChainRepository,
+    LedgerAccountsService,
+    PostingEngineService,
+    LedgerDebitsService,
+    LedgerHoldsService,
+    LedgerBalancesService,
+    LedgerCompactorService,
+    LedgerSealerService,
+    LedgerVerifierService,
+    LedgerJobsService,
     LedgerService,
-    PromoGrantsListener,
   ],
   exports: [LedgerService],
 })

@@ -2,17 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppError } from '../common/errors';
+import { Outcome } from '../common/outcome';
 import { Page, PageQuery } from '../common/pagination';
-import { AppConfig } from '../config/app-config';
-import { TransactionRunner } from '../database/transaction-runner';
 import { prepareEntry } from './entry-input';
-import { LedgerBalances } from './ledger-balances';
-import { LedgerCompactor } from './ledger-compactor';
-import { Debit, DebitInOrderArgs, LedgerDebits } from './ledger-debits';
-import { LedgerHolds } from './ledger-holds';
-import { LedgerSealer } from './ledger-sealer';
-import { LedgerVerifier } from './ledger-verifier';
-import { LedgerBatcher } from './ledger.batcher';
+import { LedgerBalancesService } from './ledger-balances.service';
+import { LedgerCompactorService } from './ledger-compactor.service';
+import { Debit, DebitInOrderArgs, LedgerDebitsService } from './ledger-debits.service';
+import { LedgerHoldsService } from './ledger-holds.service';
+import { LedgerSealerService } from './ledger-sealer.service';
+import { LedgerVerifierService } from './ledger-verifier.service';
 import {
   AccountBalance,
   AccountRef,
@@ -24,30 +22,31 @@ import {
   PostedEntry,
   VerifyReport,
 } from './ledger.types';
-import { PostingEngine } from './posting.engine';
+import { PostingEngineService } from './posting-engine.service';
 
 export * from './ledger.types';
-export type { Debit, DebitInOrderArgs } from './ledger-debits';
+export type { Debit, DebitInOrderArgs } from './ledger-debits.service';
+
+/** A write needs the caller's transaction: value only ever moves inside the transaction of its cause. */
+function inTransaction(em: EntityManager, operation: string): void {
+  if (!em?.queryRunner?.isTransactionActive) throw new Error(`${operation} needs the caller transaction`);
+}
 
 /**
- * The only way value moves. Every method takes the caller's EntityManager first (and then joins its
- * transaction) or undefined (and then uses a transaction of its own; for `post` that is a batch
- * shared with concurrent callers).
+ * The only way value moves. Every write takes the EntityManager of the caller's transaction first and
+ * joins it (without one it throws); reads and the periodic work use connections of their own.
  */
 @Injectable()
 export class LedgerService {
   constructor(
-    private readonly tx: TransactionRunner,
     private readonly clock: Clock,
-    private readonly config: AppConfig,
-    private readonly engine: PostingEngine,
-    private readonly batcher: LedgerBatcher,
-    private readonly debits: LedgerDebits,
-    private readonly holds: LedgerHolds,
-    private readonly balances: LedgerBalances,
-    private readonly sealer: LedgerSealer,
-    private readonly verifier: LedgerVerifier,
-    private readonly compactor: LedgerCompactor,
+    private readonly engine: PostingEngineService,
+    private readonly debits: LedgerDebitsService,
+    private readonly holds: LedgerHoldsService,
+    private readonly balances: LedgerBalancesService,
+    private readonly sealer: LedgerSealerService,
+    private readonly verifier: LedgerVerifierService,
+    private readonly compactor: LedgerCompactorService,
   ) {}
 
   /**
@@ -57,12 +56,9 @@ export class LedgerService {
    * caller's transaction stays usable. `locked`: what a `debitInOrder` just before, in the same
    * transaction, found (saves locking and reading those accounts again).
    */
-  async post(em: EntityManager | undefined, entry: EntryInput, locked?: LockedFunds): Promise<PostedEntry> {
-    const prepared = prepareEntry(entry, this.clock.now());
-    if (!em && this.config.ledger.batching) return this.batcher.submit(prepared);
-    const inCaller = em?.queryRunner?.isTransactionActive === true;
-    const { outcomes } = await this.tx.within(em, (m) => this.engine.apply(m, [prepared], { locked: inCaller ? locked : undefined }));
-    const outcome = outcomes[0];
+  async post(em: EntityManager, entry: EntryInput, locked?: LockedFunds): Promise<PostedEntry> {
+    inTransaction(em, 'post');
+    const [outcome] = await this.engine.apply(em, [prepareEntry(entry, this.clock.now())], { locked });
     if ('error' in outcome) throw outcome.error;
     return outcome.ok;
   }
@@ -72,15 +68,14 @@ export class LedgerService {
    * entry spends what those before it left); refused ones are answered with their error and nothing of
    * theirs is written. `locked`: as for `post`, from a `debitsInOrder` just before.
    */
-  async postMany(em: EntityManager, entries: EntryInput[], locked?: LockedFunds): Promise<({ ok: PostedEntry } | { error: AppError })[]> {
-    if (!em?.queryRunner?.isTransactionActive) throw new Error('postMany needs the caller transaction');
+  async postMany(em: EntityManager, entries: EntryInput[], locked?: LockedFunds): Promise<Outcome<PostedEntry>[]> {
+    inTransaction(em, 'postMany');
     const now = this.clock.now();
-    const { outcomes } = await this.engine.apply(
+    return this.engine.apply(
       em,
       entries.map((e) => prepareEntry(e, now)),
       { locked },
     );
-    return outcomes;
   }
 
   /**
@@ -88,29 +83,35 @@ export class LedgerService {
    * them; returns the debit legs (negative postings). Throws INSUFFICIENT_FUNDS unless allowShortfall,
    * in which case it returns what it could and `shortfall`.
    */
-  debitInOrder(em: EntityManager, args: DebitInOrderArgs): Promise<Debit> {
+  async debitInOrder(em: EntityManager, args: DebitInOrderArgs): Promise<Debit> {
+    inTransaction(em, 'debitInOrder');
     return this.debits.debitInOrder(em, args);
   }
 
   /** `debitInOrder` for several debits in one go; one that cannot be covered is answered with its error. */
-  debitsInOrder(
+  async debitsInOrder(
     em: EntityManager,
     list: DebitInOrderArgs[],
   ): Promise<{ debits: (Omit<Debit, 'locked'> | AppError)[]; locked: LockedFunds }> {
+    inTransaction(em, 'debitInOrder');
     return this.debits.debitsInOrder(em, list);
   }
 
-  hold(em: EntityManager | undefined, args: HoldInput): Promise<{ holdId: string }> {
+  /** Reserves funds on `from` until captured, voided or expired (idempotent by reference). */
+  async hold(em: EntityManager, args: HoldInput): Promise<{ holdId: string }> {
+    inTransaction(em, 'hold');
     return this.holds.hold(em, args);
   }
 
   /** Whole or partial; the rest is released. Capturing again with the same amount replays. */
-  capture(em: EntityManager | undefined, holdId: string, amount?: bigint): Promise<PostedEntry> {
+  async capture(em: EntityManager, holdId: string, amount?: bigint): Promise<PostedEntry> {
+    inTransaction(em, 'capture');
     return this.holds.capture(em, holdId, amount);
   }
 
-  /** Releases a pending hold (no-op on one already voided or expired). */
-  void(em: EntityManager | undefined, holdId: string): Promise<void> {
+  /** Releases a pending hold; a hold already captured, voided or expired is INVALID_STATE. */
+  async void(em: EntityManager, holdId: string): Promise<void> {
+    inTransaction(em, 'void');
     return this.holds.void(em, holdId);
   }
 

@@ -3,8 +3,9 @@ import { DataSource } from 'typeorm';
 import { loadConfigOrExit, prepareDatabase } from '../boot';
 import { dataSourceOptions } from '../database/data-source';
 import { TransactionRunner } from '../database/transaction-runner';
-import { LedgerSealer } from './ledger-sealer';
-import { LedgerVerifier } from './ledger-verifier';
+import { LedgerChainRepository } from './ledger-chain.repository';
+import { LedgerSealerService } from './ledger-sealer.service';
+import { LedgerVerifierService } from './ledger-verifier.service';
 import { verifyJson } from './ledger.json';
 
 const USAGE = `Usage: npm run ledger:verify [-- --json]
@@ -26,7 +27,8 @@ async function main(args: string[]): Promise<number> {
   await dataSource.initialize();
   try {
     const tx = new TransactionRunner(dataSource);
-    const report = await new LedgerVerifier(tx, new LedgerSealer(tx)).verify();
+    const chain = new LedgerChainRepository();
+    const report = await new LedgerVerifierService(tx, new LedgerSealerService(tx, chain), chain).verify();
     if (json) {
       console.log(JSON.stringify(verifyJson(report), null, 2));
     } else {

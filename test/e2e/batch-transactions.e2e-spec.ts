@@ -2,8 +2,8 @@ import { queryRows } from '../../src/database/sql';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { startTestApp, TestApp } from '../support/test-app';
 
-/** TransactionRunner.runBatch: a statement marked last carries the transaction's COMMIT right behind it. */
-describe('batch transactions (COMMIT sent behind the last statement)', () => {
+/** TransactionRunner.runBatch: BEGIN goes out with the first statement; the work commits at its end, all or nothing. */
+describe('batch transactions (BEGIN sent with the first statement)', () => {
   let t: TestApp;
   let tx: TransactionRunner;
   const rows = async () => (await t.sql<{ n: number }>('SELECT n FROM batch_probe ORDER BY n')).map((r) => r.n);
@@ -19,17 +19,9 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
   });
   afterAll(() => t.close());
 
-  it('has committed by the time the last statement has answered', async () => {
-    const after = await tx.runBatch(async (em) => {
-      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true, last: true });
-      return ownXid(em); // runs after the COMMIT, outside the transaction
-    });
-    expect(after).toBeNull();
-    expect(await rows()).toEqual([1]);
-  });
-
-  it('commits at the end, as usual, when no statement is marked last', async () => {
+  it('runs the work in one transaction and commits at the end', async () => {
     const inside = await tx.runBatch(async (em) => {
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true });
       await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [2], { prepare: true });
       return ownXid(em);
     });
@@ -37,41 +29,30 @@ describe('batch transactions (COMMIT sent behind the last statement)', () => {
     expect(await rows()).toEqual([1, 2]);
   });
 
-  it('rolls everything back when the last statement fails, and reports its error', async () => {
+  it('rolls everything back when a statement fails, and reports its error', async () => {
     const failed = tx.runBatch(async (em) => {
       await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [3], { prepare: true });
-      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true, last: true }); // duplicate key
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true }); // duplicate key
     });
     await expect(failed).rejects.toMatchObject({ code: '23505' });
     expect(await rows()).toEqual([1, 2]);
   });
 
-  it('reports a COMMIT that fails behind the last statement, even when the work reads on after it', async () => {
+  it('reports a COMMIT that fails (a deferred constraint), keeping nothing', async () => {
     const failed = tx.runBatch(async (em) => {
       await queryRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { prepare: true });
-      await queryRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { prepare: true, last: true }); // refused at COMMIT
-      await new Promise((r) => setTimeout(r, 20));
-      return ownXid(em);
+      await queryRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { prepare: true }); // refused at COMMIT
     });
     await expect(failed).rejects.toMatchObject({ code: '23505', constraint: 'batch_deferred_n' });
     expect(await t.sql('SELECT n FROM batch_deferred')).toEqual([]);
   });
 
-  it('rolls back when the work fails before its last statement', async () => {
+  it('rolls back when the work fails', async () => {
     const failed = tx.runBatch(async (em) => {
       await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [4], { prepare: true });
       throw new Error('refused');
     });
     await expect(failed).rejects.toThrow('refused');
     expect(await rows()).toEqual([1, 2]);
-  });
-
-  it('ignores the mark in a transaction that is not a batch (the caller commits)', async () => {
-    const inside = await tx.run(async (em) => {
-      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [5], { prepare: true, last: true });
-      return ownXid(em);
-    });
-    expect(inside).not.toBeNull();
-    expect(await rows()).toEqual([1, 2, 5]);
   });
 });

@@ -182,14 +182,16 @@ describe('credit transfers (POST /credit-transfers)', () => {
       expect(await code(gift(held, 100), 423)).toBe('ACCOUNT_ON_HOLD');
 
       const owing = await sender();
-      await ledger(t).post(undefined, {
-        kind: 'test_debt',
-        reference: `test_debt:${randomUUID()}`,
-        postings: [
-          { account: userAccount(owing.id, 'CREDIT', 'debt'), amount: -50n },
-          { account: systemAccount('chargeback_loss', 'CREDIT'), amount: 50n },
-        ],
-      });
+      await t.dataSource.transaction((em) =>
+        ledger(t).post(em, {
+          kind: 'test_debt',
+          reference: `test_debt:${randomUUID()}`,
+          postings: [
+            { account: userAccount(owing.id, 'CREDIT', 'debt'), amount: -50n },
+            { account: systemAccount('chargeback_loss', 'CREDIT'), amount: 50n },
+          ],
+        }),
+      );
       expect(await code(gift(owing, 100), 423)).toBe('ACCOUNT_IN_DEBT');
       expect(await balance(t, owing.id, 'CREDIT')).toBe(10_000n);
     });

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { addHours } from '../../src/common/time';
+import { TransactionRunner } from '../../src/database/transaction-runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { ledgerFootprint, mint, newUserId, sqlError, withClient } from '../support/ledger-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -11,6 +13,7 @@ import { startTestApp, TestApp } from '../support/test-app';
 describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
   let t: TestApp;
   let ledger: LedgerService;
+  let tx: TransactionRunner;
   let alice: string;
   let bob: string;
   const ids: Record<string, string> = {};
@@ -46,11 +49,12 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
   beforeAll(async () => {
     t = await startTestApp();
     ledger = t.app.get(LedgerService);
+    tx = t.app.get(TransactionRunner);
     alice = newUserId();
     bob = newUserId();
-    await mint(ledger, alice, 100n);
-    await mint(ledger, bob, 10n);
-    await mint(ledger, alice, 50n, 'PROMO');
+    await mint(t, alice, 100n);
+    await mint(t, bob, 10n);
+    await mint(t, alice, 50n, 'PROMO');
     ids.alice = await accountId(alice, 'CREDIT', 'wallet');
     ids.bob = await accountId(bob, 'CREDIT', 'wallet');
     ids.issuance = await accountId('00000000-0000-0000-0000-000000000000', 'CREDIT', 'issuance');
@@ -149,14 +153,16 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
         [ids.bob, 5],
       ]),
     );
-    await ledger.post(undefined, {
-      kind: 'debt',
-      reference: `debt:${randomUUID()}`,
-      postings: [
-        { account: { userId: bob, asset: 'CREDIT', name: 'debt' }, amount: -20n },
-        { account: { system: 'chargeback_loss', asset: 'CREDIT' }, amount: 20n },
-      ],
-    });
+    await tx.run((em) =>
+      ledger.post(em, {
+        kind: 'debt',
+        reference: `debt:${randomUUID()}`,
+        postings: [
+          { account: { userId: bob, asset: 'CREDIT', name: 'debt' }, amount: -20n },
+          { account: { system: 'chargeback_loss', asset: 'CREDIT' }, amount: 20n },
+        ],
+      }),
+    );
     const debt = await accountId(bob, 'CREDIT', 'debt');
     await ledger.foldPendingCredits();
     const [row] = await t.sql<{ balance: string }>('SELECT balance::text AS balance FROM ledger_balances WHERE account_id = $1', [debt]);
@@ -184,14 +190,16 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
   });
 
   it('keeps entries, postings, seals and accounts append-only (UPDATE, DELETE and TRUNCATE refused)', async () => {
-    const { holdId } = await ledger.hold(undefined, {
-      reference: `hold:${randomUUID()}`,
-      kind: 'test',
-      from: { userId: alice, asset: 'CREDIT', name: 'wallet' },
-      to: { userId: bob, asset: 'CREDIT', name: 'wallet' },
-      amount: 1n,
-      expiresAt: new Date(Date.now() + 3600_000),
-    });
+    const { holdId } = await tx.run((em) =>
+      ledger.hold(em, {
+        reference: `hold:${randomUUID()}`,
+        kind: 'test',
+        from: { userId: alice, asset: 'CREDIT', name: 'wallet' },
+        to: { userId: bob, asset: 'CREDIT', name: 'wallet' },
+        amount: 1n,
+        expiresAt: addHours(new Date(), 1),
+      }),
+    );
     await ledger.sealPending();
     const statements = [
       'UPDATE ledger_entries SET kind = $$x$$',
@@ -215,7 +223,7 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       const err = await sqlError(t.sql(statement));
       expect({ statement, code: err.code }).toEqual({ statement, code: '23001' });
     }
-    await ledger.void(undefined, holdId);
+    await tx.run((em) => ledger.void(em, holdId));
   });
 
   it('refuses a second entry with the same reference', async () => {
@@ -403,6 +411,33 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       [querying],
     );
     expect(rows.map((r) => r.name).sort()).toEqual([...querying].sort());
+  });
+
+  it('credits an account the statement does not debit through a pending credit, whatever the session sets', async () => {
+    const row = async () =>
+      (
+        await t.sql<{ balance: string; pending: string }>(
+          `SELECT b.balance::text AS balance, (SELECT count(*) FROM ledger_pending_credits c WHERE c.account_id = b.account_id)::text AS pending
+             FROM ledger_balances b WHERE b.account_id = $1`,
+          [ids.bob],
+        )
+      )[0];
+    const before = await row();
+    await withClient(t, async (c) => {
+      await c.query('BEGIN');
+      // What the removed batch path told the trigger about receivers it had locked: no longer read.
+      await c.query(`SELECT set_config('ledger.direct_credits', $1, true)`, [ids.bob]);
+      const { rows } = await c.query(
+        `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
+        [`raw:${randomUUID()}`],
+      );
+      await c.query(
+        'INSERT INTO ledger_postings (entry_id, account_id, amount) SELECT $1, x.a, x.m FROM unnest($2::bigint[], $3::bigint[]) x(a, m)',
+        [rows[0].id, [ids.issuance, ids.bob], [-1, 1]],
+      );
+      await c.query('COMMIT');
+    });
+    expect(await row()).toEqual({ balance: before.balance, pending: String(Number(before.pending) + 1) });
   });
 
   describe('holds', () => {

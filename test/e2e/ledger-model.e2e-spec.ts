@@ -16,7 +16,7 @@ const USERS = 4;
 
 type Op =
   | { op: 'mint'; to: number; amount: number }
-  | { op: 'transfer'; from: number; to: number; amount: number; callerTx: boolean }
+  | { op: 'transfer'; from: number; to: number; amount: number }
   | { op: 'hold'; from: number; to: number; amount: number }
   | { op: 'capture'; hold: number; amount: number | null }
   | { op: 'void'; hold: number }
@@ -36,7 +36,7 @@ const user = fc.integer({ min: 0, max: USERS - 1 });
 const amount = fc.integer({ min: 1, max: 300 });
 const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ op: fc.constant('mint' as const), to: user, amount: fc.integer({ min: 1, max: 500 }) }) },
-  { weight: 4, arbitrary: fc.record({ op: fc.constant('transfer' as const), from: user, to: user, amount, callerTx: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.record({ op: fc.constant('transfer' as const), from: user, to: user, amount }) },
   { weight: 3, arbitrary: fc.record({ op: fc.constant('hold' as const), from: user, to: user, amount }) },
   {
     weight: 3,
@@ -90,14 +90,13 @@ describe('ledger: model-based property test', () => {
           let actual: string;
           if (op.op === 'mint') {
             expected = 'ok';
-            actual = await outcome(mint(ledger, users[op.to], BigInt(op.amount)));
+            actual = await outcome(mint(t, users[op.to], BigInt(op.amount)));
             posted[op.to] += BigInt(op.amount);
           } else if (op.op === 'transfer') {
             const input = transfer(users[op.from], users[op.to], BigInt(op.amount));
             const ok = op.from === op.to ? true : available(op.from) >= BigInt(op.amount);
             expected = ok ? 'ok' : 'INSUFFICIENT_FUNDS';
-            const run = op.callerTx ? tx.run((em) => ledger.post(em, input)) : ledger.post(undefined, input);
-            const result = await run.catch((e) => e);
+            const result = await tx.run((em) => ledger.post(em, input)).catch((e) => e);
             actual = result instanceof AppError ? result.code : 'ok';
             if (actual === 'ok') lastEntry = { input, entryId: result.entryId };
             if (ok && op.from !== op.to) {
@@ -115,7 +114,7 @@ describe('ledger: model-based property test', () => {
             };
             if (op.from === op.to) expected = 'VALIDATION_FAILED';
             else expected = available(op.from) >= BigInt(op.amount) ? 'ok' : 'INSUFFICIENT_FUNDS';
-            const result = await ledger.hold(undefined, input).catch((e) => e);
+            const result = await tx.run((em) => ledger.hold(em, input)).catch((e) => e);
             actual = result instanceof AppError ? result.code : 'ok';
             if (expected === 'ok') {
               holds.push({ id: result.holdId, from: op.from, to: op.to, amount: BigInt(op.amount), status: 'pending' });
@@ -128,7 +127,7 @@ describe('ledger: model-based property test', () => {
             if (h.status === 'voided') expected = 'INVALID_STATE';
             else if (h.status === 'captured') expected = take === h.captured ? 'ok' : 'INVALID_STATE';
             else expected = take > h.amount ? 'VALIDATION_FAILED' : 'ok';
-            const result = await ledger.capture(undefined, h.id, op.amount === null ? undefined : take).catch((e) => e);
+            const result = await tx.run((em) => ledger.capture(em, h.id, op.amount === null ? undefined : take)).catch((e) => e);
             actual = result instanceof AppError ? result.code : 'ok';
             if (actual === 'ok' && h.status === 'captured') expect(result).toEqual({ entryId: h.entryId, replayed: true });
             if (expected === 'ok' && h.status === 'pending') {
@@ -142,8 +141,8 @@ describe('ledger: model-based property test', () => {
           } else if (op.op === 'void') {
             const h = holds[op.hold];
             if (!h) continue;
-            expected = h.status === 'captured' ? 'INVALID_STATE' : 'ok';
-            actual = await outcome(ledger.void(undefined, h.id));
+            expected = h.status === 'pending' ? 'ok' : 'INVALID_STATE';
+            actual = await outcome(tx.run((em) => ledger.void(em, h.id)));
             if (h.status === 'pending') {
               h.status = 'voided';
               held[h.from] -= h.amount;
@@ -151,7 +150,7 @@ describe('ledger: model-based property test', () => {
           } else {
             if (!lastEntry) continue;
             expected = 'ok';
-            const again = await ledger.post(undefined, lastEntry.input);
+            const again = await tx.run((em) => ledger.post(em, lastEntry!.input));
             expect(again).toEqual({ entryId: lastEntry.entryId, replayed: true });
             actual = 'ok';
           }

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionRunner } from '../../src/database/transaction-runner';
-import { prepareEntry } from '../../src/ledger/entry-input';
-import { PostingEngine } from '../../src/ledger/posting.engine';
+import { AppError } from '../../src/common/errors';
+import { addHours } from '../../src/common/time';
 import { EntryInput, LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
+import { PostingEngineService } from '../../src/ledger/posting-engine.service';
 import { appError, ledgerFootprint, mint, newUserId, transfer, withClient } from '../support/ledger-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -11,6 +12,8 @@ describe('ledger: posting entries', () => {
   let ledger: LedgerService;
   let tx: TransactionRunner;
   const wallet = (userId: string) => ledger.balance(userAccount(userId, 'CREDIT', 'wallet'));
+  /** In a transaction of its own, as a route's would be. */
+  const post = (entry: EntryInput) => tx.run((em) => ledger.post(em, entry));
 
   beforeAll(async () => {
     t = await startTestApp();
@@ -21,9 +24,9 @@ describe('ledger: posting entries', () => {
 
   it('writes a multi-leg entry all at once, creating accounts on first use', async () => {
     const [buyer, creator] = [newUserId(), newUserId()];
-    await mint(ledger, buyer, 1_000n);
-    await mint(ledger, buyer, 300n, 'PROMO');
-    const posted = await ledger.post(undefined, {
+    await mint(t, buyer, 1_000n);
+    await mint(t, buyer, 300n, 'PROMO');
+    const posted = await post({
       kind: 'purchase',
       reference: `order:${randomUUID()}`,
       postings: [
@@ -61,20 +64,16 @@ describe('ledger: posting entries', () => {
       throw new Error('roll back');
     });
     await expect(rolledBack).rejects.toThrow('roll back');
-    await ledger.post(undefined, grant(7n));
-    await tx.run((em) => ledger.post(em, grant(8n)));
+    await post(grant(7n));
+    await post(grant(8n));
     expect((await ledger.balance(userAccount(user, 'PROMO', 'wallet'))).posted).toBe(15n);
   });
 
   describe('idempotency', () => {
-    it.each([
-      ['in its own (batched) transaction', false],
-      ['in the caller transaction', true],
-    ])('returns the first entry for a replay of the same reference and content, %s', async (_, inCallerTx) => {
+    it('returns the first entry for a replay of the same reference and content', async () => {
       const user = newUserId();
-      await mint(ledger, user, 100n);
+      await mint(t, user, 100n);
       const entry = transfer(user, newUserId(), 40n);
-      const post = (e: EntryInput) => (inCallerTx ? tx.run((em) => ledger.post(em, e)) : ledger.post(undefined, e));
       const first = await post(entry);
       const again = await post({ ...entry, postings: [...entry.postings].reverse() });
       expect(again).toEqual({ entryId: first.entryId, replayed: true });
@@ -83,9 +82,9 @@ describe('ledger: posting entries', () => {
 
     it('refuses the same reference with different content (CONFLICT) and writes nothing', async () => {
       const user = newUserId();
-      await mint(ledger, user, 100n);
+      await mint(t, user, 100n);
       const entry = transfer(user, newUserId(), 40n);
-      await ledger.post(undefined, entry);
+      await post(entry);
       const before = await ledgerFootprint(t);
       for (const changed of [
         { ...entry, postings: transfer(user, newUserId(), 40n).postings },
@@ -93,7 +92,7 @@ describe('ledger: posting entries', () => {
         { ...entry, metadata: { note: 'x' } },
         transfer(user, newUserId(), 41n, entry.reference),
       ]) {
-        const err = await appError(ledger.post(undefined, changed));
+        const err = await appError(post(changed));
         expect(err.code).toBe('CONFLICT');
         expect(err.extra.reason).toBe('LEDGER_REFERENCE_CONFLICT');
       }
@@ -102,12 +101,9 @@ describe('ledger: posting entries', () => {
 
     it('writes an entry once when the same reference arrives many times at once', async () => {
       const user = newUserId();
-      await mint(ledger, user, 100n);
+      await mint(t, user, 100n);
       const entry = transfer(user, newUserId(), 10n);
-      const results = await Promise.all([
-        ...Array.from({ length: 10 }, () => ledger.post(undefined, entry)),
-        ...Array.from({ length: 10 }, () => tx.run((em) => ledger.post(em, entry))),
-      ]);
+      const results = await Promise.all(Array.from({ length: 20 }, () => post(entry)));
       expect(new Set(results.map((r) => r.entryId)).size).toBe(1);
       expect(results.filter((r) => !r.replayed)).toHaveLength(1);
       expect((await wallet(user)).posted).toBe(90n);
@@ -117,7 +113,7 @@ describe('ledger: posting entries', () => {
   describe('bad input: a coded error and nothing written', () => {
     const alice = newUserId();
     const bob = newUserId();
-    beforeAll(() => mint(ledger, alice, 1_000n));
+    beforeAll(() => mint(t, alice, 1_000n));
 
     const leg = (account: unknown, amount: unknown) => ({ account, amount });
     const cases: [string, () => unknown, string][] = [
@@ -219,8 +215,7 @@ describe('ledger: posting entries', () => {
 
     it.each(cases)('%s', async (_, entry, code) => {
       const before = await ledgerFootprint(t);
-      expect((await appError(ledger.post(undefined, entry() as EntryInput))).code).toBe(code);
-      expect((await appError(tx.run((em) => ledger.post(em, entry() as EntryInput)))).code).toBe(code);
+      expect((await appError(post(entry() as EntryInput))).code).toBe(code);
       expect(await ledgerFootprint(t)).toEqual(before);
     });
 
@@ -234,35 +229,58 @@ describe('ledger: posting entries', () => {
     });
   });
 
-  describe('batching', () => {
-    it('commits concurrent posts together yet decides each one alone', async () => {
+  describe('concurrent transfers from one payer, and several entries in one transaction', () => {
+    it('decides each of many concurrent transfers on its own', async () => {
       const [a, b] = [newUserId(), newUserId()];
-      await mint(ledger, a, 100n);
-      // 30 debits of 10 from an account holding 100: exactly 10 fit, whichever batch they land in.
-      const results = await Promise.allSettled(Array.from({ length: 30 }, () => ledger.post(undefined, transfer(a, b, 10n))));
+      await mint(t, a, 100n);
+      // 30 debits of 10 from an account holding 100: exactly 10 fit, whichever order they come in.
+      const results = await Promise.allSettled(Array.from({ length: 30 }, () => post(transfer(a, b, 10n))));
       const refused = results.filter((r) => r.status === 'rejected');
       expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(10);
       for (const r of refused) expect((r as PromiseRejectedResult).reason.code).toBe('INSUFFICIENT_FUNDS');
       expect((await wallet(a)).posted).toBe(0n);
       expect((await wallet(b)).posted).toBe(100n);
-      const [{ n }] = await t.sql<{ n: string }>(
-        `SELECT count(DISTINCT e.xid)::text AS n FROM ledger_entries e JOIN ledger_postings p ON p.entry_id = e.id
-          JOIN ledger_accounts acc ON acc.id = p.account_id WHERE acc.owner_id = $1 AND e.kind = 'transfer'`,
-        [b],
-      );
-      expect(Number(n)).toBeLessThan(10);
     });
 
-    it('lets an entry spend what an earlier entry of the same batch brought in, and refuses one that overdraws', async () => {
+    it('lets an entry spend what an earlier entry of the same postMany brought in, and refuses one that overdraws', async () => {
       const [a, b, c] = [newUserId(), newUserId(), newUserId()];
-      await mint(ledger, a, 50n);
-      const engine = t.app.get(PostingEngine);
-      const now = new Date();
-      const entries = [transfer(a, b, 50n), transfer(b, c, 30n), transfer(b, c, 30n), transfer(b, c, 20n)].map((e) => prepareEntry(e, now));
-      const { outcomes } = await tx.run((em) => engine.apply(em, entries));
+      await mint(t, a, 50n);
+      const entries = [transfer(a, b, 50n), transfer(b, c, 30n), transfer(b, c, 30n), transfer(b, c, 20n)];
+      const outcomes = await tx.run((em) => ledger.postMany(em, entries));
       expect(outcomes.map((o) => ('ok' in o ? 'ok' : o.error.code))).toEqual(['ok', 'ok', 'INSUFFICIENT_FUNDS', 'ok']);
       expect((await wallet(b)).posted).toBe(0n);
       expect((await wallet(c)).posted).toBe(50n);
+    });
+
+    it('refuses to write without a caller transaction (a programming error, not a coded refusal)', async () => {
+      const user = newUserId();
+      await mint(t, user, 100n);
+      const hold = {
+        reference: `hold:${randomUUID()}`,
+        kind: 'test',
+        from: userAccount(user, 'CREDIT', 'wallet'),
+        to: systemAccount('escrow', 'CREDIT'),
+        amount: 10n,
+        expiresAt: addHours(new Date(), 1),
+      };
+      const before = await ledgerFootprint(t);
+      for (const write of [
+        () => ledger.post(t.dataSource.manager, transfer(user, newUserId(), 1n)),
+        () => ledger.postMany(t.dataSource.manager, [transfer(user, newUserId(), 1n)]),
+        () => ledger.debitInOrder(t.dataSource.manager, { userId: user, asset: 'CREDIT', from: ['wallet'], amount: 1n }),
+        () => ledger.hold(t.dataSource.manager, hold),
+        () => ledger.capture(t.dataSource.manager, randomUUID()),
+        () => ledger.void(t.dataSource.manager, randomUUID()),
+      ]) {
+        const err = await write().then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(err).toBeInstanceOf(Error);
+        expect(err).not.toBeInstanceOf(AppError);
+        expect((err as Error).message).toMatch(/needs the caller transaction/);
+      }
+      expect(await ledgerFootprint(t)).toEqual(before);
     });
   });
 
@@ -295,17 +313,14 @@ describe('ledger: posting entries', () => {
 
     it('credits an account without waiting for its balance row, even while that row is locked', async () => {
       const [buyer, creator] = [newUserId(), newUserId()];
-      await mint(ledger, buyer, 100n);
-      await ledger.post(undefined, sale(buyer, creator, 10n));
+      await mint(t, buyer, 100n);
+      await post(sale(buyer, creator, 10n));
       const { id } = await rowOf(creator, 'earnings_pending');
       await withClient(t, async (c) => {
         await c.query('BEGIN');
         await c.query('SELECT 1 FROM ledger_balances WHERE account_id = $1 FOR NO KEY UPDATE', [id]);
         const timeout = new Promise((_, reject) => setTimeout(() => reject(new Error('the credit waited for the lock')), 5_000));
-        await Promise.race([
-          Promise.all([ledger.post(undefined, sale(buyer, creator, 10n)), tx.run((em) => ledger.post(em, sale(buyer, creator, 10n)))]),
-          timeout,
-        ]);
+        await Promise.race([Promise.all([post(sale(buyer, creator, 10n)), post(sale(buyer, creator, 10n))]), timeout]);
         await c.query('ROLLBACK');
       });
       expect((await ledger.balance(userAccount(creator, 'CREDIT', 'earnings_pending'))).posted).toBe(30n);
@@ -314,23 +329,23 @@ describe('ledger: posting entries', () => {
     it('appends credits made in caller transactions, folds them into the row on a debit or by the compactor', async () => {
       const creator = newUserId();
       const buyers = Array.from({ length: 40 }, () => newUserId());
-      await Promise.all(buyers.map((b) => mint(ledger, b, 25n)));
-      await Promise.all(buyers.map((b) => tx.run((em) => ledger.post(em, sale(b, creator, 25n)))));
+      await Promise.all(buyers.map((b) => mint(t, b, 25n)));
+      await Promise.all(buyers.map((b) => post(sale(b, creator, 25n))));
       const before = await rowOf(creator, 'earnings_pending');
       expect(before.balance).toBe('0');
       expect(Number(before.pending)).toBe(40);
       expect((await ledger.balance(userAccount(creator, 'CREDIT', 'earnings_pending'))).posted).toBe(1_000n);
 
       // (the first credit of a new account goes through a pending credit; the compactor folds it)
-      await ledger.post(undefined, mature(creator, 1n));
+      await post(mature(creator, 1n));
       expect(await ledger.foldPendingCredits()).toBeGreaterThan(0);
-      await ledger.post(undefined, mature(creator, 599n));
+      await post(mature(creator, 599n));
       expect(await rowOf(creator, 'earnings_pending')).toMatchObject({ balance: '400', pending: '0' });
-      // A batch credits an ordinary receiver in place (it locks the row without waiting)...
-      expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '600', pending: '0' });
-      // ...a caller's transaction never takes the receiver's lock; the periodic compactor folds such credits.
-      await tx.run((em) => ledger.post(em, mature(creator, 50n)));
-      expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '600', pending: '1' });
+      // A caller's transaction never takes the receiver's lock: its credits wait as pending credits...
+      expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '1', pending: '1' });
+      await post(mature(creator, 50n));
+      expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '1', pending: '2' });
+      // ...which the periodic compactor folds.
       expect(await ledger.foldPendingCredits()).toBeGreaterThan(0);
       expect(await rowOf(creator, 'earnings')).toMatchObject({ balance: '650', pending: '0' });
       expect((await ledger.verify()).problems).toEqual([]);
@@ -339,10 +354,10 @@ describe('ledger: posting entries', () => {
     /** A payer with 100 on its balance row and a pending credit of 50 from `sender`. */
     const payerWithPendingCredit = async () => {
       const [payer, sender] = [newUserId(), newUserId()];
-      await mint(ledger, payer, 100n);
-      await mint(ledger, sender, 50n);
+      await mint(t, payer, 100n);
+      await mint(t, sender, 50n);
       await ledger.foldPendingCredits();
-      await tx.run((em) => ledger.post(em, transfer(sender, payer, 50n)));
+      await post(transfer(sender, payer, 50n));
       return { payer, sender };
     };
 
@@ -350,15 +365,15 @@ describe('ledger: posting entries', () => {
       const { payer, sender } = await payerWithPendingCredit();
       const { id, pending } = await rowOf(payer, 'wallet');
       expect(pending).toBe('1');
-      const engine = t.app.get(PostingEngine);
-      const reread = jest.spyOn(engine, 'readFunds');
+      const engine = t.app.get(PostingEngineService);
+      const reread = jest.spyOn(engine, 'readFundsFresh');
       try {
         const funds = await withClient(t, async (c) => {
           await c.query('BEGIN');
           await c.query('SELECT 1 FROM ledger_balances WHERE account_id = $1 FOR NO KEY UPDATE', [id]); // as the fold's callers do
           await c.query('SELECT ledger_fold($1::bigint[])', [[id]]);
           const folder = (await c.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-          const read = tx.run((em) => engine.lockFindAndRead(em, 'ledger_entries', [], [id]));
+          const read = tx.run((em) => engine.lockFindAndReadFunds(em, 'entries', [], [id]));
           // Commit only once the read is waiting for the row (its snapshot then predates the fold).
           while (!(await t.sql('SELECT 1 FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [folder])).length) {
             await new Promise((r) => setTimeout(r, 10));
@@ -369,35 +384,35 @@ describe('ledger: posting entries', () => {
         expect(reread).toHaveBeenCalledTimes(1);
         expect(funds.get(id)).toBe(150n);
         // Without a concurrent change, the one statement's read stands.
-        expect((await tx.run((em) => engine.lockFindAndRead(em, 'ledger_entries', [], [id]))).funds.get(id)).toBe(150n);
+        expect((await tx.run((em) => engine.lockFindAndReadFunds(em, 'entries', [], [id]))).funds.get(id)).toBe(150n);
         expect(reread).toHaveBeenCalledTimes(1);
       } finally {
         reread.mockRestore();
       }
       expect(await rowOf(payer, 'wallet')).toMatchObject({ balance: '150', pending: '0' });
-      await expect(appError(ledger.post(undefined, transfer(payer, sender, 151n)))).resolves.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
-      expect((await ledger.post(undefined, transfer(payer, sender, 150n))).replayed).toBe(false);
+      await expect(appError(post(transfer(payer, sender, 151n)))).resolves.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+      expect((await post(transfer(payer, sender, 150n))).replayed).toBe(false);
     });
 
     it('reads pending credits only for a payer whose row does not cover what the entries may take', async () => {
       const { payer, sender } = await payerWithPendingCredit();
       const { id } = await rowOf(payer, 'wallet');
-      const engine = t.app.get(PostingEngine);
+      const engine = t.app.get(PostingEngineService);
       const read = (needs?: Map<string, bigint>) =>
-        tx.run(async (em) => (await engine.lockFindAndRead(em, 'ledger_entries', [], [id], { needs })).funds.get(id));
+        tx.run(async (em) => (await engine.lockFindAndReadFunds(em, 'entries', [], [id], needs)).funds.get(id));
       await expect(read(new Map([[id, 100n]]))).resolves.toBe(100n); // the row covers it: answered from the row alone
       await expect(read(new Map([[id, 101n]]))).resolves.toBe(150n);
       await expect(read()).resolves.toBe(150n);
-      // A batched post that needs the pending credit gets it; one more than everything is refused.
-      await expect(appError(ledger.post(undefined, transfer(payer, sender, 151n)))).resolves.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
-      expect((await ledger.post(undefined, transfer(payer, sender, 130n))).replayed).toBe(false);
+      // A post that needs the pending credit gets it; one more than everything is refused.
+      await expect(appError(post(transfer(payer, sender, 151n)))).resolves.toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
+      expect((await post(transfer(payer, sender, 130n))).replayed).toBe(false);
       expect(await rowOf(payer, 'wallet')).toMatchObject({ balance: '20', pending: '0' });
     });
 
     it('does not deadlock opposite transfers that each lock their payer first (debitInOrder, then post)', async () => {
       const [a, b] = [newUserId(), newUserId()];
-      await mint(ledger, a, 100n);
-      await mint(ledger, b, 100n);
+      await mint(t, a, 100n);
+      await mint(t, b, 100n);
       let attempts = 0;
       let arrived = 0;
       let release!: () => void;
@@ -418,93 +433,6 @@ describe('ledger: posting entries', () => {
       expect(attempts).toBe(2);
       expect((await wallet(a)).posted).toBe(100n);
       expect((await wallet(b)).posted).toBe(100n);
-    });
-  });
-
-  describe('debitInOrder', () => {
-    it('drains the accounts in the order given, skipping what is reserved', async () => {
-      const user = newUserId();
-      await mint(ledger, user, 30n);
-      await mint(ledger, user, 50n, 'CREDIT', 'earnings');
-      await ledger.hold(undefined, {
-        reference: `hold:${randomUUID()}`,
-        kind: 'test',
-        from: userAccount(user, 'CREDIT', 'wallet'),
-        to: systemAccount('escrow', 'CREDIT'),
-        amount: 10n,
-        expiresAt: new Date(Date.now() + 3_600_000),
-      });
-      const plan = await tx.run(async (em) => {
-        const debit = await ledger.debitInOrder(em, { userId: user, asset: 'CREDIT', from: ['wallet', 'earnings'], amount: 60n });
-        await ledger.post(
-          em,
-          {
-            kind: 'purchase',
-            reference: `o:${randomUUID()}`,
-            postings: [...debit.postings, { account: systemAccount('burn', 'CREDIT'), amount: 60n }],
-          },
-          debit.locked,
-        );
-        return debit;
-      });
-      expect(plan).toEqual({
-        postings: [
-          { account: userAccount(user, 'CREDIT', 'wallet'), amount: -20n },
-          { account: userAccount(user, 'CREDIT', 'earnings'), amount: -40n },
-        ],
-        shortfall: 0n,
-        locked: new Map([
-          [`${user}/CREDIT/wallet`, 20n],
-          [`${user}/CREDIT/earnings`, 50n],
-        ]),
-      });
-      expect(await wallet(user)).toEqual({ posted: 10n, held: 10n, available: 0n });
-    });
-
-    it('lets post use the funds it locked: overdrafts and references are still decided as without', async () => {
-      const user = newUserId();
-      await mint(ledger, user, 30n);
-      const reference = `o:${randomUUID()}`;
-      const spend = (amount: bigint) => ({
-        kind: 'purchase',
-        reference,
-        postings: [
-          { account: userAccount(user, 'CREDIT', 'wallet'), amount: -amount },
-          { account: systemAccount('burn', 'CREDIT'), amount },
-        ],
-      });
-      const outcome = await tx.run(async (em) => {
-        const debit = await ledger.debitInOrder(em, { userId: user, asset: 'CREDIT', from: ['wallet'], amount: 10n });
-        const overdraft = await appError(ledger.post(em, spend(31n), debit.locked));
-        const first = await ledger.post(em, spend(10n), debit.locked);
-        const again = await ledger.post(em, spend(10n), debit.locked);
-        const conflict = await appError(ledger.post(em, spend(5n), debit.locked));
-        return { overdraft: overdraft.code, first: first.replayed, again: again.replayed, conflict: conflict.code };
-      });
-      expect(outcome).toEqual({ overdraft: 'INSUFFICIENT_FUNDS', first: false, again: true, conflict: 'CONFLICT' });
-      expect(await wallet(user)).toEqual({ posted: 20n, held: 0n, available: 20n });
-    });
-
-    it('reports a shortfall when allowed, and refuses otherwise', async () => {
-      const user = newUserId();
-      await mint(ledger, user, 30n);
-      const args = { userId: user, asset: 'CREDIT' as const, from: ['wallet' as const, 'earnings' as const], amount: 45n };
-      expect((await appError(tx.run((em) => ledger.debitInOrder(em, args)))).code).toBe('INSUFFICIENT_FUNDS');
-      const partial = await tx.run((em) => ledger.debitInOrder(em, { ...args, allowShortfall: true }));
-      expect(partial).toEqual({
-        postings: [{ account: userAccount(user, 'CREDIT', 'wallet'), amount: -30n }],
-        shortfall: 15n,
-        locked: new Map([[`${user}/CREDIT/wallet`, 30n]]),
-      });
-      for (const bad of [
-        { ...args, amount: 0n },
-        { ...args, amount: -5n },
-        { ...args, from: [] },
-        { ...args, from: ['wallet', 'wallet'] },
-        { ...args, from: ['debt'] },
-      ]) {
-        expect((await appError(tx.run((em) => ledger.debitInOrder(em, bad as typeof args)))).code).toBe('VALIDATION_FAILED');
-      }
     });
   });
 });

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { ensureAdmin } from '../../src/boot';
 import { Clock } from '../../src/common/clock.service';
+import { addDays } from '../../src/common/time';
+import { TransactionRunner } from '../../src/database/transaction-runner';
 import { LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
 import { bearer, lastMail, signUp, strongPassword, uniqueEmail } from '../support/auth';
 import { appError, mint, newUserId, transfer, withClient } from '../support/ledger-fixtures';
@@ -10,22 +12,24 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
   let t: TestApp;
   let ledger: LedgerService;
   let clock: Clock;
+  let tx: TransactionRunner;
 
   beforeAll(async () => {
     t = await startTestApp();
     ledger = t.app.get(LedgerService);
     clock = t.app.get(Clock);
+    tx = t.app.get(TransactionRunner);
   });
   afterAll(() => t.close());
 
   describe('history', () => {
     it('lists postings newest first with the balance after each, across pages', async () => {
       const [a, b] = [newUserId(), newUserId()];
-      await mint(ledger, a, 100n);
-      await mint(ledger, a, 7n, 'PROMO');
-      await ledger.post(undefined, transfer(a, b, 30n));
-      await ledger.post(undefined, transfer(b, a, 5n));
-      await ledger.post(undefined, transfer(a, b, 1n));
+      await mint(t, a, 100n);
+      await mint(t, a, 7n, 'PROMO');
+      await tx.run((em) => ledger.post(em, transfer(a, b, 30n)));
+      await tx.run((em) => ledger.post(em, transfer(b, a, 5n)));
+      await tx.run((em) => ledger.post(em, transfer(a, b, 1n)));
       const expected = [
         { kind: 'transfer', account: 'wallet', asset: 'CREDIT', amount: -1n, balanceAfter: 74n },
         { kind: 'transfer', account: 'wallet', asset: 'CREDIT', amount: 5n, balanceAfter: 75n },
@@ -56,26 +60,28 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
 
     it('gives a point-in-time balance on the business clock', async () => {
       const a = newUserId();
-      await mint(ledger, a, 100n);
-      const { holdId } = await ledger.hold(undefined, {
-        reference: `hold:${randomUUID()}`,
-        kind: 'test',
-        from: userAccount(a, 'CREDIT', 'wallet'),
-        to: systemAccount('escrow', 'CREDIT'),
-        amount: 40n,
-        expiresAt: clock.in(86_400),
-      });
+      await mint(t, a, 100n);
+      const { holdId } = await tx.run((em) =>
+        ledger.hold(em, {
+          reference: `hold:${randomUUID()}`,
+          kind: 'test',
+          from: userAccount(a, 'CREDIT', 'wallet'),
+          to: systemAccount('escrow', 'CREDIT'),
+          amount: 40n,
+          expiresAt: clock.in(86_400),
+        }),
+      );
       const t1 = clock.now();
       await clock.advance(3_600);
-      await ledger.post(undefined, transfer(a, newUserId(), 25n));
-      await ledger.void(undefined, holdId);
+      await tx.run((em) => ledger.post(em, transfer(a, newUserId(), 25n)));
+      await tx.run((em) => ledger.void(em, holdId));
       const t2 = clock.now();
       await clock.advance(3_600);
-      await ledger.post(undefined, transfer(a, newUserId(), 5n));
+      await tx.run((em) => ledger.post(em, transfer(a, newUserId(), 5n)));
       const account = userAccount(a, 'CREDIT', 'wallet');
       expect(await ledger.balance(account, t1)).toEqual({ posted: 100n, held: 40n, available: 60n });
       expect(await ledger.balance(account, t2)).toEqual({ posted: 75n, held: 0n, available: 75n });
-      expect(await ledger.balance(account, new Date(t1.getTime() - 86_400_000))).toEqual({ posted: 0n, held: 0n, available: 0n });
+      expect(await ledger.balance(account, addDays(t1, -1))).toEqual({ posted: 0n, held: 0n, available: 0n });
       expect(await ledger.balance(account)).toEqual({ posted: 70n, held: 0n, available: 70n });
     });
   });
@@ -95,15 +101,17 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
       });
       const { token } = (await lastMail(t, u.email, 'email_verification'))!.data;
       await t.http().post('/auth/email/verify').send({ token }).expect(204);
-      await mint(ledger, u.id, 500n);
-      await ledger.post(undefined, {
-        kind: 'clawback',
-        reference: `clawback:${randomUUID()}`,
-        postings: [
-          { account: userAccount(u.id, 'CREDIT', 'debt'), amount: -120n },
-          { account: systemAccount('chargeback_loss', 'CREDIT'), amount: 120n },
-        ],
-      });
+      await mint(t, u.id, 500n);
+      await tx.run((em) =>
+        ledger.post(em, {
+          kind: 'clawback',
+          reference: `clawback:${randomUUID()}`,
+          postings: [
+            { account: userAccount(u.id, 'CREDIT', 'debt'), amount: -120n },
+            { account: systemAccount('chargeback_loss', 'CREDIT'), amount: 120n },
+          ],
+        }),
+      );
       const res = await t
         .http()
         .get('/me/balances')
@@ -116,8 +124,8 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
     it('GET /me/ledger: own postings only, integers, paginated', async () => {
       const u = await signUp(t);
       const other = await signUp(t);
-      await mint(ledger, u.id, 50n);
-      await ledger.post(undefined, transfer(u.id, other.id, 20n));
+      await mint(t, u.id, 50n);
+      await tx.run((em) => ledger.post(em, transfer(u.id, other.id, 20n)));
       const page1 = await t
         .http()
         .get('/me/ledger?limit=2')
@@ -188,7 +196,7 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
 
   describe('verification and tamper evidence', () => {
     it('seals entries into a hash chain in the background and verifies it', async () => {
-      await mint(ledger, newUserId(), 10n);
+      await mint(t, newUserId(), 10n);
       await ledger.sealPending();
       const report = await ledger.verify();
       expect(report).toMatchObject({ ok: true, chainOk: true, unsealed: 0, problems: [] });
@@ -203,7 +211,7 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
     // Last: it leaves this database tampered with.
     it("detects a posting rewritten behind the triggers' back (chain, balances and entry balance)", async () => {
       const a = newUserId();
-      const { entryId } = await mint(ledger, a, 10n);
+      const { entryId } = await mint(t, a, 10n);
       await ledger.sealPending();
       await withClient(t, async (c) => {
         await c.query('BEGIN');

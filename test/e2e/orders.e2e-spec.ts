@@ -407,14 +407,16 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       const order = await buy(buyer, { listingId: cheap.id, payWith: 'PROMO' }).expect(201);
       const dev = await balance(t, spender.id, 'DEV_TOKEN');
       expect(dev).toBeGreaterThan(0n);
-      await ledger(t).post(undefined, {
-        kind: 'test_spend',
-        reference: `test_spend:${randomUUID()}`,
-        postings: [
-          { account: userAccount(spender.id, 'DEV_TOKEN', 'wallet'), amount: -dev },
-          { account: systemAccount('burn', 'DEV_TOKEN'), amount: dev },
-        ],
-      });
+      await t.dataSource.transaction((em) =>
+        ledger(t).post(em, {
+          kind: 'test_spend',
+          reference: `test_spend:${randomUUID()}`,
+          postings: [
+            { account: userAccount(spender.id, 'DEV_TOKEN', 'wallet'), amount: -dev },
+            { account: systemAccount('burn', 'DEV_TOKEN'), amount: dev },
+          ],
+        }),
+      );
       await refund(order.body.id, true).expect(200);
       expect(await balance(t, buyer.id, 'PROMO')).toBe(promoBefore);
       expect(await balance(t, spender.id, 'DEV_TOKEN')).toBe(0n);
@@ -439,14 +441,16 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(earned).toBeGreaterThanOrEqual(2000n);
       // the creator spends all but 500 of the matured earnings
       const spend = earned - 500n;
-      await ledger(t).post(undefined, {
-        kind: 'test_spend',
-        reference: `test_spend:${randomUUID()}`,
-        postings: [
-          { account: userAccount(maker.id, 'CREDIT', 'earnings'), amount: -spend },
-          { account: systemAccount('burn', 'CREDIT'), amount: spend },
-        ],
-      });
+      await t.dataSource.transaction((em) =>
+        ledger(t).post(em, {
+          kind: 'test_spend',
+          reference: `test_spend:${randomUUID()}`,
+          postings: [
+            { account: userAccount(maker.id, 'CREDIT', 'earnings'), amount: -spend },
+            { account: systemAccount('burn', 'CREDIT'), amount: spend },
+          ],
+        }),
+      );
       await refund(orderId, true).expect(200);
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(2200n);
       expect(await balance(t, maker.id, 'CREDIT', 'earnings')).toBe(0n);

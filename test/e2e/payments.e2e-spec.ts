@@ -67,14 +67,16 @@ describe('payments: buying tokens with Stripe', () => {
   const balance = async (userId: string, asset: 'CREDIT' | 'PROMO', name: 'wallet' | 'earnings' | 'debt') =>
     Number((await ledger.balance(userAccount(userId, asset, name))).posted);
   const spend = (userId: string, amount: number) =>
-    ledger.post(undefined, {
-      kind: 'test_spend',
-      reference: `test:spend:${randomUUID()}`,
-      postings: [
-        { account: userAccount(userId, 'CREDIT', 'wallet'), amount: BigInt(-amount) },
-        { account: systemAccount('platform_revenue', 'CREDIT'), amount: BigInt(amount) },
-      ],
-    });
+    t.dataSource.transaction((em) =>
+      ledger.post(em, {
+        kind: 'test_spend',
+        reference: `test:spend:${randomUUID()}`,
+        postings: [
+          { account: userAccount(userId, 'CREDIT', 'wallet'), amount: BigInt(-amount) },
+          { account: systemAccount('platform_revenue', 'CREDIT'), amount: BigInt(amount) },
+        ],
+      }),
+    );
   const holdsOf = (userId: string) =>
     t.sql(
       `SELECT reference, placed_by, released_at, released_by FROM account_holds WHERE user_id = $1 ORDER BY placed_at, reference NULLS LAST`,
@@ -389,14 +391,16 @@ describe('payments: buying tokens with Stripe', () => {
       const buyer = await newUser(t);
       const paid = await paidPurchase(buyer);
       await spend(buyer.id, 7_000);
-      await ledger.post(undefined, {
-        kind: 'test_earn',
-        reference: `test:earn:${randomUUID()}`,
-        postings: [
-          { account: systemAccount('platform_revenue', 'CREDIT'), amount: -1_000n },
-          { account: userAccount(buyer.id, 'CREDIT', 'earnings'), amount: 1_000n },
-        ],
-      });
+      await t.dataSource.transaction((em) =>
+        ledger.post(em, {
+          kind: 'test_earn',
+          reference: `test:earn:${randomUUID()}`,
+          postings: [
+            { account: systemAccount('platform_revenue', 'CREDIT'), amount: -1_000n },
+            { account: userAccount(buyer.id, 'CREDIT', 'earnings'), amount: 1_000n },
+          ],
+        }),
+      );
       const key = randomUUID();
       const refunded = await adminRefund(paid.id, 'customer asked', key).expect(200);
       expect(refunded.body).toMatchObject({ status: 'refunded', refundedCents: popular.priceCents, creditsGranted: 0 });

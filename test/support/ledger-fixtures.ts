@@ -1,27 +1,25 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { AppError } from '../../src/common/errors';
+import { TransactionRunner } from '../../src/database/transaction-runner';
 import { Asset, LedgerService, systemAccount, userAccount, UserAccountName } from '../../src/ledger/ledger.service';
 import type { TestApp } from './test-app';
 
 export const newUserId = (): string => randomUUID();
 
-/** Mints `amount` of `asset` from issuance into the user's account (default: CREDIT wallet). */
-export async function mint(
-  ledger: LedgerService,
-  userId: string,
-  amount: bigint,
-  asset: Asset = 'CREDIT',
-  name: UserAccountName = 'wallet',
-) {
-  return ledger.post(undefined, {
-    kind: 'mint',
-    reference: `test-mint:${randomUUID()}`,
-    postings: [
-      { account: systemAccount('issuance', asset), amount: -amount },
-      { account: userAccount(userId, asset, name), amount },
-    ],
-  });
+/** Mints `amount` of `asset` from issuance into the user's account (default: CREDIT wallet), in a transaction of its own. */
+export async function mint(t: TestApp, userId: string, amount: bigint, asset: Asset = 'CREDIT', name: UserAccountName = 'wallet') {
+  const ledger = t.app.get(LedgerService);
+  return t.app.get(TransactionRunner).run((em) =>
+    ledger.post(em, {
+      kind: 'mint',
+      reference: `test-mint:${randomUUID()}`,
+      postings: [
+        { account: systemAccount('issuance', asset), amount: -amount },
+        { account: userAccount(userId, asset, name), amount },
+      ],
+    }),
+  );
 }
 
 export function transfer(

@@ -69,14 +69,16 @@ export async function fund(
   name: UserAccountName = 'wallet',
 ): Promise<void> {
   const n = BigInt(amount);
-  await ledger(t).post(undefined, {
-    kind: 'test_funding',
-    reference: `test_funding:${randomUUID()}`,
-    postings: [
-      { account: systemAccount('issuance', asset), amount: -n },
-      { account: userAccount(userId, asset, name), amount: n },
-    ],
-  });
+  await t.dataSource.transaction((em) =>
+    ledger(t).post(em, {
+      kind: 'test_funding',
+      reference: `test_funding:${randomUUID()}`,
+      postings: [
+        { account: systemAccount('issuance', asset), amount: -n },
+        { account: userAccount(userId, asset, name), amount: n },
+      ],
+    }),
+  );
 }
 
 export async function balance(t: TestApp, userId: string, asset: Asset, name: UserAccountName = 'wallet'): Promise<bigint> {
@@ -140,14 +142,16 @@ export async function fundAll(t: TestApp, userIds: string[], asset: Asset, amoun
   const n = BigInt(amount);
   for (let i = 0; i < userIds.length; i += 60) {
     const ids = userIds.slice(i, i + 60);
-    await ledger(t).post(undefined, {
-      kind: 'test_funding',
-      reference: `test_funding:${randomUUID()}`,
-      postings: [
-        { account: systemAccount('issuance', asset), amount: -n * BigInt(ids.length) },
-        ...ids.map((id) => ({ account: userAccount(id, asset, 'wallet'), amount: n })),
-      ],
-    });
+    await t.dataSource.transaction((em) =>
+      ledger(t).post(em, {
+        kind: 'test_funding',
+        reference: `test_funding:${randomUUID()}`,
+        postings: [
+          { account: systemAccount('issuance', asset), amount: -n * BigInt(ids.length) },
+          ...ids.map((id) => ({ account: userAccount(id, asset, 'wallet'), amount: n })),
+        ],
+      }),
+    );
   }
 }
 

@@ -1,8 +1,8 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { JobsService } from '../jobs/jobs.service';
-import { LedgerCompactor } from './ledger-compactor';
-import { LedgerHolds } from './ledger-holds';
-import { LedgerSealer } from './ledger-sealer';
+import { LedgerCompactorService } from './ledger-compactor.service';
+import { LedgerHoldsService } from './ledger-holds.service';
+import { LedgerSealerService } from './ledger-sealer.service';
 
 export const EXPIRE_HOLDS_JOB = 'ledger.expire-holds';
 export const SEAL_JOB = 'ledger.seal';
@@ -10,12 +10,12 @@ export const FOLD_JOB = 'ledger.fold-credits';
 
 /** The ledger's scheduled work: hold expiry (on the business clock), the hash-chain sealer, credit folding. */
 @Injectable()
-export class LedgerJobs implements OnModuleInit {
+export class LedgerJobsService implements OnModuleInit {
   constructor(
     private readonly jobs: JobsService,
-    private readonly holds: LedgerHolds,
-    private readonly sealer: LedgerSealer,
-    private readonly compactor: LedgerCompactor,
+    private readonly holds: LedgerHoldsService,
+    private readonly sealer: LedgerSealerService,
+    private readonly compactor: LedgerCompactorService,
   ) {}
 
   onModuleInit(): void {

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { TransactionRunner } from '../database/transaction-runner';
-import { queryRows } from '../database/sql';
-import { chainHash, GENESIS_HASH, loadChainEntries } from './ledger-chain';
+import { chainHash, GENESIS_HASH } from './ledger-chain';
+import { LedgerChainRepository, SealInsert } from './ledger-chain.repository';
 
 const SEAL_BATCH = 2000;
 const SETTLE_POLL_MS = 20;
@@ -17,8 +17,11 @@ const SEAL_LOCK = 731_000_001;
  * which is as close to commit order as PostgreSQL lets a reader know without commit timestamps.
  */
 @Injectable()
-export class LedgerSealer {
-  constructor(private readonly tx: TransactionRunner) {}
+export class LedgerSealerService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly chain: LedgerChainRepository,
+  ) {}
 
   /**
    * Seals every entry committed before the call; returns how many were sealed (0 if another sealer
@@ -36,57 +39,34 @@ export class LedgerSealer {
   }
 
   private async settle(settleMs: number): Promise<void> {
-    const [{ target }] = await queryRows<{ target: string | null }>(this.tx.manager, 'SELECT max(xid)::text AS target FROM ledger_entries');
+    const target = await this.chain.newestEntryXid(this.tx.manager);
     if (target === null) return;
     for (let waited = 0; ; waited += SETTLE_POLL_MS) {
-      const [{ over }] = await queryRows<{ over: boolean }>(
-        this.tx.manager,
-        'SELECT pg_snapshot_xmin(pg_current_snapshot()) > $1::xid8 AS over',
-        [target],
-      );
-      if (over || waited >= settleMs) return;
+      if ((await this.chain.isOver(this.tx.manager, target)) || waited >= settleMs) return;
       await new Promise((r) => setTimeout(r, SETTLE_POLL_MS));
     }
   }
 
   private async sealBatch(em: EntityManager): Promise<number> {
-    const [{ locked }] = await queryRows<{ locked: boolean }>(em, 'SELECT pg_try_advisory_xact_lock($1) AS locked', [SEAL_LOCK]);
-    if (!locked) return -1;
-    const [{ horizon }] = await queryRows<{ horizon: string }>(em, 'SELECT pg_snapshot_xmin(pg_current_snapshot())::text AS horizon');
-    const [last] = await queryRows<{ seq: string; entry_xid: string; entry_id: string; hash: Buffer }>(
-      em,
-      'SELECT s.seq::text AS seq, s.entry_xid::text AS entry_xid, s.entry_id, s.hash FROM ledger_seals s ORDER BY s.seq DESC LIMIT 1',
-    );
-    const next = await queryRows<{ id: string; xid: string }>(
-      em,
-      `SELECT e.id, e.xid::text AS xid FROM ledger_entries e
-        WHERE ($1::xid8 IS NULL OR (e.xid, e.id) > ($1::xid8, $2::uuid)) AND e.xid < $3::xid8
-        ORDER BY e.xid, e.id LIMIT $4`,
-      [last?.entry_xid ?? null, last?.entry_id ?? null, horizon, SEAL_BATCH],
-    );
+    if (!(await this.chain.tryLock(em, SEAL_LOCK))) return -1;
+    const horizon = await this.chain.horizon(em);
+    const last = await this.chain.lastSeal(em);
+    const next = await this.chain.unsealed(em, last, horizon, SEAL_BATCH);
     if (!next.length) return 0;
-    const entries = await loadChainEntries(
+    const entries = await this.chain.chainEntries(
       em,
       next.map((n) => n.id),
     );
     let prev: Buffer = last?.hash ?? GENESIS_HASH;
     let seq = last ? BigInt(last.seq) : 0n;
-    const seqs: string[] = [];
-    const prevs: Buffer[] = [];
-    const hashes: Buffer[] = [];
+    const seals: SealInsert[] = [];
     for (const n of next) {
       const hash = chainHash(prev, entries.get(n.id)!);
       seq += 1n;
-      seqs.push(seq.toString());
-      prevs.push(prev);
-      hashes.push(hash);
+      seals.push({ seq: seq.toString(), entryId: n.id, entryXid: n.xid, prevHash: prev, hash });
       prev = hash;
     }
-    await em.query(
-      `INSERT INTO ledger_seals (seq, entry_id, entry_xid, prev_hash, hash)
-       SELECT * FROM unnest($1::bigint[], $2::uuid[], $3::xid8[], $4::bytea[], $5::bytea[])`,
-      [seqs, next.map((n) => n.id), next.map((n) => n.xid), prevs, hashes],
-    );
+    await this.chain.insertSeals(em, seals);
     return next.length;
   }
 }

@@ -2,10 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppError } from '../common/errors';
 import { checkAmount, resolveRef } from './entry-input';
-import { LedgerAccounts } from './ledger-accounts';
+import { LedgerAccountsService } from './ledger-accounts.service';
 import { LedgerErrors } from './ledger.errors';
 import { Asset, LockedFunds, Posting, USER_ACCOUNT_NAMES, UserAccountName, userAccount } from './ledger.types';
-import { PostingEngine } from './posting.engine';
+import { PostingEngineService } from './posting-engine.service';
 
 export interface Debit {
   /** The debit legs (negative postings). */
@@ -25,10 +25,10 @@ export interface DebitInOrderArgs {
 
 /** Plans a debit drawn from a user's accounts in a given order, holding their balance rows locked. */
 @Injectable()
-export class LedgerDebits {
+export class LedgerDebitsService {
   constructor(
-    private readonly accounts: LedgerAccounts,
-    private readonly engine: PostingEngine,
+    private readonly accounts: LedgerAccountsService,
+    private readonly engine: PostingEngineService,
   ) {}
 
   /**
@@ -52,11 +52,10 @@ export class LedgerDebits {
     em: EntityManager,
     list: DebitInOrderArgs[],
   ): Promise<{ debits: (Omit<Debit, 'locked'> | AppError)[]; locked: LockedFunds }> {
-    if (!em?.queryRunner?.isTransactionActive) throw new Error('debitInOrder needs the caller transaction');
     const plans = list.map((args) => this.refsOf(args));
     const refs = plans.flatMap((p) => p.refs);
     const known = await this.accounts.find(em, refs);
-    const funds = await this.engine.lockAndRead(em, [...new Set([...known.values()].map((a) => a.id))]);
+    const { funds } = await this.engine.lockFindAndReadFunds(em, 'entries', [], [...new Set([...known.values()].map((a) => a.id))]);
     const available = new Map<string, bigint>();
     for (const [key, info] of known) available.set(key, funds.get(info.id) ?? 0n);
     const locked = new Map(available);

@@ -1,8 +1,8 @@
-import { Injectable, OnModuleInit, Optional } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
 import { IdentityHooks } from '../identity/identity.hooks';
-import { LedgerService, systemAccount, userAccount } from './ledger.service';
+import { LedgerService, systemAccount, userAccount } from '../ledger/ledger.service';
 
 /**
  * The platform's PROMO grants on identity events (issuance -> the user's PROMO wallet), written in the
@@ -13,11 +13,11 @@ export class PromoGrantsListener implements OnModuleInit {
   constructor(
     private readonly ledger: LedgerService,
     private readonly config: AppConfig,
-    @Optional() private readonly hooks?: IdentityHooks,
+    private readonly hooks: IdentityHooks,
   ) {}
 
   onModuleInit(): void {
-    this.hooks?.subscribe({
+    this.hooks.subscribe({
       userRegistered: (em, user) => this.grant(em, user.id, 'signup_bonus', this.config.economy.signupBonusPromo),
       emailVerified: (em, user) => this.grant(em, user.id, 'email_verified_bonus', this.config.economy.emailVerifiedBonusPromo),
     });
