@@ -44,21 +44,12 @@ class Dumper {
   }
 
   async dump(): Promise<string> {
-    const sections = [
-      await this.extensions(),
-      await this.schemas(),
-      await this.types(),
-      await this.functions(),
-      await this.sequences(),
-      await this.tables(),
-      await this.views(),
-      await this.indexes(),
-      await this.triggers(),
-      await this.rules(),
-      await this.statistics(),
-      await this.comments(),
-    ];
-    return sections.flat().join('\n\n') + '\n';
+    // Roughly pg_dump's order: types, functions and tables first, then what is built on tables.
+    const objects = [this.extensions, this.schemas, this.types, this.functions, this.sequences, this.tables];
+    const onTables = [this.views, this.indexes, this.triggers, this.rules, this.statistics, this.comments];
+    const statements: string[] = [];
+    for (const section of [...objects, ...onTables]) statements.push(...(await section.call(this)));
+    return statements.join('\n\n') + '\n';
   }
 
   private async extensions(): Promise<string[]> {
