@@ -7,9 +7,6 @@ import { MigrationInterface, QueryRunner } from 'typeorm';
  * or its plan generic, so each write cost more as the ledger grew. Correlated scalar subqueries are
  * never turned into joins: each row is one primary-key lookup. What the functions check and do is
  * unchanged; `down` restores the first versions.
- *
- * A later migration (12) builds its balance check from the templates exported here: the SQL they
- * produce must never change (a change would rewrite that migration's history too).
  */
 export class LedgerIndexedChecks1763900008000 implements MigrationInterface {
   name = 'LedgerIndexedChecks1763900008000';
@@ -37,7 +34,7 @@ const GENERIC_PLANS = [
 ];
 
 /** The parts that differ between the two versions. */
-export interface Variant {
+interface Variant {
   /** Each entry's legs per asset, as x (entry_id, asset, legs, total), for the entries of transaction NEW.xid. */
   entryLegs: string;
   /** How many of the new postings' entries were not written by this transaction. */
@@ -52,7 +49,7 @@ export interface Variant {
   foldedRows: string;
 }
 
-export const INDEXED: Variant = {
+const INDEXED: Variant = {
   entryLegs: `LEFT JOIN LATERAL (
             SELECT l.asset, count(*) AS legs, sum(l.amount) AS total
               FROM (SELECT p.amount, (SELECT a.asset FROM ledger_accounts a WHERE a.id = p.account_id) AS asset
@@ -177,7 +174,7 @@ function lockThenUpdate(v: Variant): string {
  * The deferred check of a transaction's entries. `findUnbalanced` selects INTO `bad` (id, legs, asset)
  * one entry of transaction NEW.xid with fewer than two postings or a nonzero sum in some asset.
  */
-export function checkBalanced(findUnbalanced: string): string {
+function checkBalanced(findUnbalanced: string): string {
   return `CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         bad record;
@@ -192,7 +189,7 @@ ${findUnbalanced}        IF FOUND THEN
 }
 
 /** The first query of the check: each entry's legs grouped per asset in its own subquery. */
-export function perEntryLegs(v: Variant): string {
+function perEntryLegs(v: Variant): string {
   return `        SELECT e.id, coalesce(sum(x.legs), 0) AS legs, min(x.asset) FILTER (WHERE x.total <> 0) AS asset INTO bad
           FROM ledger_entries e
           ${v.entryLegs}
