@@ -54,9 +54,6 @@ export default tseslint.config(
  * (type-only imports included), not `import()`.
  */
 function dependencyLayers() {
-  // Known wrong-direction imports that other issue-12 packages remove (the promo-grant listener leaves
-  // the ledger; the spending policy moves to account-guard). Delete this list once they have landed.
-  const pendingIssue12 = ['src/ledger/promo-grants.listener.ts', 'src/catalog/spending-policy.ts'];
   const infra = ['config', 'database', 'common', 'jobs', 'notifications', 'audit', 'health', 'dev'];
   const below = {
     identity: [],
@@ -72,7 +69,7 @@ function dependencyLayers() {
   const features = Object.keys(below);
   const block = (folder, allowed, may) => ({
     files: [`src/${folder}/**/*.ts`],
-    ignores: ['src/**/*.spec.ts', ...pendingIssue12],
+    ignores: ['src/**/*.spec.ts'],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -146,7 +146,7 @@ AS $function$
         RETURN NULL;
       END $function$;
 
-CREATE OR REPLACE FUNCTION public.ledger_lock_find_read(holds boolean, refs text[], payers bigint[], needs bigint[], receivers bigint[])
+CREATE OR REPLACE FUNCTION public.ledger_lock_find_read(holds boolean, refs text[], payers bigint[], needs bigint[])
  RETURNS TABLE(id text, reference text, content_hash text, account_id text, available text, fresh boolean)
  LANGUAGE plpgsql
  SET plan_cache_mode TO 'force_generic_plan'
@@ -157,44 +157,28 @@ AS $function$
           RETURN QUERY WITH locked AS MATERIALIZED (
            SELECT b.account_id, b.balance - b.held AS own, b.xmin AS version FROM ledger_balances b
             WHERE b.account_id = ANY(payers) ORDER BY b.account_id FOR NO KEY UPDATE
-         ), got AS MATERIALIZED (
-           SELECT b.account_id FROM ledger_balances b
-            WHERE b.account_id = ANY(receivers) AND (SELECT count(*) FROM locked) >= 0
-            ORDER BY b.account_id FOR NO KEY UPDATE SKIP LOCKED
-         ), direct AS MATERIALIZED (
-           SELECT set_config('ledger.direct_credits', coalesce(string_agg(g.account_id::text, ','), ''), true) FROM got g
          )
-         SELECT x.* FROM direct LEFT JOIN LATERAL (
-           SELECT NULL::text, NULL::text, NULL::text, l.account_id::text,
-                  (CASE WHEN l.own >= n.need THEN l.own
-                        ELSE l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0) END)::text,
-                  CASE WHEN l.own >= n.need THEN true
-                       ELSE l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) END
-             FROM locked l LEFT JOIN unnest(payers, needs) AS n(account_id, need) ON n.account_id = l.account_id
-           UNION ALL
-           SELECT t.id::text, t.reference, t.content_hash::text, NULL, NULL, NULL FROM ledger_holds t WHERE t.reference = ANY(refs)
-         ) x ON true;
+         SELECT NULL::text, NULL::text, NULL::text, l.account_id::text,
+                (CASE WHEN l.own >= n.need THEN l.own
+                      ELSE l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0) END)::text,
+                CASE WHEN l.own >= n.need THEN true
+                     ELSE l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) END
+           FROM locked l LEFT JOIN unnest(payers, needs) AS n(account_id, need) ON n.account_id = l.account_id
+         UNION ALL
+         SELECT t.id::text, t.reference, t.content_hash::text, NULL, NULL, NULL FROM ledger_holds t WHERE t.reference = ANY(refs);
         ELSE
           RETURN QUERY WITH locked AS MATERIALIZED (
            SELECT b.account_id, b.balance - b.held AS own, b.xmin AS version FROM ledger_balances b
             WHERE b.account_id = ANY(payers) ORDER BY b.account_id FOR NO KEY UPDATE
-         ), got AS MATERIALIZED (
-           SELECT b.account_id FROM ledger_balances b
-            WHERE b.account_id = ANY(receivers) AND (SELECT count(*) FROM locked) >= 0
-            ORDER BY b.account_id FOR NO KEY UPDATE SKIP LOCKED
-         ), direct AS MATERIALIZED (
-           SELECT set_config('ledger.direct_credits', coalesce(string_agg(g.account_id::text, ','), ''), true) FROM got g
          )
-         SELECT x.* FROM direct LEFT JOIN LATERAL (
-           SELECT NULL::text, NULL::text, NULL::text, l.account_id::text,
-                  (CASE WHEN l.own >= n.need THEN l.own
-                        ELSE l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0) END)::text,
-                  CASE WHEN l.own >= n.need THEN true
-                       ELSE l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) END
-             FROM locked l LEFT JOIN unnest(payers, needs) AS n(account_id, need) ON n.account_id = l.account_id
-           UNION ALL
-           SELECT t.id::text, t.reference, t.content_hash::text, NULL, NULL, NULL FROM ledger_entries t WHERE t.reference = ANY(refs)
-         ) x ON true;
+         SELECT NULL::text, NULL::text, NULL::text, l.account_id::text,
+                (CASE WHEN l.own >= n.need THEN l.own
+                      ELSE l.own + coalesce((SELECT sum(c.amount) FROM ledger_pending_credits c WHERE c.account_id = l.account_id), 0) END)::text,
+                CASE WHEN l.own >= n.need THEN true
+                     ELSE l.version = (SELECT s.xmin FROM ledger_balances s WHERE s.account_id = l.account_id) END
+           FROM locked l LEFT JOIN unnest(payers, needs) AS n(account_id, need) ON n.account_id = l.account_id
+         UNION ALL
+         SELECT t.id::text, t.reference, t.content_hash::text, NULL, NULL, NULL FROM ledger_entries t WHERE t.reference = ANY(refs);
         END IF;
       END $function$;
 
@@ -218,8 +202,6 @@ CREATE OR REPLACE FUNCTION public.ledger_postings_apply()
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
       DECLARE
-        -- accounts the writer has locked already (in key order): credit them on their row
-        direct bigint[] := string_to_array(nullif(current_setting('ledger.direct_credits', true), ''), ',')::bigint[];
         foreign_entries bigint;
         missing bigint;
         pending bigint;
@@ -239,7 +221,7 @@ AS $function$
                array_agg(d.account_id ORDER BY d.account_id) FILTER (WHERE d.locking)
           INTO foreign_entries, missing, pending, ids, deltas, negative, locking, debited
           FROM (SELECT s.account_id, s.delta, s.allow_negative,
-                       coalesce(NOT s.allow_negative AND (s.delta < 0 OR s.account_id = ANY(direct)), false) AS locking
+                       coalesce(NOT s.allow_negative AND s.delta < 0, false) AS locking
                   FROM (SELECT p.account_id, sum(p.amount)::bigint AS delta,
                        (SELECT b.allow_negative FROM ledger_balances b WHERE b.account_id = p.account_id) AS allow_negative
                   FROM new_postings p GROUP BY p.account_id) s) d;
