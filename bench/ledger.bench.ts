@@ -391,10 +391,7 @@ async function main(): Promise<void> {
     );
     const ratio = ratioOf(medianRound(rounds));
     const all = rounds.map(ratioOf);
-    console.log(
-      `uniform / pgbench TPC-B = ${fmt(ratio)}x, median of the rounds (${fmt(Math.min(...all))}-${fmt(Math.max(...all))}x) ` +
-        `(target >= 3x: ${ratio >= 3 ? 'met' : 'NOT met'})`,
-    );
+    console.log(`uniform / pgbench TPC-B = ${fmt(ratio)}x, median of the rounds (${fmt(Math.min(...all))}-${fmt(Math.max(...all))}x)`);
     if (uniform.dbCpuUs !== undefined && tpcb.dbCpuUs !== undefined && tpcb.clientCpuUs !== undefined) {
       const perCpu = (tpcb.dbCpuUs + tpcb.clientCpuUs) / (uniform.dbCpuUs + uniform.appCpuUs);
       console.log(`  by CPU per operation (all processes, both sides): ledger transfer vs TPC-B transaction = ${fmt(perCpu)}x cheaper`);
@@ -409,7 +406,7 @@ async function main(): Promise<void> {
     );
   }
   for (const r of results.filter((x) => ['uniform', 'hot', 'holds'].includes(x.key))) {
-    console.log(`p99 ${r.name}: ${fmt(r.p99)} ms (target < 50 ms: ${r.p99 < 50 ? 'met' : 'NOT met'})`);
+    console.log(`p99 ${r.name}: ${fmt(r.p99)} ms`);
   }
   console.log(
     `verify after the run: ${report.ok ? 'ok' : 'FAILED'} (${report.entries} entries, chain ${report.chainOk ? 'intact' : 'broken'}, ` +

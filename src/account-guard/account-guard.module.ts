@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
 import { IdentityModule } from '../identity/identity.module';
@@ -33,7 +33,6 @@ import { TotpService } from './totp.service';
  * and system holds), the security event history, and the spending policy (account state and debt).
  * Other modules call `AccountGuardService.assertMayMoveValue` and `SpendingPolicy`.
  */
-@Global()
 @Module({
   imports: [IdentityModule, LedgerModule, AuditModule, NotificationsModule, JobsModule],
   controllers: [StepUpController, TotpController, MeSecurityController, AdminAccountGuardController],

@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
@@ -24,10 +24,9 @@ import { UserTokensRepository } from './user-tokens.repository';
 import { UsersRepository } from './users.repository';
 
 /**
- * Users, roles, passwords, sessions and tokens, and the global access guard. Global so that any
- * module can read users through IdentityService and plug into IdentityHooks.
+ * Users, roles, passwords, sessions and tokens, and the global access guard. Other modules read users
+ * through IdentityService and plug into IdentityHooks.
  */
-@Global()
 @Module({
   imports: [
     AuditModule,

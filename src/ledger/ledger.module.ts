@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { AdminLedgerController } from './admin-ledger.controller';
 import { LedgerAccountsRepository } from './ledger-accounts.repository';
 import { LedgerAccountsService } from './ledger-accounts.service';
@@ -18,7 +18,6 @@ import { LedgerService } from './ledger.service';
 import { PostingEngineService } from './posting-engine.service';
 
 /** The token ledger. Other modules use LedgerService only; the ledger tables are private to it. */
-@Global()
 @Module({
   controllers: [LedgerController, AdminLedgerController],
   providers: [

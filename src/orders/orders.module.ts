@@ -1,5 +1,8 @@
 import { Module } from '@nestjs/common';
+import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { CatalogModule } from '../catalog/catalog.module';
+import { IdentityModule } from '../identity/identity.module';
+import { LedgerModule } from '../ledger/ledger.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { CreditTransfersController } from './credit-transfers.controller';
 import { CreditTransfersService } from './credit-transfers.service';
@@ -12,7 +15,7 @@ import { OrdersService } from './orders.service';
 import { RecentPurchases } from './recent-purchases';
 
 @Module({
-  imports: [CatalogModule],
+  imports: [CatalogModule, LedgerModule, IdentityModule, AccountGuardModule],
   controllers: [OrdersController, AdminOrdersController, CreditTransfersController],
   providers: [
     OrdersService,

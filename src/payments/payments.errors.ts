@@ -1,5 +1,4 @@
 import { AppError, invalidState, notFound } from '../common/errors';
-import { amountToJson } from '../common/money';
 
 /** The payments module's errors. Codes are the application's stable codes (common/errors.ts). */
 export const PaymentsErrors = {
@@ -20,11 +19,6 @@ export const PaymentsErrors = {
   },
   accountOnHold(): AppError {
     return new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support');
-  },
-  accountInDebt(owed: bigint): AppError {
-    return new AppError('ACCOUNT_IN_DEBT', `The account owes ${owed} credits from a reversed payment; buy credits to repay it first`, {
-      owed: amountToJson(owed),
-    });
   },
   notRefundable(status: string): AppError {
     return invalidState(`Only a succeeded purchase can be refunded; this one is ${status}`);

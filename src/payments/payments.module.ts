@@ -1,4 +1,4 @@
-import { Global, Module } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { AuditModule } from '../audit/audit.module';
@@ -29,9 +29,7 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
 
 /**
  * Buying tokens with Stripe: packages, purchases, webhooks, refunds, disputes and clawbacks.
- * Global so that spending paths can ask `PaymentsService.assertNoDebt`.
  */
-@Global()
 @Module({
   imports: [LedgerModule, AccountGuardModule, AuditModule],
   controllers: [

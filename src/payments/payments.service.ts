@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { DebtService } from './debt/debt.service';
 import type { FraudOutcomeKind } from './fraud-outcomes/fraud-outcomes.repository';
 import { FraudOutcomesService } from './fraud-outcomes/fraud-outcomes.service';
@@ -17,7 +17,7 @@ export interface PaymentFacts {
   riskScore: number | null;
 }
 
-/** What other modules ask of payments (exported globally). */
+/** What other modules ask of payments. */
 @Injectable()
 export class PaymentsService {
   constructor(
@@ -26,14 +26,6 @@ export class PaymentsService {
     private readonly debts: DebtService,
     private readonly outcomes: FraudOutcomesService,
   ) {}
-
-  /**
-   * 423 ACCOUNT_IN_DEBT while a clawback left the user owing credits. Every spending and transfer
-   * path calls this with its transaction (the check itself reads committed balances).
-   */
-  async assertNoDebt(_em: EntityManager | undefined, userId: string): Promise<void> {
-    await this.debts.assertNoDebt(userId);
-  }
 
   /** Credits the user owes (0 when none). */
   owedCredits(userId: string): Promise<bigint> {

@@ -4,6 +4,7 @@ import { AccountGuardService } from '../../src/account-guard/account-guard.servi
 import { HOUR_MS, MINUTE_MS } from '../../src/common/time';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { systemAccount, userAccount } from '../../src/ledger/ledger.types';
+import { SpendingPolicy } from '../../src/account-guard/spending.policy';
 import { PaymentsService } from '../../src/payments/payments.service';
 import { PurchaseSignalsService } from '../../src/payments/purchases/purchase-signals.service';
 import { TokenPurchasesRepository } from '../../src/payments/purchases/token-purchases.repository';
@@ -409,7 +410,7 @@ describe('payments: buying tokens with Stripe', () => {
       expect(await balance(buyer.id, 'CREDIT', 'earnings')).toBe(0);
       expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(-6_000);
       expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(signupPromo());
-      await expect(t.app.get(PaymentsService).assertNoDebt(undefined, buyer.id)).rejects.toMatchObject({
+      await expect(t.app.get(SpendingPolicy).assertMaySpend(buyer.id)).rejects.toMatchObject({
         code: 'ACCOUNT_IN_DEBT',
         status: 423,
       });
@@ -435,7 +436,7 @@ describe('payments: buying tokens with Stripe', () => {
       await paidPurchase(buyer);
       expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(0);
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(popular.credits - 6_000);
-      await expect(t.app.get(PaymentsService).assertNoDebt(undefined, buyer.id)).resolves.toBeUndefined();
+      await expect(t.app.get(SpendingPolicy).assertMaySpend(buyer.id)).resolves.toBeUndefined();
       expect((await transfer()).body.code).not.toBe('ACCOUNT_IN_DEBT');
     });
 

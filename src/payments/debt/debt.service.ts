@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { LedgerService, userAccount } from '../../ledger/ledger.service';
-import { PaymentsErrors } from '../payments.errors';
 import { DebtRepository } from './debt.repository';
 
 /**
@@ -27,11 +26,5 @@ export class DebtService {
   async lockAndReadOwed(em: EntityManager, userId: string): Promise<bigint> {
     await this.debts.lock(em, userId);
     return this.owed(userId);
-  }
-
-  /** 423 ACCOUNT_IN_DEBT while anything is owed: spending and transfers wait until it is repaid. */
-  async assertNoDebt(userId: string): Promise<void> {
-    const owed = await this.owed(userId);
-    if (owed > 0n) throw PaymentsErrors.accountInDebt(owed);
   }
 }

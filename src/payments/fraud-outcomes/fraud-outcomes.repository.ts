@@ -4,15 +4,6 @@ import { queryRows } from '../../database/sql';
 
 export type FraudOutcomeKind = 'chargeback' | 'dispute_lost';
 
-export interface FraudOutcome {
-  id: string;
-  userId: string;
-  kind: FraudOutcomeKind;
-  reference: string;
-  purchaseId: string | null;
-  occurredAt: string;
-}
-
 export interface NewFraudOutcome {
   userId: string;
   kind: FraudOutcomeKind;
@@ -20,25 +11,6 @@ export interface NewFraudOutcome {
   purchaseId?: string;
   data?: Record<string, unknown>;
 }
-
-export interface FraudOutcomeRow {
-  id: string;
-  user_id: string;
-  kind: FraudOutcomeKind;
-  reference: string;
-  purchase_id: string | null;
-  occurred_at: Date;
-  data: Record<string, unknown>;
-}
-
-export const toFraudOutcome = (r: FraudOutcomeRow): FraudOutcome => ({
-  id: String(r.id),
-  userId: r.user_id,
-  kind: r.kind,
-  reference: r.reference,
-  purchaseId: r.purchase_id ?? null,
-  occurredAt: r.occurred_at.toISOString(),
-});
 
 /** `fraud_outcomes` (append-only). */
 @Injectable()
@@ -51,15 +23,6 @@ export class FraudOutcomesRepository {
        VALUES ($1, $2, $3, $4, $5, $6::jsonb) ON CONFLICT (reference) DO NOTHING`,
       [o.userId, o.kind, o.reference, o.purchaseId ?? null, occurredAt, JSON.stringify(o.data ?? {})],
     );
-  }
-
-  async forUser(db: EntityManager | DataSource, userId: string, since?: Date): Promise<FraudOutcome[]> {
-    const rows = await queryRows<FraudOutcomeRow>(
-      db,
-      `SELECT * FROM fraud_outcomes WHERE user_id = $1 AND ($2::timestamptz IS NULL OR occurred_at >= $2) ORDER BY id`,
-      [userId, since ?? null],
-    );
-    return rows.map(toFraudOutcome);
   }
 
   async countForUser(db: EntityManager | DataSource, userId: string, kind: FraudOutcomeKind): Promise<number> {

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
-import { FraudOutcome, FraudOutcomeKind, FraudOutcomesRepository, NewFraudOutcome } from './fraud-outcomes.repository';
+import { FraudOutcomeKind, FraudOutcomesRepository, NewFraudOutcome } from './fraud-outcomes.repository';
 
 /**
  * Outcomes the fraud rules learn from (the `user.chargebacks` feature, backtests): every dispute
@@ -17,10 +17,6 @@ export class FraudOutcomesService {
 
   async record(em: EntityManager, o: NewFraudOutcome): Promise<void> {
     await this.outcomes.insert(em, o, this.clock.now());
-  }
-
-  forUser(userId: string, since?: Date): Promise<FraudOutcome[]> {
-    return this.outcomes.forUser(this.dataSource, userId, since);
   }
 
   countForUser(userId: string, kind: FraudOutcomeKind): Promise<number> {
