@@ -2,18 +2,15 @@ import { AppError, notFound } from '../common/errors';
 import { amountToJson } from '../common/money';
 
 const limitExceeded = (detail: string, extra: Record<string, unknown>) => new AppError('LIMIT_EXCEEDED', detail, extra);
+const invalid = (detail: string, field: string, message: string) => new AppError('VALIDATION_FAILED', detail, {}, [{ field, message }]);
 
 /** The errors of purchases, refunds and credit gifts. Codes are the application's stable codes (common/errors.ts). */
 export const OrdersErrors = {
   giftToSelf(): AppError {
-    return new AppError('VALIDATION_FAILED', 'A gift goes to someone else', {}, [
-      { field: 'giftToUserId', message: 'must not be yourself' },
-    ]);
+    return invalid('A gift goes to someone else', 'giftToUserId', 'must not be yourself');
   },
   promoGift(): AppError {
-    return new AppError('VALIDATION_FAILED', 'PROMO credits pay only for items bought for yourself', {}, [
-      { field: 'payWith', message: 'PROMO cannot pay for a gift' },
-    ]);
+    return invalid('PROMO credits pay only for items bought for yourself', 'payWith', 'PROMO cannot pay for a gift');
   },
   giftRecipientNotFound(): AppError {
     return notFound('Gift recipient');
@@ -35,9 +32,7 @@ export const OrdersErrors = {
   },
 
   creditsToSelf(): AppError {
-    return new AppError('VALIDATION_FAILED', 'Credits cannot be gifted to yourself', {}, [
-      { field: 'toUserId', message: 'must not be yourself' },
-    ]);
+    return invalid('Credits cannot be gifted to yourself', 'toUserId', 'must not be yourself');
   },
   creditRecipientNotFound(): AppError {
     return notFound('Recipient');

@@ -58,7 +58,7 @@ export class OrdersRepository {
   /** Orders and their creators' earning lines, in one statement; rows come back in the orders' order. */
   async insertWithEarnings(em: EntityManager, orders: NewOrder[], lines: NewEarningLine[], now: Date): Promise<OrderRow[]> {
     const o = <T>(f: (n: NewOrder) => T) => orders.map(f);
-    const l = <T>(f: (n: NewEarningLine) => T) => lines.map(f);
+    const col = <K extends keyof NewEarningLine>(k: K) => lines.map((x) => x[k]);
     const rows = await queryRows<OrderRow>(
       em,
       `WITH o AS (
@@ -92,15 +92,15 @@ export class OrdersRepository {
         o((n) => JSON.stringify(n.paidFrom)),
         now,
         o((n) => n.idempotencyKey),
-        l((x) => x.orderId),
-        l((x) => x.creatorId),
-        l((x) => x.listingId),
-        l((x) => x.role),
-        l((x) => x.asset),
-        l((x) => x.amount.toString()),
-        l((x) => x.status),
-        l((x) => x.maturesAt),
-        l((x) => x.maturedAt),
+        col('orderId'),
+        col('creatorId'),
+        col('listingId'),
+        col('role'),
+        col('asset'),
+        col('amount').map(String),
+        col('status'),
+        col('maturesAt'),
+        col('maturedAt'),
       ],
       { prepare: true },
     );

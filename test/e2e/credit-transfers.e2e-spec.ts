@@ -68,6 +68,15 @@ describe('credit transfers (POST /credit-transfers)', () => {
     expect(await balance(t, s.id, 'CREDIT')).toBe(9000n);
   });
 
+  it('takes the longest key (255 characters): the ledger reference derived from it stays within bounds', async () => {
+    const s = await sender();
+    const key = 'k'.repeat(255);
+    const first = await gift(s, 1000, {}, key).expect(201);
+    const again = await gift(s, 1000, {}, key).expect(201);
+    expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', first.body.id]);
+    expect(await balance(t, s.id, 'CREDIT')).toBe(9000n);
+  });
+
   it('answers a request whose key another transaction is deciding as in progress, before its own checks', async () => {
     const s = await sender();
     const key = randomUUID();
