@@ -19,6 +19,7 @@ import { priceOf } from '../src/catalog/pricing';
 import { Clock } from '../src/common/clock.service';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { freePort } from '../src/database/embedded-postgres';
+import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
 import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
 import { benchDatabase, fmt, percentile } from './bench-db';
@@ -56,33 +57,36 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
   const hash = '$argon2id$v=19$m=19456,t=2,p=1$YmVuY2hiZW5jaA$bench'; // never used to log in
   const users = async (prefix: string, n: number, roles: string) =>
     (
-      await db.query(
+      await queryRows<{ id: string }>(
+        db,
         `INSERT INTO users (email, display_name, password_hash, roles, created_at, password_changed_at, updated_at)
          SELECT $1 || i || '@bench.local', 'Bench ' || i, $2, $3::text[], $4, $4, $4 FROM generate_series(1, $5) i RETURNING id`,
         [`${prefix}-${randomBytes(3).toString('hex')}-`, hash, roles, now, n],
       )
-    ).map((r: { id: string }) => r.id) as string[];
+    ).map((r) => r.id);
   const buyers = await users('buyer', BUYERS, '{buyer}');
   const creators = await users('creator', CREATORS, '{buyer,creator}');
-  await db.query(`INSERT INTO creators (user_id, created_at) SELECT unnest($1::uuid[]), $2`, [creators, now]);
+  await queryRows(db, `INSERT INTO creators (user_id, created_at) SELECT unnest($1::uuid[]), $2`, [creators, now]);
 
   // Listings go through the same states as through the API (the guard trigger checks every step).
   const profits = Array.from({ length: LISTINGS + 1 }, (_, i) => BigInt(100 + (i % 10) * 100));
   const prices = profits.map((p) => priceOf(p, [], config.economy.platformMarkupPercent));
   const ids: string[] = (
-    await db.query(
+    await queryRows<{ id: string }>(
+      db,
       `INSERT INTO listings (creator_id, title, description, category, profit, derivation_cost, platform_fee, price, created_at, updated_at)
        SELECT ($1::uuid[])[1 + (i - 1) % cardinality($1::uuid[])], 'Bench item ' || i, 'A benchmark item', 'bench',
               ($2::bigint[])[i], 0, ($3::bigint[])[i], ($4::bigint[])[i], $5, $5
        FROM generate_series(1, $6) i RETURNING id`,
       [creators, profits.map(String), prices.map((p) => String(p.platformFee)), prices.map((p) => String(p.price)), now, LISTINGS + 1],
     )
-  ).map((r: { id: string }) => r.id);
-  await db.query(
+  ).map((r) => r.id);
+  await queryRows(
+    db,
     `UPDATE listings SET status = 'pending_review', submitted_at = $2, submission_fee_asset = 'CREDIT', submission_fee = 0 WHERE id = ANY ($1::uuid[])`,
     [ids, now],
   );
-  await db.query(`UPDATE listings SET status = 'published', published_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, now]);
+  await queryRows(db, `UPDATE listings SET status = 'published', published_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, now]);
 
   const ledger = app.get(LedgerService);
   const credit = 10_000n;

@@ -38,6 +38,7 @@ export class AppConfig {
   economy: EconomyConfig;
   /** GET /listings?q=: up to `exactMatches` matches are sorted exactly; beyond, a page scans at most `window` newest rows. */
   catalogSearch: { exactMatches: number; window: number };
+  orders: OrdersConfig;
   ledger: LedgerConfig;
   security: SecurityConfig;
 }
@@ -101,6 +102,16 @@ export interface EconomyConfig {
   creditGiftMax: number;
   creditGiftCap30d: number;
   giftPurchasedCreditsDelayHours: number;
+}
+
+/** Group commit of purchases (orders.service.ts): concurrent purchases share one transaction. */
+export interface OrdersConfig {
+  /** Most purchases in one batch transaction (ORDER_BATCH_MAX). */
+  batchMax: number;
+  /** Batch transactions in flight at once, at most (ORDER_BATCH_CONCURRENCY). */
+  batchConcurrency: number;
+  /** Purchases that must be queued before a further batch runs beside one in flight (ORDER_BATCH_PARALLEL_MIN). */
+  batchParallelMin: number;
 }
 
 export class ConfigError extends Error {}
@@ -257,6 +268,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     catalogSearch: {
       exactMatches: int('SEARCH_EXACT_MATCHES', 5000, 1, 1_000_000),
       window: int('SEARCH_WINDOW', 20_000, 1, 10_000_000),
+    },
+    orders: {
+      batchMax: int('ORDER_BATCH_MAX', 100, 1, 10_000),
+      batchConcurrency: int('ORDER_BATCH_CONCURRENCY', 3, 1, 64),
+      batchParallelMin: int('ORDER_BATCH_PARALLEL_MIN', 8, 1, 100_000),
     },
     economy: {
       signupBonusPromo: int('SIGNUP_BONUS_PROMO', 1000, 0, 1_000_000_000),

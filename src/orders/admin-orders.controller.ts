@@ -2,7 +2,8 @@ import { Body, Controller, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { idPipe } from '../common/id.pipe';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
-import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { IdempotentRequest } from '../common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
 import { RefundOrderDto } from './dto/orders.dto';
 import { OrderRefundsService } from './order-refunds.service';
 
@@ -15,8 +16,13 @@ export class AdminOrdersController {
 
   @Post(':id/refund')
   @HttpCode(200)
-  @Idempotent()
-  refund(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: RefundOrderDto) {
-    return this.refunds.refund(admin.id, id, dto.reason, dto.chargeCreator);
+  @Idempotent({ inTransaction: true })
+  refund(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', idPipe()) id: string,
+    @Body() dto: RefundOrderDto,
+    @IdempotentRequestOf() request: IdempotentRequest,
+  ) {
+    return this.refunds.refund(admin.id, id, dto.reason, dto.chargeCreator, request);
   }
 }

@@ -1,7 +1,8 @@
 import { Body, Controller, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../common/auth.decorators';
-import { IdempotencyKey, Idempotent } from '../common/idempotency/idempotent.decorator';
+import { IdempotentRequest } from '../common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
 import { CreditTransfersService } from './credit-transfers.service';
 import { CreateCreditTransferDto } from './dto/orders.dto';
 
@@ -14,8 +15,8 @@ export class CreditTransfersController {
   @Post()
   @Roles('buyer')
   @Sensitive()
-  @Idempotent()
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateCreditTransferDto, @IdempotencyKey() key: string) {
-    return this.transfers.transfer(user.id, dto, key);
+  @Idempotent({ inTransaction: true })
+  create(@CurrentUser() user: AuthUser, @Body() dto: CreateCreditTransferDto, @IdempotentRequestOf() request: IdempotentRequest) {
+    return this.transfers.transfer(user.id, dto, request);
   }
 }

@@ -2,21 +2,15 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { Clock } from '../common/clock.service';
-import { notFound } from '../common/errors';
-import { queryRows } from '../database/sql';
-import { TransactionRunner } from '../database/transaction-runner';
+import { sortedBy } from '../common/compare';
+import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { LedgerService, Posting, systemAccount, userAccount } from '../ledger/ledger.service';
-import { ORDER_COLUMNS, OrderRow, OrderView, toOrderView } from './order.mapper';
+import { EarningLineRow, EarningsRepository } from './earnings.repository';
 import { orderMachine } from './order-state';
+import { OrdersErrors } from './orders.errors';
+import { OrdersRepository } from './orders.repository';
+import { OrderRow, OrderView, toOrderView } from './orders.rows';
 import { mergePostings } from './sale-plan';
-
-interface LineRow {
-  id: string;
-  creator_id: string;
-  asset: 'CREDIT' | 'DEV_TOKEN';
-  amount: string;
-  status: 'pending' | 'matured' | 'reversed';
-}
 
 /**
  * Admin refunds. The buyer gets the price back into the accounts it came from and loses the item. With
@@ -27,22 +21,26 @@ interface LineRow {
 @Injectable()
 export class OrderRefundsService {
   constructor(
-    private readonly tx: TransactionRunner,
+    private readonly idempotency: IdempotencyService,
     private readonly clock: Clock,
     private readonly ledger: LedgerService,
     private readonly audit: AuditService,
+    private readonly orders: OrdersRepository,
+    private readonly earnings: EarningsRepository,
   ) {}
 
-  async refund(adminId: string, orderId: string, reason: string, chargeCreator: boolean): Promise<OrderView> {
-    return this.tx.run(async (em) => {
-      const [order] = await queryRows<OrderRow>(em, `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [orderId]);
-      if (!order) throw notFound('Order');
+  async refund(
+    adminId: string,
+    orderId: string,
+    reason: string,
+    chargeCreator: boolean,
+    request: IdempotentRequest,
+  ): Promise<OrderView | IdempotentReplay> {
+    return this.idempotency.run(request, async (em) => {
+      const order = await this.orders.findForUpdate(em, orderId);
+      if (!order) throw OrdersErrors.orderNotFound();
       const next = orderMachine.next(order.status, 'refund');
-      const lines = await queryRows<LineRow>(
-        em,
-        `SELECT id, creator_id, asset, amount, status FROM sale_earnings WHERE order_id = $1 AND status <> 'reversed' ORDER BY id FOR UPDATE`,
-        [orderId],
-      );
+      const lines = await this.earnings.linesOfOrderForUpdate(em, orderId);
       const reversed = chargeCreator ? lines : [];
       const postings = [
         ...this.toBuyer(order),
@@ -54,23 +52,25 @@ export class OrderRefundsService {
       if (merged.length) {
         await this.ledger.post(em, {
           kind: 'refund',
-          reference: `order_refund:${orderId}`,
+          reference: IdempotencyService.reference('order_refund', request),
           postings: merged,
           metadata: { orderId, chargeCreator, reason },
         });
       }
-      const [updated] = await queryRows<OrderRow>(
-        em,
-        `UPDATE orders SET status = $2, refunded_at = $3, refunded_by = $4, refund_reason = $5, refund_charged_creator = $6
-         WHERE id = $1 RETURNING ${ORDER_COLUMNS}`,
-        [orderId, next, now, adminId, reason, chargeCreator],
-      );
-      await em.query('UPDATE inventory SET revoked_at = $2 WHERE order_id = $1 AND revoked_at IS NULL', [orderId, now]);
+      const updated = await this.orders.markRefunded(em, orderId, {
+        status: next,
+        at: now,
+        by: adminId,
+        reason,
+        chargedCreator: chargeCreator,
+      });
+      await this.orders.revokeOwnership(em, orderId, now);
       if (reversed.length) {
-        await em.query(`UPDATE sale_earnings SET status = 'reversed', reversed_at = $2 WHERE id = ANY ($1::bigint[])`, [
+        await this.earnings.markReversed(
+          em,
           reversed.map((l) => l.id),
           now,
-        ]);
+        );
       }
       await this.audit.record(em, {
         actorId: adminId,
@@ -93,7 +93,7 @@ export class OrderRefundsService {
   }
 
   /** CREDIT: the markup from the platform; the creators' shares from them (charged) or newly issued. */
-  private creditSources(order: OrderRow, lines: LineRow[], chargeCreator: boolean): Posting[] {
+  private creditSources(order: OrderRow, lines: EarningLineRow[], chargeCreator: boolean): Posting[] {
     const shares = lines.filter((l) => l.asset === 'CREDIT').reduce((s, l) => s + BigInt(l.amount), 0n);
     return [
       { account: systemAccount('platform_revenue', 'CREDIT'), amount: -BigInt(order.platform_fee) },
@@ -110,7 +110,7 @@ export class OrderRefundsService {
    * Takes the creators' shares back: a pending share from `earnings_pending` (it is still there); a
    * matured one from `earnings`, the shortfall into `debt`. DEV_TOKENs already spent are forgiven.
    */
-  private async chargeCreators(em: EntityManager, lines: LineRow[]): Promise<Posting[]> {
+  private async chargeCreators(em: EntityManager, lines: EarningLineRow[]): Promise<Posting[]> {
     const postings: Posting[] = [];
     const matured = new Map<string, bigint>();
     for (const l of lines) {
@@ -123,7 +123,7 @@ export class OrderRefundsService {
       }
     }
     // One debit per creator and asset, in a fixed order, so two of a creator's lines never count the same balance twice.
-    for (const [key, amount] of [...matured].sort(([a], [b]) => (a < b ? -1 : 1))) {
+    for (const [key, amount] of sortedBy([...matured], ([k]) => k)) {
       if (amount === 0n) continue;
       const [userId, asset] = key.split('|') as [string, 'CREDIT' | 'DEV_TOKEN'];
       const from = asset === 'CREDIT' ? (['earnings'] as const) : (['wallet'] as const);

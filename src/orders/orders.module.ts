@@ -5,14 +5,19 @@ import { IdentityModule } from '../identity/identity.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { AdminOrdersController } from './admin-orders.controller';
 import { CreditTransfersController } from './credit-transfers.controller';
+import { CreditTransfersRepository } from './credit-transfers.repository';
 import { CreditTransfersService } from './credit-transfers.service';
+import { EarningsMaturityPolicy } from './earnings-maturity.policy';
+import { EarningsRepository } from './earnings.repository';
 import { EarningsService } from './earnings.service';
-import { FirstSales } from './first-sales';
+import { FirstSalesService } from './first-sales.service';
+import { GiftPolicy } from './gift.policy';
 import { OrderQueriesService } from './order-queries.service';
 import { OrderRefundsService } from './order-refunds.service';
 import { OrdersController } from './orders.controller';
+import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
-import { RecentPurchases } from './recent-purchases';
+import { RecentPurchasesRepository } from './recent-purchases.repository';
 
 @Module({
   imports: [CatalogModule, LedgerModule, IdentityModule, AccountGuardModule],
@@ -23,8 +28,13 @@ import { RecentPurchases } from './recent-purchases';
     OrderRefundsService,
     EarningsService,
     CreditTransfersService,
-    RecentPurchases,
-    FirstSales,
+    EarningsMaturityPolicy,
+    GiftPolicy,
+    FirstSalesService,
+    OrdersRepository,
+    EarningsRepository,
+    CreditTransfersRepository,
+    RecentPurchasesRepository,
   ],
   exports: [OrdersService],
 })

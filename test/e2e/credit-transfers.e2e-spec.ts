@@ -13,6 +13,7 @@ import {
   signUp,
   signUpCreator,
   verifyEmail,
+  whileKeyIsDecided,
 } from '../support/market-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -64,6 +65,29 @@ describe('credit transfers (POST /credit-transfers)', () => {
     expect(again.headers['idempotent-replayed']).toBe('true');
     expect(again.body.id).toBe(first.body.id);
     expect(await code(gift(s, 1001, {}, key), 422)).toBe('IDEMPOTENCY_KEY_REUSED');
+    expect(await balance(t, s.id, 'CREDIT')).toBe(9000n);
+  });
+
+  it('takes the longest key (255 characters): the ledger reference derived from it stays within bounds', async () => {
+    const s = await sender();
+    const key = 'k'.repeat(255);
+    const first = await gift(s, 1000, {}, key).expect(201);
+    const again = await gift(s, 1000, {}, key).expect(201);
+    expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', first.body.id]);
+    expect(await balance(t, s.id, 'CREDIT')).toBe(9000n);
+  });
+
+  it('answers a request whose key another transaction is deciding as in progress, before its own checks', async () => {
+    const s = await sender();
+    const key = randomUUID();
+    await whileKeyIsDecided(t, s.id, key, async () => {
+      expect(await code(gift(s, 1000, {}, key), 409)).toBe('IDEMPOTENCY_IN_PROGRESS');
+      // this body would fail its own checks (unknown recipient: 404), but the key is looked at first
+      expect(await code(as(t, s).post('/credit-transfers', { toUserId: randomUUID(), amount: 1000 }, key), 409)).toBe(
+        'IDEMPOTENCY_IN_PROGRESS',
+      );
+    });
+    await gift(s, 1000, {}, key).expect(201);
     expect(await balance(t, s.id, 'CREDIT')).toBe(9000n);
   });
 
@@ -126,6 +150,34 @@ describe('credit transfers (POST /credit-transfers)', () => {
     const fresh = await relogin(t, s);
     await gift(fresh, Math.min(pkg.credits, t.config.economy.creditGiftMax)).expect(201);
     admin = await relogin(t, admin);
+  });
+
+  it('counts credits bought while the gift is being decided (a mint committing just before the wallet is locked)', async () => {
+    const s = await sender(1000);
+    const ledgerService = ledger(t);
+    const debitInOrder = ledgerService.debitInOrder.bind(ledgerService);
+    const spy = jest.spyOn(ledgerService, 'debitInOrder').mockImplementationOnce(async (em, args) => {
+      // a token purchase's credits, minted (and committed) after the gift's checks began
+      await t.dataSource.transaction((mintEm) =>
+        ledgerService.post(mintEm, {
+          kind: 'mint',
+          reference: `test_mint:${randomUUID()}`,
+          postings: [
+            { account: systemAccount('issuance', 'CREDIT'), amount: -500n },
+            { account: userAccount(s.id, 'CREDIT', 'wallet'), amount: 500n },
+          ],
+        }),
+      );
+      return debitInOrder(em, args);
+    });
+    try {
+      const refused = await gift(s, 1001).expect(409);
+      expect(refused.body).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'recent_purchase', giftable: 1000 });
+    } finally {
+      spy.mockRestore();
+    }
+    expect(await balance(t, s.id, 'CREDIT')).toBe(1500n);
+    await gift(s, 1000).expect(201);
   });
 
   it('caps gifts at 500,000 per 30 days, exactly, under concurrent requests', async () => {

@@ -1,4 +1,4 @@
-import { Body, Controller, INestApplication, Module, Post, Req } from '@nestjs/common';
+import { Body, Controller, INestApplication, Module, Post } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
 import { IsInt, Min } from 'class-validator';
@@ -7,13 +7,15 @@ import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { CommonModule } from '../../src/common/common.module';
 import { AppError } from '../../src/common/errors';
-import { IdempotencyService, KEY_LOCK_SEED } from '../../src/common/idempotency/idempotency.service';
-import { IdempotencyKey, Idempotent } from '../../src/common/idempotency/idempotent.decorator';
+import { KEY_LOCK_SEED } from '../../src/common/idempotency/idempotency.repository';
+import { IdempotencyService, IdempotentRequest } from '../../src/common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../../src/common/idempotency/idempotent.decorator';
 import { ProblemFilter } from '../../src/common/problem.filter';
 import { createValidationPipe } from '../../src/common/validation';
 import { loadConfig } from '../../src/config/app-config';
 import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
+import { queryRows } from '../../src/database/sql';
 import { createTestDatabase, TestDatabase } from '../support/test-db';
 
 class CountDto {
@@ -23,20 +25,34 @@ class CountDto {
 }
 
 let gate: Promise<void> = Promise.resolve();
+/** The database backends of the requests' transactions, in the order they did their effect. */
+const backends: number[] = [];
 
-/** A value-moving route in miniature: every executed request inserts one row. */
+/**
+ * A value-moving route in miniature, on the one mechanism of every value-moving route: the key is
+ * claimed and completed in the route's own transaction, and every executed request inserts one row
+ * there (then waits for `gate`).
+ */
 @Controller('things')
 class ThingsController {
-  constructor(private readonly ds: DataSource) {}
+  constructor(private readonly idempotency: IdempotencyService) {}
 
   @Post()
-  @Idempotent()
-  async create(@Body() body: CountDto, @IdempotencyKey() key: string, @Req() req: { user: { id: string } }) {
-    await gate;
-    if (body.amount === 13) throw new AppError('INSUFFICIENT_FUNDS', 'unlucky');
-    const id = randomUUID();
-    await this.ds.query('INSERT INTO things (id, user_id, key, amount) VALUES ($1, $2, $3, $4)', [id, req.user.id, key, body.amount]);
-    return { id, amount: body.amount };
+  @Idempotent({ inTransaction: true })
+  create(@Body() body: CountDto, @IdempotentRequestOf() request: IdempotentRequest) {
+    return this.idempotency.run(request, async (em) => {
+      const id = randomUUID();
+      await queryRows(em, 'INSERT INTO things (id, user_id, key, amount) VALUES ($1, $2, $3, $4)', [
+        id,
+        request.userId,
+        request.key,
+        body.amount,
+      ]);
+      backends.push((await queryRows<{ pid: number }>(em, 'SELECT pg_backend_pid() AS pid'))[0].pid);
+      await gate;
+      if (body.amount === 13) throw new AppError('INSUFFICIENT_FUNDS', 'unlucky');
+      return { id, amount: body.amount };
+    });
   }
 }
 
@@ -144,20 +160,26 @@ describe('idempotency keys (stored in PostgreSQL, per user)', () => {
   it('frees the key when the request fails, so a corrected retry can use it', async () => {
     await post(alice, 'k-4', { amount: 13 }).expect(409);
     await post(alice, 'k-4', { amount: 14 }).expect(201);
+    expect(await ds.query(`SELECT amount FROM things WHERE key = 'k-4'`)).toEqual([{ amount: 14 }]);
   });
 
-  it('takes over the key of a request that crashed mid-flight once its lock expires', async () => {
-    await ds.query(
-      `INSERT INTO idempotency_keys (user_id, key, request_hash, status, locked_until) VALUES ($1, 'k-crashed', 'h', 'in_progress', now() - interval '1 second')`,
-      [alice],
-    );
-    // The stale claim has another request hash: a different request may not take it over.
-    await post(alice, 'k-crashed', { amount: 1 }).expect(422);
-    await ds.query(`UPDATE idempotency_keys SET request_hash = $2 WHERE user_id = $1 AND key = 'k-crashed'`, [
-      alice,
-      IdempotencyService.hash('POST', '/things', { amount: 1 }),
+  it('does not let a request that crashed mid-flight (its transaction died) block the key', async () => {
+    let open!: () => void;
+    gate = new Promise((r) => (open = r));
+    backends.length = 0;
+    const first = post(alice, 'k-crashed', { amount: 1 }).then((r) => r);
+    while (!backends.length) await new Promise((r) => setTimeout(r, 10));
+    // The first request has claimed the key and done its effect in its transaction: its backend dies.
+    await ds.query('SELECT pg_terminate_backend($1, 10000)', [backends[0]]);
+    open();
+    expect((await first).status).toBe(500);
+    gate = Promise.resolve();
+    const retry = await post(alice, 'k-crashed', { amount: 1 }).expect(201);
+    expect(retry.headers['idempotent-replayed']).toBeUndefined();
+    expect(await ds.query(`SELECT amount FROM things WHERE key = 'k-crashed'`)).toEqual([{ amount: 1 }]);
+    expect(await ds.query(`SELECT status FROM idempotency_keys WHERE user_id = $1 AND key = 'k-crashed'`, [alice])).toEqual([
+      { status: 'completed' },
     ]);
-    await post(alice, 'k-crashed', { amount: 1 }).expect(201);
   });
 
   it('requires a well-formed key', async () => {

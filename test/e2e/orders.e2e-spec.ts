@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { KEY_LOCK_SEED } from '../../src/common/idempotency/idempotency.service';
 import { systemAccount, userAccount } from '../../src/ledger/ledger.service';
 import {
   Actor,
@@ -16,6 +15,7 @@ import {
   signUpCreator,
   systemBalance,
   verifyLedger,
+  whileKeyIsDecided,
 } from '../support/market-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
@@ -201,21 +201,11 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       await fund(t, buyer.id, 'CREDIT', 5000);
       const key = randomUUID();
       // Stand in for a purchase batch deciding this key right now: hold the key's lock in an open transaction.
-      const runner = t.dataSource.createQueryRunner();
-      await runner.startTransaction();
-      try {
-        await runner.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2, $3))`, [
-          buyer.id,
-          key,
-          KEY_LOCK_SEED,
-        ]);
+      await whileKeyIsDecided(t, buyer.id, key, async () => {
         for (const body of [{ listingId: hat.id }, { listingId: hat.id, giftToUserId: randomUUID() }]) {
           expect((await buy(buyer, body, key).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
         }
-      } finally {
-        await runner.rollbackTransaction();
-        await runner.release();
-      }
+      });
       await buy(buyer, { listingId: hat.id }, key).expect(201);
       expect(await countOrdersBy(buyer.id)).toBe(1);
     });
@@ -242,16 +232,44 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', first.body.id]);
     });
 
-    it('answers a request re-run after a crash (its key never completed) with the order it made', async () => {
+    it('lets a request re-run after a crash buy once: the key is recorded with the order, in its transaction', async () => {
       const buyer = await signUp(t, 'crash');
       await fund(t, buyer.id, 'CREDIT', 5000);
       const key = randomUUID();
-      const first = await buy(buyer, { listingId: hat.id }, key).expect(201);
-      await t.sql(`DELETE FROM idempotency_keys WHERE user_id = $1`, [buyer.id]); // as if the server died before completing it
+      // Hold the buyer's balance rows, so that the purchase batch stops inside its transaction (its key
+      // claimed), then kill that transaction's backend: the server dies mid-purchase.
+      const runner = t.dataSource.createQueryRunner();
+      await runner.startTransaction();
+      let first: Promise<{ status: number }>;
+      try {
+        await runner.query(
+          `SELECT 1 FROM ledger_balances b JOIN ledger_accounts a ON a.id = b.account_id WHERE a.owner_id = $1 FOR UPDATE OF b`,
+          [buyer.id],
+        );
+        const [{ pid: blocker }] = (await runner.query('SELECT pg_backend_pid() AS pid')) as { pid: number }[];
+        first = buy(buyer, { listingId: hat.id }, key).then((r) => r);
+        let batch: { pid: number } | undefined;
+        while (!batch) {
+          [batch] = await t.sql<{ pid: number }>('SELECT pid FROM pg_stat_activity WHERE $1 = ANY (pg_blocking_pids(pid))', [blocker]);
+          if (!batch) await new Promise((r) => setTimeout(r, 10));
+        }
+        await t.sql('SELECT pg_terminate_backend($1, 10000)', [batch.pid]);
+      } finally {
+        await runner.rollbackTransaction();
+        await runner.release();
+      }
+      expect((await first).status).toBe(500);
+      // Nothing of the crashed run is left: no order, no payment, no key.
+      expect(await countOrdersBy(buyer.id)).toBe(0);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(5000n);
       const rerun = await buy(buyer, { listingId: hat.id }, key).expect(201);
-      expect(rerun.body.id).toBe(first.body.id);
+      expect(rerun.headers['idempotent-replayed']).toBeUndefined();
+      // The rerun's response lost too: answered from its key with the order it made.
+      const again = await buy(buyer, { listingId: hat.id }, key).expect(201);
+      expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', rerun.body.id]);
       expect((await buy(buyer, { listingId: hat.id }).expect(409)).body.code).toBe('ALREADY_OWNED');
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(3900n);
+      expect(await countOrdersBy(buyer.id)).toBe(1);
     });
   });
 
@@ -357,8 +375,30 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       const order = await buy(buyer, { listingId: item.id }).expect(201);
       return { buyer, orderId: order.body.id as string };
     }
-    const refund = (orderId: string, chargeCreator: boolean) =>
-      as(t, admin).post(`/admin/orders/${orderId}/refund`, { reason: 'customer complaint', chargeCreator });
+    const refund = (orderId: string, chargeCreator: boolean, key?: string) =>
+      as(t, admin).post(`/admin/orders/${orderId}/refund`, { reason: 'customer complaint', chargeCreator }, key);
+
+    it('replays a refund with the same key, refuses the key with another body, and answers it in progress while decided', async () => {
+      const { buyer, orderId } = await sold('r-key');
+      const key = randomUUID();
+      await whileKeyIsDecided(t, admin.id, key, async () => {
+        expect((await refund(orderId, false, key).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        // answered before the route's own checks: this order does not exist
+        expect((await refund(randomUUID(), false, key).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+      });
+      const first = await refund(orderId, false, key).expect(200);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      const again = await refund(orderId, false, key).expect(200);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect((await refund(orderId, true, key).expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(2200n);
+      const [{ n }] = await t.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ledger_entries WHERE kind = 'refund' AND metadata->>'orderId' = $1`,
+        [orderId],
+      );
+      expect(n).toBe(1);
+    });
 
     it('without charging the creator: the buyer is refunded, the item removed, the creator keeps the share', async () => {
       const { buyer, orderId } = await sold('r1');
@@ -459,7 +499,7 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
     });
   });
   describe('earnings maturation', () => {
-    it("holds a new creator's proceeds 30 days and an established creator's 7", async () => {
+    it("matures a new creator's proceeds after 30 days and an established creator's after 7", async () => {
       const maker = await signUpCreator(t, 'maturing');
       const item = await publishListing(t, maker, admin, { profit: 500 });
       const second = await publishListing(t, maker, admin, { profit: 300 });

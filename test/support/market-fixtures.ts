@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Test } from 'supertest';
 import { Clock } from '../../src/common/clock.service';
+import { KEY_LOCK_SEED } from '../../src/common/idempotency/idempotency.repository';
 import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { SessionsService } from '../../src/identity/sessions.service';
 import { Asset, LedgerService, systemAccount, UserAccountName, userAccount } from '../../src/ledger/ledger.service';
@@ -166,4 +167,20 @@ export async function verifyEmail(t: TestApp, a: Actor): Promise<void> {
   const mail = await lastMail(t, a.email, 'email_verification');
   if (!mail) throw new Error(`no verification mail for ${a.email}`);
   await t.http().post('/auth/email/verify').send({ token: mail.data.token }).expect(204);
+}
+
+/**
+ * Runs `fn` while an open transaction holds the lock of the user's Idempotency-Key, as a transaction
+ * deciding a request with that key does.
+ */
+export async function whileKeyIsDecided(t: TestApp, userId: string, key: string, fn: () => Promise<void>): Promise<void> {
+  const runner = t.dataSource.createQueryRunner();
+  await runner.startTransaction();
+  try {
+    await runner.query(`SELECT pg_advisory_xact_lock(hashtextextended($1::uuid::text || '/' || $2, $3))`, [userId, key, KEY_LOCK_SEED]);
+    await fn();
+  } finally {
+    await runner.rollbackTransaction();
+    await runner.release();
+  }
 }

@@ -62,3 +62,34 @@ export function toOrderView(r: OrderRow): OrderView {
     refundChargedCreator: r.refund_charged_creator,
   };
 }
+
+export interface InventoryItem {
+  id: string;
+  listingId: string;
+  title: string;
+  orderId: string;
+  acquiredAt: string;
+  /** Set when the item was a gift. */
+  giftFromUserId: string | null;
+}
+
+export interface InventoryRow {
+  id: string;
+  owner_id: string;
+  listing_id: string;
+  listing_title: string;
+  order_id: string;
+  acquired_at: Date;
+  buyer_id: string;
+}
+
+export function toInventoryItem(r: InventoryRow): InventoryItem {
+  return {
+    id: r.id,
+    listingId: r.listing_id,
+    title: r.listing_title,
+    orderId: r.order_id,
+    acquiredAt: r.acquired_at.toISOString(),
+    giftFromUserId: r.buyer_id === r.owner_id ? null : r.buyer_id,
+  };
+}

@@ -1,0 +1,125 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../../database/sql';
+
+/** Advisory lock namespace of idempotency keys: a transaction deciding a request holds its key's lock. */
+export const KEY_LOCK_SEED = 731_000_002;
+
+/** SQL trying the transaction-scoped advisory lock of (user, key): the same lock in every statement. */
+export const keyLockSql = (userId: string, key: string, seed: string) =>
+  `pg_try_advisory_xact_lock(hashtextextended(${userId}::text || '/' || ${key}, ${seed}))`;
+
+/** A request's key: keys are scoped per user. */
+export interface KeyRef {
+  userId: string;
+  key: string;
+}
+
+export const keyId = (k: KeyRef): string => `${k.userId}/${k.key}`;
+
+/** A key as stored: `completed` with its first response, or `in_progress` (claimed by the legacy interceptor). */
+export interface StoredKey {
+  requestHash: string;
+  status: 'in_progress' | 'completed';
+  responseStatus: number;
+  responseBody: unknown;
+  /** An `in_progress` claim past its lock time (its request crashed). */
+  stale: boolean;
+}
+
+export interface StoredKeyRow {
+  request_hash: string;
+  status: StoredKey['status'];
+  response_status: number | null;
+  response_body: unknown;
+  stale: boolean;
+}
+
+export function toStoredKey(r: StoredKeyRow): StoredKey {
+  return {
+    requestHash: r.request_hash,
+    status: r.status,
+    responseStatus: r.response_status ?? 200,
+    responseBody: r.response_body,
+    stale: r.stale,
+  };
+}
+
+/** A request decided in a transaction, with the response to record for its key. */
+export interface CompletedKey extends KeyRef {
+  requestHash: string;
+  responseStatus: number;
+  responseBody: unknown;
+}
+
+const STORED_KEY_COLUMNS = 'k.request_hash, k.status, k.response_status, k.response_body, k.locked_until < now() AS stale';
+
+/** The `idempotency_keys` table, and the advisory locks of its keys. */
+@Injectable()
+export class IdempotencyRepository {
+  /**
+   * In a statement of its own (the lock is released when it ends): whether a transaction holds the
+   * key's lock right now, and the stored key if there is one.
+   */
+  async peek(db: DataSource, k: KeyRef): Promise<{ free: boolean; stored?: StoredKey }> {
+    const [row] = await queryRows<{ free: boolean } & Partial<StoredKeyRow>>(
+      db,
+      `SELECT ${keyLockSql('$1::uuid', '$2::text', '$3')} AS free, ${STORED_KEY_COLUMNS}
+         FROM (SELECT 1) one LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2`,
+      [k.userId, k.key, KEY_LOCK_SEED],
+      { prepare: true },
+    );
+    const stored = row.request_hash !== null && row.request_hash !== undefined ? toStoredKey(row as StoredKeyRow) : undefined;
+    return { free: row.free, stored };
+  }
+
+  /** Tries the keys' locks for the rest of the transaction; per key, whether this transaction got it. */
+  async tryLocks(em: EntityManager, keys: KeyRef[]): Promise<boolean[]> {
+    const [{ free }] = await queryRows<{ free: boolean[] }>(
+      em,
+      `SELECT array_agg(${keyLockSql('r.user_id', 'r.key', '$3')} ORDER BY r.ord) AS free
+         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(user_id, key, ord)`,
+      [keys.map((k) => k.userId), keys.map((k) => k.key), KEY_LOCK_SEED],
+      { prepare: true },
+    );
+    return free;
+  }
+
+  /** The stored keys among `keys`, by keyId. */
+  async findStored(em: EntityManager, keys: KeyRef[]): Promise<Map<string, StoredKey>> {
+    const rows = await queryRows<StoredKeyRow & KeyRef>(
+      em,
+      `SELECT k.user_id AS "userId", k.key, ${STORED_KEY_COLUMNS}
+         FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key`,
+      [keys.map((k) => k.userId), keys.map((k) => k.key)],
+      { prepare: true },
+    );
+    return new Map(rows.map((r) => [keyId(r), toStoredKey(r)]));
+  }
+
+  /**
+   * Records completed keys (taking over a crashed legacy claim of the same request); answers how many
+   * were written. A key another request holds is left alone.
+   */
+  async insertCompleted(em: EntityManager, done: CompletedKey[]): Promise<number> {
+    const written = await queryRows(
+      em,
+      `INSERT INTO idempotency_keys (user_id, key, request_hash, status, response_status, response_body, locked_until, completed_at)
+       SELECT user_id, key, request_hash, 'completed', response_status, response_body::jsonb, now(), now()
+         FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[]) AS d(user_id, key, request_hash, response_status, response_body)
+       ON CONFLICT (user_id, key) DO UPDATE
+         SET status = 'completed', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, completed_at = now()
+         WHERE idempotency_keys.status = 'in_progress' AND idempotency_keys.request_hash = EXCLUDED.request_hash
+       RETURNING key`,
+      [
+        done.map((d) => d.userId),
+        done.map((d) => d.key),
+        done.map((d) => d.requestHash),
+        done.map((d) => d.responseStatus),
+        done.map((d) => JSON.stringify(d.responseBody ?? null)),
+      ],
+      { prepare: true },
+    );
+    return written.length;
+  }
+}

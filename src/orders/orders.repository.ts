@@ -1,0 +1,162 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { sortedBy } from '../common/compare';
+import { queryRows } from '../database/sql';
+import { OrderStatus } from './order-state';
+import { InventoryRow, ORDER_COLUMNS, OrderRow } from './orders.rows';
+import { EarningLine, PayWith } from './sale-plan';
+
+/** An order as a purchase writes it. */
+export interface NewOrder {
+  id: string;
+  buyerId: string;
+  ownerId: string;
+  listingId: string;
+  listingTitle: string;
+  sellerId: string;
+  payWith: PayWith;
+  price: bigint;
+  derivationCost: bigint;
+  profit: bigint;
+  platformFee: bigint;
+  /** Where the buyer's funds came from, by sub-account ({"wallet": "900", "earnings": "100"}). */
+  paidFrom: Record<string, string>;
+  idempotencyKey: string;
+}
+
+/** One creator's part of an order, as `sale_earnings` records it. */
+export type NewEarningLine = EarningLine & { orderId: string };
+
+export interface Ownership {
+  ownerId: string;
+  listingId: string;
+  orderId: string;
+}
+
+/** `orders` and `inventory`: what was bought, and who owns which item. */
+@Injectable()
+export class OrdersRepository {
+  /**
+   * Ownership rows (inserted in a fixed order, against lock cycles between batches); answers the order
+   * ids that got theirs. A concurrent purchase of the same item for the same owner waits on the unique
+   * index and, once the other commits, finds the item owned.
+   */
+  async insertOwnership(em: EntityManager, rows: Ownership[], acquiredAt: Date): Promise<Set<string>> {
+    const sorted = sortedBy(rows, (r) => `${r.ownerId}/${r.listingId}`);
+    const got = await queryRows<{ order_id: string }>(
+      em,
+      `INSERT INTO inventory (owner_id, listing_id, order_id, acquired_at)
+       SELECT owner_id, listing_id, order_id, $4 FROM unnest($1::uuid[], $2::uuid[], $3::uuid[]) WITH ORDINALITY AS t(owner_id, listing_id, order_id, ord)
+        ORDER BY ord
+       ON CONFLICT (owner_id, listing_id) WHERE revoked_at IS NULL DO NOTHING RETURNING order_id`,
+      [sorted.map((r) => r.ownerId), sorted.map((r) => r.listingId), sorted.map((r) => r.orderId), acquiredAt],
+      { prepare: true },
+    );
+    return new Set(got.map((r) => r.order_id));
+  }
+
+  /** Orders and their creators' earning lines, in one statement; rows come back in the orders' order. */
+  async insertWithEarnings(em: EntityManager, orders: NewOrder[], lines: NewEarningLine[], now: Date): Promise<OrderRow[]> {
+    const o = <T>(f: (n: NewOrder) => T) => orders.map(f);
+    const col = <K extends keyof NewEarningLine>(k: K) => lines.map((x) => x[k]);
+    const rows = await queryRows<OrderRow>(
+      em,
+      `WITH o AS (
+         INSERT INTO orders (id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
+           platform_fee, paid_from, status, idempotency_key, created_at)
+         SELECT id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
+           platform_fee, paid_from::jsonb, 'completed', idempotency_key, $13
+           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::bigint[], $9::bigint[],
+                       $10::bigint[], $11::bigint[], $12::text[], $14::text[])
+                AS t(id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit, platform_fee,
+                     paid_from, idempotency_key)
+         RETURNING ${ORDER_COLUMNS}),
+       e AS (
+         INSERT INTO sale_earnings (order_id, creator_id, listing_id, role, asset, amount, status, created_at, matures_at, matured_at)
+         SELECT x.order_id, x.creator_id, x.listing_id, x.role, x.asset, x.amount, x.status, $13, x.matures_at, x.matured_at
+         FROM unnest($15::uuid[], $16::uuid[], $17::uuid[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::timestamptz[], $23::timestamptz[])
+           AS x(order_id, creator_id, listing_id, role, asset, amount, status, matures_at, matured_at))
+       SELECT * FROM o`,
+      [
+        o((n) => n.id),
+        o((n) => n.buyerId),
+        o((n) => n.ownerId),
+        o((n) => n.listingId),
+        o((n) => n.listingTitle),
+        o((n) => n.sellerId),
+        o((n) => n.payWith),
+        o((n) => n.price.toString()),
+        o((n) => n.derivationCost.toString()),
+        o((n) => n.profit.toString()),
+        o((n) => n.platformFee.toString()),
+        o((n) => JSON.stringify(n.paidFrom)),
+        now,
+        o((n) => n.idempotencyKey),
+        col('orderId'),
+        col('creatorId'),
+        col('listingId'),
+        col('role'),
+        col('asset'),
+        col('amount').map(String),
+        col('status'),
+        col('maturesAt'),
+        col('maturedAt'),
+      ],
+      { prepare: true },
+    );
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return orders.map((n) => byId.get(n.id)!);
+  }
+
+  /** A page of the buyer's orders, newest first (keyset on created_at, id). */
+  async pageByBuyer(
+    db: EntityManager | DataSource,
+    buyerId: string,
+    after: unknown[] | undefined,
+    limit: number,
+  ): Promise<(OrderRow & { created_key: string })[]> {
+    return queryRows<OrderRow & { created_key: string }>(
+      db,
+      `SELECT ${ORDER_COLUMNS}, created_at::text AS created_key FROM orders
+       WHERE buyer_id = $1 AND ($2::timestamptz IS NULL OR (created_at, id) < ($2::timestamptz, $3::uuid))
+       ORDER BY created_at DESC, id DESC LIMIT $4`,
+      [buyerId, after?.[0] ?? null, after?.[1] ?? null, limit],
+    );
+  }
+
+  /** A page of the items the owner holds, newest first (keyset on the inventory id). */
+  async inventoryPage(db: EntityManager | DataSource, ownerId: string, before: string | null, limit: number): Promise<InventoryRow[]> {
+    return queryRows<InventoryRow>(
+      db,
+      `SELECT i.id::text, i.owner_id, i.listing_id, o.listing_title, i.order_id, i.acquired_at, o.buyer_id
+       FROM inventory i JOIN orders o ON o.id = i.order_id
+       WHERE i.owner_id = $1 AND i.revoked_at IS NULL AND ($2::bigint IS NULL OR i.id < $2::bigint)
+       ORDER BY i.id DESC LIMIT $3`,
+      [ownerId, before, limit],
+    );
+  }
+
+  async findForUpdate(em: EntityManager, orderId: string): Promise<OrderRow | undefined> {
+    const [order] = await queryRows<OrderRow>(em, `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [orderId]);
+    return order;
+  }
+
+  async markRefunded(
+    em: EntityManager,
+    orderId: string,
+    refund: { status: OrderStatus; at: Date; by: string; reason: string; chargedCreator: boolean },
+  ): Promise<OrderRow> {
+    const [updated] = await queryRows<OrderRow>(
+      em,
+      `UPDATE orders SET status = $2, refunded_at = $3, refunded_by = $4, refund_reason = $5, refund_charged_creator = $6
+       WHERE id = $1 RETURNING ${ORDER_COLUMNS}`,
+      [orderId, refund.status, refund.at, refund.by, refund.reason, refund.chargedCreator],
+    );
+    return updated;
+  }
+
+  /** The order's item leaves its owner's inventory. */
+  async revokeOwnership(em: EntityManager, orderId: string, at: Date): Promise<void> {
+    await queryRows(em, 'UPDATE inventory SET revoked_at = $2 WHERE order_id = $1 AND revoked_at IS NULL', [orderId, at]);
+  }
+}
