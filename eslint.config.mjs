@@ -1,6 +1,17 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+const testRules = [
+  {
+    selector: "CallExpression[callee.property.name='only'][callee.object.name=/^(it|describe|test)$/]",
+    message: 'No focused tests.',
+  },
+  {
+    selector: "CallExpression[callee.property.name='skip'][callee.object.name=/^(it|describe|test)$/]",
+    message: 'No skipped tests.',
+  },
+];
+
 export default tseslint.config(
   { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js'] },
   js.configs.recommended,
@@ -10,17 +21,7 @@ export default tseslint.config(
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/no-explicit-any': 'error',
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "CallExpression[callee.property.name='only'][callee.object.name=/^(it|describe|test)$/]",
-          message: 'No focused tests.',
-        },
-        {
-          selector: "CallExpression[callee.property.name='skip'][callee.object.name=/^(it|describe|test)$/]",
-          message: 'No skipped tests.',
-        },
-      ],
+      'no-restricted-syntax': ['error', ...testRules],
     },
   },
   {
@@ -28,6 +29,21 @@ export default tseslint.config(
     ignores: ['src/**/*.spec.ts', 'src/common/clock.service.ts'],
     rules: {
       'no-restricted-properties': ['error', { object: 'Date', property: 'now', message: 'Business logic reads the time from Clock.' }],
+    },
+  },
+  {
+    // One query helper (docs/architecture.md): SQL runs through queryRows in src/database/sql.ts.
+    files: ['src/**/*.ts'],
+    ignores: ['src/database/**'],
+    rules: {
+      'no-restricted-syntax': [
+        'error',
+        ...testRules,
+        {
+          selector: 'CallExpression[callee.property.name=/^(query|getRepository|createQueryBuilder)$/]',
+          message: 'SQL runs through queryRows (src/database/sql.ts), in a repository.',
+        },
+      ],
     },
   },
   ...dependencyLayers(),

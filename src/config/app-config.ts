@@ -39,7 +39,6 @@ export class AppConfig {
   /** GET /listings?q=: up to `exactMatches` matches are sorted exactly; beyond, a page scans at most `window` newest rows. */
   catalogSearch: { exactMatches: number; window: number };
   orders: OrdersConfig;
-  ledger: LedgerConfig;
   security: SecurityConfig;
 }
 
@@ -73,16 +72,6 @@ export interface LoginRiskConfig {
   recentFailuresFrom: number;
   /** Other accounts the IP failed on in 24 h from which `ipFailingOnManyAccounts` counts. */
   ipFailedAccountsFrom: number;
-}
-
-/** Group-commit limits; since the ledger writes only in its callers' transactions, purchases are their one user. */
-export interface LedgerConfig {
-  /** Most entries in one batch commit (LEDGER_BATCH_MAX). */
-  batchMax: number;
-  /** Batch transactions in flight at once, at most (LEDGER_BATCH_CONCURRENCY). */
-  batchConcurrency: number;
-  /** Entries that must be queued before a further batch runs beside one in flight (LEDGER_BATCH_PARALLEL_MIN). */
-  batchParallelMin: number;
 }
 
 export interface EconomyConfig {
@@ -260,11 +249,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
     stripeWebhookSecret,
     stripeApiBase: url('STRIPE_API_BASE', ['http:', 'https:']),
     security,
-    ledger: {
-      batchMax: int('LEDGER_BATCH_MAX', 500, 1, 10_000),
-      batchConcurrency: int('LEDGER_BATCH_CONCURRENCY', 3, 1, 64),
-      batchParallelMin: int('LEDGER_BATCH_PARALLEL_MIN', 16, 1, 100_000),
-    },
     catalogSearch: {
       exactMatches: int('SEARCH_EXACT_MATCHES', 5000, 1, 1_000_000),
       window: int('SEARCH_WINDOW', 20_000, 1, 10_000_000),
