@@ -1,7 +1,8 @@
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Public, Roles } from '../common/auth.decorators';
-import { Idempotent } from '../common/idempotency/idempotent.decorator';
+import { IdempotentRequest } from '../common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
 import { PageQuery } from '../common/pagination';
 import { CatalogService } from './catalog.service';
 import { CreatorsService } from './creators.service';
@@ -44,8 +45,13 @@ export class CatalogController {
   @ApiBearerAuth()
   @Roles('creator')
   @Idempotent()
-  submit(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: SubmitListingDto) {
-    return this.catalog.submit(user.id, id, dto.payWith ?? 'CREDIT');
+  submit(
+    @CurrentUser() user: AuthUser,
+    @Param('id', idPipe()) id: string,
+    @Body() dto: SubmitListingDto,
+    @IdempotentRequestOf() request: IdempotentRequest,
+  ) {
+    return this.catalog.submit(user.id, id, dto.payWith ?? 'CREDIT', request);
   }
 
   @Get('listings')

@@ -3,6 +3,7 @@ import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { SpendingPolicy } from '../account-guard/spending.policy';
 import { Clock } from '../common/clock.service';
+import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { LedgerService, systemAccount } from '../ledger/ledger.service';
@@ -34,6 +35,7 @@ export class CatalogService {
     private readonly derivation: DerivationPolicy,
     private readonly submissionFees: SubmissionFeePolicy,
     private readonly spending: SpendingPolicy,
+    private readonly idempotency: IdempotencyService,
   ) {}
 
   async create(userId: string, dto: CreateListingDto): Promise<ListingView> {
@@ -82,9 +84,13 @@ export class CatalogService {
   }
 
   /** Sends a draft to review; the submission fee is burned in the same transaction. */
-  async submit(userId: string, id: string, payWith: SubmissionAsset): Promise<ListingView> {
+  /**
+   * Charges the submission fee and moves the draft to review, in the transaction that claims the
+   * request's key. The fee's ledger reference is per listing, not per key: a listing is submitted once.
+   */
+  async submit(userId: string, id: string, payWith: SubmissionAsset, request: IdempotentRequest): Promise<ListingView | IdempotentReplay> {
     await this.spending.assertMaySpend(userId);
-    return this.tx.run(async (em) => {
+    return this.idempotency.run(request, async (em) => {
       const row = await this.lockOwn(em, userId, id);
       const next = listingMachine.next(row.status, 'submit');
       const fee = this.submissionFees.feeFor(payWith);

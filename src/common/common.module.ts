@@ -4,16 +4,13 @@ import { Clock } from './clock.service';
 import { IdempotencyInterceptor } from './idempotency/idempotency.interceptor';
 import { IdempotencyRepository } from './idempotency/idempotency.repository';
 import { IdempotencyService } from './idempotency/idempotency.service';
-import { LegacyIdempotencyInterceptor } from './idempotency/legacy/legacy-idempotency.interceptor';
-import { LegacyIdempotencyRepository } from './idempotency/legacy/legacy-idempotency.repository';
 
-// The interceptors are instantiated in each controller's module, so what they inject is exported too.
+// The interceptor is instantiated in each controller's module, so what it injects is exported too.
 const idempotency = [IdempotencyService, IdempotencyRepository, IdempotencyInterceptor];
-const legacyIdempotency = [LegacyIdempotencyInterceptor, LegacyIdempotencyRepository];
 
 @Global()
 @Module({
-  providers: [BusinessClockRepository, Clock, ...idempotency, ...legacyIdempotency],
-  exports: [Clock, ...idempotency, ...legacyIdempotency],
+  providers: [BusinessClockRepository, Clock, ...idempotency],
+  exports: [Clock, ...idempotency],
 })
 export class CommonModule {}

@@ -16,7 +16,7 @@ export class AdminOrdersController {
 
   @Post(':id/refund')
   @HttpCode(200)
-  @Idempotent({ inTransaction: true })
+  @Idempotent()
   refund(
     @CurrentUser() admin: AuthUser,
     @Param('id', idPipe()) id: string,

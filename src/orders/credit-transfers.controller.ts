@@ -15,7 +15,7 @@ export class CreditTransfersController {
   @Post()
   @Roles('buyer')
   @Sensitive()
-  @Idempotent({ inTransaction: true })
+  @Idempotent()
   create(@CurrentUser() user: AuthUser, @Body() dto: CreateCreditTransferDto, @IdempotentRequestOf() request: IdempotentRequest) {
     return this.transfers.transfer(user.id, dto, request);
   }

@@ -21,7 +21,7 @@ export class OrdersController {
   ) {}
 
   @Post('orders')
-  @Idempotent({ inTransaction: true })
+  @Idempotent()
   purchase(@CurrentUser() user: AuthUser, @Body() dto: CreateOrderDto, @IdempotentRequestOf() request: IdempotentRequest) {
     return this.orders.purchase(user.id, dto, request);
   }

@@ -50,6 +50,9 @@ export const PaymentsErrors = {
   stripeFailed(message: string, stripeCode: string): AppError {
     return new AppError('UPSTREAM_UNAVAILABLE', `Stripe: ${message}`, { stripeCode });
   },
+  stripeKeyInUse(): AppError {
+    return new AppError('IDEMPOTENCY_IN_PROGRESS', 'Stripe is still processing a request with this idempotency key');
+  },
   noClientSecret(): AppError {
     return new AppError('UPSTREAM_UNAVAILABLE', 'Stripe returned a PaymentIntent without a client secret');
   },

@@ -1,6 +1,17 @@
 import { randomUUID } from 'node:crypto';
 import { LISTING_STATES, listingMachine } from '../../src/catalog/listing-state';
-import { Actor, as, balance, fund, makeAdmin, publishListing, signUp, signUpCreator, systemBalance } from '../support/market-fixtures';
+import {
+  Actor,
+  as,
+  balance,
+  fund,
+  makeAdmin,
+  publishListing,
+  signUp,
+  signUpCreator,
+  systemBalance,
+  whileKeyIsDecided,
+} from '../support/market-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 describe('catalog: creators, listings, derivation, moderation, search', () => {
@@ -108,6 +119,29 @@ describe('catalog: creators, listings, derivation, moderation, search', () => {
       expect(replay.body).toEqual(first.body);
       expect((await as(t, creator).post(`/listings/${body.id}/submit`).expect(409)).body.code).toBe('INVALID_STATE');
       expect((await as(t, creator).patch(`/listings/${body.id}`, { profit: 1 }).expect(409)).body.code).toBe('INVALID_STATE');
+    });
+    it('charges the fee once for a key: same key and body replayed, another body 422, a key being decided 409', async () => {
+      const { body } = await draft(creator).expect(201);
+      const fee = BigInt(t.config.economy.submissionFeeCredits);
+      await fund(t, creator.id, 'CREDIT', fee);
+      const walletBefore = await balance(t, creator.id, 'CREDIT');
+      const key = randomUUID();
+      await whileKeyIsDecided(t, creator.id, key, async () => {
+        expect((await as(t, creator).post(`/listings/${body.id}/submit`, {}, key).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+      });
+      const first = await as(t, creator).post(`/listings/${body.id}/submit`, {}, key).expect(200);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      const replay = await as(t, creator).post(`/listings/${body.id}/submit`, {}, key).expect(200);
+      expect(replay.headers['idempotent-replayed']).toBe('true');
+      expect(replay.body).toEqual(first.body);
+      const reused = await as(t, creator).post(`/listings/${body.id}/submit`, { payWith: 'DEV_TOKEN' }, key).expect(422);
+      expect(reused.body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(await balance(t, creator.id, 'CREDIT')).toBe(walletBefore - fee);
+      const fees = await t.sql<{ reference: string }>(
+        `SELECT reference FROM ledger_entries WHERE kind = 'fee' AND metadata->>'listingId' = $1`,
+        [body.id],
+      );
+      expect(fees).toEqual([{ reference: `listing_submission:${body.id}` }]);
     });
   });
 

@@ -38,7 +38,7 @@ class ThingsController {
   constructor(private readonly idempotency: IdempotencyService) {}
 
   @Post()
-  @Idempotent({ inTransaction: true })
+  @Idempotent()
   create(@Body() body: CountDto, @IdempotentRequestOf() request: IdempotentRequest) {
     return this.idempotency.run(request, async (em) => {
       const id = randomUUID();

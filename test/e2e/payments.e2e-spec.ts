@@ -8,9 +8,11 @@ import { SpendingPolicy } from '../../src/account-guard/spending.policy';
 import { PaymentsService } from '../../src/payments/payments.service';
 import { PurchaseSignalsService } from '../../src/payments/purchases/purchase-signals.service';
 import { TokenPurchasesRepository } from '../../src/payments/purchases/token-purchases.repository';
+import { purchaseIdFor } from '../../src/payments/purchases/token-purchases.service';
 import { StripeEventsService } from '../../src/payments/webhooks/stripe-events.service';
 import { lastMail, signUp, SignedUpUser } from '../support/auth';
 import { deliverEvent, FakeStripe, startFakeStripe } from '../support/fake-stripe';
+import { whileKeyIsDecided } from '../support/market-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type User = SignedUpUser;
@@ -63,6 +65,9 @@ describe('payments: buying tokens with Stripe', () => {
   const signupPromo = () => t.config.economy.signupBonusPromo;
   const buy = (u: User, key: string = randomUUID(), packageId = popular.id) =>
     t.http().post('/token-purchases').set(auth(u)).set('Idempotency-Key', key).send({ packageId });
+  /** How many times Stripe was asked for the PaymentIntent of a purchase. */
+  const intentRequests = (purchaseId: string) =>
+    fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.idempotencyKey === `token_purchase:${purchaseId}`).length;
   const runJobs = async () => (await t.http().post('/dev/jobs/run').expect(200)).body as { processed: number; failed: number };
   const purchase = async (u: User, id: string) => (await t.http().get(`/token-purchases/${id}`).set(auth(u)).expect(200)).body;
   const balance = async (userId: string, asset: 'CREDIT' | 'PROMO', name: 'wallet' | 'earnings' | 'debt') =>
@@ -216,23 +221,63 @@ describe('payments: buying tokens with Stripe', () => {
       const buyer = await newUser(t);
       const key = randomUUID();
       const first = await buy(buyer, key).expect(201);
+      expect(first.body.id).toBe(purchaseIdFor(buyer.id, key));
       const replay = await buy(buyer, key).expect(201);
       expect(replay.headers['idempotent-replayed']).toBe('true');
       expect(replay.body).toEqual(first.body);
       const starter = (await t.http().get('/token-packages').expect(200)).body.items[0].id;
       expect((await buy(buyer, key, starter).expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      // The replay and the refusal are answered before Stripe is asked again.
+      expect(intentRequests(first.body.id)).toBe(1);
       const [{ n }] = await t.sql<{ n: number }>('SELECT count(*)::int AS n FROM token_purchases WHERE user_id = $1', [buyer.id]);
       expect(n).toBe(1);
 
-      fake.setLatency(700);
-      const slowKey = randomUUID();
-      const slow = buy(buyer, slowKey).then((r) => r);
-      await new Promise((r) => setTimeout(r, 250));
-      expect((await buy(buyer, slowKey).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
-      expect((await slow).status).toBe(201);
+      const heldKey = randomUUID();
+      await whileKeyIsDecided(t, buyer.id, heldKey, async () => {
+        expect((await buy(buyer, heldKey).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+      });
+      expect(intentRequests(purchaseIdFor(buyer.id, heldKey))).toBe(0);
+      await buy(buyer, heldKey).expect(201);
       expect((await t.http().post('/token-purchases').set(auth(buyer)).send({ packageId: popular.id }).expect(400)).body.code).toBe(
         'IDEMPOTENCY_KEY_REQUIRED',
       );
+    });
+
+    it('gives a duplicate sent while Stripe is still answering the same PaymentIntent, and makes one purchase', async () => {
+      const buyer = await newUser(t);
+      fake.setLatency(700);
+      const key = randomUUID();
+      const slow = buy(buyer, key).then((r) => r);
+      await new Promise((r) => setTimeout(r, 250));
+      const duplicate = await buy(buyer, key);
+      const first = await slow;
+      expect(first.status).toBe(201);
+      if (duplicate.status === 201) {
+        expect(duplicate.headers['idempotent-replayed']).toBe('true');
+        expect(duplicate.body).toEqual(first.body);
+      } else {
+        expect([duplicate.status, duplicate.body.code]).toEqual([409, 'IDEMPOTENCY_IN_PROGRESS']);
+      }
+      const rows = await t.sql<{ id: string; payment_intent_id: string }>(
+        'SELECT id, payment_intent_id FROM token_purchases WHERE user_id = $1',
+        [buyer.id],
+      );
+      expect(rows).toEqual([{ id: first.body.id, payment_intent_id: first.body.paymentIntentId }]);
+    });
+
+    it('refuses another package under a key whose first request is still at Stripe (422), and makes one purchase', async () => {
+      const buyer = await newUser(t);
+      const starter = (await t.http().get('/token-packages').expect(200)).body.items[0].id;
+      fake.setLatency(700);
+      const key = randomUUID();
+      const slow = buy(buyer, key).then((r) => r);
+      await new Promise((r) => setTimeout(r, 100));
+      const other = await buy(buyer, key, starter);
+      expect([other.status, other.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
+      const first = await slow;
+      expect(first.status).toBe(201);
+      const rows = await t.sql<{ package_id: string }>('SELECT package_id FROM token_purchases WHERE user_id = $1', [buyer.id]);
+      expect(rows).toEqual([{ package_id: popular.id }]);
     });
   });
 
@@ -598,6 +643,49 @@ describe('payments: buying tokens with Stripe', () => {
       expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'refunded', creditsGranted: 0 });
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(0);
       expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(0);
+    });
+
+    it('lets one of 8 concurrent refunds of a purchase with different keys refund: the rest are 409, one audit entry, money moved once', async () => {
+      const buyer = await newUser(t);
+      const paid = await paidPurchase(buyer);
+      const answers = await Promise.all(Array.from({ length: 8 }, () => adminRefund(paid.id, 'duplicate charge')));
+      expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+      expect(answers.filter((a) => a.status === 409 && a.body.code === 'INVALID_STATE')).toHaveLength(7);
+      const audits = await t.sql(`SELECT id FROM audit_log WHERE subject_id = $1 AND action = 'token_purchase.refund'`, [paid.id]);
+      expect(audits).toHaveLength(1);
+      const [{ n }] = await t.sql<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ledger_entries WHERE kind = 'clawback' AND metadata->>'purchaseId' = $1`,
+        [paid.id],
+      );
+      expect(n).toBe(1);
+      expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'refunded', refundedCents: popular.priceCents, creditsGranted: 0 });
+      expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(0);
+      expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(0);
+      expect((await ledger.verify()).ok).toBe(true);
+    });
+
+    it('replays a refund for its key, refuses the key with another reason (422) and answers it in progress while decided', async () => {
+      const buyer = await newUser(t);
+      const paid = await paidPurchase(buyer);
+      const key = randomUUID();
+      await whileKeyIsDecided(t, admin.id, key, async () => {
+        expect((await adminRefund(paid.id, 'customer asked', key).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+        // answered before the route's own checks: this purchase does not exist
+        expect((await adminRefund(randomUUID(), 'customer asked', key).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
+      });
+      const refundRequests = () =>
+        fake.requests.filter((r) => r.path === '/v1/refunds' && r.params.payment_intent === paid.paymentIntentId);
+      expect(refundRequests()).toHaveLength(0);
+      const first = await adminRefund(paid.id, 'customer asked', key).expect(200);
+      expect(first.headers['idempotent-replayed']).toBeUndefined();
+      const again = await adminRefund(paid.id, 'customer asked', key).expect(200);
+      expect(again.headers['idempotent-replayed']).toBe('true');
+      expect(again.body).toEqual(first.body);
+      expect((await adminRefund(paid.id, 'another reason', key).expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
+      expect(refundRequests()).toHaveLength(1);
+      const audits = await t.sql(`SELECT id FROM audit_log WHERE subject_id = $1 AND action = 'token_purchase.refund'`, [paid.id]);
+      expect(audits).toHaveLength(1);
+      expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(0);
     });
 
     it('serializes different events of one purchase processed at the same time', async () => {

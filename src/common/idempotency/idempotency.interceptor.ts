@@ -9,13 +9,13 @@ import { IdempotencyService, IdempotentReplay, IdempotentRequest } from './idemp
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-export type IdempotentHttpRequest = Request & { user?: AuthUser; idempotencyKey?: string; idempotentRequest?: IdempotentRequest };
+export type IdempotentHttpRequest = Request & { user?: AuthUser; idempotentRequest?: IdempotentRequest };
 
 /**
  * The request's Idempotency-Key (checked: 1-255 visible ASCII characters), user and body hash, also
- * left on the request for `@IdempotencyKey()` and `@IdempotentRequestOf()`.
+ * left on the request for `@IdempotentRequestOf()`.
  */
-export function idempotentRequestOf(ctx: ExecutionContext): { request: IdempotentRequest; res: Response } {
+function idempotentRequestOf(ctx: ExecutionContext): { request: IdempotentRequest; res: Response } {
   const req = ctx.switchToHttp().getRequest<IdempotentHttpRequest>();
   const res = ctx.switchToHttp().getResponse<Response>();
   const key = req.header('idempotency-key');
@@ -29,19 +29,18 @@ export function idempotentRequestOf(ctx: ExecutionContext): { request: Idempoten
     requestHash: IdempotencyService.hash(req.method, req.baseUrl + req.path, req.body),
     responseStatus: res.statusCode,
   };
-  req.idempotencyKey = key;
   req.idempotentRequest = request;
   return { request, res };
 }
 
 /** Sends a stored first response again. */
-export function sendReplay(res: Response, replay: IdempotentReplay): unknown {
+function sendReplay(res: Response, replay: IdempotentReplay): unknown {
   res.status(replay.status).setHeader('Idempotent-Replayed', 'true');
   return replay.body;
 }
 
 /**
- * `@Idempotent({ inTransaction: true })`: the route's service claims and completes the key in its own
+ * `@Idempotent()`: the route's service claims and completes the key in its own
  * transaction (IdempotencyService `run`, or `claim`/`complete` for a batch) and returns an
  * IdempotentReplay for a repeated request, which this sends. A stored key is answered here first,
  * before the route's own checks run.

@@ -17,32 +17,21 @@ export interface KeyRef {
 
 export const keyId = (k: KeyRef): string => `${k.userId}/${k.key}`;
 
-/** A key as stored: `completed` with its first response, or `in_progress` (claimed by the legacy interceptor). */
+/** A completed key: the request it was used for and its first response. */
 export interface StoredKey {
   requestHash: string;
-  status: 'in_progress' | 'completed';
   responseStatus: number;
   responseBody: unknown;
-  /** An `in_progress` claim past its lock time (its request crashed). */
-  stale: boolean;
 }
 
 export interface StoredKeyRow {
   request_hash: string;
-  status: StoredKey['status'];
   response_status: number | null;
   response_body: unknown;
-  stale: boolean;
 }
 
 export function toStoredKey(r: StoredKeyRow): StoredKey {
-  return {
-    requestHash: r.request_hash,
-    status: r.status,
-    responseStatus: r.response_status ?? 200,
-    responseBody: r.response_body,
-    stale: r.stale,
-  };
+  return { requestHash: r.request_hash, responseStatus: r.response_status ?? 200, responseBody: r.response_body };
 }
 
 /** A request decided in a transaction, with the response to record for its key. */
@@ -52,7 +41,12 @@ export interface CompletedKey extends KeyRef {
   responseBody: unknown;
 }
 
-const STORED_KEY_COLUMNS = 'k.request_hash, k.status, k.response_status, k.response_body, k.locked_until < now() AS stale';
+const STORED_KEY_COLUMNS = 'k.request_hash, k.response_status, k.response_body';
+/**
+ * Keys are written `completed` only; a row in another status can only be left over from before every
+ * key was claimed in its route's transaction, and counts as no key.
+ */
+const COMPLETED = `k.status = 'completed'`;
 
 /** The `idempotency_keys` table, and the advisory locks of its keys. */
 @Injectable()
@@ -65,7 +59,7 @@ export class IdempotencyRepository {
     const [row] = await queryRows<{ free: boolean } & Partial<StoredKeyRow>>(
       db,
       `SELECT ${keyLockSql('$1::uuid', '$2::text', '$3')} AS free, ${STORED_KEY_COLUMNS}
-         FROM (SELECT 1) one LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2`,
+         FROM (SELECT 1) one LEFT JOIN idempotency_keys k ON k.user_id = $1 AND k.key = $2 AND ${COMPLETED}`,
       [k.userId, k.key, KEY_LOCK_SEED],
       { prepare: true },
     );
@@ -90,17 +84,15 @@ export class IdempotencyRepository {
     const rows = await queryRows<StoredKeyRow & KeyRef>(
       em,
       `SELECT k.user_id AS "userId", k.key, ${STORED_KEY_COLUMNS}
-         FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key`,
+         FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key
+        WHERE ${COMPLETED}`,
       [keys.map((k) => k.userId), keys.map((k) => k.key)],
       { prepare: true },
     );
     return new Map(rows.map((r) => [keyId(r), toStoredKey(r)]));
   }
 
-  /**
-   * Records completed keys (taking over a crashed legacy claim of the same request); answers how many
-   * were written. A key another request holds is left alone.
-   */
+  /** Records completed keys (over a left-over row that is not completed); answers how many were written. */
   async insertCompleted(em: EntityManager, done: CompletedKey[]): Promise<number> {
     const written = await queryRows(
       em,
@@ -108,8 +100,9 @@ export class IdempotencyRepository {
        SELECT user_id, key, request_hash, 'completed', response_status, response_body::jsonb, now(), now()
          FROM unnest($1::uuid[], $2::text[], $3::text[], $4::int[], $5::text[]) AS d(user_id, key, request_hash, response_status, response_body)
        ON CONFLICT (user_id, key) DO UPDATE
-         SET status = 'completed', response_status = EXCLUDED.response_status, response_body = EXCLUDED.response_body, completed_at = now()
-         WHERE idempotency_keys.status = 'in_progress' AND idempotency_keys.request_hash = EXCLUDED.request_hash
+         SET request_hash = EXCLUDED.request_hash, status = 'completed', response_status = EXCLUDED.response_status,
+             response_body = EXCLUDED.response_body, completed_at = now()
+         WHERE idempotency_keys.status <> 'completed'
        RETURNING key`,
       [
         done.map((d) => d.userId),

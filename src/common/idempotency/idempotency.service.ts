@@ -7,7 +7,7 @@ import { AppError } from '../errors';
 import { IdempotencyErrors } from './idempotency.errors';
 import { IdempotencyRepository, keyId, StoredKey } from './idempotency.repository';
 
-/** A request of an `@Idempotent({ inTransaction: true })` route, as its service sees it (`@IdempotentRequestOf()`). */
+/** A request of an `@Idempotent()` route, as its service sees it (`@IdempotentRequestOf()`). */
 export interface IdempotentRequest {
   userId: string;
   key: string;
@@ -33,9 +33,7 @@ const MAX_REFERENCE = 300;
 function verdict(stored: StoredKey | undefined, requestHash: string): KeyVerdict {
   if (!stored) return undefined;
   if (stored.requestHash !== requestHash) return IdempotencyErrors.keyReused();
-  if (stored.status === 'completed') return new IdempotentReplay(stored.responseStatus, stored.responseBody);
-  // A legacy interceptor claim: its request is running, or crashed and may be taken over.
-  return stored.stale ? undefined : IdempotencyErrors.inProgress();
+  return new IdempotentReplay(stored.responseStatus, stored.responseBody);
 }
 
 /**
@@ -124,8 +122,7 @@ export class IdempotencyService {
       em,
       done.map(({ request, body }) => ({ ...request, responseBody: body })),
     );
-    // A legacy interceptor request completed one of these keys meanwhile (taking over a crashed claim,
-    // it does not wait for the key's lock): this transaction must not complete under it.
+    // Under the keys' locks nobody else completes them; should one be stored anyway, do not complete under it.
     if (written !== done.length) throw IdempotencyErrors.inProgress();
   }
 }

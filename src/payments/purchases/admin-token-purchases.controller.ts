@@ -1,7 +1,8 @@
 import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
-import { Idempotent } from '../../common/idempotency/idempotent.decorator';
+import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { RefundTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
 
@@ -16,7 +17,12 @@ export class AdminTokenPurchasesController {
   @Roles('admin')
   @Idempotent()
   @HttpCode(200)
-  refund(@CurrentUser() admin: AuthUser, @Param('id', ParseUUIDPipe) id: string, @Body() body: RefundTokenPurchaseDto) {
-    return this.purchases.refund(admin, id, body.reason);
+  refund(
+    @CurrentUser() admin: AuthUser,
+    @Param('id', ParseUUIDPipe) id: string,
+    @Body() body: RefundTokenPurchaseDto,
+    @IdempotentRequestOf() request: IdempotentRequest,
+  ) {
+    return this.purchases.refund(admin, id, body.reason, request);
   }
 }

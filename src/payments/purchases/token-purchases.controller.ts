@@ -1,7 +1,8 @@
 import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
-import { Idempotent, IdempotencyKey } from '../../common/idempotency/idempotent.decorator';
+import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { CreateTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
 
@@ -14,8 +15,8 @@ export class TokenPurchasesController {
   @Post()
   @Roles('buyer')
   @Idempotent()
-  create(@CurrentUser() user: AuthUser, @IdempotencyKey() key: string, @Body() body: CreateTokenPurchaseDto) {
-    return this.purchases.create(user, key, body.packageId);
+  create(@CurrentUser() user: AuthUser, @Body() body: CreateTokenPurchaseDto, @IdempotentRequestOf() request: IdempotentRequest) {
+    return this.purchases.create(user, body.packageId, request);
   }
 
   @Get(':id')

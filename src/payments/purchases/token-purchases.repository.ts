@@ -64,11 +64,12 @@ export function toPurchaseRecord(r: TokenPurchaseRow): PurchaseRecord {
   };
 }
 
-/** A new purchase: the buyer, their Idempotency-Key and a copy of the package's terms. */
+/** A new purchase: the buyer, their Idempotency-Key (kept for tracing), a copy of the package's terms and its PaymentIntent. */
 export interface NewPurchase {
   id: string;
   userId: string;
   idempotencyKey: string;
+  paymentIntentId: string;
   packageId: string;
   priceCents: bigint;
   currency: string;
@@ -110,21 +111,12 @@ export class TokenPurchasesRepository {
     return rows[0] && toPurchaseRecord(rows[0]);
   }
 
-  async findByIdempotencyKey(em: EntityManager, userId: string, idempotencyKey: string): Promise<PurchaseRecord | undefined> {
-    const rows = await queryRows<TokenPurchaseRow>(em, 'SELECT * FROM token_purchases WHERE user_id = $1 AND idempotency_key = $2', [
-      userId,
-      idempotencyKey,
-    ]);
-    return rows[0] && toPurchaseRecord(rows[0]);
-  }
-
-  /** Inserts the purchase unless the user already has one under the same Idempotency-Key (then undefined). */
-  async insert(em: EntityManager, p: NewPurchase, now: Date): Promise<PurchaseRecord | undefined> {
-    const rows = await queryRows<TokenPurchaseRow>(
+  async insert(em: EntityManager, p: NewPurchase, now: Date): Promise<PurchaseRecord> {
+    const [row] = await queryRows<TokenPurchaseRow>(
       em,
-      `INSERT INTO token_purchases (id, user_id, idempotency_key, package_id, price_cents, currency, credits, bonus_promo, created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
-       ON CONFLICT (user_id, idempotency_key) DO NOTHING RETURNING *`,
+      `INSERT INTO token_purchases (id, user_id, idempotency_key, package_id, price_cents, currency, credits, bonus_promo, payment_intent_id,
+                                    created_at, updated_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *`,
       [
         p.id,
         p.userId,
@@ -134,19 +126,11 @@ export class TokenPurchasesRepository {
         p.currency,
         p.credits.toString(),
         p.bonusPromo.toString(),
+        p.paymentIntentId,
         now,
       ],
     );
-    return rows[0] && toPurchaseRecord(rows[0]);
-  }
-
-  /** Records the purchase's PaymentIntent, unless it already has one. */
-  async setPaymentIntent(db: EntityManager | DataSource, id: string, paymentIntentId: string, now: Date): Promise<void> {
-    await queryRows(db, `UPDATE token_purchases SET payment_intent_id = $2, updated_at = $3 WHERE id = $1 AND payment_intent_id IS NULL`, [
-      id,
-      paymentIntentId,
-      now,
-    ]);
+    return toPurchaseRecord(row);
   }
 
   async applyChange(em: EntityManager, id: string, c: PurchaseChange, now: Date): Promise<PurchaseRecord> {

@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
 import type { AuthUser } from '../../common/auth.decorators';
 import { Clock } from '../../common/clock.service';
-import { TransactionRunner } from '../../database/transaction-runner';
+import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { TokenPackagesService } from '../packages/token-packages.service';
 import { PaymentsErrors } from '../payments.errors';
 import { StripeGateway } from '../stripe/stripe.gateway';
@@ -20,12 +20,25 @@ export interface CreatedPurchase {
   clientSecret: string;
 }
 
+/**
+ * The id of the purchase a user's request with an Idempotency-Key makes: a UUID (version 8, RFC 9562)
+ * from sha256 of `token_purchase:<user>:<key>`, so every attempt of one request asks Stripe for its
+ * PaymentIntent under the same Stripe idempotency key.
+ */
+export function purchaseIdFor(userId: string, key: string): string {
+  const h = createHash('sha256').update(`token_purchase:${userId}:${key}`).digest();
+  h[6] = (h[6] & 0x0f) | 0x80;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.subarray(0, 16).toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 /** Buying a token package, reading a purchase, and refunding one (admin). */
 @Injectable()
 export class TokenPurchasesService {
   constructor(
     private readonly dataSource: DataSource,
-    private readonly tx: TransactionRunner,
+    private readonly idempotency: IdempotencyService,
     private readonly purchases: TokenPurchasesRepository,
     private readonly packages: TokenPackagesService,
     private readonly gateway: StripeGateway,
@@ -36,45 +49,44 @@ export class TokenPurchasesService {
   ) {}
 
   /**
-   * Records the purchase first (one per user and Idempotency-Key), then asks Stripe for a
-   * PaymentIntent outside any transaction. A request re-run after a failure finds the same row and
-   * makes the same Stripe call with the same Stripe idempotency key, so it gets the same intent.
+   * Asks Stripe for the PaymentIntent first, outside any transaction, under a Stripe idempotency key
+   * derived from the request's key (`purchaseIdFor`): a retry after a failure, or a duplicate at the
+   * same time, gets the same PaymentIntent, and the same key with another package is refused by
+   * Stripe (IDEMPOTENCY_KEY_REUSED). Then the purchase is recorded, with its PaymentIntent, in the
+   * transaction that claims the key. Stripe's events about the intent come after the client confirms
+   * it with the client secret, so after that commit.
    */
-  async create(user: AuthUser, idempotencyKey: string, packageId: string): Promise<CreatedPurchase> {
+  async create(user: AuthUser, packageId: string, request: IdempotentRequest): Promise<CreatedPurchase | IdempotentReplay> {
     await this.buying.assertMayBuy(user.id);
-    const purchase = await this.tx.run(async (em) => {
-      const pkg = await this.packages.get(em, packageId);
-      if (!pkg.active) throw PaymentsErrors.packageNotOnSale();
-      const inserted = await this.purchases.insert(
+    const pkg = await this.packages.get(this.dataSource, packageId);
+    if (!pkg.active) throw PaymentsErrors.packageNotOnSale();
+    const id = purchaseIdFor(user.id, request.key);
+    const pi = await this.gateway.createPaymentIntent({
+      purchaseId: id,
+      userId: user.id,
+      packageId: pkg.id,
+      amountCents: pkg.priceCents,
+      currency: pkg.currency,
+      description: `Bazaar: ${pkg.credits} credits`,
+    });
+    return this.idempotency.run(request, async (em) => {
+      const purchase = await this.purchases.insert(
         em,
         {
-          id: randomUUID(),
+          id,
           userId: user.id,
-          idempotencyKey,
+          idempotencyKey: request.key,
           packageId: pkg.id,
           priceCents: pkg.priceCents,
           currency: pkg.currency,
           credits: pkg.credits,
           bonusPromo: pkg.bonusPromo,
+          paymentIntentId: pi.id,
         },
         this.clock.now(),
       );
-      if (inserted) return inserted;
-      const found = (await this.purchases.findByIdempotencyKey(em, user.id, idempotencyKey))!;
-      if (found.packageId !== pkg.id) throw PaymentsErrors.idempotencyKeyReused();
-      return found;
+      return { id, status: purchase.status, paymentIntentId: pi.id, clientSecret: pi.clientSecret };
     });
-
-    const pi = await this.gateway.createPaymentIntent({
-      purchaseId: purchase.id,
-      userId: user.id,
-      packageId: purchase.packageId,
-      amountCents: purchase.priceCents,
-      currency: purchase.currency,
-      description: `Bazaar: ${purchase.credits} credits`,
-    });
-    await this.purchases.setPaymentIntent(this.dataSource, purchase.id, pi.id, this.clock.now());
-    return { id: purchase.id, status: purchase.status, paymentIntentId: pi.id, clientSecret: pi.clientSecret };
   }
 
   /** Owners and admins only; anyone else gets the same 404 as for a purchase that does not exist. */
@@ -87,9 +99,11 @@ export class TokenPurchasesService {
 
   /**
    * Refunds what is left of the payment through Stripe and claws the credits back at once; the
-   * `charge.refunded` webhook that follows finds nothing left to do.
+   * `charge.refunded` webhook that follows finds nothing left to do. The Stripe refund is idempotent
+   * per purchase; the clawback runs in the transaction that claims the request's key, and only while
+   * the purchase is still `succeeded`: of concurrent refunds with different keys, one moves money.
    */
-  async refund(admin: AuthUser, id: string, reason: string): Promise<PurchaseView> {
+  async refund(admin: AuthUser, id: string, reason: string, request: IdempotentRequest): Promise<PurchaseView | IdempotentReplay> {
     const p = await this.purchases.find(this.dataSource, id);
     if (!p) throw PaymentsErrors.purchaseNotFound();
     if (p.status !== 'succeeded' || !p.paymentIntentId) throw PaymentsErrors.notRefundable(p.status);
@@ -97,8 +111,9 @@ export class TokenPurchasesService {
     if (refund.status === 'failed' || refund.status === 'canceled') throw PaymentsErrors.refundNotMade(refund.id, refund.status);
     const charge = p.chargeId ? await this.gateway.retrieveCharge(p.chargeId) : null;
     const refundedCents = charge?.amountRefunded ?? p.refundedCents + refund.amount;
-    return this.tx.run(async (em) => {
+    return this.idempotency.run(request, async (em) => {
       const locked = (await this.purchases.lock(em, id))!;
+      if (locked.status !== 'succeeded') throw PaymentsErrors.notRefundable(locked.status);
       const updated = await this.signals.apply(
         em,
         locked,

@@ -56,6 +56,13 @@ describe('Stripe gateway', () => {
     expect(creates.map((r) => r.idempotencyKey)).toEqual(['token_purchase:pur-1', 'token_purchase:pur-1']);
   });
 
+  it('answers the purchase id asked again with other terms IDEMPOTENCY_KEY_REUSED (422), as Stripe refuses it', async () => {
+    const args = { purchaseId: 'pur-3', userId: 'u', packageId: 'pkg-a', amountCents: 999n, currency: 'usd', description: 'z' };
+    await gateway.createPaymentIntent(args);
+    const err = await errorOf(gateway.createPaymentIntent({ ...args, packageId: 'pkg-b', amountCents: 1999n }));
+    expect([err.code, err.status]).toEqual(['IDEMPOTENCY_KEY_REUSED', 422]);
+  });
+
   it('reads card fingerprint, country and risk score from the charge', async () => {
     const pi = await gateway.createPaymentIntent({
       purchaseId: 'pur-2',

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import Stripe from 'stripe';
+import type { AppError } from '../../common/errors';
 import { PaymentsErrors } from '../payments.errors';
 import { StripeConnection } from './stripe.connection';
 
@@ -41,7 +42,10 @@ export class StripeGateway {
     return this.connection.stripe;
   }
 
-  /** Idempotent on our purchase id: a retried request gets the same PaymentIntent back. */
+  /**
+   * Idempotent on our purchase id: a retried request gets the same PaymentIntent back; the id with
+   * other terms (another package under the buyer's Idempotency-Key) is IDEMPOTENCY_KEY_REUSED.
+   */
   async createPaymentIntent(p: {
     purchaseId: string;
     userId: string;
@@ -50,17 +54,19 @@ export class StripeGateway {
     currency: string;
     description: string;
   }): Promise<{ id: string; clientSecret: string }> {
-    const pi = await this.call(() =>
-      this.stripe.paymentIntents.create(
-        {
-          amount: Number(p.amountCents),
-          currency: p.currency.toLowerCase(),
-          description: p.description,
-          automatic_payment_methods: { enabled: true },
-          metadata: { purchase_id: p.purchaseId, user_id: p.userId, package_id: p.packageId },
-        },
-        { idempotencyKey: `token_purchase:${p.purchaseId}` },
-      ),
+    const pi = await this.call(
+      () =>
+        this.stripe.paymentIntents.create(
+          {
+            amount: Number(p.amountCents),
+            currency: p.currency.toLowerCase(),
+            description: p.description,
+            automatic_payment_methods: { enabled: true },
+            metadata: { purchase_id: p.purchaseId, user_id: p.userId, package_id: p.packageId },
+          },
+          { idempotencyKey: `token_purchase:${p.purchaseId}` },
+        ),
+      PaymentsErrors.idempotencyKeyReused,
     );
     if (!pi.client_secret) throw PaymentsErrors.noClientSecret();
     return { id: pi.id, clientSecret: pi.client_secret };
@@ -96,11 +102,18 @@ export class StripeGateway {
     }
   }
 
-  private async call<T>(request: () => Promise<T>): Promise<T> {
+  /**
+   * Stripe's answers to our idempotency keys become ours: a request with the key still running at
+   * Stripe (after the SDK's retries) is IDEMPOTENCY_IN_PROGRESS; the key used with other parameters
+   * is `onKeyReused`, where the caller says what that means.
+   */
+  private async call<T>(request: () => Promise<T>, onKeyReused?: () => AppError): Promise<T> {
     try {
       return await request();
     } catch (err) {
       if (err instanceof Stripe.errors.StripeError) {
+        if (err.code === 'idempotency_key_in_use') throw PaymentsErrors.stripeKeyInUse();
+        if (err instanceof Stripe.errors.StripeIdempotencyError && onKeyReused) throw onKeyReused();
         throw PaymentsErrors.stripeFailed(err.message, err.code ?? err.type);
       }
       throw err;
