@@ -141,6 +141,18 @@ export class LedgerBalancesRepository {
     );
   }
 
+  /** What entries of `kind` created at or after `since` credited the account (positive postings only). */
+  async creditedSince(em: EntityManager, accountId: string, kind: string, since: Date): Promise<bigint> {
+    const [{ credited }] = await queryRows<{ credited: string }>(
+      em,
+      `SELECT coalesce(sum(p.amount), 0)::text AS credited
+         FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
+        WHERE p.account_id = $1 AND p.amount > 0 AND e.kind = $2 AND e.created_at >= $3`,
+      [accountId, kind, since],
+    );
+    return BigInt(credited);
+  }
+
   /**
    * Locks (in key order, skipping rows locked right now) up to `limit` balance rows that have pending
    * credits; answers their account ids.

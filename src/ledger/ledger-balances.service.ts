@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DataSource } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { isUuid } from '../common/ids';
 import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { resolveRef } from './entry-input';
@@ -41,6 +41,13 @@ export class LedgerBalancesService {
     const posted = BigInt(row.posted);
     const held = BigInt(row.held);
     return { posted, held, available: posted - held };
+  }
+
+  /** In the caller's transaction: what entries of `kind` since `since` credited the account (0 when it has none). */
+  async creditedSince(em: EntityManager, account: AccountRef, kind: string, since: Date): Promise<bigint> {
+    const ref = resolveRef(account, 'account');
+    const info = (await this.accounts.find(em, [ref])).get(ref.key);
+    return info ? this.repo.creditedSince(em, info.id, kind, since) : 0n;
   }
 
   /**

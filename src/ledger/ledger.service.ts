@@ -124,6 +124,14 @@ export class LedgerService {
     return this.balances.balance(account, asOf);
   }
 
+  /**
+   * What entries of `kind` created since `since` credited the account, read in the caller's transaction
+   * (so after the locks it holds: e.g. the credits bought recently, once the wallet is locked).
+   */
+  creditedSince(em: EntityManager, account: AccountRef, kind: string, since: Date): Promise<bigint> {
+    return this.balances.creditedSince(em, account, kind, since);
+  }
+
   userBalances(userId: string): Promise<Record<Asset, Record<string, bigint>>> {
     return this.balances.userBalances(userId);
   }

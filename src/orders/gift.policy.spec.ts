@@ -1,9 +1,9 @@
 import { AppError } from '../common/errors';
 import { loadConfig } from '../config/app-config';
 import { IdentityService } from '../identity/identity.service';
+import { LedgerService, userAccount } from '../ledger/ledger.service';
 import { CreditTransfersRepository } from './credit-transfers.repository';
 import { GiftPolicy } from './gift.policy';
-import { RecentPurchasesRepository } from './recent-purchases.repository';
 
 const now = new Date('2030-06-01T12:00:00Z');
 
@@ -15,16 +15,14 @@ function policy(delayHours: number, bought: bigint) {
     ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
     GIFT_PURCHASED_CREDITS_DELAY_HOURS: String(delayHours),
   });
-  const creditsBoughtSince = jest.fn().mockResolvedValue(bought);
+  const creditedSince = jest.fn().mockResolvedValue(bought);
   const gifts = new GiftPolicy(
     config,
     {} as IdentityService,
     {} as CreditTransfersRepository,
-    {
-      creditsBoughtSince,
-    } as unknown as RecentPurchasesRepository,
+    { creditedSince } as unknown as LedgerService,
   );
-  return { gifts, creditsBoughtSince };
+  return { gifts, creditedSince };
 }
 
 const refusal = (p: Promise<unknown>) =>
@@ -35,9 +33,9 @@ const refusal = (p: Promise<unknown>) =>
 
 describe('GiftPolicy: credits bought recently stay in the wallet', () => {
   it('lets a gift leave at least the credits bought within the configured delay', async () => {
-    const { gifts, creditsBoughtSince } = policy(6, 500n);
+    const { gifts, creditedSince } = policy(6, 500n);
     await expect(gifts.assertGiftable({} as never, 'u', 1000n, 1500n, now)).resolves.toBeUndefined();
-    expect(creditsBoughtSince).toHaveBeenCalledWith({}, 'u', new Date('2030-06-01T06:00:00Z'));
+    expect(creditedSince).toHaveBeenCalledWith({}, userAccount('u', 'CREDIT', 'wallet'), 'mint', new Date('2030-06-01T06:00:00Z'));
   });
 
   it('names the configured delay when it refuses, with what can be gifted', async () => {

@@ -3,9 +3,9 @@ import { EntityManager } from 'typeorm';
 import { addDays, addHours } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { IdentityService } from '../identity/identity.service';
+import { LedgerService, userAccount } from '../ledger/ledger.service';
 import { CreditTransfersRepository } from './credit-transfers.repository';
 import { OrdersErrors } from './orders.errors';
-import { RecentPurchasesRepository } from './recent-purchases.repository';
 
 const CAP_WINDOW_DAYS = 30;
 
@@ -21,7 +21,7 @@ export class GiftPolicy {
     private readonly config: AppConfig,
     private readonly identity: IdentityService,
     private readonly transfers: CreditTransfersRepository,
-    private readonly recentPurchases: RecentPurchasesRepository,
+    private readonly ledger: LedgerService,
   ) {}
 
   /** Before the gift's transaction (committed state, a connection of its own): the email, then the per-gift limits. */
@@ -51,7 +51,8 @@ export class GiftPolicy {
   async assertGiftable(em: EntityManager, senderId: string, amount: bigint, wallet: bigint, now: Date): Promise<void> {
     if (wallet < amount) throw OrdersErrors.walletShort(wallet);
     const hours = this.config.economy.giftPurchasedCreditsDelayHours;
-    const recent = await this.recentPurchases.creditsBoughtSince(em, senderId, addHours(now, -hours));
+    // Credits bought are the wallet's `mint` credits (clawbacks not netted out: that can only make the rule stricter).
+    const recent = await this.ledger.creditedSince(em, userAccount(senderId, 'CREDIT', 'wallet'), 'mint', addHours(now, -hours));
     if (wallet - amount < recent) throw OrdersErrors.recentlyBought(hours, wallet > recent ? wallet - recent : 0n);
   }
 }

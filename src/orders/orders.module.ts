@@ -17,7 +17,6 @@ import { OrderRefundsService } from './order-refunds.service';
 import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
-import { RecentPurchasesRepository } from './recent-purchases.repository';
 
 @Module({
   imports: [CatalogModule, LedgerModule, IdentityModule, AccountGuardModule],
@@ -34,7 +33,6 @@ import { RecentPurchasesRepository } from './recent-purchases.repository';
     OrdersRepository,
     EarningsRepository,
     CreditTransfersRepository,
-    RecentPurchasesRepository,
   ],
   exports: [OrdersService],
 })
