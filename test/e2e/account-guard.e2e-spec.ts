@@ -3,17 +3,16 @@ import { AccountGuardService } from '../../src/account-guard/account-guard.servi
 import { ensureAdmin } from '../../src/boot';
 import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { bearer, lastMail, strongPassword, uniqueEmail } from '../support/auth';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 /** Attack scenarios against the account-takeover guard; every one ends with the legitimate user getting in. */
 describe('account guard: an attacker with a stolen password', () => {
   let t: TestApp;
   let guard: AccountGuardService;
+  useTestApp((app) => (t = app), { TRUST_PROXY: 'true' });
   beforeAll(async () => {
-    t = await startTestApp({ TRUST_PROXY: 'true' });
     guard = t.app.get(AccountGuardService);
   });
-  afterAll(() => t.close());
 
   interface Person {
     id: string;

@@ -1,15 +1,12 @@
 import { ensureAdmin } from '../../src/boot';
 import { runCli } from '../../src/cli';
 import { bearer, signUp, strongPassword, uniqueEmail } from '../support/auth';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 describe('first admin and role management', () => {
   let t: TestApp;
   let admin: { id: string; email: string; password: string; accessToken: string };
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  useTestApp((app) => (t = app));
 
   const audit = (subjectId: string) =>
     t.sql<{ action: string; actor_id: string | null; reason: string | null; data: { role: string } }>(

@@ -1,6 +1,6 @@
 import { queryRows } from '../../src/database/sql';
 import { TransactionRunner } from '../../src/database/transaction-runner';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 /** TransactionRunner.runBatch: BEGIN goes out with the first statement; the work commits at its end, all or nothing. */
 describe('batch transactions (BEGIN sent with the first statement)', () => {
@@ -11,13 +11,12 @@ describe('batch transactions (BEGIN sent with the first statement)', () => {
   const ownXid = async (em: Parameters<typeof queryRows>[0]) =>
     (await queryRows<{ xid: string | null }>(em, 'SELECT pg_current_xact_id_if_assigned()::text AS xid'))[0].xid;
 
+  useTestApp((app) => (t = app));
   beforeAll(async () => {
-    t = await startTestApp();
     tx = t.app.get(TransactionRunner);
     await t.sql('CREATE TABLE batch_probe (n int PRIMARY KEY)');
     await t.sql('CREATE TABLE batch_deferred (n int, CONSTRAINT batch_deferred_n UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)');
   });
-  afterAll(() => t.close());
 
   it('runs the work in one transaction and commits at the end', async () => {
     const inside = await tx.runBatch(async (em) => {

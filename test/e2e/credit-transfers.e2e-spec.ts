@@ -15,21 +15,18 @@ import {
   verifyEmail,
   whileKeyIsDecided,
 } from '../support/market-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY = 86_400;
 
 describe('credit transfers (POST /credit-transfers)', () => {
-  let t: TestApp;
-  let admin: Actor;
-  let recipient: Actor;
+  let t: TestApp, admin: Actor, recipient: Actor;
 
+  useTestApp((app) => (t = app));
   beforeAll(async () => {
-    t = await startTestApp();
     admin = await makeAdmin(t, await signUp(t, 'admin'));
     recipient = await signUp(t, 'recipient');
   });
-  afterAll(() => t.close());
 
   /** A sender with a verified email and `credits` (not recently bought) in the wallet. */
   async function sender(credits = 10_000): Promise<Actor> {

@@ -1,11 +1,8 @@
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 describe('foundation: health, errors, docs, dev routes', () => {
   let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  useTestApp((app) => (t = app));
 
   it('reports healthy with the database up', async () => {
     const res = await t.http().get('/health').expect(200);

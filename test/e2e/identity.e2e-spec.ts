@@ -1,13 +1,10 @@
 import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { bearer, lastMail, signUp, strongPassword, uniqueEmail } from '../support/auth';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 describe('identity: registration, login, tokens, sessions, passwords, email', () => {
   let t: TestApp;
-  beforeAll(async () => {
-    t = await startTestApp();
-  });
-  afterAll(() => t.close());
+  useTestApp((app) => (t = app));
 
   // Clients send back the device token of their earlier login (API.md "Device").
   const login = (email: string, password: string, deviceToken?: string) =>
@@ -21,6 +18,22 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       .get('/me')
       .set(...bearer(token));
   const refresh = (refreshToken: string) => t.http().post('/auth/refresh').send({ refreshToken });
+  const sessions = (token: string) =>
+    t
+      .http()
+      .get('/auth/sessions')
+      .set(...bearer(token));
+  const postAs = (token: string, path: string, body: object) =>
+    t
+      .http()
+      .post(path)
+      .set(...bearer(token))
+      .send(body);
+  const revokeSession = (id: string, token: string) =>
+    t
+      .http()
+      .delete(`/auth/sessions/${id}`)
+      .set(...bearer(token));
 
   describe('registration', () => {
     it('creates a buyer with an argon2id hash and mails a verification token', async () => {
@@ -355,45 +368,21 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
     it('lists the live sessions and revokes one by id; other users cannot touch them', async () => {
       const u = await signUp(t);
       const second = await login(u.email, u.password, u.deviceToken).expect(200);
-      const list = await t
-        .http()
-        .get('/auth/sessions')
-        .set(...bearer(u.accessToken))
-        .expect(200);
+      const list = await sessions(u.accessToken).expect(200);
       expect(list.body.items).toHaveLength(2);
       const current = list.body.items.find((s: { current: boolean }) => s.current);
       const other = list.body.items.find((s: { current: boolean }) => !s.current);
       expect(current).toMatchObject({ id: expect.any(String), createdAt: expect.any(String), ip: expect.any(String) });
 
       const stranger = await signUp(t);
-      await t
-        .http()
-        .delete(`/auth/sessions/${other.id}`)
-        .set(...bearer(stranger.accessToken))
-        .expect(404);
+      await revokeSession(other.id, stranger.accessToken).expect(404);
       await me(second.body.accessToken).expect(200);
 
-      await t
-        .http()
-        .delete(`/auth/sessions/${other.id}`)
-        .set(...bearer(u.accessToken))
-        .expect(204);
+      await revokeSession(other.id, u.accessToken).expect(204);
       await me(second.body.accessToken).expect(401);
-      await t
-        .http()
-        .delete(`/auth/sessions/${other.id}`)
-        .set(...bearer(u.accessToken))
-        .expect(404);
-      await t
-        .http()
-        .delete('/auth/sessions/not-a-uuid')
-        .set(...bearer(u.accessToken))
-        .expect(400);
-      const after = await t
-        .http()
-        .get('/auth/sessions')
-        .set(...bearer(u.accessToken))
-        .expect(200);
+      await revokeSession(other.id, u.accessToken).expect(404);
+      await revokeSession('not-a-uuid', u.accessToken).expect(400);
+      const after = await sessions(u.accessToken).expect(200);
       expect(after.body.items.map((s: { id: string }) => s.id)).toEqual([current.id]);
     });
   });
@@ -403,28 +392,16 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       const u = await signUp(t);
       const other = await login(u.email, u.password, u.deviceToken).expect(200);
       const newPassword = strongPassword();
-      const wrong = await t
-        .http()
-        .post('/auth/password/change')
-        .set(...bearer(u.accessToken))
-        .send({ currentPassword: 'nope-nope', newPassword })
-        .expect(401);
+      const wrong = await postAs(u.accessToken, '/auth/password/change', { currentPassword: 'nope-nope', newPassword }).expect(401);
       expect(wrong.body.code).toBe('INVALID_CREDENTIALS');
-      const common = await t
-        .http()
-        .post('/auth/password/change')
-        .set(...bearer(u.accessToken))
-        .send({ currentPassword: u.password, newPassword: 'password123' })
-        .expect(400);
+      const common = await postAs(u.accessToken, '/auth/password/change', {
+        currentPassword: u.password,
+        newPassword: 'password123',
+      }).expect(400);
       expect(common.body.errors[0].field).toBe('newPassword');
       await me(other.body.accessToken).expect(200);
 
-      await t
-        .http()
-        .post('/auth/password/change')
-        .set(...bearer(u.accessToken))
-        .send({ currentPassword: u.password, newPassword })
-        .expect(204);
+      await postAs(u.accessToken, '/auth/password/change', { currentPassword: u.password, newPassword }).expect(204);
       await me(u.accessToken).expect(200);
       await refresh(u.refreshToken).expect(200);
       await me(other.body.accessToken).expect(401);
@@ -491,37 +468,12 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
         .send({ advanceSeconds: 6 * 60 })
         .expect(200);
       const newEmail = uniqueEmail('moved');
-      const refused = await t
-        .http()
-        .post('/me/email')
-        .set(...bearer(u.accessToken))
-        .send({ email: newEmail })
-        .expect(401);
+      const refused = await postAs(u.accessToken, '/me/email', { email: newEmail }).expect(401);
       expect(refused.body.code).toBe('REAUTH_REQUIRED');
-      await t
-        .http()
-        .post('/auth/reauth')
-        .set(...bearer(u.accessToken))
-        .send({ password: 'wrong-password' })
-        .expect(401);
-      await t
-        .http()
-        .post('/auth/reauth')
-        .set(...bearer(u.accessToken))
-        .send({ password: u.password, totp: '123456' })
-        .expect(400);
-      await t
-        .http()
-        .post('/auth/reauth')
-        .set(...bearer(u.accessToken))
-        .send({ password: u.password })
-        .expect(204);
-      const res = await t
-        .http()
-        .post('/me/email')
-        .set(...bearer(u.accessToken))
-        .send({ email: newEmail })
-        .expect(200);
+      await postAs(u.accessToken, '/auth/reauth', { password: 'wrong-password' }).expect(401);
+      await postAs(u.accessToken, '/auth/reauth', { password: u.password, totp: '123456' }).expect(400);
+      await postAs(u.accessToken, '/auth/reauth', { password: u.password }).expect(204);
+      const res = await postAs(u.accessToken, '/me/email', { email: newEmail }).expect(200);
       expect(res.body).toMatchObject({ email: newEmail, emailVerified: false });
       expect(await lastMail(t, u.email, 'email_changed')).toBeDefined();
       // A token sent to the former address no longer verifies anything.
@@ -531,12 +483,7 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       await login(newEmail, u.password, u.deviceToken).expect(200);
 
       const taken = await signUp(t);
-      await t
-        .http()
-        .post('/me/email')
-        .set(...bearer(u.accessToken))
-        .send({ email: taken.email })
-        .expect(409);
+      await postAs(u.accessToken, '/me/email', { email: taken.email }).expect(409);
     });
   });
 

@@ -3,8 +3,8 @@ import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
-import { mint, transfer } from '../support/ledger-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { mint, transfer, useLedgerApp } from '../support/ledger-fixtures';
+import { TestApp } from '../support/test-app';
 
 /** How long the workers run (seconds); the issue asks for 10. */
 const SECONDS = Number(process.env.LEDGER_STRESS_SECONDS ?? 10);
@@ -20,18 +20,9 @@ const START = 5_000n;
  * the asset sums to zero and verification passes.
  */
 describe('ledger under concurrency', () => {
-  let t: TestApp;
-  let ledger: LedgerService;
-  let tx: TransactionRunner;
-  let clock: Clock;
+  let t: TestApp, ledger: LedgerService, tx: TransactionRunner, clock: Clock;
 
-  beforeAll(async () => {
-    t = await startTestApp({ DATABASE_POOL_SIZE: '24' });
-    ledger = t.app.get(LedgerService);
-    tx = t.app.get(TransactionRunner);
-    clock = t.app.get(Clock);
-  });
-  afterAll(() => t.close());
+  useLedgerApp((s) => ({ t, ledger, tx, clock } = s), { DATABASE_POOL_SIZE: '24' });
 
   it(
     `keeps every invariant with ${WORKERS} workers for ${SECONDS}s`,

@@ -1,37 +1,20 @@
 import { randomUUID } from 'node:crypto';
-import { addHours } from '../../src/common/time';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
-import { appError, mint, newUserId } from '../support/ledger-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { appError, escrowHold, mint, newUserId, useLedgerApp } from '../support/ledger-fixtures';
+import { TestApp } from '../support/test-app';
 
 describe("ledger: debitInOrder (a debit planned over a user's accounts, then posted)", () => {
-  let t: TestApp;
-  let ledger: LedgerService;
-  let tx: TransactionRunner;
+  let t: TestApp, ledger: LedgerService, tx: TransactionRunner;
   const wallet = (userId: string) => ledger.balance(userAccount(userId, 'CREDIT', 'wallet'));
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    ledger = t.app.get(LedgerService);
-    tx = t.app.get(TransactionRunner);
-  });
-  afterAll(() => t.close());
+  useLedgerApp((s) => ({ t, ledger, tx } = s));
 
   it('drains the accounts in the order given, skipping what is reserved', async () => {
     const user = newUserId();
     await mint(t, user, 30n);
     await mint(t, user, 50n, 'CREDIT', 'earnings');
-    await tx.run((em) =>
-      ledger.hold(em, {
-        reference: `hold:${randomUUID()}`,
-        kind: 'test',
-        from: userAccount(user, 'CREDIT', 'wallet'),
-        to: systemAccount('escrow', 'CREDIT'),
-        amount: 10n,
-        expiresAt: addHours(new Date(), 1),
-      }),
-    );
+    await tx.run((em) => ledger.hold(em, escrowHold(user, 10n)));
     const plan = await tx.run(async (em) => {
       const debit = await ledger.debitInOrder(em, { userId: user, asset: 'CREDIT', from: ['wallet', 'earnings'], amount: 60n });
       await ledger.post(

@@ -3,14 +3,11 @@ import { Clock } from '../../src/common/clock.service';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { JobsService } from '../../src/jobs/jobs.service';
 import { EntryInput, HoldInput, LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
-import { appError, ledgerFootprint, mint, newUserId, transfer } from '../support/ledger-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { appError, ledgerFootprint, mint, newUserId, transfer, useLedgerApp } from '../support/ledger-fixtures';
+import { TestApp } from '../support/test-app';
 
 describe('ledger: holds (two-phase transfers)', () => {
-  let t: TestApp;
-  let ledger: LedgerService;
-  let tx: TransactionRunner;
-  let clock: Clock;
+  let t: TestApp, ledger: LedgerService, tx: TransactionRunner, clock: Clock;
   const wallet = (userId: string) => ledger.balance(userAccount(userId, 'CREDIT', 'wallet'));
   // Each in a transaction of its own, as a route's would be.
   const hold = (input: HoldInput) => tx.run((em) => ledger.hold(em, input));
@@ -27,13 +24,7 @@ describe('ledger: holds (two-phase transfers)', () => {
     ...extra,
   });
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    ledger = t.app.get(LedgerService);
-    tx = t.app.get(TransactionRunner);
-    clock = t.app.get(Clock);
-  });
-  afterAll(() => t.close());
+  useLedgerApp((s) => ({ t, ledger, tx, clock } = s));
 
   it('reserves funds: available drops, and reserved funds cannot be spent or reserved twice', async () => {
     const [a, b] = [newUserId(), newUserId()];

@@ -3,17 +3,15 @@ import { Client } from 'pg';
 import { addHours } from '../../src/common/time';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { LedgerService } from '../../src/ledger/ledger.service';
-import { ledgerFootprint, mint, newUserId, sqlError, withClient } from '../support/ledger-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { ledgerFootprint, mint, newUserId, sqlError, useLedgerApp, withClient } from '../support/ledger-fixtures';
+import { TestApp } from '../support/test-app';
 
 /**
  * The ledger's invariants hold in PostgreSQL itself: every test here bypasses the application and
  * writes raw SQL, and the database refuses.
  */
 describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
-  let t: TestApp;
-  let ledger: LedgerService;
-  let tx: TransactionRunner;
+  let t: TestApp, ledger: LedgerService, tx: TransactionRunner;
   let alice: string;
   let bob: string;
   const ids: Record<string, string> = {};
@@ -27,29 +25,35 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       ])
     )[0].id;
 
+  /** Inserts an entry row (without postings) on `c`; answers its id. */
+  const insertEntryRow = async (c: Client, reference = `raw:${randomUUID()}`): Promise<string> =>
+    (
+      await c.query(`INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`, [
+        reference,
+      ])
+    ).rows[0].id;
+
   /** One transaction: an entry and its postings (account id, amount), committed. */
   async function rawEntry(c: Client, postings: [string, number][], reference = `raw:${randomUUID()}`): Promise<string> {
     await c.query('BEGIN');
     try {
-      const { rows } = await c.query(
-        `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
-        [reference],
-      );
+      const entryId = await insertEntryRow(c, reference);
       for (const [account, amount] of postings) {
-        await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, $3)', [rows[0].id, account, amount]);
+        await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, $3)', [entryId, account, amount]);
       }
       await c.query('COMMIT');
-      return rows[0].id as string;
+      return entryId;
     } catch (err) {
       await c.query('ROLLBACK').catch(() => undefined);
       throw err;
     }
   }
 
+  /** The SQLSTATE (and constraint) a raw entry with these postings is refused with. */
+  const rawRefusal = (postings: [string, number][], reference?: string) => withClient(t, (c) => sqlError(rawEntry(c, postings, reference)));
+
+  useLedgerApp((s) => ({ t, ledger, tx } = s));
   beforeAll(async () => {
-    t = await startTestApp();
-    ledger = t.app.get(LedgerService);
-    tx = t.app.get(TransactionRunner);
     alice = newUserId();
     bob = newUserId();
     await mint(t, alice, 100n);
@@ -60,7 +64,6 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     ids.issuance = await accountId('00000000-0000-0000-0000-000000000000', 'CREDIT', 'issuance');
     ids.promoIssuance = await accountId('00000000-0000-0000-0000-000000000000', 'PROMO', 'issuance');
   });
-  afterAll(() => t.close());
 
   it('accepts a balanced raw entry, and the postings move the balance rows', async () => {
     await withClient(t, (c) =>
@@ -73,47 +76,28 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     expect((await ledger.balance({ userId: bob, asset: 'CREDIT', name: 'wallet' })).posted).toBe(40n);
   });
 
-  it('refuses, at commit, an entry whose postings do not sum to zero', async () => {
+  it.each([
+    { name: 'refuses, at commit, an entry whose postings do not sum to zero', from: 'issuance', debit: -10, credit: 9 },
+    { name: 'refuses an entry that balances overall but not per asset', from: 'promoIssuance', debit: -10, credit: 10 },
+  ])('$name', async ({ from, debit, credit }) => {
     const before = await ledgerFootprint(t);
-    const err = await withClient(t, (c) =>
-      sqlError(
-        rawEntry(c, [
-          [ids.issuance, -10],
-          [ids.bob, 9],
-        ]),
-      ),
-    );
-    expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
-    expect(await ledgerFootprint(t)).toEqual(before);
-  });
-
-  it('refuses an entry that balances overall but not per asset', async () => {
-    const before = await ledgerFootprint(t);
-    const err = await withClient(t, (c) =>
-      sqlError(
-        rawEntry(c, [
-          [ids.promoIssuance, -10],
-          [ids.bob, 10],
-        ]),
-      ),
-    );
+    const err = await rawRefusal([
+      [ids[from], debit],
+      [ids.bob, credit],
+    ]);
     expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
     expect(await ledgerFootprint(t)).toEqual(before);
   });
 
   it('refuses entries with fewer than two postings', async () => {
-    const noLegs = await withClient(t, (c) => sqlError(rawEntry(c, [])));
+    const noLegs = await rawRefusal([]);
     expect(noLegs.constraint).toBe('ledger_entry_balanced');
-    const oneLeg = await withClient(t, (c) => sqlError(rawEntry(c, [[ids.bob, 10]])));
+    const oneLeg = await rawRefusal([[ids.bob, 10]]);
     expect(oneLeg).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
-    const zero = await withClient(t, (c) =>
-      sqlError(
-        rawEntry(c, [
-          [ids.bob, 0],
-          [ids.alice, 0],
-        ]),
-      ),
-    );
+    const zero = await rawRefusal([
+      [ids.bob, 0],
+      [ids.alice, 0],
+    ]);
     expect(zero.code).toBe('23514');
   });
 
@@ -132,14 +116,10 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
 
   it('refuses an overdraft: the postings trigger moves the balance and the CHECK on the row fires', async () => {
     const before = await ledgerFootprint(t);
-    const err = await withClient(t, (c) =>
-      sqlError(
-        rawEntry(c, [
-          [ids.bob, -1000],
-          [ids.alice, 1000],
-        ]),
-      ),
-    );
+    const err = await rawRefusal([
+      [ids.bob, -1000],
+      [ids.alice, 1000],
+    ]);
     expect(err).toEqual({ code: '23514', constraint: 'ledger_balances_non_negative' });
     expect(await ledgerFootprint(t)).toEqual(before);
     const direct = await sqlError(t.sql('UPDATE ledger_balances SET balance = -1 WHERE account_id = $1', [ids.bob]));
@@ -238,17 +218,12 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
         reference,
       ),
     );
-    const err = await withClient(t, (c) =>
-      sqlError(
-        rawEntry(
-          c,
-          [
-            [ids.alice, -1],
-            [ids.bob, 1],
-          ],
-          reference,
-        ),
-      ),
+    const err = await rawRefusal(
+      [
+        [ids.alice, -1],
+        [ids.bob, 1],
+      ],
+      reference,
     );
     expect(err).toEqual({ code: '23505', constraint: 'ledger_entries_reference' });
   });
@@ -284,14 +259,10 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       ),
     );
     expect(noEntry).toEqual({ code: '23503', constraint: 'ledger_postings_entry' });
-    const noAccount = await withClient(t, (c) =>
-      sqlError(
-        rawEntry(c, [
-          [ids.bob, -1],
-          ['987654321', 1],
-        ]),
-      ),
-    );
+    const noAccount = await rawRefusal([
+      [ids.bob, -1],
+      ['987654321', 1],
+    ]);
     expect(noAccount).toEqual({ code: '23503', constraint: 'ledger_postings_account' });
   });
 
@@ -310,12 +281,7 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
   it('checks entries written after an early check (SET CONSTRAINTS IMMEDIATE) again at commit, mark deleted or not', async () => {
     const err = await withClient(t, async (c) => {
       await c.query('BEGIN');
-      const first = (
-        await c.query(
-          `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
-          [`raw:${randomUUID()}`],
-        )
-      ).rows[0].id;
+      const first = await insertEntryRow(c);
       await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, -1), ($1, $3, 1)', [
         first,
         ids.alice,
@@ -323,12 +289,7 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       ]);
       await c.query('SET CONSTRAINTS ALL IMMEDIATE');
       await c.query('SET CONSTRAINTS ALL DEFERRED');
-      const second = (
-        await c.query(
-          `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
-          [`raw:${randomUUID()}`],
-        )
-      ).rows[0].id;
+      const second = await insertEntryRow(c);
       await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, -1)', [second, ids.alice]);
       // Deleting the transaction's check mark by hand does not skip the check.
       await c.query('DELETE FROM ledger_tx_checks');
@@ -368,13 +329,10 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
         // One statement of debits that both rows cover by themselves; the writer locked nothing first.
         const writing = (async () => {
           await raw.query('BEGIN');
-          const { rows } = await raw.query(
-            `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
-            [`raw:${randomUUID()}`],
-          );
+          const entryId = await insertEntryRow(raw);
           await raw.query(
             'INSERT INTO ledger_postings (entry_id, account_id, amount) SELECT $1, x.a, x.m FROM unnest($2::bigint[], $3::bigint[]) x(a, m)',
-            [rows[0].id, [a, b, ids.bob], [-10, -10, 20]],
+            [entryId, [a, b, ids.bob], [-10, -10, 20]],
           );
           await raw.query('COMMIT');
         })().catch(async (err: { code?: string }) => {
@@ -427,13 +385,10 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       await c.query('BEGIN');
       // What the removed batch path told the trigger about receivers it had locked: no longer read.
       await c.query(`SELECT set_config('ledger.direct_credits', $1, true)`, [ids.bob]);
-      const { rows } = await c.query(
-        `INSERT INTO ledger_entries (reference, kind, content_hash, created_at) VALUES ($1, 'raw', 'x', now()) RETURNING id`,
-        [`raw:${randomUUID()}`],
-      );
+      const entryId = await insertEntryRow(c);
       await c.query(
         'INSERT INTO ledger_postings (entry_id, account_id, amount) SELECT $1, x.a, x.m FROM unnest($2::bigint[], $3::bigint[]) x(a, m)',
-        [rows[0].id, [ids.issuance, ids.bob], [-1, 1]],
+        [entryId, [ids.issuance, ids.bob], [-1, 1]],
       );
       await c.query('COMMIT');
     });
@@ -459,14 +414,10 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       // Reserved funds cannot be spent: a raw debit of them fails the same CHECK.
       expect(
         (
-          await withClient(t, (c) =>
-            sqlError(
-              rawEntry(c, [
-                [ids.alice, -2],
-                [ids.bob, 2],
-              ]),
-            ),
-          )
+          await rawRefusal([
+            [ids.alice, -2],
+            [ids.bob, 2],
+          ])
         ).constraint,
       ).toBe('ledger_balances_non_negative');
       await t.sql(`UPDATE ledger_holds SET status = 'voided', closed_at = now() WHERE id = $1`, [hold.id]);

@@ -4,8 +4,8 @@ import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { LedgerService, userAccount } from '../../src/ledger/ledger.service';
-import { mint, transfer } from '../support/ledger-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { mint, transfer, useLedgerApp } from '../support/ledger-fixtures';
+import { TestApp } from '../support/test-app';
 
 /**
  * Property: for any sequence of mints, transfers, holds, captures (whole, partial, too large, again)
@@ -51,18 +51,9 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
 );
 
 describe('ledger: model-based property test', () => {
-  let t: TestApp;
-  let ledger: LedgerService;
-  let tx: TransactionRunner;
-  let clock: Clock;
+  let t: TestApp, ledger: LedgerService, tx: TransactionRunner, clock: Clock;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    ledger = t.app.get(LedgerService);
-    tx = t.app.get(TransactionRunner);
-    clock = t.app.get(Clock);
-  });
-  afterAll(() => t.close());
+  useLedgerApp((s) => ({ t, ledger, tx, clock } = s));
 
   /** Runs one operation on the real ledger; answers 'ok' or the error code. */
   async function outcome(p: Promise<unknown>): Promise<string> {

@@ -1,26 +1,18 @@
 import { randomUUID } from 'node:crypto';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { AppError } from '../../src/common/errors';
-import { addHours } from '../../src/common/time';
 import { EntryInput, LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
 import { PostingEngineService } from '../../src/ledger/posting-engine.service';
-import { appError, ledgerFootprint, mint, newUserId, transfer, withClient } from '../support/ledger-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { appError, escrowHold, ledgerFootprint, mint, newUserId, transfer, useLedgerApp, withClient } from '../support/ledger-fixtures';
+import { TestApp } from '../support/test-app';
 
 describe('ledger: posting entries', () => {
-  let t: TestApp;
-  let ledger: LedgerService;
-  let tx: TransactionRunner;
+  let t: TestApp, ledger: LedgerService, tx: TransactionRunner;
   const wallet = (userId: string) => ledger.balance(userAccount(userId, 'CREDIT', 'wallet'));
   /** In a transaction of its own, as a route's would be. */
   const post = (entry: EntryInput) => tx.run((em) => ledger.post(em, entry));
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    ledger = t.app.get(LedgerService);
-    tx = t.app.get(TransactionRunner);
-  });
-  afterAll(() => t.close());
+  useLedgerApp((s) => ({ t, ledger, tx } = s));
 
   it('writes a multi-leg entry all at once, creating accounts on first use', async () => {
     const [buyer, creator] = [newUserId(), newUserId()];
@@ -255,14 +247,7 @@ describe('ledger: posting entries', () => {
     it('refuses to write without a caller transaction (a programming error, not a coded refusal)', async () => {
       const user = newUserId();
       await mint(t, user, 100n);
-      const hold = {
-        reference: `hold:${randomUUID()}`,
-        kind: 'test',
-        from: userAccount(user, 'CREDIT', 'wallet'),
-        to: systemAccount('escrow', 'CREDIT'),
-        amount: 10n,
-        expiresAt: addHours(new Date(), 1),
-      };
+      const hold = escrowHold(user, 10n);
       const before = await ledgerFootprint(t);
       for (const write of [
         () => ledger.post(t.dataSource.manager, transfer(user, newUserId(), 1n)),

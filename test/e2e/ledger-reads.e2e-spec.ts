@@ -5,22 +5,13 @@ import { addDays } from '../../src/common/time';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { LedgerService, systemAccount, userAccount } from '../../src/ledger/ledger.service';
 import { bearer, lastMail, signUp, strongPassword, uniqueEmail } from '../support/auth';
-import { appError, mint, newUserId, transfer, withClient } from '../support/ledger-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { appError, escrowHold, mint, newUserId, transfer, useLedgerApp, withClient } from '../support/ledger-fixtures';
+import { TestApp } from '../support/test-app';
 
 describe('ledger: balances, history, point in time, verification, HTTP', () => {
-  let t: TestApp;
-  let ledger: LedgerService;
-  let clock: Clock;
-  let tx: TransactionRunner;
+  let t: TestApp, ledger: LedgerService, clock: Clock, tx: TransactionRunner;
 
-  beforeAll(async () => {
-    t = await startTestApp();
-    ledger = t.app.get(LedgerService);
-    clock = t.app.get(Clock);
-    tx = t.app.get(TransactionRunner);
-  });
-  afterAll(() => t.close());
+  useLedgerApp((s) => ({ t, ledger, clock, tx } = s));
 
   describe('history', () => {
     it('lists postings newest first with the balance after each, across pages', async () => {
@@ -61,16 +52,7 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
     it('gives a point-in-time balance on the business clock', async () => {
       const a = newUserId();
       await mint(t, a, 100n);
-      const { holdId } = await tx.run((em) =>
-        ledger.hold(em, {
-          reference: `hold:${randomUUID()}`,
-          kind: 'test',
-          from: userAccount(a, 'CREDIT', 'wallet'),
-          to: systemAccount('escrow', 'CREDIT'),
-          amount: 40n,
-          expiresAt: clock.in(86_400),
-        }),
-      );
+      const { holdId } = await tx.run((em) => ledger.hold(em, escrowHold(a, 40n, clock.in(86_400))));
       const t1 = clock.now();
       await clock.advance(3_600);
       await tx.run((em) => ledger.post(em, transfer(a, newUserId(), 25n)));

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { systemAccount, userAccount } from '../../src/ledger/ledger.service';
+import { Asset, systemAccount, UserAccountName, userAccount } from '../../src/ledger/ledger.service';
 import {
   Actor,
   as,
@@ -17,26 +17,35 @@ import {
   verifyLedger,
   whileKeyIsDecided,
 } from '../support/market-fixtures';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY = 86_400;
 
 describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
-  let t: TestApp;
-  let admin: Actor;
-  let creator: Actor;
+  let t: TestApp, admin: Actor, creator: Actor;
   let hat: { id: string; price: number; profit: number; platformFee: number };
 
+  useTestApp((app) => (t = app));
   beforeAll(async () => {
-    t = await startTestApp();
     admin = await makeAdmin(t, await signUp(t, 'admin'));
     creator = await signUpCreator(t);
     hat = await publishListing(t, creator, admin, { title: 'Hat', profit: 1000 }); // price 1100
   });
-  afterAll(() => t.close());
 
   const buy = (a: Actor, body: object, key?: string) => as(t, a).post('/orders', body, key);
   const runJobs = () => t.http().post('/dev/jobs/run').expect(200);
+  /** The user spends `amount` of an account on something outside the market (it is burnt). */
+  const spendOutside = (userId: string, asset: Asset, name: UserAccountName, amount: bigint) =>
+    t.dataSource.transaction((em) =>
+      ledger(t).post(em, {
+        kind: 'test_spend',
+        reference: `test_spend:${randomUUID()}`,
+        postings: [
+          { account: userAccount(userId, asset, name), amount: -amount },
+          { account: systemAccount('burn', asset), amount },
+        ],
+      }),
+    );
   // Access tokens (15 min) and sessions (30 days) expire on the business clock: log in again after moving it.
   const advance = (seconds: number) => t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
   const countOrdersBy = async (buyerId: string) =>
@@ -447,16 +456,7 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       const order = await buy(buyer, { listingId: cheap.id, payWith: 'PROMO' }).expect(201);
       const dev = await balance(t, spender.id, 'DEV_TOKEN');
       expect(dev).toBeGreaterThan(0n);
-      await t.dataSource.transaction((em) =>
-        ledger(t).post(em, {
-          kind: 'test_spend',
-          reference: `test_spend:${randomUUID()}`,
-          postings: [
-            { account: userAccount(spender.id, 'DEV_TOKEN', 'wallet'), amount: -dev },
-            { account: systemAccount('burn', 'DEV_TOKEN'), amount: dev },
-          ],
-        }),
-      );
+      await spendOutside(spender.id, 'DEV_TOKEN', 'wallet', dev);
       await refund(order.body.id, true).expect(200);
       expect(await balance(t, buyer.id, 'PROMO')).toBe(promoBefore);
       expect(await balance(t, spender.id, 'DEV_TOKEN')).toBe(0n);
@@ -481,16 +481,7 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(earned).toBeGreaterThanOrEqual(2000n);
       // the creator spends all but 500 of the matured earnings
       const spend = earned - 500n;
-      await t.dataSource.transaction((em) =>
-        ledger(t).post(em, {
-          kind: 'test_spend',
-          reference: `test_spend:${randomUUID()}`,
-          postings: [
-            { account: userAccount(maker.id, 'CREDIT', 'earnings'), amount: -spend },
-            { account: systemAccount('burn', 'CREDIT'), amount: spend },
-          ],
-        }),
-      );
+      await spendOutside(maker.id, 'CREDIT', 'earnings', spend);
       await refund(orderId, true).expect(200);
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(2200n);
       expect(await balance(t, maker.id, 'CREDIT', 'earnings')).toBe(0n);

@@ -5,7 +5,7 @@ import { IS_PUBLIC, REQUIRED_ROLES } from '../../src/common/auth.decorators';
 import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { AccessGuard } from '../../src/identity/guards/access.guard';
-import { startTestApp, TestApp } from '../support/test-app';
+import { TestApp, useTestApp } from '../support/test-app';
 
 interface Route {
   method: string;
@@ -53,11 +53,10 @@ function enumerateRoutes(t: TestApp): Route[] {
 describe('every route is guarded', () => {
   let t: TestApp;
   let routes: Route[];
+  useTestApp((app) => (t = app));
   beforeAll(async () => {
-    t = await startTestApp();
     routes = enumerateRoutes(t);
   });
-  afterAll(() => t.close());
 
   it('finds the routes of the booted app', () => {
     const listed = routes.map((r) => `${r.method} ${r.path}`);

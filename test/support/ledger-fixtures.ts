@@ -1,11 +1,29 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
+import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { TransactionRunner } from '../../src/database/transaction-runner';
-import { Asset, LedgerService, systemAccount, userAccount, UserAccountName } from '../../src/ledger/ledger.service';
-import type { TestApp } from './test-app';
+import { addHours } from '../../src/common/time';
+import { Asset, HoldInput, LedgerService, systemAccount, userAccount, UserAccountName } from '../../src/ledger/ledger.service';
+import { TestApp, useTestApp } from './test-app';
 
 export const newUserId = (): string => randomUUID();
+
+/** What a ledger suite works with: the application and the services it posts through. */
+export interface LedgerApp {
+  t: TestApp;
+  ledger: LedgerService;
+  tx: TransactionRunner;
+  clock: Clock;
+}
+
+/**
+ * Boots the application (with `env`) for the enclosing describe block and closes it afterwards;
+ * `use` receives the handles once the application is up, e.g. `useLedgerApp((s) => ({ t, ledger } = s))`.
+ */
+export function useLedgerApp(use: (s: LedgerApp) => void, env: Record<string, string> = {}): void {
+  useTestApp((t) => use({ t, ledger: t.app.get(LedgerService), tx: t.app.get(TransactionRunner), clock: t.app.get(Clock) }), env);
+}
 
 /** Mints `amount` of `asset` from issuance into the user's account (default: CREDIT wallet), in a transaction of its own. */
 export async function mint(t: TestApp, userId: string, amount: bigint, asset: Asset = 'CREDIT', name: UserAccountName = 'wallet') {
@@ -20,6 +38,18 @@ export async function mint(t: TestApp, userId: string, amount: bigint, asset: As
       ],
     }),
   );
+}
+
+/** A hold of `amount` CREDIT from the user's wallet into escrow (expiring in an hour unless told). */
+export function escrowHold(userId: string, amount: bigint, expiresAt = addHours(new Date(), 1)): HoldInput {
+  return {
+    reference: `hold:${randomUUID()}`,
+    kind: 'test',
+    from: userAccount(userId, 'CREDIT', 'wallet'),
+    to: systemAccount('escrow', 'CREDIT'),
+    amount,
+    expiresAt,
+  };
 }
 
 export function transfer(

@@ -46,3 +46,13 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     },
   };
 }
+
+/** Boots the application (with `env`) for the enclosing describe block and closes it afterwards; `use` receives it once up. */
+export function useTestApp(use: (t: TestApp) => void, env: Record<string, string> = {}): void {
+  let t: TestApp | undefined;
+  beforeAll(async () => {
+    t = await startTestApp(env);
+    use(t);
+  });
+  afterAll(() => t?.close());
+}
