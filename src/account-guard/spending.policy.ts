@@ -20,17 +20,24 @@ export class SpendingPolicy {
 
   /** Spending on oneself (own purchases, submission fees). */
   assertMaySpend(userId: string): Promise<void> {
-    return this.inOrder(
-      this.guard.state(userId).then((s) => {
-        if (s.onHold) throw AccountGuardErrors.onHold();
-      }),
-      this.assertNoDebt(userId),
-    );
+    return this.inOrder(this.assertNotOnHold(userId), this.assertNoDebt(userId));
+  }
+
+  /**
+   * Buying credits with money: only an account hold (an admin's, or a payment dispute's) stops it.
+   * Cooling periods and freezes guard value leaving the account, and debt is repaid by buying.
+   */
+  assertMayBuyCredits(userId: string): Promise<void> {
+    return this.assertNotOnHold(userId);
   }
 
   /** Value leaving the account for another user (item gifts, credit transfers). */
   assertMayMoveValue(userId: string, action: 'item_gift' | 'credit_transfer'): Promise<void> {
     return this.inOrder(this.guard.assertMayMoveValue(userId, action), this.assertNoDebt(userId));
+  }
+
+  private async assertNotOnHold(userId: string): Promise<void> {
+    if ((await this.guard.state(userId)).onHold) throw AccountGuardErrors.onHold();
   }
 
   /**

@@ -98,11 +98,3 @@ export interface VerifyReport {
   assets: Record<Asset, AssetReport>;
   problems: VerifyProblem[];
 }
-
-export function isUserRef(ref: AccountRef): ref is { userId: string; asset: Asset; name: UserAccountName } {
-  return 'userId' in ref;
-}
-
-export function accountName(ref: AccountRef): AccountName {
-  return isUserRef(ref) ? ref.name : ref.system;
-}

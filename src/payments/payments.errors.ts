@@ -17,9 +17,6 @@ export const PaymentsErrors = {
   idempotencyKeyReused(): AppError {
     return new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another package');
   },
-  accountOnHold(): AppError {
-    return new AppError('ACCOUNT_ON_HOLD', 'This account is on hold; contact support');
-  },
   notRefundable(status: string): AppError {
     return invalidState(`Only a succeeded purchase can be refunded; this one is ${status}`);
   },

@@ -15,7 +15,6 @@ import { TokenPackagesRepository } from './packages/token-packages.repository';
 import { TokenPackagesService } from './packages/token-packages.service';
 import { PaymentsService } from './payments.service';
 import { AdminTokenPurchasesController } from './purchases/admin-token-purchases.controller';
-import { BuyingPolicy } from './purchases/buying.policy';
 import { PurchaseSettlementService } from './purchases/purchase-settlement.service';
 import { PurchaseSignalsService } from './purchases/purchase-signals.service';
 import { TokenPurchasesController } from './purchases/token-purchases.controller';
@@ -50,7 +49,6 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
     TokenPackagesService,
     TokenPurchasesRepository,
     TokenPurchasesService,
-    BuyingPolicy,
     PurchaseSettlementService,
     PurchaseSignalsService,
     StripeEventsRepository,

@@ -12,7 +12,7 @@ export interface DisputeRef {
  * While a Stripe dispute is open, the buyer's account is restricted: the account guard carries a
  * system account hold named `dispute:<disputeId>` (not a ledger hold: no funds are reserved). It is
  * imposed and lifted in the webhook's transaction (so it commits with the dispute's change, or neither
- * does); every outgoing-value check and BuyingPolicy see it, and admins can release it. A won dispute
+ * does); every outgoing-value check and SpendingPolicy.assertMayBuyCredits see it, and admins can release it. A won dispute
  * lifts only its own restriction: an admin's hold, or another dispute's, stays.
  */
 @Injectable()

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { SpendingPolicy } from '../../account-guard/spending.policy';
 import { createHash } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
@@ -8,7 +9,6 @@ import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../c
 import { TokenPackagesService } from '../packages/token-packages.service';
 import { PaymentsErrors } from '../payments.errors';
 import { StripeGateway } from '../stripe/stripe.gateway';
-import { BuyingPolicy } from './buying.policy';
 import { PurchaseSignalsService } from './purchase-signals.service';
 import { PurchaseRecord, PurchaseView, purchaseView } from './purchase.record';
 import { TokenPurchasesRepository } from './token-purchases.repository';
@@ -43,7 +43,7 @@ export class TokenPurchasesService {
     private readonly packages: TokenPackagesService,
     private readonly gateway: StripeGateway,
     private readonly signals: PurchaseSignalsService,
-    private readonly buying: BuyingPolicy,
+    private readonly spending: SpendingPolicy,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
@@ -57,7 +57,7 @@ export class TokenPurchasesService {
    * it with the client secret, so after that commit.
    */
   async create(user: AuthUser, packageId: string, request: IdempotentRequest): Promise<CreatedPurchase | IdempotentReplay> {
-    await this.buying.assertMayBuy(user.id);
+    await this.spending.assertMayBuyCredits(user.id);
     const pkg = await this.packages.get(this.dataSource, packageId);
     if (!pkg.active) throw PaymentsErrors.packageNotOnSale();
     const id = purchaseIdFor(user.id, request.key);
