@@ -39,7 +39,4 @@ export const AccountGuardErrors = {
   totpOnAlready: (): AppError => new AppError('INVALID_STATE', 'Two-factor authentication is already on'),
   totpNotEnrolling: (): AppError => new AppError('INVALID_STATE', 'Start an enrolment first (POST /auth/2fa/totp/enroll)'),
   totpOff: (): AppError => new AppError('INVALID_STATE', 'Two-factor authentication is not on'),
-
-  invalidCursor: (): AppError =>
-    new AppError('VALIDATION_FAILED', 'cursor is not valid', {}, [{ field: 'cursor', message: 'is not valid' }]),
 };

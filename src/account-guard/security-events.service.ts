@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
+import { serialCursor } from '../common/cursors';
+import { Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import { MailService } from '../notifications/mail.service';
-import { AccountGuardErrors } from './account-guard.errors';
 import { securityNotice } from './account-guard.mails';
 import { SecurityEventsRepository } from './security-events.repository';
 
@@ -70,11 +70,8 @@ export class SecurityEventsService {
 
   async list(userId: string, q: PageQuery): Promise<Page<SecurityEventView>> {
     const limit = pageLimit(q);
-    const after = decodeCursor(q.cursor, 1)?.[0];
-    if (after !== undefined && !/^\d{1,18}$/.test(String(after))) {
-      throw AccountGuardErrors.invalidCursor();
-    }
-    const rows = await this.securityEvents.listOf(this.dataSource, userId, after === undefined ? null : String(after), limit + 1);
+    const after = serialCursor(q.cursor);
+    const rows = await this.securityEvents.listOf(this.dataSource, userId, after, limit + 1);
     return toPage(
       rows,
       limit,

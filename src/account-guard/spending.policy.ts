@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LedgerService, userAccount } from '../ledger/ledger.service';
+import { LedgerService } from '../ledger/ledger.service';
 import { AccountGuardErrors } from './account-guard.errors';
 import { AccountGuardService } from './account-guard.service';
 
@@ -45,8 +45,7 @@ export class SpendingPolicy {
    * negative balance of their CREDIT `debt` account (the payments module's; read through the ledger).
    */
   private async assertNoDebt(userId: string): Promise<void> {
-    const { posted } = await this.ledger.balance(userAccount(userId, 'CREDIT', 'debt'));
-    const owed = posted < 0n ? -posted : 0n;
+    const owed = await this.ledger.owed(userId);
     if (owed > 0n) throw AccountGuardErrors.inDebt(owed);
   }
 

@@ -6,8 +6,6 @@ import { TransactionRunner } from './transaction-runner';
 
 export interface BatchResult<T> {
   outcomes: Outcome<T>[];
-  /** Runs once the batch transaction has committed (e.g. to cache what it created). */
-  afterCommit?: () => void;
 }
 
 export interface GroupCommitLimits {
@@ -106,11 +104,6 @@ export class GroupCommit<I, O> {
           batch.map((j) => j.input),
         ),
       );
-      try {
-        result.afterCommit?.();
-      } catch {
-        // Only a cache warms there; the batch has committed, so its outcomes stand.
-      }
       result.outcomes.forEach((o, i) => ('ok' in o ? batch[i].resolve(o.ok) : batch[i].reject(o.error)));
     } catch (err) {
       if (batch.length > 1 && isRefusal(err)) {

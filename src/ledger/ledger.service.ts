@@ -5,6 +5,7 @@ import { AppError } from '../common/errors';
 import { Outcome } from '../common/outcome';
 import { Page, PageQuery } from '../common/pagination';
 import { prepareEntry } from './entry-input';
+import { userAccount } from './ledger.types';
 import { LedgerBalancesService } from './ledger-balances.service';
 import { LedgerCompactorService } from './ledger-compactor.service';
 import { Debit, DebitInOrderArgs, LedgerDebitsService } from './ledger-debits.service';
@@ -93,7 +94,7 @@ export class LedgerService {
     em: EntityManager,
     list: DebitInOrderArgs[],
   ): Promise<{ debits: (Omit<Debit, 'locked'> | AppError)[]; locked: LockedFunds }> {
-    inTransaction(em, 'debitInOrder');
+    inTransaction(em, 'debitsInOrder');
     return this.debits.debitsInOrder(em, list);
   }
 
@@ -122,6 +123,12 @@ export class LedgerService {
 
   balance(account: AccountRef, asOf?: Date): Promise<AccountBalance> {
     return this.balances.balance(account, asOf);
+  }
+
+  /** What a user owes in `asset` after a clawback could not recover everything: their `debt` account, shown positive. */
+  async owed(userId: string, asset: Asset = 'CREDIT'): Promise<bigint> {
+    const { posted } = await this.balances.balance(userAccount(userId, asset, 'debt'));
+    return posted < 0n ? -posted : 0n;
   }
 
   /**

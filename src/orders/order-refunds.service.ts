@@ -52,7 +52,8 @@ export class OrderRefundsService {
       if (merged.length) {
         await this.ledger.post(em, {
           kind: 'refund',
-          reference: IdempotencyService.reference('order_refund', request),
+          // One refund per order, whatever the key: the ledger refuses a second one as well.
+          reference: `order_refund:${orderId}`,
           postings: merged,
           metadata: { orderId, chargeCreator, reason },
         });

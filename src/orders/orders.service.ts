@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { CatalogService, ListingForSale } from '../catalog/catalog.service';
@@ -43,7 +43,7 @@ interface Sale {
  * a handful of set-based statements, each purchase still refused or accepted on its own.
  */
 @Injectable()
-export class OrdersService {
+export class OrdersService implements BeforeApplicationShutdown {
   private readonly batches: GroupCommit<PurchaseInput, OrderView | IdempotentReplay>;
 
   constructor(
@@ -67,6 +67,10 @@ export class OrdersService {
       (em, inputs) => this.buyMany(em, inputs),
       (p) => [`buyer:${p.buyerId}`, `own:${p.ownerId}/${p.listingId}`],
     );
+  }
+  /** On shutdown, purchases already queued or in a batch are decided before the connections close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.batches.drained();
   }
 
   /** Buys as `buyerId`; a request repeated with its Idempotency-Key is answered with an IdempotentReplay. */

@@ -27,11 +27,6 @@ export class PaymentsService {
     private readonly outcomes: FraudOutcomesService,
   ) {}
 
-  /** Credits the user owes (0 when none). */
-  owedCredits(userId: string): Promise<bigint> {
-    return this.debts.owed(userId);
-  }
-
   /** Chargebacks and lost disputes recorded for a user (fraud features, reseller eligibility). */
   countFraudOutcomes(userId: string, kind: FraudOutcomeKind): Promise<number> {
     return this.outcomes.countForUser(userId, kind);

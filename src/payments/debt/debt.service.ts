@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { LedgerService, userAccount } from '../../ledger/ledger.service';
+import { LedgerService } from '../../ledger/ledger.service';
 import { DebtRepository } from './debt.repository';
 
 /**
@@ -14,9 +14,8 @@ export class DebtService {
     private readonly debts: DebtRepository,
   ) {}
 
-  async owed(userId: string): Promise<bigint> {
-    const { posted } = await this.ledger.balance(userAccount(userId, 'CREDIT', 'debt'));
-    return posted < 0n ? -posted : 0n;
+  owed(userId: string): Promise<bigint> {
+    return this.ledger.owed(userId);
   }
 
   /**
