@@ -11,6 +11,7 @@ import { LedgerEntriesKindIndexDropped1763900009000 } from './1763900009000-Ledg
 import { LedgerLockFindRead1763900010000 } from './1763900010000-LedgerLockFindRead';
 import { LedgerBalancedCheckOneAggregate1763900012000 } from './1763900012000-LedgerBalancedCheckOneAggregate';
 import { LedgerDirectCreditsDropped1763900013000 } from './1763900013000-LedgerDirectCreditsDropped';
+import { Fraud1763900014000 } from './1763900014000-Fraud';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -27,4 +28,5 @@ export const allMigrations = [
   LedgerLockFindRead1763900010000,
   LedgerBalancedCheckOneAggregate1763900012000,
   LedgerDirectCreditsDropped1763900013000,
+  Fraud1763900014000,
 ];

@@ -11,6 +11,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DevModule } from './dev/dev.module';
+import { FraudModule } from './fraud/fraud.module';
 import { HealthModule } from './health/health.module';
 import { IdentityModule } from './identity/identity.module';
 import { JobsModule } from './jobs/jobs.module';
@@ -27,6 +28,7 @@ const FEATURE_MODULES: ModuleMetadata['imports'] = [
   IdentityModule,
   AccountGuardModule,
   LedgerModule,
+  FraudModule,
   PromotionsModule,
   PaymentsModule,
   CatalogModule,

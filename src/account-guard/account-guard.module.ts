@@ -12,6 +12,7 @@ import { AccountStateRepository } from './account-state.repository';
 import { AdminAccountGuardController } from './admin-account-guard.controller';
 import { DevicesRepository } from './devices.repository';
 import { DevicesService } from './devices.service';
+import { FraudSignalsRepository } from './fraud-signals.repository';
 import { IdentityHooksListener } from './identity-hooks.listener';
 import { LockoutRepository } from './lockout.repository';
 import { LockoutService } from './lockout.service';
@@ -45,6 +46,7 @@ import { TotpService } from './totp.service';
     AccountStateRepository,
     AccountHoldsRepository,
     DevicesRepository,
+    FraudSignalsRepository,
     LockoutRepository,
     SecurityEventsRepository,
     StepUpRepository,

@@ -7,10 +7,23 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { AccountGuardErrors } from './account-guard.errors';
 import { AccountHoldsService, AccountHoldView, SystemAccountHold } from './account-holds.service';
 import { AccountStateRepository, AccountStateRow, CoolingReason } from './account-state.repository';
+import { FraudSignalsQuery, FraudSignalsRepository } from './fraud-signals.repository';
 import { SecurityEventsService } from './security-events.service';
 
 export type { SystemAccountHold } from './account-holds.service';
 export type { CoolingReason } from './account-state.repository';
+export type { FraudSignalsQuery } from './fraud-signals.repository';
+
+/** A device first used in this many hours (and not the account's first) counts as new for the fraud rules. */
+const NEW_DEVICE_HOURS = 24;
+
+export interface FraudSignals {
+  twoFactorEnabled: boolean;
+  lastPasswordResetAt: Date | null;
+  deviceId: string | null;
+  deviceIsNew: boolean;
+  networkIsNew: boolean;
+}
 
 /** Ways value leaves an account (buying for oneself is not one of them and is never checked here). */
 export type ValueAction =
@@ -45,6 +58,7 @@ export class AccountGuardService {
     private readonly accountState: AccountStateRepository,
     private readonly events: SecurityEventsService,
     private readonly accountHolds: AccountHoldsService,
+    private readonly signals: FraudSignalsRepository,
   ) {}
 
   /**
@@ -68,6 +82,21 @@ export class AccountGuardService {
       coolingReason: s.cooling_reason,
       twoFactorEnabled: s.totp,
     };
+  }
+
+  /**
+   * The account guard's facts the fraud rules read (2FA, last password reset, the session's device and
+   * its novelty, network novelty), for several requests at once, in the caller's transaction.
+   */
+  async fraudSignals(em: EntityManager, queries: FraudSignalsQuery[]): Promise<FraudSignals[]> {
+    const rows = await this.signals.read(em, queries, addHours(this.clock.now(), -NEW_DEVICE_HOURS));
+    return rows.map((r) => ({
+      twoFactorEnabled: r.two_factor_enabled,
+      lastPasswordResetAt: r.last_password_reset_at,
+      deviceId: r.device_id,
+      deviceIsNew: r.device_is_new,
+      networkIsNew: r.network_is_new,
+    }));
   }
 
   /** Starts a cooling period of the configured length, in the caller's transaction. */

@@ -40,6 +40,24 @@ export class AppConfig {
   catalogSearch: { exactMatches: number; window: number };
   orders: OrdersConfig;
   security: SecurityConfig;
+  fraud: FraudConfig;
+}
+
+/** The fraud engine (docs/fraud.md). */
+export interface FraudConfig {
+  /** FRAUD_EVALUATION=false skips evaluation entirely (every event allowed, nothing recorded): for comparisons only. */
+  evaluation: boolean;
+  /** Summed score of matching rules from which an event is reviewed (FRAUD_REVIEW_SCORE) or blocked (FRAUD_BLOCK_SCORE). */
+  reviewScore: number;
+  blockScore: number;
+  /** An open review older than this is escalated (FRAUD_REVIEW_ESCALATE_HOURS). */
+  escalateAfterHours: number;
+  /** How long funds held for a review stay reserved (FRAUD_REVIEW_HOLD_DAYS). */
+  reviewHoldDays: number;
+  /** How long a process reuses the rules it read before reading them again (FRAUD_RULES_CACHE_MS); edits made here apply at once. */
+  rulesCacheMs: number;
+  /** Request header carrying the client's country from a trusted edge, e.g. cf-ipcountry (FRAUD_IP_COUNTRY_HEADER); unset: ip.country is null. */
+  ipCountryHeader?: string;
 }
 
 /** Identity and account-takeover guard (ECONOMY.md "Account-takeover guard"). */
@@ -252,6 +270,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     catalogSearch: {
       exactMatches: int('SEARCH_EXACT_MATCHES', 5000, 1, 1_000_000),
       window: int('SEARCH_WINDOW', 20_000, 1, 10_000_000),
+    },
+    fraud: {
+      evaluation: bool('FRAUD_EVALUATION', true),
+      reviewScore: int('FRAUD_REVIEW_SCORE', 50, 1, 10_000),
+      blockScore: int('FRAUD_BLOCK_SCORE', 80, 1, 10_000),
+      escalateAfterHours: int('FRAUD_REVIEW_ESCALATE_HOURS', 72, 1, 24 * 365),
+      reviewHoldDays: int('FRAUD_REVIEW_HOLD_DAYS', 365, 1, 3650),
+      rulesCacheMs: int('FRAUD_RULES_CACHE_MS', 1000, 0, 3_600_000),
+      ipCountryHeader: str('FRAUD_IP_COUNTRY_HEADER')?.toLowerCase(),
     },
     orders: {
       batchMax: int('ORDER_BATCH_MAX', 100, 1, 10_000),

@@ -1,6 +1,6 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { PoolClient } from 'pg';
-import { DataSource, EntityManager } from 'typeorm';
+import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
 import { PgError, pgCode } from './pg-errors';
 
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
@@ -19,7 +19,9 @@ const RETRYABLE = new Set<string>([PgError.SERIALIZATION_FAILURE, PgError.DEADLO
  * (send those through the outbox). Pass an existing manager to join the caller's transaction.
  */
 @Injectable()
-export class TransactionRunner {
+export class TransactionRunner implements OnApplicationShutdown {
+  private beside?: Promise<DataSource>;
+
   constructor(private readonly dataSource: DataSource) {}
 
   get manager(): EntityManager {
@@ -73,6 +75,21 @@ export class TransactionRunner {
         await new Promise((r) => setTimeout(r, Math.random() * 5 * 2 ** n));
       }
     }
+  }
+
+  /**
+   * `run` on a small pool of its own, for records that must outlive the transaction the caller is in
+   * (a refusal's record, written before the refusal rolls that transaction back). It never waits for
+   * the main pool, so a caller holding a connection cannot exhaust it by waiting here.
+   */
+  async runBeside<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
+    this.beside ??= new DataSource({ ...this.dataSource.options, migrations: [], extra: { max: 2 } } as DataSourceOptions).initialize();
+    const ds = await this.beside;
+    return this.retrying(() => ds.transaction(work), {});
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    if (this.beside) await (await this.beside).destroy();
   }
 
   /** Joins `em`'s transaction when given one, otherwise starts a new one. */

@@ -21,6 +21,12 @@ export class IdentityService {
     return this.users.findById(em ?? this.dataSource, id);
   }
 
+  /** Several users at once, in the caller's transaction (missing ids are absent from the map). */
+  async findUsers(em: EntityManager, ids: string[]): Promise<Map<string, UserRecord>> {
+    const users = await this.users.findByIds(em, [...new Set(ids)]);
+    return new Map(users.map((u) => [u.id, u]));
+  }
+
   async getUser(id: string, em?: EntityManager): Promise<UserRecord> {
     const user = await this.findUser(id, em);
     if (!user) throw IdentityErrors.userNotFound();

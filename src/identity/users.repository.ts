@@ -48,6 +48,11 @@ export class UsersRepository {
   }
 
   /** The user and password hash for a password check (email compared case-insensitively: citext). */
+  async findByIds(db: Db, ids: string[]): Promise<UserRecord[]> {
+    const rows = await queryRows<UserRow>(db, `SELECT ${COLUMNS} FROM users WHERE id = ANY ($1::uuid[])`, [ids], { prepare: true });
+    return rows.map(toUserRecord);
+  }
+
   async findWithPasswordHash(db: Db, email: string): Promise<{ user: UserRecord; passwordHash: string } | null> {
     const rows = await queryRows<UserRow & { password_hash: string }>(db, `SELECT ${COLUMNS}, password_hash FROM users WHERE email = $1`, [
       email,

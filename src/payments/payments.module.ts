@@ -2,18 +2,16 @@ import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { AuditModule } from '../audit/audit.module';
+import { FraudModule } from '../fraud/fraud.module';
 import { AppConfig } from '../config/app-config';
 import { LedgerModule } from '../ledger/ledger.module';
 import { DebtRepository } from './debt/debt.repository';
 import { DebtService } from './debt/debt.service';
 import { DisputeRestrictionsService } from './disputes/dispute-restrictions.service';
-import { FraudOutcomesRepository } from './fraud-outcomes/fraud-outcomes.repository';
-import { FraudOutcomesService } from './fraud-outcomes/fraud-outcomes.service';
 import { AdminTokenPackagesController } from './packages/admin-token-packages.controller';
 import { TokenPackagesController } from './packages/token-packages.controller';
 import { TokenPackagesRepository } from './packages/token-packages.repository';
 import { TokenPackagesService } from './packages/token-packages.service';
-import { PaymentsService } from './payments.service';
 import { AdminTokenPurchasesController } from './purchases/admin-token-purchases.controller';
 import { PurchaseSettlementService } from './purchases/purchase-settlement.service';
 import { PurchaseSignalsService } from './purchases/purchase-signals.service';
@@ -30,7 +28,7 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
  * Buying tokens with Stripe: packages, purchases, webhooks, refunds, disputes and clawbacks.
  */
 @Module({
-  imports: [LedgerModule, AccountGuardModule, AuditModule],
+  imports: [LedgerModule, AccountGuardModule, AuditModule, FraudModule],
   controllers: [
     TokenPackagesController,
     AdminTokenPackagesController,
@@ -55,12 +53,9 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
     StripeEventsService,
     DebtRepository,
     DebtService,
-    FraudOutcomesRepository,
-    FraudOutcomesService,
     DisputeRestrictionsService,
-    PaymentsService,
   ],
   // StripeConnection: for the sandbox's dev routes (PaymentsDevModule).
-  exports: [PaymentsService, StripeConnection],
+  exports: [StripeConnection],
 })
 export class PaymentsModule {}

@@ -5,7 +5,7 @@ import { HOUR_MS, MINUTE_MS } from '../../src/common/time';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { systemAccount, userAccount } from '../../src/ledger/ledger.types';
 import { SpendingPolicy } from '../../src/account-guard/spending.policy';
-import { PaymentsService } from '../../src/payments/payments.service';
+import { FraudService } from '../../src/fraud/fraud.service';
 import { PurchaseSignalsService } from '../../src/payments/purchases/purchase-signals.service';
 import { TokenPurchasesRepository } from '../../src/payments/purchases/token-purchases.repository';
 import { purchaseIdFor } from '../../src/payments/purchases/token-purchases.service';
@@ -304,11 +304,9 @@ describe('payments: buying tokens with Stripe', () => {
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(popular.credits);
       expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(signupPromo() + popular.bonusPromo);
       expect(await purchase(admin, created.id)).toMatchObject({ card: { fingerprint: 'fp_five', country: 'FR' }, riskScore: 42 });
-      expect(await t.app.get(PaymentsService).paymentFacts(created.id)).toMatchObject({
-        cardFingerprint: 'fp_five',
-        cardCountry: 'FR',
-        riskScore: 42,
-      });
+      expect(await t.sql(`SELECT card_fingerprint, card_country, risk_score FROM token_purchases WHERE id = $1`, [created.id])).toEqual([
+        { card_fingerprint: 'fp_five', card_country: 'FR', risk_score: 42 },
+      ]);
       const events = await t.sql<{ status: string }>(`SELECT status FROM stripe_events WHERE purchase_id = $1`, [created.id]);
       expect(events.map((e) => e.status)).toEqual(['processed', 'processed']);
     });
@@ -494,7 +492,7 @@ describe('payments: buying tokens with Stripe', () => {
       expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'disputed', dispute: { status: 'open' }, creditsGranted: 0 });
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(0);
       expect(await balance(buyer.id, 'CREDIT', 'debt')).toBe(-2_500);
-      expect(await t.sql(`SELECT kind FROM fraud_outcomes WHERE user_id = $1`, [buyer.id])).toEqual([{ kind: 'chargeback' }]);
+      expect(await t.sql(`SELECT kind FROM fraud_labels WHERE user_id = $1`, [buyer.id])).toEqual([{ kind: 'chargeback' }]);
       expect((await buy(buyer).expect(423)).body.code).toBe('ACCOUNT_ON_HOLD');
       const disputeId = (await purchase(buyer, paid.id)).dispute.id as string;
       // A system hold of the account guard: named by the dispute, placed by no one, audited.
@@ -608,9 +606,9 @@ describe('payments: buying tokens with Stripe', () => {
       await deliverEvent(t, fake, opened).expect(200);
       await runJobs();
       expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'disputed', dispute: { status: 'lost' }, creditsGranted: 0 });
-      const kinds = await t.sql<{ kind: string }>(`SELECT kind FROM fraud_outcomes WHERE user_id = $1 ORDER BY kind`, [buyer.id]);
+      const kinds = await t.sql<{ kind: string }>(`SELECT kind FROM fraud_labels WHERE user_id = $1 ORDER BY kind`, [buyer.id]);
       expect(kinds.map((k) => k.kind)).toEqual(['chargeback', 'dispute_lost']);
-      expect(await t.app.get(PaymentsService).countFraudOutcomes(buyer.id, 'dispute_lost')).toBe(1);
+      expect(await t.app.get(FraudService).countLabels(buyer.id, 'dispute_lost')).toBe(1);
       expect((await buy(buyer).expect(423)).body.code).toBe('ACCOUNT_ON_HOLD');
 
       // A refund of a disputed charge is an illegal transition: set aside as rejected, not retried, nothing moves.

@@ -22,6 +22,12 @@ AS $function$
         RETURN NEW;
       END $function$;
 
+CREATE OR REPLACE FUNCTION public.fraud_rule_versions_append_only()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN RAISE EXCEPTION 'fraud_rule_versions is append-only' USING ERRCODE = 'P0001'; END $function$;
+
 CREATE OR REPLACE FUNCTION public.guard_transition()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -372,7 +378,7 @@ CREATE SEQUENCE public.fraud_outcomes_id_seq
     MINVALUE 1
     MAXVALUE 9223372036854775807
     CACHE 1
-    OWNED BY public.fraud_outcomes.id;
+    OWNED BY public.fraud_labels.id;
 
 CREATE SEQUENCE public.inventory_id_seq
     AS bigint
@@ -547,19 +553,123 @@ CREATE TABLE public.devices (
     CONSTRAINT devices_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
 );
 
-CREATE TABLE public.fraud_outcomes (
+CREATE TABLE public.fraud_decisions (
+    id uuid NOT NULL,
+    event_type text NOT NULL,
+    user_id uuid,
+    subject_id text,
+    ip inet,
+    device_id uuid,
+    card_fingerprint text,
+    amount bigint,
+    outcome text NOT NULL,
+    score integer NOT NULL,
+    features jsonb NOT NULL,
+    rules jsonb NOT NULL,
+    matched_rule_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT fraud_decisions_event_type_check CHECK ((event_type = ANY (ARRAY['signup'::text, 'login'::text, 'token_purchase'::text, 'payment_succeeded'::text, 'item_purchase'::text, 'credit_transfer'::text, 'reseller_application'::text, 'wholesale_purchase'::text, 'reseller_order_open'::text, 'reseller_order_confirm'::text]))),
+    CONSTRAINT fraud_decisions_outcome_check CHECK ((outcome = ANY (ARRAY['ALLOW'::text, 'REVIEW'::text, 'BLOCK'::text]))),
+    CONSTRAINT fraud_decisions_pkey PRIMARY KEY (id)
+);
+
+CREATE TABLE public.fraud_labels (
     id bigint DEFAULT nextval('public.fraud_outcomes_id_seq'::regclass) NOT NULL,
     user_id uuid NOT NULL,
     kind text NOT NULL,
     reference text NOT NULL,
-    purchase_id uuid,
+    subject_id text,
     occurred_at timestamp with time zone NOT NULL,
     data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT fraud_outcomes_kind CHECK ((kind = ANY (ARRAY['chargeback'::text, 'dispute_lost'::text]))),
+    created_by uuid,
+    note text,
+    CONSTRAINT fraud_labels_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id),
+    CONSTRAINT fraud_labels_kind CHECK ((kind = ANY (ARRAY['chargeback'::text, 'dispute_lost'::text, 'confirmed_takeover'::text, 'confirmed_fraud'::text]))),
+    CONSTRAINT fraud_labels_note_check CHECK ((char_length(note) <= 2000)),
     CONSTRAINT fraud_outcomes_pkey PRIMARY KEY (id),
-    CONSTRAINT fraud_outcomes_purchase_id_fkey FOREIGN KEY (purchase_id) REFERENCES public.token_purchases(id),
     CONSTRAINT fraud_outcomes_reference_key UNIQUE (reference),
     CONSTRAINT fraud_outcomes_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
+);
+
+CREATE TABLE public.fraud_list_entries (
+    id uuid NOT NULL,
+    list_type text NOT NULL,
+    value text NOT NULL,
+    reason text NOT NULL,
+    expires_at timestamp with time zone,
+    created_by uuid,
+    created_at timestamp with time zone NOT NULL,
+    removed_by uuid,
+    removed_at timestamp with time zone,
+    CONSTRAINT fraud_list_entries_check CHECK (((list_type <> 'ip_cidr'::text) OR ((value)::cidr IS NOT NULL))),
+    CONSTRAINT fraud_list_entries_check1 CHECK (((list_type <> 'ip'::text) OR ((value)::inet IS NOT NULL))),
+    CONSTRAINT fraud_list_entries_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id),
+    CONSTRAINT fraud_list_entries_list_type_check CHECK ((list_type = ANY (ARRAY['email'::text, 'email_domain'::text, 'ip'::text, 'ip_cidr'::text, 'device'::text, 'card_fingerprint'::text, 'user'::text]))),
+    CONSTRAINT fraud_list_entries_pkey PRIMARY KEY (id),
+    CONSTRAINT fraud_list_entries_reason_check CHECK (((char_length(reason) >= 1) AND (char_length(reason) <= 1000))),
+    CONSTRAINT fraud_list_entries_removed_by_fkey FOREIGN KEY (removed_by) REFERENCES public.users(id),
+    CONSTRAINT fraud_list_entries_value_check CHECK (((char_length(value) >= 1) AND (char_length(value) <= 320)))
+);
+
+CREATE TABLE public.fraud_reviews (
+    id uuid NOT NULL,
+    decision_id uuid NOT NULL,
+    event_type text NOT NULL,
+    user_id uuid NOT NULL,
+    subject_id text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    escalated_at timestamp with time zone,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    note text,
+    CONSTRAINT fraud_reviews_check CHECK (((status = 'open'::text) = (decided_at IS NULL))),
+    CONSTRAINT fraud_reviews_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES public.users(id),
+    CONSTRAINT fraud_reviews_decision_id_fkey FOREIGN KEY (decision_id) REFERENCES public.fraud_decisions(id),
+    CONSTRAINT fraud_reviews_decision_id_key UNIQUE (decision_id),
+    CONSTRAINT fraud_reviews_event_type_check CHECK ((event_type = ANY (ARRAY['signup'::text, 'login'::text, 'token_purchase'::text, 'payment_succeeded'::text, 'item_purchase'::text, 'credit_transfer'::text, 'reseller_application'::text, 'wholesale_purchase'::text, 'reseller_order_open'::text, 'reseller_order_confirm'::text]))),
+    CONSTRAINT fraud_reviews_event_type_subject_id_key UNIQUE (event_type, subject_id),
+    CONSTRAINT fraud_reviews_note_check CHECK ((char_length(note) <= 2000)),
+    CONSTRAINT fraud_reviews_pkey PRIMARY KEY (id),
+    CONSTRAINT fraud_reviews_status_check CHECK ((status = ANY (ARRAY['open'::text, 'approved'::text, 'rejected'::text])))
+);
+
+CREATE TABLE public.fraud_rule_versions (
+    id uuid NOT NULL,
+    rule_id uuid NOT NULL,
+    version integer NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    event_types text[] NOT NULL,
+    condition jsonb NOT NULL,
+    action text NOT NULL,
+    score integer NOT NULL,
+    mode text NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT fraud_rule_versions_action_check CHECK ((action = ANY (ARRAY['ALLOW'::text, 'REVIEW'::text, 'BLOCK'::text]))),
+    CONSTRAINT fraud_rule_versions_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id),
+    CONSTRAINT fraud_rule_versions_description_check CHECK ((char_length(description) <= 1000)),
+    CONSTRAINT fraud_rule_versions_event_types_check CHECK (((cardinality(event_types) >= 1) AND (event_types <@ ARRAY['signup'::text, 'login'::text, 'token_purchase'::text, 'payment_succeeded'::text, 'item_purchase'::text, 'credit_transfer'::text, 'reseller_application'::text, 'wholesale_purchase'::text, 'reseller_order_open'::text, 'reseller_order_confirm'::text]))),
+    CONSTRAINT fraud_rule_versions_mode_check CHECK ((mode = ANY (ARRAY['ACTIVE'::text, 'SHADOW'::text, 'DISABLED'::text]))),
+    CONSTRAINT fraud_rule_versions_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
+    CONSTRAINT fraud_rule_versions_pkey PRIMARY KEY (id),
+    CONSTRAINT fraud_rule_versions_rule_id_fkey FOREIGN KEY (rule_id) REFERENCES public.fraud_rules(id),
+    CONSTRAINT fraud_rule_versions_rule_id_version_key UNIQUE (rule_id, version),
+    CONSTRAINT fraud_rule_versions_score_check CHECK (((score >= '-100'::integer) AND (score <= 100))),
+    CONSTRAINT fraud_rule_versions_version_check CHECK ((version >= 1))
+);
+
+CREATE TABLE public.fraud_rules (
+    id uuid NOT NULL,
+    name text NOT NULL,
+    current_version integer NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    CONSTRAINT fraud_rules_current_version_check CHECK ((current_version >= 1)),
+    CONSTRAINT fraud_rules_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
+    CONSTRAINT fraud_rules_name_key UNIQUE (name),
+    CONSTRAINT fraud_rules_pkey PRIMARY KEY (id)
 );
 
 CREATE TABLE public.idempotency_keys (
@@ -881,6 +991,14 @@ CREATE TABLE public.security_events (
     CONSTRAINT security_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
 );
 
+CREATE TABLE public.session_devices (
+    session_id uuid NOT NULL,
+    device_id uuid NOT NULL,
+    CONSTRAINT session_devices_device_id_fkey FOREIGN KEY (device_id) REFERENCES public.devices(id),
+    CONSTRAINT session_devices_pkey PRIMARY KEY (session_id),
+    CONSTRAINT session_devices_session_id_fkey FOREIGN KEY (session_id) REFERENCES public.sessions(id)
+);
+
 CREATE TABLE public.sessions (
     id uuid DEFAULT gen_random_uuid() NOT NULL,
     user_id uuid NOT NULL,
@@ -1070,9 +1188,31 @@ CREATE INDEX dev_mailbox_recipient ON public.dev_mailbox USING btree (recipient,
 
 CREATE INDEX devices_user ON public.devices USING btree (user_id);
 
-CREATE INDEX fraud_outcomes_kind ON public.fraud_outcomes USING btree (kind, occurred_at);
+CREATE INDEX fraud_decisions_card ON public.fraud_decisions USING btree (card_fingerprint, created_at) INCLUDE (user_id) WHERE (card_fingerprint IS NOT NULL);
 
-CREATE INDEX fraud_outcomes_user ON public.fraud_outcomes USING btree (user_id, occurred_at);
+CREATE INDEX fraud_decisions_created ON public.fraud_decisions USING brin (created_at);
+
+CREATE INDEX fraud_decisions_device ON public.fraud_decisions USING btree (device_id, created_at) INCLUDE (user_id) WHERE (device_id IS NOT NULL);
+
+CREATE INDEX fraud_decisions_ip ON public.fraud_decisions USING btree (ip, created_at) INCLUDE (user_id) WHERE (ip IS NOT NULL);
+
+CREATE INDEX fraud_decisions_matched ON public.fraud_decisions USING gin (matched_rule_ids) WHERE (cardinality(matched_rule_ids) > 0);
+
+CREATE INDEX fraud_decisions_user ON public.fraud_decisions USING btree (user_id, event_type, created_at) INCLUDE (amount, card_fingerprint);
+
+CREATE INDEX fraud_decisions_user_blocks ON public.fraud_decisions USING btree (user_id, created_at) WHERE (outcome = 'BLOCK'::text);
+
+CREATE INDEX fraud_labels_user ON public.fraud_labels USING btree (user_id, kind);
+
+CREATE UNIQUE INDEX fraud_list_entries_live ON public.fraud_list_entries USING btree (list_type, value) WHERE (removed_at IS NULL);
+
+CREATE INDEX fraud_outcomes_kind ON public.fraud_labels USING btree (kind, occurred_at);
+
+CREATE INDEX fraud_outcomes_user ON public.fraud_labels USING btree (user_id, occurred_at);
+
+CREATE INDEX fraud_reviews_queue ON public.fraud_reviews USING btree (created_at) WHERE (status = 'open'::text);
+
+CREATE INDEX fraud_reviews_user ON public.fraud_reviews USING btree (user_id, created_at);
 
 CREATE INDEX inventory_by_owner ON public.inventory USING btree (owner_id, id DESC) WHERE (revoked_at IS NULL);
 
@@ -1146,9 +1286,11 @@ CREATE TRIGGER credit_transfers_no_delete BEFORE DELETE ON public.credit_transfe
 
 CREATE TRIGGER credit_transfers_transitions BEFORE UPDATE ON public.credit_transfers FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status', 'held_for_review>completed,held_for_review>rejected');
 
-CREATE TRIGGER fraud_outcomes_append_only BEFORE DELETE OR UPDATE ON public.fraud_outcomes FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+CREATE TRIGGER fraud_outcomes_append_only BEFORE DELETE OR UPDATE ON public.fraud_labels FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
-CREATE TRIGGER fraud_outcomes_no_truncate BEFORE TRUNCATE ON public.fraud_outcomes FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
+CREATE TRIGGER fraud_outcomes_no_truncate BEFORE TRUNCATE ON public.fraud_labels FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
+
+CREATE TRIGGER fraud_rule_versions_append_only BEFORE DELETE OR UPDATE ON public.fraud_rule_versions FOR EACH ROW EXECUTE FUNCTION public.fraud_rule_versions_append_only();
 
 CREATE TRIGGER inventory_no_delete BEFORE DELETE ON public.inventory FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 

@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
+import { FraudService } from '../../fraud/fraud.service';
 import { DisputeRestrictionsService } from '../disputes/dispute-restrictions.service';
-import { FraudOutcomesService } from '../fraud-outcomes/fraud-outcomes.service';
 import { PaymentsErrors } from '../payments.errors';
 import type { ChargeDetails } from '../stripe/stripe.gateway';
 import { PurchaseSettlementService } from './purchase-settlement.service';
@@ -29,7 +29,7 @@ export class PurchaseSignalsService {
     private readonly purchases: TokenPurchasesRepository,
     private readonly settlement: PurchaseSettlementService,
     private readonly restrictions: DisputeRestrictionsService,
-    private readonly outcomes: FraudOutcomesService,
+    private readonly fraud: FraudService,
     private readonly clock: Clock,
   ) {}
 
@@ -63,11 +63,11 @@ export class PurchaseSignalsService {
       if (t.restriction === 'impose') await this.restrictions.impose(em, dispute);
       if (t.restriction === 'lift') await this.restrictions.lift(em, dispute);
       for (const kind of t.outcomes) {
-        await this.outcomes.record(em, {
+        await this.fraud.recordLabel(em, {
           userId: p.userId,
           kind,
           reference: `stripe_dispute:${signal.disputeId}:${kind}`,
-          purchaseId: p.id,
+          subjectId: p.id,
           data: { disputeId: signal.disputeId },
         });
       }

@@ -1,0 +1,36 @@
+import { AppError, FieldError } from '../common/errors';
+
+/** The fraud module's errors (codes in common/errors.ts). */
+export const FraudErrors = {
+  /** Generic on purpose: the client never learns which rule refused it. */
+  blocked(): AppError {
+    return new AppError('FRAUD_BLOCKED', 'This action was refused by the fraud checks');
+  },
+  invalidRule(errors: FieldError[]): AppError {
+    return new AppError('VALIDATION_FAILED', errors.map((e) => `${e.field} ${e.message}`).join('; '), {}, errors);
+  },
+  ruleNotFound(): AppError {
+    return new AppError('NOT_FOUND', 'Fraud rule not found');
+  },
+  ruleNameTaken(name: string): AppError {
+    return new AppError('CONFLICT', `A fraud rule named ${name} exists`, { name });
+  },
+  reviewNotFound(): AppError {
+    return new AppError('NOT_FOUND', 'Fraud review not found');
+  },
+  decisionNotFound(): AppError {
+    return new AppError('NOT_FOUND', 'Fraud decision not found');
+  },
+  listEntryNotFound(): AppError {
+    return new AppError('NOT_FOUND', 'List entry not found');
+  },
+  listEntryExists(type: string, value: string): AppError {
+    return new AppError('CONFLICT', `${value} is on the ${type} list already`, { type, value });
+  },
+  userNotFound(): AppError {
+    return new AppError('NOT_FOUND', 'User not found');
+  },
+  noReviewHandler(eventType: string): AppError {
+    return new AppError('INVALID_STATE', `Reviews of ${eventType} events cannot be decided here`, { eventType });
+  },
+};

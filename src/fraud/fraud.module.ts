@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { AccountGuardModule } from '../account-guard/account-guard.module';
+import { IdentityModule } from '../identity/identity.module';
+import { DecisionsRepository } from './decisions.repository';
+import { FeaturesService } from './features.service';
+import { FraudService } from './fraud.service';
+import { LabelsRepository } from './labels.repository';
+import { ListsRepository } from './lists.repository';
+import { ReviewsRepository } from './reviews.repository';
+import { ReviewsService } from './reviews.service';
+import { RulesRepository } from './rules.repository';
+import { RulesService } from './rules.service';
+
+/**
+ * The fraud rules engine (docs/fraud.md): features, versioned rules, lists, decisions, the review
+ * queue, labels and backtests. Other modules call `FraudService.evaluate` in their transaction and
+ * register how their reviews finish with `ReviewsService.handle`.
+ */
+@Module({
+  imports: [IdentityModule, AccountGuardModule],
+  providers: [
+    DecisionsRepository,
+    LabelsRepository,
+    ListsRepository,
+    ReviewsRepository,
+    RulesRepository,
+    FeaturesService,
+    RulesService,
+    ReviewsService,
+    FraudService,
+  ],
+  exports: [FraudService, ReviewsService],
+})
+export class FraudModule {}

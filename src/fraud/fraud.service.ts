@@ -1,0 +1,167 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { Counter, register } from 'prom-client';
+import { EntityManager } from 'typeorm';
+import { Clock } from '../common/clock.service';
+import { AppConfig } from '../config/app-config';
+import { TransactionRunner } from '../database/transaction-runner';
+import { DecisionsRepository, NewDecision } from './decisions.repository';
+import { decide } from './decision.policy';
+import { FeaturesService } from './features.service';
+import { FeatureValues, FraudDecision, FraudEvent, RuleResult } from './fraud.types';
+import { LabelsRepository, NewLabel } from './labels.repository';
+import { ListProbe, ListsRepository } from './lists.repository';
+import { ReviewsService } from './reviews.service';
+import { conditionHolds, listProbes, membershipKey, ruleData } from './rule-condition';
+import { RulesService } from './rules.service';
+import { RuleVersion } from './rules.repository';
+
+const ruleErrors =
+  (register.getSingleMetric('fraud_rule_errors_total') as Counter<string> | undefined) ??
+  new Counter({ name: 'fraud_rule_errors_total', help: 'Fraud rule evaluations that threw, by rule', labelNames: ['rule'] });
+const decisionsTotal =
+  (register.getSingleMetric('fraud_decisions_total') as Counter<string> | undefined) ??
+  new Counter({ name: 'fraud_decisions_total', help: 'Fraud decisions by event type and outcome', labelNames: ['event', 'outcome'] });
+
+/**
+ * The fraud engine's one entry point for other modules. `evaluate` decides events synchronously in
+ * the caller's transaction, before the action commits: features (features.service.ts), every live
+ * rule version for the event type, the outcome (decision.policy.ts), and the decision stored with the
+ * feature values and rule results. A REVIEW opens a review case on the event's subject (reviews.service.ts).
+ * A BLOCK is recorded beside the caller's transaction, which the caller then rolls back with
+ * `FraudErrors.blocked()`.
+ */
+@Injectable()
+export class FraudService {
+  private readonly log = new Logger('Fraud');
+
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly features: FeaturesService,
+    private readonly rules: RulesService,
+    private readonly lists: ListsRepository,
+    private readonly decisions: DecisionsRepository,
+    private readonly labels: LabelsRepository,
+    private readonly reviews: ReviewsService,
+  ) {}
+
+  /** Decides one event (see `evaluateMany`). */
+  async evaluate(em: EntityManager, event: FraudEvent): Promise<FraudDecision> {
+    return (await this.evaluateMany(em, [event]))[0];
+  }
+
+  /** Decides several events in one go (a purchase batch), each on its own; answers in order. */
+  async evaluateMany(em: EntityManager, events: FraudEvent[]): Promise<FraudDecision[]> {
+    if (!events.length) return [];
+    const now = this.clock.now();
+    if (!this.config.fraud.evaluation) return events.map((e) => unevaluated(e, now));
+    const { features, deviceIds } = await this.features.compute(em, events);
+    const rules = await Promise.all(events.map((e) => this.rules.liveFor(e.type)));
+    const data = features.map((f) => ruleData(f));
+    const probes = events.flatMap((_, i) => rules[i].flatMap((r) => safeProbes(r, data[i])));
+    const members = new Set((await this.lists.members(em, dedupe(probes), now)).map((p) => membershipKey(p.type, p.value)));
+    const decided = events.map((event, i) => {
+      const results = rules[i].map((r) => this.judge(r, features[i], members));
+      const { outcome, score } = decide(results, this.config.fraud);
+      decisionsTotal.inc({ event: event.type, outcome });
+      const record: NewDecision = {
+        id: randomUUID(),
+        eventType: event.type,
+        userId: event.userId,
+        subjectId: event.subjectId,
+        ip: event.ip ?? (features[i]['ip.address'] as string | null),
+        deviceId: deviceIds[i],
+        cardFingerprint: event.card?.fingerprint ?? null,
+        amount: event.amount ?? null,
+        outcome,
+        score,
+        features: features[i],
+        rules: results,
+        matchedRuleIds: [...new Set(results.filter((r) => r.matched).map((r) => r.ruleId))],
+        createdAt: now,
+      };
+      return record;
+    });
+    const blocked = decided.filter((d) => d.outcome === 'BLOCK');
+    const kept = decided.filter((d) => d.outcome !== 'BLOCK');
+    await this.decisions.insertMany(em, kept);
+    if (blocked.length) await this.tx.runBeside((side) => this.decisions.insertMany(side, blocked));
+    await this.reviews.open(
+      em,
+      kept.filter((d) => d.outcome === 'REVIEW' && d.eventType !== 'login'),
+    );
+    return decided.map((d) => ({
+      id: d.id,
+      eventType: d.eventType,
+      userId: d.userId,
+      subjectId: d.subjectId,
+      outcome: d.outcome,
+      score: d.score,
+      features: d.features,
+      rules: d.rules,
+      createdAt: d.createdAt,
+    }));
+  }
+
+  /**
+   * Records what turned out bad (chargebacks and lost disputes from payments, admins' confirmed
+   * takeovers and frauds), in the caller's transaction; a reference already recorded changes nothing.
+   */
+  recordLabel(em: EntityManager, label: NewLabel): Promise<boolean> {
+    return this.labels.insert(em, label, this.clock.now());
+  }
+
+  /** Chargebacks, lost disputes or confirmed labels recorded for a user (reseller eligibility). */
+  countLabels(userId: string, kind: NewLabel['kind']): Promise<number> {
+    return this.labels.countForUser(this.tx.manager, userId, kind);
+  }
+
+  private judge(rule: RuleVersion, features: FeatureValues, members: ReadonlySet<string>): RuleResult {
+    const base = {
+      ruleId: rule.ruleId,
+      versionId: rule.versionId,
+      version: rule.version,
+      name: rule.name,
+      mode: rule.mode,
+      action: rule.action,
+      score: rule.score,
+    };
+    try {
+      return { ...base, matched: conditionHolds(rule.condition, ruleData(features, members)) };
+    } catch (err) {
+      const message = err instanceof Error ? err.message : String(err);
+      ruleErrors.inc({ rule: rule.name });
+      this.log.error(`fraud rule ${rule.name} v${rule.version} threw: ${message}`);
+      return { ...base, matched: false, error: message.slice(0, 500) };
+    }
+  }
+}
+
+function safeProbes(rule: RuleVersion, data: ReturnType<typeof ruleData>): ListProbe[] {
+  try {
+    return listProbes(rule.condition, data);
+  } catch {
+    return []; // the rule throws again when judged, and is recorded then
+  }
+}
+
+function dedupe(probes: ListProbe[]): ListProbe[] {
+  const seen = new Map(probes.map((p) => [membershipKey(p.type, p.value), p]));
+  return [...seen.values()];
+}
+
+function unevaluated(e: FraudEvent, now: Date): FraudDecision {
+  return {
+    id: randomUUID(),
+    eventType: e.type,
+    userId: e.userId,
+    subjectId: e.subjectId,
+    outcome: 'ALLOW',
+    score: 0,
+    features: {},
+    rules: [],
+    createdAt: now,
+  };
+}

@@ -1,0 +1,30 @@
+import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { queryRows } from '../database/sql';
+
+export interface ListProbe {
+  type: string;
+  value: string;
+}
+
+/** `fraud_list_entries`: typed lists (email, email_domain, ip, ip_cidr, device, card_fingerprint, user). */
+@Injectable()
+export class ListsRepository {
+  /**
+   * Which probes are on a live list (not removed, not expired at `now`): `ip_cidr` probes are
+   * addresses matched against the listed networks, every other type compares values exactly.
+   */
+  async members(db: EntityManager | DataSource, probes: ListProbe[], now: Date): Promise<ListProbe[]> {
+    if (!probes.length) return [];
+    return queryRows<ListProbe>(
+      db,
+      `SELECT DISTINCT p.type, p.value
+         FROM unnest($1::text[], $2::text[]) AS p(type, value)
+         JOIN fraud_list_entries e ON e.list_type = p.type AND e.removed_at IS NULL AND (e.expires_at IS NULL OR e.expires_at > $3)
+          AND CASE WHEN p.type = 'ip_cidr' THEN e.value::cidr >>= (CASE WHEN p.value ~ '^[0-9a-fA-F:.]+$' THEN p.value END)::inet
+                   ELSE e.value = p.value END`,
+      [probes.map((p) => p.type), probes.map((p) => p.value), now],
+      { prepare: true },
+    );
+  }
+}
