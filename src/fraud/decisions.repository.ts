@@ -111,7 +111,7 @@ const VELOCITY_SQL = `
          i.e1h AS ip_events_1h, i.e24h AS ip_events_24h, i.e7d AS ip_events_7d, i.accounts AS ip_accounts_24h,
          dv.e1h AS device_events_1h, dv.e24h AS device_events_24h, dv.e7d AS device_events_7d, dv.accounts AS device_accounts_24h,
          c.e1h AS card_events_1h, c.e24h AS card_events_24h, c.e7d AS card_events_7d, c.accounts AS card_accounts_7d,
-         CASE WHEN q.recipient_id IS NOT NULL THEN q.device_id IS NOT NULL AND EXISTS (
+         CASE WHEN q.recipient_id IS NOT NULL THEN EXISTS (
            SELECT 1 FROM fraud_decisions r WHERE r.user_id = q.recipient_id AND r.created_at > $d30 AND r.device_id IS NOT NULL
               AND (r.device_id = q.device_id OR r.device_id IN (
                 SELECT s.device_id FROM fraud_decisions s WHERE s.user_id = q.user_id AND s.created_at > $d30 AND s.device_id IS NOT NULL

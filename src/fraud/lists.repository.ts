@@ -12,7 +12,8 @@ export interface ListProbe {
 export class ListsRepository {
   /**
    * Which probes are on a live list (not removed, not expired at `now`): `ip_cidr` probes are
-   * addresses matched against the listed networks, every other type compares values exactly.
+   * addresses matched against the listed networks, every other type compares values exactly. A rule
+   * may probe ip_cidr with any feature: what is no address matches nothing (and fails no statement).
    */
   async members(db: EntityManager | DataSource, probes: ListProbe[], now: Date): Promise<ListProbe[]> {
     if (!probes.length) return [];
@@ -21,8 +22,9 @@ export class ListsRepository {
       `SELECT DISTINCT p.type, p.value
          FROM unnest($1::text[], $2::text[]) AS p(type, value)
          JOIN fraud_list_entries e ON e.list_type = p.type AND e.removed_at IS NULL AND (e.expires_at IS NULL OR e.expires_at > $3)
-          AND CASE WHEN p.type = 'ip_cidr' THEN e.value::cidr >>= (CASE WHEN p.value ~ '^[0-9a-fA-F:.]+$' THEN p.value END)::inet
-                   ELSE e.value = p.value END`,
+          AND CASE WHEN p.type <> 'ip_cidr' THEN e.value = p.value
+                   WHEN e.list_type = 'ip_cidr' AND pg_input_is_valid(p.value, 'inet') THEN e.value::cidr >>= p.value::inet
+                   ELSE false END`,
       [probes.map((p) => p.type), probes.map((p) => p.value), now],
       { prepare: true },
     );

@@ -73,6 +73,7 @@ export function validateCondition(condition: unknown): FieldError[] {
     const args = node[op];
     if (op === 'var') return checkVar(args, fail);
     if (op === 'in_list') return checkInList(args, fail, (n) => walk(n, depth + 1));
+    if (op === 'missing' || op === 'missing_some') return checkMissing(op, args, fail);
     walk(args, depth + 1);
   };
   walk(condition, 0);
@@ -86,6 +87,22 @@ function checkVar(args: unknown, fail: (m: string) => void): void {
   if (!FEATURE_NAMES.has(name)) fail(`unknown variable "${name}"`);
   if (Array.isArray(args) && args.length > 2) fail(`"var" takes a name and an optional default`);
   if (Array.isArray(args) && isObject(args[1])) fail(`the default of "var" must be a literal`);
+}
+
+/**
+ * `missing` and `missing_some` name features too (as strings), so they take literal catalog names;
+ * json-logic-js would also throw on `missing_some` over anything but an array.
+ */
+function checkMissing(op: string, args: unknown, fail: (m: string) => void): void {
+  const list =
+    op === 'missing_some' ? (Array.isArray(args) && typeof args[0] === 'number' && args.length === 2 ? args[1] : undefined) : args;
+  const names = Array.isArray(list) ? list : op === 'missing' ? [list] : undefined;
+  if (!names || names.some((n) => typeof n !== 'string')) {
+    return void fail(
+      op === 'missing' ? '"missing" takes literal feature names' : '"missing_some" takes [a number, [literal feature names]]',
+    );
+  }
+  for (const name of names as string[]) if (!FEATURE_NAMES.has(name)) fail(`unknown variable "${name}"`);
 }
 
 function checkInList(args: unknown, fail: (m: string) => void, walk: (n: unknown) => void): void {
@@ -104,6 +121,8 @@ export function conditionVariables(condition: unknown): string[] {
     if (!isObject(node)) return;
     for (const [op, args] of Object.entries(node)) {
       if (op === 'var') names.add(String(Array.isArray(args) ? args[0] : args));
+      else if (op === 'missing') for (const n of [args].flat()) names.add(String(n));
+      else if (op === 'missing_some' && Array.isArray(args)) for (const n of [args[1]].flat()) names.add(String(n));
       else walk(args);
     }
   };
