@@ -65,7 +65,7 @@ const DEFAULT_RULES: {
     events: ['credit_transfer', 'item_purchase'],
     condition: {
       and: [
-        { '!==': [{ var: 'recipient.id' }, null] },
+        { '!==': [{ var: 'recipient.ageDays' }, null] },
         { '<': [{ var: 'recipient.ageDays' }, 1] },
         { or: [{ var: 'recipient.sharesDevice' }, { var: 'recipient.sharesIp' }] },
       ],

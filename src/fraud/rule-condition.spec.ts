@@ -229,8 +229,9 @@ describe('the default rules (migration 1763900014000), as data', () => {
     expect(holds(c, { ...young, 'recipient.sharesDevice': false, 'recipient.sharesIp': true })).toBe(true);
     expect(holds(c, { ...young, 'recipient.sharesDevice': false, 'recipient.sharesIp': false })).toBe(false);
     expect(holds(c, { ...young, 'recipient.ageDays': 1, 'recipient.sharesIp': true })).toBe(false);
-    // null < 1 is true in JsonLogic: the recipient.id guard is what keeps an event without a recipient out
+    // null < 1 is true in JsonLogic: the null guard is what keeps an event without a known recipient out
     expect(holds(c, { 'recipient.id': null, 'recipient.ageDays': null, 'recipient.sharesIp': true })).toBe(false);
+    expect(holds(c, { 'recipient.id': 'r1', 'recipient.ageDays': null, 'recipient.sharesIp': true })).toBe(false);
   });
 
   it('token-purchase-velocity: more than 5 an hour (the count includes this one)', () => {
