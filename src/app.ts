@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { IP_COUNTRY_HEADER_SETTING } from './identity/request-context';
 
 /** Builds the fully configured HTTP application (used by main and by the e2e tests alike). */
 export async function createApp(config: AppConfig, databaseUrl: string): Promise<INestApplication> {
@@ -17,6 +18,7 @@ export async function createApp(config: AppConfig, databaseUrl: string): Promise
   });
   app.useLogger(app.get(Logger));
   app.set('trust proxy', config.trustProxy);
+  app.set(IP_COUNTRY_HEADER_SETTING, config.fraud.ipCountryHeader);
   app.set('x-powered-by', false);
   app.use(helmet({ contentSecurityPolicy: false }));
   app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });

@@ -30,6 +30,8 @@ export const AccountGuardErrors = {
 
   stepUpRequired: (challengeId: string, method: 'totp' | 'email'): AppError =>
     new AppError('STEP_UP_REQUIRED', 'Confirm this sign-in with a second factor', { challengeId, methods: [method] }),
+  /** Generic on purpose, like the fraud module's own refusal: the client never learns which rule refused it. */
+  loginBlocked: (): AppError => new AppError('FRAUD_BLOCKED', 'This action was refused by the fraud checks'),
   challengeExpired: (): AppError => new AppError('INVALID_TOKEN', 'This sign-in challenge has expired or was used; sign in again'),
   wrongChallengeCode: (attemptsLeft: number): AppError => new AppError('INVALID_CREDENTIALS', 'The code is not correct', { attemptsLeft }),
 

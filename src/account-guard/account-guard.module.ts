@@ -16,6 +16,7 @@ import { FraudSignalsRepository } from './fraud-signals.repository';
 import { IdentityHooksListener } from './identity-hooks.listener';
 import { LockoutRepository } from './lockout.repository';
 import { LockoutService } from './lockout.service';
+import { LoginScreens } from './login-screens';
 import { MeSecurityController } from './me-security.controller';
 import { SecretBoxService } from './secret-box.service';
 import { SecurityEventsRepository } from './security-events.repository';
@@ -32,7 +33,8 @@ import { TotpService } from './totp.service';
  * The account-takeover guard, built on identity: login defence (lockout, IP throttle), devices and
  * risk-based step-up, TOTP, re-authentication by TOTP, cooling periods, freeze, account holds (admins'
  * and system holds), the security event history, and the spending policy (account state and debt).
- * Other modules call `AccountGuardService.assertMayMoveValue` and `SpendingPolicy`.
+ * Other modules call `AccountGuardService.assertMayMoveValue` and `SpendingPolicy`, and judge logins
+ * through `LoginScreens`.
  */
 @Module({
   imports: [IdentityModule, LedgerModule, AuditModule, NotificationsModule, JobsModule],
@@ -56,11 +58,12 @@ import { TotpService } from './totp.service';
     SecurityEventsService,
     LockoutService,
     DevicesService,
+    LoginScreens,
     TotpService,
     StepUpService,
     SpendingPolicy,
     IdentityHooksListener,
   ],
-  exports: [AccountGuardService, SpendingPolicy],
+  exports: [AccountGuardService, SpendingPolicy, LoginScreens],
 })
 export class AccountGuardModule {}

@@ -5,7 +5,8 @@ import { networkOf, throttleScopeOf } from './networks.sql';
 
 export interface RiskSignalsRow {
   has_devices: boolean;
-  known_device: boolean;
+  /** The account's device with the presented token, if it is one of theirs. */
+  known_device_id: string | null;
   has_networks: boolean;
   known_network: boolean;
   recent_failures: number;
@@ -39,7 +40,7 @@ export class DevicesRepository {
       db,
       `SELECT
          EXISTS (SELECT 1 FROM devices WHERE user_id = $1) AS has_devices,
-         EXISTS (SELECT 1 FROM devices WHERE user_id = $1 AND token_hash = $2) AS known_device,
+         (SELECT id FROM devices WHERE user_id = $1 AND token_hash = $2) AS known_device_id,
          EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1) AS has_networks,
          EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1 AND network = ${networkOf('$3')}) AS known_network,
          (SELECT count(*)::int FROM login_attempts
@@ -57,14 +58,14 @@ export class DevicesRepository {
     await queryRows(em, 'SELECT pg_advisory_xact_lock(hashtext($1))', [`devices:${userId}`]);
   }
 
-  /** Notes a sighting of a device the user already has; false when the token is not one of theirs. */
-  async touch(em: EntityManager, d: DeviceSighting): Promise<boolean> {
-    const rows = await queryRows(
+  /** Notes a sighting of a device the user already has: its id, or null when the token is not one of theirs. */
+  async touch(em: EntityManager, d: DeviceSighting): Promise<string | null> {
+    const rows = await queryRows<{ id: string }>(
       em,
       'UPDATE devices SET last_seen_at = $3, last_ip = $4, user_agent = $5 WHERE user_id = $1 AND token_hash = $2 RETURNING id',
       [d.userId, d.tokenHash, d.at, d.ip, d.userAgent],
     );
-    return rows.length > 0;
+    return rows[0]?.id ?? null;
   }
 
   async hasAny(em: EntityManager, userId: string): Promise<boolean> {
@@ -72,12 +73,18 @@ export class DevicesRepository {
     return had;
   }
 
-  async insert(em: EntityManager, d: DeviceSighting): Promise<void> {
-    await queryRows(
+  async insert(em: EntityManager, d: DeviceSighting): Promise<string> {
+    const [row] = await queryRows<{ id: string }>(
       em,
-      'INSERT INTO devices (user_id, token_hash, created_at, last_seen_at, last_ip, user_agent) VALUES ($1, $2, $3, $3, $4, $5)',
+      'INSERT INTO devices (user_id, token_hash, created_at, last_seen_at, last_ip, user_agent) VALUES ($1, $2, $3, $3, $4, $5) RETURNING id',
       [d.userId, d.tokenHash, d.at, d.ip, d.userAgent],
     );
+    return row.id;
+  }
+
+  /** Which device a session was opened on (read back by the fraud signals). */
+  async linkSession(em: EntityManager, sessionId: string, deviceId: string): Promise<void> {
+    await queryRows(em, 'INSERT INTO session_devices (session_id, device_id) VALUES ($1, $2)', [sessionId, deviceId]);
   }
 
   /** Remembers the network of `ip` (see networks.sql.ts) as one the user signs in from. */

@@ -9,6 +9,11 @@ import { DevicesRepository } from './devices.repository';
 import { RiskSignals } from './login-risk.policy';
 import { SecurityEventsService } from './security-events.service';
 
+/** The login-risk signals, and the account's device the login presented (its token is one of theirs). */
+export interface LoginSignals extends RiskSignals {
+  knownDeviceId: string | null;
+}
+
 /** Devices (by the opaque device token a login hands out) and the networks each account signs in from. */
 @Injectable()
 export class DevicesService {
@@ -20,7 +25,7 @@ export class DevicesService {
     private readonly events: SecurityEventsService,
   ) {}
 
-  async signals(user: UserRecord, attempt: CredentialAttempt): Promise<RiskSignals> {
+  async signals(user: UserRecord, attempt: CredentialAttempt): Promise<LoginSignals> {
     const now = this.clock.now();
     const r = await this.devices.riskSignals(this.dataSource, {
       userId: user.id,
@@ -32,7 +37,8 @@ export class DevicesService {
     });
     return {
       hasDevices: r.has_devices,
-      knownDevice: r.known_device,
+      knownDevice: r.known_device_id !== null,
+      knownDeviceId: r.known_device_id,
       hasNetworks: r.has_networks,
       knownNetwork: r.known_network,
       recentFailures: r.recent_failures,
@@ -42,24 +48,30 @@ export class DevicesService {
 
   /**
    * In the session-creating transaction: recognises the presented device or registers a new one
-   * (answering its token), and remembers the network. A new device on an account that already had one
-   * starts the 72-hour cooling period and is notified.
+   * (answering its token), links the session to it, and remembers the network. A new device on an
+   * account that already had one starts the 72-hour cooling period and is notified.
    */
-  async sessionStarted(em: EntityManager, attempt: CredentialAttempt, user: UserRecord): Promise<{ deviceToken: string }> {
+  async sessionStarted(
+    em: EntityManager,
+    attempt: CredentialAttempt,
+    user: UserRecord,
+    sessionId: string,
+  ): Promise<{ deviceToken: string }> {
     const now = this.clock.now();
     const sighting = { userId: user.id, ip: attempt.ip, userAgent: attempt.userAgent ?? null, at: now };
     await this.devices.lockUserDevices(em, user.id);
-    const known = attempt.deviceToken ? await this.devices.touch(em, { ...sighting, tokenHash: hashToken(attempt.deviceToken) }) : false;
     let deviceToken = attempt.deviceToken;
-    if (!known || !deviceToken) {
+    let deviceId = deviceToken ? await this.devices.touch(em, { ...sighting, tokenHash: hashToken(deviceToken) }) : null;
+    if (!deviceId || !deviceToken) {
       const had = await this.devices.hasAny(em, user.id);
       deviceToken = newOpaqueToken();
-      await this.devices.insert(em, { ...sighting, tokenHash: hashToken(deviceToken) });
+      deviceId = await this.devices.insert(em, { ...sighting, tokenHash: hashToken(deviceToken) });
       if (had) {
         await this.guard.startCooling(em, user.id, 'new_device');
         await this.events.record(em, user.id, 'new_device_login', { ip: attempt.ip, data: { userAgent: attempt.userAgent ?? null } });
       }
     }
+    await this.devices.linkSession(em, sessionId, deviceId);
     await this.devices.rememberNetwork(em, user.id, attempt.ip, now);
     return { deviceToken };
   }

@@ -29,9 +29,9 @@ export class IdentityHooksListener implements OnModuleInit {
       afterPasswordCheck: (a, outcome, ticket) =>
         this.lockout.after(a, { ok: outcome.ok, userId: outcome.user?.id ?? null }, ticket as LockoutTicket),
       assessLogin: (a, user) => this.stepUp.assess(a, user),
-      sessionStarted: async (em, a, user) => {
+      sessionStarted: async (em, a, user, sessionId) => {
         await this.lockout.forgive(em, a.email);
-        return this.devices.sessionStarted(em, a, user);
+        return this.devices.sessionStarted(em, a, user, sessionId);
       },
     });
     this.hooks.subscribe({

@@ -22,14 +22,20 @@ export interface RiskAssessment {
   stepUp: boolean;
 }
 
+/** The account signed in on devices before, but not on this one (its very first device is never new). */
+export const isNewDevice = (s: RiskSignals): boolean => s.hasDevices && !s.knownDevice;
+
+/** The account signed in from networks before, but not from this one. */
+export const isNewNetwork = (s: RiskSignals): boolean => s.hasNetworks && !s.knownNetwork;
+
 /**
  * ECONOMY.md: a risky login is a new device plus a new network or recent failures (or a spraying IP).
  * The weights and threshold come from AppConfig.security.loginRisk (LOGIN_RISK_* variables).
  */
 export function assessLoginRisk(s: RiskSignals, w: LoginRiskConfig): RiskAssessment {
   const found: [RiskReason, boolean, number][] = [
-    ['new_device', s.hasDevices && !s.knownDevice, w.newDevice],
-    ['new_network', s.hasNetworks && !s.knownNetwork, w.newNetwork],
+    ['new_device', isNewDevice(s), w.newDevice],
+    ['new_network', isNewNetwork(s), w.newNetwork],
     ['recent_failures', s.recentFailures >= w.recentFailuresFrom, w.recentFailures],
     ['ip_failing_on_many_accounts', s.ipFailedAccounts >= w.ipFailedAccountsFrom, w.ipFailingOnManyAccounts],
   ];

@@ -13,7 +13,8 @@ import { AccountGuardErrors } from './account-guard.errors';
 import { accountGuardMails } from './account-guard.mails';
 import { DevicesService } from './devices.service';
 import { LockoutService } from './lockout.service';
-import { assessLoginRisk } from './login-risk.policy';
+import { assessLoginRisk, isNewDevice, isNewNetwork, RiskReason } from './login-risk.policy';
+import { LoginScreens } from './login-screens';
 import { SecretBoxService } from './secret-box.service';
 import { SecurityEventsService } from './security-events.service';
 import { StepUpRepository } from './step-up.repository';
@@ -24,9 +25,10 @@ const MAX_ATTEMPTS = 5;
 const codeHash = (challengeId: string, code: string) => createHash('sha256').update(`${challengeId}:${code}`).digest();
 
 /**
- * Risky logins (see login-risk.policy.ts) are held back until a second factor is shown: the TOTP app when
- * the account has one, otherwise a one-time code sent by email (valid 10 minutes). A challenge takes
- * at most 5 codes, and every wrong code also counts toward the account's lockout.
+ * Risky logins (see login-risk.policy.ts), and those a login screen (the fraud rules) sends to review,
+ * are held back until a second factor is shown: the TOTP app when the account has one, otherwise a
+ * one-time code sent by email (valid 10 minutes). A challenge takes at most 5 codes, and every wrong
+ * code also counts toward the account's lockout. A login a screen blocks is refused (403 FRAUD_BLOCKED).
  */
 @Injectable()
 export class StepUpService {
@@ -43,15 +45,30 @@ export class StepUpService {
     private readonly events: SecurityEventsService,
     private readonly identity: IdentityService,
     private readonly login: LoginService,
+    private readonly screens: LoginScreens,
   ) {}
 
-  /** The login seam's assessment: throws STEP_UP_REQUIRED with a fresh challenge when the login is risky. */
+  /**
+   * The login seam's assessment: throws FRAUD_BLOCKED when a screen blocks the login, and
+   * STEP_UP_REQUIRED with a fresh challenge when it is risky or a screen sends it to review.
+   */
   async assess(attempt: CredentialAttempt, user: VerifiedUser): Promise<void> {
     if (attempt.purpose !== 'login') return;
-    const risk = assessLoginRisk(await this.devices.signals(user, attempt), this.config.security.loginRisk);
-    if (!risk.stepUp) return;
-    const method = (await this.totp.isEnabled(user.id)) ? 'totp' : 'email';
+    const signals = await this.devices.signals(user, attempt);
+    const risk = assessLoginRisk(signals, this.config.security.loginRisk);
     const id = randomUUID();
+    const verdict = await this.screens.verdict({
+      attemptId: id,
+      attempt,
+      user,
+      deviceIsNew: isNewDevice(signals),
+      networkIsNew: isNewNetwork(signals),
+      deviceId: signals.knownDeviceId,
+    });
+    if (verdict === 'BLOCK') throw AccountGuardErrors.loginBlocked();
+    if (!risk.stepUp && verdict !== 'REVIEW') return;
+    const reasons: (RiskReason | 'fraud_rule')[] = verdict === 'REVIEW' ? [...risk.reasons, 'fraud_rule'] : risk.reasons;
+    const method = (await this.totp.isEnabled(user.id)) ? 'totp' : 'email';
     const code = method === 'email' ? String(randomInt(0, 1_000_000)).padStart(6, '0') : undefined;
     await this.tx.run(async (em) => {
       // Only while the password that was checked is still the account's (see withdrawPending).
@@ -69,7 +86,7 @@ export class StepUpService {
         createdAt: now,
         expiresAt: addSeconds(now, ttlSeconds),
       });
-      await this.events.record(em, user.id, 'step_up_required', { ip: attempt.ip, data: { method, reasons: risk.reasons } });
+      await this.events.record(em, user.id, 'step_up_required', { ip: attempt.ip, data: { method, reasons } });
       if (code) await this.mail.send(em, accountGuardMails.stepUpCode(user.email, code, id, ttlSeconds));
     });
     throw AccountGuardErrors.stepUpRequired(id, method);

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { IdentityModule } from '../identity/identity.module';
+import { AccountEventsListener } from './account-events.listener';
 import { DecisionsRepository } from './decisions.repository';
 import { FeaturesService } from './features.service';
 import { FraudService } from './fraud.service';
@@ -28,6 +29,7 @@ import { RulesService } from './rules.service';
     RulesService,
     ReviewsService,
     FraudService,
+    AccountEventsListener,
   ],
   exports: [FraudService, ReviewsService],
 })

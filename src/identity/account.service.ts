@@ -39,14 +39,14 @@ export class AccountService {
     private readonly config: AppConfig,
   ) {}
 
-  async register(dto: RegisterDto): Promise<UserRecord> {
+  async register(dto: RegisterDto, ctx: ClientContext): Promise<UserRecord> {
     const passwordHash = await this.hasher.hash(dto.password);
     return this.tx.run(async (em) => {
       const user = await this.users.insert(em, { email: dto.email, displayName: dto.displayName, passwordHash }, this.clock.now());
       if (!user) throw IdentityErrors.emailTaken();
       await this.sendToken(em, user, 'email_verification');
-      // Sign-up PROMO bonus: granted by a `userRegistered` listener (IdentityHooks), in this transaction.
-      await this.hooks.emit('userRegistered', em, user);
+      // The fraud rules and the sign-up PROMO bonus are `userRegistered` listeners (IdentityHooks), in this transaction.
+      await this.hooks.emit('userRegistered', em, user, ctx);
       return user;
     });
   }

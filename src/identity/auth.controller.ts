@@ -31,8 +31,8 @@ export class AuthController {
 
   @Post('register')
   @Public()
-  async register(@Body() dto: RegisterDto) {
-    const user = await this.accounts.register(dto);
+  async register(@Body() dto: RegisterDto, @Client() client: ClientContext) {
+    const user = await this.accounts.register(dto, client);
     return { id: user.id, email: user.email, displayName: user.displayName, roles: user.roles };
   }
 

@@ -21,6 +21,8 @@ export interface VerifiedUser extends UserRecord {
 export interface ClientContext {
   ip: string;
   userAgent?: string;
+  /** ISO 3166 alpha-2 country of the address, when a trusted edge reports it (FRAUD_IP_COUNTRY_HEADER). */
+  ipCountry?: string;
 }
 
 /** One password check: a login, a re-authentication or a password change. */
@@ -64,8 +66,11 @@ const NO_GUARD: LoginGuard = {
 
 /** Things that happened to an account, delivered inside the transaction that made them happen. */
 export interface IdentityListener {
-  /** In the registration transaction: the sign-up PROMO bonus is granted from here. */
-  userRegistered?(em: EntityManager, user: UserRecord): Promise<void>;
+  /**
+   * In the registration transaction, with where the sign-up came from: the fraud rules decide it here
+   * (throwing refuses the sign-up and nothing is created) and the sign-up PROMO bonus is granted.
+   */
+  userRegistered?(em: EntityManager, user: UserRecord, ctx: ClientContext): Promise<void>;
   /** The address was proven for the first time (the email-verified PROMO bonus plugs in here). */
   emailVerified?(em: EntityManager, user: UserRecord): Promise<void>;
   passwordChanged?(em: EntityManager, user: UserRecord, how: 'change' | 'reset', ctx: ClientContext): Promise<void>;
