@@ -7,6 +7,8 @@ export interface RiskSignalsRow {
   has_devices: boolean;
   /** The account's device with the presented token, if it is one of theirs. */
   known_device_id: string | null;
+  /** The device cluster of the presented token, whichever account it belongs to. */
+  presented_cluster_id: string | null;
   has_networks: boolean;
   known_network: boolean;
   recent_failures: number;
@@ -41,6 +43,7 @@ export class DevicesRepository {
       `SELECT
          EXISTS (SELECT 1 FROM devices WHERE user_id = $1) AS has_devices,
          (SELECT id FROM devices WHERE user_id = $1 AND token_hash = $2) AS known_device_id,
+         (SELECT COALESCE(cluster_id, id) FROM devices WHERE token_hash = $2) AS presented_cluster_id,
          EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1) AS has_networks,
          EXISTS (SELECT 1 FROM known_networks WHERE user_id = $1 AND network = ${networkOf('$3')}) AS known_network,
          (SELECT count(*)::int FROM login_attempts
@@ -73,11 +76,14 @@ export class DevicesRepository {
     return had;
   }
 
-  async insert(em: EntityManager, d: DeviceSighting): Promise<string> {
+  /** A new device; it joins the cluster of the device whose token the login presented, if another account's. */
+  async insert(em: EntityManager, d: DeviceSighting, presentedTokenHash: Buffer | null): Promise<string> {
     const [row] = await queryRows<{ id: string }>(
       em,
-      'INSERT INTO devices (user_id, token_hash, created_at, last_seen_at, last_ip, user_agent) VALUES ($1, $2, $3, $3, $4, $5) RETURNING id',
-      [d.userId, d.tokenHash, d.at, d.ip, d.userAgent],
+      `INSERT INTO devices (user_id, token_hash, created_at, last_seen_at, last_ip, user_agent, cluster_id)
+       VALUES ($1, $2, $3, $3, $4, $5, (SELECT COALESCE(cluster_id, id) FROM devices WHERE token_hash = $6 AND user_id <> $1))
+       RETURNING id`,
+      [d.userId, d.tokenHash, d.at, d.ip, d.userAgent, presentedTokenHash],
     );
     return row.id;
   }

@@ -11,7 +11,8 @@ import { SecurityEventsService } from './security-events.service';
 
 /** The login-risk signals, and the account's device the login presented (its token is one of theirs). */
 export interface LoginSignals extends RiskSignals {
-  knownDeviceId: string | null;
+  /** The device cluster of the presented token (any account's; see migration 1763900017000), for the fraud rules. */
+  deviceClusterId: string | null;
 }
 
 /** Devices (by the opaque device token a login hands out) and the networks each account signs in from. */
@@ -38,7 +39,7 @@ export class DevicesService {
     return {
       hasDevices: r.has_devices,
       knownDevice: r.known_device_id !== null,
-      knownDeviceId: r.known_device_id,
+      deviceClusterId: r.presented_cluster_id,
       hasNetworks: r.has_networks,
       knownNetwork: r.known_network,
       recentFailures: r.recent_failures,
@@ -61,11 +62,12 @@ export class DevicesService {
     const sighting = { userId: user.id, ip: attempt.ip, userAgent: attempt.userAgent ?? null, at: now };
     await this.devices.lockUserDevices(em, user.id);
     let deviceToken = attempt.deviceToken;
-    let deviceId = deviceToken ? await this.devices.touch(em, { ...sighting, tokenHash: hashToken(deviceToken) }) : null;
+    const presented = deviceToken ? hashToken(deviceToken) : null;
+    let deviceId = presented ? await this.devices.touch(em, { ...sighting, tokenHash: presented }) : null;
     if (!deviceId || !deviceToken) {
       const had = await this.devices.hasAny(em, user.id);
       deviceToken = newOpaqueToken();
-      deviceId = await this.devices.insert(em, { ...sighting, tokenHash: hashToken(deviceToken) });
+      deviceId = await this.devices.insert(em, { ...sighting, tokenHash: hashToken(deviceToken) }, presented);
       if (had) {
         await this.guard.startCooling(em, user.id, 'new_device');
         await this.events.record(em, user.id, 'new_device_login', { ip: attempt.ip, data: { userAgent: attempt.userAgent ?? null } });

@@ -26,7 +26,7 @@ export class FraudSignalsRepository {
       `SELECT
          EXISTS (SELECT 1 FROM totp_credentials t WHERE t.user_id = q.user_id AND t.confirmed_at IS NOT NULL) AS two_factor_enabled,
          (SELECT max(e.occurred_at) FROM security_events e WHERE e.user_id = q.user_id AND e.kind = 'password_reset') AS last_password_reset_at,
-         d.id AS device_id,
+         COALESCE(d.cluster_id, d.id) AS device_id,
          COALESCE(d.created_at > $4 AND EXISTS (
            SELECT 1 FROM devices o WHERE o.user_id = q.user_id AND o.created_at < d.created_at), false) AS device_is_new,
          (q.ip IS NOT NULL

@@ -14,7 +14,7 @@ export interface ScreenedLogin {
   /** As the risk policy sees them (login-risk.policy.ts): the account's first device or network is never new. */
   deviceIsNew: boolean;
   networkIsNew: boolean;
-  /** The account's device whose token the login presented; null for an unknown or missing token. */
+  /** The device cluster of the token the login presented (whichever account's); null for an unknown or missing token. */
   deviceId: string | null;
 }
 

@@ -63,7 +63,7 @@ export class StepUpService {
       user,
       deviceIsNew: isNewDevice(signals),
       networkIsNew: isNewNetwork(signals),
-      deviceId: signals.knownDeviceId,
+      deviceId: signals.deviceClusterId,
     });
     if (verdict === 'BLOCK') throw AccountGuardErrors.loginBlocked();
     if (!risk.stepUp && verdict !== 'REVIEW') return;

@@ -42,14 +42,15 @@ export class AccountEventsListener implements OnModuleInit {
     this.hooks.subscribe({ userRegistered: (em, user, ctx) => this.signup(em, user, ctx) });
     this.screens.use((login) => this.login(login));
     this.reviews.handle('signup', {
-      approve: (em, review) => this.releaseReviewHold(em, review, 'Sign-up approved in fraud review'),
-      reject: async (em, review) => {
+      approve: (em, review, adminId) => this.releaseReviewHold(em, review, adminId, 'Sign-up approved in fraud review'),
+      reject: async (em, review, adminId) => {
         await this.guard.placeSystemHold(em, {
           userId: review.userId,
           reference: rejectedHold(review.userId),
           reason: 'Sign-up rejected in fraud review',
+          actorId: adminId,
         });
-        await this.releaseReviewHold(em, review, 'Sign-up rejected in fraud review');
+        await this.releaseReviewHold(em, review, adminId, 'Sign-up rejected in fraud review');
       },
     });
   }
@@ -83,7 +84,7 @@ export class AccountEventsListener implements OnModuleInit {
     return decision.outcome;
   }
 
-  private async releaseReviewHold(em: EntityManager, review: Review, reason: string): Promise<void> {
-    await this.guard.releaseSystemHold(em, { userId: review.userId, reference: reviewHold(review.userId), reason });
+  private async releaseReviewHold(em: EntityManager, review: Review, adminId: string, reason: string): Promise<void> {
+    await this.guard.releaseSystemHold(em, { userId: review.userId, reference: reviewHold(review.userId), reason, actorId: adminId });
   }
 }

@@ -82,7 +82,13 @@ export const FEATURE_CATALOG: readonly FeatureSpec[] = [
     meaning: 'distinct card fingerprints on the user’s payments in the last 24 h, this one included',
     window: '24 h',
   },
-  { name: 'device.id', type: 'string', meaning: "the device of the request's session (or of the login)", nullable: true },
+  {
+    name: 'device.id',
+    type: 'string',
+    meaning:
+      "the device of the request's session (or the one a login presented): its cluster, so one browser signed in to several accounts is one device",
+    nullable: true,
+  },
   {
     name: 'device.isNew',
     type: 'boolean',

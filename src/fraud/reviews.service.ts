@@ -21,8 +21,8 @@ import { Review, ReviewsRepository } from './reviews.repository';
  * admin's transaction: `approve` completes the action exactly as ALLOW would have; `reject` voids it.
  */
 export interface ReviewHandler {
-  approve(em: EntityManager, review: Review): Promise<void>;
-  reject(em: EntityManager, review: Review): Promise<void>;
+  approve(em: EntityManager, review: Review, adminId: string): Promise<void>;
+  reject(em: EntityManager, review: Review, adminId: string): Promise<void>;
 }
 
 const escalatedGauge =
@@ -92,7 +92,7 @@ export class ReviewsService implements OnModuleInit {
       const status = reviewMachine.next(review.status, action);
       const handler = this.handlers.get(review.eventType);
       if (!handler) throw FraudErrors.noReviewHandler(review.eventType);
-      await handler[action](em, review);
+      await handler[action](em, review, adminId);
       const now = this.clock.now();
       await this.reviews.close(em, review.id, status, adminId, note, now);
       await this.audit.record(em, {

@@ -190,7 +190,7 @@ describe('fraud rules on sign-ups and logins', () => {
         await t.app.get(ReviewsService).decide(u.review.id, adminId, 'reject', 'throwaway domain');
         expect(await onHold(u.id)).toBe(true);
         expect(await holds(u.id)).toEqual([
-          { reference: `fraud_rejected:${u.id}`, reason: 'Sign-up rejected in fraud review', placed_by: null },
+          { reference: `fraud_rejected:${u.id}`, reason: 'Sign-up rejected in fraud review', placed_by: adminId },
         ]);
         await expect(t.app.get(SpendingPolicy).assertMaySpend(u.id)).rejects.toMatchObject({ code: 'ACCOUNT_ON_HOLD' });
       });
@@ -292,6 +292,22 @@ describe('fraud rules on sign-ups and logins', () => {
       expect(none).toMatchObject({ deviceId: null, deviceIsNew: false, networkIsNew: false });
       await f.advance(24 * 3600 + 1);
       expect((await read())[1]).toMatchObject({ deviceId: secondDevice.id, deviceIsNew: false });
+    });
+
+    it('one browser signed in to two accounts is one device for the rules (its cluster), not two', async () => {
+      const a = await f.person();
+      const [aDevice] = await t.sql<{ id: string }>('SELECT id FROM devices WHERE user_id = $1', [a.id]);
+      const b = await f.person('192.0.2.40');
+      // b signs in on a's browser: a's device token is presented, b gets a device row of its own in a's cluster.
+      const onA = await f.login('192.0.2.40', b.email, b.password, a.deviceToken);
+      expect([200, 401]).toContain(onA.status);
+      expect(await f.lastDecision(b.id, 'login')).toMatchObject({ device_id: aDevice.id });
+      const rows = await t.sql<{ cluster_id: string | null }>('SELECT cluster_id FROM devices WHERE user_id = $1 ORDER BY created_at', [
+        b.id,
+      ]);
+      if (onA.status === 200) expect(rows.map((r) => r.cluster_id)).toEqual([null, aDevice.id]);
+      // a's own device is still its own cluster; a stranger's token changes nothing for it.
+      expect(await t.sql('SELECT cluster_id FROM devices WHERE id = $1', [aDevice.id])).toEqual([{ cluster_id: null }]);
     });
 
     it('BLOCK from a listed IP: 403 FRAUD_BLOCKED, generic; no session, no challenge', async () => {

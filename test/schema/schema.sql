@@ -546,6 +546,8 @@ CREATE TABLE public.devices (
     last_seen_at timestamp with time zone NOT NULL,
     last_ip inet,
     user_agent text,
+    cluster_id uuid,
+    CONSTRAINT devices_cluster_id_fkey FOREIGN KEY (cluster_id) REFERENCES public.devices(id),
     CONSTRAINT devices_pkey PRIMARY KEY (id),
     CONSTRAINT devices_token_hash_check CHECK ((length(token_hash) = 32)),
     CONSTRAINT devices_token_key UNIQUE (token_hash),
