@@ -1,8 +1,13 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Get, Param, ParseUUIDPipe, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Request } from 'express';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
+import { AppConfig } from '../../config/app-config';
+import type { ClientContext } from '../../identity/identity.hooks';
+import { Client } from '../../identity/request-context';
+import { ipCountryOf } from '../screening/ip-country';
 import { CreateTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
 
@@ -10,13 +15,23 @@ import { TokenPurchasesService } from './token-purchases.service';
 @ApiBearerAuth()
 @Controller('token-purchases')
 export class TokenPurchasesController {
-  constructor(private readonly purchases: TokenPurchasesService) {}
+  constructor(
+    private readonly purchases: TokenPurchasesService,
+    private readonly config: AppConfig,
+  ) {}
 
   @Post()
   @Roles('buyer')
   @Idempotent()
-  create(@CurrentUser() user: AuthUser, @Body() body: CreateTokenPurchaseDto, @IdempotentRequestOf() request: IdempotentRequest) {
-    return this.purchases.create(user, body.packageId, request);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateTokenPurchaseDto,
+    @Client() client: ClientContext,
+    @Req() req: Request,
+    @IdempotentRequestOf() request: IdempotentRequest,
+  ) {
+    const ipCountry = ipCountryOf(req, this.config.fraud.ipCountryHeader);
+    return this.purchases.create(user, body.packageId, { ip: client.ip, ipCountry }, request);
   }
 
   @Get(':id')
