@@ -295,6 +295,14 @@ describe('fraud checks of token purchases', () => {
       expect(await view(blocked.id)).toMatchObject({ status: 'failed', creditsGranted: 0, refundedCents: popular.priceCents });
       expect(await ledgerEntries(blocked.id)).toEqual([]);
       expect(await balance(buyer)).toEqual({ posted: popular.credits, held: popular.credits });
+      // A late decline of the same payment does not hide why the purchase failed.
+      const stale = fake.emit('payment_intent.payment_failed', {
+        ...fake.paymentIntent(blocked.paymentIntentId),
+        last_payment_error: { type: 'card_error', code: 'card_declined', decline_code: 'generic_decline', message: 'Declined' },
+      } as never);
+      await deliverEvent(t, fake, stale).expect(200);
+      await runJobs();
+      expect(await view(blocked.id)).toMatchObject({ status: 'failed', failure: { code: 'fraud_blocked' } });
       // A refund job run again, or the sweep, finds nothing left to refund.
       await t.app.get(PurchaseRefundsService).refundRefused(blocked.id);
       expect(refunds(blocked.paymentIntentId)).toHaveLength(1);
@@ -395,6 +403,28 @@ describe('fraud checks of token purchases', () => {
       expect(await refundWebhook(created.paymentIntentId)).toBe('processed');
       expect((await ledgerEntries(created.id)).map((e) => e.kind)).toEqual(['mint', 'clawback']);
       expect(await ledger.owed(buyer.id)).toBe(0n);
+    });
+
+    it('a dispute of a purchase under review claws back what the holds kept (no debt); won, the credits are held again until approved', async () => {
+      const buyer = await signUp(t);
+      const created = await heldPurchase(buyer);
+      await deliverEvent(t, fake, fake.dispute(created.paymentIntentId)).expect(200);
+      await runJobs();
+      expect(await view(created.id)).toMatchObject({ status: 'disputed', creditsGranted: 0, heldForReview: false });
+      expect(await balance(buyer)).toEqual({ posted: 0, held: 0 });
+      expect(await ledger.owed(buyer.id)).toBe(0n);
+      await deliverEvent(t, fake, fake.closeDispute(created.paymentIntentId, 'won')).expect(200);
+      await runJobs();
+      expect(await view(created.id)).toMatchObject({ status: 'succeeded', creditsGranted: popular.credits, heldForReview: true });
+      expect(await balance(buyer)).toEqual({ posted: popular.credits, held: popular.credits });
+      await decide('payment_succeeded', created.id, 'approve');
+      expect(await balance(buyer)).toEqual({ posted: popular.credits, held: 0 });
+      expect((await reviewHolds(created.id)).map((h) => [h.reference, h.status])).toEqual([
+        [`fraud_review:${created.id}`, 'voided'],
+        [`fraud_review:${created.id}:3`, 'voided'],
+        [`fraud_review:${created.id}:3:promo`, 'voided'],
+        [`fraud_review:${created.id}:promo`, 'voided'],
+      ]);
     });
 
     it('a request under review: its success is minted into a hold (one case, no second one), and its approval releases it', async () => {

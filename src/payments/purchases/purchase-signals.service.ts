@@ -75,7 +75,8 @@ export class PurchaseSignalsService {
     const grants = adjustment(due, { credits: p.grantedCredits, promo: p.grantedPromo }).kind === 'grant';
     const holdForReview = grants && (screened.holdForReview ?? (await this.screening.reviewState(em, p.id)) === 'open');
     const settled = await this.settlement.settle(em, p, due, reasonOf(signal), { holdForReview });
-    const declined = signal.kind === 'payment_failed' && screened.status === 'failed' ? signal : null;
+    // A late decline of a payment the checks refused does not hide why it failed.
+    const declined = signal.kind === 'payment_failed' && screened.status === 'failed' && !(p.fraudRefusal && p.paidAt) ? signal : null;
     const updated = await this.purchases.applyChange(
       em,
       p.id,
