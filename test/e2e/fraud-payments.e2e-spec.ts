@@ -1,10 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { DataSource } from 'typeorm';
+import { PaymentsFraud1763900015000 } from '../../migrations/1763900015000-PaymentsFraud';
 import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { addHours } from '../../src/common/time';
 import { RulesService } from '../../src/fraud/rules.service';
 import { ReviewsService } from '../../src/fraud/reviews.service';
 import type { FraudEventType } from '../../src/fraud/fraud.types';
+import { PG_BOSS_SCHEMA } from '../../src/jobs/jobs.service';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { Asset, systemAccount, userAccount } from '../../src/ledger/ledger.types';
 import { PurchaseRefundsService } from '../../src/payments/purchases/purchase-refunds.service';
@@ -12,6 +15,8 @@ import { purchaseIdFor } from '../../src/payments/purchases/token-purchases.serv
 import { signUp, SignedUpUser } from '../support/auth';
 import { deliverEvent, FakeStripe, startFakeStripe } from '../support/fake-stripe';
 import type { FakeCard } from '../../src/payments/sandbox/fake-stripe';
+import { dumpSchema } from '../schema/schema-dump';
+import { createTestDatabase } from '../support/test-db';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type User = SignedUpUser;
@@ -532,5 +537,27 @@ describe('fraud checks of token purchases', () => {
         }
       }
     });
+  });
+});
+
+describe('migration 1763900015000 (payments fraud checks)', () => {
+  it('goes down to the schema before it and up again', async () => {
+    const db = await createTestDatabase();
+    const ds = new DataSource({ type: 'postgres', url: db.url, extra: { max: 1 } });
+    await ds.initialize();
+    const qr = ds.createQueryRunner();
+    try {
+      const migration = new PaymentsFraud1763900015000();
+      const up = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
+      await migration.down(qr);
+      const down = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
+      expect(down).not.toMatch(/token_purchase_screenings|fraud_refusal|review_hold_ids|token_purchase_refusal_guard/);
+      await migration.up(qr);
+      expect(await dumpSchema(db.url, [PG_BOSS_SCHEMA])).toBe(up);
+    } finally {
+      await qr.release();
+      await ds.destroy();
+      await db.drop();
+    }
   });
 });
