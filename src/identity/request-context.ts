@@ -20,10 +20,10 @@ export function clientContextOf(req: Request): ClientContext {
   return { ip, userAgent: ua ? [...ua].slice(0, 500).join('') : undefined, ...(ipCountry ? { ipCountry } : {}) };
 }
 
-/** An ISO 3166 alpha-2 code, upper case; anything else (and `XX`, "unknown" at common edges) is no country. */
+/** An ISO 3166 alpha-2 code, upper case; anything else (and Cloudflare's `XX` unknown, `T1` Tor) is no country. */
 function countryCode(raw: string | undefined): string | undefined {
   const code = raw?.trim().toUpperCase();
-  return code && /^[A-Z]{2}$/.test(code) && code !== 'XX' ? code : undefined;
+  return code && /^[A-Z]{2}$/.test(code) && code !== 'XX' && code !== 'T1' ? code : undefined;
 }
 
 export const Client = createParamDecorator((_: unknown, ctx: ExecutionContext): ClientContext =>

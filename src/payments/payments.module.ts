@@ -13,11 +13,15 @@ import { TokenPackagesController } from './packages/token-packages.controller';
 import { TokenPackagesRepository } from './packages/token-packages.repository';
 import { TokenPackagesService } from './packages/token-packages.service';
 import { AdminTokenPurchasesController } from './purchases/admin-token-purchases.controller';
+import { PurchaseRefundsService } from './purchases/purchase-refunds.service';
 import { PurchaseSettlementService } from './purchases/purchase-settlement.service';
 import { PurchaseSignalsService } from './purchases/purchase-signals.service';
 import { TokenPurchasesController } from './purchases/token-purchases.controller';
 import { TokenPurchasesRepository } from './purchases/token-purchases.repository';
 import { TokenPurchasesService } from './purchases/token-purchases.service';
+import { PurchaseReviewsService } from './screening/purchase-reviews.service';
+import { PurchaseScreeningService } from './screening/purchase-screening.service';
+import { ScreeningsRepository } from './screening/screenings.repository';
 import { StripeConnection } from './stripe/stripe.connection';
 import { StripeGateway } from './stripe/stripe.gateway';
 import { StripeEventsRepository } from './webhooks/stripe-events.repository';
@@ -25,7 +29,9 @@ import { StripeEventsService } from './webhooks/stripe-events.service';
 import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
 
 /**
- * Buying tokens with Stripe: packages, purchases, webhooks, refunds, disputes and clawbacks.
+ * Buying tokens with Stripe: packages, purchases, webhooks, refunds, disputes and clawbacks, and the
+ * fraud checks of purchases (screening/: the request before its PaymentIntent, the payment when it
+ * succeeds, the review holds and how reviews finish).
  */
 @Module({
   imports: [LedgerModule, AccountGuardModule, AuditModule, FraudModule],
@@ -49,6 +55,10 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
     TokenPurchasesService,
     PurchaseSettlementService,
     PurchaseSignalsService,
+    PurchaseRefundsService,
+    ScreeningsRepository,
+    PurchaseScreeningService,
+    PurchaseReviewsService,
     StripeEventsRepository,
     StripeEventsService,
     DebtRepository,

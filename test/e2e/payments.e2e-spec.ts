@@ -68,6 +68,14 @@ describe('payments: buying tokens with Stripe', () => {
   /** How many times Stripe was asked for the PaymentIntent of a purchase. */
   const intentRequests = (purchaseId: string) =>
     fake.requests.filter((r) => r.path === '/v1/payment_intents' && r.idempotencyKey === `token_purchase:${purchaseId}`).length;
+  /** Waits until a purchase request's fraud check has committed (the request is then on its way to Stripe). */
+  async function passedFraudCheck(purchaseId: string) {
+    for (let i = 0; i < 100; i++) {
+      if ((await t.sql('SELECT 1 FROM token_purchase_screenings WHERE purchase_id = $1', [purchaseId])).length) return;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    throw new Error(`purchase ${purchaseId} was never checked`);
+  }
   const runJobs = async () => (await t.http().post('/dev/jobs/run').expect(200)).body as { processed: number; failed: number };
   const purchase = async (u: User, id: string) => (await t.http().get(`/token-purchases/${id}`).set(auth(u)).expect(200)).body;
   const balance = async (userId: string, asset: 'CREDIT' | 'PROMO', name: 'wallet' | 'earnings' | 'debt') =>
@@ -271,7 +279,8 @@ describe('payments: buying tokens with Stripe', () => {
       fake.setLatency(700);
       const key = randomUUID();
       const slow = buy(buyer, key).then((r) => r);
-      await new Promise((r) => setTimeout(r, 100));
+      // The request's fraud check (which holds the key) comes before Stripe: wait until it is through.
+      await passedFraudCheck(purchaseIdFor(buyer.id, key));
       const other = await buy(buyer, key, starter);
       expect([other.status, other.body.code]).toEqual([422, 'IDEMPOTENCY_KEY_REUSED']);
       const first = await slow;

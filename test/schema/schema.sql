@@ -334,6 +334,17 @@ AS $function$
         RETURN NEW;
       END $function$;
 
+CREATE OR REPLACE FUNCTION public.token_purchase_refusal_guard()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        IF OLD.fraud_refusal IS NOT NULL AND NEW.fraud_refusal IS DISTINCT FROM OLD.fraud_refusal THEN
+          RAISE EXCEPTION 'token purchase %: a fraud refusal is final', OLD.id USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+      END $function$;
+
 CREATE OR REPLACE FUNCTION public.user_roles_valid(r text[])
  RETURNS boolean
  LANGUAGE sql
@@ -1078,6 +1089,19 @@ CREATE TABLE public.token_packages (
     CONSTRAINT token_packages_price_cents_check CHECK (((price_cents >= 1) AND (price_cents <= 99999999)))
 );
 
+CREATE TABLE public.token_purchase_screenings (
+    purchase_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    package_id uuid NOT NULL,
+    decision_id uuid NOT NULL,
+    outcome text NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT token_purchase_screenings_outcome_check CHECK ((outcome = ANY (ARRAY['ALLOW'::text, 'REVIEW'::text, 'BLOCK'::text]))),
+    CONSTRAINT token_purchase_screenings_package_id_fkey FOREIGN KEY (package_id) REFERENCES public.token_packages(id),
+    CONSTRAINT token_purchase_screenings_pkey PRIMARY KEY (purchase_id),
+    CONSTRAINT token_purchase_screenings_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
+);
+
 CREATE TABLE public.token_purchases (
     id uuid NOT NULL,
     user_id uuid NOT NULL,
@@ -1105,6 +1129,8 @@ CREATE TABLE public.token_purchases (
     created_at timestamp with time zone NOT NULL,
     updated_at timestamp with time zone NOT NULL,
     paid_at timestamp with time zone,
+    fraud_refusal text,
+    review_hold_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     CONSTRAINT token_purchases_bonus_promo_check CHECK ((bonus_promo >= 0)),
     CONSTRAINT token_purchases_card_country_check CHECK ((card_country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT token_purchases_check CHECK (((refunded_cents >= 0) AND (refunded_cents <= price_cents))),
@@ -1119,12 +1145,14 @@ CREATE TABLE public.token_purchases (
     CONSTRAINT token_purchases_credits_check CHECK ((credits > 0)),
     CONSTRAINT token_purchases_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT token_purchases_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
+    CONSTRAINT token_purchases_fraud_refusal_check CHECK ((fraud_refusal = ANY (ARRAY['blocked'::text, 'rejected'::text]))),
     CONSTRAINT token_purchases_idempotency UNIQUE (user_id, idempotency_key),
     CONSTRAINT token_purchases_ledger_ops_check CHECK ((ledger_ops >= 0)),
     CONSTRAINT token_purchases_package_id_fkey FOREIGN KEY (package_id) REFERENCES public.token_packages(id),
     CONSTRAINT token_purchases_payment_intent_id_key UNIQUE (payment_intent_id),
     CONSTRAINT token_purchases_pkey PRIMARY KEY (id),
     CONSTRAINT token_purchases_price_cents_check CHECK ((price_cents > 0)),
+    CONSTRAINT token_purchases_refused_holds_nothing CHECK (((fraud_refusal IS NULL) OR ((granted_credits = 0) AND (granted_promo = 0) AND (cardinality(review_hold_ids) = 0)))),
     CONSTRAINT token_purchases_risk_score_check CHECK (((risk_score >= 0) AND (risk_score <= 100))),
     CONSTRAINT token_purchases_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text, 'refunded'::text, 'disputed'::text]))),
     CONSTRAINT token_purchases_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
@@ -1268,6 +1296,8 @@ CREATE INDEX stripe_events_unfinished ON public.stripe_events USING btree (recei
 
 CREATE INDEX token_packages_listing ON public.token_packages USING btree (price_cents, id) WHERE active;
 
+CREATE INDEX token_purchases_refunds_due ON public.token_purchases USING btree (updated_at) WHERE ((fraud_refusal IS NOT NULL) AND (paid_at IS NOT NULL) AND (refunded_cents < price_cents) AND (dispute_id IS NULL));
+
 CREATE INDEX token_purchases_user ON public.token_purchases USING btree (user_id, created_at DESC);
 
 CREATE INDEX user_tokens_user ON public.user_tokens USING btree (user_id, purpose) WHERE (used_at IS NULL);
@@ -1354,4 +1384,8 @@ CREATE TRIGGER security_events_append_only BEFORE DELETE OR UPDATE ON public.sec
 
 CREATE TRIGGER security_events_no_truncate BEFORE TRUNCATE ON public.security_events FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
 
+CREATE TRIGGER token_purchase_screenings_append_only BEFORE DELETE OR UPDATE ON public.token_purchase_screenings FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+
 CREATE TRIGGER token_purchases_guard BEFORE DELETE OR UPDATE ON public.token_purchases FOR EACH ROW EXECUTE FUNCTION public.token_purchase_guard();
+
+CREATE TRIGGER token_purchases_refusal_guard BEFORE UPDATE ON public.token_purchases FOR EACH ROW EXECUTE FUNCTION public.token_purchase_refusal_guard();

@@ -1,11 +1,15 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { LedgerService, Posting, systemAccount, userAccount } from '../../ledger/ledger.service';
+import { Clock } from '../../common/clock.service';
+import { AppError } from '../../common/errors';
+import { addDays } from '../../common/time';
+import { AppConfig } from '../../config/app-config';
+import { Asset, LedgerService, Posting, systemAccount, userAccount } from '../../ledger/ledger.service';
 import { DebtService } from '../debt/debt.service';
 import type { PurchaseRecord } from './purchase.record';
 import { adjustment, TokenAmounts, splitGrant } from './settlement';
 
-export type Settled = Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'ledgerOps'>;
+export type Settled = Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'ledgerOps' | 'reviewHoldIds'>;
 
 const nonZero = (postings: Posting[]): Posting[] => postings.filter((p) => p.amount !== 0n);
 
@@ -14,20 +18,33 @@ const nonZero = (postings: Posting[]): Posting[] => postings.filter((p) => p.amo
  * `issuance`; clawbacks take from `wallet`, then `earnings`, and what is missing becomes `debt`.
  * Ledger references derive from the purchase id and its operation count, which the caller holds
  * under the purchase's row lock, so a retried job posts the very same entries.
+ *
+ * Under a fraud review a grant is minted all the same, and what it put in the wallets is held
+ * (`fraud_review:<purchase>`, towards `escrow`, never captured) until the review is approved; a
+ * clawback releases those holds first, so that it takes back the credits they kept.
  */
 @Injectable()
 export class PurchaseSettlementService {
   constructor(
     private readonly ledger: LedgerService,
     private readonly debts: DebtService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
-  async settle(em: EntityManager, p: PurchaseRecord, due: TokenAmounts, reason: string): Promise<Settled> {
+  async settle(
+    em: EntityManager,
+    p: PurchaseRecord,
+    due: TokenAmounts,
+    reason: string,
+    opts: { holdForReview?: boolean } = {},
+  ): Promise<Settled> {
     const current: Settled = {
       grantedCredits: p.grantedCredits,
       grantedPromo: p.grantedPromo,
       clawedEarnings: p.clawedEarnings,
       ledgerOps: p.ledgerOps,
+      reviewHoldIds: p.reviewHoldIds,
     };
     const adj = adjustment(due, { credits: p.grantedCredits, promo: p.grantedPromo });
     if (adj.kind === 'none') return current;
@@ -47,15 +64,23 @@ export class PurchaseSettlementService {
         { account: userAccount(p.userId, 'PROMO', 'wallet'), amount: adj.promo },
       ]);
       await this.ledger.post(em, { kind: 'mint', reference, postings, metadata: { ...metadata, repaidDebt: split.toDebt.toString() } });
+      const held = opts.holdForReview
+        ? await this.holdForReview(em, p, ops, [
+            ['CREDIT', split.toWallet],
+            ['PROMO', adj.promo],
+          ])
+        : [];
       return {
         grantedCredits: p.grantedCredits + adj.credits,
         grantedPromo: p.grantedPromo + adj.promo,
         clawedEarnings: p.clawedEarnings - split.toEarnings,
         ledgerOps: ops,
+        reviewHoldIds: [...p.reviewHoldIds, ...held],
       };
     }
 
     await this.debts.lockAndReadOwed(em, p.userId);
+    await this.releaseReviewHolds(em, p.reviewHoldIds);
     const credit = await this.take(em, p.userId, 'CREDIT', ['wallet', 'earnings'], adj.credits);
     // PROMO has no money value: what was already spent of the bonus is forgiven, not owed.
     const promo = await this.take(em, p.userId, 'PROMO', ['wallet'], adj.promo);
@@ -82,7 +107,43 @@ export class PurchaseSettlementService {
       grantedPromo: p.grantedPromo - adj.promo,
       clawedEarnings: p.clawedEarnings + fromEarnings,
       ledgerOps: postings.length > 0 ? ops : p.ledgerOps,
+      reviewHoldIds: [],
     };
+  }
+
+  /**
+   * Releases a purchase's review holds (in the caller's transaction). A hold that is no longer
+   * pending (it expired after FRAUD_REVIEW_HOLD_DAYS) has released its funds already.
+   */
+  async releaseReviewHolds(em: EntityManager, holdIds: string[]): Promise<void> {
+    for (const id of holdIds) {
+      try {
+        await this.ledger.void(em, id);
+      } catch (err) {
+        if (!(err instanceof AppError && err.code === 'INVALID_STATE')) throw err;
+      }
+    }
+  }
+
+  /** Holds what a grant put in the buyer's wallets; the first grant's CREDIT hold is `fraud_review:<purchase>`. */
+  private async holdForReview(em: EntityManager, p: PurchaseRecord, ops: number, amounts: [Asset, bigint][]): Promise<string[]> {
+    const expiresAt = addDays(this.clock.now(), this.config.fraud.reviewHoldDays);
+    const ids: string[] = [];
+    for (const [asset, amount] of amounts) {
+      if (amount === 0n) continue;
+      const reference = `fraud_review:${p.id}${ops === 1 ? '' : `:${ops}`}${asset === 'CREDIT' ? '' : `:${asset.toLowerCase()}`}`;
+      const { holdId } = await this.ledger.hold(em, {
+        reference,
+        kind: 'fraud_review',
+        from: userAccount(p.userId, asset, 'wallet'),
+        to: systemAccount('escrow', asset),
+        amount,
+        expiresAt,
+        metadata: { purchaseId: p.id },
+      });
+      ids.push(holdId);
+    }
+    return ids;
   }
 
   private async take(em: EntityManager, userId: string, asset: 'CREDIT' | 'PROMO', from: ('wallet' | 'earnings')[], amount: bigint) {

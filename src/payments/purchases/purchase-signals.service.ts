@@ -2,14 +2,19 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
 import { FraudService } from '../../fraud/fraud.service';
+import { JobsService } from '../../jobs/jobs.service';
 import { DisputeRestrictionsService } from '../disputes/dispute-restrictions.service';
 import { PaymentsErrors } from '../payments.errors';
+import { PurchaseScreeningService } from '../screening/purchase-screening.service';
 import type { ChargeDetails } from '../stripe/stripe.gateway';
 import { PurchaseSettlementService } from './purchase-settlement.service';
-import { PurchaseSignal, transition } from './purchase-state';
-import type { PurchaseRecord } from './purchase.record';
-import { entitlement } from './settlement';
+import { PurchaseSignal, PurchaseStatus, Transition, transition } from './purchase-state';
+import type { FraudRefusal, PurchaseRecord } from './purchase.record';
+import { adjustment, entitlement } from './settlement';
 import { TokenPurchasesRepository } from './token-purchases.repository';
+
+/** Refunds of purchases the fraud checks refused (PurchaseRefundsService), queued in the refusing transaction. */
+export const FRAUD_REFUND_QUEUE = 'payments.fraud-refund';
 
 export interface SignalContext {
   paymentIntentId?: string | null;
@@ -18,18 +23,43 @@ export interface SignalContext {
 }
 
 /**
+ * What the fraud checks make of one change: the status they impose, a refusal as the payment arrives,
+ * and whether a grant is held (null: if the purchase has a review open).
+ */
+interface Screened {
+  status: PurchaseStatus;
+  refusal: FraudRefusal | null;
+  holdForReview: boolean | null;
+}
+
+/** A refused purchase's payment still to be given back (Stripe refuses to refund a disputed charge). */
+export const refundDue = (p: PurchaseRecord): boolean =>
+  p.fraudRefusal !== null && p.paidAt !== null && p.paymentIntentId !== null && p.refundedCents < p.priceCents && p.disputeId === null;
+
+const refusalFailure = (refusal: FraudRefusal) => ({
+  code: `fraud_${refusal}`,
+  message: 'Refused by the fraud checks; the payment is refunded',
+});
+
+/**
  * Applies what Stripe reported to a purchase, in the caller's transaction and under the purchase's
- * row lock: the status machine, then the ledger (so the buyer holds what is due), then the account
- * restriction and fraud outcomes of a dispute. Each step is idempotent, so any order and any repetition of
- * events ends in the same place.
+ * row lock: the status machine, the fraud checks when the payment is first seen good, then the ledger
+ * (so the buyer holds what is due), then the account restriction and fraud labels of a dispute. Each
+ * step is idempotent, so any order and any repetition of events ends in the same place.
+ *
+ * A purchase the fraud checks refuse before anything was minted ends `failed` (`fraud_blocked`,
+ * `fraud_rejected`) and stays so: later refunds and disputes are recorded, nothing is ever due. Its
+ * refund is queued in the same transaction.
  */
 @Injectable()
 export class PurchaseSignalsService {
   constructor(
     private readonly purchases: TokenPurchasesRepository,
     private readonly settlement: PurchaseSettlementService,
+    private readonly screening: PurchaseScreeningService,
     private readonly restrictions: DisputeRestrictionsService,
     private readonly fraud: FraudService,
+    private readonly jobs: JobsService,
     private readonly clock: Clock,
   ) {}
 
@@ -39,24 +69,31 @@ export class PurchaseSignalsService {
       { status: p.status, refundedCents: p.refundedCents, dispute: p.disputeId ? { id: p.disputeId, status: p.disputeStatus! } : null },
       signal,
     );
-    const due = entitlement({ ...p, status: t.status, refundedCents: t.refundedCents });
-    const settled = await this.settlement.settle(em, p, due, reasonOf(signal));
-    const failed = signal.kind === 'payment_failed' && t.status === 'failed' ? signal : null;
+    const screened = await this.screen(em, p, t, ctx.charge ?? null);
+    const refused = (p.fraudRefusal ?? screened.refusal) !== null;
+    const due = entitlement({ ...p, status: t.status, refundedCents: t.refundedCents, refused });
+    const grants = adjustment(due, { credits: p.grantedCredits, promo: p.grantedPromo }).kind === 'grant';
+    const holdForReview = grants && (screened.holdForReview ?? (await this.screening.reviewState(em, p.id)) === 'open');
+    const settled = await this.settlement.settle(em, p, due, reasonOf(signal), { holdForReview });
+    // A late decline of a payment the checks refused does not hide why it failed.
+    const declined = signal.kind === 'payment_failed' && screened.status === 'failed' && !(p.fraudRefusal && p.paidAt) ? signal : null;
     const updated = await this.purchases.applyChange(
       em,
       p.id,
       {
-        status: t.status,
+        status: screened.status,
         refundedCents: t.refundedCents,
         dispute: t.dispute,
         settled,
         paid: t.paid,
         paymentIntentId: ctx.paymentIntentId ?? null,
-        failure: failed && { code: failed.code, message: failed.message },
+        failure: screened.refusal ? refusalFailure(screened.refusal) : declined && { code: declined.code, message: declined.message },
         charge: ctx.charge ?? null,
+        refusal: screened.refusal,
       },
       this.clock.now(),
     );
+    if (screened.refusal && refundDue(updated)) await this.jobs.enqueue(FRAUD_REFUND_QUEUE, { purchaseId: p.id }, em);
 
     if (signal.kind === 'dispute_opened' || signal.kind === 'dispute_won' || signal.kind === 'dispute_lost') {
       const dispute = { userId: p.userId, purchaseId: p.id, disputeId: signal.disputeId };
@@ -73,6 +110,51 @@ export class PurchaseSignalsService {
       }
     }
     return updated;
+  }
+
+  /**
+   * Refuses a purchase after a rejected review, in the admin's transaction under the purchase's row
+   * lock: what was minted is clawed back at once (the review holds released in the same transaction,
+   * so it is never spendable in between) and the refund is queued; a purchase not yet paid is refused
+   * when its payment arrives. Refusing twice changes nothing.
+   */
+  async refuse(em: EntityManager, p: PurchaseRecord, refusal: FraudRefusal): Promise<PurchaseRecord> {
+    if (p.fraudRefusal) return p;
+    const settled = await this.settlement.settle(em, p, { credits: 0n, promo: 0n }, `fraud_${refusal}`);
+    const updated = await this.purchases.applyChange(
+      em,
+      p.id,
+      {
+        status: p.status,
+        refundedCents: p.refundedCents,
+        dispute: p.disputeId ? { id: p.disputeId, status: p.disputeStatus! } : null,
+        settled,
+        paid: false,
+        paymentIntentId: null,
+        failure: null,
+        charge: null,
+        refusal,
+      },
+      this.clock.now(),
+    );
+    if (refundDue(updated)) await this.jobs.enqueue(FRAUD_REFUND_QUEUE, { purchaseId: p.id }, em);
+    return updated;
+  }
+
+  /**
+   * The first time the payment is seen good (nothing minted yet), `payment_succeeded` is decided: a
+   * refusal fails the purchase, a review holds what is minted. A purchase refused before it was paid
+   * stays failed. A later grant (a dispute won) is held while a review of the purchase is open.
+   */
+  private async screen(em: EntityManager, p: PurchaseRecord, t: Transition, charge: ChargeDetails | null): Promise<Screened> {
+    const firstPaid = t.status === 'succeeded' && p.status !== 'succeeded' && p.ledgerOps === 0;
+    if (firstPaid) {
+      const verdict = p.fraudRefusal ? { refusal: p.fraudRefusal } : await this.screening.screenPayment(em, p, charge);
+      if (verdict.refusal) return { status: 'failed', refusal: verdict.refusal, holdForReview: false };
+      return { status: t.status, refusal: null, holdForReview: verdict.hold };
+    }
+    const frozen = p.fraudRefusal && (p.status === 'pending' || p.status === 'failed');
+    return { status: frozen ? 'failed' : t.status, refusal: null, holdForReview: p.fraudRefusal ? false : null };
   }
 
   /** An event about another payment, amount or currency than the purchase's is never applied. */

@@ -22,6 +22,7 @@ function run(signals: PurchaseSignal[]) {
     bonusPromo: 1_000n,
     priceCents: PRICE,
     refundedCents: facts.refundedCents,
+    refused: false,
   });
   return { ...facts, restricted, outcomes: [...outcomes].sort(), due };
 }

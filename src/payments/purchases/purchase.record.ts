@@ -1,6 +1,9 @@
 import { amountToJson } from '../../common/money';
 import type { DisputeStatus, PurchaseStatus } from './purchase-state';
 
+/** Why the fraud checks refused a purchase: its payment was blocked when it succeeded, or a review of it was rejected. */
+export type FraudRefusal = 'blocked' | 'rejected';
+
 /** A token purchase: a snapshot of its package, what Stripe reported, and what the buyer holds from it. */
 export interface PurchaseRecord {
   id: string;
@@ -25,6 +28,10 @@ export interface PurchaseRecord {
   grantedPromo: bigint;
   clawedEarnings: bigint;
   ledgerOps: number;
+  /** Final once set: nothing is due from a refused purchase, and its payment is refunded. */
+  fraudRefusal: FraudRefusal | null;
+  /** Ledger holds keeping what was minted under a fraud review unspendable until the review is approved. */
+  reviewHoldIds: string[];
   createdAt: Date;
   updatedAt: Date;
   paidAt: Date | null;
@@ -47,10 +54,18 @@ export function purchaseView(p: PurchaseRecord, forAdmin: boolean) {
     promoGranted: amountToJson(p.grantedPromo),
     dispute: p.disputeId ? { id: p.disputeId, status: p.disputeStatus } : null,
     failure: p.failureCode || p.failureMessage ? { code: p.failureCode, message: p.failureMessage } : null,
+    heldForReview: p.reviewHoldIds.length > 0,
     createdAt: p.createdAt.toISOString(),
     updatedAt: p.updatedAt.toISOString(),
     paidAt: p.paidAt?.toISOString() ?? null,
-    ...(forAdmin ? { chargeId: p.chargeId, card: { fingerprint: p.cardFingerprint, country: p.cardCountry }, riskScore: p.riskScore } : {}),
+    ...(forAdmin
+      ? {
+          chargeId: p.chargeId,
+          card: { fingerprint: p.cardFingerprint, country: p.cardCountry },
+          riskScore: p.riskScore,
+          fraudRefusal: p.fraudRefusal,
+        }
+      : {}),
   };
 }
 

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { adjustment, entitlement, splitGrant } from './settlement';
 
 describe('purchase settlement planning', () => {
-  const paid = { status: 'succeeded' as const, credits: 10_000n, bonusPromo: 1_000n, priceCents: 999n, refundedCents: 0n };
+  const paid = { status: 'succeeded' as const, credits: 10_000n, bonusPromo: 1_000n, priceCents: 999n, refundedCents: 0n, refused: false };
 
   it('is due the whole package while paid, nothing otherwise', () => {
     expect(entitlement(paid)).toEqual({ credits: 10_000n, promo: 1_000n });
@@ -10,6 +10,12 @@ describe('purchase settlement planning', () => {
       expect(entitlement({ ...paid, status })).toEqual({ credits: 0n, promo: 0n });
     }
     expect(entitlement({ ...paid, refundedCents: 999n })).toEqual({ credits: 0n, promo: 0n });
+  });
+
+  it('is due nothing from a purchase the fraud checks refused, whatever its status', () => {
+    for (const status of ['pending', 'succeeded', 'failed', 'refunded', 'disputed'] as const) {
+      expect(entitlement({ ...paid, status, refused: true })).toEqual({ credits: 0n, promo: 0n });
+    }
   });
 
   it('plans grants and clawbacks as the difference between due and granted', () => {

@@ -12,16 +12,19 @@ export interface EntitlementInput {
   bonusPromo: bigint;
   priceCents: bigint;
   refundedCents: bigint;
+  /** The fraud checks refused the purchase (purchase.record.ts `fraudRefusal`). */
+  refused: boolean;
 }
 
 const ceilDiv = (a: bigint, b: bigint): bigint => (a + b - 1n) / b;
 
 /**
  * What the buyer should hold from a purchase: everything while it stands as paid, less the refunded
- * share (rounded in the platform's favour), nothing once refunded, disputed, failed or pending.
+ * share (rounded in the platform's favour), nothing once refunded, disputed, failed or pending, nor
+ * ever once the fraud checks refused it.
  */
 export function entitlement(p: EntitlementInput): TokenAmounts {
-  if (p.status !== 'succeeded') return { credits: 0n, promo: 0n };
+  if (p.refused || p.status !== 'succeeded') return { credits: 0n, promo: 0n };
   const keep = (total: bigint) => total - ceilDiv(total * p.refundedCents, p.priceCents);
   return { credits: keep(p.credits), promo: keep(p.bonusPromo) };
 }

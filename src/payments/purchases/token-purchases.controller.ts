@@ -3,6 +3,8 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
+import type { ClientContext } from '../../identity/identity.hooks';
+import { Client } from '../../identity/request-context';
 import { CreateTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
 
@@ -15,8 +17,13 @@ export class TokenPurchasesController {
   @Post()
   @Roles('buyer')
   @Idempotent()
-  create(@CurrentUser() user: AuthUser, @Body() body: CreateTokenPurchaseDto, @IdempotentRequestOf() request: IdempotentRequest) {
-    return this.purchases.create(user, body.packageId, request);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateTokenPurchaseDto,
+    @Client() client: ClientContext,
+    @IdempotentRequestOf() request: IdempotentRequest,
+  ) {
+    return this.purchases.create(user, body.packageId, { ip: client.ip, ipCountry: client.ipCountry ?? null }, request);
   }
 
   @Get(':id')

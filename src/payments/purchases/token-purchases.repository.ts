@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../../database/sql';
 import type { ChargeDetails } from '../stripe/stripe.gateway';
 import type { DisputeStatus, PurchaseStatus } from './purchase-state';
-import type { PurchaseRecord } from './purchase.record';
+import type { FraudRefusal, PurchaseRecord } from './purchase.record';
 
 export interface TokenPurchaseRow {
   id: string;
@@ -29,6 +29,8 @@ export interface TokenPurchaseRow {
   granted_promo: string;
   clawed_earnings: string;
   ledger_ops: number;
+  fraud_refusal: FraudRefusal | null;
+  review_hold_ids: string[];
   created_at: Date;
   updated_at: Date;
   paid_at: Date | null;
@@ -58,6 +60,8 @@ export function toPurchaseRecord(r: TokenPurchaseRow): PurchaseRecord {
     grantedPromo: BigInt(r.granted_promo),
     clawedEarnings: BigInt(r.clawed_earnings),
     ledgerOps: Number(r.ledger_ops),
+    fraudRefusal: r.fraud_refusal ?? null,
+    reviewHoldIds: r.review_hold_ids ?? [],
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     paidAt: r.paid_at ?? null,
@@ -82,7 +86,7 @@ export interface PurchaseChange {
   status: PurchaseStatus;
   refundedCents: bigint;
   dispute: { id: string; status: DisputeStatus } | null;
-  settled: Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'ledgerOps'>;
+  settled: Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'ledgerOps' | 'reviewHoldIds'>;
   /** The signal proves the charge was paid: `paid_at` is set once. */
   paid: boolean;
   /** Kept when already known, like the charge's details. */
@@ -90,6 +94,8 @@ export interface PurchaseChange {
   /** Set when the purchase failed on this signal. */
   failure: { code: string | null; message: string | null } | null;
   charge: Pick<ChargeDetails, 'chargeId' | 'cardFingerprint' | 'cardCountry' | 'riskScore'> | null;
+  /** Set when the fraud checks refused the purchase on this change (a refusal is final). */
+  refusal: FraudRefusal | null;
 }
 
 /** `token_purchases`. */
@@ -145,6 +151,7 @@ export class TokenPurchasesRepository {
          failure_message = CASE WHEN $13 THEN $15 ELSE failure_message END,
          charge_id = COALESCE(charge_id, $16), card_fingerprint = COALESCE(card_fingerprint, $17),
          card_country = COALESCE(card_country, $18), risk_score = COALESCE(risk_score, $19),
+         fraud_refusal = COALESCE(fraud_refusal, $20), review_hold_ids = $21::uuid[],
          updated_at = $11
        WHERE id = $1 RETURNING *`,
       [
@@ -167,8 +174,28 @@ export class TokenPurchasesRepository {
         c.charge?.cardFingerprint ?? null,
         c.charge?.cardCountry ?? null,
         c.charge?.riskScore ?? null,
+        c.refusal,
+        c.settled.reviewHoldIds,
       ],
     );
     return toPurchaseRecord(row);
+  }
+
+  /** The review holds are released: what they kept is spendable. */
+  async clearReviewHolds(em: EntityManager, id: string, now: Date): Promise<void> {
+    await queryRows(em, `UPDATE token_purchases SET review_hold_ids = '{}', updated_at = $2 WHERE id = $1`, [id, now]);
+  }
+
+  /** Refused purchases whose payment is still to be refunded, last changed before `before` (at most 500). */
+  async refundsDue(db: EntityManager | DataSource, before: Date): Promise<string[]> {
+    const rows = await queryRows<{ id: string }>(
+      db,
+      `SELECT id FROM token_purchases
+        WHERE fraud_refusal IS NOT NULL AND paid_at IS NOT NULL AND refunded_cents < price_cents AND dispute_id IS NULL
+          AND updated_at < $1
+        ORDER BY updated_at LIMIT 500`,
+      [before],
+    );
+    return rows.map((r) => r.id);
   }
 }

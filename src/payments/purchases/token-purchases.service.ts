@@ -8,7 +8,9 @@ import { Clock } from '../../common/clock.service';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { TokenPackagesService } from '../packages/token-packages.service';
 import { PaymentsErrors } from '../payments.errors';
+import { PurchaseClient, PurchaseScreeningService } from '../screening/purchase-screening.service';
 import { StripeGateway } from '../stripe/stripe.gateway';
+import { PurchaseRefundsService } from './purchase-refunds.service';
 import { PurchaseSignalsService } from './purchase-signals.service';
 import { PurchaseRecord, PurchaseView, purchaseView } from './purchase.record';
 import { TokenPurchasesRepository } from './token-purchases.repository';
@@ -43,24 +45,35 @@ export class TokenPurchasesService {
     private readonly packages: TokenPackagesService,
     private readonly gateway: StripeGateway,
     private readonly signals: PurchaseSignalsService,
+    private readonly screening: PurchaseScreeningService,
+    private readonly refunds: PurchaseRefundsService,
     private readonly spending: SpendingPolicy,
     private readonly audit: AuditService,
     private readonly clock: Clock,
   ) {}
 
   /**
-   * Asks Stripe for the PaymentIntent first, outside any transaction, under a Stripe idempotency key
+   * The fraud check of the request comes first, stored in a transaction of its own
+   * (PurchaseScreeningService.screenRequest: a block is 403 FRAUD_BLOCKED and nothing else happens).
+   * Then Stripe is asked for the PaymentIntent, outside any transaction, under a Stripe idempotency key
    * derived from the request's key (`purchaseIdFor`): a retry after a failure, or a duplicate at the
-   * same time, gets the same PaymentIntent, and the same key with another package is refused by
-   * Stripe (IDEMPOTENCY_KEY_REUSED). Then the purchase is recorded, with its PaymentIntent, in the
+   * same time, gets the same PaymentIntent, and the same key with another package is refused
+   * (IDEMPOTENCY_KEY_REUSED). Then the purchase is recorded, with its PaymentIntent, in the
    * transaction that claims the key. Stripe's events about the intent come after the client confirms
    * it with the client secret, so after that commit.
    */
-  async create(user: AuthUser, packageId: string, request: IdempotentRequest): Promise<CreatedPurchase | IdempotentReplay> {
+  async create(
+    user: AuthUser,
+    packageId: string,
+    client: PurchaseClient,
+    request: IdempotentRequest,
+  ): Promise<CreatedPurchase | IdempotentReplay> {
     await this.spending.assertMayBuyCredits(user.id);
     const pkg = await this.packages.get(this.dataSource, packageId);
     if (!pkg.active) throw PaymentsErrors.packageNotOnSale();
     const id = purchaseIdFor(user.id, request.key);
+    const replay = await this.screening.screenRequest(user, pkg, id, client, request);
+    if (replay) return replay;
     const pi = await this.gateway.createPaymentIntent({
       purchaseId: id,
       userId: user.id,
@@ -100,33 +113,26 @@ export class TokenPurchasesService {
   /**
    * Refunds what is left of the payment through Stripe and claws the credits back at once; the
    * `charge.refunded` webhook that follows finds nothing left to do. The Stripe refund is idempotent
-   * per purchase; the clawback runs in the transaction that claims the request's key, and only while
-   * the purchase is still `succeeded`: of concurrent refunds with different keys, one moves money.
+   * per purchase (PurchaseRefundsService); the clawback runs in the transaction that claims the
+   * request's key, and only while the purchase is still `succeeded`: of concurrent refunds with
+   * different keys, one moves money.
    */
   async refund(admin: AuthUser, id: string, reason: string, request: IdempotentRequest): Promise<PurchaseView | IdempotentReplay> {
     const p = await this.purchases.find(this.dataSource, id);
     if (!p) throw PaymentsErrors.purchaseNotFound();
     if (p.status !== 'succeeded' || !p.paymentIntentId) throw PaymentsErrors.notRefundable(p.status);
-    const refund = await this.gateway.refundPayment({ purchaseId: p.id, paymentIntentId: p.paymentIntentId });
-    if (refund.status === 'failed' || refund.status === 'canceled') throw PaymentsErrors.refundNotMade(refund.id, refund.status);
-    const charge = p.chargeId ? await this.gateway.retrieveCharge(p.chargeId) : null;
-    const refundedCents = charge?.amountRefunded ?? p.refundedCents + refund.amount;
+    const { refundId, signal, ctx } = await this.refunds.refundAtStripe(p);
     return this.idempotency.run(request, async (em) => {
       const locked = (await this.purchases.lock(em, id))!;
       if (locked.status !== 'succeeded') throw PaymentsErrors.notRefundable(locked.status);
-      const updated = await this.signals.apply(
-        em,
-        locked,
-        { kind: 'refunded', refundedCents, full: charge?.fullyRefunded ?? refundedCents >= p.priceCents },
-        { paymentIntentId: p.paymentIntentId, charge },
-      );
+      const updated = await this.signals.apply(em, locked, signal, ctx);
       await this.audit.record(em, {
         actorId: admin.id,
         action: 'token_purchase.refund',
         subjectType: 'token_purchase',
         subjectId: id,
         reason,
-        data: { refundId: refund.id, refundedCents: refundedCents.toString(), userId: p.userId },
+        data: { refundId, refundedCents: updated.refundedCents.toString(), userId: p.userId },
       });
       return purchaseView(updated, true);
     });
