@@ -510,5 +510,19 @@ describe('fraud administration', () => {
       expect(closed.removed_at).toEqual(closed.expires_at);
       expect((await evaluate({ type: 'wholesale_purchase', userId: user.id, ip })).outcome).toBe('BLOCK');
     });
+
+    it('still finds decisions older than the first windows a page is looked for in', async () => {
+      const confirms = (await as(t, admin).get(`/admin/fraud/decisions?userId=${user.id}&eventType=reseller_order_confirm`).expect(200))
+        .body;
+      expect(confirms.items).toHaveLength(2);
+      await t
+        .http()
+        .post('/dev/clock')
+        .send({ advanceSeconds: 400 * 86400 })
+        .expect(200);
+      admin = await relogin(t, admin);
+      const later = (await as(t, admin).get(`/admin/fraud/decisions?userId=${user.id}&eventType=reseller_order_confirm`).expect(200)).body;
+      expect(later.items.map((d: { id: string }) => d.id)).toEqual(confirms.items.map((d: { id: string }) => d.id));
+    });
   });
 });
