@@ -91,6 +91,22 @@ export function toDecision(r: DecisionRow): FraudDecision {
   };
 }
 
+/** A decision without its feature values, for lists. */
+export type DecisionSummaryRow = Omit<DecisionRow, 'features'>;
+
+export interface DecisionListQuery {
+  userId: string | null;
+  eventType: FraudEventType | null;
+  outcome: FraudAction | null;
+  /** Decisions this rule (any version) matched. */
+  ruleId: string | null;
+  /** (created_at, id) of the last item of the page before: newest first. */
+  before: { createdAt: string; id: string } | null;
+  /** Only decisions after this time (a window the BRIN index on created_at narrows to). */
+  since: Date | null;
+  limit: number;
+}
+
 /** Counts over one subject's most recent decisions (any event type), by window. */
 const subjectScan = (column: string, param: string, alias: string, accountsWindow: string) => `
   LEFT JOIN LATERAL (
@@ -155,7 +171,8 @@ const WINDOWS = ['$h1', '$h24', '$d7', '$d30', '$d90'] as const;
 const WINDOW_MS = [HOUR_MS, 24 * HOUR_MS, 7 * DAY_MS, 30 * DAY_MS, 90 * DAY_MS];
 const VELOCITY_TEXT = WINDOWS.reduce((sql, name, i) => sql.replaceAll(name, `$${7 + i}`), VELOCITY_SQL);
 
-const DECISION_COLUMNS = 'id, event_type, user_id, subject_id, outcome, score, features, rules, created_at';
+const SUMMARY_COLUMNS = 'id, event_type, user_id, subject_id, outcome, score, rules, created_at';
+const DECISION_COLUMNS = `${SUMMARY_COLUMNS}, features`;
 
 /** `fraud_decisions`: every evaluated event with the features and rule versions that decided it. */
 @Injectable()
@@ -227,5 +244,23 @@ export class DecisionsRepository {
   async find(db: EntityManager | DataSource, id: string): Promise<DecisionRow | undefined> {
     const [row] = await queryRows<DecisionRow>(db, `SELECT ${DECISION_COLUMNS} FROM fraud_decisions WHERE id = $1`, [id]);
     return row;
+  }
+
+  /** Newest first; a rule filter reads the GIN index on matched_rule_ids (hence its cardinality predicate). */
+  list(db: EntityManager | DataSource, q: DecisionListQuery): Promise<DecisionSummaryRow[]> {
+    return queryRows<DecisionSummaryRow>(
+      db,
+      `SELECT ${SUMMARY_COLUMNS} FROM fraud_decisions
+        WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR event_type = $2) AND ($3::text IS NULL OR outcome = $3)
+          AND ($4::uuid IS NULL OR (cardinality(matched_rule_ids) > 0 AND matched_rule_ids @> ARRAY[$4::uuid]))
+          AND ($5::timestamptz IS NULL OR (created_at, id) < ($5, $6::uuid)) AND ($7::timestamptz IS NULL OR created_at > $7)
+        ORDER BY created_at DESC, id DESC LIMIT $8`,
+      [q.userId, q.eventType, q.outcome, q.ruleId, q.before?.createdAt ?? null, q.before?.id ?? null, q.since, q.limit],
+    );
+  }
+
+  async summaries(db: EntityManager | DataSource, ids: string[]): Promise<DecisionSummaryRow[]> {
+    if (!ids.length) return [];
+    return queryRows<DecisionSummaryRow>(db, `SELECT ${SUMMARY_COLUMNS} FROM fraud_decisions WHERE id = ANY ($1::uuid[])`, [ids]);
   }
 }

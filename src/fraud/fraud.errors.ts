@@ -1,4 +1,5 @@
 import { AppError, FieldError } from '../common/errors';
+import { LIST_TYPES } from './fraud.types';
 
 /** The fraud module's errors (codes in common/errors.ts). */
 export const FraudErrors = {
@@ -32,5 +33,16 @@ export const FraudErrors = {
   },
   noReviewHandler(eventType: string): AppError {
     return new AppError('INVALID_STATE', `Reviews of ${eventType} events cannot be decided here`, { eventType });
+  },
+  nothingToChange(): AppError {
+    return new AppError('VALIDATION_FAILED', 'Give at least one field to change', {}, [{ field: 'body', message: 'is empty' }]);
+  },
+  unknownListType(type: string): AppError {
+    return new AppError('VALIDATION_FAILED', `There is no list named ${JSON.stringify(type.slice(0, 40))}`, {}, [
+      { field: 'type', message: `must be one of ${LIST_TYPES.join(', ')}` },
+    ]);
+  },
+  invalidField(field: string, message: string): AppError {
+    return new AppError('VALIDATION_FAILED', `${field} ${message}`, {}, [{ field, message }]);
   },
 };

@@ -2,13 +2,22 @@ import { Module } from '@nestjs/common';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { IdentityModule } from '../identity/identity.module';
 import { AccountEventsListener } from './account-events.listener';
+import { AdminFraudDecisionsController } from './admin-fraud-decisions.controller';
+import { AdminFraudLabelsController } from './admin-fraud-labels.controller';
+import { AdminFraudListsController } from './admin-fraud-lists.controller';
+import { AdminFraudReviewsController } from './admin-fraud-reviews.controller';
+import { AdminFraudRulesController } from './admin-fraud-rules.controller';
+import { DecisionsService } from './decisions.service';
 import { DecisionsRepository } from './decisions.repository';
 import { FeaturesService } from './features.service';
 import { FraudService } from './fraud.service';
 import { LabelsRepository } from './labels.repository';
+import { LabelsService } from './labels.service';
 import { ListsRepository } from './lists.repository';
+import { ListsService } from './lists.service';
 import { ReviewsRepository } from './reviews.repository';
 import { ReviewsService } from './reviews.service';
+import { RuleAdminService } from './rule-admin.service';
 import { RulesRepository } from './rules.repository';
 import { RulesService } from './rules.service';
 
@@ -19,6 +28,13 @@ import { RulesService } from './rules.service';
  */
 @Module({
   imports: [IdentityModule, AccountGuardModule],
+  controllers: [
+    AdminFraudRulesController,
+    AdminFraudListsController,
+    AdminFraudLabelsController,
+    AdminFraudDecisionsController,
+    AdminFraudReviewsController,
+  ],
   providers: [
     DecisionsRepository,
     LabelsRepository,
@@ -30,6 +46,10 @@ import { RulesService } from './rules.service';
     ReviewsService,
     FraudService,
     AccountEventsListener,
+    RuleAdminService,
+    ListsService,
+    LabelsService,
+    DecisionsService,
   ],
   exports: [FraudService, ReviewsService],
 })

@@ -14,6 +14,54 @@ export interface NewLabel {
   note?: string | null;
 }
 
+export interface LabelRow {
+  id: string;
+  user_id: string;
+  kind: LabelKind;
+  reference: string;
+  subject_id: string | null;
+  occurred_at: Date;
+  data: Record<string, unknown>;
+  created_by: string | null;
+  note: string | null;
+}
+
+export interface Label {
+  id: string;
+  userId: string;
+  kind: LabelKind;
+  reference: string;
+  subjectId: string | null;
+  occurredAt: Date;
+  data: Record<string, unknown>;
+  createdBy: string | null;
+  note: string | null;
+}
+
+export function toLabel(r: LabelRow): Label {
+  return {
+    id: String(r.id),
+    userId: r.user_id,
+    kind: r.kind,
+    reference: r.reference,
+    subjectId: r.subject_id,
+    occurredAt: r.occurred_at,
+    data: r.data,
+    createdBy: r.created_by,
+    note: r.note,
+  };
+}
+
+export interface LabelListQuery {
+  userId: string | null;
+  kind: LabelKind | null;
+  /** Only labels older than this id (newest first). */
+  before: string | null;
+  limit: number;
+}
+
+const LABEL_COLUMNS = 'id, user_id, kind, reference, subject_id, occurred_at, data, created_by, note';
+
 /** `fraud_labels` (append-only): what turned out bad, for features and backtests. */
 @Injectable()
 export class LabelsRepository {
@@ -34,5 +82,22 @@ export class LabelsRepository {
       kind,
     ]);
     return row.n;
+  }
+
+  async findByReference(db: EntityManager | DataSource, reference: string): Promise<Label | undefined> {
+    const [row] = await queryRows<LabelRow>(db, `SELECT ${LABEL_COLUMNS} FROM fraud_labels WHERE reference = $1`, [reference]);
+    return row && toLabel(row);
+  }
+
+  /** Newest first. */
+  async list(db: EntityManager | DataSource, q: LabelListQuery): Promise<Label[]> {
+    const rows = await queryRows<LabelRow>(
+      db,
+      `SELECT ${LABEL_COLUMNS} FROM fraud_labels
+        WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR kind = $2) AND ($3::bigint IS NULL OR id < $3)
+        ORDER BY id DESC LIMIT $4`,
+      [q.userId, q.kind, q.before, q.limit],
+    );
+    return rows.map(toLabel);
   }
 }
