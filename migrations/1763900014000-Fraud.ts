@@ -224,7 +224,7 @@ export class Fraud1763900014000 implements MigrationInterface {
     );
     await q.query(`CREATE INDEX fraud_decisions_card ON fraud_decisions (card_fingerprint, created_at) INCLUDE (user_id)
       WHERE card_fingerprint IS NOT NULL`);
-    await q.query(`CREATE INDEX fraud_decisions_created ON fraud_decisions USING brin (created_at)`);
+    await q.query(`CREATE INDEX fraud_decisions_created ON fraud_decisions USING brin (created_at) WITH (autosummarize = on)`);
     await q.query(`CREATE INDEX fraud_decisions_matched ON fraud_decisions USING gin (matched_rule_ids)
       WHERE cardinality(matched_rule_ids) > 0`);
 

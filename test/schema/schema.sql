@@ -1220,7 +1220,7 @@ CREATE INDEX devices_user ON public.devices USING btree (user_id);
 
 CREATE INDEX fraud_decisions_card ON public.fraud_decisions USING btree (card_fingerprint, created_at) INCLUDE (user_id) WHERE (card_fingerprint IS NOT NULL);
 
-CREATE INDEX fraud_decisions_created ON public.fraud_decisions USING brin (created_at);
+CREATE INDEX fraud_decisions_created ON public.fraud_decisions USING brin (created_at) WITH (autosummarize='on');
 
 CREATE INDEX fraud_decisions_device ON public.fraud_decisions USING btree (device_id, created_at) INCLUDE (user_id) WHERE (device_id IS NOT NULL);
 
