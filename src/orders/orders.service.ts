@@ -4,6 +4,7 @@ import { EntityManager } from 'typeorm';
 import { CatalogService, ListingForSale } from '../catalog/catalog.service';
 import { SpendingPolicy } from '../account-guard/spending.policy';
 import { Clock } from '../common/clock.service';
+import { sortedBy } from '../common/compare';
 import { AppError } from '../common/errors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Outcome } from '../common/outcome';
@@ -242,8 +243,9 @@ export class OrdersService implements BeforeApplicationShutdown {
     for (const s of held) {
       const sale = ledgerReference(s.input.buyerId, s.input.request.key);
       const got: string[] = [];
-      for (const leg of s.paid) {
-        const name = 'name' in leg.account ? leg.account.name : 'system';
+      // In the accounts' key order (the order the ledger locks them in), which approval voids them in too.
+      for (const leg of sortedBy(s.paid, accountName)) {
+        const name = accountName(leg);
         const { holdId } = await this.ledger.hold(em, {
           reference: reviewHoldReference(s.input.request, name),
           kind: 'order_review',
@@ -271,6 +273,8 @@ export class OrdersService implements BeforeApplicationShutdown {
     return new Set(sales.filter((s) => got.has(s.orderId)));
   }
 }
+
+const accountName = (p: Posting): string => ('name' in p.account ? p.account.name : p.account.system);
 
 /** The reference of a held order's hold on one of the buyer's accounts: derived from the order's request. */
 function reviewHoldReference(request: IdempotentRequest, account: string): string {

@@ -118,6 +118,9 @@ describe('fraud rules on purchases and credit transfers', () => {
       const listedUser = await sender(10_000);
       await listEntry(t, 'user', listedUser.id);
       expect((await gift(listedUser, to, 1000).expect(403)).body.code).toBe('FRAUD_BLOCKED');
+      // limits come before the fraud rules, funds after them
+      expect((await gift(listedUser, to, t.config.economy.creditGiftMax + 1).expect(409)).body.code).toBe('LIMIT_EXCEEDED');
+      expect((await gift(listedUser, to, 20_000).expect(403)).body.code).toBe('FRAUD_BLOCKED');
       const listedDevice = await sender(10_000);
       await listEntry(t, 'device', await sessionDevice(t, listedDevice));
       expect((await gift(listedDevice, to, 1000).expect(403)).body.code).toBe('FRAUD_BLOCKED');
@@ -321,6 +324,10 @@ describe('fraud rules on purchases and credit transfers', () => {
       expect(await funds(t, buyers[0].id)).toEqual({ posted: BigInt(item.price), held: 0n });
       expect(await owns(buyers[0].id)).toBe(false);
       for (const b of buyers.slice(1)) expect(await owns(b.id)).toBe(true);
+      // the fraud rules answer before the funds
+      const broke = await sender(0);
+      await listEntry(t, 'ip', broke.ip);
+      expect((await buy(broke, {}).expect(403)).body.code).toBe('FRAUD_BLOCKED');
     });
   });
 });
