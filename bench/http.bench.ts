@@ -5,6 +5,13 @@
  * (a) uniform: BENCH_BUYERS (10,000) buyers over BENCH_LISTINGS (1,000) listings; (b) hot: every buyer
  * buys the same listing. The server runs in its own process; the load generator keeps BENCH_CONCURRENCY
  * requests in flight over keep-alive connections.
+ *
+ * Both scenarios run with the fraud rules off (FRAUD_EVALUATION=false) and with the default rules
+ * ACTIVE, alternating servers BENCH_FRAUD_ROUNDS (1) times, each round on listings no buyer bought
+ * yet. The evaluation's time per purchase batch is read from the server's `fraud_evaluation_seconds`
+ * histogram. Each buyer sends from an address of its own (X-Forwarded-For, the server trusting the
+ * loopback proxy), as real clients do; BENCH_ONE_IP=1 sends everything from one address instead (the
+ * velocity features' worst case: every purchase scans that address's most recent decisions).
  */
 import 'reflect-metadata';
 import { spawn, spawnSync } from 'node:child_process';
@@ -29,6 +36,8 @@ const LISTINGS = Number(process.env.BENCH_LISTINGS ?? 1_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const POOL = Number(process.env.BENCH_POOL ?? 20);
 const PGBENCH_SECONDS = Number(process.env.BENCH_PGBENCH_SECONDS ?? 20);
+const FRAUD_ROUNDS = Number(process.env.BENCH_FRAUD_ROUNDS ?? 1);
+const ONE_IP = process.env.BENCH_ONE_IP === '1';
 const CREATORS = 100;
 
 const env = (url: string, port: number): Record<string, string> => ({
@@ -42,13 +51,22 @@ const env = (url: string, port: number): Record<string, string> => ({
   JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
   ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
   DATA_DIR: '/tmp/bazaar-bench-data',
+  TRUST_PROXY: 'loopback',
+  // the tokens are minted once, at seeding: a run on a busy machine must not outlive them
+  ACCESS_TOKEN_TTL_SECONDS: String(24 * 3600),
 });
+
+/** The client address of buyer i (X-Forwarded-For). */
+const ipOf = (i: number): string => (ONE_IP ? '10.0.0.1' : `10.${(i >> 16) & 255}.${(i >> 8) & 255}.${i & 255}`);
 
 interface Seeded {
   tokens: string[];
   listings: string[];
-  hot: string;
+  /** One hot listing per scenario run (a buyer owns an item once). */
+  hots: string[];
 }
+
+const RUNS = 2 * FRAUD_ROUNDS;
 
 /** Buyers with sessions and tokens from SessionsService, published listings, credits for everyone. */
 async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
@@ -69,7 +87,7 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
   await queryRows(db, `INSERT INTO creators (user_id, created_at) SELECT unnest($1::uuid[]), $2`, [creators, now]);
 
   // Listings go through the same states as through the API (the guard trigger checks every step).
-  const profits = Array.from({ length: LISTINGS + 1 }, (_, i) => BigInt(100 + (i % 10) * 100));
+  const profits = Array.from({ length: LISTINGS + RUNS }, (_, i) => BigInt(100 + (i % 10) * 100));
   const prices = profits.map((p) => priceOf(p, [], config.economy.platformMarkupPercent));
   const ids: string[] = (
     await queryRows<{ id: string }>(
@@ -78,7 +96,7 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
        SELECT ($1::uuid[])[1 + (i - 1) % cardinality($1::uuid[])], 'Bench item ' || i, 'A benchmark item', 'bench',
               ($2::bigint[])[i], 0, ($3::bigint[])[i], ($4::bigint[])[i], $5, $5
        FROM generate_series(1, $6) i RETURNING id`,
-      [creators, profits.map(String), prices.map((p) => String(p.platformFee)), prices.map((p) => String(p.price)), now, LISTINGS + 1],
+      [creators, profits.map(String), prices.map((p) => String(p.platformFee)), prices.map((p) => String(p.price)), now, LISTINGS + RUNS],
     )
   ).map((r) => r.id);
   await queryRows(
@@ -89,7 +107,7 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
   await queryRows(db, `UPDATE listings SET status = 'published', published_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, now]);
 
   const ledger = app.get(LedgerService);
-  const credit = 10_000n;
+  const credit = 2_200n * BigInt(RUNS); // every run buys at most two items of at most 1,100
   for (let i = 0; i < buyers.length; i += 60) {
     const group = buyers.slice(i, i + 60);
     await db.transaction((em) =>
@@ -111,7 +129,7 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
       for (const id of buyers.slice(i, i + 500)) tokens.push((await sessions.start(em, id, { ip: '127.0.0.1' }, now)).accessToken);
     });
   }
-  return { tokens, listings: ids.slice(1), hot: ids[0] };
+  return { tokens, listings: ids.slice(RUNS), hots: ids.slice(0, RUNS) };
 }
 
 interface Result {
@@ -129,7 +147,7 @@ async function load(
   name: string,
   port: number,
   n: number,
-  make: (i: number) => { method: string; path: string; token: string; body?: object },
+  make: (i: number) => { method: string; path: string; token: string; body?: object; ip?: string },
 ): Promise<Result> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
@@ -149,6 +167,7 @@ async function load(
           agent,
           headers: {
             authorization: `Bearer ${r.token}`,
+            ...(r.ip ? { 'x-forwarded-for': r.ip } : {}),
             ...(payload
               ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload), 'idempotency-key': randomUUID() }
               : {}),
@@ -200,10 +219,10 @@ function pgbench(url: string): { tps: number; output: string } {
   return { tps: m ? Number(m[1]) : NaN, output: run.stdout.trim() };
 }
 
-async function startServer(url: string, port: number): Promise<() => Promise<void>> {
+async function startServer(url: string, port: number, extra: Record<string, string> = {}): Promise<() => Promise<void>> {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   const child = spawn(process.execPath, [...profile, join(__dirname, 'http-server.js')], {
-    env: { ...process.env, ...env(url, port) },
+    env: { ...process.env, ...env(url, port), ...extra },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   await new Promise<void>((resolve, reject) => {
@@ -217,12 +236,54 @@ async function startServer(url: string, port: number): Promise<() => Promise<voi
     });
 }
 
+/** The cumulative buckets of `fraud_evaluation_seconds{event="item_purchase"}` (upper bound → count), from GET /metrics. */
+async function evaluationBuckets(port: number): Promise<Map<number, number>> {
+  const text = await new Promise<string>((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path: '/metrics' }, (res) => {
+      let body = '';
+      res.on('data', (d: Buffer) => (body += d.toString()));
+      res.on('end', () => resolve(body));
+    })
+      .on('error', reject)
+      .end();
+  });
+  const buckets = new Map<number, number>();
+  for (const m of text.matchAll(/^fraud_evaluation_seconds_bucket\{le="([^"]+)",event="item_purchase"\} (\d+)$/gm)) {
+    buckets.set(m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2]));
+  }
+  return buckets;
+}
+
+/** Evaluations between two snapshots: how many, and the p50 / p99 interpolated within their buckets (ms). */
+function evaluationStats(before: Map<number, number>, after: Map<number, number>): { count: number; p50: number; p99: number } {
+  const bounds = [...after.keys()].sort((a, b) => a - b);
+  const counts = bounds.map((b) => (after.get(b) ?? 0) - (before.get(b) ?? 0));
+  const count = counts[counts.length - 1] ?? 0;
+  const quantile = (q: number) => {
+    if (!count) return NaN;
+    const rank = q * count;
+    const i = counts.findIndex((c) => c >= rank);
+    const lower = i > 0 ? bounds[i - 1] : 0;
+    const below = i > 0 ? counts[i - 1] : 0;
+    if (!Number.isFinite(bounds[i])) return lower * 1000;
+    return (lower + ((bounds[i] - lower) * (rank - below)) / Math.max(1, counts[i] - below)) * 1000;
+  };
+  return { count, p50: quantile(0.5), p99: quantile(0.99) };
+}
+
+interface FraudRun {
+  evaluation: boolean;
+  uniform: Result;
+  hot: Result;
+  batches?: { count: number; p50: number; p99: number };
+}
+
 async function main(): Promise<void> {
   const db = await benchDatabase();
   const port = await freePort();
   try {
     const config = loadConfig(env(db.url, port));
-    console.log(`seeding ${BUYERS} buyers, ${LISTINGS} listings + 1 hot listing ...`);
+    console.log(`seeding ${BUYERS} buyers, ${LISTINGS} listings + ${RUNS} hot listings ...`);
     const seeder = await createApp(config, db.url);
     await seeder.init();
     const t0 = performance.now();
@@ -230,36 +291,48 @@ async function main(): Promise<void> {
     await seeder.close();
     console.log(`seeded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
-    const stop = await startServer(db.url, port);
-    const results: Result[] = [];
-    try {
-      await load('warm-up', port, 2000, (i) => ({ method: 'GET', path: '/me', token: s.tokens[i % s.tokens.length] }));
-      results.push(
-        await load('GET /me (authenticated, framework ceiling)', port, BUYERS, (i) => ({ method: 'GET', path: '/me', token: s.tokens[i] })),
-      );
-      results.push(
-        await load('POST /orders uniform', port, BUYERS, (i) => ({
+    let get: Result | undefined;
+    const runs: FraudRun[] = [];
+    for (let run = 0; run < RUNS; run++) {
+      // off, on, off, on, ...: each mode on a fresh server, on listings no buyer has bought
+      const evaluation = run % 2 === 1;
+      const stop = await startServer(db.url, port, { FRAUD_EVALUATION: String(evaluation) });
+      try {
+        await load('warm-up', port, 2000, (i) => ({ method: 'GET', path: '/me', token: s.tokens[i % s.tokens.length] }));
+        get ??= await load('GET /me (authenticated, framework ceiling)', port, BUYERS, (i) => ({
+          method: 'GET',
+          path: '/me',
+          token: s.tokens[i],
+        }));
+        const mode = evaluation ? 'default rules ACTIVE' : 'fraud evaluation off';
+        const before = await evaluationBuckets(port);
+        const uniform = await load(`POST /orders uniform, ${mode}`, port, BUYERS, (i) => ({
           method: 'POST',
           path: '/orders',
           token: s.tokens[i],
-          body: { listingId: s.listings[(i * 7919) % s.listings.length] },
-        })),
-      );
-      results.push(
-        await load('POST /orders hot listing', port, BUYERS, (i) => ({
+          ip: ipOf(i),
+          body: { listingId: s.listings[(i * 7919 + run) % s.listings.length] },
+        }));
+        const after = await evaluationBuckets(port);
+        const hot = await load(`POST /orders hot listing, ${mode}`, port, BUYERS, (i) => ({
           method: 'POST',
           path: '/orders',
           token: s.tokens[i],
-          body: { listingId: s.hot },
-        })),
-      );
-    } finally {
-      await stop();
+          ip: ipOf(i),
+          body: { listingId: s.hots[run] },
+        }));
+        runs.push({ evaluation, uniform, hot, batches: evaluation ? evaluationStats(before, after) : undefined });
+      } finally {
+        await stop();
+      }
     }
     const pg = pgbench(db.url);
 
-    console.log(`\nconcurrency ${CONCURRENCY}, server pool ${POOL}, ${BUYERS} requests per scenario\n`);
+    console.log(
+      `\nconcurrency ${CONCURRENCY}, server pool ${POOL}, ${BUYERS} requests per scenario, ${ONE_IP ? 'one client address' : 'an address per buyer'}\n`,
+    );
     const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses'];
+    const results = [get!, ...runs.flatMap((r) => [r.uniform, r.hot])];
     const rows = results.map((r) => [r.name, fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.seconds, 1), JSON.stringify(r.statuses)]);
     rows.push([`pgbench TPC-B (-c ${POOL} -j 2 -T ${PGBENCH_SECONDS})`, fmt(pg.tps, 0), '', '', '', '']);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
@@ -267,11 +340,28 @@ async function main(): Promise<void> {
     console.log(line(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
     rows.forEach((r) => console.log(line(r)));
-    const [get, uniform, hot] = results;
-    console.log(`\nuniform purchases / pgbench TPC-B tps : ${fmt(uniform.rps / pg.tps)}  (target >= 1)`);
-    console.log(`hot / uniform purchases               : ${fmt(hot.rps / uniform.rps)}  (target >= 0.8)`);
-    console.log(`uniform purchases / GET ceiling       : ${fmt(uniform.rps / get.rps)}`);
-    console.log(`p99 uniform / hot                     : ${fmt(uniform.p99)} / ${fmt(hot.p99)} ms  (target < 100)`);
+
+    const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+    const rps = (evaluation: boolean, scenario: 'uniform' | 'hot') =>
+      mean(runs.filter((r) => r.evaluation === evaluation).map((r) => r[scenario].rps));
+    const [uniformOff, uniformOn, hotOff, hotOn] = [rps(false, 'uniform'), rps(true, 'uniform'), rps(false, 'hot'), rps(true, 'hot')];
+    const evaluated = runs.flatMap((r) => (r.batches ? [r.batches] : []));
+    console.log(`\nuniform purchases / pgbench TPC-B tps : ${fmt(uniformOn / pg.tps)}  (target >= 1, rules ACTIVE)`);
+    console.log(`hot / uniform purchases               : ${fmt(hotOn / uniformOn)}  (target >= 0.8, rules ACTIVE)`);
+    console.log(`uniform purchases / GET ceiling       : ${fmt(uniformOn / get!.rps)}`);
+    console.log(
+      `p99 uniform / hot                     : ${fmt(runs[1].uniform.p99)} / ${fmt(runs[1].hot.p99)} ms  (target < 100, rules ACTIVE)`,
+    );
+    console.log(
+      `\nfraud rules, purchases/s off → ACTIVE : uniform ${fmt(uniformOff, 0)} → ${fmt(uniformOn, 0)}, hot ${fmt(hotOff, 0)} → ${fmt(hotOn, 0)}`,
+    );
+    console.log(`with rules / without, uniform         : ${fmt(uniformOn / uniformOff)}  (target >= 0.85)`);
+    console.log(`with rules / without, hot             : ${fmt(hotOn / hotOff)}`);
+    for (const b of evaluated) {
+      console.log(
+        `evaluation per batch (uniform)        : p50 ${fmt(b.p50)} ms, p99 ${fmt(b.p99)} ms over ${b.count} batches (${fmt(BUYERS / b.count, 1)} purchases each)`,
+      );
+    }
   } finally {
     await db.stop();
   }

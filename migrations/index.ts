@@ -13,6 +13,7 @@ import { LedgerBalancedCheckOneAggregate1763900012000 } from './1763900012000-Le
 import { LedgerDirectCreditsDropped1763900013000 } from './1763900013000-LedgerDirectCreditsDropped';
 import { Fraud1763900014000 } from './1763900014000-Fraud';
 import { PaymentsFraud1763900015000 } from './1763900015000-PaymentsFraud';
+import { OrdersFraudReview1763900016000 } from './1763900016000-OrdersFraudReview';
 import { DeviceClusters1763900017000 } from './1763900017000-DeviceClusters';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
@@ -32,5 +33,6 @@ export const allMigrations = [
   LedgerDirectCreditsDropped1763900013000,
   Fraud1763900014000,
   PaymentsFraud1763900015000,
+  OrdersFraudReview1763900016000,
   DeviceClusters1763900017000,
 ];

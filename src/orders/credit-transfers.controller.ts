@@ -3,8 +3,11 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
+import { ClientContext } from '../identity/identity.hooks';
+import { Client } from '../identity/request-context';
 import { CreditTransfersService } from './credit-transfers.service';
 import { CreateCreditTransferDto } from './dto/orders.dto';
+import { originOf } from './request-origin';
 
 @ApiTags('ledger')
 @ApiBearerAuth()
@@ -16,7 +19,12 @@ export class CreditTransfersController {
   @Roles('buyer')
   @Sensitive()
   @Idempotent()
-  create(@CurrentUser() user: AuthUser, @Body() dto: CreateCreditTransferDto, @IdempotentRequestOf() request: IdempotentRequest) {
-    return this.transfers.transfer(user.id, dto, request);
+  create(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateCreditTransferDto,
+    @IdempotentRequestOf() request: IdempotentRequest,
+    @Client() client: ClientContext,
+  ) {
+    return this.transfers.transfer(user.id, dto, request, originOf(user, client));
   }
 }

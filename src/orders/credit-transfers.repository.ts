@@ -21,6 +21,9 @@ export interface CreditTransferRow {
   note: string | null;
   status: CreditTransferView['status'];
   created_at: Date;
+  /** The ledger hold reserving the amount while the transfer is held for review. */
+  hold_id: string | null;
+  idempotency_key: string;
 }
 
 export function toCreditTransferView(r: CreditTransferRow): CreditTransferView {
@@ -43,9 +46,11 @@ export interface NewCreditTransfer {
   note: string | null;
   idempotencyKey: string;
   createdAt: Date;
+  status: Extract<CreditTransferView['status'], 'completed' | 'held_for_review'>;
+  holdId: string | null;
 }
 
-const COLUMNS = 'id, from_user_id, to_user_id, amount, note, status, created_at';
+const COLUMNS = 'id, from_user_id, to_user_id, amount, note, status, created_at, hold_id, idempotency_key';
 
 /** `credit_transfers`: gifts of credits between users. */
 @Injectable()
@@ -66,13 +71,22 @@ export class CreditTransfersRepository {
     return BigInt(sent);
   }
 
-  async insertCompleted(em: EntityManager, t: NewCreditTransfer): Promise<CreditTransferRow> {
+  async insert(em: EntityManager, t: NewCreditTransfer): Promise<CreditTransferRow> {
     const [row] = await queryRows<CreditTransferRow>(
       em,
-      `INSERT INTO credit_transfers (id, from_user_id, to_user_id, amount, note, status, idempotency_key, created_at)
-       VALUES ($1, $2, $3, $4, $5, 'completed', $6, $7) RETURNING ${COLUMNS}`,
-      [t.id, t.fromUserId, t.toUserId, t.amount.toString(), t.note, t.idempotencyKey, t.createdAt],
+      `INSERT INTO credit_transfers (id, from_user_id, to_user_id, amount, note, status, hold_id, idempotency_key, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
+      [t.id, t.fromUserId, t.toUserId, t.amount.toString(), t.note, t.status, t.holdId, t.idempotencyKey, t.createdAt],
     );
     return row;
+  }
+
+  async findForUpdate(em: EntityManager, id: string): Promise<CreditTransferRow | undefined> {
+    const [row] = await queryRows<CreditTransferRow>(em, `SELECT ${COLUMNS} FROM credit_transfers WHERE id = $1 FOR UPDATE`, [id]);
+    return row;
+  }
+
+  async markStatus(em: EntityManager, id: string, status: CreditTransferView['status']): Promise<void> {
+    await queryRows(em, `UPDATE credit_transfers SET status = $2 WHERE id = $1`, [id, status]);
   }
 }

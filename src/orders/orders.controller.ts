@@ -4,10 +4,13 @@ import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
 import { PageQuery } from '../common/pagination';
+import { ClientContext } from '../identity/identity.hooks';
+import { Client } from '../identity/request-context';
 import { CreateOrderDto } from './dto/orders.dto';
 import { EarningsService } from './earnings.service';
 import { OrderQueriesService } from './order-queries.service';
 import { OrdersService } from './orders.service';
+import { originOf } from './request-origin';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -22,8 +25,13 @@ export class OrdersController {
 
   @Post('orders')
   @Idempotent()
-  purchase(@CurrentUser() user: AuthUser, @Body() dto: CreateOrderDto, @IdempotentRequestOf() request: IdempotentRequest) {
-    return this.orders.purchase(user.id, dto, request);
+  purchase(
+    @CurrentUser() user: AuthUser,
+    @Body() dto: CreateOrderDto,
+    @IdempotentRequestOf() request: IdempotentRequest,
+    @Client() client: ClientContext,
+  ) {
+    return this.orders.purchase(user.id, dto, request, originOf(user, client));
   }
 
   @Get('me/orders')

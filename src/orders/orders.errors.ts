@@ -37,6 +37,9 @@ export const OrdersErrors = {
   creditRecipientNotFound(): AppError {
     return notFound('Recipient');
   },
+  transferNotFound(): AppError {
+    return notFound('Credit transfer');
+  },
   emailNotVerified(): AppError {
     return new AppError('FORBIDDEN', 'Verify your email address before gifting credits', { reason: 'EMAIL_NOT_VERIFIED' });
   },

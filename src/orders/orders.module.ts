@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { CatalogModule } from '../catalog/catalog.module';
+import { FraudModule } from '../fraud/fraud.module';
 import { IdentityModule } from '../identity/identity.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { AdminOrdersController } from './admin-orders.controller';
@@ -14,17 +15,21 @@ import { FirstSalesService } from './first-sales.service';
 import { GiftPolicy } from './gift.policy';
 import { OrderQueriesService } from './order-queries.service';
 import { OrderRefundsService } from './order-refunds.service';
+import { OrderReviewsService } from './order-reviews.service';
 import { OrdersController } from './orders.controller';
 import { OrdersRepository } from './orders.repository';
 import { OrdersService } from './orders.service';
+import { SaleSettlement } from './sale-settlement.service';
 
 @Module({
-  imports: [CatalogModule, LedgerModule, IdentityModule, AccountGuardModule],
+  imports: [CatalogModule, LedgerModule, IdentityModule, AccountGuardModule, FraudModule],
   controllers: [OrdersController, AdminOrdersController, CreditTransfersController],
   providers: [
     OrdersService,
     OrderQueriesService,
     OrderRefundsService,
+    OrderReviewsService,
+    SaleSettlement,
     EarningsService,
     CreditTransfersService,
     EarningsMaturityPolicy,

@@ -22,6 +22,9 @@ export interface NewOrder {
   /** Where the buyer's funds came from, by sub-account ({"wallet": "900", "earnings": "100"}). */
   paidFrom: Record<string, string>;
   idempotencyKey: string;
+  status: Extract<OrderStatus, 'completed' | 'held_for_review'>;
+  /** The ledger holds reserving the buyer's funds (a held order). */
+  reviewHoldIds: string[];
 }
 
 /** One creator's part of an order, as `sale_earnings` records it. */
@@ -33,6 +36,33 @@ export interface Ownership {
   orderId: string;
 }
 
+export const ownershipKey = (ownerId: string, listingId: string): string => `${ownerId}/${listingId}`;
+
+/** The `sale_earnings` insert, its parameters numbered from `$base` (the sale time is always `$1`). */
+function earningsInsert(base: number): string {
+  const p = (i: number) => `$${base + i}`;
+  return `INSERT INTO sale_earnings (order_id, creator_id, listing_id, role, asset, amount, status, created_at, matures_at, matured_at)
+    SELECT x.order_id, x.creator_id, x.listing_id, x.role, x.asset, x.amount, x.status, $1, x.matures_at, x.matured_at
+      FROM unnest(${p(0)}::uuid[], ${p(1)}::uuid[], ${p(2)}::uuid[], ${p(3)}::text[], ${p(4)}::text[], ${p(5)}::bigint[], ${p(6)}::text[],
+                  ${p(7)}::timestamptz[], ${p(8)}::timestamptz[])
+        AS x(order_id, creator_id, listing_id, role, asset, amount, status, matures_at, matured_at)`;
+}
+
+function earningsParams(lines: NewEarningLine[]): unknown[] {
+  const col = <K extends keyof NewEarningLine>(k: K) => lines.map((x) => x[k]);
+  return [
+    col('orderId'),
+    col('creatorId'),
+    col('listingId'),
+    col('role'),
+    col('asset'),
+    col('amount').map(String),
+    col('status'),
+    col('maturesAt'),
+    col('maturedAt'),
+  ];
+}
+
 /** `orders` and `inventory`: what was bought, and who owns which item. */
 @Injectable()
 export class OrdersRepository {
@@ -42,7 +72,7 @@ export class OrdersRepository {
    * index and, once the other commits, finds the item owned.
    */
   async insertOwnership(em: EntityManager, rows: Ownership[], acquiredAt: Date): Promise<Set<string>> {
-    const sorted = sortedBy(rows, (r) => `${r.ownerId}/${r.listingId}`);
+    const sorted = sortedBy(rows, (r) => ownershipKey(r.ownerId, r.listingId));
     const got = await queryRows<{ order_id: string }>(
       em,
       `INSERT INTO inventory (owner_id, listing_id, order_id, acquired_at)
@@ -58,26 +88,22 @@ export class OrdersRepository {
   /** Orders and their creators' earning lines, in one statement; rows come back in the orders' order. */
   async insertWithEarnings(em: EntityManager, orders: NewOrder[], lines: NewEarningLine[], now: Date): Promise<OrderRow[]> {
     const o = <T>(f: (n: NewOrder) => T) => orders.map(f);
-    const col = <K extends keyof NewEarningLine>(k: K) => lines.map((x) => x[k]);
     const rows = await queryRows<OrderRow>(
       em,
       `WITH o AS (
          INSERT INTO orders (id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
-           platform_fee, paid_from, status, idempotency_key, created_at)
+           platform_fee, paid_from, status, review_hold_ids, idempotency_key, created_at)
          SELECT id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
-           platform_fee, paid_from::jsonb, 'completed', idempotency_key, $13
-           FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::text[], $6::uuid[], $7::text[], $8::bigint[], $9::bigint[],
-                       $10::bigint[], $11::bigint[], $12::text[], $14::text[])
+           platform_fee, paid_from::jsonb, status, hold_ids::uuid[], idempotency_key, $1
+           FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::bigint[], $10::bigint[],
+                       $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[])
                 AS t(id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit, platform_fee,
-                     paid_from, idempotency_key)
+                     paid_from, status, hold_ids, idempotency_key)
          RETURNING ${ORDER_COLUMNS}),
-       e AS (
-         INSERT INTO sale_earnings (order_id, creator_id, listing_id, role, asset, amount, status, created_at, matures_at, matured_at)
-         SELECT x.order_id, x.creator_id, x.listing_id, x.role, x.asset, x.amount, x.status, $13, x.matures_at, x.matured_at
-         FROM unnest($15::uuid[], $16::uuid[], $17::uuid[], $18::text[], $19::text[], $20::bigint[], $21::text[], $22::timestamptz[], $23::timestamptz[])
-           AS x(order_id, creator_id, listing_id, role, asset, amount, status, matures_at, matured_at))
+       e AS (${earningsInsert(17)})
        SELECT * FROM o`,
       [
+        now,
         o((n) => n.id),
         o((n) => n.buyerId),
         o((n) => n.ownerId),
@@ -90,22 +116,33 @@ export class OrdersRepository {
         o((n) => n.profit.toString()),
         o((n) => n.platformFee.toString()),
         o((n) => JSON.stringify(n.paidFrom)),
-        now,
+        o((n) => n.status),
+        o((n) => `{${n.reviewHoldIds.join(',')}}`),
         o((n) => n.idempotencyKey),
-        col('orderId'),
-        col('creatorId'),
-        col('listingId'),
-        col('role'),
-        col('asset'),
-        col('amount').map(String),
-        col('status'),
-        col('maturesAt'),
-        col('maturedAt'),
+        ...earningsParams(lines),
       ],
       { prepare: true },
     );
     const byId = new Map(rows.map((r) => [r.id, r]));
     return orders.map((n) => byId.get(n.id)!);
+  }
+
+  /** The creators' earning lines of orders written before (a held order, once approved). */
+  async insertEarnings(em: EntityManager, lines: NewEarningLine[], now: Date): Promise<void> {
+    if (!lines.length) return;
+    await queryRows(em, earningsInsert(2), [now, ...earningsParams(lines)], { prepare: true });
+  }
+
+  /** Which of these (owner, listing) pairs are owned right now. */
+  async owned(em: EntityManager, pairs: Omit<Ownership, 'orderId'>[]): Promise<Set<string>> {
+    if (!pairs.length) return new Set();
+    const rows = await queryRows<{ owner_id: string; listing_id: string }>(
+      em,
+      `SELECT i.owner_id, i.listing_id FROM unnest($1::uuid[], $2::uuid[]) AS p(owner_id, listing_id)
+         JOIN inventory i ON i.owner_id = p.owner_id AND i.listing_id = p.listing_id AND i.revoked_at IS NULL`,
+      [pairs.map((p) => p.ownerId), pairs.map((p) => p.listingId)],
+    );
+    return new Set(rows.map((r) => ownershipKey(r.owner_id, r.listing_id)));
   }
 
   /** A page of the buyer's orders, newest first (keyset on created_at, id). */
@@ -139,6 +176,15 @@ export class OrdersRepository {
   async findForUpdate(em: EntityManager, orderId: string): Promise<OrderRow | undefined> {
     const [order] = await queryRows<OrderRow>(em, `SELECT ${ORDER_COLUMNS} FROM orders WHERE id = $1 FOR UPDATE`, [orderId]);
     return order;
+  }
+
+  /** A held order decided: approved, rejected or cancelled. */
+  async markStatus(em: EntityManager, orderId: string, status: OrderStatus): Promise<OrderRow> {
+    const [updated] = await queryRows<OrderRow>(em, `UPDATE orders SET status = $2 WHERE id = $1 RETURNING ${ORDER_COLUMNS}`, [
+      orderId,
+      status,
+    ]);
+    return updated;
   }
 
   async markRefunded(

@@ -20,10 +20,13 @@ export interface OrderRow {
   refunded_at: Date | null;
   refund_reason: string | null;
   refund_charged_creator: boolean | null;
+  /** The ledger holds reserving the buyer's funds while the order is held for review. */
+  review_hold_ids: string[];
+  idempotency_key: string;
 }
 
 export const ORDER_COLUMNS = `id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
-  platform_fee, paid_from, status, created_at, refunded_at, refund_reason, refund_charged_creator`;
+  platform_fee, paid_from, status, created_at, refunded_at, refund_reason, refund_charged_creator, review_hold_ids, idempotency_key`;
 
 export interface OrderView {
   id: string;

@@ -4,20 +4,25 @@ import { EntityManager } from 'typeorm';
 import { CatalogService, ListingForSale } from '../catalog/catalog.service';
 import { SpendingPolicy } from '../account-guard/spending.policy';
 import { Clock } from '../common/clock.service';
+import { sortedBy } from '../common/compare';
 import { AppError } from '../common/errors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Outcome } from '../common/outcome';
+import { addDays } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { BatchResult, GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
+import { FraudErrors } from '../fraud/fraud.errors';
+import { FraudService } from '../fraud/fraud.service';
 import { IdentityService } from '../identity/identity.service';
 import { DebitInOrderArgs, LedgerService, Posting } from '../ledger/ledger.service';
 import { CreateOrderDto } from './dto/orders.dto';
-import { EarningsMaturityPolicy } from './earnings-maturity.policy';
 import { OrdersErrors } from './orders.errors';
-import { NewOrder, OrdersRepository } from './orders.repository';
+import { NewOrder, OrdersRepository, ownershipKey } from './orders.repository';
 import { OrderView, toOrderView } from './orders.rows';
-import { PayWith, planSale } from './sale-plan';
+import { RequestOrigin } from './request-origin';
+import { PayWith } from './sale-plan';
+import { ledgerReference, reviewHoldTarget, SaleSettlement, Settlement } from './sale-settlement.service';
 
 interface PurchaseInput {
   buyerId: string;
@@ -26,6 +31,7 @@ interface PurchaseInput {
   listingId: string;
   payWith: PayWith;
   request: IdempotentRequest;
+  client: RequestOrigin;
 }
 
 /** A purchase that passed the listing checks, on its way to being paid, owned and recorded. */
@@ -35,12 +41,17 @@ interface Sale {
   listing: ListingForSale;
   orderId: string;
   paid: Posting[];
+  /** The fraud rules asked for a review: the price is held, the item not owned yet. */
+  held: boolean;
 }
 
 /**
  * Item purchases, for oneself or as a gift: ownership, payment and the creators' earnings in one
  * transaction. Concurrent purchases are group-committed: one transaction decides a batch of them with
- * a handful of set-based statements, each purchase still refused or accepted on its own.
+ * a handful of set-based statements, each purchase still refused or accepted on its own. The fraud
+ * rules judge a batch's purchases in one evaluation, after the listing checks and before the funds: a
+ * purchase they block is refused (403 FRAUD_BLOCKED), one they review is held (OrderReviewsService
+ * finishes it).
  */
 @Injectable()
 export class OrdersService implements BeforeApplicationShutdown {
@@ -54,7 +65,8 @@ export class OrdersService implements BeforeApplicationShutdown {
     private readonly ledger: LedgerService,
     private readonly spending: SpendingPolicy,
     private readonly identity: IdentityService,
-    private readonly maturity: EarningsMaturityPolicy,
+    private readonly fraud: FraudService,
+    private readonly settlement: SaleSettlement,
     private readonly idempotency: IdempotencyService,
     private readonly orders: OrdersRepository,
   ) {
@@ -74,7 +86,12 @@ export class OrdersService implements BeforeApplicationShutdown {
   }
 
   /** Buys as `buyerId`; a request repeated with its Idempotency-Key is answered with an IdempotentReplay. */
-  async purchase(buyerId: string, dto: CreateOrderDto, request: IdempotentRequest): Promise<OrderView | IdempotentReplay> {
+  async purchase(
+    buyerId: string,
+    dto: CreateOrderDto,
+    request: IdempotentRequest,
+    client: RequestOrigin,
+  ): Promise<OrderView | IdempotentReplay> {
     const payWith: PayWith = dto.payWith ?? 'CREDIT';
     const listingId = dto.listingId; // ids arrive in lower case, as PostgreSQL returns them (IsId)
     const ownerId = dto.giftToUserId ?? buyerId;
@@ -85,7 +102,7 @@ export class OrdersService implements BeforeApplicationShutdown {
     if (gift && !(await this.identity.userExists(undefined, ownerId))) throw OrdersErrors.giftRecipientNotFound();
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
     else await this.spending.assertMaySpend(buyerId);
-    return this.batches.submit({ buyerId, ownerId, gift, listingId, payWith, request });
+    return this.batches.submit({ buyerId, ownerId, gift, listingId, payWith, request, client });
   }
 
   /**
@@ -120,7 +137,7 @@ export class OrdersService implements BeforeApplicationShutdown {
     outcomes: Outcome<OrderView | IdempotentReplay>[],
   ): Promise<void> {
     const listings = await this.catalog.forSaleMany(em, [...new Set(open.map((i) => inputs[i].listingId))]);
-    const sales: Sale[] = [];
+    const checked: Sale[] = [];
     for (const index of open) {
       const input = inputs[index];
       const listing = listings.get(input.listingId);
@@ -132,8 +149,9 @@ export class OrdersService implements BeforeApplicationShutdown {
             ? OrdersErrors.ownListing()
             : undefined;
       if (refused) outcomes[index] = { error: refused };
-      else sales.push({ index, input, listing: listing!, orderId: randomUUID(), paid: [] });
+      else checked.push({ index, input, listing: listing!, orderId: randomUUID(), paid: [], held: false });
     }
+    const sales = await this.screen(em, checked, outcomes);
 
     // Payment first (the buyers' balance rows locked in key order, one statement), then ownership.
     const paying = sales.filter((s) => s.listing.price > 0n);
@@ -146,55 +164,102 @@ export class OrdersService implements BeforeApplicationShutdown {
     const funded = new Set<Sale>(sales.filter((s) => s.listing.price === 0n));
     paying.forEach((s, i) => {
       const debit = debits[i];
-      if (debit instanceof AppError) outcomes[s.index] = { error: debit };
-      else {
+      if (debit instanceof AppError) {
+        // A held sale's review is open in this transaction: refusing it alone must take the review
+        // back too, so the batch fails and is split until this purchase is decided alone.
+        if (s.held) throw debit;
+        outcomes[s.index] = { error: debit };
+      } else {
         s.paid = debit.postings;
         funded.add(s);
       }
     });
-    const owned = await this.own(em, [...funded]);
-    for (const s of funded) if (!owned.has(s)) outcomes[s.index] = { error: OrdersErrors.alreadyOwned(s.input.gift) };
+    const owned = await this.own(
+      em,
+      [...funded].filter((s) => !s.held),
+    );
+    for (const s of funded) if (!s.held && !owned.has(s)) outcomes[s.index] = { error: OrdersErrors.alreadyOwned(s.input.gift) };
     const sold = sales.filter((s) => owned.has(s));
-    if (!sold.length) return;
+    const held = [...funded].filter((s) => s.held);
+    await this.assertNotOwned(em, held);
+    if (!sold.length && !held.length) return;
 
     const now = this.clock.now();
-    const creators = [...new Set(sold.flatMap((s) => [s.listing.creatorId, ...s.listing.ancestors.map((a) => a.creatorId)]))];
-    const maturesAt = await this.maturity.maturityDates(em, creators, now);
-    const plans = sold.map((s) =>
-      planSale(s.listing, s.input.payWith, {
-        royaltyCapPercent: this.config.economy.royaltyCapPercent,
-        devTokensPerCreator: this.config.economy.promoDevTokensPerCreator,
-        now,
-        maturesAt: (creatorId) => (s.input.payWith === 'CREDIT' ? maturesAt.get(creatorId) : undefined) ?? now,
-      }),
-    );
-    const entries = sold.flatMap((s, i) =>
-      s.paid.length || plans[i].postings.length
-        ? [
-            {
-              kind: 'purchase',
-              reference: IdempotencyService.reference('order', s.input.request),
-              postings: [...s.paid, ...plans[i].postings],
-              metadata: {
-                orderId: s.orderId,
-                listingId: s.listing.id,
-                buyerId: s.input.buyerId,
-                ownerId: s.input.ownerId,
-                payWith: s.input.payWith,
-              },
-            },
-          ]
-        : [],
-    );
+    const { entries, lines } = await this.settlement.plan(em, sold.map(settlementOf), now);
     // Funds were decided above under the same locks, so a refusal here means a bug: fail the batch.
     for (const o of await this.ledger.postMany(em, entries, locked)) if ('error' in o) throw o.error;
+    const holds = await this.holdFunds(em, held, now);
     const rows = await this.orders.insertWithEarnings(
       em,
-      sold.map(newOrder),
-      sold.flatMap((s, i) => plans[i].lines.map((l) => ({ orderId: s.orderId, ...l }))),
+      [...sold.map((s) => newOrder(s, [])), ...held.map((s) => newOrder(s, holds.get(s)!))],
+      lines,
       now,
     );
-    sold.forEach((s, i) => (outcomes[s.index] = { ok: toOrderView(rows[i]) }));
+    [...sold, ...held].forEach((s, i) => (outcomes[s.index] = { ok: toOrderView(rows[i]) }));
+  }
+
+  /**
+   * The fraud rules on the sales that passed the listing checks (one evaluation for the batch): a
+   * blocked sale is refused, a reviewed one goes on `held`; answers the sales that go on.
+   */
+  private async screen(em: EntityManager, sales: Sale[], outcomes: Outcome<OrderView | IdempotentReplay>[]): Promise<Sale[]> {
+    const decisions = await this.fraud.evaluateMany(
+      em,
+      sales.map((s) => ({
+        type: 'item_purchase',
+        userId: s.input.buyerId,
+        subjectId: s.orderId,
+        amount: s.listing.price,
+        recipientId: s.input.gift ? s.input.ownerId : undefined,
+        ip: s.input.client.ip,
+        sessionId: s.input.client.sessionId,
+      })),
+    );
+    return sales.filter((s, i) => {
+      const { outcome } = decisions[i];
+      if (outcome === 'BLOCK') outcomes[s.index] = { error: FraudErrors.blocked() };
+      s.held = outcome === 'REVIEW';
+      return outcome !== 'BLOCK';
+    });
+  }
+
+  /** A held sale of an item its owner has already: refused alone (see the funds above), its review with it. */
+  private async assertNotOwned(em: EntityManager, held: Sale[]): Promise<void> {
+    const owned = await this.orders.owned(
+      em,
+      held.map((s) => ({ ownerId: s.input.ownerId, listingId: s.listing.id })),
+    );
+    const taken = held.find((s) => owned.has(ownershipKey(s.input.ownerId, s.listing.id)));
+    if (taken) throw OrdersErrors.alreadyOwned(taken.input.gift);
+  }
+
+  /**
+   * Reserves each held sale's price where it would be paid from: one ledger hold per account debited
+   * (wallet, then earnings), referenced from the order's request, until FRAUD_REVIEW_HOLD_DAYS.
+   */
+  private async holdFunds(em: EntityManager, held: Sale[], now: Date): Promise<Map<Sale, string[]>> {
+    const ids = new Map<Sale, string[]>();
+    const expiresAt = addDays(now, this.config.fraud.reviewHoldDays);
+    for (const s of held) {
+      const sale = ledgerReference(s.input.buyerId, s.input.request.key);
+      const got: string[] = [];
+      // In the accounts' key order (the order the ledger locks them in), which approval voids them in too.
+      for (const leg of sortedBy(s.paid, accountName)) {
+        const name = accountName(leg);
+        const { holdId } = await this.ledger.hold(em, {
+          reference: reviewHoldReference(s.input.request, name),
+          kind: 'order_review',
+          from: leg.account,
+          to: reviewHoldTarget(s.input.payWith),
+          amount: -leg.amount,
+          expiresAt,
+          metadata: { orderId: s.orderId, sale },
+        });
+        got.push(holdId);
+      }
+      ids.set(s, got);
+    }
+    return ids;
   }
 
   /** Ownership rows for the sales; answers the sales that got theirs (the others' items are owned already). */
@@ -209,8 +274,27 @@ export class OrdersService implements BeforeApplicationShutdown {
   }
 }
 
-/** The order row of a sale. */
-function newOrder(s: Sale): NewOrder {
+const accountName = (p: Posting): string => ('name' in p.account ? p.account.name : p.account.system);
+
+/** The reference of a held order's hold on one of the buyer's accounts: derived from the order's request. */
+function reviewHoldReference(request: IdempotentRequest, account: string): string {
+  return IdempotencyService.reference(`order_review_hold:${account}`, request);
+}
+
+function settlementOf(s: Sale): Settlement {
+  return {
+    orderId: s.orderId,
+    listing: s.listing,
+    buyerId: s.input.buyerId,
+    ownerId: s.input.ownerId,
+    payWith: s.input.payWith,
+    paid: s.paid,
+    reference: ledgerReference(s.input.buyerId, s.input.request.key),
+  };
+}
+
+/** The order row of a sale (held for review: with the holds reserving its price). */
+function newOrder(s: Sale, reviewHoldIds: string[]): NewOrder {
   return {
     id: s.orderId,
     buyerId: s.input.buyerId,
@@ -225,6 +309,8 @@ function newOrder(s: Sale): NewOrder {
     platformFee: s.listing.platformFee,
     paidFrom: Object.fromEntries(s.paid.map((p) => ['name' in p.account ? p.account.name : 'system', (-p.amount).toString()])),
     idempotencyKey: s.input.request.key,
+    status: s.held ? 'held_for_review' : 'completed',
+    reviewHoldIds,
   };
 }
 

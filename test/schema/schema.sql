@@ -529,8 +529,10 @@ CREATE TABLE public.credit_transfers (
     status text NOT NULL,
     idempotency_key text NOT NULL,
     created_at timestamp with time zone NOT NULL,
+    hold_id uuid,
     CONSTRAINT credit_transfers_amount_check CHECK ((amount > 0)),
     CONSTRAINT credit_transfers_from_user_id_fkey FOREIGN KEY (from_user_id) REFERENCES public.users(id),
+    CONSTRAINT credit_transfers_held CHECK (((status = 'completed'::text) OR (hold_id IS NOT NULL))),
     CONSTRAINT credit_transfers_idempotency UNIQUE (from_user_id, idempotency_key),
     CONSTRAINT credit_transfers_not_to_self CHECK ((from_user_id <> to_user_id)),
     CONSTRAINT credit_transfers_note_check CHECK ((length(note) <= 500)),
@@ -917,6 +919,7 @@ CREATE TABLE public.orders (
     refunded_by uuid,
     refund_reason text,
     refund_charged_creator boolean,
+    review_hold_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
     CONSTRAINT orders_buyer_id_fkey FOREIGN KEY (buyer_id) REFERENCES public.users(id),
     CONSTRAINT orders_derivation_cost_check CHECK ((derivation_cost >= 0)),
     CONSTRAINT orders_idempotency UNIQUE (buyer_id, idempotency_key),
@@ -930,7 +933,7 @@ CREATE TABLE public.orders (
     CONSTRAINT orders_price_formula CHECK ((price = ((derivation_cost + profit) + platform_fee))),
     CONSTRAINT orders_profit_check CHECK ((profit >= 0)),
     CONSTRAINT orders_refund_fields CHECK (((status = 'refunded'::text) = (refunded_at IS NOT NULL))),
-    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['completed'::text, 'refunded'::text])))
+    CONSTRAINT orders_status_check CHECK ((status = ANY (ARRAY['completed'::text, 'refunded'::text, 'held_for_review'::text, 'rejected'::text, 'cancelled'::text])))
 );
 
 CREATE TABLE public.outbox_messages (
@@ -1374,7 +1377,7 @@ CREATE TRIGGER listings_no_delete BEFORE DELETE ON public.listings FOR EACH ROW 
 
 CREATE TRIGGER orders_no_delete BEFORE DELETE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
-CREATE TRIGGER orders_transitions BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status,refunded_at,refunded_by,refund_reason,refund_charged_creator', 'completed>refunded');
+CREATE TRIGGER orders_transitions BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status,refunded_at,refunded_by,refund_reason,refund_charged_creator', 'completed>refunded,held_for_review>completed,held_for_review>rejected,held_for_review>cancelled');
 
 CREATE TRIGGER sale_earnings_no_delete BEFORE DELETE ON public.sale_earnings FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 

@@ -1,0 +1,79 @@
+import { Injectable } from '@nestjs/common';
+import { EntityManager } from 'typeorm';
+import type { ListingForSale } from '../catalog/catalog.service';
+import { IdempotencyService } from '../common/idempotency/idempotency.service';
+import { AppConfig } from '../config/app-config';
+import { EntryInput, Posting, systemAccount, userAccount } from '../ledger/ledger.service';
+import { EarningsMaturityPolicy } from './earnings-maturity.policy';
+import { NewEarningLine } from './orders.repository';
+import { OrderRow } from './orders.rows';
+import { PayWith, planSale } from './sale-plan';
+
+/** A sale about to be settled: paid (`paid`: the buyer's debit legs), owned, and the creators paid. */
+export interface Settlement {
+  orderId: string;
+  listing: ListingForSale;
+  buyerId: string;
+  ownerId: string;
+  payWith: PayWith;
+  paid: Posting[];
+  /** The order's ledger reference (`ledgerReference`). */
+  reference: string;
+}
+
+/** The ledger reference of an order's sale entry: one per request (the buyer's Idempotency-Key). */
+export function ledgerReference(buyerId: string, idempotencyKey: string): string {
+  return IdempotencyService.reference('order', { userId: buyerId, key: idempotencyKey, requestHash: '', responseStatus: 0 });
+}
+
+/** The buyer's debit legs an order recorded (`paid_from`), as it paid them. */
+export function paidLegs(order: OrderRow): Posting[] {
+  return Object.entries(order.paid_from).map(([name, amount]) => ({
+    account: userAccount(order.buyer_id, order.pay_with, name as 'wallet' | 'earnings'),
+    amount: -BigInt(amount),
+  }));
+}
+
+/** Where a held order's funds are reserved to (nothing is ever captured there: a hold is voided, then the sale posted). */
+export const reviewHoldTarget = (payWith: PayWith) => systemAccount('escrow', payWith);
+
+/**
+ * The ledger entries and earning lines of sales, as a purchase allowed at once writes them and as an
+ * approved review writes them later: one `purchase` entry per sale (referenced by the order's request),
+ * the creators' lines with their maturity dates (first sales recorded in `em`'s transaction).
+ */
+@Injectable()
+export class SaleSettlement {
+  constructor(
+    private readonly config: AppConfig,
+    private readonly maturity: EarningsMaturityPolicy,
+  ) {}
+
+  async plan(em: EntityManager, sales: Settlement[], now: Date): Promise<{ entries: EntryInput[]; lines: NewEarningLine[] }> {
+    if (!sales.length) return { entries: [], lines: [] };
+    const creators = [...new Set(sales.flatMap((s) => [s.listing.creatorId, ...s.listing.ancestors.map((a) => a.creatorId)]))];
+    const maturesAt = await this.maturity.maturityDates(em, creators, now);
+    const plans = sales.map((s) =>
+      planSale(s.listing, s.payWith, {
+        royaltyCapPercent: this.config.economy.royaltyCapPercent,
+        devTokensPerCreator: this.config.economy.promoDevTokensPerCreator,
+        now,
+        maturesAt: (creatorId) => (s.payWith === 'CREDIT' ? maturesAt.get(creatorId) : undefined) ?? now,
+      }),
+    );
+    const entries = sales.flatMap((s, i) =>
+      s.paid.length || plans[i].postings.length
+        ? [
+            {
+              kind: 'purchase',
+              reference: s.reference,
+              postings: [...s.paid, ...plans[i].postings],
+              metadata: { orderId: s.orderId, listingId: s.listing.id, buyerId: s.buyerId, ownerId: s.ownerId, payWith: s.payWith },
+            },
+          ]
+        : [],
+    );
+    const lines = sales.flatMap((s, i) => plans[i].lines.map((l) => ({ orderId: s.orderId, ...l })));
+    return { entries, lines };
+  }
+}
