@@ -14,6 +14,8 @@ import {
   signUpCreator,
   verifyEmail,
   whileKeyIsDecided,
+  disableFraudRule,
+  GIFT_TO_NEW_LINKED_ACCOUNT_RULE,
 } from '../support/market-fixtures';
 import { TestApp, useTestApp } from '../support/test-app';
 
@@ -25,6 +27,7 @@ describe('credit transfers (POST /credit-transfers)', () => {
   useTestApp((app) => (t = app));
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
+    await disableFraudRule(t, admin, GIFT_TO_NEW_LINKED_ACCOUNT_RULE);
     recipient = await signUp(t, 'recipient');
   });
 

@@ -3,7 +3,7 @@ import { DataSource } from 'typeorm';
 import { OrdersFraudReview1763900016000 } from '../../migrations/1763900016000-OrdersFraudReview';
 import { IdempotencyService, IdempotentRequest } from '../../src/common/idempotency/idempotency.service';
 import { PG_BOSS_SCHEMA } from '../../src/jobs/jobs.service';
-import { dumpSchema } from '../schema/schema-dump';
+import { dumpSchema, tableOf } from '../schema/schema-dump';
 import {
   ageAccount,
   decide,
@@ -343,7 +343,8 @@ describe('migration 1763900016000 (orders held for review)', () => {
       const up = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
       await migration.down(qr);
       const down = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
-      expect(down).not.toContain('review_hold_ids');
+      expect(tableOf(down, 'orders')).not.toContain('review_hold_ids');
+      expect(tableOf(down, 'credit_transfers')).not.toContain('hold_id');
       expect(down).not.toContain('completed>refunded,held_for_review>completed');
       expect(down).toContain(`orders_status_check CHECK ((status = ANY (ARRAY['completed'::text, 'refunded'::text])))`);
       await migration.up(qr);

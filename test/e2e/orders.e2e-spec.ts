@@ -16,6 +16,8 @@ import {
   systemBalance,
   verifyLedger,
   whileKeyIsDecided,
+  disableFraudRule,
+  GIFT_TO_NEW_LINKED_ACCOUNT_RULE,
 } from '../support/market-fixtures';
 import { TestApp, useTestApp } from '../support/test-app';
 
@@ -28,6 +30,7 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
   useTestApp((app) => (t = app));
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
+    await disableFraudRule(t, admin, GIFT_TO_NEW_LINKED_ACCOUNT_RULE);
     creator = await signUpCreator(t);
     hat = await publishListing(t, creator, admin, { title: 'Hat', profit: 1000 }); // price 1100
   });

@@ -286,3 +286,9 @@ function columnLine(c: Row): string {
 function quoteLiteral(s: string): string {
   return `'${s.replace(/'/g, "''")}'`;
 }
+
+/** The `CREATE TABLE public.<name> (...)` statement of a dump, or '' when the dump has no such table. */
+export function tableOf(dump: string, name: string): string {
+  const start = dump.indexOf(`CREATE TABLE public.${name} (`);
+  return start < 0 ? '' : dump.slice(start, dump.indexOf('\n);', start) + 3);
+}

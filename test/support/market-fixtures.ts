@@ -57,6 +57,18 @@ export function as(t: TestApp, a: Actor) {
   };
 }
 
+/** The default rule reviewing gifts to accounts under a day old that share the sender's device or IP. */
+export const GIFT_TO_NEW_LINKED_ACCOUNT_RULE = '00000000-0000-4000-8000-00000000f003';
+
+/**
+ * Switches a fraud rule off through the admin route. For suites about something else whose accounts
+ * all trip it by construction: every test account is minutes old and calls from 127.0.0.1, which is
+ * exactly what the gift-laundering rule looks for (the fraud suites test that rule).
+ */
+export async function disableFraudRule(t: TestApp, admin: Actor, ruleId: string): Promise<void> {
+  await as(t, admin).patch(`/admin/fraud/rules/${ruleId}`, { mode: 'DISABLED' }).expect(200);
+}
+
 export function ledger(t: TestApp): LedgerService {
   return t.app.get(LedgerService);
 }
