@@ -12,6 +12,7 @@ import { LedgerLockFindRead1763900010000 } from './1763900010000-LedgerLockFindR
 import { LedgerBalancedCheckOneAggregate1763900012000 } from './1763900012000-LedgerBalancedCheckOneAggregate';
 import { LedgerDirectCreditsDropped1763900013000 } from './1763900013000-LedgerDirectCreditsDropped';
 import { Fraud1763900014000 } from './1763900014000-Fraud';
+import { FraudDecisionsUncompressed1763900019000 } from './1763900019000-FraudDecisionsUncompressed';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -29,4 +30,5 @@ export const allMigrations = [
   LedgerBalancedCheckOneAggregate1763900012000,
   LedgerDirectCreditsDropped1763900013000,
   Fraud1763900014000,
+  FraudDecisionsUncompressed1763900019000,
 ];

@@ -1,6 +1,9 @@
 import { Module } from '@nestjs/common';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { IdentityModule } from '../identity/identity.module';
+import { AdminFraudBacktestController } from './admin-fraud-backtest.controller';
+import { BacktestRepository } from './backtest.repository';
+import { BacktestService } from './backtest.service';
 import { DecisionsRepository } from './decisions.repository';
 import { FeaturesService } from './features.service';
 import { FraudService } from './fraud.service';
@@ -18,6 +21,7 @@ import { RulesService } from './rules.service';
  */
 @Module({
   imports: [IdentityModule, AccountGuardModule],
+  controllers: [AdminFraudBacktestController],
   providers: [
     DecisionsRepository,
     LabelsRepository,
@@ -28,6 +32,8 @@ import { RulesService } from './rules.service';
     RulesService,
     ReviewsService,
     FraudService,
+    BacktestRepository,
+    BacktestService,
   ],
   exports: [FraudService, ReviewsService],
 })
