@@ -15,6 +15,7 @@ import { Fraud1763900014000 } from './1763900014000-Fraud';
 import { PaymentsFraud1763900015000 } from './1763900015000-PaymentsFraud';
 import { OrdersFraudReview1763900016000 } from './1763900016000-OrdersFraudReview';
 import { DeviceClusters1763900017000 } from './1763900017000-DeviceClusters';
+import { FraudDecisionsUncompressed1763900019000 } from './1763900019000-FraudDecisionsUncompressed';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -35,4 +36,5 @@ export const allMigrations = [
   PaymentsFraud1763900015000,
   OrdersFraudReview1763900016000,
   DeviceClusters1763900017000,
+  FraudDecisionsUncompressed1763900019000,
 ];

@@ -8,6 +8,9 @@ import { AdminFraudListsController } from './admin-fraud-lists.controller';
 import { AdminFraudReviewsController } from './admin-fraud-reviews.controller';
 import { AdminFraudRulesController } from './admin-fraud-rules.controller';
 import { DecisionsService } from './decisions.service';
+import { AdminFraudBacktestController } from './admin-fraud-backtest.controller';
+import { BacktestRepository } from './backtest.repository';
+import { BacktestService } from './backtest.service';
 import { DecisionsRepository } from './decisions.repository';
 import { FeaturesService } from './features.service';
 import { FraudService } from './fraud.service';
@@ -34,6 +37,7 @@ import { RulesService } from './rules.service';
     AdminFraudLabelsController,
     AdminFraudDecisionsController,
     AdminFraudReviewsController,
+    AdminFraudBacktestController,
   ],
   providers: [
     DecisionsRepository,
@@ -50,6 +54,8 @@ import { RulesService } from './rules.service';
     ListsService,
     LabelsService,
     DecisionsService,
+    BacktestRepository,
+    BacktestService,
   ],
   exports: [FraudService, ReviewsService],
 })

@@ -8,7 +8,7 @@ import { Client } from 'pg';
  * postgres, and Debian's postgresql-client (15) refuses a newer server.
  *
  * Covered: extensions, schemas, enum/domain/composite types, functions (with their SET options),
- * sequences, tables (columns, identity, defaults, generated columns, constraints, storage options,
+ * sequences, tables (columns, identity, defaults, generated columns, column storage, constraints, storage options,
  * partitioning, row security and policies), views, indexes, triggers, rules, extended statistics
  * and comments. Objects that belong to an extension, and the schemas in `exclude`, are left out.
  */
@@ -131,6 +131,7 @@ class Dumper {
         CASE WHEN a.attcollation <> t.typcollation THEN (SELECT format('%I.%I', cn.nspname, co.collname) FROM pg_collation co
                JOIN pg_namespace cn ON cn.oid = co.collnamespace WHERE co.oid = a.attcollation) END AS collation,
         a.attnotnull::text AS notnull, a.attidentity, a.attgenerated, pg_get_expr(ad.adbin, ad.adrelid) AS expr,
+        CASE WHEN a.attstorage <> t.typstorage THEN a.attstorage::text END AS storage,
         s.seqstart, s.seqincrement, s.seqmin, s.seqmax, s.seqcache, s.seqcycle::text AS cycle
       FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid JOIN pg_type t ON t.oid = a.atttypid
       LEFT JOIN pg_attrdef ad ON ad.adrelid = a.attrelid AND ad.adnum = a.attnum
@@ -161,6 +162,9 @@ class Dumper {
       if (t.rls === 'true') sql += `\nALTER TABLE ${t.name} ENABLE ROW LEVEL SECURITY;`;
       if (t.force_rls === 'true') sql += `\nALTER TABLE ${t.name} FORCE ROW LEVEL SECURITY;`;
       if (t.relreplident !== 'd') sql += `\nALTER TABLE ${t.name} REPLICA IDENTITY ${REPLICA_IDENTITY[t.relreplident!]};`;
+      for (const c of columns.filter((c) => c.rel === t.oid && c.storage)) {
+        sql += `\nALTER TABLE ONLY ${t.name} ALTER COLUMN ${c.name} SET STORAGE ${STORAGE[c.storage!]};`;
+      }
       for (const p of policies.filter((p) => p.tab === t.name)) {
         sql += `\nCREATE POLICY ${p.name} ON ${t.name} AS ${p.permissive} FOR ${p.cmd} TO ${p.roles}`;
         if (p.qual) sql += ` USING (${p.qual})`;
@@ -255,6 +259,7 @@ class Dumper {
 }
 
 const REPLICA_IDENTITY: Record<string, string> = { n: 'NOTHING', f: 'FULL', i: 'USING INDEX' };
+const STORAGE: Record<string, string> = { p: 'PLAIN', e: 'EXTERNAL', m: 'MAIN', x: 'EXTENDED' };
 const TRIGGER_STATE: Record<string, string> = { D: 'DISABLE', R: 'ENABLE REPLICA', A: 'ENABLE ALWAYS' };
 
 function sequenceOptions(r: Row): string {

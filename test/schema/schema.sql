@@ -587,6 +587,7 @@ CREATE TABLE public.fraud_decisions (
     CONSTRAINT fraud_decisions_outcome_check CHECK ((outcome = ANY (ARRAY['ALLOW'::text, 'REVIEW'::text, 'BLOCK'::text]))),
     CONSTRAINT fraud_decisions_pkey PRIMARY KEY (id)
 );
+ALTER TABLE ONLY public.fraud_decisions ALTER COLUMN features SET STORAGE MAIN;
 
 CREATE TABLE public.fraud_labels (
     id bigint DEFAULT nextval('public.fraud_outcomes_id_seq'::regclass) NOT NULL,
