@@ -13,9 +13,9 @@ export interface ScanQuery {
 }
 
 /**
- * One stored decision as a backtest reads it. `at` is `created_at` as UTC text (see `readOnly`),
- * which sorts as the times do and is cheap to compare; `feature_values` is a JSON array of the stored values of
- * `variables`, in order, with `{}` for a feature the decision does not have (no feature value is an
+ * One stored decision as a backtest reads it. `at` is `created_at` as UTC text (see `readOnly`), which
+ * sorts as the times do and is cheap to compare; `feature_values` is a JSON array of the stored values
+ * of `variables`, in order, with `{}` for a feature the decision does not have (no feature value is an
  * object). Decisions with the same `feature_values` are judged the same, so it doubles as a cache key.
  */
 export interface ScanRow {
@@ -94,9 +94,9 @@ export class BacktestRepository {
 
   /**
    * The decisions of `q`'s event types at these (user, time) pairs (times as `ScanRow.at`), read as the
-   * scan reads them: a scan reads no ids, a sample needs a few.
+   * scan reads them: a scan reads no ids (they cost a string per row), a sample needs a few.
    */
-  at(
+  decisionsAt(
     em: EntityManager,
     q: Pick<ScanQuery, 'eventTypes' | 'variables'>,
     keys: { userId: string | null; at: string }[],
