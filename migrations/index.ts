@@ -16,6 +16,7 @@ import { PaymentsFraud1763900015000 } from './1763900015000-PaymentsFraud';
 import { OrdersFraudReview1763900016000 } from './1763900016000-OrdersFraudReview';
 import { DeviceClusters1763900017000 } from './1763900017000-DeviceClusters';
 import { FraudDecisionsUncompressed1763900019000 } from './1763900019000-FraudDecisionsUncompressed';
+import { Resellers1763900020000 } from './1763900020000-Resellers';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -37,4 +38,5 @@ export const allMigrations = [
   OrdersFraudReview1763900016000,
   DeviceClusters1763900017000,
   FraudDecisionsUncompressed1763900019000,
+  Resellers1763900020000,
 ];

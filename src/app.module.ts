@@ -21,6 +21,7 @@ import { OrdersModule } from './orders/orders.module';
 import { PaymentsModule } from './payments/payments.module';
 import { PaymentsDevModule } from './payments/sandbox/payments-dev.module';
 import { PromotionsModule } from './promotions/promotions.module';
+import { ResellersModule } from './resellers/resellers.module';
 
 /** Feature modules, in dependency order (features → fraud/account-guard/audit → ledger → database). */
 const FEATURE_MODULES: ModuleMetadata['imports'] = [
@@ -33,6 +34,7 @@ const FEATURE_MODULES: ModuleMetadata['imports'] = [
   PaymentsModule,
   CatalogModule,
   OrdersModule,
+  ResellersModule,
   HealthModule,
 ];
 

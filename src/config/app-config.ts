@@ -41,6 +41,36 @@ export class AppConfig {
   orders: OrdersConfig;
   security: SecurityConfig;
   fraud: FraudConfig;
+  resellers: ResellersConfig;
+}
+
+/** The reseller program (docs/resellers.md); amounts in credits. */
+export interface ResellersConfig {
+  /** At most this many resellers are active at once (RESELLER_CAP). */
+  cap: number;
+  /** Eligibility: account age, 2FA age, window without a fraud block. */
+  minAccountAgeDays: number;
+  minTwoFactorDays: number;
+  fraudBlockLookbackDays: number;
+  probationDays: number;
+  /** An approved reseller is vetted again this many days after approval or the last renewal. */
+  revetDays: number;
+  bondCredits: number;
+  /** The bond is released only when the last order is at least this old. */
+  bondReleaseQuietDays: number;
+  wholesaleDiscountPercent: number;
+  orderMinCredits: number;
+  orderMaxCredits: number;
+  dailyMaxCredits: number;
+  probationOrderMaxCredits: number;
+  probationDailyMaxCredits: number;
+  unpaidExpiryHours: number;
+  confirmDueHours: number;
+  /** A buyer may dispute a confirmed order this long after the confirmation. */
+  disputeWindowHours: number;
+  scorecardDays: number;
+  suspendLostDisputes: number;
+  suspendLossRatePercent: number;
 }
 
 /** The fraud engine (docs/fraud.md). */
@@ -280,6 +310,28 @@ export function loadConfig(env: Env = process.env): AppConfig {
       rulesCacheMs: int('FRAUD_RULES_CACHE_MS', 1000, 0, 3_600_000),
       ipCountryHeader: str('FRAUD_IP_COUNTRY_HEADER')?.toLowerCase(),
     },
+    resellers: {
+      cap: int('RESELLER_CAP', 20, 0, 100_000),
+      minAccountAgeDays: int('RESELLER_MIN_ACCOUNT_AGE_DAYS', 90, 0, 3650),
+      minTwoFactorDays: int('RESELLER_MIN_2FA_DAYS', 7, 0, 3650),
+      fraudBlockLookbackDays: int('RESELLER_FRAUD_BLOCK_LOOKBACK_DAYS', 90, 0, 3650),
+      probationDays: int('RESELLER_PROBATION_DAYS', 30, 0, 3650),
+      revetDays: int('RESELLER_REVET_DAYS', 90, 1, 3650),
+      bondCredits: int('RESELLER_BOND_CREDITS', 100_000, 0, 1_000_000_000_000),
+      bondReleaseQuietDays: int('RESELLER_BOND_RELEASE_QUIET_DAYS', 30, 0, 3650),
+      wholesaleDiscountPercent: int('RESELLER_WHOLESALE_DISCOUNT_PERCENT', 15, 0, 99),
+      orderMinCredits: int('RESELLER_ORDER_MIN_CREDITS', 1_000, 1, 1_000_000_000_000),
+      orderMaxCredits: int('RESELLER_ORDER_MAX_CREDITS', 200_000, 1, 1_000_000_000_000),
+      dailyMaxCredits: int('RESELLER_DAILY_MAX_CREDITS', 1_000_000, 1, 1_000_000_000_000),
+      probationOrderMaxCredits: int('RESELLER_PROBATION_ORDER_MAX_CREDITS', 50_000, 1, 1_000_000_000_000),
+      probationDailyMaxCredits: int('RESELLER_PROBATION_DAILY_MAX_CREDITS', 200_000, 1, 1_000_000_000_000),
+      unpaidExpiryHours: int('RESELLER_UNPAID_EXPIRY_HOURS', 24, 1, 24 * 365),
+      confirmDueHours: int('RESELLER_CONFIRM_DUE_HOURS', 24, 1, 24 * 365),
+      disputeWindowHours: int('RESELLER_DISPUTE_WINDOW_HOURS', 72, 0, 24 * 365),
+      scorecardDays: int('RESELLER_SCORECARD_DAYS', 30, 1, 3650),
+      suspendLostDisputes: int('RESELLER_SUSPEND_LOST_DISPUTES', 3, 1, 1_000_000),
+      suspendLossRatePercent: int('RESELLER_SUSPEND_LOSS_RATE_PERCENT', 2, 0, 100),
+    },
     orders: {
       batchMax: int('ORDER_BATCH_MAX', 100, 1, 10_000),
       batchConcurrency: int('ORDER_BATCH_CONCURRENCY', 3, 1, 64),
@@ -304,6 +356,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
   };
   if (config.economy.creditGiftMin > config.economy.creditGiftMax) problems.push('CREDIT_GIFT_MIN must not exceed CREDIT_GIFT_MAX');
+  const r = config.resellers;
+  if (r.orderMinCredits > r.probationOrderMaxCredits || r.probationOrderMaxCredits > r.orderMaxCredits) {
+    problems.push('RESELLER_ORDER_MIN_CREDITS <= RESELLER_PROBATION_ORDER_MAX_CREDITS <= RESELLER_ORDER_MAX_CREDITS must hold');
+  }
+  if (r.probationDailyMaxCredits > r.dailyMaxCredits)
+    problems.push('RESELLER_PROBATION_DAILY_MAX_CREDITS must not exceed RESELLER_DAILY_MAX_CREDITS');
   if (problems.length > 0) {
     throw new ConfigError(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
   }

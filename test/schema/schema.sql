@@ -966,6 +966,62 @@ CREATE TABLE public.refresh_tokens (
     CONSTRAINT refresh_tokens_token_hash_check CHECK ((length(token_hash) = 32))
 );
 
+CREATE TABLE public.reseller_applications (
+    id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    status text NOT NULL,
+    business_name text NOT NULL,
+    regions text[] NOT NULL,
+    payment_methods text[] NOT NULL,
+    expected_monthly_volume bigint NOT NULL,
+    contact text NOT NULL,
+    check_report jsonb NOT NULL,
+    fraud_decision_id uuid,
+    first_approved_by uuid,
+    first_approval_note text,
+    first_approved_at timestamp with time zone,
+    decided_by uuid,
+    decision_note text,
+    decided_at timestamp with time zone,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    CONSTRAINT reseller_applications_business_name_check CHECK (((length(business_name) >= 1) AND (length(business_name) <= 120))),
+    CONSTRAINT reseller_applications_contact_check CHECK (((length(contact) >= 1) AND (length(contact) <= 500))),
+    CONSTRAINT reseller_applications_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES public.users(id),
+    CONSTRAINT reseller_applications_expected_monthly_volume_check CHECK ((expected_monthly_volume > 0)),
+    CONSTRAINT reseller_applications_first_approved_by_fkey FOREIGN KEY (first_approved_by) REFERENCES public.users(id),
+    CONSTRAINT reseller_applications_four_eyes CHECK (((status <> 'approved'::text) OR (decided_by <> first_approved_by))),
+    CONSTRAINT reseller_applications_not_own CHECK (((first_approved_by <> user_id) AND (decided_by <> user_id))),
+    CONSTRAINT reseller_applications_payment_methods_check CHECK (((cardinality(payment_methods) >= 1) AND (cardinality(payment_methods) <= 20))),
+    CONSTRAINT reseller_applications_pkey PRIMARY KEY (id),
+    CONSTRAINT reseller_applications_regions_check CHECK (((cardinality(regions) >= 1) AND (cardinality(regions) <= 50))),
+    CONSTRAINT reseller_applications_status_check CHECK ((status = ANY (ARRAY['submitted'::text, 'awaiting_second_approval'::text, 'approved'::text, 'rejected'::text, 'withdrawn'::text]))),
+    CONSTRAINT reseller_applications_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
+);
+
+CREATE TABLE public.resellers (
+    user_id uuid NOT NULL,
+    application_id uuid NOT NULL,
+    status text NOT NULL,
+    display_name text NOT NULL,
+    regions text[] NOT NULL,
+    payment_methods text[] NOT NULL,
+    approved_at timestamp with time zone NOT NULL,
+    probation_ends_at timestamp with time zone NOT NULL,
+    vetting_due_at timestamp with time zone NOT NULL,
+    last_order_at timestamp with time zone,
+    status_reason text,
+    status_changed_at timestamp with time zone NOT NULL,
+    status_changed_by uuid,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    CONSTRAINT resellers_application_id_fkey FOREIGN KEY (application_id) REFERENCES public.reseller_applications(id),
+    CONSTRAINT resellers_pkey PRIMARY KEY (user_id),
+    CONSTRAINT resellers_status_changed_by_fkey FOREIGN KEY (status_changed_by) REFERENCES public.users(id),
+    CONSTRAINT resellers_status_check CHECK ((status = ANY (ARRAY['active'::text, 'suspended'::text, 'revoked'::text]))),
+    CONSTRAINT resellers_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
+);
+
 CREATE TABLE public.sale_earnings (
     id bigint DEFAULT nextval('public.sale_earnings_id_seq'::regclass) NOT NULL,
     order_id uuid NOT NULL,
@@ -1284,6 +1340,14 @@ CREATE INDEX outbox_messages_pending ON public.outbox_messages USING btree (id) 
 
 CREATE UNIQUE INDEX refresh_tokens_one_live ON public.refresh_tokens USING btree (session_id) WHERE (rotated_at IS NULL);
 
+CREATE INDEX reseller_applications_by_status ON public.reseller_applications USING btree (status, created_at, id);
+
+CREATE INDEX reseller_applications_by_user ON public.reseller_applications USING btree (user_id, created_at);
+
+CREATE UNIQUE INDEX reseller_applications_one_open ON public.reseller_applications USING btree (user_id) WHERE (status = ANY (ARRAY['submitted'::text, 'awaiting_second_approval'::text]));
+
+CREATE INDEX resellers_by_status ON public.resellers USING btree (status, user_id);
+
 CREATE INDEX sale_earnings_by_creator ON public.sale_earnings USING btree (creator_id, id DESC);
 
 CREATE INDEX sale_earnings_due ON public.sale_earnings USING btree (matures_at, id) WHERE (status = 'pending'::text);
@@ -1379,6 +1443,14 @@ CREATE TRIGGER listings_no_delete BEFORE DELETE ON public.listings FOR EACH ROW 
 CREATE TRIGGER orders_no_delete BEFORE DELETE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
 CREATE TRIGGER orders_transitions BEFORE UPDATE ON public.orders FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status,refunded_at,refunded_by,refund_reason,refund_charged_creator', 'completed>refunded,held_for_review>completed,held_for_review>rejected,held_for_review>cancelled');
+
+CREATE TRIGGER reseller_applications_no_delete BEFORE DELETE ON public.reseller_applications FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+
+CREATE TRIGGER reseller_applications_transitions BEFORE UPDATE ON public.reseller_applications FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status,first_approved_by,first_approval_note,first_approved_at,decided_by,decision_note,decided_at,updated_at', 'submitted>awaiting_second_approval,awaiting_second_approval>approved,submitted>rejected,awaiting_second_approval>rejected,submitted>withdrawn,awaiting_second_approval>withdrawn');
+
+CREATE TRIGGER resellers_no_delete BEFORE DELETE ON public.resellers FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+
+CREATE TRIGGER resellers_transitions BEFORE UPDATE ON public.resellers FOR EACH ROW EXECUTE FUNCTION public.guard_transition('application_id,status,display_name,regions,payment_methods,approved_at,probation_ends_at,vetting_due_at,last_order_at,status_reason,status_changed_at,status_changed_by,updated_at', 'active>suspended,suspended>active,active>revoked,suspended>revoked,revoked>active');
 
 CREATE TRIGGER sale_earnings_no_delete BEFORE DELETE ON public.sale_earnings FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
