@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DataSource } from 'typeorm';
 import { PaymentsFraud1763900015000 } from '../../migrations/1763900015000-PaymentsFraud';
+import { PaymentsWholesale1763900021000 } from '../../migrations/1763900021000-PaymentsWholesale';
 import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { addHours } from '../../src/common/time';
@@ -548,12 +549,16 @@ describe('migration 1763900015000 (payments fraud checks)', () => {
     const qr = ds.createQueryRunner();
     try {
       const migration = new PaymentsFraud1763900015000();
+      // A later migration of the same table goes first, so that its columns come back in their order.
+      const later = new PaymentsWholesale1763900021000();
       const up = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
+      await later.down(qr);
       await migration.down(qr);
       const down = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
       expect(down).not.toMatch(/token_purchase_screenings|fraud_refusal|token_purchase_refusal_guard/);
       expect(tableOf(down, 'token_purchases')).not.toContain('review_hold_ids');
       await migration.up(qr);
+      await later.up(qr);
       expect(await dumpSchema(db.url, [PG_BOSS_SCHEMA])).toBe(up);
     } finally {
       await qr.release();

@@ -1,4 +1,5 @@
 import { amountToJson } from '../../common/money';
+import type { PurchaseDestination } from './purchase-destination';
 import type { DisputeStatus, PurchaseStatus } from './purchase-state';
 
 /** Why the fraud checks refused a purchase: its payment was blocked when it succeeded, or a review of it was rejected. */
@@ -9,7 +10,11 @@ export interface PurchaseRecord {
   id: string;
   userId: string;
   packageId: string;
+  destination: PurchaseDestination;
+  /** What was charged: the package's price, or for a wholesale purchase the discounted price. */
   priceCents: bigint;
+  /** A wholesale purchase: the package's retail price it was discounted from (null for wallet purchases). */
+  retailPriceCents: bigint | null;
   currency: string;
   credits: bigint;
   bonusPromo: bigint;
@@ -27,6 +32,8 @@ export interface PurchaseRecord {
   grantedCredits: bigint;
   grantedPromo: bigint;
   clawedEarnings: bigint;
+  /** What this purchase's clawbacks turned into debt and no later grant of it has reversed yet. */
+  clawedDebt: bigint;
   ledgerOps: number;
   /** Final once set: nothing is due from a refused purchase, and its payment is refunded. */
   fraudRefusal: FraudRefusal | null;
@@ -43,8 +50,10 @@ export function purchaseView(p: PurchaseRecord, forAdmin: boolean) {
     id: p.id,
     userId: p.userId,
     packageId: p.packageId,
+    destination: p.destination,
     status: p.status,
     priceCents: amountToJson(p.priceCents),
+    retailPriceCents: p.retailPriceCents === null ? null : amountToJson(p.retailPriceCents),
     currency: p.currency,
     credits: amountToJson(p.credits),
     bonusPromo: amountToJson(p.bonusPromo),
