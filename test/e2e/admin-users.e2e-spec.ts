@@ -218,7 +218,9 @@ describe('first admin and role management', () => {
       }
       const reseller = await signUp(t);
       await grantResellerRole(t, reseller.id);
-      expect((await changeRoles(admin.accessToken, reseller.id, { remove: ['reseller'] }).expect(403)).body.code).toBe('ROLE_NOT_GRANTABLE');
+      expect((await changeRoles(admin.accessToken, reseller.id, { remove: ['reseller'] }).expect(403)).body.code).toBe(
+        'ROLE_NOT_GRANTABLE',
+      );
       const roles = async (id: string) => (await t.sql<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [id]))[0].roles;
       expect(await roles(u.id)).toEqual(['buyer']);
       expect(await roles(reseller.id)).toEqual(['buyer', 'reseller']);

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
-import { DataSource } from 'typeorm';
 import { PaymentsWholesale1763900021000 } from '../../migrations/1763900021000-PaymentsWholesale';
 import { ReviewsService } from '../../src/fraud/reviews.service';
 import { IdentityService } from '../../src/identity/identity.service';
-import { PG_BOSS_SCHEMA } from '../../src/jobs/jobs.service';
 import { Asset, systemAccount, UserAccountName, userAccount } from '../../src/ledger/ledger.service';
 import { PaymentsHistoryService } from '../../src/payments/history/payments-history.service';
 import { purchaseIdFor } from '../../src/payments/purchases/token-purchases.service';
 import { StripeEventsService } from '../../src/payments/webhooks/stripe-events.service';
-import { dumpSchema, tableOf } from '../schema/schema-dump';
+import { tableOf } from '../schema/schema-dump';
+import { expectRoundTrip } from '../support/migration-round-trip';
 import { deliverEvent, FakeStripe, startFakeStripe } from '../support/fake-stripe';
 import {
   Actor,
@@ -26,7 +25,6 @@ import {
   whileKeyIsDecided,
 } from '../support/market-fixtures';
 import { grantResellerRole } from '../support/reseller-fixtures';
-import { createTestDatabase } from '../support/test-db';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type Package = { id: string; priceCents: number; credits: number; bonusPromo: number };
@@ -72,7 +70,11 @@ describe('wholesale purchases into reseller stock', () => {
   });
 
   async function createPackage(body: object): Promise<Package> {
-    return (await as(t, admin).post('/admin/token-packages', { currency: 'USD', ...body }).expect(201)).body;
+    return (
+      await as(t, admin)
+        .post('/admin/token-packages', { currency: 'USD', ...body })
+        .expect(201)
+    ).body;
   }
   async function reseller(label = 'reseller'): Promise<Actor> {
     const a = await signUp(t, label);
@@ -129,14 +131,17 @@ describe('wholesale purchases into reseller stock', () => {
         'VALIDATION_FAILED',
         [{ field: 'bonusPromo', message: 'must be 0 for a reseller package' }],
       ]);
-      expect((await as(t, admin).post('/admin/token-packages', { name: 'x', priceCents: 1, currency: 'USD', credits: 1, audience: 'vip' })).status).toBe(
-        400,
-      );
+      expect(
+        (await as(t, admin).post('/admin/token-packages', { name: 'x', priceCents: 1, currency: 'USD', credits: 1, audience: 'vip' }))
+          .status,
+      ).toBe(400);
       const popular = (await t.http().get('/token-packages').expect(200)).body.items.find((p: { name: string }) => p.name === 'Popular');
       expect((await as(t, admin).patch(`/admin/token-packages/${popular.id}`, { audience: 'reseller' }).expect(400)).body.code).toBe(
         'VALIDATION_FAILED',
       );
-      expect((await as(t, admin).patch(`/admin/token-packages/${bulk.id}`, { bonusPromo: 10 }).expect(400)).body.code).toBe('VALIDATION_FAILED');
+      expect((await as(t, admin).patch(`/admin/token-packages/${bulk.id}`, { bonusPromo: 10 }).expect(400)).body.code).toBe(
+        'VALIDATION_FAILED',
+      );
       // The database refuses it too, whoever writes.
       await expect(t.sql(`UPDATE token_packages SET bonus_promo = 1 WHERE id = $1`, [bulk.id])).rejects.toMatchObject({ code: '23514' });
 
@@ -154,7 +159,13 @@ describe('wholesale purchases into reseller stock', () => {
     });
 
     it('lists the active reseller packages to resellers only, with the wholesale price', async () => {
-      const retired = await createPackage({ name: 'Retired bulk', priceCents: 20_000, credits: 200_000, audience: 'reseller', active: false });
+      const retired = await createPackage({
+        name: 'Retired bulk',
+        priceCents: 20_000,
+        credits: 200_000,
+        audience: 'reseller',
+        active: false,
+      });
       const r = await reseller();
       const res = await as(t, r).get('/reseller/wholesale-packages?limit=200').expect(200);
       expect(res.body.items.find((p: { id: string }) => p.id === bulk.id)).toEqual({
@@ -280,14 +291,23 @@ describe('wholesale purchases into reseller stock', () => {
       expect(replay.body).toEqual(first.body);
       expect((await buyWholesale(r, other.id, key).expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
       const popular = (await t.http().get('/token-packages').expect(200)).body.items[0];
-      expect((await as(t, r).post('/token-purchases', { packageId: popular.id }, key).expect(422)).body.code).toBe('IDEMPOTENCY_KEY_REUSED');
-      expect(fake.requests.filter((x) => x.path === '/v1/payment_intents' && x.idempotencyKey === `token_purchase:${first.body.id}`)).toHaveLength(1);
+      expect((await as(t, r).post('/token-purchases', { packageId: popular.id }, key).expect(422)).body.code).toBe(
+        'IDEMPOTENCY_KEY_REUSED',
+      );
+      expect(
+        fake.requests.filter((x) => x.path === '/v1/payment_intents' && x.idempotencyKey === `token_purchase:${first.body.id}`),
+      ).toHaveLength(1);
 
       const held = randomUUID();
       await whileKeyIsDecided(t, r.id, held, async () => {
         expect((await buyWholesale(r, bulk.id, held).expect(409)).body.code).toBe('IDEMPOTENCY_IN_PROGRESS');
       });
-      await t.http().post('/reseller/wholesale-purchases').set('Authorization', `Bearer ${r.token}`).send({ packageId: bulk.id }).expect(400);
+      await t
+        .http()
+        .post('/reseller/wholesale-purchases')
+        .set('Authorization', `Bearer ${r.token}`)
+        .send({ packageId: bulk.id })
+        .expect(400);
 
       // The same request sent five times at once makes one purchase and one PaymentIntent.
       const racing = randomUUID();
@@ -420,7 +440,9 @@ describe('wholesale purchases into reseller stock', () => {
       expect(await balance(r.id, 'reseller_stock')).toEqual({ posted: 0, held: 0 });
       await runJobs();
       expect(await view(created.id)).toMatchObject({ status: 'refunded', creditsGranted: 0, fraudRefusal: 'rejected' });
-      expect(fake.requests.filter((x) => x.path === '/v1/refunds' && x.idempotencyKey === `token_purchase:${created.id}:refund`)).not.toHaveLength(0);
+      expect(
+        fake.requests.filter((x) => x.path === '/v1/refunds' && x.idempotencyKey === `token_purchase:${created.id}:refund`),
+      ).not.toHaveLength(0);
       expect(await posted(r.id, 'debt')).toBe(0);
     });
   });
@@ -526,24 +548,10 @@ describe('wholesale purchases into reseller stock', () => {
 
 describe('migration 1763900021000 (wholesale purchases)', () => {
   it('goes down to the schema before it and up again', async () => {
-    const db = await createTestDatabase();
-    const ds = new DataSource({ type: 'postgres', url: db.url, extra: { max: 1 } });
-    await ds.initialize();
-    const qr = ds.createQueryRunner();
-    try {
-      const migration = new PaymentsWholesale1763900021000();
-      const up = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
-      await migration.down(qr);
-      const down = await dumpSchema(db.url, [PG_BOSS_SCHEMA]);
+    await expectRoundTrip([new PaymentsWholesale1763900021000()], (down) => {
       expect(down).not.toMatch(/token_purchase_destination_guard|token_purchases_wholesale|reseller_no_promo/);
       expect(tableOf(down, 'token_purchases')).not.toMatch(/destination|retail_price_cents|clawed_debt/);
       expect(tableOf(down, 'token_packages')).not.toContain('audience');
-      await migration.up(qr);
-      expect(await dumpSchema(db.url, [PG_BOSS_SCHEMA])).toBe(up);
-    } finally {
-      await qr.release();
-      await ds.destroy();
-      await db.drop();
-    }
+    });
   });
 });

@@ -34,7 +34,13 @@ export class PurchaseHistoryRepository {
          FROM token_purchases WHERE user_id = $1`,
       [userId],
     );
-    return { purchases: r.purchases, succeeded: r.succeeded, refunded: r.refunded, disputed: r.disputed, chargebacksLost: r.chargebacks_lost };
+    return {
+      purchases: r.purchases,
+      succeeded: r.succeeded,
+      refunded: r.refunded,
+      disputed: r.disputed,
+      chargebacksLost: r.chargebacks_lost,
+    };
   }
 
   /** What the user's paid purchases charged, per currency (refunds not deducted). */

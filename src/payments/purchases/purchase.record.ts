@@ -1,23 +1,14 @@
 import { amountToJson } from '../../common/money';
-import type { PurchaseDestination } from './purchase-destination';
 import type { DisputeStatus, PurchaseStatus } from './purchase-state';
+import type { PurchaseTerms } from './purchase-terms';
 
 /** Why the fraud checks refused a purchase: its payment was blocked when it succeeded, or a review of it was rejected. */
 export type FraudRefusal = 'blocked' | 'rejected';
 
-/** A token purchase: a snapshot of its package, what Stripe reported, and what the buyer holds from it. */
-export interface PurchaseRecord {
+/** A token purchase: a snapshot of its package (its terms), what Stripe reported, and what the buyer holds from it. */
+export interface PurchaseRecord extends PurchaseTerms {
   id: string;
   userId: string;
-  packageId: string;
-  destination: PurchaseDestination;
-  /** What was charged: the package's price, or for a wholesale purchase the discounted price. */
-  priceCents: bigint;
-  /** A wholesale purchase: the package's retail price it was discounted from (null for wallet purchases). */
-  retailPriceCents: bigint | null;
-  currency: string;
-  credits: bigint;
-  bonusPromo: bigint;
   status: PurchaseStatus;
   paymentIntentId: string | null;
   chargeId: string | null;

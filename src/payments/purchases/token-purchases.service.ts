@@ -57,7 +57,12 @@ export class TokenPurchasesService {
   ) {}
 
   /** POST /token-purchases: a public package, into the wallet. */
-  create(user: AuthUser, packageId: string, client: PurchaseClient, request: IdempotentRequest): Promise<CreatedPurchase | IdempotentReplay> {
+  create(
+    user: AuthUser,
+    packageId: string,
+    client: PurchaseClient,
+    request: IdempotentRequest,
+  ): Promise<CreatedPurchase | IdempotentReplay> {
     return this.buy(user, packageId, 'wallet', client, request);
   }
 

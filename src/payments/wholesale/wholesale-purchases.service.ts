@@ -39,7 +39,12 @@ export class WholesalePurchasesService {
    * Buys a reseller package into the user's reseller stock; answers what POST /token-purchases
    * answers (and replays it for a repeated Idempotency-Key). Only a user holding the `reseller` role.
    */
-  purchase(user: AuthUser, packageId: string, client: PurchaseClient, request: IdempotentRequest): Promise<CreatedPurchase | IdempotentReplay> {
+  purchase(
+    user: AuthUser,
+    packageId: string,
+    client: PurchaseClient,
+    request: IdempotentRequest,
+  ): Promise<CreatedPurchase | IdempotentReplay> {
     if (!user.roles.includes('reseller')) throw PaymentsErrors.resellersOnly();
     return this.purchases.buy(user, packageId, 'reseller_stock', client, request);
   }
