@@ -68,7 +68,8 @@ export class PaymentsHistoryService {
    * The credits granted and still standing from the user's wholesale purchases: the sum of what each
    * currently grants (minted into `reseller_stock`, less refunds' and disputes' clawbacks). A clawback
    * takes from `reseller_stock` first, so this equals what the stock received net as long as no
-   * clawback had to reach past the stock into `wallet`, `earnings` or `debt`.
+   * clawback had to reach past the stock into `wallet`, `earnings` or `debt` (and so no dispute won
+   * later repaid that debt or restored those earnings instead of the stock).
    */
   wholesaleCredited(userId: string, db: EntityManager | DataSource = this.dataSource): Promise<bigint> {
     return this.history.wholesaleGranted(db, userId);
