@@ -13,6 +13,7 @@ describe('loadConfig', () => {
     expect(c.port).toBe(3000);
     expect(c.accessTokenTtlSeconds).toBe(900);
     expect(c.economy.signupBonusPromo).toBe(1000);
+    expect(c.resellers.wholesaleDiscountPercent).toBe(15);
     expect(c.devRoutes).toBe(false); // external database: dev routes are opt-in
     expect(c.encryptionKey).toHaveLength(32);
   });
@@ -33,6 +34,11 @@ describe('loadConfig', () => {
     expect(() =>
       loadConfig({ ...base, NODE_ENV: 'production', DEV_ROUTES: 'true', STRIPE_SECRET_KEY: 'sk', STRIPE_WEBHOOK_SECRET: 'wh' }),
     ).toThrow(/DEV_ROUTES cannot be true/);
+  });
+
+  it('keeps the wholesale discount below 100% (a wholesale price is never free)', () => {
+    expect(loadConfig({ ...base, RESELLER_WHOLESALE_DISCOUNT_PERCENT: '30' }).resellers.wholesaleDiscountPercent).toBe(30);
+    expect(() => loadConfig({ ...base, RESELLER_WHOLESALE_DISCOUNT_PERCENT: '100' })).toThrow(/RESELLER_WHOLESALE_DISCOUNT_PERCENT/);
   });
 
   it('requires admin email and password together', () => {

@@ -58,6 +58,7 @@ export interface ResellersConfig {
   bondCredits: number;
   /** The bond is released only when the last order is at least this old. */
   bondReleaseQuietDays: number;
+  /** Wholesale packages cost their retail price less this percentage, rounded up (payments: purchase-terms.ts). */
   wholesaleDiscountPercent: number;
   orderMinCredits: number;
   orderMaxCredits: number;

@@ -11,6 +11,9 @@ import { assertAcceptablePassword } from './passwords/password.policy';
 import { credentialStamp } from './tokens';
 import { UsersRepository } from './users.repository';
 
+/** Roles that only their own module's flow grants and takes back. */
+const FLOW_ONLY_ROLES: readonly Role[] = ['reseller'];
+
 export interface EnsureAdminResult {
   userId: string;
   created: boolean;
@@ -30,10 +33,16 @@ export class AdminUsersService {
     private readonly clock: Clock,
   ) {}
 
-  /** POST /admin/users/:id/roles. `buyer` is everyone's and cannot be removed; the last admin stays. */
+  /**
+   * POST /admin/users/:id/roles. `buyer` is everyone's and cannot be removed; the last admin stays.
+   * `reseller` is neither granted nor taken back here (403 ROLE_NOT_GRANTABLE): only the reseller
+   * program's vetting and revocation do that (IdentityService.addRole / removeRole).
+   */
   async changeRoles(actorId: string, userId: string, add: Role[], remove: Role[]): Promise<UserRecord> {
     const invalid = IdentityErrors.roleChangeInvalid;
     if (add.length + remove.length === 0) throw invalid('add', 'give at least one role to add or remove');
+    const flowOnly = [...add, ...remove].find((r) => FLOW_ONLY_ROLES.includes(r));
+    if (flowOnly) throw IdentityErrors.roleNotGrantable(flowOnly);
     if (remove.includes('buyer')) throw invalid('remove', 'the buyer role cannot be removed');
     if (add.some((r) => remove.includes(r))) throw invalid('remove', 'a role cannot be both added and removed');
 

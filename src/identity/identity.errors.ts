@@ -32,6 +32,8 @@ export const IdentityErrors = {
   reauthRequired: (): AppError => new AppError('REAUTH_REQUIRED', 'Confirm your password (POST /auth/reauth) to continue'),
 
   roleChangeInvalid: (field: 'add' | 'remove', message: string): AppError => invalid(field, message),
+  roleNotGrantable: (role: string): AppError =>
+    new AppError('ROLE_NOT_GRANTABLE', `The ${role} role is granted and taken back only by its own flow, not by this route`, { role }),
   lastAdmin: (): AppError => new AppError('INVALID_STATE', 'The last admin cannot lose the admin role'),
   adminAccountKeptChanging: (): AppError =>
     new AppError('INVALID_STATE', 'The account kept changing while it was being checked; run again'),

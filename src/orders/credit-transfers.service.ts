@@ -21,7 +21,7 @@ import { releaseHolds } from './review-holds';
 
 /**
  * Gifts of credits between users (ECONOMY.md "Gifting credits"; the rules in GiftPolicy): wallet CREDIT
- * only, and nothing while the account guard blocks value leaving the account. The fraud rules judge
+ * only, never to a reseller, and nothing while the account guard blocks value leaving the account. The fraud rules judge
  * each gift after the limits and before the funds: blocked, nothing moves (403 FRAUD_BLOCKED);
  * reviewed, the amount is held on the sender's wallet (a ledger hold to the recipient's wallet) and
  * the transfer is `held_for_review` until an admin decides. Approval voids the hold and posts the
@@ -59,7 +59,9 @@ export class CreditTransfersService implements OnModuleInit {
     if (dto.toUserId === senderId) throw OrdersErrors.creditsToSelf();
     const amount = BigInt(dto.amount);
     // Checks on committed state first, each on a connection of its own (never while holding one in a transaction).
-    if (!(await this.identity.userExists(undefined, dto.toUserId))) throw OrdersErrors.creditRecipientNotFound();
+    const recipient = await this.identity.findUser(dto.toUserId);
+    if (!recipient) throw OrdersErrors.creditRecipientNotFound();
+    if (recipient.roles.includes('reseller')) throw OrdersErrors.recipientIsReseller();
     await this.spending.assertMayMoveValue(senderId, 'credit_transfer');
     await this.gifts.assertMayGift(senderId, amount);
     const now = this.clock.now();

@@ -37,6 +37,10 @@ export const OrdersErrors = {
   creditRecipientNotFound(): AppError {
     return notFound('Recipient');
   },
+  /** Resellers never receive credits from users (they sell credits; buying them back would launder them). */
+  recipientIsReseller(): AppError {
+    return new AppError('RECIPIENT_NOT_ALLOWED', 'Credits cannot be gifted to a reseller');
+  },
   transferNotFound(): AppError {
     return notFound('Credit transfer');
   },

@@ -14,6 +14,14 @@ export const PaymentsErrors = {
   packageNotOnSale(): AppError {
     return invalidState('This token package is not on sale');
   },
+  resellerPackageWithPromo(): AppError {
+    return new AppError('VALIDATION_FAILED', 'A reseller package carries no bonus PROMO', {}, [
+      { field: 'bonusPromo', message: 'must be 0 for a reseller package' },
+    ]);
+  },
+  resellersOnly(): AppError {
+    return new AppError('FORBIDDEN', 'Wholesale packages are sold to resellers only');
+  },
   idempotencyKeyReused(): AppError {
     return new AppError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was used for another package');
   },

@@ -8,6 +8,8 @@ import { LedgerModule } from '../ledger/ledger.module';
 import { DebtRepository } from './debt/debt.repository';
 import { DebtService } from './debt/debt.service';
 import { DisputeRestrictionsService } from './disputes/dispute-restrictions.service';
+import { PaymentsHistoryService } from './history/payments-history.service';
+import { PurchaseHistoryRepository } from './history/purchase-history.repository';
 import { AdminTokenPackagesController } from './packages/admin-token-packages.controller';
 import { TokenPackagesController } from './packages/token-packages.controller';
 import { TokenPackagesRepository } from './packages/token-packages.repository';
@@ -27,11 +29,14 @@ import { StripeGateway } from './stripe/stripe.gateway';
 import { StripeEventsRepository } from './webhooks/stripe-events.repository';
 import { StripeEventsService } from './webhooks/stripe-events.service';
 import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
+import { WholesalePurchasesService } from './wholesale/wholesale-purchases.service';
 
 /**
  * Buying tokens with Stripe: packages, purchases, webhooks, refunds, disputes and clawbacks, and the
  * fraud checks of purchases (screening/: the request before its PaymentIntent, the payment when it
- * succeeds, the review holds and how reviews finish).
+ * succeeds, the review holds and how reviews finish). Resellers buy wholesale packages into their
+ * reseller stock through the same path (wholesale/, for the resellers module's routes), and read
+ * purchase histories (history/).
  */
 @Module({
   imports: [LedgerModule, AccountGuardModule, AuditModule, FraudModule],
@@ -64,8 +69,11 @@ import { StripeWebhookController } from './webhooks/stripe-webhook.controller';
     DebtRepository,
     DebtService,
     DisputeRestrictionsService,
+    WholesalePurchasesService,
+    PurchaseHistoryRepository,
+    PaymentsHistoryService,
   ],
-  // StripeConnection: for the sandbox's dev routes (PaymentsDevModule).
-  exports: [StripeConnection],
+  // StripeConnection: for the sandbox's dev routes (PaymentsDevModule); the others for the resellers module.
+  exports: [StripeConnection, WholesalePurchasesService, PaymentsHistoryService],
 })
 export class PaymentsModule {}

@@ -1,6 +1,7 @@
 import { ensureAdmin } from '../../src/boot';
 import { runCli } from '../../src/cli';
 import { bearer, signUp, strongPassword, uniqueEmail } from '../support/auth';
+import { grantResellerRole } from '../support/reseller-fixtures';
 import { TestApp, useTestApp } from '../support/test-app';
 
 describe('first admin and role management', () => {
@@ -189,8 +190,8 @@ describe('first admin and role management', () => {
         .set(...bearer(u.accessToken))
         .send({ add: ['admin'] })
         .expect(403);
-      const res = await changeRoles(admin.accessToken, u.id, { add: ['creator', 'reseller'] }).expect(200);
-      expect(res.body.roles).toEqual(['buyer', 'creator', 'reseller']);
+      const res = await changeRoles(admin.accessToken, u.id, { add: ['creator', 'admin'] }).expect(200);
+      expect(res.body.roles).toEqual(['buyer', 'creator', 'admin']);
       expect(
         (
           await t
@@ -199,14 +200,31 @@ describe('first admin and role management', () => {
             .set(...bearer(u.accessToken))
             .expect(200)
         ).body.roles,
-      ).toEqual(['buyer', 'creator', 'reseller']);
-      const removed = await changeRoles(admin.accessToken, u.id, { remove: ['reseller'] }).expect(200);
+      ).toEqual(['buyer', 'creator', 'admin']);
+      const removed = await changeRoles(admin.accessToken, u.id, { remove: ['admin'] }).expect(200);
       expect(removed.body.roles).toEqual(['buyer', 'creator']);
       expect((await audit(u.id)).map((a) => [a.action, a.data.role, a.actor_id])).toEqual([
         ['user.role_granted', 'creator', admin.id],
-        ['user.role_granted', 'reseller', admin.id],
-        ['user.role_revoked', 'reseller', admin.id],
+        ['user.role_granted', 'admin', admin.id],
+        ['user.role_revoked', 'admin', admin.id],
       ]);
+    });
+
+    it('neither grants nor takes back the reseller role (only the reseller flow does), changing nothing', async () => {
+      const u = await signUp(t);
+      for (const body of [{ add: ['reseller'] }, { add: ['creator', 'reseller'] }, { remove: ['reseller'] }]) {
+        const res = await changeRoles(admin.accessToken, u.id, body);
+        expect({ body, status: res.status, code: res.body.code }).toEqual({ body, status: 403, code: 'ROLE_NOT_GRANTABLE' });
+      }
+      const reseller = await signUp(t);
+      await grantResellerRole(t, reseller.id);
+      expect((await changeRoles(admin.accessToken, reseller.id, { remove: ['reseller'] }).expect(403)).body.code).toBe(
+        'ROLE_NOT_GRANTABLE',
+      );
+      const roles = async (id: string) => (await t.sql<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [id]))[0].roles;
+      expect(await roles(u.id)).toEqual(['buyer']);
+      expect(await roles(reseller.id)).toEqual(['buyer', 'reseller']);
+      expect(await audit(u.id)).toEqual([]);
     });
 
     it('audits granting admin, and the new admin can use admin routes', async () => {

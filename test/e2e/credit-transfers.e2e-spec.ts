@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { IdentityService } from '../../src/identity/identity.service';
 import { systemAccount, userAccount } from '../../src/ledger/ledger.service';
 import {
   Actor,
@@ -17,6 +18,7 @@ import {
   disableFraudRule,
   GIFT_TO_NEW_LINKED_ACCOUNT_RULE,
 } from '../support/market-fixtures';
+import { grantResellerRole } from '../support/reseller-fixtures';
 import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY = 86_400;
@@ -120,14 +122,30 @@ describe('credit transfers (POST /credit-transfers)', () => {
     await gift(s, max).expect(201);
   });
 
-  it('gives only wallet credits: earnings and PROMO cannot be gifted', async () => {
+  it('gives only wallet credits: earnings, reseller stock and PROMO cannot be gifted', async () => {
     const s = await sender(0);
     await fund(t, s.id, 'CREDIT', 5000, 'earnings');
+    await fund(t, s.id, 'CREDIT', 5000, 'reseller_stock');
     await fund(t, s.id, 'PROMO', 5000);
     expect(await code(gift(s, 100), 409)).toBe('INSUFFICIENT_FUNDS');
     await fund(t, s.id, 'CREDIT', 150);
     expect(await code(gift(s, 151), 409)).toBe('INSUFFICIENT_FUNDS');
     await gift(s, 150).expect(201);
+  });
+
+  it('never gives to a reseller (403 RECIPIENT_NOT_ALLOWED), before any limit, and the key stays unused', async () => {
+    const s = await sender();
+    const r = await signUp(t, 'reseller');
+    await grantResellerRole(t, r.id);
+    const key = randomUUID();
+    const toReseller = (amount: number) => as(t, s).post('/credit-transfers', { toUserId: r.id, amount }, key);
+    expect(await code(toReseller(1000), 403)).toBe('RECIPIENT_NOT_ALLOWED');
+    expect(await code(toReseller(1), 403)).toBe('RECIPIENT_NOT_ALLOWED');
+    expect(await balance(t, s.id, 'CREDIT')).toBe(10_000n);
+    expect(await balance(t, r.id, 'CREDIT')).toBe(0n);
+    // Without the role (revoked by the reseller flow), the same key gifts.
+    await t.dataSource.transaction((em) => t.app.get(IdentityService).removeRole(em, r.id, 'reseller'));
+    await toReseller(1000).expect(201);
   });
 
   it('does not gift credits bought in the last 24 hours', async () => {

@@ -307,6 +307,17 @@ AS $function$
         RAISE EXCEPTION '% is append-only', TG_TABLE_NAME USING ERRCODE = 'restrict_violation';
       END $function$;
 
+CREATE OR REPLACE FUNCTION public.token_purchase_destination_guard()
+ RETURNS trigger
+ LANGUAGE plpgsql
+AS $function$
+      BEGIN
+        IF (NEW.destination, NEW.retail_price_cents) IS DISTINCT FROM (OLD.destination, OLD.retail_price_cents) THEN
+          RAISE EXCEPTION 'token purchase %: destination and retail price are fixed', OLD.id USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+      END $function$;
+
 CREATE OR REPLACE FUNCTION public.token_purchase_guard()
  RETURNS trigger
  LANGUAGE plpgsql
@@ -1141,12 +1152,15 @@ CREATE TABLE public.token_packages (
     active boolean DEFAULT true NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    audience text DEFAULT 'public'::text NOT NULL,
+    CONSTRAINT token_packages_audience CHECK ((audience = ANY (ARRAY['public'::text, 'reseller'::text]))),
     CONSTRAINT token_packages_bonus_promo_check CHECK ((bonus_promo >= 0)),
     CONSTRAINT token_packages_credits_check CHECK ((credits > 0)),
     CONSTRAINT token_packages_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
     CONSTRAINT token_packages_name_check CHECK (((char_length(name) >= 1) AND (char_length(name) <= 100))),
     CONSTRAINT token_packages_pkey PRIMARY KEY (id),
-    CONSTRAINT token_packages_price_cents_check CHECK (((price_cents >= 1) AND (price_cents <= 99999999)))
+    CONSTRAINT token_packages_price_cents_check CHECK (((price_cents >= 1) AND (price_cents <= 99999999))),
+    CONSTRAINT token_packages_reseller_no_promo CHECK (((audience = 'public'::text) OR (bonus_promo = 0)))
 );
 
 CREATE TABLE public.token_purchase_screenings (
@@ -1191,6 +1205,9 @@ CREATE TABLE public.token_purchases (
     paid_at timestamp with time zone,
     fraud_refusal text,
     review_hold_ids uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    destination text DEFAULT 'wallet'::text NOT NULL,
+    retail_price_cents bigint,
+    clawed_debt bigint DEFAULT 0 NOT NULL,
     CONSTRAINT token_purchases_bonus_promo_check CHECK ((bonus_promo >= 0)),
     CONSTRAINT token_purchases_card_country_check CHECK ((card_country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT token_purchases_check CHECK (((refunded_cents >= 0) AND (refunded_cents <= price_cents))),
@@ -1202,8 +1219,10 @@ CREATE TABLE public.token_purchases (
     CONSTRAINT token_purchases_check6 CHECK (((status = ANY (ARRAY['pending'::text, 'failed'::text])) OR (paid_at IS NOT NULL))),
     CONSTRAINT token_purchases_check7 CHECK (((status = 'succeeded'::text) OR (granted_credits = 0))),
     CONSTRAINT token_purchases_check8 CHECK (((status = 'succeeded'::text) OR (granted_promo = 0))),
+    CONSTRAINT token_purchases_clawed_debt CHECK (((clawed_debt >= 0) AND (clawed_debt <= credits))),
     CONSTRAINT token_purchases_credits_check CHECK ((credits > 0)),
     CONSTRAINT token_purchases_currency_check CHECK ((currency ~ '^[A-Z]{3}$'::text)),
+    CONSTRAINT token_purchases_destination CHECK ((destination = ANY (ARRAY['wallet'::text, 'reseller_stock'::text]))),
     CONSTRAINT token_purchases_dispute_status_check CHECK ((dispute_status = ANY (ARRAY['open'::text, 'won'::text, 'lost'::text]))),
     CONSTRAINT token_purchases_fraud_refusal_check CHECK ((fraud_refusal = ANY (ARRAY['blocked'::text, 'rejected'::text]))),
     CONSTRAINT token_purchases_idempotency UNIQUE (user_id, idempotency_key),
@@ -1215,7 +1234,8 @@ CREATE TABLE public.token_purchases (
     CONSTRAINT token_purchases_refused_holds_nothing CHECK (((fraud_refusal IS NULL) OR ((granted_credits = 0) AND (granted_promo = 0) AND (cardinality(review_hold_ids) = 0)))),
     CONSTRAINT token_purchases_risk_score_check CHECK (((risk_score >= 0) AND (risk_score <= 100))),
     CONSTRAINT token_purchases_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'succeeded'::text, 'failed'::text, 'refunded'::text, 'disputed'::text]))),
-    CONSTRAINT token_purchases_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
+    CONSTRAINT token_purchases_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id),
+    CONSTRAINT token_purchases_wholesale_terms CHECK ((((destination = 'wallet'::text) AND (retail_price_cents IS NULL)) OR ((destination = 'reseller_stock'::text) AND (retail_price_cents >= price_cents) AND (bonus_promo = 0))))
 );
 
 CREATE TABLE public.totp_credentials (
@@ -1362,11 +1382,13 @@ CREATE INDEX stripe_events_purchase ON public.stripe_events USING btree (purchas
 
 CREATE INDEX stripe_events_unfinished ON public.stripe_events USING btree (received_at) WHERE (status = 'queued'::text);
 
-CREATE INDEX token_packages_listing ON public.token_packages USING btree (price_cents, id) WHERE active;
+CREATE INDEX token_packages_listing ON public.token_packages USING btree (audience, price_cents, id) WHERE active;
 
 CREATE INDEX token_purchases_refunds_due ON public.token_purchases USING btree (updated_at) WHERE ((fraud_refusal IS NOT NULL) AND (paid_at IS NOT NULL) AND (refunded_cents < price_cents) AND (dispute_id IS NULL));
 
 CREATE INDEX token_purchases_user ON public.token_purchases USING btree (user_id, created_at DESC);
+
+CREATE INDEX token_purchases_wholesale ON public.token_purchases USING btree (user_id) WHERE (destination = 'reseller_stock'::text);
 
 CREATE INDEX user_tokens_user ON public.user_tokens USING btree (user_id, purpose) WHERE (used_at IS NULL);
 
@@ -1461,6 +1483,8 @@ CREATE TRIGGER security_events_append_only BEFORE DELETE OR UPDATE ON public.sec
 CREATE TRIGGER security_events_no_truncate BEFORE TRUNCATE ON public.security_events FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
 
 CREATE TRIGGER token_purchase_screenings_append_only BEFORE DELETE OR UPDATE ON public.token_purchase_screenings FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+
+CREATE TRIGGER token_purchases_destination_guard BEFORE UPDATE ON public.token_purchases FOR EACH ROW EXECUTE FUNCTION public.token_purchase_destination_guard();
 
 CREATE TRIGGER token_purchases_guard BEFORE DELETE OR UPDATE ON public.token_purchases FOR EACH ROW EXECUTE FUNCTION public.token_purchase_guard();
 

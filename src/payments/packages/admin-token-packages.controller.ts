@@ -15,7 +15,7 @@ export class AdminTokenPackagesController {
   @Get()
   @Roles('admin')
   async list(@Query() q: PageQuery) {
-    const page = await this.packages.list(q, false);
+    const page = await this.packages.list(q, { activeOnly: false, audience: null });
     return { items: page.items.map(adminPackageView), nextCursor: page.nextCursor };
   }
 

@@ -1,7 +1,8 @@
-import { PartialType } from '@nestjs/swagger';
+import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { MAX_AMOUNT } from '../../common/money';
+import { PACKAGE_AUDIENCES, PackageAudience } from './token-packages.repository';
 
 const MAX = Number(MAX_AMOUNT);
 /** ISO 4217 codes are accepted in either case and kept upper-case (Stripe's lower case is made at its boundary). */
@@ -38,6 +39,15 @@ export class CreateTokenPackageDto {
   @IsOptional()
   @IsBoolean()
   active?: boolean;
+
+  /**
+   * `reseller`: a wholesale package, listed and sold to resellers only (GET /reseller/wholesale-packages),
+   * at the retail `priceCents` less the wholesale discount, into reseller stock; never with bonus PROMO.
+   */
+  @ApiPropertyOptional({ enum: PACKAGE_AUDIENCES, default: 'public' })
+  @IsOptional()
+  @IsIn(PACKAGE_AUDIENCES)
+  audience?: PackageAudience;
 }
 
 /** Every field of a new package, each optional, with the same validation and transformation. */

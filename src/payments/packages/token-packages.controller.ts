@@ -12,7 +12,7 @@ export class TokenPackagesController {
   @Get()
   @Public()
   async list(@Query() q: PageQuery) {
-    const page = await this.packages.list(q, true);
+    const page = await this.packages.list(q, { activeOnly: true, audience: 'public' });
     return { items: page.items.map(packageView), nextCursor: page.nextCursor };
   }
 }

@@ -7,7 +7,7 @@ import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../../common/p
 import { TransactionRunner } from '../../database/transaction-runner';
 import { PaymentsErrors } from '../payments.errors';
 import { CreateTokenPackageDto, UpdateTokenPackageDto } from './token-package.dto';
-import { TokenPackage, TokenPackagesRepository } from './token-packages.repository';
+import { PackageAudience, TokenPackage, TokenPackageFields, TokenPackagesRepository } from './token-packages.repository';
 
 export function packageView(p: TokenPackage) {
   return {
@@ -21,7 +21,18 @@ export function packageView(p: TokenPackage) {
 }
 
 export function adminPackageView(p: TokenPackage) {
-  return { ...packageView(p), active: p.active, createdAt: p.createdAt.toISOString(), updatedAt: p.updatedAt.toISOString() };
+  return {
+    ...packageView(p),
+    audience: p.audience,
+    active: p.active,
+    createdAt: p.createdAt.toISOString(),
+    updatedAt: p.updatedAt.toISOString(),
+  };
+}
+
+/** A reseller package carries no bonus: PROMO is never sold through resellers. */
+function assertSellable(p: Pick<TokenPackageFields, 'audience' | 'bonusPromo'>): void {
+  if (p.audience === 'reseller' && p.bonusPromo !== 0) throw PaymentsErrors.resellerPackageWithPromo();
 }
 
 /** Token packages: admin-managed; a purchase copies its package, so edits never change a purchase. */
@@ -35,11 +46,11 @@ export class TokenPackagesService {
     private readonly clock: Clock,
   ) {}
 
-  /** Cheapest first; `activeOnly` for the public list. */
-  async list(q: PageQuery, activeOnly: boolean): Promise<Page<TokenPackage>> {
+  /** Cheapest first; the lists buyers see are the active packages of one audience, the admins' list has them all. */
+  async list(q: PageQuery, filter: { activeOnly: boolean; audience: PackageAudience | null }): Promise<Page<TokenPackage>> {
     const limit = pageLimit(q);
     const after = decodeCursor(q.cursor, 2);
-    const packages = await this.packages.list(this.dataSource, { activeOnly, after, limit: limit + 1 });
+    const packages = await this.packages.list(this.dataSource, { ...filter, after, limit: limit + 1 });
     return toPage(
       packages,
       limit,
@@ -48,19 +59,23 @@ export class TokenPackagesService {
     );
   }
 
-  async get(db: EntityManager | DataSource, id: string): Promise<TokenPackage> {
+  /**
+   * A package on sale to `audience`. A package of the other audience is 404 like one that does not
+   * exist (a reseller package is not offered to the public, nor a public one as wholesale); a retired
+   * one is 409 INVALID_STATE.
+   */
+  async forSale(db: EntityManager | DataSource, id: string, audience: PackageAudience): Promise<TokenPackage> {
     const found = await this.packages.find(db, id);
-    if (!found) throw PaymentsErrors.packageNotFound();
+    if (!found || found.audience !== audience) throw PaymentsErrors.packageNotFound();
+    if (!found.active) throw PaymentsErrors.packageNotOnSale();
     return found;
   }
 
   async create(actorId: string, dto: CreateTokenPackageDto): Promise<TokenPackage> {
+    const fields = { ...dto, bonusPromo: dto.bonusPromo ?? 0, active: dto.active ?? true, audience: dto.audience ?? 'public' };
+    assertSellable(fields);
     return this.tx.run(async (em) => {
-      const created = await this.packages.insert(
-        em,
-        { ...dto, bonusPromo: dto.bonusPromo ?? 0, active: dto.active ?? true },
-        this.clock.now(),
-      );
+      const created = await this.packages.insert(em, fields, this.clock.now());
       await this.audit.record(em, {
         actorId,
         action: 'token_package.create',
@@ -77,6 +92,7 @@ export class TokenPackagesService {
     return this.tx.run(async (em) => {
       const before = await this.packages.lock(em, id);
       if (!before) throw PaymentsErrors.packageNotFound();
+      assertSellable({ audience: dto.audience ?? before.audience, bonusPromo: dto.bonusPromo ?? Number(before.bonusPromo) });
       const updated = await this.packages.update(em, id, dto, this.clock.now());
       await this.audit.record(em, {
         actorId,

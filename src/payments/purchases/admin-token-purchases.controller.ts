@@ -12,7 +12,7 @@ import { TokenPurchasesService } from './token-purchases.service';
 export class AdminTokenPurchasesController {
   constructor(private readonly purchases: TokenPurchasesService) {}
 
-  /** Refunds through Stripe and claws the credits back (wallet, then earnings, the rest as debt). */
+  /** Refunds through Stripe and claws the credits back (reseller stock for a wholesale purchase, wallet, then earnings, the rest as debt). */
   @Post(':id/refund')
   @Roles('admin')
   @Idempotent()

@@ -4,22 +4,28 @@ import { Clock } from '../../common/clock.service';
 import { AppError } from '../../common/errors';
 import { addDays } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
-import { Asset, LedgerService, Posting, systemAccount, userAccount } from '../../ledger/ledger.service';
+import { Asset, LedgerService, Posting, systemAccount, UserAccountName, userAccount } from '../../ledger/ledger.service';
 import { DebtService } from '../debt/debt.service';
+import { clawbackOrder } from './purchase-destination';
 import type { PurchaseRecord } from './purchase.record';
-import { adjustment, TokenAmounts, splitGrant } from './settlement';
+import { adjustment, clawedDebtAfterGrant, repayableDebt, TokenAmounts, splitGrant } from './settlement';
 
-export type Settled = Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'ledgerOps' | 'reviewHoldIds'>;
+export type Settled = Pick<
+  PurchaseRecord,
+  'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'clawedDebt' | 'ledgerOps' | 'reviewHoldIds'
+>;
 
 const nonZero = (postings: Posting[]): Posting[] => postings.filter((p) => p.amount !== 0n);
 
 /**
  * Moves value so that the buyer holds what the purchase's status makes due. Grants mint from
- * `issuance`; clawbacks take from `wallet`, then `earnings`, and what is missing becomes `debt`.
+ * `issuance` into the purchase's destination (`wallet`, or `reseller_stock` for a wholesale purchase,
+ * whose grants repay only the debt its own clawbacks made: see `repayableDebt`); clawbacks take from
+ * the destination, then `wallet`, then `earnings`, and what is missing becomes `debt`.
  * Ledger references derive from the purchase id and its operation count, which the caller holds
  * under the purchase's row lock, so a retried job posts the very same entries.
  *
- * Under a fraud review a grant is minted all the same, and what it put in the wallets is held
+ * Under a fraud review a grant is minted all the same, and what it put in the destination is held
  * (`fraud_review:<purchase>`, towards `escrow`, never captured) until the review is approved; a
  * clawback releases those holds first, so that it takes back the credits they kept.
  */
@@ -43,6 +49,7 @@ export class PurchaseSettlementService {
       grantedCredits: p.grantedCredits,
       grantedPromo: p.grantedPromo,
       clawedEarnings: p.clawedEarnings,
+      clawedDebt: p.clawedDebt,
       ledgerOps: p.ledgerOps,
       reviewHoldIds: p.reviewHoldIds,
     };
@@ -54,26 +61,28 @@ export class PurchaseSettlementService {
     const metadata = { purchaseId: p.id, reason };
 
     if (adj.kind === 'grant') {
-      const split = splitGrant(adj.credits, await this.debts.lockAndReadOwed(em, p.userId), p.clawedEarnings);
+      const owed = await this.debts.lockAndReadOwed(em, p.userId);
+      const split = splitGrant(adj.credits, repayableDebt(p.destination, owed, p.clawedDebt), p.clawedEarnings);
       const postings = nonZero([
         { account: systemAccount('issuance', 'CREDIT'), amount: -adj.credits },
         { account: userAccount(p.userId, 'CREDIT', 'debt'), amount: split.toDebt },
         { account: userAccount(p.userId, 'CREDIT', 'earnings'), amount: split.toEarnings },
-        { account: userAccount(p.userId, 'CREDIT', 'wallet'), amount: split.toWallet },
+        { account: userAccount(p.userId, 'CREDIT', p.destination), amount: split.toDestination },
         { account: systemAccount('issuance', 'PROMO'), amount: -adj.promo },
         { account: userAccount(p.userId, 'PROMO', 'wallet'), amount: adj.promo },
       ]);
       await this.ledger.post(em, { kind: 'mint', reference, postings, metadata: { ...metadata, repaidDebt: split.toDebt.toString() } });
       const held = opts.holdForReview
         ? await this.holdForReview(em, p, ops, [
-            ['CREDIT', split.toWallet],
-            ['PROMO', adj.promo],
+            ['CREDIT', p.destination, split.toDestination],
+            ['PROMO', 'wallet', adj.promo],
           ])
         : [];
       return {
         grantedCredits: p.grantedCredits + adj.credits,
         grantedPromo: p.grantedPromo + adj.promo,
         clawedEarnings: p.clawedEarnings - split.toEarnings,
+        clawedDebt: clawedDebtAfterGrant(p.clawedDebt, adj.credits),
         ledgerOps: ops,
         reviewHoldIds: [...p.reviewHoldIds, ...held],
       };
@@ -81,7 +90,7 @@ export class PurchaseSettlementService {
 
     await this.debts.lockAndReadOwed(em, p.userId);
     await this.releaseReviewHolds(em, p.reviewHoldIds);
-    const credit = await this.take(em, p.userId, 'CREDIT', ['wallet', 'earnings'], adj.credits);
+    const credit = await this.take(em, p.userId, 'CREDIT', clawbackOrder(p.destination), adj.credits);
     // PROMO has no money value: what was already spent of the bonus is forgiven, not owed.
     const promo = await this.take(em, p.userId, 'PROMO', ['wallet'], adj.promo);
     const fromEarnings = credit.postings
@@ -106,6 +115,7 @@ export class PurchaseSettlementService {
       grantedCredits: p.grantedCredits - adj.credits,
       grantedPromo: p.grantedPromo - adj.promo,
       clawedEarnings: p.clawedEarnings + fromEarnings,
+      clawedDebt: p.clawedDebt + credit.shortfall,
       ledgerOps: postings.length > 0 ? ops : p.ledgerOps,
       reviewHoldIds: [],
     };
@@ -125,17 +135,22 @@ export class PurchaseSettlementService {
     }
   }
 
-  /** Holds what a grant put in the buyer's wallets; the first grant's CREDIT hold is `fraud_review:<purchase>`. */
-  private async holdForReview(em: EntityManager, p: PurchaseRecord, ops: number, amounts: [Asset, bigint][]): Promise<string[]> {
+  /** Holds what a grant put in the buyer's accounts; the first grant's CREDIT hold is `fraud_review:<purchase>`. */
+  private async holdForReview(
+    em: EntityManager,
+    p: PurchaseRecord,
+    ops: number,
+    amounts: [Asset, UserAccountName, bigint][],
+  ): Promise<string[]> {
     const expiresAt = addDays(this.clock.now(), this.config.fraud.reviewHoldDays);
     const ids: string[] = [];
-    for (const [asset, amount] of amounts) {
+    for (const [asset, account, amount] of amounts) {
       if (amount === 0n) continue;
       const reference = `fraud_review:${p.id}${ops === 1 ? '' : `:${ops}`}${asset === 'CREDIT' ? '' : `:${asset.toLowerCase()}`}`;
       const { holdId } = await this.ledger.hold(em, {
         reference,
         kind: 'fraud_review',
-        from: userAccount(p.userId, asset, 'wallet'),
+        from: userAccount(p.userId, asset, account),
         to: systemAccount('escrow', asset),
         amount,
         expiresAt,
@@ -146,7 +161,7 @@ export class PurchaseSettlementService {
     return ids;
   }
 
-  private async take(em: EntityManager, userId: string, asset: 'CREDIT' | 'PROMO', from: ('wallet' | 'earnings')[], amount: bigint) {
+  private async take(em: EntityManager, userId: string, asset: 'CREDIT' | 'PROMO', from: UserAccountName[], amount: bigint) {
     if (amount === 0n) return { postings: [] as Posting[], shortfall: 0n };
     return this.ledger.debitInOrder(em, { userId, asset, from, amount, allowShortfall: true });
   }

@@ -73,7 +73,7 @@ export class PurchaseSignalsService {
     const refused = (p.fraudRefusal ?? screened.refusal) !== null;
     const due = entitlement({ ...p, status: t.status, refundedCents: t.refundedCents, refused });
     const grants = adjustment(due, { credits: p.grantedCredits, promo: p.grantedPromo }).kind === 'grant';
-    const holdForReview = grants && (screened.holdForReview ?? (await this.screening.reviewState(em, p.id)) === 'open');
+    const holdForReview = grants && (screened.holdForReview ?? (await this.screening.reviewState(em, p)) === 'open');
     const settled = await this.settlement.settle(em, p, due, reasonOf(signal), { holdForReview });
     // A late decline of a payment the checks refused does not hide why it failed.
     const declined = signal.kind === 'payment_failed' && screened.status === 'failed' && !(p.fraudRefusal && p.paidAt) ? signal : null;

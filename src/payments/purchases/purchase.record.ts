@@ -1,18 +1,14 @@
 import { amountToJson } from '../../common/money';
 import type { DisputeStatus, PurchaseStatus } from './purchase-state';
+import type { PurchaseTerms } from './purchase-terms';
 
 /** Why the fraud checks refused a purchase: its payment was blocked when it succeeded, or a review of it was rejected. */
 export type FraudRefusal = 'blocked' | 'rejected';
 
-/** A token purchase: a snapshot of its package, what Stripe reported, and what the buyer holds from it. */
-export interface PurchaseRecord {
+/** A token purchase: a snapshot of its package (its terms), what Stripe reported, and what the buyer holds from it. */
+export interface PurchaseRecord extends PurchaseTerms {
   id: string;
   userId: string;
-  packageId: string;
-  priceCents: bigint;
-  currency: string;
-  credits: bigint;
-  bonusPromo: bigint;
   status: PurchaseStatus;
   paymentIntentId: string | null;
   chargeId: string | null;
@@ -27,6 +23,8 @@ export interface PurchaseRecord {
   grantedCredits: bigint;
   grantedPromo: bigint;
   clawedEarnings: bigint;
+  /** What this purchase's clawbacks turned into debt and no later grant of it has reversed yet. */
+  clawedDebt: bigint;
   ledgerOps: number;
   /** Final once set: nothing is due from a refused purchase, and its payment is refunded. */
   fraudRefusal: FraudRefusal | null;
@@ -43,8 +41,10 @@ export function purchaseView(p: PurchaseRecord, forAdmin: boolean) {
     id: p.id,
     userId: p.userId,
     packageId: p.packageId,
+    destination: p.destination,
     status: p.status,
     priceCents: amountToJson(p.priceCents),
+    retailPriceCents: p.retailPriceCents === null ? null : amountToJson(p.retailPriceCents),
     currency: p.currency,
     credits: amountToJson(p.credits),
     bonusPromo: amountToJson(p.bonusPromo),

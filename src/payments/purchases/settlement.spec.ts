@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { adjustment, entitlement, splitGrant } from './settlement';
+import { adjustment, clawedDebtAfterGrant, entitlement, repayableDebt, splitGrant } from './settlement';
 
 describe('purchase settlement planning', () => {
   const paid = { status: 'succeeded' as const, credits: 10_000n, bonusPromo: 1_000n, priceCents: 999n, refundedCents: 0n, refused: false };
@@ -24,10 +24,20 @@ describe('purchase settlement planning', () => {
     expect(adjustment({ credits: 10n, promo: 1n }, { credits: 10n, promo: 1n })).toEqual({ kind: 'none' });
   });
 
-  it('repays debt first, then restores clawed earnings, then fills the wallet', () => {
-    expect(splitGrant(1_000n, 300n, 200n)).toEqual({ toDebt: 300n, toEarnings: 200n, toWallet: 500n });
-    expect(splitGrant(1_000n, 5_000n, 200n)).toEqual({ toDebt: 1_000n, toEarnings: 0n, toWallet: 0n });
-    expect(splitGrant(1_000n, 0n, 0n)).toEqual({ toDebt: 0n, toEarnings: 0n, toWallet: 1_000n });
+  it('repays debt first, then restores clawed earnings, then fills the destination', () => {
+    expect(splitGrant(1_000n, 300n, 200n)).toEqual({ toDebt: 300n, toEarnings: 200n, toDestination: 500n });
+    expect(splitGrant(1_000n, 5_000n, 200n)).toEqual({ toDebt: 1_000n, toEarnings: 0n, toDestination: 0n });
+    expect(splitGrant(1_000n, 0n, 0n)).toEqual({ toDebt: 0n, toEarnings: 0n, toDestination: 1_000n });
+  });
+
+  it('lets wallet credits repay any debt, and reseller stock only the debt its own clawbacks made', () => {
+    expect(repayableDebt('wallet', 5_000n, 0n)).toBe(5_000n);
+    expect(repayableDebt('reseller_stock', 5_000n, 0n)).toBe(0n);
+    expect(repayableDebt('reseller_stock', 5_000n, 2_000n)).toBe(2_000n);
+    // Repaid meanwhile by a wallet purchase: what is left of it.
+    expect(repayableDebt('reseller_stock', 500n, 2_000n)).toBe(500n);
+    expect(clawedDebtAfterGrant(2_000n, 500n)).toBe(1_500n);
+    expect(clawedDebtAfterGrant(2_000n, 5_000n)).toBe(0n);
   });
 
   it('never splits a grant into negative or more-than-granted parts', () => {
@@ -38,8 +48,8 @@ describe('purchase settlement planning', () => {
         fc.bigInt({ min: 0n, max: 10n ** 12n }),
         (amount, owed, clawed) => {
           const s = splitGrant(amount, owed, clawed);
-          expect(s.toDebt + s.toEarnings + s.toWallet).toBe(amount);
-          expect([s.toDebt, s.toEarnings, s.toWallet].every((x) => x >= 0n)).toBe(true);
+          expect(s.toDebt + s.toEarnings + s.toDestination).toBe(amount);
+          expect([s.toDebt, s.toEarnings, s.toDestination].every((x) => x >= 0n)).toBe(true);
           expect(s.toDebt <= (owed > 0n ? owed : 0n)).toBe(true);
           expect(s.toEarnings <= clawed).toBe(true);
         },

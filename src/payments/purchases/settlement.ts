@@ -1,3 +1,4 @@
+import type { PurchaseDestination } from './purchase-destination';
 import type { PurchaseStatus } from './purchase-state';
 
 /** CREDIT and PROMO amounts of one purchase (granted, or due). */
@@ -45,16 +46,33 @@ export function adjustment(due: TokenAmounts, granted: TokenAmounts): Adjustment
 export interface GrantSplit {
   toDebt: bigint;
   toEarnings: bigint;
-  toWallet: bigint;
+  /** Into the purchase's destination (`wallet` or `reseller_stock`). */
+  toDestination: bigint;
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+
+/**
+ * Where granted credits go: first they repay debt (up to `repayable`, see `repayableDebt`), then they
+ * restore what an earlier clawback of this purchase took from `earnings`, and the rest lands in the
+ * purchase's destination.
+ */
+export function splitGrant(amount: bigint, repayable: bigint, clawedEarnings: bigint): GrantSplit {
+  const toDebt = min(amount, repayable > 0n ? repayable : 0n);
+  const toEarnings = min(amount - toDebt, clawedEarnings);
+  return { toDebt, toEarnings, toDestination: amount - toDebt - toEarnings };
 }
 
 /**
- * Where granted credits go: first they repay what the user owes, then they restore what an earlier
- * clawback of this purchase took from `earnings`, and the rest lands in `wallet`.
+ * The debt a grant repays first. Credits bought into the wallet repay whatever the user owes. Reseller
+ * stock is for orders only, so a wholesale grant repays no other debt: only what this purchase's own
+ * clawbacks turned into debt (`clawedDebt`), when a dispute won gives the credits back.
  */
-export function splitGrant(amount: bigint, owed: bigint, clawedEarnings: bigint): GrantSplit {
-  const min = (a: bigint, b: bigint) => (a < b ? a : b);
-  const toDebt = min(amount, owed > 0n ? owed : 0n);
-  const toEarnings = min(amount - toDebt, clawedEarnings);
-  return { toDebt, toEarnings, toWallet: amount - toDebt - toEarnings };
+export function repayableDebt(destination: PurchaseDestination, owed: bigint, clawedDebt: bigint): bigint {
+  return destination === 'wallet' ? owed : min(owed, clawedDebt);
+}
+
+/** `clawedDebt` after a grant of `amount`: the grant reverses the debt part of earlier clawbacks first. */
+export function clawedDebtAfterGrant(clawedDebt: bigint, amount: bigint): bigint {
+  return clawedDebt - min(amount, clawedDebt);
 }

@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../../database/sql';
 import type { ChargeDetails } from '../stripe/stripe.gateway';
+import type { PurchaseDestination } from './purchase-destination';
 import type { DisputeStatus, PurchaseStatus } from './purchase-state';
+import type { PurchaseTerms } from './purchase-terms';
 import type { FraudRefusal, PurchaseRecord } from './purchase.record';
 
 export interface TokenPurchaseRow {
@@ -10,7 +12,9 @@ export interface TokenPurchaseRow {
   user_id: string;
   idempotency_key: string;
   package_id: string;
+  destination: PurchaseDestination;
   price_cents: string;
+  retail_price_cents: string | null;
   currency: string;
   credits: string;
   bonus_promo: string;
@@ -28,6 +32,7 @@ export interface TokenPurchaseRow {
   granted_credits: string;
   granted_promo: string;
   clawed_earnings: string;
+  clawed_debt: string;
   ledger_ops: number;
   fraud_refusal: FraudRefusal | null;
   review_hold_ids: string[];
@@ -41,7 +46,9 @@ export function toPurchaseRecord(r: TokenPurchaseRow): PurchaseRecord {
     id: r.id,
     userId: r.user_id,
     packageId: r.package_id,
+    destination: r.destination,
     priceCents: BigInt(r.price_cents),
+    retailPriceCents: r.retail_price_cents === null ? null : BigInt(r.retail_price_cents),
     currency: r.currency,
     credits: BigInt(r.credits),
     bonusPromo: BigInt(r.bonus_promo),
@@ -59,6 +66,7 @@ export function toPurchaseRecord(r: TokenPurchaseRow): PurchaseRecord {
     grantedCredits: BigInt(r.granted_credits),
     grantedPromo: BigInt(r.granted_promo),
     clawedEarnings: BigInt(r.clawed_earnings),
+    clawedDebt: BigInt(r.clawed_debt),
     ledgerOps: Number(r.ledger_ops),
     fraudRefusal: r.fraud_refusal ?? null,
     reviewHoldIds: r.review_hold_ids ?? [],
@@ -69,16 +77,11 @@ export function toPurchaseRecord(r: TokenPurchaseRow): PurchaseRecord {
 }
 
 /** A new purchase: the buyer, their Idempotency-Key (kept for tracing), a copy of the package's terms and its PaymentIntent. */
-export interface NewPurchase {
+export interface NewPurchase extends PurchaseTerms {
   id: string;
   userId: string;
   idempotencyKey: string;
   paymentIntentId: string;
-  packageId: string;
-  priceCents: bigint;
-  currency: string;
-  credits: bigint;
-  bonusPromo: bigint;
 }
 
 /** What applying one Stripe signal writes (see PurchaseSignalsService.apply). */
@@ -86,7 +89,7 @@ export interface PurchaseChange {
   status: PurchaseStatus;
   refundedCents: bigint;
   dispute: { id: string; status: DisputeStatus } | null;
-  settled: Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'ledgerOps' | 'reviewHoldIds'>;
+  settled: Pick<PurchaseRecord, 'grantedCredits' | 'grantedPromo' | 'clawedEarnings' | 'clawedDebt' | 'ledgerOps' | 'reviewHoldIds'>;
   /** The signal proves the charge was paid: `paid_at` is set once. */
   paid: boolean;
   /** Kept when already known, like the charge's details. */
@@ -121,8 +124,8 @@ export class TokenPurchasesRepository {
     const [row] = await queryRows<TokenPurchaseRow>(
       em,
       `INSERT INTO token_purchases (id, user_id, idempotency_key, package_id, price_cents, currency, credits, bonus_promo, payment_intent_id,
-                                    created_at, updated_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10) RETURNING *`,
+                                    created_at, updated_at, destination, retail_price_cents)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $10, $11, $12) RETURNING *`,
       [
         p.id,
         p.userId,
@@ -134,6 +137,8 @@ export class TokenPurchasesRepository {
         p.bonusPromo.toString(),
         p.paymentIntentId,
         now,
+        p.destination,
+        p.retailPriceCents?.toString() ?? null,
       ],
     );
     return toPurchaseRecord(row);
@@ -151,7 +156,7 @@ export class TokenPurchasesRepository {
          failure_message = CASE WHEN $13 THEN $15 ELSE failure_message END,
          charge_id = COALESCE(charge_id, $16), card_fingerprint = COALESCE(card_fingerprint, $17),
          card_country = COALESCE(card_country, $18), risk_score = COALESCE(risk_score, $19),
-         fraud_refusal = COALESCE(fraud_refusal, $20), review_hold_ids = $21::uuid[],
+         fraud_refusal = COALESCE(fraud_refusal, $20), review_hold_ids = $21::uuid[], clawed_debt = $22,
          updated_at = $11
        WHERE id = $1 RETURNING *`,
       [
@@ -176,6 +181,7 @@ export class TokenPurchasesRepository {
         c.charge?.riskScore ?? null,
         c.refusal,
         c.settled.reviewHoldIds,
+        c.settled.clawedDebt.toString(),
       ],
     );
     return toPurchaseRecord(row);

@@ -6,12 +6,15 @@ import { AuditService } from '../../audit/audit.service';
 import type { AuthUser } from '../../common/auth.decorators';
 import { Clock } from '../../common/clock.service';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
+import { AppConfig } from '../../config/app-config';
 import { TokenPackagesService } from '../packages/token-packages.service';
 import { PaymentsErrors } from '../payments.errors';
 import { PurchaseClient, PurchaseScreeningService } from '../screening/purchase-screening.service';
 import { StripeGateway } from '../stripe/stripe.gateway';
+import { PurchaseDestination } from './purchase-destination';
 import { PurchaseRefundsService } from './purchase-refunds.service';
 import { PurchaseSignalsService } from './purchase-signals.service';
+import { termsOf } from './purchase-terms';
 import { PurchaseRecord, PurchaseView, purchaseView } from './purchase.record';
 import { TokenPurchasesRepository } from './token-purchases.repository';
 
@@ -50,9 +53,24 @@ export class TokenPurchasesService {
     private readonly spending: SpendingPolicy,
     private readonly audit: AuditService,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
+  /** POST /token-purchases: a public package, into the wallet. */
+  create(
+    user: AuthUser,
+    packageId: string,
+    client: PurchaseClient,
+    request: IdempotentRequest,
+  ): Promise<CreatedPurchase | IdempotentReplay> {
+    return this.buy(user, packageId, 'wallet', client, request);
+  }
+
   /**
+   * Buys a package into `destination`: a public package into the wallet at its price, or a reseller
+   * package into reseller stock at the wholesale price (termsOf); a package of the other audience is
+   * 404 like an unknown one. Everything after is the same path, whatever the destination.
+   *
    * The fraud check of the request comes first, stored in a transaction of its own
    * (PurchaseScreeningService.screenRequest: a block is 403 FRAUD_BLOCKED and nothing else happens).
    * Then Stripe is asked for the PaymentIntent, outside any transaction, under a Stripe idempotency key
@@ -62,40 +80,32 @@ export class TokenPurchasesService {
    * transaction that claims the key. Stripe's events about the intent come after the client confirms
    * it with the client secret, so after that commit.
    */
-  async create(
+  async buy(
     user: AuthUser,
     packageId: string,
+    destination: PurchaseDestination,
     client: PurchaseClient,
     request: IdempotentRequest,
   ): Promise<CreatedPurchase | IdempotentReplay> {
     await this.spending.assertMayBuyCredits(user.id);
-    const pkg = await this.packages.get(this.dataSource, packageId);
-    if (!pkg.active) throw PaymentsErrors.packageNotOnSale();
+    const audience = destination === 'wallet' ? 'public' : 'reseller';
+    const pkg = await this.packages.forSale(this.dataSource, packageId, audience);
+    const terms = termsOf(pkg, destination, this.config.resellers.wholesaleDiscountPercent);
     const id = purchaseIdFor(user.id, request.key);
-    const replay = await this.screening.screenRequest(user, pkg, id, client, request);
+    const replay = await this.screening.screenRequest(user, terms, id, client, request);
     if (replay) return replay;
     const pi = await this.gateway.createPaymentIntent({
       purchaseId: id,
       userId: user.id,
       packageId: pkg.id,
-      amountCents: pkg.priceCents,
-      currency: pkg.currency,
-      description: `Bazaar: ${pkg.credits} credits`,
+      amountCents: terms.priceCents,
+      currency: terms.currency,
+      description: `Bazaar: ${terms.credits} credits${destination === 'wallet' ? '' : ' (wholesale)'}`,
     });
     return this.idempotency.run(request, async (em) => {
       const purchase = await this.purchases.insert(
         em,
-        {
-          id,
-          userId: user.id,
-          idempotencyKey: request.key,
-          packageId: pkg.id,
-          priceCents: pkg.priceCents,
-          currency: pkg.currency,
-          credits: pkg.credits,
-          bonusPromo: pkg.bonusPromo,
-          paymentIntentId: pi.id,
-        },
+        { ...terms, id, userId: user.id, idempotencyKey: request.key, paymentIntentId: pi.id },
         this.clock.now(),
       );
       return { id, status: purchase.status, paymentIntentId: pi.id, clientSecret: pi.clientSecret };

@@ -11,8 +11,9 @@ import { TokenPurchasesRepository } from '../purchases/token-purchases.repositor
 import { PurchaseScreeningService } from './purchase-screening.service';
 
 /**
- * How admins' decisions on purchase reviews finish the purchase, in the admin's transaction. Both
- * event types (`token_purchase`, `payment_succeeded`) review the same purchase and are handled alike,
+ * How admins' decisions on purchase reviews finish the purchase, in the admin's transaction. The
+ * request's event type (`token_purchase`, or `wholesale_purchase` for a purchase into reseller stock)
+ * and `payment_succeeded` review the same purchase and are handled alike,
  * each taking the purchase's row lock first, so two cases of one purchase decided at the same time
  * are applied one after the other, the second seeing the first:
  * - approve: once no other case of the purchase is open, the review holds are released (the credits
@@ -40,13 +41,14 @@ export class PurchaseReviewsService implements OnModuleInit {
       reject: (em: EntityManager, r: Review) => this.reject(em, r),
     };
     this.reviews.handle('token_purchase', handler);
+    this.reviews.handle('wholesale_purchase', handler);
     this.reviews.handle('payment_succeeded', handler);
   }
 
   async approve(em: EntityManager, review: Review): Promise<void> {
     const p = await this.lock(em, review);
     if (!p || p.fraudRefusal || p.reviewHoldIds.length === 0) return;
-    if ((await this.screening.reviewState(em, p.id, review.eventType)) !== 'clear') return;
+    if ((await this.screening.reviewState(em, p, review.eventType)) !== 'clear') return;
     await this.settlement.releaseReviewHolds(em, p.reviewHoldIds);
     await this.purchases.clearReviewHolds(em, p.id, this.clock.now());
   }

@@ -9,8 +9,9 @@ import { FraudErrors } from '../../fraud/fraud.errors';
 import { FraudService } from '../../fraud/fraud.service';
 import type { FraudAction, FraudEventType } from '../../fraud/fraud.types';
 import { ReviewsService } from '../../fraud/reviews.service';
-import type { TokenPackage } from '../packages/token-packages.repository';
 import { PaymentsErrors } from '../payments.errors';
+import { PurchaseDestination, requestEventOf } from '../purchases/purchase-destination';
+import type { PurchaseTerms } from '../purchases/purchase-terms';
 import type { FraudRefusal, PurchaseRecord } from '../purchases/purchase.record';
 import type { ChargeDetails } from '../stripe/stripe.gateway';
 import { ScreeningsRepository } from './screenings.repository';
@@ -28,14 +29,16 @@ export type PaymentVerdict = { refusal: FraudRefusal } | { refusal: null; hold: 
 /** Where a purchase's reviews stand, both event types together: any rejected refuses it, any open holds it. */
 export type ReviewState = 'rejected' | 'open' | 'clear';
 
-const REVIEWED: FraudEventType[] = ['token_purchase', 'payment_succeeded'];
+/** The event types whose reviews are about a purchase of this destination. */
+const reviewedTypes = (destination: PurchaseDestination): FraudEventType[] => [requestEventOf(destination), 'payment_succeeded'];
 
 /**
- * The fraud checks of token purchases: `token_purchase` on the request, before the PaymentIntent, and
- * `payment_succeeded` when the signed webhook first reports the payment good (with Stripe's card and
- * Radar facts; the request's address, country and device come from the first check). A purchase can
- * have a review case of each type (the engine opens one per REVIEW decision and event type); they
- * are read together (`reviewState`).
+ * The fraud checks of token purchases: on the request, before the PaymentIntent (`token_purchase`, or
+ * `wholesale_purchase` for a purchase into reseller stock: `requestEventOf`), and `payment_succeeded`
+ * when the signed webhook first reports the payment good (with Stripe's card and Radar facts; the
+ * request's address, country and device come from the first check). A purchase can have a review
+ * case of each type (the engine opens one per REVIEW decision and event type); they are read together
+ * (`reviewState`).
  */
 @Injectable()
 export class PurchaseScreeningService {
@@ -49,7 +52,7 @@ export class PurchaseScreeningService {
   ) {}
 
   /**
-   * The `token_purchase` check, in a short transaction of its own holding the request's
+   * The request's check, in a short transaction of its own holding the request's
    * Idempotency-Key (held by another request: IDEMPOTENCY_IN_PROGRESS; completed: its replay), so the
    * decision is stored whatever Stripe does next. A request is decided once: a retry (after Stripe
    * failed, or of a refused request) finds the first check and gets the same answer, without counting
@@ -59,7 +62,7 @@ export class PurchaseScreeningService {
    */
   async screenRequest(
     user: AuthUser,
-    pkg: TokenPackage,
+    terms: PurchaseTerms,
     purchaseId: string,
     client: PurchaseClient,
     request: IdempotentRequest,
@@ -70,16 +73,16 @@ export class PurchaseScreeningService {
       if (claimed) return claimed;
       const known = await this.screenings.find(em, purchaseId);
       if (known) {
-        if (known.packageId !== pkg.id) throw PaymentsErrors.idempotencyKeyReused();
+        if (known.packageId !== terms.packageId) throw PaymentsErrors.idempotencyKeyReused();
         return known.outcome;
       }
       const decision = await this.fraud.evaluate(em, {
-        type: 'token_purchase',
+        type: requestEventOf(terms.destination),
         userId: user.id,
         subjectId: purchaseId,
-        amount: pkg.credits,
-        amountCents: pkg.priceCents,
-        currency: pkg.currency,
+        amount: terms.credits,
+        amountCents: terms.priceCents,
+        currency: terms.currency,
         ip: client.ip,
         ipCountry: client.ipCountry,
         sessionId: user.sessionId,
@@ -88,7 +91,7 @@ export class PurchaseScreeningService {
       await this.screenings.insert(em, {
         purchaseId,
         userId: user.id,
-        packageId: pkg.id,
+        packageId: terms.packageId,
         decisionId: decision.id,
         outcome: decision.outcome,
         createdAt: this.clock.now(),
@@ -97,7 +100,7 @@ export class PurchaseScreeningService {
     });
     if (verdict instanceof IdempotentReplay) return verdict;
     if (verdict === 'BLOCK') throw FraudErrors.blocked();
-    if (verdict === 'REVIEW' && (await this.reviews.forSubject('token_purchase', purchaseId))?.status === 'rejected') {
+    if (verdict === 'REVIEW' && (await this.reviews.forSubject(requestEventOf(terms.destination), purchaseId))?.status === 'rejected') {
       throw FraudErrors.blocked();
     }
     return undefined;
@@ -110,7 +113,8 @@ export class PurchaseScreeningService {
    * the refused purchase.
    */
   async screenPayment(em: EntityManager, p: PurchaseRecord, charge: ChargeDetails | null): Promise<PaymentVerdict> {
-    const request = await this.reviews.forSubject('token_purchase', p.id, em);
+    const requestType = requestEventOf(p.destination);
+    const request = await this.reviews.forSubject(requestType, p.id, em);
     if (request?.status === 'rejected') return { refusal: 'rejected' };
     const decision = await this.fraud.evaluate(em, {
       type: 'payment_succeeded',
@@ -121,7 +125,7 @@ export class PurchaseScreeningService {
       currency: p.currency,
       card: { fingerprint: charge?.cardFingerprint ?? p.cardFingerprint, country: charge?.cardCountry ?? p.cardCountry },
       riskScore: charge?.riskScore ?? p.riskScore,
-      followsFrom: 'token_purchase',
+      followsFrom: requestType,
     });
     if (decision.outcome === 'BLOCK') return { refusal: 'blocked' };
     return { refusal: null, hold: decision.outcome === 'REVIEW' || request?.status === 'open' };
@@ -132,9 +136,9 @@ export class PurchaseScreeningService {
    * under the purchase's row lock, which every decision of these cases takes first, so it sees the
    * other case as its decision committed.
    */
-  async reviewState(em: EntityManager, purchaseId: string, except?: FraudEventType): Promise<ReviewState> {
+  async reviewState(em: EntityManager, p: Pick<PurchaseRecord, 'id' | 'destination'>, except?: FraudEventType): Promise<ReviewState> {
     const cases = [];
-    for (const type of REVIEWED.filter((t) => t !== except)) cases.push(await this.reviews.forSubject(type, purchaseId, em));
+    for (const type of reviewedTypes(p.destination).filter((t) => t !== except)) cases.push(await this.reviews.forSubject(type, p.id, em));
     if (cases.some((c) => c?.status === 'rejected')) return 'rejected';
     return cases.some((c) => c?.status === 'open') ? 'open' : 'clear';
   }

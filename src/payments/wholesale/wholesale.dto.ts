@@ -1,0 +1,55 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { IsId } from '../../common/validation';
+
+export class CreateWholesalePurchaseDto {
+  @ApiProperty({ format: 'uuid', description: 'a wholesale package (GET /reseller/wholesale-packages)' })
+  @IsId()
+  packageId: string;
+}
+
+/** One wholesale package as a reseller sees it (OpenAPI schema of `wholesalePackageView`). */
+export class WholesalePackageDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty({ description: 'the package retail price, in the smallest currency unit' })
+  retailPriceCents: number;
+
+  @ApiProperty({ description: 'what a reseller pays: retailPriceCents less discountPercent, rounded up' })
+  priceCents: number;
+
+  @ApiProperty({ example: 'USD' })
+  currency: string;
+
+  @ApiProperty({ description: 'credits minted into reseller_stock when the payment succeeds' })
+  credits: number;
+
+  @ApiProperty({ description: 'RESELLER_WHOLESALE_DISCOUNT_PERCENT' })
+  discountPercent: number;
+}
+
+export class WholesalePackagePageDto {
+  @ApiProperty({ type: [WholesalePackageDto] })
+  items: WholesalePackageDto[];
+
+  @ApiProperty({ type: String, nullable: true })
+  nextCursor: string | null;
+}
+
+/** The answer of POST /reseller/wholesale-purchases, as POST /token-purchases answers. */
+export class CreatedPurchaseDto {
+  @ApiProperty({ format: 'uuid', description: 'the purchase (GET /token-purchases/:id)' })
+  id: string;
+
+  @ApiProperty({ enum: ['pending'], description: 'pending until the signed webhook reports the payment' })
+  status: string;
+
+  @ApiProperty({ example: 'pi_3N...' })
+  paymentIntentId: string;
+
+  @ApiProperty({ description: 'for the client to confirm the PaymentIntent with Stripe.js' })
+  clientSecret: string;
+}

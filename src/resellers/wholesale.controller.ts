@@ -1,0 +1,54 @@
+import { Body, Controller, Get, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
+import { IdempotentRequest } from '../common/idempotency/idempotency.service';
+import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
+import { PageQuery } from '../common/pagination';
+import type { ClientContext } from '../identity/identity.hooks';
+import { Client } from '../identity/request-context';
+import { CreatedPurchaseDto, CreateWholesalePurchaseDto, WholesalePackagePageDto } from '../payments/wholesale/wholesale.dto';
+import { WholesalePurchasesService } from '../payments/wholesale/wholesale-purchases.service';
+
+const PURCHASE_DESCRIPTION = `Buys a wholesale package through Stripe exactly as \`POST /token-purchases\` buys a token
+package, and answers the same: the client confirms the PaymentIntent with \`clientSecret\`, and when the signed webhook
+reports the payment, the package's credits are minted once into the reseller's \`reseller_stock\` (no bonus PROMO).
+The charge is the wholesale price (retail less RESELLER_WHOLESALE_DISCOUNT_PERCENT, rounded up), copied onto the
+purchase. The fraud rules decide the request as \`wholesale_purchase\` and the payment as \`payment_succeeded\`.`;
+
+/** Wholesale stock for resellers (the payments module sells it: WholesalePurchasesService). */
+@ApiTags('resellers')
+@ApiBearerAuth()
+@Controller('reseller')
+@Roles('reseller')
+export class WholesaleController {
+  constructor(private readonly wholesale: WholesalePurchasesService) {}
+
+  @Get('wholesale-packages')
+  @ApiOperation({ summary: 'The wholesale packages on sale, cheapest first, with the wholesale price' })
+  @ApiOkResponse({ type: WholesalePackagePageDto })
+  @ApiResponse({ status: 403, description: '`FORBIDDEN`: not a reseller' })
+  packages(@Query() q: PageQuery) {
+    return this.wholesale.packages(q);
+  }
+
+  @Post('wholesale-purchases')
+  @Idempotent()
+  @ApiOperation({ summary: 'Buy a wholesale package into reseller stock', description: PURCHASE_DESCRIPTION })
+  @ApiCreatedResponse({ type: CreatedPurchaseDto })
+  @ApiResponse({ status: 400, description: '`VALIDATION_FAILED`, `IDEMPOTENCY_KEY_REQUIRED`' })
+  @ApiResponse({ status: 403, description: '`FORBIDDEN` (not a reseller), `FRAUD_BLOCKED`' })
+  @ApiResponse({ status: 404, description: '`NOT_FOUND`: no such wholesale package (a public token package is not one)' })
+  @ApiResponse({ status: 409, description: '`INVALID_STATE` (the package is retired), `IDEMPOTENCY_IN_PROGRESS`' })
+  @ApiResponse({ status: 422, description: '`IDEMPOTENCY_KEY_REUSED`' })
+  @ApiResponse({ status: 423, description: '`ACCOUNT_ON_HOLD`' })
+  @ApiResponse({ status: 502, description: '`UPSTREAM_UNAVAILABLE`: Stripe' })
+  purchase(
+    @CurrentUser() user: AuthUser,
+    @Body() body: CreateWholesalePurchaseDto,
+    @Client() client: ClientContext,
+    @IdempotentRequestOf() request: IdempotentRequest,
+  ) {
+    // The one call site of a wholesale purchase: the reseller's standing (active, not suspended) is checked before it.
+    return this.wholesale.purchase(user, body.packageId, { ip: client.ip, ipCountry: client.ipCountry ?? null }, request);
+  }
+}
