@@ -167,7 +167,10 @@ export class FraudService {
     const rows = await this.accountFlags.flags(em, users);
     const flagged = rows.map((r): [string, string[]] => [
       r.user_id,
-      [...r.confirmed.map((l) => `fraud label ${l.kind} (${l.reference})`), ...r.blocks.map((b) => `fraud block on ${b.event_type} (decision ${b.id})`)],
+      [
+        ...r.confirmed.map((l) => `fraud label ${l.kind} (${l.reference})`),
+        ...r.blocks.map((b) => `fraud block on ${b.event_type} (decision ${b.id})`),
+      ],
     ]);
     return new Map(flagged.filter(([, f]) => f.length > 0));
   }
