@@ -6,6 +6,7 @@ import { JobsModule } from '../jobs/jobs.module';
 import { LedgerModule } from '../ledger/ledger.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { AccountGuardService } from './account-guard.service';
+import { AccountLinksRepository } from './account-links.repository';
 import { AccountHoldsRepository } from './account-holds.repository';
 import { AccountHoldsService } from './account-holds.service';
 import { AccountStateRepository } from './account-state.repository';
@@ -46,6 +47,7 @@ import { TotpService } from './totp.service';
       useFactory: (config: AppConfig) => new SecretBoxService(config.encryptionKey),
     },
     AccountStateRepository,
+    AccountLinksRepository,
     AccountHoldsRepository,
     DevicesRepository,
     FraudSignalsRepository,

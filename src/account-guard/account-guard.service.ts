@@ -6,13 +6,29 @@ import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { AccountGuardErrors } from './account-guard.errors';
 import { AccountHoldsService, AccountHoldView, SystemAccountHold } from './account-holds.service';
+import { AccountLinksRepository } from './account-links.repository';
 import { AccountStateRepository, AccountStateRow, CoolingReason } from './account-state.repository';
 import { FraudSignalsQuery, FraudSignalsRepository } from './fraud-signals.repository';
-import { SecurityEventsService } from './security-events.service';
+import { SecurityEventsService, SecurityEventView } from './security-events.service';
+import { TotpRepository } from './totp.repository';
 
 export type { SystemAccountHold } from './account-holds.service';
 export type { CoolingReason } from './account-state.repository';
 export type { FraudSignalsQuery } from './fraud-signals.repository';
+export type { SecurityEventView } from './security-events.service';
+
+/** Another account tied to a user by a shared device cluster or login network (`value`: the cluster id or the network). */
+export interface LinkedAccount {
+  userId: string;
+  via: 'device' | 'ip';
+  value: string;
+}
+
+/** What the account guard holds against an account (empty: nothing). */
+export interface AccountFlag {
+  kind: 'account_hold' | 'frozen' | 'refresh_token_reuse';
+  detail: string;
+}
 
 /** A device first used in this many hours (and not the account's first) counts as new for the fraud rules. */
 const NEW_DEVICE_HOURS = 24;
@@ -59,6 +75,8 @@ export class AccountGuardService {
     private readonly events: SecurityEventsService,
     private readonly accountHolds: AccountHoldsService,
     private readonly signals: FraudSignalsRepository,
+    private readonly links: AccountLinksRepository,
+    private readonly totp: TotpRepository,
   ) {}
 
   /**
@@ -97,6 +115,40 @@ export class AccountGuardService {
       deviceIsNew: r.device_is_new,
       networkIsNew: r.network_is_new,
     }));
+  }
+
+  /** When 2FA (a confirmed authenticator) was turned on, or null when it is off. */
+  twoFactorEnabledSince(userId: string, em?: EntityManager): Promise<Date | null> {
+    return this.totp.confirmedAt(em ?? this.dataSource, userId);
+  }
+
+  /** The account's newest security events, newest first. */
+  async recentSecurityEvents(userId: string, limit: number): Promise<SecurityEventView[]> {
+    return (await this.events.list(userId, { limit })).items;
+  }
+
+  /** Other accounts sharing a device cluster or a login network with the user (at most `limit`). */
+  async linkedAccounts(userId: string, limit: number, em?: EntityManager): Promise<LinkedAccount[]> {
+    const rows = await this.links.linked(em ?? this.dataSource, userId, limit);
+    return rows.map((r) => ({ userId: r.user_id, via: r.via, value: r.value }));
+  }
+
+  /**
+   * The account guard's flags on each account: active account holds and a freeze in force (now), and
+   * refresh-token reuse (a stolen session) after the account's `since`. Accounts without any are absent.
+   */
+  async flags(em: EntityManager, users: { userId: string; since: Date }[]): Promise<Map<string, AccountFlag[]>> {
+    if (!users.length) return new Map();
+    const rows = await this.links.flags(em, users, this.clock.now());
+    const flagged = rows.map((r): [string, AccountFlag[]] => [
+      r.user_id,
+      [
+        ...r.holds.map((detail) => ({ kind: 'account_hold' as const, detail })),
+        ...(r.frozen ? [{ kind: 'frozen' as const, detail: 'frozen by its owner' }] : []),
+        ...(r.token_reuses ? [{ kind: 'refresh_token_reuse' as const, detail: `${r.token_reuses} reused refresh token(s)` }] : []),
+      ],
+    ]);
+    return new Map(flagged.filter(([, f]) => f.length > 0));
   }
 
   /** Starts a cooling period of the configured length, in the caller's transaction. */

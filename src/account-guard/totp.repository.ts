@@ -20,6 +20,16 @@ export class TotpRepository {
     return rows.length > 0;
   }
 
+  /** When the user's authenticator was confirmed (2FA on since), or null when 2FA is off. */
+  async confirmedAt(db: Db, userId: string): Promise<Date | null> {
+    const rows = await queryRows<{ confirmed_at: Date }>(
+      db,
+      'SELECT confirmed_at FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL',
+      [userId],
+    );
+    return rows[0]?.confirmed_at ?? null;
+  }
+
   /** Starts (or restarts) an unconfirmed enrolment; false when a confirmed authenticator is on. */
   async enroll(em: EntityManager, userId: string, secretCiphertext: Buffer, now: Date): Promise<boolean> {
     const rows = await queryRows(

@@ -259,6 +259,16 @@ export class DecisionsRepository {
     );
   }
 
+  /** A user's decisions with this outcome made after `since` (BLOCK: the partial index fraud_decisions_user_blocks). */
+  async countForUser(db: EntityManager | DataSource, userId: string, outcome: FraudAction, since: Date): Promise<number> {
+    const [row] = await queryRows<{ n: number }>(
+      db,
+      `SELECT count(*)::int AS n FROM fraud_decisions WHERE user_id = $1 AND outcome = $2 AND created_at > $3`,
+      [userId, outcome, since],
+    );
+    return row.n;
+  }
+
   async summaries(db: EntityManager | DataSource, ids: string[]): Promise<DecisionSummaryRow[]> {
     if (!ids.length) return [];
     return queryRows<DecisionSummaryRow>(db, `SELECT ${SUMMARY_COLUMNS} FROM fraud_decisions WHERE id = ANY ($1::uuid[])`, [ids]);

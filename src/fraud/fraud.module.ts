@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { IdentityModule } from '../identity/identity.module';
 import { AccountEventsListener } from './account-events.listener';
+import { AccountFlagsRepository } from './account-flags.repository';
 import { AdminFraudDecisionsController } from './admin-fraud-decisions.controller';
 import { AdminFraudLabelsController } from './admin-fraud-labels.controller';
 import { AdminFraudListsController } from './admin-fraud-lists.controller';
@@ -40,6 +41,7 @@ import { RulesService } from './rules.service';
     AdminFraudBacktestController,
   ],
   providers: [
+    AccountFlagsRepository,
     DecisionsRepository,
     LabelsRepository,
     ListsRepository,

@@ -5,10 +5,12 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
+import { AccountFlagsRepository } from './account-flags.repository';
 import { DecisionsRepository, NewDecision } from './decisions.repository';
+import { decisionSummary, DecisionSummary } from './decisions.service';
 import { decide } from './decision.policy';
 import { FeaturesService } from './features.service';
-import { FeatureValues, FraudDecision, FraudEvent, RuleResult } from './fraud.types';
+import { FeatureValues, FraudAction, FraudDecision, FraudEvent, RuleResult } from './fraud.types';
 import { LabelsRepository, NewLabel } from './labels.repository';
 import { ListProbe, ListsRepository } from './lists.repository';
 import { ReviewsService } from './reviews.service';
@@ -54,6 +56,7 @@ export class FraudService {
     private readonly decisions: DecisionsRepository,
     private readonly labels: LabelsRepository,
     private readonly reviews: ReviewsService,
+    private readonly accountFlags: AccountFlagsRepository,
   ) {}
 
   /** Decides one event (see `evaluateMany`). */
@@ -134,6 +137,42 @@ export class FraudService {
   /** Chargebacks, lost disputes or confirmed labels recorded for a user (reseller eligibility). */
   countLabels(userId: string, kind: NewLabel['kind']): Promise<number> {
     return this.labels.countForUser(this.tx.manager, userId, kind);
+  }
+
+  /** A user's decisions with this outcome made after `since` (reseller eligibility: no block in 90 days). */
+  countDecisions(userId: string, q: { outcome: FraudAction; since: Date }, em?: EntityManager): Promise<number> {
+    return this.decisions.countForUser(em ?? this.tx.manager, userId, q.outcome, q.since);
+  }
+
+  /** A user's newest decisions (any event type) with the rules that matched, newest first. */
+  async recentDecisions(userId: string, limit: number, em?: EntityManager): Promise<DecisionSummary[]> {
+    const rows = await this.decisions.list(em ?? this.tx.manager, {
+      userId,
+      eventType: null,
+      outcome: null,
+      ruleId: null,
+      before: null,
+      since: null,
+      limit,
+    });
+    return rows.map(decisionSummary);
+  }
+
+  /**
+   * What the fraud engine holds against each account since its `since`: confirmed_takeover and
+   * confirmed_fraud labels, and BLOCK decisions. Accounts without any are absent.
+   */
+  async flags(em: EntityManager, users: { userId: string; since: Date }[]): Promise<Map<string, string[]>> {
+    if (!users.length) return new Map();
+    const rows = await this.accountFlags.flags(em, users);
+    const flagged = rows.map((r): [string, string[]] => [
+      r.user_id,
+      [
+        ...r.confirmed.map((l) => `fraud label ${l.kind} (${l.reference})`),
+        ...r.blocks.map((b) => `fraud block on ${b.event_type} (decision ${b.id})`),
+      ],
+    ]);
+    return new Map(flagged.filter(([, f]) => f.length > 0));
   }
 
   private judge(rule: RuleVersion, features: FeatureValues, members: ReadonlySet<string>): RuleResult {

@@ -8,6 +8,7 @@ import type { ClientContext } from '../identity/identity.hooks';
 import { Client } from '../identity/request-context';
 import { CreatedPurchaseDto, CreateWholesalePurchaseDto, WholesalePackagePageDto } from '../payments/wholesale/wholesale.dto';
 import { WholesalePurchasesService } from '../payments/wholesale/wholesale-purchases.service';
+import { ResellerStatusService } from './reseller-status.service';
 
 const PURCHASE_DESCRIPTION = `Buys a wholesale package through Stripe exactly as \`POST /token-purchases\` buys a token
 package, and answers the same: the client confirms the PaymentIntent with \`clientSecret\`, and when the signed webhook
@@ -21,7 +22,10 @@ purchase. The fraud rules decide the request as \`wholesale_purchase\` and the p
 @Controller('reseller')
 @Roles('reseller')
 export class WholesaleController {
-  constructor(private readonly wholesale: WholesalePurchasesService) {}
+  constructor(
+    private readonly wholesale: WholesalePurchasesService,
+    private readonly status: ResellerStatusService,
+  ) {}
 
   @Get('wholesale-packages')
   @ApiOperation({ summary: 'The wholesale packages on sale, cheapest first, with the wholesale price' })
@@ -36,19 +40,20 @@ export class WholesaleController {
   @ApiOperation({ summary: 'Buy a wholesale package into reseller stock', description: PURCHASE_DESCRIPTION })
   @ApiCreatedResponse({ type: CreatedPurchaseDto })
   @ApiResponse({ status: 400, description: '`VALIDATION_FAILED`, `IDEMPOTENCY_KEY_REQUIRED`' })
-  @ApiResponse({ status: 403, description: '`FORBIDDEN` (not a reseller), `FRAUD_BLOCKED`' })
+  @ApiResponse({ status: 403, description: '`FORBIDDEN` (not an active reseller), `FRAUD_BLOCKED`' })
   @ApiResponse({ status: 404, description: '`NOT_FOUND`: no such wholesale package (a public token package is not one)' })
   @ApiResponse({ status: 409, description: '`INVALID_STATE` (the package is retired), `IDEMPOTENCY_IN_PROGRESS`' })
   @ApiResponse({ status: 422, description: '`IDEMPOTENCY_KEY_REUSED`' })
   @ApiResponse({ status: 423, description: '`ACCOUNT_ON_HOLD`' })
   @ApiResponse({ status: 502, description: '`UPSTREAM_UNAVAILABLE`: Stripe' })
-  purchase(
+  async purchase(
     @CurrentUser() user: AuthUser,
     @Body() body: CreateWholesalePurchaseDto,
     @Client() client: ClientContext,
     @IdempotentRequestOf() request: IdempotentRequest,
   ) {
-    // The one call site of a wholesale purchase: the reseller's standing (active, not suspended) is checked before it.
+    // Only an active reseller buys stock: a suspended or revoked one keeps what it has, to settle its orders.
+    await this.status.assertMayStock(user.id);
     return this.wholesale.purchase(user, body.packageId, { ip: client.ip, ipCountry: client.ipCountry ?? null }, request);
   }
 }

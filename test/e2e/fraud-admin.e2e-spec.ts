@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { FraudService } from '../../src/fraud/fraud.service';
 import { FraudDecision, FraudEvent } from '../../src/fraud/fraud.types';
-import { Review } from '../../src/fraud/reviews.repository';
-import { ReviewsService } from '../../src/fraud/reviews.service';
 import { Actor, as, makeAdmin, relogin, signUp } from '../support/market-fixtures';
+import { APPLICATION, eligibleApplicant } from '../support/reseller-fixtures';
 import { TestApp, useTestApp } from '../support/test-app';
 
 describe('fraud administration', () => {
@@ -420,28 +419,20 @@ describe('fraud administration', () => {
   });
 
   describe('reviews', () => {
-    const decided: { action: string; review: Review }[] = [];
-    beforeAll(() => {
-      // reseller_application is not wired by any module yet: this test stands in for its owner.
-      t.app.get(ReviewsService).handle('reseller_application', {
-        approve: async (_em, review) => void decided.push({ action: 'approve', review }),
-        reject: async (_em, review) => void decided.push({ action: 'reject', review }),
-      });
-    });
-
     it('lists open cases with their decision and decides one once under concurrent approve and reject, audited', async () => {
-      const applicant = await signUp(t, 'applicant');
+      // A reseller application reviewed by the fraud rules, through its real flow (src/resellers).
+      const applicant = await eligibleApplicant(t, [admin]);
       const rule = await createRule({ mode: 'ACTIVE', condition: onlyUser(applicant.id), name: `review-${randomUUID().slice(0, 8)}` });
-      const decision = await evaluate({ type: 'reseller_application', userId: applicant.id, subjectId: applicant.id });
-      expect(decision.outcome).toBe('REVIEW');
+      const applicationId = (await as(t, applicant).post('/reseller-applications', APPLICATION).expect(201)).body.id as string;
+      const { fraudDecisionId } = (await as(t, admin).get(`/admin/reseller-applications/${applicationId}`).expect(200)).body;
 
       const queue = (await as(t, admin).get(`/admin/fraud/reviews?status=open&userId=${applicant.id}`).expect(200)).body;
       expect(queue.items).toHaveLength(1);
       const review = queue.items[0];
       expect(review).toMatchObject({
-        decisionId: decision.id,
+        decisionId: fraudDecisionId,
         eventType: 'reseller_application',
-        subjectId: applicant.id,
+        subjectId: applicationId,
         status: 'open',
         decision: { outcome: 'REVIEW', score: 0, matchedRules: [expect.objectContaining({ ruleId: rule.id, name: rule.name })] },
       });
@@ -468,7 +459,10 @@ describe('fraud administration', () => {
       expect(attempts.filter((a) => a.status === 409).every((a) => a.body.code === 'INVALID_STATE')).toBe(true);
       const won = attempts.find((a) => a.status === 200)!.body;
       expect(won).toMatchObject({ id: review.id, decidedBy: admin.id, status: expect.stringMatching(/^(approved|rejected)$/) });
-      expect(decided.filter((d) => d.review.id === review.id)).toHaveLength(1);
+      const application = (await as(t, admin).get(`/admin/reseller-applications/${applicationId}`).expect(200)).body;
+      expect(application.status).toBe(won.status === 'rejected' ? 'rejected' : 'submitted');
+      const rejections = (await audit(applicationId)).filter((a) => a.action === 'reseller.application_rejected');
+      expect(rejections).toHaveLength(won.status === 'rejected' ? 1 : 0);
 
       const log = await audit(review.id);
       expect(log).toEqual([expect.objectContaining({ action: `fraud.review_${won.status}`, actor_id: admin.id, reason: won.note })]);

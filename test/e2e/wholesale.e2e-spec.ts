@@ -20,10 +20,9 @@ import {
   publishListing,
   signUp,
   signUpCreator,
-  verifyEmail,
   whileKeyIsDecided,
 } from '../support/market-fixtures';
-import { grantResellerRole } from '../support/reseller-fixtures';
+import { Applicant, approvedReseller, eligibleApplicants } from '../support/reseller-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 type Package = { id: string; priceCents: number; credits: number; bonusPromo: number };
@@ -36,18 +35,23 @@ const CREDITS = 100_000;
 /** The suite's own fraud rule: wholesale requests for the package priced REVIEWED_RETAIL are reviewed. */
 const REVIEWED_RETAIL = 7777;
 const REVIEWED_WHOLESALE = 6611;
+/** Approved resellers made in beforeAll, one per test that needs one. */
+const RESELLERS = 15;
 
 /**
  * Wholesale purchases (issue 14, the payments side): resellers buy reseller-only packages through
  * Stripe exactly like token packages, and the credits are minted once into `reseller_stock` at the
- * wholesale price, without PROMO. The reseller role is granted by the fixture standing in for vetting.
+ * wholesale price, without PROMO. The suite's resellers are vetted and approved through the real flow,
+ * all at once in beforeAll (ageing accounts moves the business clock, which ends every session).
  */
 describe('wholesale purchases into reseller stock', () => {
   let t: TestApp;
   let fake: FakeStripe;
   let stripe: Stripe;
   let admin: Actor;
+  let admin2: Actor;
   let bulk: Package;
+  const pool: Applicant[] = [];
 
   beforeAll(async () => {
     const started = await startFakeStripe();
@@ -55,7 +59,11 @@ describe('wholesale purchases into reseller stock', () => {
     t = await startTestApp({ ...started.env, FRAUD_RULES_CACHE_MS: '0' });
     stripe = new Stripe(started.env.STRIPE_SECRET_KEY, { ...fake.clientOptions, maxNetworkRetries: 0 });
     admin = await makeAdmin(t, await signUp(t, 'admin'));
+    admin2 = await makeAdmin(t, await signUp(t, 'admin2'));
     await disableFraudRule(t, admin, GIFT_TO_NEW_LINKED_ACCOUNT_RULE);
+    for (const applicant of await eligibleApplicants(t, RESELLERS, [admin, admin2], 'reseller')) {
+      pool.push((await approvedReseller(t, admin, admin2, applicant)).reseller);
+    }
     bulk = await createPackage({ name: 'Bulk', priceCents: RETAIL, credits: CREDITS, audience: 'reseller' });
   });
   afterAll(async () => {
@@ -75,10 +83,10 @@ describe('wholesale purchases into reseller stock', () => {
         .expect(201)
     ).body;
   }
-  async function reseller(label = 'reseller'): Promise<Actor> {
-    const a = await signUp(t, label);
-    await grantResellerRole(t, a.id);
-    return a;
+  async function reseller(): Promise<Actor> {
+    const next = pool.shift();
+    if (!next) throw new Error(`the suite needs more than RESELLERS (${RESELLERS}) resellers`);
+    return next;
   }
   const buyWholesale = (a: Actor, packageId = bulk.id, key?: string) => as(t, a).post('/reseller/wholesale-purchases', { packageId }, key);
   const bought = async (a: Actor, packageId = bulk.id) => (await buyWholesale(a, packageId).expect(201)).body as Created;
@@ -280,6 +288,20 @@ describe('wholesale purchases into reseller stock', () => {
       expect(await view(own.id)).toMatchObject({ destination: 'wallet', retailPriceCents: null, priceCents: popular.priceCents });
     });
 
+    it('sells stock only to an active reseller: suspended, it is 403 NOT_ACTIVE_RESELLER until reinstated', async () => {
+      const r = await reseller();
+      const status = (action: string) =>
+        as(t, admin)
+          .post(`/admin/resellers/${r.id}/${action}`, { note: `${action} for the test` })
+          .expect(200);
+      await status('suspend');
+      expect((await buyWholesale(r).expect(403)).body).toMatchObject({ code: 'FORBIDDEN', reason: 'NOT_ACTIVE_RESELLER' });
+      expect(await t.sql(`SELECT id FROM token_purchases WHERE user_id = $1`, [r.id])).toEqual([]);
+      await status('reinstate');
+      await pay(await bought(r));
+      expect(await posted(r.id, 'reseller_stock')).toBe(CREDITS);
+    });
+
     it('is idempotent: a replay answers the first response, another body or route is 422, a key being decided is 409', async () => {
       const r = await reseller();
       const other = await createPackage({ name: 'Small bulk', priceCents: 1000, credits: 10_000, audience: 'reseller' });
@@ -450,8 +472,7 @@ describe('wholesale purchases into reseller stock', () => {
     it('pays for no item and no credit gift (INSUFFICIENT_FUNDS): purchases draw wallet and earnings, gifts the wallet', async () => {
       const creator = await signUpCreator(t);
       const hat = await publishListing(t, creator, admin, { title: 'Hat', profit: 1000 });
-      const r = await reseller();
-      await verifyEmail(t, r);
+      const r = await reseller(); // vetted, so its email is verified
       await pay(await bought(r));
       expect(await posted(r.id, 'reseller_stock')).toBe(CREDITS);
 

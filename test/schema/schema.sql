@@ -1296,6 +1296,8 @@ CREATE INDEX credit_transfers_by_sender ON public.credit_transfers USING btree (
 
 CREATE INDEX dev_mailbox_recipient ON public.dev_mailbox USING btree (recipient, id DESC);
 
+CREATE INDEX devices_by_cluster ON public.devices USING btree (COALESCE(cluster_id, id));
+
 CREATE INDEX devices_user ON public.devices USING btree (user_id);
 
 CREATE INDEX fraud_decisions_card ON public.fraud_decisions USING btree (card_fingerprint, created_at) INCLUDE (user_id) WHERE (card_fingerprint IS NOT NULL);
@@ -1327,6 +1329,8 @@ CREATE INDEX fraud_reviews_user ON public.fraud_reviews USING btree (user_id, cr
 CREATE INDEX inventory_by_owner ON public.inventory USING btree (owner_id, id DESC) WHERE (revoked_at IS NULL);
 
 CREATE UNIQUE INDEX inventory_owned_once ON public.inventory USING btree (owner_id, listing_id) WHERE (revoked_at IS NULL);
+
+CREATE INDEX known_networks_by_network ON public.known_networks USING btree (network);
 
 CREATE INDEX ledger_entries_commit_order ON public.ledger_entries USING btree (xid, id);
 

@@ -1,0 +1,56 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
+import { idPipe } from '../common/id.pipe';
+import { ApiProblems, INVALID, NOT_ADMIN, UNAUTHENTICATED } from './dto/api-docs';
+import { ApplicationsQuery, DecisionNoteDto } from './dto/applications.dto';
+import { AdminApplicationView, ApplicationPage } from './dto/views';
+import { VettingService } from './vetting.service';
+
+const NOT_FOUND: [number, string] = [404, 'NOT_FOUND'];
+const NOT_OWN: [number, string] = [403, 'FORBIDDEN: an admin deciding their own application (OWN_APPLICATION), or not an admin'];
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin/reseller-applications')
+@Roles('admin')
+export class AdminResellerApplicationsController {
+  constructor(private readonly vetting: VettingService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Reseller applications, oldest first, by status' })
+  @ApiOkResponse({ type: ApplicationPage })
+  @ApiProblems(INVALID, UNAUTHENTICATED, NOT_ADMIN)
+  list(@Query() q: ApplicationsQuery) {
+    return this.vetting.list(q);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One application with its automated check report and its fraud review' })
+  @ApiOkResponse({ type: AdminApplicationView })
+  @ApiProblems(INVALID, UNAUTHENTICATED, NOT_ADMIN, NOT_FOUND)
+  get(@Param('id', idPipe()) id: string) {
+    return this.vetting.get(id);
+  }
+
+  @Post(':id/approve')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'First approval (→ awaiting_second_approval), or the final one by a different admin (→ approved: a reseller)' })
+  @ApiOkResponse({ type: AdminApplicationView })
+  @ApiProblems(INVALID, UNAUTHENTICATED, NOT_OWN, [403, 'FORBIDDEN: the admin who gave the first approval (SAME_ADMIN)'], NOT_FOUND, [
+    409,
+    'INVALID_STATE: decided already; CONFLICT: the fraud review is open (FRAUD_REVIEW_OPEN); LIMIT_EXCEEDED: RESELLER_CAP reached',
+  ])
+  approve(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+    return this.vetting.approve(admin.id, id, dto.note);
+  }
+
+  @Post(':id/reject')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reject an application in progress' })
+  @ApiOkResponse({ type: AdminApplicationView })
+  @ApiProblems(INVALID, UNAUTHENTICATED, NOT_OWN, NOT_FOUND, [409, 'INVALID_STATE: decided already'])
+  reject(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+    return this.vetting.reject(admin.id, id, dto.note);
+  }
+}
