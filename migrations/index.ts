@@ -17,6 +17,7 @@ import { OrdersFraudReview1763900016000 } from './1763900016000-OrdersFraudRevie
 import { DeviceClusters1763900017000 } from './1763900017000-DeviceClusters';
 import { FraudDecisionsUncompressed1763900019000 } from './1763900019000-FraudDecisionsUncompressed';
 import { Resellers1763900020000 } from './1763900020000-Resellers';
+import { ResellerOrders1763900022000 } from './1763900022000-ResellerOrders';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -39,4 +40,5 @@ export const allMigrations = [
   DeviceClusters1763900017000,
   FraudDecisionsUncompressed1763900019000,
   Resellers1763900020000,
+  ResellerOrders1763900022000,
 ];

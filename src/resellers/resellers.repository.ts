@@ -70,4 +70,19 @@ export class ResellersRepository {
     const [row] = await queryRows<ResellerRow>(em, 'SELECT * FROM resellers WHERE user_id = $1 FOR UPDATE', [userId]);
     return row && toReseller(row);
   }
+
+  /** Records when the reseller last took an order (the bond's quiet period counts from it), in the caller's transaction. */
+  async touchLastOrder(em: EntityManager, userId: string, at: Date): Promise<void> {
+    await queryRows(em, 'UPDATE resellers SET last_order_at = $2, updated_at = $2 WHERE user_id = $1', [userId, at]);
+  }
+
+  /** Active resellers in id order, after `after` (the public directory). */
+  async listActive(db: EntityManager | DataSource, after: string | null, limit: number): Promise<Reseller[]> {
+    const rows = await queryRows<ResellerRow>(
+      db,
+      `SELECT * FROM resellers WHERE status = 'active' AND ($1::uuid IS NULL OR user_id > $1) ORDER BY user_id LIMIT $2`,
+      [after, limit],
+    );
+    return rows.map(toReseller);
+  }
 }
