@@ -18,6 +18,7 @@ import { DeviceClusters1763900017000 } from './1763900017000-DeviceClusters';
 import { FraudDecisionsUncompressed1763900019000 } from './1763900019000-FraudDecisionsUncompressed';
 import { Resellers1763900020000 } from './1763900020000-Resellers';
 import { PaymentsWholesale1763900021000 } from './1763900021000-PaymentsWholesale';
+import { ResellerOrders1763900022000 } from './1763900022000-ResellerOrders';
 import { ResellerVettingReads1763900023000 } from './1763900023000-ResellerVettingReads';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
@@ -42,5 +43,6 @@ export const allMigrations = [
   FraudDecisionsUncompressed1763900019000,
   Resellers1763900020000,
   PaymentsWholesale1763900021000,
+  ResellerOrders1763900022000,
   ResellerVettingReads1763900023000,
 ];

@@ -72,6 +72,8 @@ export interface ResellersConfig {
   scorecardDays: number;
   suspendLostDisputes: number;
   suspendLossRatePercent: number;
+  /** A buyer may have at most this many reseller orders open and unpaid at once (RESELLER_BUYER_OPEN_ORDERS_MAX). */
+  buyerOpenOrdersMax: number;
 }
 
 /** The fraud engine (docs/fraud.md). */
@@ -332,6 +334,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       scorecardDays: int('RESELLER_SCORECARD_DAYS', 30, 1, 3650),
       suspendLostDisputes: int('RESELLER_SUSPEND_LOST_DISPUTES', 3, 1, 1_000_000),
       suspendLossRatePercent: int('RESELLER_SUSPEND_LOSS_RATE_PERCENT', 2, 0, 100),
+      buyerOpenOrdersMax: int('RESELLER_BUYER_OPEN_ORDERS_MAX', 3, 1, 1000),
     },
     orders: {
       batchMax: int('ORDER_BATCH_MAX', 100, 1, 10_000),

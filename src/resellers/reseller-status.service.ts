@@ -53,7 +53,7 @@ export class ResellerStatusService {
 
   /** 403 FORBIDDEN (NOT_ACTIVE_RESELLER) unless the user is an active reseller. */
   async assertMayStock(userId: string, em?: EntityManager): Promise<void> {
-    if (!(await this.mayStock(userId, em))) throw ResellersErrors.notAReseller();
+    if (!(await this.mayStock(userId, em))) throw ResellersErrors.notActiveReseller();
   }
 
   /** Whether the reseller takes new orders now, and its limits (reseller-standing.policy.ts). */

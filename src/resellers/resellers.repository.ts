@@ -163,4 +163,9 @@ export class ResellersRepository {
     );
     return rows.map(toReseller);
   }
+
+  /** Records when the reseller last took an order (the bond's quiet period counts from it), in the caller's transaction. */
+  async touchLastOrder(em: EntityManager, userId: string, at: Date): Promise<void> {
+    await queryRows(em, 'UPDATE resellers SET last_order_at = $2, updated_at = $2 WHERE user_id = $1', [userId, at]);
+  }
 }

@@ -429,6 +429,15 @@ CREATE SEQUENCE public.outbox_messages_id_seq
     CACHE 1
     OWNED BY public.outbox_messages.id;
 
+CREATE SEQUENCE public.reseller_order_events_id_seq
+    AS bigint
+    START WITH 1
+    INCREMENT BY 1
+    MINVALUE 1
+    MAXVALUE 9223372036854775807
+    CACHE 1
+    OWNED BY public.reseller_order_events.id;
+
 CREATE SEQUENCE public.sale_earnings_id_seq
     AS bigint
     START WITH 1
@@ -1010,6 +1019,71 @@ CREATE TABLE public.reseller_applications (
     CONSTRAINT reseller_applications_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
 );
 
+CREATE TABLE public.reseller_order_events (
+    id bigint DEFAULT nextval('public.reseller_order_events_id_seq'::regclass) NOT NULL,
+    order_id uuid NOT NULL,
+    at timestamp with time zone NOT NULL,
+    from_status text,
+    to_status text NOT NULL,
+    actor_id uuid,
+    actor_role text NOT NULL,
+    note text,
+    data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    CONSTRAINT reseller_order_events_actor CHECK (((actor_role = 'system'::text) = (actor_id IS NULL))),
+    CONSTRAINT reseller_order_events_actor_id_fkey FOREIGN KEY (actor_id) REFERENCES public.users(id),
+    CONSTRAINT reseller_order_events_actor_role_check CHECK ((actor_role = ANY (ARRAY['buyer'::text, 'reseller'::text, 'admin'::text, 'system'::text]))),
+    CONSTRAINT reseller_order_events_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.reseller_orders(id),
+    CONSTRAINT reseller_order_events_pkey PRIMARY KEY (id)
+);
+
+CREATE TABLE public.reseller_orders (
+    id uuid NOT NULL,
+    reseller_id uuid NOT NULL,
+    buyer_id uuid NOT NULL,
+    amount bigint NOT NULL,
+    status text NOT NULL,
+    payment_reference text,
+    cancel_reason text,
+    cancelled_by uuid,
+    cancelled_by_role text,
+    dispute_reason text,
+    dispute_opened_by uuid,
+    dispute_opened_by_role text,
+    resolution_note text,
+    resolved_by uuid,
+    bond_paid bigint DEFAULT 0 NOT NULL,
+    debt_added bigint DEFAULT 0 NOT NULL,
+    opened_at timestamp with time zone NOT NULL,
+    paid_at timestamp with time zone,
+    confirmed_at timestamp with time zone,
+    disputed_at timestamp with time zone,
+    closed_at timestamp with time zone,
+    expires_at timestamp with time zone NOT NULL,
+    confirm_due_at timestamp with time zone,
+    created_at timestamp with time zone NOT NULL,
+    updated_at timestamp with time zone NOT NULL,
+    CONSTRAINT reseller_orders_amount_check CHECK ((amount > 0)),
+    CONSTRAINT reseller_orders_bond_paid CHECK ((((bond_paid + debt_added) = 0) OR ((status = 'resolved_buyer'::text) AND ((bond_paid + debt_added) = amount)))),
+    CONSTRAINT reseller_orders_bond_paid_check CHECK ((bond_paid >= 0)),
+    CONSTRAINT reseller_orders_buyer_id_fkey FOREIGN KEY (buyer_id) REFERENCES public.users(id),
+    CONSTRAINT reseller_orders_cancel_reason CHECK (((status <> 'cancelled'::text) OR (cancelled_by_role <> 'reseller'::text) OR (cancel_reason IS NOT NULL))),
+    CONSTRAINT reseller_orders_cancel_reason_check CHECK (((length(cancel_reason) >= 1) AND (length(cancel_reason) <= 1000))),
+    CONSTRAINT reseller_orders_cancelled_by_fkey FOREIGN KEY (cancelled_by) REFERENCES public.users(id),
+    CONSTRAINT reseller_orders_cancelled_by_role_check CHECK ((cancelled_by_role = ANY (ARRAY['buyer'::text, 'reseller'::text]))),
+    CONSTRAINT reseller_orders_debt_added_check CHECK ((debt_added >= 0)),
+    CONSTRAINT reseller_orders_dispute_opened_by_fkey FOREIGN KEY (dispute_opened_by) REFERENCES public.users(id),
+    CONSTRAINT reseller_orders_dispute_opened_by_role_check CHECK ((dispute_opened_by_role = ANY (ARRAY['buyer'::text, 'system'::text]))),
+    CONSTRAINT reseller_orders_dispute_reason_check CHECK (((length(dispute_reason) >= 1) AND (length(dispute_reason) <= 1000))),
+    CONSTRAINT reseller_orders_not_own CHECK ((buyer_id <> reseller_id)),
+    CONSTRAINT reseller_orders_paid_reference CHECK (((paid_at IS NULL) OR (payment_reference IS NOT NULL))),
+    CONSTRAINT reseller_orders_payment_reference_check CHECK (((length(payment_reference) >= 1) AND (length(payment_reference) <= 200))),
+    CONSTRAINT reseller_orders_pkey PRIMARY KEY (id),
+    CONSTRAINT reseller_orders_reseller_id_fkey FOREIGN KEY (reseller_id) REFERENCES public.resellers(user_id),
+    CONSTRAINT reseller_orders_resolution_note_check CHECK (((length(resolution_note) >= 1) AND (length(resolution_note) <= 1000))),
+    CONSTRAINT reseller_orders_resolved_by_fkey FOREIGN KEY (resolved_by) REFERENCES public.users(id),
+    CONSTRAINT reseller_orders_status_check CHECK ((status = ANY (ARRAY['open_review'::text, 'open'::text, 'paid'::text, 'confirm_review'::text, 'confirmed'::text, 'disputed'::text, 'cancelled'::text, 'expired'::text, 'rejected'::text, 'resolved_buyer'::text, 'resolved_reseller'::text])))
+);
+
 CREATE TABLE public.resellers (
     user_id uuid NOT NULL,
     application_id uuid NOT NULL,
@@ -1370,6 +1444,20 @@ CREATE INDEX reseller_applications_by_user ON public.reseller_applications USING
 
 CREATE UNIQUE INDEX reseller_applications_one_open ON public.reseller_applications USING btree (user_id) WHERE (status = ANY (ARRAY['submitted'::text, 'awaiting_second_approval'::text]));
 
+CREATE INDEX reseller_order_events_by_order ON public.reseller_order_events USING btree (order_id, id);
+
+CREATE INDEX reseller_orders_by_buyer ON public.reseller_orders USING btree (buyer_id, created_at);
+
+CREATE INDEX reseller_orders_by_reseller ON public.reseller_orders USING btree (reseller_id, status);
+
+CREATE INDEX reseller_orders_by_reseller_opened ON public.reseller_orders USING btree (reseller_id, opened_at);
+
+CREATE INDEX reseller_orders_by_status ON public.reseller_orders USING btree (status, opened_at, id);
+
+CREATE INDEX reseller_orders_confirm_due ON public.reseller_orders USING btree (confirm_due_at) WHERE (status = 'paid'::text);
+
+CREATE INDEX reseller_orders_expiring ON public.reseller_orders USING btree (expires_at) WHERE (status = 'open'::text);
+
 CREATE INDEX resellers_by_status ON public.resellers USING btree (status, user_id);
 
 CREATE INDEX sale_earnings_by_creator ON public.sale_earnings USING btree (creator_id, id DESC);
@@ -1473,6 +1561,12 @@ CREATE TRIGGER orders_transitions BEFORE UPDATE ON public.orders FOR EACH ROW EX
 CREATE TRIGGER reseller_applications_no_delete BEFORE DELETE ON public.reseller_applications FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
 CREATE TRIGGER reseller_applications_transitions BEFORE UPDATE ON public.reseller_applications FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status,first_approved_by,first_approval_note,first_approved_at,decided_by,decision_note,decided_at,updated_at', 'submitted>awaiting_second_approval,awaiting_second_approval>approved,submitted>rejected,awaiting_second_approval>rejected,submitted>withdrawn,awaiting_second_approval>withdrawn');
+
+CREATE TRIGGER reseller_order_events_append_only BEFORE DELETE OR UPDATE ON public.reseller_order_events FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+
+CREATE TRIGGER reseller_orders_no_delete BEFORE DELETE ON public.reseller_orders FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+
+CREATE TRIGGER reseller_orders_transitions BEFORE UPDATE ON public.reseller_orders FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status,payment_reference,cancel_reason,cancelled_by,cancelled_by_role,dispute_reason,dispute_opened_by,dispute_opened_by_role,resolution_note,resolved_by,bond_paid,debt_added,paid_at,confirmed_at,disputed_at,closed_at,expires_at,confirm_due_at,updated_at', 'open_review>open,open_review>rejected,open>paid,open>confirmed,paid>confirmed,disputed>confirmed,open>confirm_review,paid>confirm_review,disputed>confirm_review,confirm_review>confirmed,confirm_review>disputed,open>cancelled,open>expired,paid>disputed,confirmed>disputed,disputed>resolved_buyer,disputed>resolved_reseller');
 
 CREATE TRIGGER resellers_no_delete BEFORE DELETE ON public.resellers FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
