@@ -21,7 +21,10 @@ import { bondPayoutEntry, deliveryEntry, inEscrow, returnEntry } from './reselle
 import { OrderActor, ResellerOrderSteps, SYSTEM, toOrderView } from './reseller-order-steps.service';
 import { assertParty } from './reseller-orders.service';
 import { ResellerOrder, ResellerOrdersRepository } from './reseller-orders.repository';
+import { ResellerStatusService } from './reseller-status.service';
 import { ResellersErrors } from './resellers.errors';
+import { ScorecardService } from './scorecard.service';
+import { lossSuspensionReason } from './loss-suspension.policy';
 
 /**
  * Disputes of reseller orders and their resolution by an admin (docs/resellers.md "Disputes"). A buyer
@@ -29,7 +32,8 @@ import { ResellersErrors } from './resellers.errors';
  * (once); a paid order left unconfirmed becomes a dispute by itself (ResellerOrderJobs). Resolved to
  * the buyer: credits still in escrow go to the buyer's wallet; credits already delivered (confirmed,
  * then disputed) are paid to the buyer again from the reseller's bond, what the bond lacks becoming the
- * reseller's debt; the reseller gets a `dispute_lost` fraud label. Resolved to the reseller: escrowed
+ * reseller's debt; the reseller gets a `dispute_lost` fraud label, and is suspended at once when its
+ * scorecard now crosses a loss threshold (loss-suspension.policy.ts). Resolved to the reseller: escrowed
  * credits go back to its stock, otherwise nothing moves.
  */
 @Injectable()
@@ -44,6 +48,8 @@ export class OrderDisputesService {
     private readonly audit: AuditService,
     private readonly steps: ResellerOrderSteps,
     private readonly orders: ResellerOrdersRepository,
+    private readonly scorecards: ScorecardService,
+    private readonly status: ResellerStatusService,
   ) {}
 
   async dispute(buyerId: string, orderId: string, dto: DisputeResellerOrderDto): Promise<ResellerOrderView> {
@@ -130,6 +136,7 @@ export class OrderDisputesService {
         dto.note,
         { outcome: dto.outcome, fromEscrow: escrowed, bondPaid: bondPaid.toString(), debtAdded: debtAdded.toString() },
       );
+      if (dto.outcome === 'buyer') await this.suspendOnLosses(em, order.resellerId);
       await this.audit.record(em, {
         actorId: adminId,
         action: 'reseller_order.resolved',
@@ -162,5 +169,15 @@ export class OrderDisputesService {
       })
       .catch(rethrowBadCursor);
     return toPage(rows, limit, toOrderView, (r) => [r.openedAt.toISOString(), r.id]);
+  }
+
+  /**
+   * Checked when a dispute is lost, so that a reseller reinstated after an admin looked at its losses is
+   * suspended again only by a new one.
+   */
+  private async suspendOnLosses(em: EntityManager, resellerId: string): Promise<void> {
+    const card = await this.scorecards.forReseller(em, resellerId, this.clock.now());
+    const reason = lossSuspensionReason(card, this.config.resellers);
+    if (reason) await this.status.suspendAutomatically(em, resellerId, reason);
   }
 }

@@ -16,9 +16,9 @@ export interface ResellerFlagCheck {
 }
 
 /**
- * What flags a reseller's account for automatic suspension. Each entry reads one module through its
- * service; add a check by adding an entry. Left for the merge: part C's scorecard (disputes lost or a
- * loss rate over the thresholds in RESELLER_SCORECARD_DAYS).
+ * What flags a reseller's account for automatic suspension (ResellerFlagsJob). Each entry reads one
+ * module through its service; add a check by adding an entry. Losses in disputes are checked when a
+ * dispute is lost (OrderDisputesService), not here.
  */
 @Injectable()
 export class ResellerFlagChecks {

@@ -50,8 +50,7 @@ export class ResellerFlagsJob implements OnModuleInit {
       const r = await this.resellers.lock(em, userId);
       if (r?.status !== 'active') return false;
       const flags = (await this.checks.flagsOf(em, [subject(r)])).get(userId);
-      if (!flags?.length) return false;
-      await this.status.suspend(em, userId, `automatic: ${flags.join('; ')}`.slice(0, 2000), null);
+      if (!flags?.length || !(await this.status.suspendAutomatically(em, userId, flags.join('; ')))) return false;
       this.log.warn(`reseller ${userId} suspended automatically: ${flags.join('; ')}`);
       return true;
     });

@@ -11,7 +11,7 @@ import { IdentityService } from '../identity/identity.service';
 import { CheckReportService } from './check-report.service';
 import { resellerView, ResellerView } from './dto/views';
 import { ResellerFlagChecks } from './reseller-flag-checks';
-import { Standing, standingOf } from './reseller-standing.policy';
+import { standingOf } from './reseller-standing.policy';
 import { ResellerAction, resellerMachine, ResellerStatus } from './reseller-state';
 import { ResellerMailer, ResellerMailKind } from './resellers.mails';
 import { ResellersErrors } from './resellers.errors';
@@ -28,8 +28,8 @@ const CHANGE_RECORDED_AS: Record<StatusChange, ResellerMailKind> = {
 /**
  * A reseller's lifecycle after approval (reseller-state.ts): suspend (by an admin, or by the system
  * with actor null), reinstate, revoke (the role is taken back), and renew after the periodic
- * re-vetting. Every change is audited and emailed. Other parts ask `mayStock` / `assertMayStock`
- * (wholesale) and `standing` (orders).
+ * re-vetting. Every change is audited and emailed. The wholesale route asks `assertMayStock`; a lost
+ * dispute may `suspendAutomatically`.
  */
 @Injectable()
 export class ResellerStatusService {
@@ -54,13 +54,6 @@ export class ResellerStatusService {
   /** 403 FORBIDDEN (NOT_ACTIVE_RESELLER) unless the user is an active reseller. */
   async assertMayStock(userId: string, em?: EntityManager): Promise<void> {
     if (!(await this.mayStock(userId, em))) throw ResellersErrors.notActiveReseller();
-  }
-
-  /** Whether the reseller takes new orders now, and its limits (reseller-standing.policy.ts). */
-  async standing(userId: string, em?: EntityManager): Promise<Standing> {
-    const r = await this.resellers.find(em ?? this.dataSource, userId);
-    if (!r) throw ResellersErrors.resellerNotFound();
-    return standingOf(r, this.clock.now(), this.config.resellers);
   }
 
   async get(userId: string): Promise<ResellerView> {
@@ -89,6 +82,13 @@ export class ResellerStatusService {
    */
   async suspend(em: EntityManager, resellerId: string, reason: string, actorId: string | null): Promise<Reseller> {
     return this.change(em, resellerId, 'suspend', reason, actorId);
+  }
+
+  /** Suspends the reseller if it is active (the system's decision: no actor); answers whether it did. */
+  async suspendAutomatically(em: EntityManager, resellerId: string, reason: string): Promise<boolean> {
+    if ((await this.lock(em, resellerId)).status !== 'active') return false;
+    await this.suspend(em, resellerId, `automatic: ${reason}`.slice(0, 2000), null);
+    return true;
   }
 
   async suspendByAdmin(adminId: string, resellerId: string, note: string): Promise<ResellerView> {
