@@ -8,7 +8,7 @@ import { originOf } from '../orders/request-origin';
 import { ApplicationsService } from './applications.service';
 import { ApiProblems, INVALID, UNAUTHENTICATED } from './dto/api-docs';
 import { CreateApplicationDto } from './dto/applications.dto';
-import { ApplicationView } from './dto/views';
+import { ApplicationView, MyApplicationView } from './dto/views';
 
 @ApiTags('resellers')
 @ApiBearerAuth()
@@ -31,9 +31,9 @@ export class ApplicationsController {
   }
 
   @Get('me')
-  @ApiOperation({ summary: 'My reseller applications, latest first' })
-  @ApiOkResponse({ type: [ApplicationView] })
-  @ApiProblems(UNAUTHENTICATED)
+  @ApiOperation({ summary: 'My latest reseller application and its status, with the earlier ones and my reseller status' })
+  @ApiOkResponse({ type: MyApplicationView })
+  @ApiProblems(UNAUTHENTICATED, [404, 'NOT_FOUND: never applied'])
   mine(@CurrentUser() user: AuthUser) {
     return this.applications.mine(user.id);
   }

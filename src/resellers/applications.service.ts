@@ -14,7 +14,7 @@ import { applicationMachine, OPEN_APPLICATION_STATUSES } from './application-sta
 import { Application, ApplicationsRepository } from './applications.repository';
 import { CheckReportService, reportDecision } from './check-report.service';
 import { CreateApplicationDto } from './dto/applications.dto';
-import { applicationView, ApplicationView } from './dto/views';
+import { applicationView, ApplicationView, MyApplicationView } from './dto/views';
 import { ResellerMailer, ResellerMailKind } from './resellers.mails';
 import { ResellersErrors } from './resellers.errors';
 import { ResellersRepository } from './resellers.repository';
@@ -89,8 +89,12 @@ export class ApplicationsService implements OnModuleInit {
     });
   }
 
-  async mine(userId: string): Promise<ApplicationView[]> {
-    return (await this.applications.ofUser(this.dataSource, userId)).map(applicationView);
+  /** The latest application (404 if none), the earlier ones, and the reseller status it led to. */
+  async mine(userId: string): Promise<MyApplicationView> {
+    const [latest, ...earlier] = (await this.applications.ofUser(this.dataSource, userId)).map(applicationView);
+    if (!latest) throw ResellersErrors.applicationNotFound();
+    const reseller = await this.resellers.find(this.dataSource, userId);
+    return { ...latest, resellerStatus: reseller?.status ?? null, earlier };
   }
 
   async withdraw(userId: string, id: string): Promise<ApplicationView> {

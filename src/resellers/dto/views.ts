@@ -23,6 +23,13 @@ export class ApplicationView {
   @ApiPropertyOptional({ nullable: true, type: String }) decidedAt: string | null;
 }
 
+/** GET /reseller-applications/me: the latest application, the earlier ones, and the reseller status it led to. */
+export class MyApplicationView extends ApplicationView {
+  @ApiPropertyOptional({ nullable: true, enum: RESELLER_STATUSES, description: 'null until an application is approved' })
+  resellerStatus: ResellerStatus | null;
+  @ApiProperty({ type: [ApplicationView], description: 'earlier applications, latest first' }) earlier: ApplicationView[];
+}
+
 export class FraudReviewRef {
   @ApiProperty({ format: 'uuid' }) id: string;
   @ApiProperty({ enum: ['open', 'approved', 'rejected'] }) status: string;
