@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { FraudService } from '../../src/fraud/fraud.service';
 import { FraudEventType, LabelKind } from '../../src/fraud/fraud.types';
-import { ResellerStatusService } from '../../src/resellers/reseller-status.service';
+import { ResellerStatusService } from '../../src/resellers/lifecycle/reseller-status.service';
 import { Actor, as, login, makeAdmin, signUp, verifyEmail } from '../support/market-fixtures';
 import {
   advanceDays,

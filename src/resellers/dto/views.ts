@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { amountToJson } from '../../common/money';
 import type { Review } from '../../fraud/reviews.repository';
-import type { ApplicationStatus } from '../application-state';
-import type { Application } from '../applications.repository';
-import type { CheckReport } from '../check-report';
+import type { ApplicationStatus } from '../vetting/application-state';
+import type { Application } from '../vetting/applications.repository';
+import type { CheckReport } from '../vetting/check-report';
 import type { Standing } from '../reseller-standing.policy';
 import type { ResellerStatus } from '../reseller-state';
 import type { Reseller } from '../resellers.repository';
