@@ -79,7 +79,8 @@ export class FraudService {
 
   private async decideAll(em: EntityManager, events: FraudEvent[], now: Date): Promise<FraudDecision[]> {
     const { features, deviceIds } = await this.features.compute(em, events);
-    const rules = await Promise.all(events.map((e) => this.rules.liveFor(e.type)));
+    const rules: RuleVersion[][] = [];
+    for (const e of events) rules.push(await this.rules.liveFor(em, e.type));
     const data = features.map((f) => ruleData(f));
     const probes = events.flatMap((_, i) => rules[i].flatMap((r) => safeProbes(r, data[i])));
     const members = new Set((await this.lists.members(em, dedupe(probes), now)).map((p) => membershipKey(p.type, p.value)));
