@@ -42,7 +42,11 @@ describe('reseller journeys', () => {
     await step(b, id, 'dispute', { reason: 'I paid and got nothing' });
     await resolve(id, 'buyer');
   }
-  /** `buyers.length` orders of 1,000 opened and confirmed at once (five at a time: fewer than the connection pool), one per buyer. */
+  /**
+   * `buyers.length` orders of 1,000, one per buyer, opened and confirmed five at a time: fewer than the
+   * connection pool, since requests queued on the reseller's row lock each hold a connection while the
+   * lock holder may need one more (the fraud rules' cache refresh reads outside the transaction).
+   */
   async function delivered(r: Actor, buyers: Actor[]): Promise<void> {
     for (let i = 0; i < buyers.length; i += 5) {
       const batch = buyers.slice(i, i + 5);
