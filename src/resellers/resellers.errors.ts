@@ -1,5 +1,5 @@
 import { AppError, notFound } from '../common/errors';
-import type { EligibilityCheck } from './eligibility.policy';
+import type { EligibilityCheck } from './vetting/eligibility.policy';
 import { amountToJson } from '../common/money';
 
 const limitExceeded = (detail: string, extra: Record<string, unknown>) => new AppError('LIMIT_EXCEEDED', detail, extra);

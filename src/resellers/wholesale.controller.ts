@@ -1,5 +1,6 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../common/api-problems';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
@@ -8,7 +9,7 @@ import type { ClientContext } from '../identity/identity.hooks';
 import { Client } from '../identity/request-context';
 import { CreatedPurchaseDto, CreateWholesalePurchaseDto, WholesalePackagePageDto } from '../payments/wholesale/wholesale.dto';
 import { WholesalePurchasesService } from '../payments/wholesale/wholesale-purchases.service';
-import { ResellerStatusService } from './reseller-status.service';
+import { ResellerStatusService } from './lifecycle/reseller-status.service';
 
 const PURCHASE_DESCRIPTION = `Buys a wholesale package through Stripe exactly as \`POST /token-purchases\` buys a token
 package, and answers the same: the client confirms the PaymentIntent with \`clientSecret\`, and when the signed webhook
@@ -30,7 +31,7 @@ export class WholesaleController {
   @Get('wholesale-packages')
   @ApiOperation({ summary: 'The wholesale packages on sale, cheapest first, with the wholesale price' })
   @ApiOkResponse({ type: WholesalePackagePageDto })
-  @ApiResponse({ status: 403, description: '`FORBIDDEN`: not a reseller' })
+  @ApiProblems('UNAUTHENTICATED', ['FORBIDDEN', 'not a reseller'])
   packages(@Query() q: PageQuery) {
     return this.wholesale.packages(q);
   }
@@ -39,13 +40,19 @@ export class WholesaleController {
   @Idempotent()
   @ApiOperation({ summary: 'Buy a wholesale package into reseller stock', description: PURCHASE_DESCRIPTION })
   @ApiCreatedResponse({ type: CreatedPurchaseDto })
-  @ApiResponse({ status: 400, description: '`VALIDATION_FAILED`, `IDEMPOTENCY_KEY_REQUIRED`' })
-  @ApiResponse({ status: 403, description: '`FORBIDDEN` (not an active reseller), `FRAUD_BLOCKED`' })
-  @ApiResponse({ status: 404, description: '`NOT_FOUND`: no such wholesale package (a public token package is not one)' })
-  @ApiResponse({ status: 409, description: '`INVALID_STATE` (the package is retired), `IDEMPOTENCY_IN_PROGRESS`' })
-  @ApiResponse({ status: 422, description: '`IDEMPOTENCY_KEY_REUSED`' })
-  @ApiResponse({ status: 423, description: '`ACCOUNT_ON_HOLD`' })
-  @ApiResponse({ status: 502, description: '`UPSTREAM_UNAVAILABLE`: Stripe' })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    'IDEMPOTENCY_KEY_REQUIRED',
+    'UNAUTHENTICATED',
+    ['FORBIDDEN', 'not an active reseller: NOT_ACTIVE_RESELLER'],
+    'FRAUD_BLOCKED',
+    ['NOT_FOUND', 'no such wholesale package (a public token package is not one)'],
+    ['INVALID_STATE', 'the package is retired'],
+    'IDEMPOTENCY_IN_PROGRESS',
+    'IDEMPOTENCY_KEY_REUSED',
+    'ACCOUNT_ON_HOLD',
+    ['UPSTREAM_UNAVAILABLE', 'Stripe'],
+  )
   async purchase(
     @CurrentUser() user: AuthUser,
     @Body() body: CreateWholesalePurchaseDto,

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { trustScore } from '../../src/resellers/trust-score.policy';
+import { trustScore } from '../../src/resellers/scorecard/trust-score.policy';
 import { lastMail, strongPassword } from '../support/auth';
 import { Actor, as, balance, fund, login, makeAdmin, relogin, signUp } from '../support/market-fixtures';
 import { APPLICATION } from '../support/reseller-fixtures';

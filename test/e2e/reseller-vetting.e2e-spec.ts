@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { FraudService } from '../../src/fraud/fraud.service';
 import { FraudEventType, LabelKind } from '../../src/fraud/fraud.types';
-import { ResellerStatusService } from '../../src/resellers/reseller-status.service';
+import { ResellerStatusService } from '../../src/resellers/lifecycle/reseller-status.service';
 import { Actor, as, login, makeAdmin, signUp, verifyEmail } from '../support/market-fixtures';
 import {
   advanceDays,
@@ -90,7 +90,7 @@ describe('reseller vetting', () => {
         email_verified: { value: false, required: true, passed: false },
         two_factor_days: { value: null, required: 7, passed: false },
       });
-      expect((await as(t, fresh).get('/reseller-applications/me').expect(200)).body).toEqual([]);
+      expect((await as(t, fresh).get('/reseller-applications/me').expect(404)).body.code).toBe('NOT_FOUND');
     });
 
     it('refuses 2FA turned on too recently until it is old enough', async () => {
@@ -165,9 +165,9 @@ describe('reseller vetting', () => {
       expect((await submit(applicant).expect(409)).body).toMatchObject({ code: 'CONFLICT', reason: 'APPLICATION_OPEN' });
 
       const mine = (await as(t, applicant).get('/reseller-applications/me').expect(200)).body;
-      expect(mine).toEqual([expect.objectContaining({ id: res.body.id, status: 'submitted' })]);
-      expect(mine[0].checkReport).toBeUndefined();
-      expect(mine[0].decisionNote).toBeUndefined();
+      expect(mine).toMatchObject({ id: res.body.id, status: 'submitted', resellerStatus: null, earlier: [] });
+      expect(mine.checkReport).toBeUndefined();
+      expect(mine.decisionNote).toBeUndefined();
 
       const one = await application(res.body.id);
       expect(one).toMatchObject({ userId: applicant.id, status: 'submitted', fraudReview: null, fraudDecisionId: expect.any(String) });
@@ -188,7 +188,7 @@ describe('reseller vetting', () => {
     });
 
     it('needs two different admins; the applicant never decides, even as an admin; audited and emailed', async () => {
-      const [id] = (await as(t, applicant).get('/reseller-applications/me').expect(200)).body.map((a: { id: string }) => a.id);
+      const { id } = (await as(t, applicant).get('/reseller-applications/me').expect(200)).body;
       const self = await makeAdmin(t, applicant);
       expect((await decide(self, id, 'approve').expect(403)).body).toMatchObject({ code: 'FORBIDDEN', reason: 'OWN_APPLICATION' });
       expect((await decide(self, id, 'reject').expect(403)).body).toMatchObject({ code: 'FORBIDDEN', reason: 'OWN_APPLICATION' });
@@ -237,6 +237,17 @@ describe('reseller vetting', () => {
       ).body.roles;
       expect(roles).toContain('reseller');
       expect(await t.app.get(ResellerStatusService).mayStock(applicant.id)).toBe(true);
+      expect(
+        (
+          await as(t, await asFresh(applicant))
+            .get('/reseller-applications/me')
+            .expect(200)
+        ).body,
+      ).toMatchObject({
+        id,
+        status: 'approved',
+        resellerStatus: 'active',
+      });
 
       expect((await audit(id)).map((a) => [a.action, a.actor_id, a.reason])).toEqual([
         ['reseller.application_submitted', applicant.id, null],
@@ -272,12 +283,9 @@ describe('reseller vetting', () => {
       await as(t, a).get(`/admin/resellers/${a.id}`).expect(403);
       await as(t, admin1).get(`/admin/resellers/${a.id}`).expect(404);
       const again = await apply(t, a);
-      expect(
-        (await as(t, a).get('/reseller-applications/me').expect(200)).body.map((x: { id: string; status: string }) => [x.id, x.status]),
-      ).toEqual([
-        [again, 'submitted'],
-        [id, 'rejected'],
-      ]);
+      const mine = (await as(t, a).get('/reseller-applications/me').expect(200)).body;
+      expect(mine).toMatchObject({ id: again, status: 'submitted', resellerStatus: null });
+      expect(mine.earlier.map((x: { id: string; status: string }) => [x.id, x.status])).toEqual([[id, 'rejected']]);
     });
 
     it('lets only the applicant withdraw, while the application is in progress', async () => {
@@ -304,7 +312,7 @@ describe('reseller vetting', () => {
       const blocking = await rule('reseller_application', a.id, 'BLOCK');
       expect((await submit(a).expect(403)).body.code).toBe('FRAUD_BLOCKED');
       await disableRule(blocking);
-      expect((await as(t, a).get('/reseller-applications/me').expect(200)).body).toEqual([]);
+      await as(t, a).get('/reseller-applications/me').expect(404);
       const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM reseller_applications WHERE user_id = $1`, [a.id]);
       expect(n).toBe(0);
     });

@@ -5,7 +5,7 @@ import { MAX_AMOUNT } from '../../common/money';
 import { PageQuery } from '../../common/pagination';
 import { trim } from '../../fraud/dto/fields';
 import { IsPlainText } from '../../identity/dto/validators';
-import { ApplicationStatus } from '../application-state';
+import { ApplicationStatus } from '../vetting/application-state';
 import { ResellerStatus } from '../reseller-state';
 
 const upper = ({ value }: { value: unknown }) =>

@@ -5,7 +5,7 @@ import { MAX_AMOUNT } from '../../common/money';
 import { PageQuery } from '../../common/pagination';
 import { IsId } from '../../common/validation';
 import { IsPlainText } from '../../identity/dto/validators';
-import type { OrderActorRole, ResellerOrderStatus } from '../reseller-order-state';
+import type { OrderActorRole, ResellerOrderStatus } from '../orders/reseller-order-state';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 

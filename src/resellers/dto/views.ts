@@ -1,9 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { amountToJson } from '../../common/money';
 import type { Review } from '../../fraud/reviews.repository';
-import type { ApplicationStatus } from '../application-state';
-import type { Application } from '../applications.repository';
-import type { CheckReport } from '../check-report';
+import type { ApplicationStatus } from '../vetting/application-state';
+import type { Application } from '../vetting/applications.repository';
+import type { CheckReport } from '../vetting/check-report';
 import type { Standing } from '../reseller-standing.policy';
 import type { ResellerStatus } from '../reseller-state';
 import type { Reseller } from '../resellers.repository';
@@ -21,6 +21,13 @@ export class ApplicationView {
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
   @ApiPropertyOptional({ nullable: true, type: String }) decidedAt: string | null;
+}
+
+/** GET /reseller-applications/me: the latest application, the earlier ones, and the reseller status it led to. */
+export class MyApplicationView extends ApplicationView {
+  @ApiPropertyOptional({ nullable: true, enum: RESELLER_STATUSES, description: 'null until an application is approved' })
+  resellerStatus: ResellerStatus | null;
+  @ApiProperty({ type: [ApplicationView], description: 'earlier applications, latest first' }) earlier: ApplicationView[];
 }
 
 export class FraudReviewRef {

@@ -1,0 +1,73 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
+import { idPipe } from '../../common/id.pipe';
+import { ApiProblems, Problem } from '../../common/api-problems';
+import { DecisionNoteDto, ResellersQuery } from '../dto/applications.dto';
+import { ResellerPage, ResellerView } from '../dto/views';
+import { ResellerStatusService } from './reseller-status.service';
+
+const NOT_ADMIN: Problem = ['FORBIDDEN', 'not an admin'];
+const CHANGE_PROBLEMS: Problem[] = ['VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND'];
+
+@ApiTags('admin')
+@ApiBearerAuth()
+@Controller('admin/resellers')
+@Roles('admin')
+export class AdminResellersController {
+  constructor(private readonly status: ResellerStatusService) {}
+
+  @Get()
+  @ApiOperation({ summary: 'Resellers by status, with their standing' })
+  @ApiOkResponse({ type: ResellerPage })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN)
+  list(@Query() q: ResellersQuery) {
+    return this.status.list(q);
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'One reseller (its id is its user id) with its standing: taking orders, probation, limits' })
+  @ApiOkResponse({ type: ResellerView })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND')
+  get(@Param('id', idPipe()) id: string) {
+    return this.status.get(id);
+  }
+
+  @Post(':id/suspend')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Suspend an active reseller: no new orders, open ones stay resolvable' })
+  @ApiOkResponse({ type: ResellerView })
+  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'not active'])
+  suspend(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+    return this.status.suspendByAdmin(admin.id, id, dto.note);
+  }
+
+  @Post(':id/reinstate')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Reinstate a suspended reseller' })
+  @ApiOkResponse({ type: ResellerView })
+  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'not suspended, or the account is still flagged (FLAGGED, with `flags`)'])
+  reinstate(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+    return this.status.reinstate(admin.id, id, dto.note);
+  }
+
+  @Post(':id/revoke')
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Revoke a reseller: the reseller role is taken back; only a new approved application undoes it' })
+  @ApiOkResponse({ type: ResellerView })
+  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'revoked already'])
+  revoke(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+    return this.status.revoke(admin.id, id, dto.note);
+  }
+
+  @Post(':id/renew')
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Record the periodic re-vetting: the next is due RESELLER_REVET_DAYS from now (fresh check report in the audit entry)',
+  })
+  @ApiOkResponse({ type: ResellerView })
+  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'revoked'])
+  renew(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+    return this.status.renew(admin.id, id, dto.note);
+  }
+}

@@ -1,0 +1,257 @@
+import { Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { EntityManager } from 'typeorm';
+import { AccountGuardService } from '../../account-guard/account-guard.service';
+import { SpendingPolicy } from '../../account-guard/spending.policy';
+import { Clock } from '../../common/clock.service';
+import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
+import { addHours } from '../../common/time';
+import { AppConfig } from '../../config/app-config';
+import { TransactionRunner } from '../../database/transaction-runner';
+import { FraudErrors } from '../../fraud/fraud.errors';
+import { FraudService } from '../../fraud/fraud.service';
+import { ReviewsService } from '../../fraud/reviews.service';
+import { LedgerService } from '../../ledger/ledger.service';
+import {
+  CancelResellerOrderDto,
+  CreateResellerOrderDto,
+  MarkPaidDto,
+  ResellerOrderDetailView,
+  ResellerOrderView,
+} from '../dto/reseller-orders.dto';
+import { deliveryEntry, escrowEntry, returnEntry } from './reseller-order-entries';
+import { ResellerOrderLimitsPolicy } from './reseller-order-limits.policy';
+import { OrderActor, ResellerOrderSteps, toEventView, toOrderView } from './reseller-order-steps.service';
+import { ResellerOrder, ResellerOrdersRepository } from './reseller-orders.repository';
+import { ResellersRepository } from '../resellers.repository';
+import { ResellersErrors } from '../resellers.errors';
+
+/** Where a request came from, for the fraud rules. */
+export interface OrderOrigin {
+  ip: string;
+  sessionId: string;
+}
+
+/** Which side of the order the caller is on (404 for someone who is neither: an order's existence is not disclosed). */
+export function partyOf(order: ResellerOrder, userId: string): 'buyer' | 'reseller' {
+  if (order.buyerId === userId) return 'buyer';
+  if (order.resellerId === userId) return 'reseller';
+  throw ResellersErrors.orderNotFound();
+}
+
+export function assertParty(order: ResellerOrder, userId: string, party: 'buyer' | 'reseller', action: string): OrderActor {
+  if (partyOf(order, userId) !== party) throw ResellersErrors.wrongParty(action, party);
+  return { id: userId, role: party };
+}
+
+/**
+ * Escrowed reseller orders (docs/resellers.md "Orders"): opening, marking paid, confirming and
+ * cancelling. Every transition locks the order's row first, so concurrent requests on one order are
+ * decided once (the others get 409 INVALID_STATE). Disputes and their resolution are in
+ * OrderDisputesService, the scheduled expiry and auto-dispute in ResellerOrderJobs.
+ */
+@Injectable()
+export class ResellerOrdersService {
+  constructor(
+    private readonly tx: TransactionRunner,
+    private readonly idempotency: IdempotencyService,
+    private readonly clock: Clock,
+    private readonly config: AppConfig,
+    private readonly ledger: LedgerService,
+    private readonly guard: AccountGuardService,
+    private readonly spending: SpendingPolicy,
+    private readonly fraud: FraudService,
+    private readonly reviews: ReviewsService,
+    private readonly limits: ResellerOrderLimitsPolicy,
+    private readonly steps: ResellerOrderSteps,
+    private readonly orders: ResellerOrdersRepository,
+    private readonly resellers: ResellersRepository,
+  ) {}
+
+  /**
+   * POST /reseller-orders: checks in API.md's order (account state, the reseller's limits, fraud
+   * `reseller_order_open`, then the reseller's stock), and moves the credits into escrow at once. A
+   * reviewed opening is `open_review` (its credits in escrow, not payable until approved).
+   */
+  async open(
+    buyerId: string,
+    dto: CreateResellerOrderDto,
+    request: IdempotentRequest,
+    origin: OrderOrigin,
+  ): Promise<ResellerOrderView | IdempotentReplay> {
+    if (dto.resellerId === buyerId) throw ResellersErrors.orderToSelf();
+    const amount = BigInt(dto.amount);
+    await this.spending.assertMayBuyCredits(buyerId);
+    return this.idempotency.run(request, async (em) => {
+      const now = this.clock.now();
+      const own = await this.resellers.find(em, buyerId);
+      if (own && own.status !== 'revoked') throw ResellersErrors.buyerIsReseller();
+      await this.orders.lockBuyer(em, buyerId);
+      const reseller = await this.resellers.lock(em, dto.resellerId);
+      if (!reseller) throw ResellersErrors.resellerNotFound();
+      await this.limits.assertMayOpen(em, reseller, buyerId, amount, now);
+      const id = randomUUID();
+      const { outcome } = await this.fraud.evaluate(em, {
+        type: 'reseller_order_open',
+        userId: buyerId,
+        subjectId: id,
+        amount,
+        recipientId: reseller.userId,
+        ip: origin.ip,
+        sessionId: origin.sessionId,
+      });
+      if (outcome === 'BLOCK') throw FraudErrors.blocked();
+      const order = await this.orders.insert(em, {
+        ...blankOrder(id, reseller.userId, buyerId, amount, now),
+        status: outcome === 'REVIEW' ? 'open_review' : 'open',
+        expiresAt: addHours(now, this.config.resellers.unpaidExpiryHours),
+      });
+      await this.ledger.post(em, escrowEntry(order));
+      await this.resellers.touchLastOrder(em, reseller.userId, now);
+      await this.steps.opened(em, order, { id: buyerId, role: 'buyer' }, { fraudOutcome: outcome });
+      return toOrderView(order);
+    });
+  }
+
+  /** The buyer says they paid the reseller off-platform; the reseller then has RESELLER_CONFIRM_DUE_HOURS to confirm. */
+  async markPaid(buyerId: string, orderId: string, dto: MarkPaidDto): Promise<ResellerOrderView> {
+    return this.tx.run(async (em) => {
+      const order = await this.steps.lock(em, orderId);
+      const actor = assertParty(order, buyerId, 'buyer', 'mark paid');
+      const status = this.steps.next(order, 'mark_paid');
+      const now = this.clock.now();
+      if (now >= order.expiresAt) throw ResellersErrors.orderExpired();
+      const paid = await this.steps.step(
+        em,
+        order,
+        {
+          ...order,
+          status,
+          paymentReference: dto.paymentReference,
+          paidAt: now,
+          confirmDueAt: addHours(now, this.config.resellers.confirmDueHours),
+        },
+        actor,
+        null,
+        { paymentReference: dto.paymentReference },
+      );
+      return toOrderView(paid);
+    });
+  }
+
+  /**
+   * The reseller confirms it was paid: the credits go from escrow to the buyer's wallet. Needs a recent
+   * re-authentication (the route), an account value may leave (no hold, freeze or cooling period),
+   * then fraud `reseller_order_confirm`: reviewed, the order waits in `confirm_review` with the
+   * credits still in escrow. After a confirmation was refused in review, only an admin decides the order.
+   */
+  async confirm(
+    resellerId: string,
+    orderId: string,
+    request: IdempotentRequest,
+    origin: OrderOrigin,
+  ): Promise<ResellerOrderView | IdempotentReplay> {
+    const seen = await this.orders.find(this.tx.manager, orderId);
+    if (!seen) throw ResellersErrors.orderNotFound();
+    assertParty(seen, resellerId, 'reseller', 'confirm');
+    await this.guard.assertMayMoveValue(resellerId, 'reseller_confirm');
+    return this.idempotency.run(request, async (em) => {
+      const order = await this.steps.lock(em, orderId);
+      const actor = assertParty(order, resellerId, 'reseller', 'confirm');
+      this.steps.next(order, 'confirm');
+      if (await this.reviews.forSubject('reseller_order_confirm', order.id, em)) {
+        throw ResellersErrors.notConfirmable();
+      }
+      const { outcome } = await this.fraud.evaluate(em, {
+        type: 'reseller_order_confirm',
+        userId: resellerId,
+        subjectId: order.id,
+        amount: order.amount,
+        recipientId: order.buyerId,
+        ip: origin.ip,
+        sessionId: origin.sessionId,
+      });
+      if (outcome === 'BLOCK') throw FraudErrors.blocked();
+      if (outcome === 'REVIEW') {
+        const held = await this.steps.step(em, order, { ...order, status: this.steps.next(order, 'hold_confirm') }, actor, null, {
+          fraudOutcome: outcome,
+        });
+        return toOrderView(held);
+      }
+      return toOrderView(await this.deliver(em, order, 'confirm', actor));
+    });
+  }
+
+  /** Confirmed (by the reseller, or by an admin approving a reviewed confirmation): escrow → the buyer's wallet. */
+  async deliver(em: EntityManager, order: ResellerOrder, action: 'confirm' | 'approve_confirm', actor: OrderActor): Promise<ResellerOrder> {
+    const status = this.steps.next(order, action);
+    const now = this.clock.now();
+    await this.ledger.post(em, deliveryEntry(order, 'confirmed'));
+    return this.steps.step(em, order, { ...order, status, confirmedAt: now, closedAt: now }, actor);
+  }
+
+  /** The buyer before paying, or the reseller (with a reason) before the buyer paid: the credits go back to stock. */
+  async cancel(
+    userId: string,
+    orderId: string,
+    dto: CancelResellerOrderDto,
+    request: IdempotentRequest,
+  ): Promise<ResellerOrderView | IdempotentReplay> {
+    return this.idempotency.run(request, async (em) => {
+      const order = await this.steps.lock(em, orderId);
+      const role = partyOf(order, userId);
+      if (role === 'reseller' && !dto.reason) throw ResellersErrors.cancelReasonRequired();
+      const status = this.steps.next(order, 'cancel');
+      await this.ledger.post(em, returnEntry(order, 'cancelled'));
+      const cancelled = await this.steps.step(
+        em,
+        order,
+        { ...order, status, cancelReason: dto.reason ?? null, cancelledBy: userId, cancelledByRole: role, closedAt: this.clock.now() },
+        { id: userId, role },
+        dto.reason ?? null,
+      );
+      return toOrderView(cancelled);
+    });
+  }
+
+  /** GET /reseller-orders/:id: for its buyer, its reseller, or an admin. */
+  async get(userId: string, isAdmin: boolean, orderId: string): Promise<ResellerOrderDetailView> {
+    const db = this.tx.manager;
+    const order = await this.orders.find(db, orderId);
+    if (!order) throw ResellersErrors.orderNotFound();
+    if (!isAdmin) partyOf(order, userId);
+    const history = await this.orders.events(db, orderId);
+    return { ...toOrderView(order), history: history.map(toEventView) };
+  }
+}
+
+/** A new order's row before its status and expiry are set. */
+function blankOrder(id: string, resellerId: string, buyerId: string, amount: bigint, now: Date): ResellerOrder {
+  return {
+    id,
+    resellerId,
+    buyerId,
+    amount,
+    status: 'open',
+    paymentReference: null,
+    cancelReason: null,
+    cancelledBy: null,
+    cancelledByRole: null,
+    disputeReason: null,
+    disputeOpenedBy: null,
+    disputeOpenedByRole: null,
+    resolutionNote: null,
+    resolvedBy: null,
+    bondPaid: 0n,
+    debtAdded: 0n,
+    openedAt: now,
+    paidAt: null,
+    confirmedAt: null,
+    disputedAt: null,
+    closedAt: null,
+    expiresAt: now,
+    confirmDueAt: null,
+    createdAt: now,
+    updatedAt: now,
+  };
+}
