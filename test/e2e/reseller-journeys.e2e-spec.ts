@@ -1,4 +1,4 @@
-import { trustScore } from '../../src/resellers/trust-score.policy';
+import { trustScore } from '../../src/resellers/scorecard/trust-score.policy';
 import { deliverEvent, FakeStripe } from '../support/fake-stripe';
 import { lastMail } from '../support/auth';
 import { Actor, as, balance, bulkBuyers, makeAdmin, relogin, signUp } from '../support/market-fixtures';
