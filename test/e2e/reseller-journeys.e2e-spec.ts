@@ -2,7 +2,7 @@ import { trustScore } from '../../src/resellers/scorecard/trust-score.policy';
 import { deliverEvent, FakeStripe } from '../support/fake-stripe';
 import { lastMail } from '../support/auth';
 import { Actor, as, balance, bulkBuyers, makeAdmin, relogin, signUp } from '../support/market-fixtures';
-import { APPLICATION } from '../support/reseller-fixtures';
+import { APPLICATION, inBatches } from '../support/reseller-fixtures';
 import { expectStockAccountedFor, stockAccounting } from '../support/reseller-order-fixtures';
 import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
 import { TestApp } from '../support/test-app';
@@ -48,11 +48,7 @@ describe('reseller journeys', () => {
    * lock holder may need one more (the fraud rules' cache refresh reads outside the transaction).
    */
   async function delivered(r: Actor, buyers: Actor[]): Promise<void> {
-    for (let i = 0; i < buyers.length; i += 5) {
-      const batch = buyers.slice(i, i + 5);
-      const ids = (await Promise.all(batch.map((b) => open(b, r, 1_000).expect(201)))).map((res) => res.body.id as string);
-      await Promise.all(ids.map((id) => step(r, id, 'confirm')));
-    }
+    await inBatches(buyers, 5, async (b) => step(r, (await open(b, r, 1_000).expect(201)).body.id, 'confirm'));
   }
 
   it('an eligible applicant becomes a reseller, stocks up through Stripe, and delivers an order to a buyer', async () => {

@@ -1,6 +1,15 @@
 import { deliverEvent, FakeStripe, startFakeStripe } from './fake-stripe';
 import { Actor, as, balance, makeAdmin, relogin, signUp } from './market-fixtures';
-import { advanceDays, Applicant, APPLICATION, approvedReseller, apply, approveTwice, eligibleApplicants } from './reseller-fixtures';
+import {
+  advanceDays,
+  Applicant,
+  APPLICATION,
+  approvedReseller,
+  apply,
+  approveTwice,
+  eligibleApplicants,
+  inBatches,
+} from './reseller-fixtures';
 import { startTestApp, TestApp } from './test-app';
 
 /**
@@ -60,14 +69,14 @@ export class ResellerPool {
       people.slice(ready, ready + overdue),
       people.slice(ready + overdue),
     );
-    for (const a of [...pool.ready, ...pool.overdue]) await approvedReseller(t, vetters[0], vetters[1], a);
+    await inBatches([...pool.ready, ...pool.overdue], 4, (a) => approvedReseller(t, vetters[0], vetters[1], a));
     const r = t.config.resellers;
     if (overdue > 0) {
       if (r.revetDays <= r.probationDays) throw new Error('the pool assumes RESELLER_REVET_DAYS > RESELLER_PROBATION_DAYS');
       await advanceDays(t, r.revetDays + 1, ...vetters);
-      for (const a of pool.ready) {
-        await as(t, vetters[0]).post(`/admin/resellers/${a.id}/renew`, { note: 'periodic re-vetting: fine' }).expect(200);
-      }
+      await inBatches(pool.ready, 4, (a) =>
+        as(t, vetters[0]).post(`/admin/resellers/${a.id}/renew`, { note: 'periodic re-vetting: fine' }).expect(200),
+      );
     } else if (ready > 0) {
       await advanceDays(t, r.probationDays + 1, ...vetters);
     }
