@@ -2,16 +2,18 @@ import { randomUUID } from 'node:crypto';
 import { trustScore } from '../../src/resellers/scorecard/trust-score.policy';
 import { lastMail, strongPassword } from '../support/auth';
 import { Actor, as, balance, fund, login, makeAdmin, relogin, signUp } from '../support/market-fixtures';
-import { expectStockAccountedFor, seedReseller } from '../support/reseller-order-fixtures';
-import { TestApp, useTestApp } from '../support/test-app';
+import { APPLICATION } from '../support/reseller-fixtures';
+import { expectStockAccountedFor } from '../support/reseller-order-fixtures';
+import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
+import { TestApp } from '../support/test-app';
 
 const HOUR = 3600;
 const DAY = 24 * HOUR;
 
 describe('reseller bond, scorecard and directory', () => {
-  let t: TestApp, admin: Actor, bond: number;
+  let t: TestApp, admin: Actor, bond: number, pool: ResellerPool;
 
-  useTestApp((app) => (t = app));
+  useResellerSuite((s) => ({ t, pool } = s), { ready: 9, fresh: 1 });
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
     bond = t.config.resellers.bondCredits;
@@ -32,7 +34,7 @@ describe('reseller bond, scorecard and directory', () => {
 
   describe('bond', () => {
     it('locks what is missing from the wallet, then earnings; a second lock moves nothing', async () => {
-      const r = await seedReseller(t, { bond: false });
+      const r = await pool.take({ bond: false });
       await fund(t, r.id, 'CREDIT', bond - 30_000);
       await fund(t, r.id, 'CREDIT', 50_000, 'earnings');
       const key = randomUUID();
@@ -45,7 +47,7 @@ describe('reseller bond, scorecard and directory', () => {
     });
 
     it('refuses without the funds, and for someone who is not a reseller', async () => {
-      const r = await seedReseller(t, { bond: false });
+      const r = await pool.take({ bond: false });
       await fund(t, r.id, 'CREDIT', bond - 1);
       expect((await lockBond(r).expect(409)).body.code).toBe('INSUFFICIENT_FUNDS');
       expect(await balance(t, r.id, 'CREDIT', 'bond')).toBe(0n);
@@ -55,7 +57,7 @@ describe('reseller bond, scorecard and directory', () => {
     });
 
     it('concurrent locks fill the bond exactly once', async () => {
-      const r = await seedReseller(t, { bond: false });
+      const r = await pool.take({ bond: false });
       await fund(t, r.id, 'CREDIT', 3 * bond);
       const results = await Promise.all(Array.from({ length: 8 }, () => lockBond(r)));
       expect(results.map((res) => res.status)).toEqual(Array(8).fill(200));
@@ -65,7 +67,7 @@ describe('reseller bond, scorecard and directory', () => {
     });
 
     it('is released only with no binding order, after the dispute window and the quiet period', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const id = (await open(b, r, 5_000)).body.id;
       expect((await release(r).expect(409)).body).toMatchObject({ code: 'CONFLICT', reason: 'orders_open', orders: 1 });
@@ -91,7 +93,7 @@ describe('reseller bond, scorecard and directory', () => {
     });
 
     it('is not released during a cooling period (423)', async () => {
-      let r = await seedReseller(t);
+      let r = await pool.take();
       await t.http().post('/auth/password/reset-request').send({ email: r.email }).expect(202);
       const { token } = (await lastMail(t, r.email, 'password_reset'))!.data;
       const newPassword = strongPassword();
@@ -104,8 +106,8 @@ describe('reseller bond, scorecard and directory', () => {
 
   describe('scorecard', () => {
     it('counts a seeded history exactly and computes the trust score from it', async () => {
-      const r = await seedReseller(t);
-      const other = await seedReseller(t);
+      const r = await pool.take();
+      const other = await pool.take();
       const buyers = await Promise.all([1, 2, 3].map(() => signUp(t, 'buyer')));
       const [b1, b2, b3] = buyers;
       const fresh = (await as(t, r).get('/reseller/scorecard').expect(200)).body;
@@ -123,6 +125,13 @@ describe('reseller bond, scorecard and directory', () => {
       await step(r, o2, 'confirm');
       await step(b3, o3, 'dispute', { reason: 'nothing came' });
       await resolve(o3, 'buyer');
+      // A loss in 3 orders crosses the loss rate: suspended at once; reinstated to go on with the history.
+      expect((await as(t, admin).get(`/admin/resellers/${r.id}`).expect(200)).body).toMatchObject({
+        status: 'suspended',
+        statusChangedBy: null,
+        statusReason: 'automatic: 1 of 3 orders lost in disputes in 30 days',
+      });
+      await as(t, admin).post(`/admin/resellers/${r.id}/reinstate`, { note: 'looked at it: a single loss' }).expect(200);
       const o4 = (await open(b1, r, 1_000)).body.id;
       await step(r, o4, 'cancel', { reason: 'cannot serve this region' });
       const o5 = (await open(b2, r, 1_000)).body.id;
@@ -181,22 +190,23 @@ describe('reseller bond, scorecard and directory', () => {
 
   describe('directory (GET /resellers)', () => {
     it('lists active resellers only, publicly, paginated, with whether each takes orders', async () => {
-      const before = (await t.http().get('/resellers?limit=200').expect(200)).body.items.length;
-      const active = await seedReseller(t, { displayName: 'Active Shop', probation: true });
-      const noBond = await seedReseller(t, { bond: false });
-      const suspended = await seedReseller(t);
-      await t.sql(`UPDATE resellers SET status = 'suspended', status_reason = 'test', updated_at = now() WHERE user_id = $1`, [
-        suspended.id,
-      ]);
+      const active = await pool.take({ displayName: 'Active Shop', probation: true });
+      const noBond = await pool.take({ bond: false });
+      const suspended = await pool.take();
+      await as(t, admin).post(`/admin/resellers/${suspended.id}/suspend`, { note: 'suspended by the test' }).expect(200);
       const all = (await t.http().get('/resellers?limit=200').expect(200)).body;
-      expect(all.items).toHaveLength(before + 2);
       const ids = all.items.map((e: { id: string }) => e.id);
+      const activeIds = (await as(t, admin).get('/admin/resellers?status=active&limit=200').expect(200)).body.items.map(
+        (e: { id: string }) => e.id,
+      );
+      expect(ids).toEqual(activeIds);
+      expect(ids).toEqual(expect.arrayContaining([active.id, noBond.id]));
       expect(ids).not.toContain(suspended.id);
       expect(all.items.find((e: { id: string }) => e.id === active.id)).toEqual({
         id: active.id,
         displayName: 'Active Shop',
-        regions: ['EU', 'US'],
-        paymentMethods: ['bank_transfer', 'paypal'],
+        regions: APPLICATION.regions,
+        paymentMethods: APPLICATION.paymentMethods,
         trustScore: 50,
         status: 'active',
         takingOrders: true,

@@ -1,15 +1,16 @@
 import { randomUUID } from 'node:crypto';
 import { lastMail, strongPassword } from '../support/auth';
 import { Actor, as, balance, bulkBuyers, fund, ledger, login, makeAdmin, relogin, signUp } from '../support/market-fixtures';
-import { expectStockAccountedFor, seedReseller } from '../support/reseller-order-fixtures';
-import { TestApp, useTestApp } from '../support/test-app';
+import { expectStockAccountedFor } from '../support/reseller-order-fixtures';
+import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
+import { TestApp } from '../support/test-app';
 
 const HOUR = 3600;
 
 describe('reseller orders (escrow)', () => {
-  let t: TestApp, admin: Actor;
+  let t: TestApp, admin: Actor, pool: ResellerPool;
 
-  useTestApp((app) => (t = app));
+  useResellerSuite((s) => ({ t, pool } = s), { ready: 21, overdue: 1, fresh: 2 });
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
   });
@@ -28,6 +29,12 @@ describe('reseller orders (escrow)', () => {
   const resolve = (id: string, outcome: 'buyer' | 'reseller', key?: string) =>
     as(t, admin).post(`/admin/reseller-orders/${id}/resolve`, { outcome, note: `decided for the ${outcome}` }, key);
   const order = async (a: Actor, id: string) => (await as(t, a).get(`/reseller-orders/${id}`).expect(200)).body;
+  const reseller = async (r: Actor) => (await as(t, admin).get(`/admin/resellers/${r.id}`).expect(200)).body;
+  const statusChange = (r: Actor, action: 'suspend' | 'reinstate') =>
+    as(t, admin)
+      .post(`/admin/resellers/${r.id}/${action}`, { note: `${action}d by the test` })
+      .expect(200);
+  const reinstate = (r: Actor) => statusChange(r, 'reinstate');
   const stock = (r: Actor) => balance(t, r.id, 'CREDIT', 'reseller_stock');
   const code = async (req: PromiseLike<{ status: number; body: { code?: string; reason?: string } }>, status: number) => {
     const res = await req;
@@ -37,7 +44,7 @@ describe('reseller orders (escrow)', () => {
 
   describe('journeys', () => {
     it('a buyer pays, the reseller never confirms: a dispute after 24 h, resolved to the buyer from escrow', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const opened = await open(b, r, 10_000).expect(201);
       expect(opened.body).toMatchObject({ id: expect.any(String), status: 'open', amount: 10_000, resellerId: r.id, buyerId: b.id });
@@ -79,7 +86,7 @@ describe('reseller orders (escrow)', () => {
     });
 
     it('a buyer who claims a payment falsely: the dispute resolved to the reseller returns the stock', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const id = (await open(b, r, 20_000).expect(201)).body.id;
       await markPaid(b, id).expect(200);
@@ -96,7 +103,7 @@ describe('reseller orders (escrow)', () => {
     });
 
     it('confirmed, then disputed within the window and resolved to the buyer: paid from the bond, the rest as debt', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const bond = BigInt(t.config.resellers.bondCredits);
       const small = (await open(b, r, 10_000).expect(201)).body.id;
@@ -107,6 +114,14 @@ describe('reseller orders (escrow)', () => {
       expect((await resolve(small, 'buyer').expect(200)).body).toMatchObject({ status: 'resolved_buyer', bondPaid: 10_000, debtAdded: 0 });
       expect(await balance(t, b.id, 'CREDIT')).toBe(20_000n);
       expect(await balance(t, r.id, 'CREDIT', 'bond')).toBe(bond - 10_000n);
+      // One loss in one order crosses the loss rate: suspended at once; an admin looks and reinstates.
+      expect(await reseller(r)).toMatchObject({
+        status: 'suspended',
+        statusChangedBy: null,
+        statusReason: 'automatic: 1 of 1 orders lost in disputes in 30 days',
+      });
+      expect((await open(b, r, 150_000).expect(409)).body).toMatchObject({ reason: 'not_active' });
+      await reinstate(r);
 
       expect((await open(b, r, 150_000).expect(409)).body).toMatchObject({ reason: 'bond_missing' });
       await fund(t, r.id, 'CREDIT', 10_000);
@@ -118,11 +133,15 @@ describe('reseller orders (escrow)', () => {
       expect(await balance(t, r.id, 'CREDIT', 'bond')).toBe(0n);
       expect(await ledger(t).owed(r.id)).toBe(50_000n);
       expect(await balance(t, b.id, 'CREDIT')).toBe(20_000n + 300_000n);
+      expect(await reseller(r)).toMatchObject({
+        status: 'suspended',
+        statusReason: 'automatic: 2 of 2 orders lost in disputes in 30 days',
+      });
       await expectStockAccountedFor(t, r.id);
     });
 
     it('refuses a dispute of a confirmed order after the window, and a second dispute', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const late = (await open(b, r, 5_000).expect(201)).body.id;
       const twice = (await open(b, r, 5_000).expect(201)).body.id;
@@ -138,7 +157,7 @@ describe('reseller orders (escrow)', () => {
     });
 
     it('an unpaid order expires after 24 h and its credits go back to stock', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const id = (await open(b, r, 30_000).expect(201)).body.id;
       await advance(24 * HOUR + 1, r, b);
@@ -153,7 +172,7 @@ describe('reseller orders (escrow)', () => {
     });
 
     it('the reseller cancels before it is paid, with a reason; the buyer cancels before paying', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const first = (await open(b, r, 10_000).expect(201)).body.id;
       expect(await code(cancel(r, first), 400)).toBe('VALIDATION_FAILED');
@@ -175,7 +194,7 @@ describe('reseller orders (escrow)', () => {
 
   describe('confirmation guards', () => {
     it('a reseller whose password was just reset cannot confirm (423 COOLING_PERIOD_ACTIVE)', async () => {
-      let r = await seedReseller(t);
+      let r = await pool.take();
       const b = await signUp(t, 'buyer');
       const id = (await open(b, r, 10_000).expect(201)).body.id;
       await markPaid(b, id).expect(200);
@@ -191,11 +210,11 @@ describe('reseller orders (escrow)', () => {
     });
 
     it('needs a recent re-authentication (401 REAUTH_REQUIRED), and only the reseller confirms', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const id = (await open(b, r, 10_000).expect(201)).body.id;
       expect(await code(confirm(b, id), 403)).toBe('FORBIDDEN');
-      const other = await seedReseller(t);
+      const other = await pool.take();
       expect(await code(confirm(other, id), 404)).toBe('NOT_FOUND');
       await t
         .http()
@@ -212,7 +231,7 @@ describe('reseller orders (escrow)', () => {
 
   describe('concurrency and idempotency', () => {
     it('concurrent confirms and cancels of one order decide it once', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       for (let round = 0; round < 3; round++) {
         const id = (await open(b, r, 10_000).expect(201)).body.id;
@@ -230,7 +249,7 @@ describe('reseller orders (escrow)', () => {
     });
 
     it("concurrent openings never pass a reseller's 24-hour limit", async () => {
-      const r = await seedReseller(t, { probation: true });
+      const r = await pool.take({ probation: true });
       const { probationDailyMaxCredits: daily, probationOrderMaxCredits: max } = t.config.resellers;
       const buyers = await bulkBuyers(t, 2 * (daily / max));
       const results = await Promise.all(buyers.map((b) => open(b, r, max)));
@@ -241,7 +260,7 @@ describe('reseller orders (escrow)', () => {
     });
 
     it('replays an opening, a confirmation, a cancellation and a resolution; refuses a key reused with another body', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const key = randomUUID();
       const first = await open(b, r, 10_000, key).expect(201);
@@ -281,12 +300,12 @@ describe('reseller orders (escrow)', () => {
 
   describe('limits', () => {
     it('validates and refuses who may not order', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       expect(await code(open(b, r, 0), 400)).toBe('VALIDATION_FAILED');
       expect(await code(as(t, b).post('/reseller-orders', { resellerId: r.id, amount: 1000, extra: 1 }), 400)).toBe('VALIDATION_FAILED');
       expect(await code(open(r, r, 1000), 400)).toBe('VALIDATION_FAILED');
-      const other = await seedReseller(t);
+      const other = await pool.take();
       expect((await open(other, r, 1000).expect(403)).body).toMatchObject({ code: 'FORBIDDEN', reason: 'BUYER_IS_RESELLER' });
       expect(await code(as(t, b).post('/reseller-orders', { resellerId: randomUUID(), amount: 1000 }), 404)).toBe('NOT_FOUND');
       expect(await code(open(b, b, 1000), 400)).toBe('VALIDATION_FAILED');
@@ -298,8 +317,8 @@ describe('reseller orders (escrow)', () => {
 
     it('enforces the minimum, the maximum (lower in probation), the 24-hour total and the stock', async () => {
       const { orderMinCredits: min, orderMaxCredits: max, probationOrderMaxCredits: pmax, dailyMaxCredits: daily } = t.config.resellers;
-      const r = await seedReseller(t, { stock: daily + 10_000 });
-      const p = await seedReseller(t, { probation: true });
+      const r = await pool.take({ stock: daily + 10_000 });
+      const p = await pool.take({ probation: true });
       const buyers = await bulkBuyers(t, 8);
       expect((await open(buyers[0], r, min - 1).expect(409)).body).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'min' });
       expect((await open(buyers[0], r, max + 1).expect(409)).body).toMatchObject({
@@ -316,13 +335,13 @@ describe('reseller orders (escrow)', () => {
       for (let i = 0; i < daily / max; i++) await open(buyers[1 + i], r, max).expect(201);
       expect((await open(buyers[7], r, min).expect(409)).body).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'daily', remaining: 0 });
 
-      const poor = await seedReseller(t, { stock: 5_000 });
+      const poor = await pool.take({ stock: 5_000 });
       expect(await code(open(buyers[7], poor, 5_001), 409)).toBe('INSUFFICIENT_FUNDS');
       await open(buyers[7], poor, 5_000).expect(201);
     });
 
     it('caps the unpaid orders of one buyer', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const max = t.config.resellers.buyerOpenOrdersMax;
       const ids: string[] = [];
@@ -334,18 +353,18 @@ describe('reseller orders (escrow)', () => {
 
     it('refuses orders without a bond, with overdue re-vetting, or from a suspended reseller, whose open orders still resolve', async () => {
       const b = await signUp(t, 'buyer');
-      const noBond = await seedReseller(t, { bond: false });
+      const noBond = await pool.take({ bond: false });
       expect((await open(b, noBond, 1_000).expect(409)).body).toMatchObject({ code: 'INVALID_STATE', reason: 'bond_missing' });
-      const overdue = await seedReseller(t, { vettingOverdue: true });
+      const overdue = await pool.take({ vettingOverdue: true });
       expect((await open(b, overdue, 1_000).expect(409)).body).toMatchObject({ code: 'INVALID_STATE', reason: 'vetting_overdue' });
 
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const paid = (await open(b, r, 2_000).expect(201)).body.id;
       const disputed = (await open(b, r, 3_000).expect(201)).body.id;
       await markPaid(b, paid).expect(200);
       await markPaid(b, disputed).expect(200);
       await dispute(b, disputed).expect(200);
-      await t.sql(`UPDATE resellers SET status = 'suspended', status_reason = 'test', updated_at = now() WHERE user_id = $1`, [r.id]);
+      await statusChange(r, 'suspend');
       expect((await open(b, r, 1_000).expect(409)).body).toMatchObject({ code: 'INVALID_STATE', reason: 'not_active' });
       await confirm(r, paid).expect(200);
       await resolve(disputed, 'buyer').expect(200);
@@ -356,7 +375,7 @@ describe('reseller orders (escrow)', () => {
 
   describe('visibility', () => {
     it('shows an order to its buyer, its reseller and admins only', async () => {
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const stranger = await signUp(t, 'stranger');
       const id = (await open(b, r, 1_000).expect(201)).body.id;
@@ -390,7 +409,7 @@ describe('reseller orders (escrow)', () => {
 
     it('a reviewed opening waits with its credits in escrow: approved it opens, rejected the stock comes back', async () => {
       await rule('reseller_order_open', 7_771);
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const approved = (await open(b, r, 7_771).expect(201)).body;
       expect(approved.status).toBe('open_review');
@@ -408,7 +427,7 @@ describe('reseller orders (escrow)', () => {
 
     it('a reviewed confirmation keeps the credits in escrow: approved they are delivered, rejected the order is disputed', async () => {
       await rule('reseller_order_confirm', 7_772);
-      const r = await seedReseller(t);
+      const r = await pool.take();
       const b = await signUp(t, 'buyer');
       const first = (await open(b, r, 7_772).expect(201)).body.id;
       const second = (await open(b, r, 7_772).expect(201)).body.id;
