@@ -10,7 +10,7 @@ const HOUR = 3600;
 describe('reseller orders (escrow)', () => {
   let t: TestApp, admin: Actor, pool: ResellerPool;
 
-  useResellerSuite((s) => ({ t, pool } = s), { ready: 21, overdue: 1, fresh: 2 });
+  useResellerSuite((s) => ({ t, pool } = s), { ready: 22, overdue: 1, fresh: 2 });
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
   });
@@ -386,6 +386,27 @@ describe('reseller orders (escrow)', () => {
       expect(await code(as(t, stranger).post(`/reseller-orders/${id}/mark-paid`, { paymentReference: 'x' }), 404)).toBe('NOT_FOUND');
       expect(await code(as(t, r).post(`/reseller-orders/${id}/mark-paid`, { paymentReference: 'x' }), 403)).toBe('FORBIDDEN');
       expect(await code(as(t, admin).get(`/admin/reseller-orders?cursor=bad`), 400)).toBe('VALIDATION_FAILED');
+    });
+
+    it("lists the caller's own orders, as buyer or (as=reseller) as reseller, by status, page by page", async () => {
+      const r = await pool.take();
+      const [b1, b2] = [await signUp(t, 'buyer'), await signUp(t, 'buyer')];
+      const first = (await open(b1, r, 1_000).expect(201)).body.id;
+      const second = (await open(b1, r, 2_000).expect(201)).body.id;
+      const other = (await open(b2, r, 3_000).expect(201)).body.id;
+      await markPaid(b1, second).expect(200);
+      const ids = async (a: Actor, query: string) =>
+        ((await as(t, a).get(`/reseller-orders${query}`).expect(200)).body.items as { id: string }[]).map((o) => o.id);
+      expect(await ids(b1, '')).toEqual([first, second]);
+      expect(await ids(b2, '?as=buyer')).toEqual([other]);
+      expect(await ids(r, '?as=reseller')).toEqual([first, second, other]);
+      expect(await ids(r, '?as=reseller&status=paid')).toEqual([second]);
+      expect(await ids(r, '')).toEqual([]);
+      expect(await code(as(t, b2).get(`/reseller-orders?resellerId=${r.id}`), 400)).toBe('VALIDATION_FAILED');
+      const page1 = (await as(t, r).get('/reseller-orders?as=reseller&limit=2').expect(200)).body;
+      expect(page1.items.map((o: { id: string }) => o.id)).toEqual([first, second]);
+      expect(await ids(r, `?as=reseller&limit=2&cursor=${page1.nextCursor}`)).toEqual([other]);
+      expect(await code(as(t, r).get('/reseller-orders?as=seller'), 400)).toBe('VALIDATION_FAILED');
     });
   });
 

@@ -84,6 +84,18 @@ export class ResellerOrdersQuery extends PageQuery {
   resellerId?: string;
 }
 
+export class MyResellerOrdersQuery extends PageQuery {
+  @ApiPropertyOptional({ enum: RESELLER_ORDER_STATUSES, description: 'every status when absent' })
+  @IsOptional()
+  @IsIn(RESELLER_ORDER_STATUSES)
+  status?: ResellerOrderStatus;
+
+  @ApiPropertyOptional({ enum: ['buyer', 'reseller'], default: 'buyer', description: 'the orders I opened, or those opened with me' })
+  @IsOptional()
+  @IsIn(['buyer', 'reseller'])
+  as?: 'buyer' | 'reseller';
+}
+
 export class OrderEventView {
   @ApiProperty() at: string;
   @ApiProperty({ enum: RESELLER_ORDER_STATUSES, nullable: true }) fromStatus: ResellerOrderStatus | null;

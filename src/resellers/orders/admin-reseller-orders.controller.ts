@@ -33,7 +33,7 @@ export class AdminResellerOrdersController {
   @ApiOkResponse({ type: ResellerOrderPage })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN')
   list(@Query() q: ResellerOrdersQuery) {
-    return this.disputes.list(q);
+    return this.orders.list(q);
   }
 
   @Get('reseller-orders/:id')

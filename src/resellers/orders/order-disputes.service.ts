@@ -2,21 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock.service';
-import { rethrowBadCursor } from '../../common/cursors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
-import { decodeCursor, pageLimit, toPage } from '../../common/pagination';
 import { addHours } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { FraudService } from '../../fraud/fraud.service';
 import { LedgerService } from '../../ledger/ledger.service';
-import {
-  DisputeResellerOrderDto,
-  ResellerOrderPage,
-  ResellerOrdersQuery,
-  ResellerOrderView,
-  ResolveResellerOrderDto,
-} from '../dto/reseller-orders.dto';
+import { DisputeResellerOrderDto, ResellerOrderView, ResolveResellerOrderDto } from '../dto/reseller-orders.dto';
 import { bondPayoutEntry, deliveryEntry, inEscrow, returnEntry } from './reseller-order-entries';
 import { OrderActor, ResellerOrderSteps, SYSTEM, toOrderView } from './reseller-order-steps.service';
 import { assertParty } from './reseller-orders.service';
@@ -153,22 +145,6 @@ export class OrderDisputesService {
       });
       return toOrderView(resolved);
     });
-  }
-
-  /** GET /admin/reseller-orders: oldest first, e.g. `?status=disputed` for the disputes waiting for a decision. */
-  async list(q: ResellerOrdersQuery, buyerId: string | null = null): Promise<ResellerOrderPage> {
-    const limit = pageLimit(q);
-    const key = decodeCursor(q.cursor, 2);
-    const rows = await this.orders
-      .list(this.tx.manager, {
-        status: q.status ?? null,
-        resellerId: q.resellerId ?? null,
-        buyerId,
-        after: key ? [String(key[0]), String(key[1])] : null,
-        limit: limit + 1,
-      })
-      .catch(rethrowBadCursor);
-    return toPage(rows, limit, toOrderView, (r) => [r.openedAt.toISOString(), r.id]);
   }
 
   /**

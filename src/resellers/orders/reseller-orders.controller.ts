@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../../common/auth.decorators';
 import { idPipe } from '../../common/id.pipe';
@@ -11,6 +11,8 @@ import {
   CreateResellerOrderDto,
   DisputeResellerOrderDto,
   MarkPaidDto,
+  MyResellerOrdersQuery,
+  ResellerOrderPage,
   ResellerOrderDetailView,
   ResellerOrderView,
 } from '../dto/reseller-orders.dto';
@@ -55,6 +57,14 @@ export class ResellerOrdersController {
     @Client() client: ClientContext,
   ) {
     return this.orders.open(user.id, dto, request, origin(user, client));
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'My reseller orders, oldest first: those I opened, or (as=reseller) those opened with me' })
+  @ApiOkResponse({ type: ResellerOrderPage })
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED')
+  mine(@CurrentUser() user: AuthUser, @Query() q: MyResellerOrdersQuery) {
+    return this.orders.list(q, q.as === 'reseller' ? { resellerId: user.id } : { buyerId: user.id });
   }
 
   @Get(':id')

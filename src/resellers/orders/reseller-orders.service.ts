@@ -4,7 +4,9 @@ import { EntityManager } from 'typeorm';
 import { AccountGuardService } from '../../account-guard/account-guard.service';
 import { SpendingPolicy } from '../../account-guard/spending.policy';
 import { Clock } from '../../common/clock.service';
+import { rethrowBadCursor } from '../../common/cursors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
+import { decodeCursor, pageLimit, toPage } from '../../common/pagination';
 import { addHours } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -17,6 +19,8 @@ import {
   CreateResellerOrderDto,
   MarkPaidDto,
   ResellerOrderDetailView,
+  ResellerOrderPage,
+  ResellerOrdersQuery,
   ResellerOrderView,
 } from '../dto/reseller-orders.dto';
 import { deliveryEntry, escrowEntry, returnEntry } from './reseller-order-entries';
@@ -188,6 +192,25 @@ export class ResellerOrdersService {
     const now = this.clock.now();
     await this.ledger.post(em, deliveryEntry(order, 'confirmed'));
     return this.steps.step(em, order, { ...order, status, confirmedAt: now, closedAt: now }, actor);
+  }
+
+  /**
+   * Orders oldest first, filtered by status and reseller (GET /admin/reseller-orders, e.g.
+   * `?status=disputed`), or the caller's own as buyer or reseller (GET /reseller-orders).
+   */
+  async list(q: ResellerOrdersQuery, party: { buyerId?: string; resellerId?: string } = {}): Promise<ResellerOrderPage> {
+    const limit = pageLimit(q);
+    const key = decodeCursor(q.cursor, 2);
+    const rows = await this.orders
+      .list(this.tx.manager, {
+        status: q.status ?? null,
+        resellerId: party.resellerId ?? q.resellerId ?? null,
+        buyerId: party.buyerId ?? null,
+        after: key ? [String(key[0]), String(key[1])] : null,
+        limit: limit + 1,
+      })
+      .catch(rethrowBadCursor);
+    return toPage(rows, limit, toOrderView, (r) => [r.openedAt.toISOString(), r.id]);
   }
 
   /** The buyer before paying, or the reseller (with a reason) before the buyer paid: the credits go back to stock. */
