@@ -33,7 +33,9 @@ export function scrapedGauge(name: string, help: string, labelNames: string[] = 
         labelNames,
         async collect() {
           this.reset();
-          const values = await readers.get(name)?.().catch(() => []);
+          const values = await readers
+            .get(name)?.()
+            .catch(() => []);
           for (const [labels, value] of values ?? []) this.set(labels, value);
         },
       }),
@@ -52,7 +54,9 @@ const LAG_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600];
 
 /** Business and queue metrics (docs/architecture.md, "Operations"), counted once the change commits. */
 export const BusinessMetrics = {
-  tokenPurchases: counter('token_purchases_total', 'Token purchases reaching a status as Stripe events are applied, by outcome', ['outcome']),
+  tokenPurchases: counter('token_purchases_total', 'Token purchases reaching a status as Stripe events are applied, by outcome', [
+    'outcome',
+  ]),
   orders: counter('orders_total', 'Item purchases decided, by outcome: the order status or the refusal code', ['outcome']),
   ledgerEntries: counter('ledger_entries_total', 'Ledger entries committed, by kind', ['kind']),
   webhookReceived: counter('stripe_webhook_events_received_total', 'Signed Stripe events received, by type and whether already recorded', [

@@ -61,7 +61,10 @@ export class HealthController {
   @ApiBearerAuth()
   @Header('Content-Type', register.contentType)
   @ApiOperation({ summary: 'Prometheus metrics: process, HTTP, business and queue (bearer METRICS_TOKEN when set)' })
-  @ApiOkResponse({ description: 'Prometheus text exposition format', content: { 'text/plain': { schema: { type: 'string', example: 'orders_total{outcome="completed"} 3' } } } })
+  @ApiOkResponse({
+    description: 'Prometheus text exposition format',
+    content: { 'text/plain': { schema: { type: 'string', example: 'orders_total{outcome="completed"} 3' } } },
+  })
   @ApiProblems(['UNAUTHENTICATED', 'METRICS_TOKEN is set and the bearer token is missing or wrong'])
   metrics(@Req() req: Request): Promise<string> {
     const token = this.config.ops.metricsToken;
