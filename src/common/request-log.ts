@@ -29,6 +29,15 @@ const CLIENT_REQUEST_ID = /^[\w-]{1,100}$/;
 
 type LoggedRequest = Request & { id?: string; user?: { id?: string } };
 
+/**
+ * The matched route's template (`/listings/:id`), or null when no controller route matched: the
+ * wildcard Nest mounts middleware on (`{/*splat}`, `*path`) is no route of the API.
+ */
+export function routeTemplate(req: Request): string | null {
+  const path = req.route?.path as string | undefined;
+  return path && !path.includes('*') ? `${req.baseUrl}${path}` : null;
+}
+
 /** The level of a request's line: 5xx error, 4xx warn (the client's mistake, worth a look), else info. */
 export function requestLogLevel(status: number): Level {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
@@ -55,7 +64,7 @@ export function requestLogMiddleware(logger: Logger) {
           {
             reqId: id,
             method: req.method,
-            route: req.route ? `${req.baseUrl}${req.route.path as string}` : null,
+            route: routeTemplate(req),
             status,
             ms: Math.round((performance.now() - start) * 10) / 10,
             userId: req.user?.id ?? null,

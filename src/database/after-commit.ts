@@ -1,3 +1,4 @@
+import { EventSubscriber } from 'typeorm';
 import type { EntityManager, EntitySubscriberInterface, QueryRunner, TransactionCommitEvent, TransactionRollbackEvent } from 'typeorm';
 
 interface Pending {
@@ -24,6 +25,7 @@ export function afterCommit(em: EntityManager, fn: () => void): void {
 }
 
 /** The TypeORM subscriber that fires `afterCommit` callbacks (registered in DatabaseModule). */
+@EventSubscriber()
 export class AfterCommitSubscriber implements EntitySubscriberInterface {
   afterTransactionCommit(event: TransactionCommitEvent): void {
     const runner = event.queryRunner;
