@@ -8,9 +8,10 @@ const OUTBOX_MESSAGES = 'outbox_messages';
 const OUTBOX_LAG = 'outbox_lag_seconds';
 const DB_POOL = 'db_pool_connections';
 
+// The pool first: gauges are collected together, and the outbox's query would otherwise count in the pool's numbers.
+scrapedGauge(DB_POOL, 'Application database pool: connections in use and idle, callers waiting for one', ['state']);
 scrapedGauge(OUTBOX_MESSAGES, 'Undelivered outbox messages: pending (still tried) or dead (out of attempts)', ['state']);
 scrapedGauge(OUTBOX_LAG, 'Age of the oldest outbox message still to be delivered (0 when none)');
-scrapedGauge(DB_POOL, 'Application database pool: connections in use and idle, callers waiting for one', ['state']);
 
 /** Queue and pool gauges, read from this application when /metrics is scraped. */
 @Injectable()
