@@ -2,11 +2,13 @@ import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
+import type { Logger } from 'pino';
 import { AccountGuardModule } from './account-guard/account-guard.module';
 import { AuditModule } from './audit/audit.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { CommonModule } from './common/common.module';
 import { ProblemFilter } from './common/problem.filter';
+import { createAppLogger } from './common/request-log';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
@@ -38,43 +40,17 @@ const FEATURE_MODULES: ModuleMetadata['imports'] = [
   HealthModule,
 ];
 
-const REDACT = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'req.headers["stripe-signature"]',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.currentPassword',
-  '*.newPassword',
-  '*.token',
-  '*.refreshToken',
-  '*.accessToken',
-  '*.code',
-  '*.secret',
-  '*.totp',
-  '*.deviceToken',
-  '*.challengeId',
-];
-
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string, logger: Logger = createAppLogger(config)): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            redact: { paths: REDACT, censor: '[redacted]' },
-            genReqId: (req, res) => {
-              const incoming = req.headers['x-request-id'];
-              const id = typeof incoming === 'string' && /^[\w-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-              res.setHeader('X-Request-Id', id);
-              return id;
-            },
-            autoLogging: config.nodeEnv !== 'test' && config.logLevel !== 'silent',
-          },
+          // Request lines come from requestLogMiddleware (src/common/request-log.ts), the first middleware;
+          // here pino-http only carries the request's id into the logs made while serving it.
+          pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: (req) => (req as { id?: string }).id ?? randomUUID() },
         }),
         DatabaseModule.forRoot(databaseUrl, config.databasePoolSize),
         CommonModule,

@@ -1,6 +1,7 @@
 import 'reflect-metadata';
 import { createApp } from './app';
 import { ensureAdmin, loadConfigOrExit, prepareDatabase } from './boot';
+import { AdminUsersService } from './identity/admin-users.service';
 
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -32,14 +33,16 @@ async function main(): Promise<void> {
     }
   }
   await app.listen(config.port);
+  const noAdmin = !(await app.get(AdminUsersService).adminExists());
   const base = `http://localhost:${config.port}`;
+  // Last, after every start-up log line (Nest's own are at debug).
   console.log(
     [
       `Bazaar is listening on ${base}`,
       `  API docs:  ${base}/docs  (OpenAPI JSON: ${base}/docs-json)`,
-      `  Health:    ${base}/health`,
-      `  First admin: set ADMIN_EMAIL and ADMIN_PASSWORD before starting, or run`,
-      `    npm run cli -- create-admin --email you@example.com --password '<a long password>'`,
+      `  Health:    ${base}/health/live, ${base}/health/ready; metrics: ${base}/metrics`,
+      noAdmin ? `  First admin: set ADMIN_EMAIL and ADMIN_PASSWORD before starting, or run` : '',
+      noAdmin ? `    npm run cli -- create-admin --email you@example.com --password '<a long password>'` : '',
       config.devRoutes ? `  Dev routes enabled under ${base}/dev (clock, jobs, mailbox)` : '',
     ]
       .filter(Boolean)

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { businessEvent } from '../common/business-events';
 import { Clock } from '../common/clock.service';
 import { FieldError } from '../common/errors';
 import { PgError, pgCode } from '../database/pg-errors';
@@ -98,6 +99,7 @@ export class AccountHoldsService {
     const data = { reference: reference ?? ADMIN_ACCOUNT_HOLD };
     await this.audit.record(em, { actorId, action: 'account.hold_placed', subjectType: 'user', subjectId: userId, reason, data });
     await this.events.record(em, userId, 'account_held', { data: { reason, ...data } });
+    businessEvent(em, 'account.hold_placed', { userId, actorId, reference: data.reference });
   }
 
   private async released(
@@ -120,6 +122,7 @@ export class AccountHoldsService {
     }
     const still = await this.accountHolds.anyActive(em, userId);
     await this.events.record(em, userId, 'account_released', { data: { reason, references, stillOnHold: still } });
+    businessEvent(em, 'account.hold_released', { userId, actorId, references: references.join(','), stillOnHold: still });
   }
 }
 

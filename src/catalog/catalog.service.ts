@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
 import { SpendingPolicy } from '../account-guard/spending.policy';
+import { businessEvent } from '../common/business-events';
 import { Clock } from '../common/clock.service';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { AppConfig } from '../config/app-config';
@@ -120,6 +121,7 @@ export class CatalogService {
         reason,
         data: { from: row.status, to: next, creatorId: row.creator_id },
       });
+      businessEvent(em, `listing.${action}`, { listingId: id, adminId, creatorId: row.creator_id, from: row.status, to: next });
       return toListingView(updated);
     });
   }

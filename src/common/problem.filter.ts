@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { AppError, ErrorCode, FieldError } from './errors';
+import { BusinessMetrics } from './metrics';
 
 export interface ProblemDocument {
   type: string;
@@ -78,6 +79,8 @@ export class ProblemFilter implements ExceptionFilter {
     const res = ctx.getResponse<Response>();
     const err = toAppError(exception);
     const requestId = typeof req.id === 'string' ? req.id : String(req.id ?? '');
+    if (err.code === 'IDEMPOTENCY_IN_PROGRESS' || err.code === 'IDEMPOTENCY_KEY_REUSED')
+      BusinessMetrics.idempotencyConflicts.inc({ code: err.code });
     if (err.status >= 500) {
       this.logger.error({ err: exception, requestId, path: req.path }, 'request failed');
     }

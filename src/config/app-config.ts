@@ -42,6 +42,15 @@ export class AppConfig {
   security: SecurityConfig;
   fraud: FraudConfig;
   resellers: ResellersConfig;
+  ops: OpsConfig;
+}
+
+/** Health and metrics (docs/architecture.md, "Operations"). */
+export interface OpsConfig {
+  /** When set, GET /metrics needs `Authorization: Bearer <token>` (METRICS_TOKEN). */
+  metricsToken?: string;
+  /** /health/ready fails when the oldest undelivered outbox message is older than this (HEALTH_OUTBOX_MAX_LAG_SECONDS). */
+  outboxMaxLagSeconds: number;
 }
 
 /** The reseller program (docs/resellers.md); amounts in credits. */
@@ -276,6 +285,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const refreshTokenTtlDays = int('REFRESH_TOKEN_TTL_DAYS', 30, 1, 365);
   if (security.sessionMaxDays < refreshTokenTtlDays) problems.push('SESSION_MAX_DAYS must not be below REFRESH_TOKEN_TTL_DAYS');
   const port = int('PORT', 3000, 0, 65535);
+  const metricsToken = str('METRICS_TOKEN');
+  if (metricsToken !== undefined && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
   const config: AppConfig = {
     nodeEnv,
     port,
@@ -335,6 +346,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
       suspendLostDisputes: int('RESELLER_SUSPEND_LOST_DISPUTES', 3, 1, 1_000_000),
       suspendLossRatePercent: int('RESELLER_SUSPEND_LOSS_RATE_PERCENT', 2, 0, 100),
       buyerOpenOrdersMax: int('RESELLER_BUYER_OPEN_ORDERS_MAX', 3, 1, 1000),
+    },
+    ops: {
+      metricsToken,
+      outboxMaxLagSeconds: int('HEALTH_OUTBOX_MAX_LAG_SECONDS', 300, 1, 7 * 86400),
     },
     orders: {
       batchMax: int('ORDER_BATCH_MAX', 100, 1, 10_000),

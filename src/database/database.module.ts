@@ -1,5 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
+import { AfterCommitSubscriber } from './after-commit';
 import { dataSourceOptions } from './data-source';
 import { TransactionRunner } from './transaction-runner';
 
@@ -14,7 +15,7 @@ export class DatabaseModule {
           // Pipeline mode (a documented pg option): a query may be written while the one before it is
           // still running. Awaited one by one, queries behave exactly as without it; batch transactions
           // use it to send BEGIN together with their first statement (TransactionRunner.runBatch).
-          ...dataSourceOptions(url, { extra: { max: poolSize, pipeline: true } }),
+          ...dataSourceOptions(url, { extra: { max: poolSize, pipeline: true }, subscribers: [AfterCommitSubscriber] }),
           autoLoadEntities: true,
           migrationsRun: false,
         }),

@@ -1,6 +1,7 @@
 import { Injectable, NestMiddleware } from '@nestjs/common';
 import type { NextFunction, Request, Response } from 'express';
 import { collectDefaultMetrics, Histogram, register } from 'prom-client';
+import { routeTemplate } from '../common/request-log';
 
 if (!register.getSingleMetric('process_cpu_seconds_total')) collectDefaultMetrics();
 
@@ -19,8 +20,7 @@ export class MetricsMiddleware implements NestMiddleware {
     const end = httpDuration.startTimer();
     res.on('finish', () => {
       // The matched route pattern keeps label cardinality bounded (never the raw URL with ids).
-      const route = (req.route?.path as string | undefined) ?? 'unmatched';
-      end({ method: req.method, route: req.baseUrl + route, status: String(res.statusCode) });
+      end({ method: req.method, route: routeTemplate(req) ?? 'unmatched', status: String(res.statusCode) });
     });
     next();
   }

@@ -33,6 +33,11 @@ export class AdminUsersService {
     private readonly clock: Clock,
   ) {}
 
+  /** Whether any account has the admin role (the start-up banner's hint). */
+  adminExists(): Promise<boolean> {
+    return this.users.adminExists(this.dataSource);
+  }
+
   /**
    * POST /admin/users/:id/roles. `buyer` is everyone's and cannot be removed; the last admin stays.
    * `reseller` is neither granted nor taken back here (403 ROLE_NOT_GRANTABLE): only the reseller

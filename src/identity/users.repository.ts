@@ -110,6 +110,10 @@ export class UsersRepository {
     await queryRows(em, 'SELECT pg_advisory_xact_lock(hashtext($1))', ['users.admin-role']);
   }
 
+  async adminExists(db: EntityManager | DataSource): Promise<boolean> {
+    return (await queryRows(db, `SELECT 1 FROM users WHERE 'admin' = ANY (roles) LIMIT 1`)).length > 0;
+  }
+
   async anotherAdminExists(em: EntityManager, exceptId: string): Promise<boolean> {
     return (await queryRows(em, `SELECT 1 FROM users WHERE 'admin' = ANY (roles) AND id <> $1 LIMIT 1`, [exceptId])).length > 0;
   }

@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } fro
 import PgBoss from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
+import { BusinessMetrics } from '../common/metrics';
 import { AppConfig } from '../config/app-config';
 import { queryRows } from '../database/sql';
 
@@ -22,6 +23,22 @@ export interface QueueHandler<T extends object = object> {
 
 export const PG_BOSS_SCHEMA = 'pgboss';
 
+/** What readiness reports of the job runner: pg-boss started (and not stopped); `workers`: this process runs the jobs. */
+export interface JobRunnerState {
+  running: boolean;
+  workers: boolean;
+}
+
+/** Counts a failed run of `job` and rethrows, so that pg-boss retries it as before. */
+async function counted<T>(job: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    BusinessMetrics.jobFailures.inc({ job });
+    throw err;
+  }
+}
+
 /**
  * Scheduled and queued work on pg-boss, so that several server processes never run the same job
  * twice. Every periodic job reads the business clock; `runDue` runs them all at once (dev route and
@@ -33,6 +50,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   private readonly periodic = new Map<string, PeriodicJob>();
   private readonly queues = new Map<string, QueueHandler>();
   private boss?: PgBoss;
+  private running = false;
 
   constructor(
     private readonly config: AppConfig,
@@ -59,8 +77,10 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       migrate: true,
     });
     boss.on('error', (err) => this.logger.error({ err }, 'pg-boss error'));
+    boss.on('stopped', () => (this.running = false));
     await boss.start();
     this.boss = boss;
+    this.running = true;
     for (const name of [...this.periodic.keys(), ...this.queues.keys()]) {
       await boss.createQueue(name, { name, retryLimit: this.queues.get(name)?.retryLimit ?? 5, retryBackoff: true });
     }
@@ -68,17 +88,22 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     for (const job of this.periodic.values()) {
       await boss.schedule(job.name, job.cron ?? '* * * * *', {}, { singletonKey: job.name });
       await boss.work(job.name, async () => {
-        await job.run(this.clock.now());
+        await counted(job.name, () => job.run(this.clock.now()));
       });
     }
     for (const q of this.queues.values()) {
       await boss.work<object>(q.name, { pollingIntervalSeconds: 1 }, async (jobs) => {
-        for (const j of jobs) await q.handle(j.data);
+        for (const j of jobs) await counted(q.name, () => q.handle(j.data));
       });
     }
   }
 
+  state(): JobRunnerState {
+    return { running: this.running, workers: this.running && this.config.jobsEnabled };
+  }
+
   async onApplicationShutdown(): Promise<void> {
+    this.running = false;
     await this.boss?.stop({ graceful: true, wait: true, timeout: 5000 }).catch(() => undefined);
   }
 
@@ -93,7 +118,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   /** Runs every periodic job now, then processes every queued job that is ready. */
   async runDue(): Promise<{ periodic: string[]; processed: number; failed: number }> {
     const now = this.clock.now();
-    for (const job of this.periodic.values()) await job.run(now);
+    for (const job of this.periodic.values()) await counted(job.name, () => job.run(now));
     let processed = 0;
     let failed = 0;
     for (const q of this.queues.values()) {
@@ -106,6 +131,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
             await this.boss!.complete(q.name, j.id);
             processed++;
           } catch (err) {
+            BusinessMetrics.jobFailures.inc({ job: q.name });
             await this.boss!.fail(q.name, j.id, { message: String((err as Error)?.message ?? err) });
             failed++;
           }

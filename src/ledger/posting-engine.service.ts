@@ -2,7 +2,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AppError } from '../common/errors';
 import { sortedBy } from '../common/compare';
+import { BusinessMetrics } from '../common/metrics';
 import { Outcome } from '../common/outcome';
+import { afterCommit } from '../database/after-commit';
 import { PreparedEntry, ResolvedRef } from './entry-input';
 import { AccountInfo, LedgerAccountsService } from './ledger-accounts.service';
 import { LedgerBalancesRepository } from './ledger-balances.repository';
@@ -91,6 +93,14 @@ export class PostingEngineService {
       else if (entries[first].contentHash === e.contentHash) outcomes[i] = { ok: { entryId: leader.ok.entryId, replayed: true } };
       else outcomes[i] = { error: LedgerErrors.referenceConflict(e.reference) };
     });
+    const written = entries.filter((_, i) => {
+      const o = outcomes[i]!;
+      return 'ok' in o && !o.ok.replayed;
+    });
+    if (written.length)
+      afterCommit(em, () => {
+        for (const e of written) BusinessMetrics.ledgerEntries.inc({ kind: e.kind });
+      });
     return outcomes as Outcome<PostedEntry>[];
   }
 

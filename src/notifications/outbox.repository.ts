@@ -9,6 +9,13 @@ export interface OutboxRow {
   attempts: number;
 }
 
+/** Undelivered messages: those still to be tried, those out of attempts, and the age of the oldest still to be tried. */
+export interface OutboxBacklog {
+  pending: number;
+  dead: number;
+  lagSeconds: number;
+}
+
 /** outbox_messages. Delivery times are the database's (`now()`): retries are about real time, not the business clock. */
 @Injectable()
 export class OutboxRepository {
@@ -39,5 +46,16 @@ export class OutboxRepository {
        available_at = now() + make_interval(secs => least(3600, 2 ^ attempts)) WHERE id = $1`,
       [id, error],
     );
+  }
+
+  async backlog(db: EntityManager | DataSource, maxAttempts: number): Promise<OutboxBacklog> {
+    const [row] = await queryRows<{ pending: number; dead: number; lag_seconds: number }>(
+      db,
+      `SELECT count(*) FILTER (WHERE attempts < $1)::int AS pending, count(*) FILTER (WHERE attempts >= $1)::int AS dead,
+              COALESCE(EXTRACT(EPOCH FROM now() - min(created_at) FILTER (WHERE attempts < $1)), 0)::float8 AS lag_seconds
+       FROM outbox_messages WHERE sent_at IS NULL`,
+      [maxAttempts],
+    );
+    return { pending: row.pending, dead: row.dead, lagSeconds: row.lag_seconds };
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { AppConfig } from '../config/app-config';
-import { OutboxRepository } from './outbox.repository';
+import { OutboxBacklog, OutboxRepository } from './outbox.repository';
 
 export interface OutboxHandler {
   kind: string;
@@ -45,6 +45,11 @@ export class OutboxService implements OnModuleInit, OnModuleDestroy {
   /** Adds a message; pass the caller's manager so it commits (or not) with the caller's change. */
   async add(em: EntityManager | undefined, kind: string, payload: Record<string, unknown>): Promise<void> {
     await this.messages.add(em ?? this.dataSource.manager, kind, payload);
+  }
+
+  /** What is waiting for delivery (readiness and /metrics). */
+  backlog(): Promise<OutboxBacklog> {
+    return this.messages.backlog(this.dataSource, MAX_ATTEMPTS);
   }
 
   /** Delivers everything that is ready; returns how many were delivered. */

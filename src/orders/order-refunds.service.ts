@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { AuditService } from '../audit/audit.service';
+import { businessEvent } from '../common/business-events';
 import { Clock } from '../common/clock.service';
 import { sortedBy } from '../common/compare';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
@@ -80,6 +81,14 @@ export class OrderRefundsService {
         subjectId: orderId,
         reason,
         data: { chargeCreator, price: order.price, payWith: order.pay_with, buyerId: order.buyer_id },
+      });
+      businessEvent(em, 'order.refunded', {
+        orderId,
+        adminId,
+        buyerId: order.buyer_id,
+        price: String(order.price),
+        payWith: order.pay_with,
+        chargeCreator,
       });
       return toOrderView(updated);
     });

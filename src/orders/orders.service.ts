@@ -4,12 +4,15 @@ import { EntityManager } from 'typeorm';
 import { CatalogService, ListingForSale } from '../catalog/catalog.service';
 import { SpendingPolicy } from '../account-guard/spending.policy';
 import { Clock } from '../common/clock.service';
+import { businessEvent } from '../common/business-events';
 import { sortedBy } from '../common/compare';
 import { AppError } from '../common/errors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../common/idempotency/idempotency.service';
+import { BusinessMetrics } from '../common/metrics';
 import { Outcome } from '../common/outcome';
 import { addDays } from '../common/time';
 import { AppConfig } from '../config/app-config';
+import { afterCommit } from '../database/after-commit';
 import { BatchResult, GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { FraudErrors } from '../fraud/fraud.errors';
@@ -127,7 +130,27 @@ export class OrdersService implements BeforeApplicationShutdown {
       return 'ok' in o ? [{ request: inputs[i].request, body: o.ok }] : [];
     });
     await this.idempotency.complete(em, done);
+    for (const i of open) this.report(em, outcomes[i]);
     return { outcomes };
+  }
+
+  /** Logs a placed order and counts every decided purchase by outcome (the order status or the refusal code), once committed. */
+  private report(em: EntityManager, outcome: Outcome<OrderView | IdempotentReplay>): void {
+    if ('error' in outcome) {
+      afterCommit(em, () => BusinessMetrics.orders.inc({ outcome: outcome.error.code }));
+      return;
+    }
+    const o = outcome.ok as OrderView;
+    const fields = {
+      orderId: o.id,
+      buyerId: o.buyerId,
+      ownerId: o.ownerId,
+      listingId: o.listingId,
+      status: o.status,
+      price: o.price,
+      payWith: o.payWith,
+    };
+    businessEvent(em, 'order.placed', fields, () => BusinessMetrics.orders.inc({ outcome: o.status }));
   }
 
   private async buyAll(

@@ -1,7 +1,7 @@
 import { INestApplication } from '@nestjs/common';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
-import { createApp } from '../../src/app';
+import { AppOptions, createApp } from '../../src/app';
 import { AppConfig, loadConfig } from '../../src/config/app-config';
 import { createTestDatabase, TestDatabase } from './test-db';
 
@@ -17,8 +17,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real application on its own freshly migrated database. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** Boots the real application on its own freshly migrated database (`opts`: e.g. where its log lines go). */
+export async function startTestApp(env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -30,7 +30,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     DATABASE_POOL_SIZE: '10',
     ...env,
   });
-  const app = await createApp(config, db.url);
+  const app = await createApp(config, db.url, opts);
   await app.init();
   const dataSource = app.get(DataSource);
   return {

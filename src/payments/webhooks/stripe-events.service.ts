@@ -1,7 +1,9 @@
 import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
+import { businessEvent } from '../../common/business-events';
 import { AppError } from '../../common/errors';
+import { BusinessMetrics } from '../../common/metrics';
 import { isUuid } from '../../common/ids';
 import { addHours } from '../../common/time';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -76,6 +78,7 @@ export class StripeEventsService implements OnModuleInit {
       if (recorded && handled) await this.jobs.enqueue(STRIPE_EVENT_QUEUE, { eventId: event.id }, em);
       return recorded;
     });
+    BusinessMetrics.webhookReceived.inc({ type: event.type, duplicate: String(!inserted) });
     return { received: true, duplicate: !inserted };
   }
 
@@ -94,36 +97,61 @@ export class StripeEventsService implements OnModuleInit {
     } catch {
       // Signed by Stripe but not the shape its API version promises: retrying cannot help.
       await this.finish(this.dataSource, eventId, 'rejected', null, 'malformed event object');
-      return;
+      return this.processed('rejected', row.payload);
     }
     let purchase: PurchaseRecord | undefined;
     try {
       purchase = es ? await this.findPurchase(es) : undefined;
       if (!es || !purchase) {
         await this.finish(this.dataSource, eventId, 'ignored', null, es ? 'no matching token purchase' : 'nothing to act on');
-        return;
+        return this.processed('ignored', row.payload);
       }
-      await this.applyToPurchase(eventId, es, purchase);
+      if (await this.applyToPurchase(eventId, es, purchase)) this.processed('processed', row.payload);
     } catch (err) {
       if (err instanceof AppError && err.code === 'INVALID_STATE') {
         this.logger.warn({ eventId, detail: err.detail }, 'Stripe event rejected by the purchase state machine');
         await this.finish(this.dataSource, eventId, 'rejected', purchase?.id ?? null, err.detail ?? err.message);
-        return;
+        return this.processed('rejected', row.payload);
       }
       await this.events.recordFailure(this.dataSource, eventId, String(err?.message ?? err));
+      BusinessMetrics.webhookProcessed.inc({ status: 'failed' });
       throw err;
     }
   }
 
-  /** Card details are fetched from Stripe first, outside the transaction that applies the event. */
-  private async applyToPurchase(eventId: string, es: EventSignal, purchase: PurchaseRecord): Promise<void> {
+  /** Card details are fetched from Stripe first, outside the transaction that applies the event. False: another run applied it. */
+  private async applyToPurchase(eventId: string, es: EventSignal, purchase: PurchaseRecord): Promise<boolean> {
     const charge = es.charge ?? (es.chargeId && !purchase.cardFingerprint ? await this.gateway.retrieveCharge(es.chargeId) : null);
-    await this.tx.run(async (em) => {
-      if ((await this.events.lockStatus(em, eventId)) !== 'queued') return;
+    return this.tx.run(async (em) => {
+      if ((await this.events.lockStatus(em, eventId)) !== 'queued') return false;
       const p = (await this.purchases.lock(em, purchase.id))!;
-      await this.signals.apply(em, p, es.signal, { paymentIntentId: es.paymentIntentId, amount: es.amount, charge });
+      const updated = await this.signals.apply(em, p, es.signal, { paymentIntentId: es.paymentIntentId, amount: es.amount, charge });
       await this.finish(em, eventId, 'processed', p.id, null);
+      if (updated.status !== p.status) {
+        const outcome = updated.status;
+        businessEvent(
+          em,
+          `purchase.${outcome === 'succeeded' ? 'settled' : outcome}`,
+          {
+            purchaseId: p.id,
+            userId: p.userId,
+            status: outcome,
+            from: p.status,
+            priceCents: p.priceCents.toString(),
+            stripeEventId: eventId,
+          },
+          () => BusinessMetrics.tokenPurchases.inc({ outcome }),
+        );
+      }
+      return true;
     });
+  }
+
+  /** Counts an event processed, with its lag since Stripe created it. */
+  private processed(status: StripeEventStatus, payload: unknown): void {
+    BusinessMetrics.webhookProcessed.inc({ status });
+    const created = (payload as { created?: unknown } | null)?.created;
+    if (typeof created === 'number') BusinessMetrics.webhookLag.observe(Math.max(0, this.clock.nowMs() / 1000 - created));
   }
 
   private async findPurchase(es: EventSignal): Promise<PurchaseRecord | undefined> {
