@@ -1,7 +1,9 @@
 import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AccountGuardModule } from './account-guard/account-guard.module';
 import { AuditModule } from './audit/audit.module';
 import { CatalogModule } from './catalog/catalog.module';
@@ -56,26 +58,33 @@ const REDACT = [
   '*.challengeId',
 ];
 
+/** A request line's request and response: no query string (emailed links carry tokens there), no headers. */
+const SERIALIZERS = {
+  req: (req: { id: unknown; method: string; url?: string }) => ({ id: req.id, method: req.method, url: req.url?.split('?')[0] }),
+  res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+};
+
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
+  /** `logStream`: where the logs go instead of stdout (tests read them). */
+  static forRoot(config: AppConfig, databaseUrl: string, logStream?: DestinationStream): DynamicModule {
+    const pinoOptions = {
+      level: config.logLevel,
+      redact: { paths: REDACT, censor: '[redacted]' },
+      serializers: SERIALIZERS,
+      genReqId: (req: IncomingMessage, res: ServerResponse) => {
+        const incoming = req.headers['x-request-id'];
+        const id = typeof incoming === 'string' && /^[\w-]{1,100}$/.test(incoming) ? incoming : randomUUID();
+        res.setHeader('X-Request-Id', id);
+        return id;
+      },
+      autoLogging: config.logLevel !== 'silent',
+    };
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            redact: { paths: REDACT, censor: '[redacted]' },
-            genReqId: (req, res) => {
-              const incoming = req.headers['x-request-id'];
-              const id = typeof incoming === 'string' && /^[\w-]{1,100}$/.test(incoming) ? incoming : randomUUID();
-              res.setHeader('X-Request-Id', id);
-              return id;
-            },
-            autoLogging: config.nodeEnv !== 'test' && config.logLevel !== 'silent',
-          },
-        }),
+        LoggerModule.forRoot({ pinoHttp: logStream ? [pinoOptions, logStream] : pinoOptions }),
         DatabaseModule.forRoot(databaseUrl, config.databasePoolSize),
         CommonModule,
         JobsModule,

@@ -4,14 +4,15 @@ import { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
 import { IP_COUNTRY_HEADER_SETTING } from './identity/request-context';
 
 /** Builds the fully configured HTTP application (used by main and by the e2e tests alike). */
-export async function createApp(config: AppConfig, databaseUrl: string): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl), {
+export async function createApp(config: AppConfig, databaseUrl: string, logStream?: DestinationStream): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, logStream), {
     bufferLogs: true,
     rawBody: true,
     bodyParser: false,

@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { createApp } from '../../src/app';
@@ -17,8 +18,8 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real application on its own freshly migrated database. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/** Boots the real application on its own freshly migrated database (its logs into `logStream` when given). */
+export async function startTestApp(env: Record<string, string> = {}, logStream?: DestinationStream): Promise<TestApp> {
   const db = await createTestDatabase();
   const config = loadConfig({
     NODE_ENV: 'test',
@@ -30,7 +31,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     DATABASE_POOL_SIZE: '10',
     ...env,
   });
-  const app = await createApp(config, db.url);
+  const app = await createApp(config, db.url, logStream);
   await app.init();
   const dataSource = app.get(DataSource);
   return {
