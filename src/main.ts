@@ -39,7 +39,7 @@ async function main(): Promise<void> {
       `  API docs:  ${base}/docs  (OpenAPI JSON: ${base}/docs-json)`,
       `  Health:    ${base}/health`,
       `  First admin: set ADMIN_EMAIL and ADMIN_PASSWORD before starting, or run`,
-      `    npm run cli -- create-admin --email you@example.com --password '<a long password>'`,
+      `    npm run cli -- create-admin --email you@example.com   (asks for the password)`,
       config.devRoutes ? `  Dev routes enabled under ${base}/dev (clock, jobs, mailbox)` : '',
     ]
       .filter(Boolean)
