@@ -79,14 +79,24 @@ async function logIn(api: Api, email: string, password: string): Promise<string>
   return (await api.call<{ accessToken: string }>('POST', '/auth/login', { body: { email, password } })).accessToken;
 }
 
-/** Buys a token package in the Stripe sandbox and has the bank approve it (the webhook mints the credits). */
+/**
+ * Buys a token package in the Stripe sandbox and has the bank approve it; the signed webhook is queued
+ * and its job mints the credits (run here at once rather than waiting for the server's worker).
+ */
 async function buyCredits(api: Api, who: Session, packageId: string): Promise<void> {
-  const purchase = await api.call<{ paymentIntentId: string }>('POST', '/token-purchases', {
+  const purchase = await api.call<{ id: string; paymentIntentId: string }>('POST', '/token-purchases', {
     token: who.token,
     body: { packageId },
     idempotent: true,
   });
   await api.call('POST', `/dev/payments/${purchase.paymentIntentId}/succeed`, { body: {} });
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const { status } = await api.call<{ status: string }>('GET', `/token-purchases/${purchase.id}`, { token: who.token });
+    if (status === 'succeeded') return;
+    await api.call('POST', '/dev/jobs/run');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`The sandbox purchase ${purchase.id} of ${who.email} did not settle`);
 }
 
 /** Creates the demo accounts and listings; `admin` already exists (made with the admin service). */
