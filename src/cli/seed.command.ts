@@ -35,7 +35,14 @@ export async function seed(args: string[], deps: CliDeps): Promise<number> {
       await opened.app.listen(0, '127.0.0.1');
       const address = (opened.app.getHttpServer() as Server).address();
       const port = typeof address === 'object' && address ? address.port : 0;
-      const accounts = await createDemoData(`http://127.0.0.1:${port}`, { id: admin.userId, password });
+      let accounts: Awaited<ReturnType<typeof createDemoData>>;
+      try {
+        accounts = await createDemoData(`http://127.0.0.1:${port}`, { id: admin.userId, password });
+      } catch (err) {
+        deps.err(`seed stopped part-way: ${err instanceof Error ? err.message : String(err)}`);
+        deps.err(`What it made stays (admin ${DEMO_ADMIN_EMAIL}, password ${password}); seed again on an empty database.`);
+        return 1;
+      }
       deps.out('Demo data created. Sign in (POST /auth/login) with:');
       for (const a of accounts) deps.out(`  ${a.role.padEnd(8)} ${a.email.padEnd(30)} ${a.password}   ${a.note}`);
       return 0;
