@@ -5,19 +5,8 @@
 // child processes without a build.
 const { readFileSync } = require('node:fs');
 const { transformSync } = require('@swc/core');
-
-const options = (filename) => ({
-  filename,
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-});
+const swc = require('./swc-options.cjs');
 
 require.extensions['.ts'] = (module, filename) => {
-  module._compile(transformSync(readFileSync(filename, 'utf8'), options(filename)).code, filename);
+  module._compile(transformSync(readFileSync(filename, 'utf8'), { ...swc, filename }).code, filename);
 };
