@@ -1,15 +1,6 @@
 // Nest 12 and a few dependencies ship as ES modules; Jest on Node 20 cannot require() them,
 // so SWC compiles both our TypeScript and those packages to CommonJS for the test run.
-const swc = {
-  jsc: {
-    parser: { syntax: 'typescript', decorators: true },
-    transform: { legacyDecorator: true, decoratorMetadata: true },
-    target: 'es2022',
-    keepClassNames: true,
-  },
-  module: { type: 'commonjs' },
-  sourceMaps: 'inline',
-};
+const swc = require('./test/support/swc-options.cjs');
 const esmPackages = [
   '@nestjs',
   'otplib',

@@ -42,7 +42,7 @@ async function main(): Promise<void> {
       `  API docs:  ${base}/docs  (OpenAPI JSON: ${base}/docs-json)`,
       `  Health:    ${base}/health/live, ${base}/health/ready; metrics: ${base}/metrics`,
       noAdmin ? `  First admin: set ADMIN_EMAIL and ADMIN_PASSWORD before starting, or run` : '',
-      noAdmin ? `    npm run cli -- create-admin --email you@example.com --password '<a long password>'` : '',
+      noAdmin ? `    npm run cli -- create-admin --email you@example.com   (asks for the password)` : '',
       config.devRoutes ? `  Dev routes enabled under ${base}/dev (clock, jobs, mailbox)` : '',
     ]
       .filter(Boolean)

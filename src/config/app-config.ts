@@ -16,6 +16,8 @@ export class AppConfig {
   logLevel: string;
   bodyLimitBytes: number;
   publicUrl: string;
+  /** Base URL of the client app that emailed links open (`/verify-email?token=`, `/reset-password?token=`). */
+  webAppUrl: string;
   /**
    * Express "trust proxy": false, a hop count, or addresses/CIDRs of trusted proxies. `true` in the
    * environment means one hop (the load balancer in front), never "trust every X-Forwarded-For entry",
@@ -287,6 +289,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const port = int('PORT', 3000, 0, 65535);
   const metricsToken = str('METRICS_TOKEN');
   if (metricsToken !== undefined && metricsToken.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+  const publicUrl = url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`;
   const config: AppConfig = {
     nodeEnv,
     port,
@@ -297,7 +300,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jobsEnabled: bool('JOBS_ENABLED', true),
     logLevel,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
-    publicUrl: url('PUBLIC_URL', ['http:', 'https:']) ?? `http://localhost:${port}`,
+    publicUrl,
+    webAppUrl: (url('WEB_APP_URL', ['http:', 'https:']) ?? publicUrl).replace(/\/+$/, ''),
     trustProxy: trustProxy(str('TRUST_PROXY'), problems),
     jwtSecret: jwtSecret ?? '',
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 24 * 3600),

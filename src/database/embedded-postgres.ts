@@ -1,4 +1,4 @@
-import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -20,6 +20,41 @@ export interface EmbeddedDatabase {
 const USER = 'postgres';
 // Only ever listens on 127.0.0.1; the password guards against other local users.
 const PASSWORD = 'bazaar-embedded';
+
+const embeddedUrl = (port: number, database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
+
+/** Whether `dir` (a DATA_DIR) holds an embedded PostgreSQL's data. */
+export function hasEmbeddedData(dir: string): boolean {
+  return existsSync(join(dir, 'pg', 'PG_VERSION'));
+}
+
+/**
+ * The embedded PostgreSQL running on `dir`'s data (a server's, or another command's), read from
+ * PostgreSQL's own lock file `postmaster.pid` (pid, data directory, start time, port, ...), which the
+ * postmaster removes when it stops; undefined when none runs.
+ */
+export function runningEmbeddedPostgres(dir: string, database = 'bazaar'): { pid: number; port: number; url: string } | undefined {
+  let lines: string[];
+  try {
+    lines = readFileSync(join(dir, 'pg', 'postmaster.pid'), 'utf8').split('\n');
+  } catch {
+    return undefined;
+  }
+  const pid = Number(lines[0]);
+  const port = Number(lines[3]);
+  if (!Number.isInteger(pid) || pid <= 0 || !Number.isInteger(port) || port <= 0 || !processExists(pid)) return undefined;
+  return { pid, port, url: embeddedUrl(port, database) };
+}
+
+function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    // EPERM: it exists, under another user (the `postgres` user when started as root).
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 
 /**
  * A real dynamic import, kept out of reach of compilers that rewrite `import()` into `require()`:
@@ -86,7 +121,7 @@ export async function startEmbeddedPostgres(
   const stop = () => (stopping ??= after.then(stopServer, stopServer));
   pg.stop = stop; // what the package's exit hook calls
   return {
-    url: `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`,
+    url: embeddedUrl(port, database),
     adminUrl,
     stop,
     stopAfter: (closed) => {

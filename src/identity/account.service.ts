@@ -140,7 +140,7 @@ export class AccountService {
       expiresAt: addSeconds(now, ttlSeconds),
     });
     const build = purpose === 'password_reset' ? identityMails.passwordReset : identityMails.verifyEmail;
-    await this.mail.send(em, build(user.email, this.config.publicUrl, token, ttlSeconds));
+    await this.mail.send(em, build(user.email, this.config.webAppUrl, token, ttlSeconds));
   }
 
   /** Marks a live token used (at most once, whoever races) and returns whose it was. */

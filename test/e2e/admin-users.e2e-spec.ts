@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { ensureAdmin } from '../../src/boot';
 import { runCli } from '../../src/cli';
 import { bearer, signUp, strongPassword, uniqueEmail } from '../support/auth';
@@ -82,8 +83,8 @@ describe('first admin and role management', () => {
   });
 
   describe('the create-admin CLI (npm run cli -- create-admin)', () => {
-    /** Runs the CLI against this test's running application and database, capturing what it prints. */
-    const cli = async (argv: string[], env: Record<string, string> = {}) => {
+    /** Runs the CLI against this test's running application and database, capturing what it prints; `stdin` is piped. */
+    const cli = async (argv: string[], opts: { env?: Record<string, string>; stdin?: string } = {}) => {
       const out: string[] = [];
       const err: string[] = [];
       let opened = 0;
@@ -94,12 +95,14 @@ describe('first admin and role management', () => {
           JWT_SECRET: t.config.jwtSecret,
           ENCRYPTION_KEY: t.config.encryptionKey.toString('base64'),
           DATABASE_POOL_SIZE: '2',
-          ...env,
+          ...opts.env,
         },
         out: (line) => out.push(line),
         err: (line) => err.push(line),
-        open: async (config) => {
-          expect(config.databaseUrl).toBe(t.db.url);
+        stdin: Readable.from([opts.stdin ?? '']),
+        prompt: (text) => err.push(text),
+        open: async (config, url) => {
+          expect(url).toBe(t.db.url);
           opened++;
           return { app: t.app, close: async () => undefined };
         },
@@ -111,36 +114,49 @@ describe('first admin and role management', () => {
       const email = uniqueEmail('cli-bad');
       expect(await cli([])).toMatchObject({ code: 0, err: expect.stringContaining('create-admin --email') });
       expect(await cli(['drop-everything'])).toMatchObject({ code: 2 });
-      expect(await cli(['create-admin', '--email', email])).toMatchObject({ code: 2 });
-      expect(await cli(['create-admin', '--email', email, '--password', strongPassword(), '--force'])).toMatchObject({ code: 2 });
-      // A forgotten `--password` leaves the password as a stray argument; it is not echoed back.
+      expect(await cli(['create-admin', '--email', email, '--force'], { stdin: `${strongPassword()}\n` })).toMatchObject({ code: 2 });
+      expect(await cli(['create-admin', '--email', email])).toMatchObject({ code: 2, err: expect.stringContaining('No password given') });
+      // A password on the command line is refused by name, and not echoed.
+      const secret = strongPassword();
+      for (const argv of [
+        ['create-admin', '--email', email, '--password', secret],
+        ['create-admin', '--email', email, `--password=${secret}`],
+      ]) {
+        const refused = await cli(argv);
+        expect(refused).toMatchObject({ code: 2, err: expect.stringContaining('--password is not accepted'), opened: 0 });
+        expect(refused.err).not.toContain(secret);
+      }
+      // A stray argument (a password typed without a flag) is not echoed back either.
       const stray = await cli(['create-admin', '--email', email, 'Stray-Secret-Value-42']);
       expect(stray).toMatchObject({ code: 2, err: expect.stringContaining('Usage') });
       expect(stray.err).not.toContain('Stray-Secret-Value-42');
-      expect(await cli(['create-admin', '--email', email, '--password', 'password1'])).toMatchObject({
+      expect(await cli(['create-admin', '--email', email], { stdin: 'password1\n' })).toMatchObject({
         code: 1,
         err: expect.stringMatching(/too common/),
       });
       expect(
-        await cli(['create-admin', '--email', email, '--password', strongPassword()], { NODE_ENV: 'production', JWT_SECRET: '' }),
+        await cli(['create-admin', '--email', email], {
+          env: { NODE_ENV: 'production', JWT_SECRET: '', ADMIN_PASSWORD: strongPassword() },
+        }),
       ).toMatchObject({
         code: 1,
         err: expect.stringContaining('JWT_SECRET'),
       });
       expect(await t.sql('SELECT 1 FROM users WHERE email = $1', [email])).toHaveLength(0);
       // None of these got as far as starting the application.
-      expect((await cli(['create-admin', '--email', email, '--password', 'short'])).opened).toBe(0);
+      expect((await cli(['create-admin', '--email', email], { stdin: 'short\n' })).opened).toBe(0);
     });
 
-    it('creates an admin in the database, who can sign in to the running server and use admin routes', async () => {
+    it('creates an admin in the database (password from ADMIN_PASSWORD), who can sign in to the running server and use admin routes', async () => {
       const email = uniqueEmail('cli');
       const password = strongPassword();
-      const res = await cli(['create-admin', '--email', email, '--password', password]);
+      const res = await cli(['create-admin', '--email', email], { env: { ADMIN_PASSWORD: password } });
       expect(res).toMatchObject({
         code: 0,
         opened: 1,
         out: expect.stringMatching(new RegExp(`Created admin account ${email} \\(id [0-9a-f-]{36}\\)`)),
       });
+      expect(res.out).toContain(`Database: external PostgreSQL 127.0.0.1:${new URL(t.db.url).port}/${t.db.name} (DATABASE_URL)`);
       expect(`${res.out}${res.err}`).not.toContain(password);
       const login = await t.http().post('/auth/login').send({ email, password }).expect(200);
       expect(login.body.user.roles).toEqual(['buyer', 'admin']);
@@ -152,21 +168,21 @@ describe('first admin and role management', () => {
         .send({ add: ['creator'] })
         .expect(200);
       expect((await audit(login.body.user.id)).map((a) => [a.action, a.reason])).toEqual([['user.role_granted', 'cli create-admin']]);
-      expect(await cli(['create-admin', '--email', email.toUpperCase(), '--password', strongPassword()])).toMatchObject({
+      expect(await cli(['create-admin', '--email', email.toUpperCase()], { stdin: `${strongPassword()}\n` })).toMatchObject({
         code: 0,
         out: expect.stringContaining(`Already an admin: ${email.toUpperCase()} (id ${login.body.user.id})`),
       });
     });
 
-    it('grants the admin role to an existing account given its own password, and refuses any other with exit code 1', async () => {
+    it('grants the admin role to an existing account given its own password on stdin, and refuses any other with exit code 1', async () => {
       const u = await signUp(t);
       const wrong = strongPassword();
-      const refused = await cli(['create-admin', '--email', u.email, '--password', wrong]);
+      const refused = await cli(['create-admin', '--email', u.email], { stdin: `${wrong}\n` });
       expect(refused).toMatchObject({ code: 1, err: expect.stringMatching(/already exists and the password given is not its password/) });
       expect(`${refused.out}${refused.err}`).not.toContain(wrong);
       expect((await t.sql<{ roles: string[] }>('SELECT roles FROM users WHERE id = $1', [u.id]))[0].roles).toEqual(['buyer']);
 
-      expect(await cli(['create-admin', '--email', u.email, '--password', u.password])).toMatchObject({
+      expect(await cli(['create-admin', '--email', u.email], { stdin: `${u.password}\r\nignored\n` })).toMatchObject({
         code: 0,
         out: expect.stringContaining(`Granted the admin role to ${u.email} (id ${u.id})`),
       });
