@@ -1,5 +1,4 @@
 import { INestApplication } from '@nestjs/common';
-import type { DestinationStream } from 'pino';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppOptions, createApp } from '../../src/app';
