@@ -1,8 +1,12 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AccountGuardService } from './account-guard.service';
 import { AccountHoldDto, ReleaseAccountHoldDto } from './dto/account-guard.dto';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { ADMIN, ApiProblems } from '../common/api-problems';
+import { IdParam } from '../common/api-docs';
+import { AdminAccountStateDto } from './dto/views';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -13,14 +17,20 @@ export class AdminAccountGuardController {
   @Post(':id/hold')
   @Roles('admin')
   @HttpCode(200)
-  hold(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: AccountHoldDto) {
+  @ApiOperation({ summary: "Place the admins' account hold: the account can move no value until released" })
+  @ApiOkResponse({ type: AdminAccountStateDto })
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND', ['INVALID_STATE', "the admins' hold is active already"])
+  hold(@CurrentUser() actor: AuthUser, @IdParam() id: string, @Body() dto: AccountHoldDto) {
     return this.guard.placeHold(actor.id, id, dto.reason);
   }
 
   @Post(':id/release')
   @Roles('admin')
   @HttpCode(200)
-  release(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ReleaseAccountHoldDto) {
+  @ApiOperation({ summary: 'Release the account hold named by `reference`, or every active one' })
+  @ApiOkResponse({ type: AdminAccountStateDto })
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND', ['INVALID_STATE', 'no such active hold'])
+  release(@CurrentUser() actor: AuthUser, @IdParam() id: string, @Body() dto: ReleaseAccountHoldDto) {
     return this.guard.releaseHold(actor.id, id, dto.reason, dto.reference);
   }
 }
