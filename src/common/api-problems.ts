@@ -13,6 +13,8 @@ export const ADMIN: Problem[] = ['UNAUTHENTICATED', ['FORBIDDEN', 'not an admin'
 export const IDEMPOTENCY: Problem[] = ['IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED'];
 /** `@Sensitive()`. */
 export const REAUTH: Problem = ['REAUTH_REQUIRED', 'no re-authentication (POST /auth/reauth) in the last minutes'];
+/** For a route with no failure of its own to name. */
+export const UNEXPECTED: Problem = ['INTERNAL', 'an unexpected failure (never with a stack trace)'];
 /** AccountGuardService.assertMayMoveValue: what stops value leaving an account. */
 export const ACCOUNT_STATE: Problem[] = ['ACCOUNT_ON_HOLD', 'ACCOUNT_FROZEN', 'COOLING_PERIOD_ACTIVE', 'ACCOUNT_IN_DEBT'];
 

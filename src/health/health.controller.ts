@@ -1,7 +1,8 @@
 import { Controller, Get, Header } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckService, TypeOrmHealthIndicator } from '@nestjs/terminus';
 import { register } from 'prom-client';
+import { ApiProblems, UNEXPECTED } from '../common/api-problems';
 import { Public } from '../common/auth.decorators';
 
 @ApiTags('operations')
@@ -15,6 +16,7 @@ export class HealthController {
   @Get('health')
   @Public()
   @HealthCheck()
+  @ApiOperation({ summary: 'Health: 200 when every check is up, 503 naming the failing one' })
   check() {
     return this.health.check([() => this.db.pingCheck('database', { timeout: 3000 })]);
   }
@@ -22,6 +24,9 @@ export class HealthController {
   @Get('metrics')
   @Public()
   @Header('Content-Type', register.contentType)
+  @ApiOperation({ summary: 'Prometheus metrics (text exposition format)' })
+  @ApiOkResponse({ content: { 'text/plain': { schema: { type: 'string', example: '# HELP process_cpu_seconds_total …' } } } })
+  @ApiProblems(UNEXPECTED)
   metrics(): Promise<string> {
     return register.metrics();
   }

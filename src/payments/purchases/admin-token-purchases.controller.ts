@@ -1,10 +1,14 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { RefundTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
+import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
+import { IdParam } from '../../common/api-docs';
+import { ADMIN, ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
+import { PurchaseDto } from './purchase.views';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -17,9 +21,19 @@ export class AdminTokenPurchasesController {
   @Roles('admin')
   @Idempotent()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Refund a succeeded purchase through Stripe and claw its credits back (stock, wallet, earnings, then debt)' })
+  @ApiOkResponse({ type: PurchaseDto })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    ...ADMIN,
+    'NOT_FOUND',
+    ['INVALID_STATE', 'not succeeded (pending, refunded, disputed…)'],
+    ...IDEMPOTENCY,
+    ['UPSTREAM_UNAVAILABLE', 'Stripe did not refund'],
+  )
   refund(
     @CurrentUser() admin: AuthUser,
-    @Param('id', ParseUUIDPipe) id: string,
+    @IdParam() id: string,
     @Body() body: RefundTokenPurchaseDto,
     @IdempotentRequestOf() request: IdempotentRequest,
   ) {
