@@ -8,6 +8,9 @@ import { Client } from '../identity/request-context';
 import { CreditTransfersService } from './credit-transfers.service';
 import { CreateCreditTransferDto } from './dto/orders.dto';
 import { originOf } from './request-origin';
+import { ApiCreatedResponse, ApiOperation } from '@nestjs/swagger';
+import { ACCOUNT_STATE, ApiProblems, IDEMPOTENCY, REAUTH, SIGNED_IN } from '../common/api-problems';
+import { CreditTransferDto } from './dto/order.views';
 
 @ApiTags('ledger')
 @ApiBearerAuth()
@@ -19,6 +22,21 @@ export class CreditTransfersController {
   @Roles('buyer')
   @Sensitive()
   @Idempotent()
+  @ApiOperation({ summary: 'Gift credits to another user (re-authentication required); held for review when the fraud rules say so' })
+  @ApiCreatedResponse({ type: CreditTransferDto })
+  @ApiProblems(
+    ['VALIDATION_FAILED', 'also to oneself'],
+    ...SIGNED_IN,
+    REAUTH,
+    ['FORBIDDEN', 'email not verified (EMAIL_NOT_VERIFIED)'],
+    ['RECIPIENT_NOT_ALLOWED', 'a reseller'],
+    ['NOT_FOUND', 'no such recipient'],
+    ...ACCOUNT_STATE,
+    ['LIMIT_EXCEEDED', 'gift caps'],
+    'FRAUD_BLOCKED',
+    'INSUFFICIENT_FUNDS',
+    ...IDEMPOTENCY,
+  )
   create(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateCreditTransferDto,
