@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
-import { idPipe } from '../../common/id.pipe';
+import { IdParam } from '../../common/api-docs';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { ApiProblems } from '../../common/api-problems';
@@ -40,7 +40,7 @@ export class AdminResellerOrdersController {
   @ApiOperation({ summary: 'A reseller order with its history' })
   @ApiOkResponse({ type: ResellerOrderDetailView })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
-  get(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string) {
+  get(@CurrentUser() admin: AuthUser, @IdParam() id: string) {
     return this.orders.get(admin.id, true, id);
   }
 
@@ -60,7 +60,7 @@ export class AdminResellerOrdersController {
   )
   resolve(
     @CurrentUser() admin: AuthUser,
-    @Param('id', idPipe()) id: string,
+    @IdParam() id: string,
     @Body() dto: ResolveResellerOrderDto,
     @IdempotentRequestOf() request: IdempotentRequest,
   ) {
@@ -71,7 +71,7 @@ export class AdminResellerOrdersController {
   @ApiOperation({ summary: "A reseller's scorecard and trust score" })
   @ApiOkResponse({ type: ScorecardView })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
-  scorecard(@Param('id', idPipe()) id: string) {
+  scorecard(@IdParam() id: string) {
     return this.scorecards.get(id);
   }
 }

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../../common/auth.decorators';
-import { idPipe } from '../../common/id.pipe';
+import { IdParam } from '../../common/api-docs';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { ClientContext } from '../../identity/identity.hooks';
@@ -61,7 +61,7 @@ export class ResellerOrdersController {
   @ApiOperation({ summary: 'An order with its history (its buyer, its reseller, or an admin)' })
   @ApiOkResponse({ type: ResellerOrderDetailView })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
-  get(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string) {
+  get(@CurrentUser() user: AuthUser, @IdParam() id: string) {
     return this.orders.get(user.id, user.roles.includes('admin'), id);
   }
 
@@ -70,7 +70,7 @@ export class ResellerOrdersController {
   @ApiOperation({ summary: 'The buyer says it paid the reseller, with a payment reference' })
   @ApiOkResponse({ type: ResellerOrderView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE')
-  markPaid(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: MarkPaidDto) {
+  markPaid(@CurrentUser() user: AuthUser, @IdParam() id: string, @Body() dto: MarkPaidDto) {
     return this.orders.markPaid(user.id, id, dto);
   }
 
@@ -98,7 +98,7 @@ export class ResellerOrdersController {
   )
   confirm(
     @CurrentUser() user: AuthUser,
-    @Param('id', idPipe()) id: string,
+    @IdParam() id: string,
     @IdempotentRequestOf() request: IdempotentRequest,
     @Client() client: ClientContext,
   ) {
@@ -115,7 +115,7 @@ export class ResellerOrdersController {
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'INVALID_STATE', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS')
   cancel(
     @CurrentUser() user: AuthUser,
-    @Param('id', idPipe()) id: string,
+    @IdParam() id: string,
     @Body() dto: CancelResellerOrderDto,
     @IdempotentRequestOf() request: IdempotentRequest,
   ) {
@@ -127,7 +127,7 @@ export class ResellerOrdersController {
   @ApiOperation({ summary: 'The buyer disputes a paid order, or a confirmed one within the dispute window' })
   @ApiOkResponse({ type: ResellerOrderView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE')
-  dispute(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DisputeResellerOrderDto) {
+  dispute(@CurrentUser() user: AuthUser, @IdParam() id: string, @Body() dto: DisputeResellerOrderDto) {
     return this.disputes.dispute(user.id, id, dto);
   }
 }
