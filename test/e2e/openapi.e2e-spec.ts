@@ -119,6 +119,17 @@ function lacks(o: Op, routes: Map<string, Route>): string[] {
   }
 
   const route = routes.get(o.name);
+  const documented = new Set(
+    errors.flatMap((s) => (resolve(schemaOf(op.responses[s].content))?.properties?.code as { enum?: string[] } | undefined)?.enum ?? []),
+  );
+  const expected = [
+    ...(route?.roles?.length ? ['UNAUTHENTICATED'] : []),
+    ...(route?.roles?.length && !route.roles.includes('buyer') ? ['FORBIDDEN'] : []),
+    ...(route?.sensitive ? ['REAUTH_REQUIRED'] : []),
+    ...(route?.idempotent ? ['IDEMPOTENCY_KEY_REQUIRED', 'IDEMPOTENCY_IN_PROGRESS', 'IDEMPOTENCY_KEY_REUSED'] : []),
+  ];
+  const missing = expected.filter((c) => !documented.has(c));
+  if (missing.length) problems.push(`its guards answer ${missing.join(', ')}, undocumented`);
   const key = params.find((p) => p.in === 'header' && p.name === 'Idempotency-Key');
   if (route?.idempotent && !key?.required) problems.push('idempotent, Idempotency-Key header undocumented');
   if (!route?.idempotent && key) problems.push('documents Idempotency-Key but is not @Idempotent()');

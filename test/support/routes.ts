@@ -1,7 +1,7 @@
 import { RequestMethod } from '@nestjs/common';
 import { INTERCEPTORS_METADATA, METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
-import { IS_PUBLIC, REQUIRED_ROLES } from '../../src/common/auth.decorators';
+import { IS_PUBLIC, REQUIRED_ROLES, SENSITIVE } from '../../src/common/auth.decorators';
 import { IdempotencyInterceptor } from '../../src/common/idempotency/idempotency.interceptor';
 import type { TestApp } from './test-app';
 
@@ -15,6 +15,8 @@ export interface Route {
   roles: string[] | undefined;
   /** `@Idempotent()`: requires an Idempotency-Key. */
   idempotent: boolean;
+  /** `@Sensitive()`: requires a recent re-authentication. */
+  sensitive: boolean;
 }
 
 const join = (...parts: (string | string[] | undefined)[]) =>
@@ -47,6 +49,7 @@ export function enumerateRoutes(t: TestApp): Route[] {
         isPublic: Reflect.getMetadata(IS_PUBLIC, handler) === true || Reflect.getMetadata(IS_PUBLIC, cls) === true,
         roles: (Reflect.getMetadata(REQUIRED_ROLES, handler) ?? Reflect.getMetadata(REQUIRED_ROLES, cls)) as string[] | undefined,
         idempotent: interceptors.includes(IdempotencyInterceptor),
+        sensitive: Reflect.getMetadata(SENSITIVE, handler) === true || Reflect.getMetadata(SENSITIVE, cls) === true,
       });
     }
   }

@@ -14,7 +14,8 @@ export class ScorecardView {
   @ApiProperty({ type: 'integer' }) orders: number;
   @ApiProperty({ type: 'integer', description: 'orders the buyer marked paid or the reseller confirmed' }) paid: number;
   @ApiProperty({ type: 'integer' }) confirmed: number;
-  @ApiProperty({ type: 'number', nullable: true, description: 'confirmed / paid (0-1); null when none was paid' }) completionRate: number | null;
+  @ApiProperty({ type: 'number', nullable: true, description: 'confirmed / paid (0-1); null when none was paid' }) completionRate:
+    number | null;
   @ApiProperty({ type: 'integer', nullable: true, description: 'median seconds from marked paid (or opened) to confirmation' })
   medianConfirmSeconds: number | null;
   @ApiProperty({ type: 'integer' }) disputes: number;

@@ -4,7 +4,7 @@ import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdParam } from '../../common/api-docs';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
-import { ApiProblems } from '../../common/api-problems';
+import { ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
 import {
   ResellerOrderDetailView,
   ResellerOrderPage,
@@ -49,15 +49,7 @@ export class AdminResellerOrdersController {
   @Idempotent()
   @ApiOperation({ summary: 'Resolve a dispute to the buyer (from escrow, or from the bond once delivered) or to the reseller' })
   @ApiOkResponse({ type: ResellerOrderView })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_STATE',
-    'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENCY_IN_PROGRESS',
-  )
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE', ...IDEMPOTENCY)
   resolve(
     @CurrentUser() admin: AuthUser,
     @IdParam() id: string,

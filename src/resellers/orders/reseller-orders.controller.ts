@@ -14,7 +14,7 @@ import {
   ResellerOrderDetailView,
   ResellerOrderView,
 } from '../dto/reseller-orders.dto';
-import { ApiProblems } from '../../common/api-problems';
+import { ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
 import { OrderDisputesService } from './order-disputes.service';
 import { ResellerOrdersService } from './reseller-orders.service';
 
@@ -45,8 +45,7 @@ export class ResellerOrdersController {
     'LIMIT_EXCEEDED',
     'FRAUD_BLOCKED',
     'INSUFFICIENT_FUNDS',
-    'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENCY_IN_PROGRESS',
+    ...IDEMPOTENCY,
   )
   open(
     @CurrentUser() user: AuthUser,
@@ -93,8 +92,7 @@ export class ResellerOrdersController {
     'COOLING_PERIOD_ACTIVE',
     'INVALID_STATE',
     'FRAUD_BLOCKED',
-    'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENCY_IN_PROGRESS',
+    ...IDEMPOTENCY,
   )
   confirm(
     @CurrentUser() user: AuthUser,
@@ -112,7 +110,7 @@ export class ResellerOrdersController {
     summary: 'Cancel an open order (the buyer before paying; the reseller before it is paid, with a reason): the credits go back to stock',
   })
   @ApiOkResponse({ type: ResellerOrderView })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'INVALID_STATE', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS')
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'INVALID_STATE', ...IDEMPOTENCY)
   cancel(
     @CurrentUser() user: AuthUser,
     @IdParam() id: string,
