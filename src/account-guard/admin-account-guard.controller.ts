@@ -1,4 +1,4 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AccountGuardService } from './account-guard.service';
@@ -6,13 +6,26 @@ import { AccountHoldDto, ReleaseAccountHoldDto } from './dto/account-guard.dto';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { IdParam } from '../common/api-docs';
-import { AdminAccountStateDto } from './dto/views';
+import { AdminUserListService } from './admin-user-list.service';
+import { AdminAccountStateDto, AdminUserPage, AdminUsersQuery } from './dto/views';
 
 @ApiTags('admin')
 @ApiBearerAuth()
 @Controller('admin/users')
 export class AdminAccountGuardController {
-  constructor(private readonly guard: AccountGuardService) {}
+  constructor(
+    private readonly guard: AccountGuardService,
+    private readonly users: AdminUserListService,
+  ) {}
+
+  @Get()
+  @Roles('admin')
+  @ApiOperation({ summary: 'Users, newest first (filters: email prefix, role, hold, created range), each with the routes to act on them' })
+  @ApiOkResponse({ type: AdminUserPage })
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN)
+  list(@Query() q: AdminUsersQuery) {
+    return this.users.list(q);
+  }
 
   @Post(':id/hold')
   @Roles('admin')

@@ -137,7 +137,7 @@ function lacks(o: Op, routes: Map<string, Route>): string[] {
   const body = op.requestBody ? schemaOf(op.requestBody.content) : undefined;
   if (op.requestBody && Object.keys(propertiesOf(body)).length === 0) problems.push('request body without properties');
 
-  const ok = success[0] && op.responses[success[0]];
+  const ok = success.length ? op.responses[success[0]] : undefined;
   const okProps = propertiesOf(schemaOf(ok?.content));
   if (resolve(okProps.items)?.type === 'array' && 'nextCursor' in okProps) {
     const limit = params.find((p) => p.in === 'query' && p.name === 'limit');

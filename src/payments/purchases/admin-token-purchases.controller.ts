@@ -1,20 +1,33 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
-import { RefundTokenPurchaseDto } from './token-purchase.dto';
+import { AdminPurchaseListService } from './admin-purchase-list.service';
+import { AdminTokenPurchasesQuery, RefundTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { IdParam } from '../../common/api-docs';
 import { ADMIN, ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
-import { PurchaseDto } from './purchase.views';
+import { AdminPurchasePage, PurchaseDto } from './purchase.views';
 
 @ApiTags('admin')
 @ApiBearerAuth()
 @Controller('admin/token-purchases')
 export class AdminTokenPurchasesController {
-  constructor(private readonly purchases: TokenPurchasesService) {}
+  constructor(
+    private readonly purchases: TokenPurchasesService,
+    private readonly list: AdminPurchaseListService,
+  ) {}
+
+  @Get()
+  @Roles('admin')
+  @ApiOperation({ summary: 'Every token and wholesale purchase, newest first (filters: userId, status, created range)' })
+  @ApiOkResponse({ type: AdminPurchasePage })
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN)
+  listAll(@Query() q: AdminTokenPurchasesQuery) {
+    return this.list.list(q);
+  }
 
   /** Refunds through Stripe and claws the credits back (reseller stock for a wholesale purchase, wallet, then earnings, the rest as debt). */
   @Post(':id/refund')

@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { EXAMPLE_ID, EXAMPLE_TIME } from '../../common/api-docs';
+import { EXAMPLE_ID, EXAMPLE_TIME, PageOf } from '../../common/api-docs';
+import { PURCHASE_STATUSES } from './purchase-state';
 
 export class PurchaseDisputeDto {
   @ApiProperty({ example: 'dp_be52a1440884dec752b6d1c1' }) id: string;
@@ -22,7 +23,7 @@ export class PurchaseDto {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) userId: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) packageId: string;
   @ApiProperty({ enum: ['wallet', 'reseller_stock'], example: 'wallet' }) destination: string;
-  @ApiProperty({ enum: ['pending', 'succeeded', 'failed', 'refunded', 'disputed'], example: 'succeeded' }) status: string;
+  @ApiProperty({ enum: PURCHASE_STATUSES, example: 'succeeded' }) status: string;
   @ApiProperty({ type: 'integer', description: 'what was charged, in cents', example: 999 }) priceCents: number;
   @ApiProperty({ type: 'integer', nullable: true, description: 'wholesale: the retail price', example: null })
   retailPriceCents: number | null;
@@ -47,3 +48,15 @@ export class PurchaseDto {
   @ApiPropertyOptional({ type: String, enum: ['blocked', 'rejected'], nullable: true, description: 'admins only', example: null })
   fraudRefusal?: string | null;
 }
+
+export class AdminPurchaseLinksDto {
+  @ApiProperty({ description: 'GET: the purchase', example: `/token-purchases/${EXAMPLE_ID}` }) purchase: string;
+  @ApiProperty({ description: 'POST: refund it (succeeded purchases)', example: `/admin/token-purchases/${EXAMPLE_ID}/refund` }) refund: string;
+  @ApiProperty({ description: "GET: the audit log's entries about it", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` }) auditLog: string;
+}
+
+export class AdminPurchaseDto extends PurchaseDto {
+  @ApiProperty({ type: AdminPurchaseLinksDto }) links: AdminPurchaseLinksDto;
+}
+
+export const AdminPurchasePage = PageOf(AdminPurchaseDto, 'AdminTokenPurchasePage');
