@@ -1,9 +1,8 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AccountGuardService } from './account-guard.service';
 import { AccountHoldDto, ReleaseAccountHoldDto } from './dto/account-guard.dto';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { IdParam } from '../common/api-docs';
 import { AdminUserListService } from './admin-user-list.service';

@@ -1,12 +1,11 @@
 import { Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../common/auth.decorators';
 import { PageQuery } from '../common/pagination';
 import { ClientContext } from '../identity/identity.hooks';
 import { Client } from '../identity/request-context';
 import { AccountGuardService } from './account-guard.service';
 import { SecurityEventsService } from './security-events.service';
-import { ApiAcceptedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiProblems, REAUTH, SIGNED_IN } from '../common/api-problems';
 import { AccountStateDto } from '../identity/dto/views';
 import { SecurityEventPage } from './dto/views';

@@ -1,11 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../common/auth.decorators';
 import { ClientContext } from '../identity/identity.hooks';
 import { Client } from '../identity/request-context';
 import { StepUpDto } from './dto/account-guard.dto';
 import { StepUpService } from './step-up.service';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiProblems } from '../common/api-problems';
 import { LoginResultDto } from '../identity/dto/views';
 

@@ -1,11 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../common/auth.decorators';
 import { ClientContext } from '../identity/identity.hooks';
 import { Client } from '../identity/request-context';
 import { TotpCodeDto } from './dto/account-guard.dto';
 import { TotpService } from './totp.service';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiProblems, REAUTH, SIGNED_IN } from '../common/api-problems';
 import { TotpEnrollmentDto } from './dto/views';
 

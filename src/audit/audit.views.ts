@@ -20,7 +20,8 @@ export class AuditQuery extends PageQuery {
 export class AuditEntryDto {
   @ApiProperty({ example: '21' }) id: string;
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME }) occurredAt: string;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'null: the system', example: EXAMPLE_ID }) actorId: string | null;
+  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'null: the system', example: EXAMPLE_ID }) actorId:
+    string | null;
   @ApiProperty({ example: 'order.refund' }) action: string;
   @ApiProperty({ type: String, nullable: true, example: 'order' }) subjectType: string | null;
   @ApiProperty({ type: String, nullable: true, example: EXAMPLE_ID }) subjectId: string | null;

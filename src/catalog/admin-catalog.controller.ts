@@ -21,7 +21,9 @@ export class AdminCatalogController {
   ) {}
 
   @Get()
-  @ApiOperation({ summary: 'Listings in every state, newest first (status=pending_review: the moderation queue; creatorId; created range)' })
+  @ApiOperation({
+    summary: 'Listings in every state, newest first (status=pending_review: the moderation queue; creatorId; created range)',
+  })
   @ApiOkResponse({ type: AdminListingPage })
   @ApiProblems('VALIDATION_FAILED', ...ADMIN)
   list(@Query() q: AdminListingsQuery) {

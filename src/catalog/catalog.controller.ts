@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Public, Roles } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
@@ -8,7 +8,6 @@ import { CatalogService } from './catalog.service';
 import { CreatorsService } from './creators.service';
 import { CreateListingDto, SearchListingsQuery, SubmitListingDto, UpdateListingDto } from './dto/listing.dto';
 import { ListingSearchService } from './listing-search.service';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { IdParam } from '../common/api-docs';
 import { ApiProblems, IDEMPOTENCY, SIGNED_IN } from '../common/api-problems';
 import { CreatorDto, ListingDetailDto, ListingDto, ListingPage, PublicListingPage } from './dto/listing.views';
@@ -53,7 +52,10 @@ export class CatalogController {
   @Roles('creator')
   @ApiOperation({ summary: 'Edit my draft listing' })
   @ApiOkResponse({ type: ListingDto })
-  @ApiProblems('VALIDATION_FAILED', ...SIGNED_IN, ['FORBIDDEN', 'not a creator, or not its creator'], 'NOT_FOUND', ['INVALID_STATE', 'not a draft'])
+  @ApiProblems('VALIDATION_FAILED', ...SIGNED_IN, ['FORBIDDEN', 'not a creator, or not its creator'], 'NOT_FOUND', [
+    'INVALID_STATE',
+    'not a draft',
+  ])
   update(@CurrentUser() user: AuthUser, @IdParam() id: string, @Body() dto: UpdateListingDto) {
     return this.catalog.update(user.id, id, dto);
   }

@@ -18,7 +18,10 @@ export const IdParam =
   };
 
 /** The OpenAPI schema of a `{items, nextCursor}` page of `item` (common/pagination.ts). */
-export function PageOf<T>(item: Type<T>, name = `${item.name.replace(/(Dto|View)$/, '')}Page`): Type<{ items: T[]; nextCursor: string | null }> {
+export function PageOf<T>(
+  item: Type<T>,
+  name = `${item.name.replace(/(Dto|View)$/, '')}Page`,
+): Type<{ items: T[]; nextCursor: string | null }> {
   class Page {
     @ApiProperty({ type: [item] })
     items: T[];

@@ -3,7 +3,13 @@ import { IsInt, Max, Min } from 'class-validator';
 import { EXAMPLE_TIME } from '../common/api-docs';
 
 export class AdvanceClockDto {
-  @ApiProperty({ type: 'integer', minimum: 0, maximum: 10 * 365 * 24 * 3600, description: 'seconds to move business time forward', example: 86400 })
+  @ApiProperty({
+    type: 'integer',
+    minimum: 0,
+    maximum: 10 * 365 * 24 * 3600,
+    description: 'seconds to move business time forward',
+    example: 86400,
+  })
   @IsInt()
   @Min(0)
   @Max(10 * 365 * 24 * 3600)
@@ -26,7 +32,12 @@ export class MailDto {
   @ApiProperty({ example: 'ada@example.com' }) to: string;
   @ApiProperty({ example: 'Verify your email address' }) subject: string;
   @ApiProperty({ example: 'Open this link to verify your address: …' }) text: string;
-  @ApiProperty({ type: 'object', additionalProperties: true, description: "the message's facts (kind, token, code…)", example: { kind: 'identity.verify_email', token: 'dCw1AZr9BA9QQ_BGrxSLYhNhh0ECwyOE' } })
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: true,
+    description: "the message's facts (kind, token, code…)",
+    example: { kind: 'identity.verify_email', token: 'dCw1AZr9BA9QQ_BGrxSLYhNhh0ECwyOE' },
+  })
   data: Record<string, unknown>;
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME }) sentAt: string;
 }

@@ -1,9 +1,8 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth.decorators';
 import { BacktestService } from './backtest.service';
 import { BacktestDto } from './dto/backtest.dto';
-import { ApiOkResponse } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { BacktestReportDto } from './dto/views';
 

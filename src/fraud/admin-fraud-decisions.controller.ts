@@ -1,9 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth.decorators';
 import { DecisionsService } from './decisions.service';
 import { DecisionsQuery } from './dto/decisions.dto';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { IdParam } from '../common/api-docs';
 import { DecisionExplainedDto, DecisionPage } from './dto/views';

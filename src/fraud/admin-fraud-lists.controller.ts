@@ -1,11 +1,10 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, PipeTransform, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AddListEntryDto, ListEntriesQuery } from './dto/lists.dto';
 import { FraudErrors } from './fraud.errors';
 import { LIST_TYPES, ListType } from './fraud.types';
 import { ListsService } from './lists.service';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { IdParam } from '../common/api-docs';
 import { ListEntryDto, ListEntryPage } from './dto/views';
@@ -51,11 +50,7 @@ export class AdminFraudListsController {
   @ApiOperation({ summary: 'Remove an entry from a fraud list (kept, marked removed)' })
   @ApiNoContentResponse()
   @ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND')
-  async remove(
-    @CurrentUser() admin: AuthUser,
-    @Param('type', listType) type: ListType,
-    @IdParam('entryId') entryId: string,
-  ) {
+  async remove(@CurrentUser() admin: AuthUser, @Param('type', listType) type: ListType, @IdParam('entryId') entryId: string) {
     await this.lists.remove(admin.id, type, entryId);
   }
 }

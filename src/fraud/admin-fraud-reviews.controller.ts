@@ -1,10 +1,9 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { DecisionsService } from './decisions.service';
 import { DecideReviewDto, ReviewsQuery } from './dto/reviews.dto';
 import { ReviewsService } from './reviews.service';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { IdParam } from '../common/api-docs';
 import { ReviewDto, ReviewExplainedDto, ReviewPage } from './dto/views';

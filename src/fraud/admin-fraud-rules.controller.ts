@@ -1,9 +1,8 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { CreateRuleDto, RulesQuery, UpdateRuleDto } from './dto/rules.dto';
 import { RuleAdminService, ruleView } from './rule-admin.service';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { IdParam } from '../common/api-docs';
 import { RuleDetailDto, RuleDto, RulePage } from './dto/views';

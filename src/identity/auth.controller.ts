@@ -11,7 +11,7 @@ import {
 } from '@nestjs/swagger';
 import type { Request } from 'express';
 import { IdParam } from '../common/api-docs';
-import { ApiProblems, REAUTH, SIGNED_IN } from '../common/api-problems';
+import { ApiProblems, SIGNED_IN } from '../common/api-problems';
 import { AuthUser, CurrentUser, Public, Roles } from '../common/auth.decorators';
 import { AccountService } from './account.service';
 import {

@@ -1,9 +1,8 @@
 import { Controller, Get } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiExtraModels, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth.decorators';
 import { verifyJson } from './ledger.json';
 import { LedgerService } from './ledger.service';
-import { ApiExtraModels, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ADMIN, ApiProblems } from '../common/api-problems';
 import { AssetCheckDto, LedgerVerifyDto } from './dto/ledger.views';
 

@@ -1,10 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { PageQuery } from '../common/pagination';
 import { balancesJson, lineJson } from './ledger.json';
 import { LedgerService } from './ledger.service';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiProblems, SIGNED_IN } from '../common/api-problems';
 import { BalancesDto, LedgerLinePage } from './dto/ledger.views';
 

@@ -31,7 +31,9 @@ export class AdminOrdersController {
   @Post(':id/refund')
   @HttpCode(200)
   @Idempotent()
-  @ApiOperation({ summary: "Refund an order: the buyer's payment back, the item revoked, the creators' shares taken back if chargeCreator" })
+  @ApiOperation({
+    summary: "Refund an order: the buyer's payment back, the item revoked, the creators' shares taken back if chargeCreator",
+  })
   @ApiOkResponse({ type: OrderDto })
   @ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND', ['INVALID_STATE', 'not completed'], ...IDEMPOTENCY)
   refund(

@@ -1,5 +1,5 @@
 import { Body, Controller, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
@@ -8,7 +8,6 @@ import { Client } from '../identity/request-context';
 import { CreditTransfersService } from './credit-transfers.service';
 import { CreateCreditTransferDto } from './dto/orders.dto';
 import { originOf } from './request-origin';
-import { ApiCreatedResponse, ApiOperation } from '@nestjs/swagger';
 import { ACCOUNT_STATE, ApiProblems, IDEMPOTENCY, REAUTH, SIGNED_IN } from '../common/api-problems';
 import { CreditTransferDto } from './dto/order.views';
 

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
@@ -11,7 +11,6 @@ import { EarningsService } from './earnings.service';
 import { OrderQueriesService } from './order-queries.service';
 import { OrdersService } from './orders.service';
 import { originOf } from './request-origin';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiProblems, IDEMPOTENCY, SIGNED_IN } from '../common/api-problems';
 import { InventoryPage, OrderDto, OrderPage, SalePage } from './dto/order.views';
 

@@ -54,16 +54,22 @@ describe('admin lists', () => {
     giftee = await signUp(t, 'lists-giftee');
 
     published = await publishListing(t, creator, admin, { title: 'Hat', profit: 1000 });
-    const pending = await as(t, creator).post('/listings', { title: 'Scarf', description: 'Wool', category: 'scarves', profit: 500 }).expect(201);
+    const pending = await as(t, creator)
+      .post('/listings', { title: 'Scarf', description: 'Wool', category: 'scarves', profit: 500 })
+      .expect(201);
     await fund(t, creator.id, 'CREDIT', t.config.economy.submissionFeeCredits);
     await as(t, creator).post(`/listings/${pending.body.id}/submit`).expect(200);
     pendingId = pending.body.id;
-    draftId = (await as(t, other).post('/listings', { title: 'Boot', description: 'Left', category: 'shoes', profit: 10 }).expect(201)).body.id;
+    draftId = (await as(t, other).post('/listings', { title: 'Boot', description: 'Left', category: 'shoes', profit: 10 }).expect(201)).body
+      .id;
   });
 
   describe('GET /admin/users', () => {
     it('filters by email prefix (any case), role, hold and created range, newest first', async () => {
-      const byPrefix = await list<{ id: string; email: string }>(admin, `/admin/users?email=${encodeURIComponent(creator.email.slice(0, 20).toUpperCase())}`);
+      const byPrefix = await list<{ id: string; email: string }>(
+        admin,
+        `/admin/users?email=${encodeURIComponent(creator.email.slice(0, 20).toUpperCase())}`,
+      );
       expect(byPrefix.items.map((u) => u.id)).toEqual([creator.id]);
       expect((await list(admin, '/admin/users?email=lists-%25')).items).toEqual([]); // % is literal, not a wildcard
 
@@ -90,7 +96,9 @@ describe('admin lists', () => {
       const paged = await all(admin, '/admin/users', 2);
       expect(paged).toEqual({ ids: everyone.items.map((u) => u.id), pages: 3 });
 
-      const [first] = (await list<{ id: string; links: Record<string, string> }>(admin, `/admin/users?email=${encodeURIComponent(buyer.email)}`)).items;
+      const [first] = (
+        await list<{ id: string; links: Record<string, string> }>(admin, `/admin/users?email=${encodeURIComponent(buyer.email)}`)
+      ).items;
       expect(first.links).toEqual({
         hold: `/admin/users/${buyer.id}/hold`,
         release: `/admin/users/${buyer.id}/release`,

@@ -183,7 +183,9 @@ describe('the OpenAPI document', () => {
 
   it("documents the Stripe webhook's signature header and raw event body", () => {
     const op = doc.paths['/webhooks/stripe'].post;
-    expect(op.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'Stripe-Signature', required: true })]));
+    expect(op.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'Stripe-Signature', required: true })]),
+    );
     expect(Object.keys(propertiesOf(schemaOf(op.requestBody?.content)))).toEqual(expect.arrayContaining(['id', 'type', 'data']));
   });
 

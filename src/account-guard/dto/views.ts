@@ -42,9 +42,12 @@ export class AdminUserLinksDto {
   @ApiProperty({ description: 'POST: release holds', example: `/admin/users/${EXAMPLE_ID}/release` }) release: string;
   @ApiProperty({ description: 'POST: change roles', example: `/admin/users/${EXAMPLE_ID}/roles` }) roles: string;
   @ApiProperty({ description: 'GET: their orders', example: `/admin/orders?userId=${EXAMPLE_ID}` }) orders: string;
-  @ApiProperty({ description: 'GET: their token purchases', example: `/admin/token-purchases?userId=${EXAMPLE_ID}` }) tokenPurchases: string;
-  @ApiProperty({ description: 'GET: their fraud decisions', example: `/admin/fraud/decisions?userId=${EXAMPLE_ID}` }) fraudDecisions: string;
-  @ApiProperty({ description: "GET: the audit log's entries about them", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` }) auditLog: string;
+  @ApiProperty({ description: 'GET: their token purchases', example: `/admin/token-purchases?userId=${EXAMPLE_ID}` })
+  tokenPurchases: string;
+  @ApiProperty({ description: 'GET: their fraud decisions', example: `/admin/fraud/decisions?userId=${EXAMPLE_ID}` })
+  fraudDecisions: string;
+  @ApiProperty({ description: "GET: the audit log's entries about them", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` })
+  auditLog: string;
 }
 
 export class AdminUserDto extends UserDto {

@@ -56,12 +56,18 @@ export class ListingDetailDto extends PublicListingDto {
 }
 
 export class AdminListingLinksDto {
-  @ApiProperty({ type: String, nullable: true, description: 'GET: its public page (published and delisted listings only)', example: `/listings/${EXAMPLE_ID}` })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'GET: its public page (published and delisted listings only)',
+    example: `/listings/${EXAMPLE_ID}`,
+  })
   listing: string | null;
   @ApiProperty({ description: 'POST (pending_review)', example: `/admin/listings/${EXAMPLE_ID}/approve` }) approve: string;
   @ApiProperty({ description: 'POST (pending_review)', example: `/admin/listings/${EXAMPLE_ID}/reject` }) reject: string;
   @ApiProperty({ description: 'POST (published)', example: `/admin/listings/${EXAMPLE_ID}/delist` }) delist: string;
-  @ApiProperty({ description: "GET: the audit log's entries about it", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` }) auditLog: string;
+  @ApiProperty({ description: "GET: the audit log's entries about it", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` })
+  auditLog: string;
 }
 
 export const PublicListingPage = PageOf(PublicListingDto);

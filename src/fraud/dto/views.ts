@@ -71,7 +71,13 @@ export class DecisionDto {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ enum: FRAUD_EVENT_TYPES, example: 'credit_transfer' }) eventType: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) userId: string;
-  @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'what was decided (a transfer, an order…)', example: EXAMPLE_ID })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'what was decided (a transfer, an order…)',
+    example: EXAMPLE_ID,
+  })
   subjectId: string | null;
   @ApiProperty({ enum: FRAUD_ACTIONS, example: 'REVIEW' }) outcome: string;
   @ApiProperty({ type: 'integer', example: 20 }) score: number;
@@ -157,7 +163,10 @@ export class BacktestReportDto {
   badMatchedByLabel: Record<string, number>;
   @ApiProperty({ type: 'number', nullable: true, example: 0.5 }) precision: number | null;
   @ApiProperty({ type: 'number', nullable: true, example: 0.6667 }) recall: number | null;
-  @ApiProperty({ type: 'object', additionalProperties: true, example: { ALLOW: 4, REVIEW: 1, BLOCK: 0 } }) matchedOutcomes: Record<string, unknown>;
+  @ApiProperty({ type: 'object', additionalProperties: true, example: { ALLOW: 4, REVIEW: 1, BLOCK: 0 } }) matchedOutcomes: Record<
+    string,
+    unknown
+  >;
   @ApiProperty({ type: BacktestErrorsDto }) errors: BacktestErrorsDto;
   @ApiProperty({ type: 'object', additionalProperties: true }) actual: Record<string, unknown>;
   @ApiProperty({ type: 'array', items: { type: 'object', additionalProperties: true } }) sample: Record<string, unknown>[];

@@ -20,11 +20,14 @@ export class TokenPairDto {
   accessToken: string;
   @ApiProperty({ description: 'single use: POST /auth/refresh rotates it', example: 'dCw1AZr9BA9QQ_BGrxSLYhNhh0ECwyOE-uYibajdWNE' })
   refreshToken: string;
-  @ApiProperty({ type: 'integer', description: "seconds the access token lives", example: 900 }) expiresIn: number;
+  @ApiProperty({ type: 'integer', description: 'seconds the access token lives', example: 900 }) expiresIn: number;
 }
 
 export class LoginResultDto extends TokenPairDto {
-  @ApiPropertyOptional({ description: 'send it back as `deviceToken` in later logins', example: 'Ra8zZ9Neo4iwOmcJGZt3kSjmTIxV11aS6__-KIjP4-0' })
+  @ApiPropertyOptional({
+    description: 'send it back as `deviceToken` in later logins',
+    example: 'Ra8zZ9Neo4iwOmcJGZt3kSjmTIxV11aS6__-KIjP4-0',
+  })
   deviceToken?: string;
   @ApiProperty({ type: UserDto }) user: UserDto;
 }
@@ -49,7 +52,8 @@ export class AccountStateDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true, description: 'a requested unfreeze takes effect then', example: null })
   unfreezeAt: string | null;
   @ApiProperty({ type: String, format: 'date-time', nullable: true, example: null }) coolingUntil: string | null;
-  @ApiProperty({ type: String, nullable: true, example: null, description: 'e.g. new_device, password_reset' }) coolingReason: string | null;
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'e.g. new_device, password_reset' }) coolingReason:
+    string | null;
   @ApiProperty({ example: false }) twoFactorEnabled: boolean;
 }
 

@@ -24,7 +24,8 @@ export const OrderPage = PageOf(OrderDto);
 export class AdminOrderLinksDto {
   @ApiProperty({ description: 'POST: refund it', example: `/admin/orders/${EXAMPLE_ID}/refund` }) refund: string;
   @ApiProperty({ description: 'GET: the listing it bought', example: `/listings/${EXAMPLE_ID}` }) listing: string;
-  @ApiProperty({ description: "GET: the audit log's entries about it", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` }) auditLog: string;
+  @ApiProperty({ description: "GET: the audit log's entries about it", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` })
+  auditLog: string;
 }
 
 export class AdminOrderDto extends OrderDto {
@@ -48,7 +49,8 @@ export const InventoryPage = PageOf(InventoryItemDto, 'InventoryPage');
 export class SaleDto {
   @ApiProperty({ example: '12' }) id: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) orderId: string;
-  @ApiProperty({ format: 'uuid', description: "the creator's own listing in the sold item's chain", example: EXAMPLE_ID }) listingId: string;
+  @ApiProperty({ format: 'uuid', description: "the creator's own listing in the sold item's chain", example: EXAMPLE_ID })
+  listingId: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) soldListingId: string;
   @ApiProperty({ example: 'Red hat' }) soldListingTitle: string;
   @ApiProperty({ enum: ['seller', 'ancestor'], example: 'seller' }) role: string;

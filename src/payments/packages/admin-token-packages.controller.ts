@@ -1,10 +1,9 @@
 import { Body, Controller, Get, Patch, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { PageQuery } from '../../common/pagination';
 import { CreateTokenPackageDto, UpdateTokenPackageDto } from './token-package.dto';
 import { adminPackageView, TokenPackagesService } from './token-packages.service';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { IdParam } from '../../common/api-docs';
 import { ADMIN, ApiProblems } from '../../common/api-problems';
 import { AdminTokenPackageDto, AdminTokenPackagePage } from './token-package.views';

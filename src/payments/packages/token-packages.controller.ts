@@ -1,9 +1,8 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth.decorators';
 import { PageQuery } from '../../common/pagination';
 import { packageView, TokenPackagesService } from './token-packages.service';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ApiProblems } from '../../common/api-problems';
 import { TokenPackagePage } from './token-package.views';
 

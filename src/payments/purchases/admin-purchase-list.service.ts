@@ -19,7 +19,11 @@ export class AdminPurchaseListService {
     return {
       items: page.items.map((p) => ({
         ...purchaseView(p, true),
-        links: { purchase: `/token-purchases/${p.id}`, refund: `/admin/token-purchases/${p.id}/refund`, auditLog: `/admin/audit-log?subjectId=${p.id}` },
+        links: {
+          purchase: `/token-purchases/${p.id}`,
+          refund: `/admin/token-purchases/${p.id}/refund`,
+          auditLog: `/admin/audit-log?subjectId=${p.id}`,
+        },
       })),
       nextCursor: page.nextCursor,
     };

@@ -1,12 +1,11 @@
 import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { AdminPurchaseListService } from './admin-purchase-list.service';
 import { AdminTokenPurchasesQuery, RefundTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
-import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { IdParam } from '../../common/api-docs';
 import { ADMIN, ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
 import { AdminPurchasePage, PurchaseDto } from './purchase.views';

@@ -51,8 +51,10 @@ export class PurchaseDto {
 
 export class AdminPurchaseLinksDto {
   @ApiProperty({ description: 'GET: the purchase', example: `/token-purchases/${EXAMPLE_ID}` }) purchase: string;
-  @ApiProperty({ description: 'POST: refund it (succeeded purchases)', example: `/admin/token-purchases/${EXAMPLE_ID}/refund` }) refund: string;
-  @ApiProperty({ description: "GET: the audit log's entries about it", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` }) auditLog: string;
+  @ApiProperty({ description: 'POST: refund it (succeeded purchases)', example: `/admin/token-purchases/${EXAMPLE_ID}/refund` })
+  refund: string;
+  @ApiProperty({ description: "GET: the audit log's entries about it", example: `/admin/audit-log?subjectId=${EXAMPLE_ID}` })
+  auditLog: string;
 }
 
 export class AdminPurchaseDto extends PurchaseDto {

@@ -5,7 +5,11 @@ import { CreatedRangeQuery } from '../../common/admin-lists';
 import { PURCHASE_STATUSES, PurchaseStatus } from './purchase-state';
 
 export class CreateTokenPurchaseDto {
-  @ApiProperty({ format: 'uuid', description: 'an active public package (GET /token-packages)', example: '0199a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b' })
+  @ApiProperty({
+    format: 'uuid',
+    description: 'an active public package (GET /token-packages)',
+    example: '0199a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b',
+  })
   @IsId()
   packageId: string;
 }

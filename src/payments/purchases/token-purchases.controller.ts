@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
@@ -7,7 +7,6 @@ import type { ClientContext } from '../../identity/identity.hooks';
 import { Client } from '../../identity/request-context';
 import { CreateTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
-import { ApiCreatedResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { IdParam } from '../../common/api-docs';
 import { ApiProblems, IDEMPOTENCY, SIGNED_IN } from '../../common/api-problems';
 import { CreatedPurchaseDto } from '../wholesale/wholesale.dto';
@@ -23,7 +22,8 @@ export class TokenPurchasesController {
   @Roles('buyer')
   @Idempotent()
   @ApiOperation({
-    summary: 'Buy a token package: a Stripe PaymentIntent to confirm with `clientSecret`; the credits come when the signed webhook reports the payment',
+    summary:
+      'Buy a token package: a Stripe PaymentIntent to confirm with `clientSecret`; the credits come when the signed webhook reports the payment',
   })
   @ApiCreatedResponse({ type: CreatedPurchaseDto })
   @ApiProblems(

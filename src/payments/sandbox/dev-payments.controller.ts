@@ -48,7 +48,8 @@ export class SandboxDeliveryDto {
 }
 
 export class SandboxDeliveriesDto {
-  @ApiProperty({ type: [SandboxDeliveryDto], description: 'the events sent to POST /webhooks/stripe, in order' }) events: SandboxDeliveryDto[];
+  @ApiProperty({ type: [SandboxDeliveryDto], description: 'the events sent to POST /webhooks/stripe, in order' })
+  events: SandboxDeliveryDto[];
 }
 
 const SANDBOX_PROBLEMS: Problem[] = [
@@ -62,7 +63,11 @@ const SANDBOX_PROBLEMS: Problem[] = [
  * PaymentsDevModule, which exists only with DEV_ROUTES=true.
  */
 @ApiTags('dev')
-@ApiParam({ name: 'paymentIntentId', description: "the purchase's paymentIntentId (pi_…), not a UUID", example: 'pi_aa28aab3436451914b4bb10a' })
+@ApiParam({
+  name: 'paymentIntentId',
+  description: "the purchase's paymentIntentId (pi_…), not a UUID",
+  example: 'pi_aa28aab3436451914b4bb10a',
+})
 @Controller('dev/payments')
 export class DevPaymentsController {
   constructor(private readonly connection: StripeConnection) {}

@@ -21,7 +21,11 @@ export class StripeWebhookController {
     description:
       'Sent by Stripe (or by the sandbox, `/dev/payments`), not by clients. The signature is checked over the exact raw bytes of the body, so a proxy must not re-encode it.',
   })
-  @ApiHeader({ name: 'Stripe-Signature', required: true, description: "Stripe's signature of the raw body (`t=…,v1=…`) with the webhook secret" })
+  @ApiHeader({
+    name: 'Stripe-Signature',
+    required: true,
+    description: "Stripe's signature of the raw body (`t=…,v1=…`) with the webhook secret",
+  })
   @ApiBody({ type: StripeEventDto, description: 'the raw Stripe event JSON, exactly as Stripe signed it' })
   @ApiOkResponse({ type: WebhookAckDto })
   @ApiProblems(['WEBHOOK_SIGNATURE_INVALID', 'no signature or body, a signature that does not match, or an unreadable event'])
