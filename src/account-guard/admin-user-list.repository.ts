@@ -4,6 +4,7 @@ import type { Role } from '../common/auth.decorators';
 import { Page } from '../common/pagination';
 import { CreatedRangePage, newestFirst, SqlConditions } from '../database/newest-first';
 import type { UserRecord } from '../identity/identity.hooks';
+import { toUserRecord, UserRow } from '../identity/users.repository';
 
 export interface AdminUserFilter extends CreatedRangePage {
   /** Users whose email starts with this (any case). */
@@ -17,25 +18,11 @@ export interface ListedUser extends UserRecord {
   onHold: boolean;
 }
 
-interface ListedUserRow {
-  id: string;
-  email: string;
-  display_name: string;
-  roles: Role[];
-  email_verified_at: Date | null;
-  created_at: Date;
+interface ListedUserRow extends UserRow {
   on_hold: boolean;
 }
 
-const toListedUser = (r: ListedUserRow): ListedUser => ({
-  id: r.id,
-  email: r.email,
-  displayName: r.display_name,
-  roles: r.roles,
-  emailVerifiedAt: r.email_verified_at,
-  createdAt: r.created_at,
-  onHold: r.on_hold,
-});
+const toListedUser = (r: ListedUserRow): ListedUser => ({ ...toUserRecord(r), onHold: r.on_hold });
 
 /** LIKE's wildcards in a prefix are literal characters. */
 const likePrefix = (prefix: string): string => `${prefix.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
