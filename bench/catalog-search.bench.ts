@@ -8,6 +8,7 @@ import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
 import { SearchListingsQuery } from '../src/catalog/dto/listing.dto';
 import { ListingSearchRepository } from '../src/catalog/listing-search.repository';
+import { AdminListingsRepository } from '../src/catalog/admin-listings.repository';
 import { ListingSearchService } from '../src/catalog/listing-search.service';
 import { encodeCursor } from '../src/common/pagination';
 import { loadConfig } from '../src/config/app-config';
@@ -141,7 +142,7 @@ async function main(): Promise<void> {
       SEARCH_WINDOW: process.env.SEARCH_WINDOW,
     });
     console.log(`SEARCH_EXACT_MATCHES=${config.catalogSearch.exactMatches} SEARCH_WINDOW=${config.catalogSearch.window}`);
-    const search = new ListingSearchService(recording, new ListingSearchRepository(), config);
+    const search = new ListingSearchService(recording, new ListingSearchRepository(), config, new AdminListingsRepository());
     const [{ published }] = await queryRows<{ published: string }>(
       ds,
       `SELECT count(*) FILTER (WHERE status = 'published') AS published FROM listings`,

@@ -20,6 +20,7 @@ import { Resellers1763900020000 } from './1763900020000-Resellers';
 import { PaymentsWholesale1763900021000 } from './1763900021000-PaymentsWholesale';
 import { ResellerOrders1763900022000 } from './1763900022000-ResellerOrders';
 import { ResellerVettingReads1763900023000 } from './1763900023000-ResellerVettingReads';
+import { AdminListIndexes1763900024000 } from './1763900024000-AdminListIndexes';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -45,4 +46,5 @@ export const allMigrations = [
   PaymentsWholesale1763900021000,
   ResellerOrders1763900022000,
   ResellerVettingReads1763900023000,
+  AdminListIndexes1763900024000,
 ];

@@ -1,3 +1,5 @@
+import { AdminUserListRepository } from './admin-user-list.repository';
+import { AdminUserListService } from './admin-user-list.service';
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
@@ -49,6 +51,8 @@ import { TotpService } from './totp.service';
     AccountStateRepository,
     AccountLinksRepository,
     AccountHoldsRepository,
+    AdminUserListRepository,
+    AdminUserListService,
     DevicesRepository,
     FraudSignalsRepository,
     LockoutRepository,

@@ -1,21 +1,9 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { IsOptional, IsString, MaxLength } from 'class-validator';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ADMIN, ApiProblems } from '../common/api-problems';
 import { Roles } from '../common/auth.decorators';
-import { PageQuery } from '../common/pagination';
 import { AuditService } from './audit.service';
-
-class AuditQuery extends PageQuery {
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  action?: string;
-
-  @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  subjectId?: string;
-}
+import { AuditEntryPage, AuditQuery } from './audit.views';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -25,6 +13,9 @@ export class AdminAuditController {
 
   @Get()
   @Roles('admin')
+  @ApiOperation({ summary: 'The audit log of admin and security actions, newest first (filters: action, subjectId)' })
+  @ApiOkResponse({ type: AuditEntryPage })
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN)
   list(@Query() q: AuditQuery) {
     return this.audit.list(q);
   }

@@ -1,3 +1,4 @@
+import { AdminListingsRepository } from './admin-listings.repository';
 import { Module } from '@nestjs/common';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { AuditModule } from '../audit/audit.module';
@@ -23,6 +24,7 @@ import { SubmissionFeePolicy } from './submission-fee.policy';
     ListingSearchService,
     ListingsRepository,
     ListingSearchRepository,
+    AdminListingsRepository,
     CreatorsRepository,
     DerivationPolicy,
     SubmissionFeePolicy,

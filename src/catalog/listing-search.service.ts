@@ -4,12 +4,13 @@ import { amountToJson } from '../common/money';
 import { decodeCursor, Page, PageQuery, pageLimit } from '../common/pagination';
 import { AppConfig } from '../config/app-config';
 import { CatalogErrors } from './catalog.errors';
-import { SearchListingsQuery } from './dto/listing.dto';
+import { AdminListingsRepository } from './admin-listings.repository';
+import { AdminListingsQuery, SearchListingsQuery } from './dto/listing.dto';
 import { ListingSearchRepository } from './listing-search.repository';
-import { ListingRow, ListingView, toListingView } from './listing.rows';
+import { ListingRow, ListingView, PublicListingView, publicListingView, toListingView } from './listing.rows';
 import { splitCreditSale } from './pricing';
 
-export interface ListingDetail extends ListingView {
+export interface ListingDetail extends PublicListingView {
   /** The derivation chain, root first, with what each ancestor receives from a CREDIT sale. */
   ancestors: { id: string; title: string; creatorId: string; profit: number; royalty: number }[];
   breakdown: { derivationCost: number; profit: number; platformFee: number; price: number; royalties: number; sellerShare: number };
@@ -22,12 +23,14 @@ export class ListingSearchService {
     private readonly db: DataSource,
     private readonly listings: ListingSearchRepository,
     private readonly config: AppConfig,
+    private readonly adminListings: AdminListingsRepository,
   ) {}
 
   /** Published listings, newest first, optionally narrowed by category, creator and full-text query `q`. */
-  search(query: SearchListingsQuery): Promise<Page<ListingView>> {
+  async search(query: SearchListingsQuery): Promise<Page<PublicListingView>> {
     const filter = { category: query.category, creatorId: query.creatorId, after: decodeCursor(query.cursor, 2) };
-    return this.listings.search(this.db, filter, query.q?.trim(), pageLimit(query), this.config.catalogSearch);
+    const page = await this.listings.search(this.db, filter, query.q?.trim(), pageLimit(query), this.config.catalogSearch);
+    return { items: page.items.map(publicListingView), nextCursor: page.nextCursor };
   }
 
   /** A published (or since delisted) listing with its derivation chain and the split of a CREDIT sale. */
@@ -40,6 +43,12 @@ export class ListingSearchService {
   /** The caller's own listings in every state, newest first. */
   mine(userId: string, page: PageQuery): Promise<Page<ListingView>> {
     return this.listings.byCreator(this.db, userId, decodeCursor(page.cursor, 2), pageLimit(page));
+  }
+
+  /** GET /admin/listings: every state, newest first, each with the routes to act on it. */
+  async adminList(q: AdminListingsQuery): Promise<Page<ListingView & { links: Record<string, string | null> }>> {
+    const page = await this.adminListings.list(this.db, q);
+    return { items: page.items.map((l) => ({ ...l, links: adminListingLinks(l) })), nextCursor: page.nextCursor };
   }
 
   private async withBreakdown(row: ListingRow): Promise<ListingDetail> {
@@ -55,7 +64,7 @@ export class ListingSearchService {
       profits,
       this.config.economy.royaltyCapPercent,
     );
-    const view = toListingView(row);
+    const view = publicListingView(toListingView(row));
     return {
       ...view,
       ancestors: ancestors.map((a, i) => ({
@@ -75,4 +84,15 @@ export class ListingSearchService {
       },
     };
   }
+}
+
+function adminListingLinks(l: ListingView): Record<string, string | null> {
+  const admin = `/admin/listings/${l.id}`;
+  return {
+    listing: l.status === 'published' || l.status === 'delisted' ? `/listings/${l.id}` : null,
+    approve: `${admin}/approve`,
+    reject: `${admin}/reject`,
+    delist: `${admin}/delist`,
+    auditLog: `/admin/audit-log?subjectId=${l.id}`,
+  };
 }

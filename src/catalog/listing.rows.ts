@@ -75,3 +75,11 @@ export function toListingView(r: ListingRow): ListingView {
     publishedAt: iso(r.published_at),
   };
 }
+
+export type PublicListingView = Omit<ListingView, 'submissionFee' | 'moderationNote'>;
+
+/** What anyone may see of a listing: the submission fee and the moderation note are its creator's and the admins'. */
+export function publicListingView(v: ListingView): PublicListingView {
+  const { submissionFee: _fee, moderationNote: _note, ...rest } = v;
+  return rest;
+}

@@ -1,8 +1,10 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
 import { AppError } from './errors';
 
 export class PageQuery {
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 200, default: 50, description: 'items per page' })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
@@ -10,6 +12,7 @@ export class PageQuery {
   @Max(200)
   limit?: number;
 
+  @ApiPropertyOptional({ maxLength: 500, description: "the previous page's nextCursor (opaque)" })
   @IsOptional()
   @IsString()
   @MaxLength(500)

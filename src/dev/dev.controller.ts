@@ -1,18 +1,12 @@
 import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
-import { IsInt, Max, Min } from 'class-validator';
+import { ApiOkResponse, ApiOperation, ApiParam, ApiTags } from '@nestjs/swagger';
+import { ApiProblems, UNEXPECTED } from '../common/api-problems';
 import { Public } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
 import { JobsService } from '../jobs/jobs.service';
 import { MailService } from '../notifications/mail.service';
 import { OutboxService } from '../notifications/outbox.service';
-
-class AdvanceClockDto {
-  @IsInt()
-  @Min(0)
-  @Max(10 * 365 * 24 * 3600)
-  advanceSeconds: number;
-}
+import { AdvanceClockDto, ClockDto, JobsRunDto, MailboxDto } from './dev.views';
 
 /** Development-only routes; the module is not even loaded unless DEV_ROUTES=true. */
 @ApiTags('dev')
@@ -27,6 +21,9 @@ export class DevController {
 
   @Get('clock')
   @Public()
+  @ApiOperation({ summary: "Dev: the server's business time" })
+  @ApiOkResponse({ type: ClockDto })
+  @ApiProblems(UNEXPECTED)
   now() {
     return { now: this.clock.now().toISOString() };
   }
@@ -34,6 +31,9 @@ export class DevController {
   @Post('clock')
   @Public()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Dev: move the business clock forward (shared by every server process)' })
+  @ApiOkResponse({ type: ClockDto })
+  @ApiProblems('VALIDATION_FAILED')
   async advance(@Body() body: AdvanceClockDto) {
     return { now: (await this.clock.advance(body.advanceSeconds)).toISOString() };
   }
@@ -41,6 +41,9 @@ export class DevController {
   @Post('jobs/run')
   @Public()
   @HttpCode(200)
+  @ApiOperation({ summary: 'Dev: run every scheduled job due now, drain the queues and the outbox, then answer' })
+  @ApiOkResponse({ type: JobsRunDto })
+  @ApiProblems(UNEXPECTED)
   async runJobs() {
     const result = await this.jobs.runDue();
     const delivered = await this.outbox.flush();
@@ -49,6 +52,10 @@ export class DevController {
 
   @Get('mailbox/:email')
   @Public()
+  @ApiOperation({ summary: 'Dev: the messages "sent" to an address (verification tokens, codes)' })
+  @ApiParam({ name: 'email', example: 'ada@example.com' })
+  @ApiOkResponse({ type: MailboxDto })
+  @ApiProblems(UNEXPECTED)
   async mailbox(@Param('email') email: string) {
     return { items: await this.mail.devMailbox(email) };
   }

@@ -1,8 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Roles } from '../common/auth.decorators';
 import { BacktestService } from './backtest.service';
 import { BacktestDto } from './dto/backtest.dto';
+import { ADMIN, ApiProblems } from '../common/api-problems';
+import { BacktestReportDto } from './dto/views';
 
 const DESCRIPTION = `Replays a draft rule over the stored decisions of its event types created in the last \`days\`
 days (business clock), with the engine's own evaluator on the feature values recorded with each decision and
@@ -30,6 +32,8 @@ export class AdminFraudBacktestController {
   @Post()
   @HttpCode(200)
   @ApiOperation({ summary: 'Backtest a draft fraud rule on the stored events', description: DESCRIPTION })
+  @ApiOkResponse({ type: BacktestReportDto })
+  @ApiProblems(['VALIDATION_FAILED', 'a malformed rule or condition, named'], ...ADMIN)
   backtest(@Body() dto: BacktestDto) {
     return this.backtests.backtest(dto.rule, dto.days);
   }

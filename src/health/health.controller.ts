@@ -4,7 +4,7 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorFunc
 import type { Request, Response } from 'express';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { register } from 'prom-client';
-import { ApiProblems } from '../common/api-problems';
+import { ApiProblems, UNEXPECTED } from '../common/api-problems';
 import { Public } from '../common/auth.decorators';
 import { AppConfig } from '../config/app-config';
 import { HealthReportDto } from './dto/health-report.dto';
@@ -42,6 +42,7 @@ export class HealthController {
   @HealthCheck()
   @ApiOperation({ summary: 'Liveness: the process is up and serving (no dependency is checked)' })
   @ApiOkResponse({ type: HealthReportDto })
+  @ApiProblems(UNEXPECTED)
   live(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
     return this.report(res, [() => this.indicators.process()]);
   }

@@ -1,9 +1,12 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { AdminUsersService } from './admin-users.service';
 import { ChangeRolesDto } from './dto/admin-users.dto';
 import { userView } from './dto/user.view';
+import { ADMIN, ApiProblems } from '../common/api-problems';
+import { IdParam } from '../common/api-docs';
+import { UserDto } from './dto/views';
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -14,7 +17,10 @@ export class AdminUsersController {
   @Post(':id/roles')
   @Roles('admin')
   @HttpCode(200)
-  async changeRoles(@CurrentUser() actor: AuthUser, @Param('id', new ParseUUIDPipe()) id: string, @Body() dto: ChangeRolesDto) {
+  @ApiOperation({ summary: "Add or remove a user's roles (granting admin is audited; reseller comes only from vetting)" })
+  @ApiOkResponse({ type: UserDto })
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN, ['ROLE_NOT_GRANTABLE', 'reseller'], 'NOT_FOUND', ['INVALID_STATE', 'removing the last admin'])
+  async changeRoles(@CurrentUser() actor: AuthUser, @IdParam() id: string, @Body() dto: ChangeRolesDto) {
     return userView(await this.admin.changeRoles(actor.id, id, dto.add ?? [], dto.remove ?? []));
   }
 }

@@ -15,7 +15,7 @@ export interface NewUser {
   emailVerifiedAt?: Date | null;
 }
 
-interface UserRow {
+export interface UserRow {
   id: string;
   email: string;
   display_name: string;

@@ -6,6 +6,7 @@ import { StateMachine } from '../common/state-machine';
  * rejects (`rejected`).
  */
 export type OrderStatus = 'completed' | 'refunded' | 'held_for_review' | 'rejected' | 'cancelled';
+export const ORDER_STATUSES: readonly OrderStatus[] = ['completed', 'refunded', 'held_for_review', 'rejected', 'cancelled'];
 
 export type OrderAction = 'refund' | 'approve' | 'reject' | 'cancel';
 

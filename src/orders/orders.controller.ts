@@ -1,5 +1,5 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
@@ -11,6 +11,8 @@ import { EarningsService } from './earnings.service';
 import { OrderQueriesService } from './order-queries.service';
 import { OrdersService } from './orders.service';
 import { originOf } from './request-origin';
+import { ApiProblems, IDEMPOTENCY, SIGNED_IN } from '../common/api-problems';
+import { InventoryPage, OrderDto, OrderPage, SalePage } from './dto/order.views';
 
 @ApiTags('orders')
 @ApiBearerAuth()
@@ -25,6 +27,24 @@ export class OrdersController {
 
   @Post('orders')
   @Idempotent()
+  @ApiOperation({ summary: 'Buy a listing (or gift it): paid from the wallet (then earnings) in CREDIT, or in PROMO' })
+  @ApiCreatedResponse({ type: OrderDto })
+  @ApiProblems(
+    ['VALIDATION_FAILED', 'also a gift to oneself, or a PROMO gift'],
+    ...SIGNED_IN,
+    ['FORBIDDEN', 'own listing'],
+    ['NOT_FOUND', 'no such listing or gift recipient'],
+    'ACCOUNT_ON_HOLD',
+    'ACCOUNT_FROZEN',
+    'COOLING_PERIOD_ACTIVE',
+    'ACCOUNT_IN_DEBT',
+    ['INVALID_STATE', 'the listing is not for sale'],
+    'ALREADY_OWNED',
+    'LIMIT_EXCEEDED',
+    'FRAUD_BLOCKED',
+    'INSUFFICIENT_FUNDS',
+    ...IDEMPOTENCY,
+  )
   purchase(
     @CurrentUser() user: AuthUser,
     @Body() dto: CreateOrderDto,
@@ -35,16 +55,25 @@ export class OrdersController {
   }
 
   @Get('me/orders')
+  @ApiOperation({ summary: 'My purchases, newest first' })
+  @ApiOkResponse({ type: OrderPage })
+  @ApiProblems('VALIDATION_FAILED', ...SIGNED_IN)
   myOrders(@CurrentUser() user: AuthUser, @Query() page: PageQuery) {
     return this.queries.orders(user.id, page);
   }
 
   @Get('me/inventory')
+  @ApiOperation({ summary: 'The items I own, newest first' })
+  @ApiOkResponse({ type: InventoryPage })
+  @ApiProblems('VALIDATION_FAILED', ...SIGNED_IN)
   inventory(@CurrentUser() user: AuthUser, @Query() page: PageQuery) {
     return this.queries.inventory(user.id, page);
   }
 
   @Get('me/sales')
+  @ApiOperation({ summary: 'My sales as a creator (and royalties as an ancestor), with their pending or matured state' })
+  @ApiOkResponse({ type: SalePage })
+  @ApiProblems('VALIDATION_FAILED', ...SIGNED_IN)
   sales(@CurrentUser() user: AuthUser, @Query() page: PageQuery) {
     return this.earnings.sales(user.id, page);
   }

@@ -1,3 +1,4 @@
+import { AdminOrdersRepository } from './admin-orders.repository';
 import { Module } from '@nestjs/common';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
 import { CatalogModule } from '../catalog/catalog.module';
@@ -36,6 +37,7 @@ import { SaleSettlement } from './sale-settlement.service';
     GiftPolicy,
     FirstSalesService,
     OrdersRepository,
+    AdminOrdersRepository,
     EarningsRepository,
     CreditTransfersRepository,
   ],

@@ -1,3 +1,5 @@
+import { AdminPurchaseListService } from './purchases/admin-purchase-list.service';
+import { AdminTokenPurchasesRepository } from './purchases/admin-token-purchases.repository';
 import { Module } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { AccountGuardModule } from '../account-guard/account-guard.module';
@@ -58,6 +60,8 @@ import { WholesalePurchasesService } from './wholesale/wholesale-purchases.servi
     TokenPackagesService,
     TokenPurchasesRepository,
     TokenPurchasesService,
+    AdminPurchaseListService,
+    AdminTokenPurchasesRepository,
     PurchaseSettlementService,
     PurchaseSignalsService,
     PurchaseRefundsService,

@@ -1,54 +1,10 @@
-import { ExecutionContext, RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
-import { DiscoveryService, MetadataScanner, ModulesContainer, Reflector } from '@nestjs/core';
-import { IS_PUBLIC, REQUIRED_ROLES } from '../../src/common/auth.decorators';
+import { ExecutionContext } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { AccessGuard } from '../../src/identity/guards/access.guard';
+import { enumerateRoutes, Route } from '../support/routes';
 import { TestApp, useTestApp } from '../support/test-app';
-
-interface Route {
-  method: string;
-  path: string;
-  controller: string;
-  handler: string;
-  isPublic: boolean;
-  roles: string[] | undefined;
-}
-
-const join = (...parts: (string | string[] | undefined)[]) =>
-  `/${parts
-    .map((p) => (Array.isArray(p) ? p[0] : p) ?? '')
-    .join('/')
-    .split('/')
-    .filter(Boolean)
-    .join('/')}`;
-
-/** Every route handler of every controller in the booted application, with its access markers. */
-function enumerateRoutes(t: TestApp): Route[] {
-  const discovery = new DiscoveryService(t.app.get(ModulesContainer));
-  const scanner = new MetadataScanner();
-  const routes: Route[] = [];
-  for (const wrapper of discovery.getControllers()) {
-    const cls = wrapper.metatype as (new (...args: unknown[]) => unknown) | undefined;
-    if (!cls) continue;
-    for (const name of scanner.getAllMethodNames(cls.prototype)) {
-      const handler = (cls.prototype as Record<string, unknown>)[name] as object;
-      const path = Reflect.getMetadata(PATH_METADATA, handler) as string | string[] | undefined;
-      if (path === undefined) continue; // not a route handler
-      const method = RequestMethod[(Reflect.getMetadata(METHOD_METADATA, handler) as number) ?? RequestMethod.GET];
-      routes.push({
-        method,
-        path: join(Reflect.getMetadata(PATH_METADATA, cls) as string, path),
-        controller: cls.name,
-        handler: name,
-        isPublic: Reflect.getMetadata(IS_PUBLIC, handler) === true || Reflect.getMetadata(IS_PUBLIC, cls) === true,
-        roles: (Reflect.getMetadata(REQUIRED_ROLES, handler) ?? Reflect.getMetadata(REQUIRED_ROLES, cls)) as string[] | undefined,
-      });
-    }
-  }
-  return routes;
-}
 
 describe('every route is guarded', () => {
   let t: TestApp;

@@ -1418,6 +1418,8 @@ CREATE INDEX ledger_postings_account ON public.ledger_postings USING btree (acco
 
 CREATE INDEX listings_by_creator ON public.listings USING btree (creator_id, created_at DESC, id DESC);
 
+CREATE INDEX listings_created ON public.listings USING btree (created_at DESC, id DESC);
+
 CREATE INDEX listings_published ON public.listings USING btree (published_at DESC, id DESC) WHERE (status = 'published'::text);
 
 CREATE INDEX listings_published_category ON public.listings USING btree (category, published_at DESC, id DESC) WHERE (status = 'published'::text);
@@ -1426,13 +1428,19 @@ CREATE INDEX listings_published_creator ON public.listings USING btree (creator_
 
 CREATE INDEX listings_search ON public.listings USING gin (search) WHERE (status = 'published'::text);
 
+CREATE INDEX listings_status ON public.listings USING btree (status, created_at DESC, id DESC);
+
 CREATE INDEX login_attempts_ip_failures ON public.login_attempts USING btree (ip, occurred_at) WHERE (outcome <> 'success'::text);
 
 CREATE INDEX login_attempts_user ON public.login_attempts USING btree (user_id, occurred_at) WHERE (user_id IS NOT NULL);
 
 CREATE INDEX orders_buyer ON public.orders USING btree (buyer_id, created_at DESC, id DESC);
 
+CREATE INDEX orders_created ON public.orders USING btree (created_at DESC, id DESC);
+
 CREATE INDEX orders_listing ON public.orders USING btree (listing_id);
+
+CREATE INDEX orders_status ON public.orders USING btree (status, created_at DESC, id DESC);
 
 CREATE INDEX outbox_messages_pending ON public.outbox_messages USING btree (id) WHERE (sent_at IS NULL);
 
@@ -1476,7 +1484,11 @@ CREATE INDEX stripe_events_unfinished ON public.stripe_events USING btree (recei
 
 CREATE INDEX token_packages_listing ON public.token_packages USING btree (audience, price_cents, id) WHERE active;
 
+CREATE INDEX token_purchases_created ON public.token_purchases USING btree (created_at DESC, id DESC);
+
 CREATE INDEX token_purchases_refunds_due ON public.token_purchases USING btree (updated_at) WHERE ((fraud_refusal IS NOT NULL) AND (paid_at IS NOT NULL) AND (refunded_cents < price_cents) AND (dispute_id IS NULL));
+
+CREATE INDEX token_purchases_status ON public.token_purchases USING btree (status, created_at DESC, id DESC);
 
 CREATE INDEX token_purchases_user ON public.token_purchases USING btree (user_id, created_at DESC);
 
@@ -1485,6 +1497,10 @@ CREATE INDEX token_purchases_wholesale ON public.token_purchases USING btree (us
 CREATE INDEX user_tokens_user ON public.user_tokens USING btree (user_id, purpose) WHERE (used_at IS NULL);
 
 CREATE INDEX users_admins ON public.users USING btree (id) WHERE ('admin'::text = ANY (roles));
+
+CREATE INDEX users_created ON public.users USING btree (created_at DESC, id DESC);
+
+CREATE INDEX users_email_prefix ON public.users USING btree (lower((email)::text) text_pattern_ops);
 
 CREATE TRIGGER account_holds_guard BEFORE DELETE OR UPDATE ON public.account_holds FOR EACH ROW EXECUTE FUNCTION public.account_hold_guard();
 

@@ -1,7 +1,9 @@
 import { IsId } from '../../common/validation';
 import { ApiProperty, ApiPropertyOptional, OmitType, PartialType } from '@nestjs/swagger';
 import { IsIn, IsInt, IsOptional, IsString, Length, Matches, Max, MaxLength, Min } from 'class-validator';
+import { CreatedRangeQuery } from '../../common/admin-lists';
 import { PageQuery } from '../../common/pagination';
+import { LISTING_STATES, ListingStatus } from '../listing-state';
 
 export const CATEGORY_PATTERN = /^[a-z0-9][a-z0-9_-]{0,39}$/;
 const CATEGORY_MESSAGE = 'must be 1-40 lowercase letters, digits, - or _';
@@ -33,24 +35,24 @@ class ListingFields {
 }
 
 export class CreateListingDto extends ListingFields {
-  @ApiProperty({ maxLength: 200 })
+  @ApiProperty({ maxLength: 200, example: 'Red hat' })
   declare title: string;
 
-  @ApiProperty({ maxLength: 5000 })
+  @ApiProperty({ maxLength: 5000, example: 'A red hat with a feather' })
   declare description: string;
 
   @ApiProperty({ example: 'hair' })
   declare category: string;
 
-  @ApiProperty({ description: "the creator's own profit per sale, in credits" })
+  @ApiProperty({ type: 'integer', minimum: 0, description: "the creator's own profit per sale, in credits", example: 1000 })
   declare profit: number;
 
-  @ApiPropertyOptional({ description: 'a published listing this item derives from' })
+  @ApiPropertyOptional({ format: 'uuid', description: 'a published listing this item derives from' })
   declare parentListingId?: string;
 }
 
 export class UpdateListingDto extends PartialType(OmitType(ListingFields, ['parentListingId'] as const)) {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 200, example: 'Red hat, large' })
   declare title?: string;
 
   @ApiPropertyOptional()
@@ -59,7 +61,7 @@ export class UpdateListingDto extends PartialType(OmitType(ListingFields, ['pare
   @ApiPropertyOptional()
   declare category?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, example: 1200 })
   declare profit?: number;
 }
 
@@ -71,7 +73,7 @@ export class SubmitListingDto {
 }
 
 export class ApproveListingDto {
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 1000, example: 'fits the guidelines' })
   @IsOptional()
   @IsString()
   @Length(1, 1000)
@@ -79,7 +81,7 @@ export class ApproveListingDto {
 }
 
 export class ModerationReasonDto {
-  @ApiProperty()
+  @ApiProperty({ maxLength: 1000, description: "recorded as the listing's moderation note", example: 'copies a trademark' })
   @IsString()
   @Length(1, 1000)
   reason: string;
@@ -98,7 +100,20 @@ export class SearchListingsQuery extends PageQuery {
   @Matches(CATEGORY_PATTERN, { message: `category ${CATEGORY_MESSAGE}` })
   category?: string;
 
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ format: 'uuid' })
+  @IsOptional()
+  @IsId()
+  creatorId?: string;
+}
+
+/** GET /admin/listings: every state; `status=pending_review` is the moderation queue. */
+export class AdminListingsQuery extends CreatedRangeQuery {
+  @ApiPropertyOptional({ enum: LISTING_STATES, example: 'pending_review' })
+  @IsOptional()
+  @IsIn(LISTING_STATES)
+  status?: ListingStatus;
+
+  @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
   @IsId()
   creatorId?: string;

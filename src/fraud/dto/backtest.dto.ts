@@ -41,7 +41,12 @@ export class BacktestRuleDto {
   @IsIn(FRAUD_ACTIONS)
   action?: FraudAction;
 
-  @ApiPropertyOptional({ minimum: -100, maximum: 100, description: 'echoed in the report; the figures do not depend on it' })
+  @ApiPropertyOptional({
+    type: 'integer',
+    minimum: -100,
+    maximum: 100,
+    description: 'echoed in the report; the figures do not depend on it',
+  })
   @IsOptional()
   @IsInt()
   @Min(-100)
@@ -56,7 +61,13 @@ export class BacktestDto {
   @IsObject()
   rule: BacktestRuleDto;
 
-  @ApiProperty({ minimum: 1, maximum: BACKTEST_MAX_DAYS, description: 'replay the events of the last `days` days' })
+  @ApiProperty({
+    type: 'integer',
+    example: 30,
+    minimum: 1,
+    maximum: BACKTEST_MAX_DAYS,
+    description: 'replay the events of the last `days` days',
+  })
   @IsInt()
   @Min(1)
   @Max(BACKTEST_MAX_DAYS)

@@ -11,7 +11,7 @@ export const ADMIN_LABELS = ['confirmed_takeover', 'confirmed_fraud'] as const;
 export type AdminLabel = (typeof ADMIN_LABELS)[number];
 
 export class CreateLabelDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: '0199a3c4-5b6e-7f80-9a1b-2c3d4e5f6a7b' })
   @IsId()
   userId: string;
 

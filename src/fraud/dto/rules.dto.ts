@@ -39,7 +39,13 @@ export class CreateRuleDto {
   @IsIn(FRAUD_ACTIONS)
   action: FraudAction;
 
-  @ApiProperty({ minimum: -100, maximum: 100, description: 'added to the decision score when the rule matches' })
+  @ApiProperty({
+    type: 'integer',
+    minimum: -100,
+    maximum: 100,
+    description: 'added to the decision score when the rule matches',
+    example: 20,
+  })
   @IsInt()
   @Min(-100)
   @Max(100)

@@ -30,7 +30,7 @@ export class LoginDto {
   @MaxLength(254)
   email: string;
 
-  @ApiProperty()
+  @ApiProperty({ example: 'correct horse battery staple' })
   @IsString()
   @Length(1, 1024)
   password: string;
@@ -43,7 +43,7 @@ export class LoginDto {
 }
 
 export class RefreshDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'dCw1AZr9BA9QQ_BGrxSLYhNhh0ECwyOE-uYibajdWNE' })
   @IsString()
   @Matches(OPAQUE_TOKEN, { message: 'refreshToken is not valid' })
   refreshToken: string;
@@ -64,7 +64,7 @@ export class ReauthDto {
 }
 
 export class ChangePasswordDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'the current one' })
   @IsString()
   @Length(1, 1024)
   currentPassword: string;
@@ -75,7 +75,7 @@ export class ChangePasswordDto {
 }
 
 export class ResetRequestDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'ada@example.com' })
   @Transform(trim)
   @IsEmail()
   @MaxLength(254)
@@ -83,7 +83,7 @@ export class ResetRequestDto {
 }
 
 export class ResetPasswordDto {
-  @ApiProperty()
+  @ApiProperty({ description: 'from the reset email', example: 'dCw1AZr9BA9QQ_BGrxSLYhNhh0ECwyOE-uYibajdWNE' })
   @IsString()
   @Matches(OPAQUE_TOKEN, { message: 'token is not valid' })
   token: string;
@@ -94,14 +94,14 @@ export class ResetPasswordDto {
 }
 
 export class VerifyEmailDto {
-  @ApiProperty()
+  @ApiProperty({ description: 'from the verification email', example: 'dCw1AZr9BA9QQ_BGrxSLYhNhh0ECwyOE-uYibajdWNE' })
   @IsString()
   @Matches(OPAQUE_TOKEN, { message: 'token is not valid' })
   token: string;
 }
 
 export class ChangeEmailDto {
-  @ApiProperty()
+  @ApiProperty({ example: 'ada.new@example.com' })
   @Transform(trim)
   @IsEmail()
   @MaxLength(254)

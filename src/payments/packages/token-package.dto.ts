@@ -1,4 +1,4 @@
-import { ApiPropertyOptional, PartialType } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional, PartialType } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { MAX_AMOUNT } from '../../common/money';
@@ -9,33 +9,39 @@ const MAX = Number(MAX_AMOUNT);
 const upper = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim().toUpperCase() : value);
 
 export class CreateTokenPackageDto {
+  @ApiProperty({ minLength: 1, maxLength: 100, example: 'Starter' })
   @IsString()
   @MinLength(1)
   @MaxLength(100)
   name: string;
 
   /** Smallest currency unit; Stripe's upper bound for a single charge. */
+  @ApiProperty({ type: 'integer', minimum: 1, maximum: 99_999_999, description: 'smallest currency unit', example: 499 })
   @IsInt()
   @Min(1)
   @Max(99_999_999)
   priceCents: number;
 
+  @ApiProperty({ description: 'ISO 4217, either case (kept upper-case)', example: 'USD' })
   @Transform(upper)
   @IsString()
   @Matches(/^[A-Z]{3}$/, { message: 'currency must be a three-letter ISO 4217 code' })
   currency: string;
 
+  @ApiProperty({ type: 'integer', minimum: 1, description: 'credits minted into the wallet when the payment succeeds', example: 5000 })
   @IsInt()
   @Min(1)
   @Max(MAX)
   credits: number;
 
+  @ApiPropertyOptional({ type: 'integer', minimum: 0, default: 0, description: 'PROMO credits on top (public packages only)', example: 0 })
   @IsOptional()
   @IsInt()
   @Min(0)
   @Max(MAX)
   bonusPromo?: number;
 
+  @ApiPropertyOptional({ default: true, description: 'on sale', example: true })
   @IsOptional()
   @IsBoolean()
   active?: boolean;

@@ -1,8 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Public } from '../../common/auth.decorators';
 import { PageQuery } from '../../common/pagination';
 import { packageView, TokenPackagesService } from './token-packages.service';
+import { ApiProblems } from '../../common/api-problems';
+import { TokenPackagePage } from './token-package.views';
 
 @ApiTags('payments')
 @Controller('token-packages')
@@ -11,6 +13,9 @@ export class TokenPackagesController {
 
   @Get()
   @Public()
+  @ApiOperation({ summary: 'The token packages on sale, cheapest first' })
+  @ApiOkResponse({ type: TokenPackagePage })
+  @ApiProblems('VALIDATION_FAILED')
   async list(@Query() q: PageQuery) {
     const page = await this.packages.list(q, { activeOnly: true, audience: 'public' });
     return { items: page.items.map(packageView), nextCursor: page.nextCursor };

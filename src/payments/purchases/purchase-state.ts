@@ -1,6 +1,7 @@
 import { PaymentsErrors } from '../payments.errors';
 
 export type PurchaseStatus = 'pending' | 'succeeded' | 'failed' | 'refunded' | 'disputed';
+export const PURCHASE_STATUSES: readonly PurchaseStatus[] = ['pending', 'succeeded', 'failed', 'refunded', 'disputed'];
 export type DisputeStatus = 'open' | 'won' | 'lost';
 
 /** What Stripe told us about a purchase, reduced to the facts the state machine reads. */

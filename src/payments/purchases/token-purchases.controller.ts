@@ -1,5 +1,5 @@
-import { Body, Controller, Get, Param, ParseUUIDPipe, Post } from '@nestjs/common';
-import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Post } from '@nestjs/common';
+import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
@@ -7,6 +7,10 @@ import type { ClientContext } from '../../identity/identity.hooks';
 import { Client } from '../../identity/request-context';
 import { CreateTokenPurchaseDto } from './token-purchase.dto';
 import { TokenPurchasesService } from './token-purchases.service';
+import { IdParam } from '../../common/api-docs';
+import { ApiProblems, IDEMPOTENCY, SIGNED_IN } from '../../common/api-problems';
+import { CreatedPurchaseDto } from '../wholesale/wholesale.dto';
+import { PurchaseDto } from './purchase.views';
 
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -17,6 +21,21 @@ export class TokenPurchasesController {
   @Post()
   @Roles('buyer')
   @Idempotent()
+  @ApiOperation({
+    summary:
+      'Buy a token package: a Stripe PaymentIntent to confirm with `clientSecret`; the credits come when the signed webhook reports the payment',
+  })
+  @ApiCreatedResponse({ type: CreatedPurchaseDto })
+  @ApiProblems(
+    'VALIDATION_FAILED',
+    ...SIGNED_IN,
+    'ACCOUNT_ON_HOLD',
+    'FRAUD_BLOCKED',
+    ['NOT_FOUND', 'no such public package'],
+    ['INVALID_STATE', 'the package is not on sale'],
+    ...IDEMPOTENCY,
+    ['UPSTREAM_UNAVAILABLE', 'Stripe'],
+  )
   create(
     @CurrentUser() user: AuthUser,
     @Body() body: CreateTokenPurchaseDto,
@@ -28,7 +47,10 @@ export class TokenPurchasesController {
 
   @Get(':id')
   @Roles('buyer')
-  view(@CurrentUser() user: AuthUser, @Param('id', ParseUUIDPipe) id: string) {
+  @ApiOperation({ summary: 'One of my token purchases and its status (admins: any, with the payment risk facts)' })
+  @ApiOkResponse({ type: PurchaseDto })
+  @ApiProblems('VALIDATION_FAILED', ...SIGNED_IN, ['NOT_FOUND', 'also when it is not mine'])
+  view(@CurrentUser() user: AuthUser, @IdParam() id: string) {
     return this.purchases.view(user, id);
   }
 }

@@ -1,9 +1,11 @@
 import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import type { RawBodyRequest } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { Request } from 'express';
+import { ApiProblems } from '../../common/api-problems';
 import { Public } from '../../common/auth.decorators';
 import { StripeEventsService } from './stripe-events.service';
+import { StripeEventDto, WebhookAckDto } from './webhook.views';
 
 @ApiTags('payments')
 @Controller('webhooks')
@@ -14,6 +16,19 @@ export class StripeWebhookController {
   @Post('stripe')
   @Public()
   @HttpCode(200)
+  @ApiOperation({
+    summary: "Stripe's webhook: the event is stored once, acknowledged, then processed by a job",
+    description:
+      'Sent by Stripe (or by the sandbox, `/dev/payments`), not by clients. The signature is checked over the exact raw bytes of the body, so a proxy must not re-encode it.',
+  })
+  @ApiHeader({
+    name: 'Stripe-Signature',
+    required: true,
+    description: "Stripe's signature of the raw body (`t=…,v1=…`) with the webhook secret",
+  })
+  @ApiBody({ type: StripeEventDto, description: 'the raw Stripe event JSON, exactly as Stripe signed it' })
+  @ApiOkResponse({ type: WebhookAckDto })
+  @ApiProblems(['WEBHOOK_SIGNATURE_INVALID', 'no signature or body, a signature that does not match, or an unreadable event'])
   receive(@Req() req: RawBodyRequest<Request>, @Headers('stripe-signature') signature: string | undefined) {
     return this.events.receive(req.rawBody, signature);
   }

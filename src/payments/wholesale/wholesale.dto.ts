@@ -1,33 +1,34 @@
+import { EXAMPLE_ID } from '../../common/api-docs';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsId } from '../../common/validation';
 
 export class CreateWholesalePurchaseDto {
-  @ApiProperty({ format: 'uuid', description: 'a wholesale package (GET /reseller/wholesale-packages)' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID, description: 'a wholesale package (GET /reseller/wholesale-packages)' })
   @IsId()
   packageId: string;
 }
 
 /** One wholesale package as a reseller sees it (OpenAPI schema of `wholesalePackageView`). */
 export class WholesalePackageDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID })
   id: string;
 
   @ApiProperty()
   name: string;
 
-  @ApiProperty({ description: 'the package retail price, in the smallest currency unit' })
+  @ApiProperty({ type: 'integer', description: 'the package retail price, in the smallest currency unit' })
   retailPriceCents: number;
 
-  @ApiProperty({ description: 'what a reseller pays: retailPriceCents less discountPercent, rounded up' })
+  @ApiProperty({ type: 'integer', description: 'what a reseller pays: retailPriceCents less discountPercent, rounded up' })
   priceCents: number;
 
   @ApiProperty({ example: 'USD' })
   currency: string;
 
-  @ApiProperty({ description: 'credits minted into reseller_stock when the payment succeeds' })
+  @ApiProperty({ type: 'integer', description: 'credits minted into reseller_stock when the payment succeeds' })
   credits: number;
 
-  @ApiProperty({ description: 'RESELLER_WHOLESALE_DISCOUNT_PERCENT' })
+  @ApiProperty({ type: 'integer', description: 'RESELLER_WHOLESALE_DISCOUNT_PERCENT' })
   discountPercent: number;
 }
 
@@ -41,7 +42,7 @@ export class WholesalePackagePageDto {
 
 /** The answer of POST /reseller/wholesale-purchases, as POST /token-purchases answers. */
 export class CreatedPurchaseDto {
-  @ApiProperty({ format: 'uuid', description: 'the purchase (GET /token-purchases/:id)' })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID, description: 'the purchase (GET /token-purchases/:id)' })
   id: string;
 
   @ApiProperty({ enum: ['pending'], description: 'pending until the signed webhook reports the payment' })

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swa
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
-import { ApiProblems } from '../../common/api-problems';
+import { ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
 import { BondService } from './bond.service';
 import { BondStatusView, BondView } from '../dto/bond.dto';
 import { ScorecardView } from '../dto/scorecard.dto';
@@ -28,7 +28,7 @@ export class BondController {
   @Idempotent()
   @ApiOperation({ summary: 'Lock the bond: tops it up to RESELLER_BOND_CREDITS from the wallet, then earnings' })
   @ApiOkResponse({ type: BondView })
-  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_STATE', 'INSUFFICIENT_FUNDS', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS')
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'INVALID_STATE', 'INSUFFICIENT_FUNDS', ...IDEMPOTENCY)
   lock(@CurrentUser() user: AuthUser, @IdempotentRequestOf() request: IdempotentRequest) {
     return this.bonds.lock(user.id, request);
   }
@@ -39,16 +39,7 @@ export class BondController {
   @Idempotent()
   @ApiOperation({ summary: 'Release the bond to the wallet (no binding order, no cooling period, last order old enough)' })
   @ApiOkResponse({ type: BondView })
-  @ApiProblems(
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'ACCOUNT_ON_HOLD',
-    'ACCOUNT_FROZEN',
-    'COOLING_PERIOD_ACTIVE',
-    'CONFLICT',
-    'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENCY_IN_PROGRESS',
-  )
+  @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'ACCOUNT_ON_HOLD', 'ACCOUNT_FROZEN', 'COOLING_PERIOD_ACTIVE', 'CONFLICT', ...IDEMPOTENCY)
   release(@CurrentUser() user: AuthUser, @IdempotentRequestOf() request: IdempotentRequest) {
     return this.bonds.release(user.id, request);
   }

@@ -50,7 +50,7 @@ export class CreateApplicationDto {
   @IsArray()
   paymentMethods: string[];
 
-  @ApiProperty({ description: 'credits the applicant expects to sell a month', minimum: 1 })
+  @ApiProperty({ type: 'integer', description: 'credits the applicant expects to sell a month', minimum: 1 })
   @IsInt()
   @Min(1)
   @Max(Number(MAX_AMOUNT))

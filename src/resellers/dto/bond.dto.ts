@@ -1,13 +1,16 @@
 import { ApiProperty } from '@nestjs/swagger';
 
 export class BondView {
-  @ApiProperty({ description: 'credits locked in the bond now' }) bond: number;
-  @ApiProperty({ description: 'RESELLER_BOND_CREDITS: what a reseller keeps locked to take orders' }) required: number;
-  @ApiProperty({ description: 'credits this request moved (into the bond, or back to the wallet)' }) moved: number;
+  @ApiProperty({ type: 'integer', description: 'credits locked in the bond now', example: 50000 }) bond: number;
+  @ApiProperty({ type: 'integer', description: 'RESELLER_BOND_CREDITS: what a reseller keeps locked to take orders', example: 50000 })
+  required: number;
+  @ApiProperty({ type: 'integer', description: 'credits this request moved (into the bond, or back to the wallet)', example: 50000 })
+  moved: number;
 }
 
 export class BondStatusView {
-  @ApiProperty() bond: number;
-  @ApiProperty() required: number;
-  @ApiProperty({ nullable: true, description: 'why the bond cannot be released now (null: it can)' }) releaseRefusal: string | null;
+  @ApiProperty({ type: 'integer', example: 50000 }) bond: number;
+  @ApiProperty({ type: 'integer', example: 50000 }) required: number;
+  @ApiProperty({ type: String, nullable: true, example: null, description: 'why the bond cannot be released now (null: it can)' })
+  releaseRefusal: string | null;
 }

@@ -1,3 +1,4 @@
+import { EXAMPLE_ID } from '../../common/api-docs';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -24,11 +25,11 @@ export const RESELLER_ORDER_STATUSES: readonly ResellerOrderStatus[] = [
 ];
 
 export class CreateResellerOrderDto {
-  @ApiProperty({ format: 'uuid', description: "the reseller's id (its user id)" })
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID, description: "the reseller's id (its user id)" })
   @IsId()
   resellerId: string;
 
-  @ApiProperty({ description: 'credits to buy' })
+  @ApiProperty({ type: 'integer', description: 'credits to buy' })
   @IsInt()
   @Min(1)
   @Max(Number(MAX_AMOUNT))
@@ -78,7 +79,7 @@ export class ResellerOrdersQuery extends PageQuery {
   @IsIn(RESELLER_ORDER_STATUSES)
   status?: ResellerOrderStatus;
 
-  @ApiPropertyOptional({ format: 'uuid' })
+  @ApiPropertyOptional({ format: 'uuid', example: EXAMPLE_ID })
   @IsOptional()
   @IsId()
   resellerId?: string;
@@ -107,19 +108,19 @@ export class OrderEventView {
 }
 
 export class ResellerOrderView {
-  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ enum: RESELLER_ORDER_STATUSES }) status: ResellerOrderStatus;
-  @ApiProperty({ format: 'uuid' }) resellerId: string;
-  @ApiProperty({ format: 'uuid' }) buyerId: string;
-  @ApiProperty({ description: 'credits' }) amount: number;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) resellerId: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) buyerId: string;
+  @ApiProperty({ type: 'integer', description: 'credits' }) amount: number;
   @ApiProperty({ nullable: true }) paymentReference: string | null;
   @ApiProperty({ nullable: true }) cancelReason: string | null;
   @ApiProperty({ enum: ['buyer', 'reseller'], nullable: true }) cancelledBy: 'buyer' | 'reseller' | null;
   @ApiProperty({ nullable: true }) disputeReason: string | null;
   @ApiProperty({ enum: ['buyer', 'system'], nullable: true }) disputeOpenedBy: 'buyer' | 'system' | null;
   @ApiProperty({ nullable: true }) resolutionNote: string | null;
-  @ApiProperty({ description: "credits paid to the buyer from the reseller's bond" }) bondPaid: number;
-  @ApiProperty({ description: "what the bond lacked, now the reseller's debt" }) debtAdded: number;
+  @ApiProperty({ type: 'integer', description: "credits paid to the buyer from the reseller's bond" }) bondPaid: number;
+  @ApiProperty({ type: 'integer', description: "what the bond lacked, now the reseller's debt" }) debtAdded: number;
   @ApiProperty() openedAt: string;
   @ApiProperty({ description: 'an open order expires unpaid at this time' }) expiresAt: string;
   @ApiProperty({ nullable: true }) paidAt: string | null;

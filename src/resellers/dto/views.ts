@@ -1,3 +1,4 @@
+import { EXAMPLE_ID } from '../../common/api-docs';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { amountToJson } from '../../common/money';
 import type { Review } from '../../fraud/reviews.repository';
@@ -11,12 +12,12 @@ import { APPLICATION_STATUSES, RESELLER_STATUSES } from './applications.dto';
 
 /** An application as its applicant sees it: no check report, no admins' notes. */
 export class ApplicationView {
-  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ enum: APPLICATION_STATUSES }) status: ApplicationStatus;
   @ApiProperty() businessName: string;
   @ApiProperty({ type: [String] }) regions: string[];
   @ApiProperty({ type: [String] }) paymentMethods: string[];
-  @ApiProperty() expectedMonthlyVolume: number;
+  @ApiProperty({ type: 'integer' }) expectedMonthlyVolume: number;
   @ApiProperty() contact: string;
   @ApiProperty() createdAt: string;
   @ApiProperty() updatedAt: string;
@@ -31,13 +32,13 @@ export class MyApplicationView extends ApplicationView {
 }
 
 export class FraudReviewRef {
-  @ApiProperty({ format: 'uuid' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ enum: ['open', 'approved', 'rejected'] }) status: string;
 }
 
 /** An application as admins vet it: with the automated check report, the approvals and the fraud review. */
 export class AdminApplicationView extends ApplicationView {
-  @ApiProperty({ format: 'uuid' }) userId: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) userId: string;
   @ApiPropertyOptional({ nullable: true, type: String }) fraudDecisionId: string | null;
   @ApiPropertyOptional({ nullable: true, type: FraudReviewRef }) fraudReview: FraudReviewRef | null;
   @ApiPropertyOptional({ nullable: true, type: String }) firstApprovedBy: string | null;
@@ -53,14 +54,14 @@ export class StandingView {
   @ApiProperty({ description: 'whether the reseller takes new orders now' }) takingOrders: boolean;
   @ApiProperty({ description: 'within the probation after approval (lower limits)' }) probation: boolean;
   @ApiPropertyOptional({ nullable: true, enum: ['not_active', 'vetting_overdue'] }) reason: 'not_active' | 'vetting_overdue' | null;
-  @ApiPropertyOptional({ nullable: true, type: Number }) orderMax: number | null;
-  @ApiPropertyOptional({ nullable: true, type: Number }) dailyMax: number | null;
+  @ApiPropertyOptional({ type: 'integer', nullable: true }) orderMax: number | null;
+  @ApiPropertyOptional({ type: 'integer', nullable: true }) dailyMax: number | null;
 }
 
 export class ResellerView {
-  @ApiProperty({ format: 'uuid', description: 'the reseller is its user: the same id' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID, description: 'the reseller is its user: the same id' }) id: string;
   @ApiProperty({ enum: RESELLER_STATUSES }) status: ResellerStatus;
-  @ApiProperty({ format: 'uuid' }) applicationId: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) applicationId: string;
   @ApiProperty() displayName: string;
   @ApiProperty({ type: [String] }) regions: string[];
   @ApiProperty({ type: [String] }) paymentMethods: string[];

@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
-import { idPipe } from '../../common/id.pipe';
+import { IdParam } from '../../common/api-docs';
 import { ApiProblems, Problem } from '../../common/api-problems';
 import { DecisionNoteDto, ResellersQuery } from '../dto/applications.dto';
 import { ResellerPage, ResellerView } from '../dto/views';
@@ -29,7 +29,7 @@ export class AdminResellersController {
   @ApiOperation({ summary: 'One reseller (its id is its user id) with its standing: taking orders, probation, limits' })
   @ApiOkResponse({ type: ResellerView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND')
-  get(@Param('id', idPipe()) id: string) {
+  get(@IdParam() id: string) {
     return this.status.get(id);
   }
 
@@ -38,7 +38,7 @@ export class AdminResellersController {
   @ApiOperation({ summary: 'Suspend an active reseller: no new orders, open ones stay resolvable' })
   @ApiOkResponse({ type: ResellerView })
   @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'not active'])
-  suspend(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+  suspend(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.suspendByAdmin(admin.id, id, dto.note);
   }
 
@@ -47,7 +47,7 @@ export class AdminResellersController {
   @ApiOperation({ summary: 'Reinstate a suspended reseller' })
   @ApiOkResponse({ type: ResellerView })
   @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'not suspended, or the account is still flagged (FLAGGED, with `flags`)'])
-  reinstate(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+  reinstate(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.reinstate(admin.id, id, dto.note);
   }
 
@@ -56,7 +56,7 @@ export class AdminResellersController {
   @ApiOperation({ summary: 'Revoke a reseller: the reseller role is taken back; only a new approved application undoes it' })
   @ApiOkResponse({ type: ResellerView })
   @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'revoked already'])
-  revoke(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+  revoke(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.revoke(admin.id, id, dto.note);
   }
 
@@ -67,7 +67,7 @@ export class AdminResellersController {
   })
   @ApiOkResponse({ type: ResellerView })
   @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'revoked'])
-  renew(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+  renew(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.renew(admin.id, id, dto.note);
   }
 }

@@ -1,10 +1,10 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
-import { idPipe } from '../../common/id.pipe';
+import { IdParam } from '../../common/api-docs';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
-import { ApiProblems } from '../../common/api-problems';
+import { ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
 import {
   ResellerOrderDetailView,
   ResellerOrderPage,
@@ -40,7 +40,7 @@ export class AdminResellerOrdersController {
   @ApiOperation({ summary: 'A reseller order with its history' })
   @ApiOkResponse({ type: ResellerOrderDetailView })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
-  get(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string) {
+  get(@CurrentUser() admin: AuthUser, @IdParam() id: string) {
     return this.orders.get(admin.id, true, id);
   }
 
@@ -49,18 +49,10 @@ export class AdminResellerOrdersController {
   @Idempotent()
   @ApiOperation({ summary: 'Resolve a dispute to the buyer (from escrow, or from the bond once delivered) or to the reseller' })
   @ApiOkResponse({ type: ResellerOrderView })
-  @ApiProblems(
-    'VALIDATION_FAILED',
-    'UNAUTHENTICATED',
-    'FORBIDDEN',
-    'NOT_FOUND',
-    'INVALID_STATE',
-    'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENCY_IN_PROGRESS',
-  )
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE', ...IDEMPOTENCY)
   resolve(
     @CurrentUser() admin: AuthUser,
-    @Param('id', idPipe()) id: string,
+    @IdParam() id: string,
     @Body() dto: ResolveResellerOrderDto,
     @IdempotentRequestOf() request: IdempotentRequest,
   ) {
@@ -71,7 +63,7 @@ export class AdminResellerOrdersController {
   @ApiOperation({ summary: "A reseller's scorecard and trust score" })
   @ApiOkResponse({ type: ScorecardView })
   @ApiProblems('UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND')
-  scorecard(@Param('id', idPipe()) id: string) {
+  scorecard(@IdParam() id: string) {
     return this.scorecards.get(id);
   }
 }

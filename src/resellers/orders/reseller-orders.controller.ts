@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles, Sensitive } from '../../common/auth.decorators';
-import { idPipe } from '../../common/id.pipe';
+import { IdParam } from '../../common/api-docs';
 import { IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { ClientContext } from '../../identity/identity.hooks';
@@ -16,7 +16,7 @@ import {
   ResellerOrderDetailView,
   ResellerOrderView,
 } from '../dto/reseller-orders.dto';
-import { ApiProblems } from '../../common/api-problems';
+import { ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
 import { OrderDisputesService } from './order-disputes.service';
 import { ResellerOrdersService } from './reseller-orders.service';
 
@@ -47,8 +47,7 @@ export class ResellerOrdersController {
     'LIMIT_EXCEEDED',
     'FRAUD_BLOCKED',
     'INSUFFICIENT_FUNDS',
-    'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENCY_IN_PROGRESS',
+    ...IDEMPOTENCY,
   )
   open(
     @CurrentUser() user: AuthUser,
@@ -71,7 +70,7 @@ export class ResellerOrdersController {
   @ApiOperation({ summary: 'An order with its history (its buyer, its reseller, or an admin)' })
   @ApiOkResponse({ type: ResellerOrderDetailView })
   @ApiProblems('UNAUTHENTICATED', 'NOT_FOUND')
-  get(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string) {
+  get(@CurrentUser() user: AuthUser, @IdParam() id: string) {
     return this.orders.get(user.id, user.roles.includes('admin'), id);
   }
 
@@ -80,7 +79,7 @@ export class ResellerOrdersController {
   @ApiOperation({ summary: 'The buyer says it paid the reseller, with a payment reference' })
   @ApiOkResponse({ type: ResellerOrderView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE')
-  markPaid(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: MarkPaidDto) {
+  markPaid(@CurrentUser() user: AuthUser, @IdParam() id: string, @Body() dto: MarkPaidDto) {
     return this.orders.markPaid(user.id, id, dto);
   }
 
@@ -103,12 +102,11 @@ export class ResellerOrdersController {
     'COOLING_PERIOD_ACTIVE',
     'INVALID_STATE',
     'FRAUD_BLOCKED',
-    'IDEMPOTENCY_KEY_REUSED',
-    'IDEMPOTENCY_IN_PROGRESS',
+    ...IDEMPOTENCY,
   )
   confirm(
     @CurrentUser() user: AuthUser,
-    @Param('id', idPipe()) id: string,
+    @IdParam() id: string,
     @IdempotentRequestOf() request: IdempotentRequest,
     @Client() client: ClientContext,
   ) {
@@ -122,10 +120,10 @@ export class ResellerOrdersController {
     summary: 'Cancel an open order (the buyer before paying; the reseller before it is paid, with a reason): the credits go back to stock',
   })
   @ApiOkResponse({ type: ResellerOrderView })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'INVALID_STATE', 'IDEMPOTENCY_KEY_REUSED', 'IDEMPOTENCY_IN_PROGRESS')
+  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'NOT_FOUND', 'INVALID_STATE', ...IDEMPOTENCY)
   cancel(
     @CurrentUser() user: AuthUser,
-    @Param('id', idPipe()) id: string,
+    @IdParam() id: string,
     @Body() dto: CancelResellerOrderDto,
     @IdempotentRequestOf() request: IdempotentRequest,
   ) {
@@ -137,7 +135,7 @@ export class ResellerOrdersController {
   @ApiOperation({ summary: 'The buyer disputes a paid order, or a confirmed one within the dispute window' })
   @ApiOkResponse({ type: ResellerOrderView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE')
-  dispute(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DisputeResellerOrderDto) {
+  dispute(@CurrentUser() user: AuthUser, @IdParam() id: string, @Body() dto: DisputeResellerOrderDto) {
     return this.disputes.dispute(user.id, id, dto);
   }
 }

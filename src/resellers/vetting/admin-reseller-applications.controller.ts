@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
-import { idPipe } from '../../common/id.pipe';
+import { IdParam } from '../../common/api-docs';
 import { ApiProblems, Problem } from '../../common/api-problems';
 import { ApplicationsQuery, DecisionNoteDto } from '../dto/applications.dto';
 import { AdminApplicationView, ApplicationPage } from '../dto/views';
@@ -29,7 +29,7 @@ export class AdminResellerApplicationsController {
   @ApiOperation({ summary: 'One application with its automated check report and its fraud review' })
   @ApiOkResponse({ type: AdminApplicationView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND')
-  get(@Param('id', idPipe()) id: string) {
+  get(@IdParam() id: string) {
     return this.vetting.get(id);
   }
 
@@ -47,7 +47,7 @@ export class AdminResellerApplicationsController {
     ['CONFLICT', 'the fraud review is open: FRAUD_REVIEW_OPEN'],
     ['LIMIT_EXCEEDED', 'RESELLER_CAP reached'],
   )
-  approve(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+  approve(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.vetting.approve(admin.id, id, dto.note);
   }
 
@@ -56,7 +56,7 @@ export class AdminResellerApplicationsController {
   @ApiOperation({ summary: 'Reject an application in progress' })
   @ApiOkResponse({ type: AdminApplicationView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_OWN, 'NOT_FOUND', ['INVALID_STATE', 'decided already'])
-  reject(@CurrentUser() admin: AuthUser, @Param('id', idPipe()) id: string, @Body() dto: DecisionNoteDto) {
+  reject(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.vetting.reject(admin.id, id, dto.note);
   }
 }

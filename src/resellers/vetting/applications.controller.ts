@@ -1,7 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
-import { idPipe } from '../../common/id.pipe';
+import { IdParam } from '../../common/api-docs';
 import { ClientContext } from '../../identity/identity.hooks';
 import { Client } from '../../identity/request-context';
 import { originOf } from '../../orders/request-origin';
@@ -44,7 +44,7 @@ export class ApplicationsController {
   @ApiOperation({ summary: 'Withdraw my application while it is in progress' })
   @ApiOkResponse({ type: ApplicationView })
   @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', ['NOT_FOUND', 'no such application of yours'], ['INVALID_STATE', 'decided already'])
-  withdraw(@CurrentUser() user: AuthUser, @Param('id', idPipe()) id: string) {
+  withdraw(@CurrentUser() user: AuthUser, @IdParam() id: string) {
     return this.applications.withdraw(user.id, id);
   }
 }
