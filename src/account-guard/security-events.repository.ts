@@ -13,6 +13,8 @@ export interface NewSecurityEvent {
 
 export interface SecurityEventRow {
   id: string;
+  /** The list's order (internal). */
+  seq: string;
   kind: SecurityEventKind;
   occurred_at: Date;
   ip: string | null;
@@ -33,12 +35,12 @@ export class SecurityEventsRepository {
     return rows[0]?.email ?? undefined;
   }
 
-  /** Newest first, before the event id `before` when given. */
+  /** Newest first, before the event seq `before` when given. */
   listOf(db: EntityManager | DataSource, userId: string, before: string | null, limit: number): Promise<SecurityEventRow[]> {
     return queryRows<SecurityEventRow>(
       db,
-      `SELECT id, kind, occurred_at, host(ip) AS ip, data FROM security_events
-       WHERE user_id = $1 AND ($2::bigint IS NULL OR id < $2) ORDER BY id DESC LIMIT $3`,
+      `SELECT id, seq::text, kind, occurred_at, host(ip) AS ip, data FROM security_events
+       WHERE user_id = $1 AND ($2::bigint IS NULL OR seq < $2) ORDER BY seq DESC LIMIT $3`,
       [userId, before, limit],
     );
   }

@@ -75,8 +75,8 @@ export class SecurityEventsService {
     return toPage(
       rows,
       limit,
-      (r) => ({ id: String(r.id), kind: r.kind, occurredAt: r.occurred_at.toISOString(), ip: r.ip, data: r.data }),
-      (r) => [String(r.id)],
+      (r) => ({ id: r.id, kind: r.kind, occurredAt: r.occurred_at.toISOString(), ip: r.ip, data: r.data }),
+      (r) => [r.seq],
     );
   }
 }

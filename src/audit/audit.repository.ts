@@ -7,6 +7,8 @@ type Db = EntityManager | DataSource;
 
 export interface AuditRow {
   id: string;
+  /** The list's order (internal). */
+  seq: string;
   occurred_at: Date;
   actor_id: string | null;
   action: string;
@@ -17,8 +19,8 @@ export interface AuditRow {
 }
 
 export interface AuditFilter {
-  /** Only entries older than this id. */
-  before: unknown;
+  /** Only entries older than this seq. */
+  before: string | null;
   action: string | null;
   subjectId: string | null;
   limit: number;
@@ -26,7 +28,7 @@ export interface AuditFilter {
 
 export function toAuditEntry(r: AuditRow): AuditEntry {
   return {
-    id: String(r.id),
+    id: r.id,
     occurredAt: r.occurred_at.toISOString(),
     actorId: r.actor_id ?? null,
     action: r.action,
@@ -53,9 +55,9 @@ export class AuditRepository {
   list(db: Db, f: AuditFilter): Promise<AuditRow[]> {
     return queryRows<AuditRow>(
       db,
-      `SELECT id, occurred_at, actor_id, action, subject_type, subject_id, reason, data FROM audit_log
-       WHERE ($1::bigint IS NULL OR id < $1) AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR subject_id = $3)
-       ORDER BY id DESC LIMIT $4`,
+      `SELECT id, seq::text, occurred_at, actor_id, action, subject_type, subject_id, reason, data FROM audit_log
+       WHERE ($1::bigint IS NULL OR seq < $1) AND ($2::text IS NULL OR action = $2) AND ($3::text IS NULL OR subject_id = $3)
+       ORDER BY seq DESC LIMIT $4`,
       [f.before, f.action, f.subjectId, f.limit],
     );
   }

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../common/pagination';
+import { serialCursor } from '../common/cursors';
+import { Page, PageQuery, pageLimit, toPage } from '../common/pagination';
 import { AuditRepository, toAuditEntry } from './audit.repository';
 
 export interface AuditRecord {
@@ -40,13 +41,12 @@ export class AuditService {
 
   async list(q: PageQuery & { action?: string; subjectId?: string }): Promise<Page<AuditEntry>> {
     const limit = pageLimit(q);
-    const after = decodeCursor(q.cursor, 1);
     const rows = await this.auditLog.list(this.dataSource, {
-      before: after?.[0] ?? null,
+      before: serialCursor(q.cursor),
       action: q.action ?? null,
       subjectId: q.subjectId ?? null,
       limit: limit + 1,
     });
-    return toPage(rows, limit, toAuditEntry, (r) => [String(r.id)]);
+    return toPage(rows, limit, toAuditEntry, (r) => [r.seq]);
   }
 }

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsInt, Max, Min } from 'class-validator';
-import { EXAMPLE_TIME } from '../common/api-docs';
+import { EXAMPLE_ID, EXAMPLE_TIME } from '../common/api-docs';
 
 export class AdvanceClockDto {
   @ApiProperty({
@@ -28,7 +28,7 @@ export class JobsRunDto {
 }
 
 export class MailDto {
-  @ApiProperty({ example: '23' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ example: 'ada@example.com' }) to: string;
   @ApiProperty({ example: 'Verify your email address' }) subject: string;
   @ApiProperty({ example: 'Open this link to verify your address: …' }) text: string;

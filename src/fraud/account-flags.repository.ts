@@ -17,7 +17,7 @@ export class AccountFlagsRepository {
     return queryRows<FraudFlagsRow>(
       em,
       `SELECT q.user_id,
-              COALESCE((SELECT jsonb_agg(jsonb_build_object('kind', l.kind, 'reference', l.reference) ORDER BY l.id) FROM fraud_labels l
+              COALESCE((SELECT jsonb_agg(jsonb_build_object('kind', l.kind, 'reference', l.reference) ORDER BY l.seq) FROM fraud_labels l
                          WHERE l.user_id = q.user_id AND l.kind IN ('confirmed_takeover', 'confirmed_fraud') AND l.occurred_at > q.since),
                        '[]') AS confirmed,
               COALESCE((SELECT jsonb_agg(jsonb_build_object('id', d.id, 'event_type', d.event_type) ORDER BY d.created_at) FROM fraud_decisions d

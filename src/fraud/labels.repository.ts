@@ -40,7 +40,7 @@ export interface Label {
 
 export function toLabel(r: LabelRow): Label {
   return {
-    id: String(r.id),
+    id: r.id,
     userId: r.user_id,
     kind: r.kind,
     reference: r.reference,
@@ -55,7 +55,7 @@ export function toLabel(r: LabelRow): Label {
 export interface LabelListQuery {
   userId: string | null;
   kind: LabelKind | null;
-  /** Only labels older than this id (newest first). */
+  /** Only labels older than this seq (newest first). */
   before: string | null;
   limit: number;
 }
@@ -89,15 +89,14 @@ export class LabelsRepository {
     return row && toLabel(row);
   }
 
-  /** Newest first. */
-  async list(db: EntityManager | DataSource, q: LabelListQuery): Promise<Label[]> {
-    const rows = await queryRows<LabelRow>(
+  /** Newest first, with the list's order (`seq`, internal). */
+  list(db: EntityManager | DataSource, q: LabelListQuery): Promise<(LabelRow & { seq: string })[]> {
+    return queryRows<LabelRow & { seq: string }>(
       db,
-      `SELECT ${LABEL_COLUMNS} FROM fraud_labels
-        WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR kind = $2) AND ($3::bigint IS NULL OR id < $3)
-        ORDER BY id DESC LIMIT $4`,
+      `SELECT ${LABEL_COLUMNS}, seq::text FROM fraud_labels
+        WHERE ($1::uuid IS NULL OR user_id = $1) AND ($2::text IS NULL OR kind = $2) AND ($3::bigint IS NULL OR seq < $3)
+        ORDER BY seq DESC LIMIT $4`,
       [q.userId, q.kind, q.before, q.limit],
     );
-    return rows.map(toLabel);
   }
 }

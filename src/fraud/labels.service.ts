@@ -9,7 +9,7 @@ import { IdentityService } from '../identity/identity.service';
 import { CreateLabelDto, LabelsQuery } from './dto/labels.dto';
 import { FraudErrors } from './fraud.errors';
 import { FraudService } from './fraud.service';
-import { Label, LabelsRepository } from './labels.repository';
+import { Label, LabelsRepository, toLabel } from './labels.repository';
 
 /** Admins' ground truth (confirmed takeovers and frauds) beside the chargebacks and lost disputes payments records. */
 @Injectable()
@@ -51,11 +51,6 @@ export class LabelsService {
       before: serialCursor(q.cursor),
       limit: limit + 1,
     });
-    return toPage(
-      rows,
-      limit,
-      (r) => r,
-      (r) => [r.id],
-    );
+    return toPage(rows, limit, toLabel, (r) => [r.seq]);
   }
 }

@@ -29,7 +29,7 @@ export class MailboxRepository {
   listFor(db: Db, address: string): Promise<MailboxRow[]> {
     return queryRows<MailboxRow>(
       db,
-      'SELECT id, recipient, subject, body, data, created_at FROM dev_mailbox WHERE recipient = lower($1) ORDER BY id DESC LIMIT 200',
+      'SELECT id, recipient, subject, body, data, created_at FROM dev_mailbox WHERE recipient = lower($1) ORDER BY seq DESC LIMIT 200',
       [address],
     );
   }

@@ -23,6 +23,8 @@ export interface SaleView {
 
 export interface SaleRow {
   id: string;
+  /** The list's order (internal). */
+  seq: string;
   order_id: string;
   listing_id: string;
   listing_title: string;
@@ -88,37 +90,37 @@ export class EarningsRepository {
     return queryRows<DueShareRow>(
       em,
       `SELECT id, creator_id, amount FROM sale_earnings WHERE status = 'pending' AND matures_at <= $1
-       ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`,
+       ORDER BY seq LIMIT $2 FOR UPDATE SKIP LOCKED`,
       [now, limit],
     );
   }
 
   async markMatured(em: EntityManager, ids: string[], at: Date): Promise<void> {
-    await queryRows(em, `UPDATE sale_earnings SET status = 'matured', matured_at = $2 WHERE id = ANY ($1::bigint[])`, [ids, at]);
+    await queryRows(em, `UPDATE sale_earnings SET status = 'matured', matured_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, at]);
   }
 
-  /** The order's lines not reversed yet, locked (in id order). */
+  /** The order's lines not reversed yet, locked (in seq order). */
   async linesOfOrderForUpdate(em: EntityManager, orderId: string): Promise<EarningLineRow[]> {
     return queryRows<EarningLineRow>(
       em,
-      `SELECT id, creator_id, asset, amount, status FROM sale_earnings WHERE order_id = $1 AND status <> 'reversed' ORDER BY id FOR UPDATE`,
+      `SELECT id, creator_id, asset, amount, status FROM sale_earnings WHERE order_id = $1 AND status <> 'reversed' ORDER BY seq FOR UPDATE`,
       [orderId],
     );
   }
 
   async markReversed(em: EntityManager, ids: string[], at: Date): Promise<void> {
-    await queryRows(em, `UPDATE sale_earnings SET status = 'reversed', reversed_at = $2 WHERE id = ANY ($1::bigint[])`, [ids, at]);
+    await queryRows(em, `UPDATE sale_earnings SET status = 'reversed', reversed_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, at]);
   }
 
-  /** A page of the creator's shares, newest first (keyset on the line id). */
+  /** A page of the creator's shares, newest first (keyset on the line seq). */
   async salesPage(db: EntityManager | DataSource, creatorId: string, before: string | null, limit: number): Promise<SaleRow[]> {
     return queryRows<SaleRow>(
       db,
-      `SELECT e.id::text, e.order_id, e.listing_id, o.listing_title, o.listing_id AS sold_listing_id, e.role, o.pay_with, e.asset, e.amount,
+      `SELECT e.id, e.seq::text, e.order_id, e.listing_id, o.listing_title, o.listing_id AS sold_listing_id, e.role, o.pay_with, e.asset, e.amount,
          e.status, e.created_at, e.matures_at, e.matured_at, e.reversed_at
        FROM sale_earnings e JOIN orders o ON o.id = e.order_id
-       WHERE e.creator_id = $1 AND ($2::bigint IS NULL OR e.id < $2::bigint)
-       ORDER BY e.id DESC LIMIT $3`,
+       WHERE e.creator_id = $1 AND ($2::bigint IS NULL OR e.seq < $2::bigint)
+       ORDER BY e.seq DESC LIMIT $3`,
       [creatorId, before, limit],
     );
   }

@@ -70,6 +70,6 @@ export class EarningsService implements OnModuleInit {
   async sales(creatorId: string, page: PageQuery): Promise<Page<SaleView>> {
     const limit = pageLimit(page);
     const rows = await this.earnings.salesPage(this.tx.manager, creatorId, serialCursor(page.cursor), limit + 1);
-    return toPage(rows, limit, toSaleView, (r) => [r.id]);
+    return toPage(rows, limit, toSaleView, (r) => [r.seq]);
   }
 }

@@ -36,6 +36,6 @@ export class OrderQueriesService {
   async inventory(ownerId: string, page: PageQuery): Promise<Page<InventoryItem>> {
     const limit = pageLimit(page);
     const rows = await this.repository.inventoryPage(this.db, ownerId, serialCursor(page.cursor), limit + 1);
-    return toPage(rows, limit, toInventoryItem, (r) => [r.id]);
+    return toPage(rows, limit, toInventoryItem, (r) => [r.seq]);
   }
 }

@@ -161,14 +161,14 @@ export class OrdersRepository {
     );
   }
 
-  /** A page of the items the owner holds, newest first (keyset on the inventory id). */
+  /** A page of the items the owner holds, newest first (keyset on the inventory seq). */
   async inventoryPage(db: EntityManager | DataSource, ownerId: string, before: string | null, limit: number): Promise<InventoryRow[]> {
     return queryRows<InventoryRow>(
       db,
-      `SELECT i.id::text, i.owner_id, i.listing_id, o.listing_title, i.order_id, i.acquired_at, o.buyer_id
+      `SELECT i.id, i.seq::text, i.owner_id, i.listing_id, o.listing_title, i.order_id, i.acquired_at, o.buyer_id
        FROM inventory i JOIN orders o ON o.id = i.order_id
-       WHERE i.owner_id = $1 AND i.revoked_at IS NULL AND ($2::bigint IS NULL OR i.id < $2::bigint)
-       ORDER BY i.id DESC LIMIT $3`,
+       WHERE i.owner_id = $1 AND i.revoked_at IS NULL AND ($2::bigint IS NULL OR i.seq < $2::bigint)
+       ORDER BY i.seq DESC LIMIT $3`,
       [ownerId, before, limit],
     );
   }

@@ -78,6 +78,8 @@ export interface InventoryItem {
 
 export interface InventoryRow {
   id: string;
+  /** The list's order (internal). */
+  seq: string;
   owner_id: string;
   listing_id: string;
   listing_title: string;

@@ -538,7 +538,7 @@ describe('account guard: an attacker with a stolen password', () => {
       await hold('release', admin, { reason: 'Cleared by review' }).expect(200);
       expect(await refusal(v.id)).toMatchObject({ code: 'ACCOUNT_FROZEN' });
       const audit = await t.sql<{ action: string; reason: string }>(
-        `SELECT action, reason FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.%' ORDER BY id`,
+        `SELECT action, reason FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.%' ORDER BY seq`,
         [v.id],
       );
       expect(audit).toEqual([
@@ -595,7 +595,7 @@ describe('account guard: an attacker with a stolen password', () => {
       expect(released.body).toMatchObject({ onHold: false, holds: [] });
       expect(await refusal(v.id)).toBeNull();
       const audit = await t.sql<{ action: string; actor_id: string | null; reference: string }>(
-        `SELECT action, actor_id, data->>'reference' AS reference FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.hold%' ORDER BY id`,
+        `SELECT action, actor_id, data->>'reference' AS reference FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.hold%' ORDER BY seq`,
         [v.id],
       );
       expect(audit.map((a) => [a.action, a.reference, a.actor_id === null])).toEqual([

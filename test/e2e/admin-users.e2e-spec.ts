@@ -12,7 +12,7 @@ describe('first admin and role management', () => {
 
   const audit = (subjectId: string) =>
     t.sql<{ action: string; actor_id: string | null; reason: string | null; data: { role: string } }>(
-      `SELECT action, actor_id, reason, data FROM audit_log WHERE subject_type = 'user' AND subject_id = $1 ORDER BY id`,
+      `SELECT action, actor_id, reason, data FROM audit_log WHERE subject_type = 'user' AND subject_id = $1 ORDER BY seq`,
       [subjectId],
     );
 

@@ -34,7 +34,7 @@ describe('fraud administration', () => {
     (await as(t, admin).post('/admin/fraud/rules', newRule(over)).expect(201)).body;
   const audit = (subjectId: string) =>
     t.sql<{ action: string; actor_id: string; reason: string | null; data: Record<string, unknown> }>(
-      `SELECT action, actor_id, reason, data FROM audit_log WHERE subject_id = $1 ORDER BY id`,
+      `SELECT action, actor_id, reason, data FROM audit_log WHERE subject_id = $1 ORDER BY seq`,
       [subjectId],
     );
   const del = (url: string) => t.http().delete(url).set('Authorization', `Bearer ${admin.token}`);

@@ -71,7 +71,7 @@ function fixtures(t: () => TestApp) {
   const stepUpReasons = async (userId: string) =>
     (
       await t().sql<{ reasons: string[] }>(
-        `SELECT data->'reasons' AS reasons FROM security_events WHERE user_id = $1 AND kind = 'step_up_required' ORDER BY id DESC LIMIT 1`,
+        `SELECT data->'reasons' AS reasons FROM security_events WHERE user_id = $1 AND kind = 'step_up_required' ORDER BY seq DESC LIMIT 1`,
         [userId],
       )
     )[0]?.reasons;
@@ -173,7 +173,7 @@ describe('fraud rules on sign-ups and logins', () => {
         expect(await onHold(u.id)).toBe(false);
         await expect(t.app.get(SpendingPolicy).assertMaySpend(u.id)).resolves.toBeUndefined();
         const audit = await t.sql<{ action: string; actor_id: string | null; reason: string }>(
-          `SELECT action, actor_id, reason FROM audit_log WHERE subject_id IN ($1, $2) ORDER BY id`,
+          `SELECT action, actor_id, reason FROM audit_log WHERE subject_id IN ($1, $2) ORDER BY seq`,
           [u.id, u.review.id],
         );
         expect(audit).toEqual(

@@ -12,6 +12,7 @@ interface Schema {
   $ref?: string;
   type?: string;
   format?: string;
+  enum?: unknown[];
   example?: unknown;
   properties?: Record<string, Schema>;
   items?: Schema;
@@ -43,6 +44,11 @@ interface Document {
 const BODYLESS = new Set(['202', '204']);
 /** Path parameters called `…Id` that are not our UUIDs. */
 const NOT_UUID_PARAMS = new Set(['paymentIntentId']);
+/** Fields called `…Id` that are not our UUIDs (Stripe's), and the schemas of Stripe's objects, whose ids are Stripe's. */
+const NOT_UUID_FIELDS = new Set(['paymentIntentId', 'chargeId']);
+const STRIPE_SCHEMAS = ['StripeEventDto', 'PurchaseDisputeDto', 'SandboxDeliveryDto'];
+/** A field or query parameter that names one of our records: `id`, `…Id`, `…Ids`, or a user as `…By` (`decidedBy`). */
+const isIdName = (name: string | undefined): boolean => !!name && (name === 'id' || /(Ids?|By)$/.test(name)) && !NOT_UUID_FIELDS.has(name);
 /** Numeric fields that are not amounts or counts: ratios and scores may be fractional. */
 const FRACTIONAL = new Set(['precision', 'recall', 'completionRate', 'disputeRate', 'lossRate']);
 
@@ -50,15 +56,21 @@ let doc: Document;
 const resolve = (s: Schema | undefined): Schema | undefined =>
   s?.$ref ? doc.components.schemas[s.$ref.replace('#/components/schemas/', '')] : s;
 
-/** The schema with its $refs and allOf parts followed, each schema once. */
-function walk(s: Schema | undefined, visit: (s: Schema, name?: string) => void, seen = new Set<Schema>(), name?: string): void {
+/** The schema with its $refs and allOf parts followed, each schema once; `parent` is the object a property is of. */
+function walk(
+  s: Schema | undefined,
+  visit: (s: Schema, name?: string, parent?: Schema) => void,
+  seen = new Set<Schema>(),
+  name?: string,
+  parent?: Schema,
+): void {
   const r = resolve(s);
   if (!r || seen.has(r)) return;
   seen.add(r);
-  visit(r, name);
-  for (const [k, p] of Object.entries(r.properties ?? {})) walk(p, visit, seen, k);
-  walk(r.items, visit, seen, name);
-  for (const part of [...(r.allOf ?? []), ...(r.oneOf ?? [])]) walk(part, visit, seen, name);
+  visit(r, name, parent);
+  for (const [k, p] of Object.entries(r.properties ?? {})) walk(p, visit, seen, k, r);
+  walk(r.items, visit, seen, name, parent);
+  for (const part of [...(r.allOf ?? []), ...(r.oneOf ?? [])]) walk(part, visit, seen, name, parent);
 }
 const hasExample = (content: Content | undefined): boolean =>
   Object.values(content ?? {}).some((c) => {
@@ -118,6 +130,9 @@ function lacks(o: Op, routes: Map<string, Route>): string[] {
       problems.push(`path parameter ${name} without format uuid`);
   }
 
+  for (const p of params.filter((x) => x.in === 'query' && isIdName(x.name) && x.schema?.format !== 'uuid'))
+    problems.push(`query parameter ${p.name} without format uuid`);
+
   const route = routes.get(o.name);
   const documented = new Set(
     errors.flatMap((s) => (resolve(schemaOf(op.responses[s].content))?.properties?.code as { enum?: string[] } | undefined)?.enum ?? []),
@@ -150,8 +165,11 @@ function lacks(o: Op, routes: Map<string, Route>): string[] {
   if (!exemplified && !nothingToShow) problems.push('no example');
 
   for (const s of [schemaOf(ok?.content), body]) {
-    walk(s, (p, name) => {
+    walk(s, (p, name, parent) => {
       if (p.type === 'number' && !FRACTIONAL.has(name ?? '')) problems.push(`${name ?? 'a value'} is number, not integer`);
+      const stripes = parent && STRIPE_SCHEMAS.some((n) => doc.components.schemas[n] === parent);
+      if (isIdName(name) && !p.enum && !['array', 'object'].includes(p.type ?? '') && p.format !== 'uuid' && !stripes)
+        problems.push(`${name} without format uuid`);
     });
   }
   return problems;
@@ -189,6 +207,41 @@ describe('the OpenAPI document', () => {
       expect.arrayContaining([expect.objectContaining({ in: 'header', name: 'Stripe-Signature', required: true })]),
     );
     expect(Object.keys(propertiesOf(schemaOf(op.requestBody?.content)))).toEqual(expect.arrayContaining(['id', 'type', 'data']));
+  });
+
+  it("flags ids not documented as UUIDs, in a response and a query, but not Stripe's (the check can fail)", () => {
+    const string = () => ({ type: 'string', example: '17' });
+    const listing: Op = {
+      name: 'GET /bare',
+      path: '/bare',
+      method: 'get',
+      op: {
+        summary: 'a list',
+        parameters: [{ name: 'userId', in: 'query', schema: string() }],
+        responses: {
+          '200': {
+            content: {
+              'application/json': {
+                schema: {
+                  type: 'object',
+                  properties: {
+                    id: string(),
+                    decidedBy: string(),
+                    chargeId: string(),
+                    dispute: { $ref: '#/components/schemas/PurchaseDisputeDto' },
+                  },
+                },
+              },
+            },
+          },
+        },
+      },
+    };
+    expect(lacks(listing, new Map()).filter((p) => p.includes('uuid'))).toEqual([
+      'query parameter userId without format uuid',
+      'id without format uuid',
+      'decidedBy without format uuid',
+    ]);
   });
 
   it('flags an undocumented operation, naming it (the check can fail)', () => {

@@ -98,7 +98,7 @@ describe('payments: buying tokens with Stripe', () => {
     );
   const holdAudit = (userId: string) =>
     t.sql(
-      `SELECT action, actor_id, data->>'reference' AS reference FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.hold%' ORDER BY id`,
+      `SELECT action, actor_id, data->>'reference' AS reference FROM audit_log WHERE subject_id = $1 AND action LIKE 'account.hold%' ORDER BY seq`,
       [userId],
     );
   const adminHold = (userId: string, path: 'hold' | 'release', body: object) =>
@@ -159,7 +159,7 @@ describe('payments: buying tokens with Stripe', () => {
         .expect(200);
       expect(patched.body).toMatchObject({ active: false, priceCents: 1400, currency: 'EUR' });
       const audit = await t.sql<{ action: string; actor_id: string }>(
-        `SELECT action, actor_id FROM audit_log WHERE subject_id = $1 ORDER BY id`,
+        `SELECT action, actor_id FROM audit_log WHERE subject_id = $1 ORDER BY seq`,
         [created.body.id],
       );
       expect(audit).toEqual([

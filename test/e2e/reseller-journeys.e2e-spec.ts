@@ -32,7 +32,7 @@ describe('reseller journeys', () => {
   const reseller = async (r: Actor) => (await as(t, admin).get(`/admin/resellers/${r.id}`).expect(200)).body;
   const suspensions = (r: Actor) =>
     t.sql<{ actor_id: string | null; reason: string }>(
-      `SELECT actor_id, reason FROM audit_log WHERE action = 'reseller.suspended' AND subject_id = $1 ORDER BY id`,
+      `SELECT actor_id, reason FROM audit_log WHERE action = 'reseller.suspended' AND subject_id = $1 ORDER BY seq`,
       [r.id],
     );
   /** A paid order its buyer disputes, resolved to the buyer from escrow: a lost dispute. */

@@ -42,7 +42,7 @@ describe('reseller vetting', () => {
   const application = async (id: string) => (await as(t, admin1).get(`/admin/reseller-applications/${id}`).expect(200)).body;
   const audit = (subjectId: string) =>
     t.sql<{ action: string; actor_id: string | null; reason: string | null; data: Record<string, unknown> }>(
-      `SELECT action, actor_id, reason, data FROM audit_log WHERE subject_id = $1 ORDER BY id`,
+      `SELECT action, actor_id, reason, data FROM audit_log WHERE subject_id = $1 ORDER BY seq`,
       [subjectId],
     );
   const mailKinds = async (email: string): Promise<string[]> =>

@@ -159,7 +159,7 @@ describe('wholesale purchases into reseller stock', () => {
       expect(adminList.find((p: { id: string }) => p.id === bulk.id)).toMatchObject({ audience: 'reseller' });
       expect(adminList.find((p: { id: string }) => p.id === popular.id)).toMatchObject({ audience: 'public' });
       const audit = await t.sql<{ action: string; data: { after: { audience: string } } }>(
-        `SELECT action, data FROM audit_log WHERE subject_id = $1 ORDER BY id`,
+        `SELECT action, data FROM audit_log WHERE subject_id = $1 ORDER BY seq`,
         [bulk.id],
       );
       expect(audit.map((a) => [a.action, a.data.after.audience])).toEqual([['token_package.create', 'reseller']]);

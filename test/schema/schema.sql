@@ -373,7 +373,7 @@ CREATE SEQUENCE public.audit_log_id_seq
     MINVALUE 1
     MAXVALUE 9223372036854775807
     CACHE 1
-    OWNED BY public.audit_log.id;
+    OWNED BY public.audit_log.seq;
 
 CREATE SEQUENCE public.cooling_periods_id_seq
     AS bigint
@@ -391,7 +391,7 @@ CREATE SEQUENCE public.dev_mailbox_id_seq
     MINVALUE 1
     MAXVALUE 9223372036854775807
     CACHE 1
-    OWNED BY public.dev_mailbox.id;
+    OWNED BY public.dev_mailbox.seq;
 
 CREATE SEQUENCE public.fraud_outcomes_id_seq
     AS bigint
@@ -400,7 +400,7 @@ CREATE SEQUENCE public.fraud_outcomes_id_seq
     MINVALUE 1
     MAXVALUE 9223372036854775807
     CACHE 1
-    OWNED BY public.fraud_labels.id;
+    OWNED BY public.fraud_labels.seq;
 
 CREATE SEQUENCE public.inventory_id_seq
     AS bigint
@@ -409,7 +409,7 @@ CREATE SEQUENCE public.inventory_id_seq
     MINVALUE 1
     MAXVALUE 9223372036854775807
     CACHE 1
-    OWNED BY public.inventory.id;
+    OWNED BY public.inventory.seq;
 
 CREATE SEQUENCE public.login_attempts_id_seq
     AS bigint
@@ -445,7 +445,7 @@ CREATE SEQUENCE public.sale_earnings_id_seq
     MINVALUE 1
     MAXVALUE 9223372036854775807
     CACHE 1
-    OWNED BY public.sale_earnings.id;
+    OWNED BY public.sale_earnings.seq;
 
 CREATE SEQUENCE public.schema_migrations_id_seq
     AS integer
@@ -463,7 +463,7 @@ CREATE SEQUENCE public.security_events_id_seq
     MINVALUE 1
     MAXVALUE 9223372036854775807
     CACHE 1
-    OWNED BY public.security_events.id;
+    OWNED BY public.security_events.seq;
 
 CREATE TABLE public.account_freezes (
     user_id uuid NOT NULL,
@@ -497,7 +497,7 @@ CREATE TABLE public.account_holds (
 );
 
 CREATE TABLE public.audit_log (
-    id bigint DEFAULT nextval('public.audit_log_id_seq'::regclass) NOT NULL,
+    seq bigint DEFAULT nextval('public.audit_log_id_seq'::regclass) NOT NULL,
     occurred_at timestamp with time zone NOT NULL,
     actor_id uuid,
     action text NOT NULL,
@@ -505,7 +505,9 @@ CREATE TABLE public.audit_log (
     subject_id text,
     reason text,
     data jsonb DEFAULT '{}'::jsonb NOT NULL,
-    CONSTRAINT audit_log_pkey PRIMARY KEY (id)
+    id uuid DEFAULT uuidv7() NOT NULL,
+    CONSTRAINT audit_log_id_key UNIQUE (id),
+    CONSTRAINT audit_log_pkey PRIMARY KEY (seq)
 );
 
 CREATE TABLE public.business_clock (
@@ -562,13 +564,15 @@ CREATE TABLE public.credit_transfers (
 );
 
 CREATE TABLE public.dev_mailbox (
-    id bigint DEFAULT nextval('public.dev_mailbox_id_seq'::regclass) NOT NULL,
+    seq bigint DEFAULT nextval('public.dev_mailbox_id_seq'::regclass) NOT NULL,
     recipient public.citext NOT NULL,
     subject text NOT NULL,
     body text NOT NULL,
     data jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT dev_mailbox_pkey PRIMARY KEY (id)
+    id uuid DEFAULT uuidv7() NOT NULL,
+    CONSTRAINT dev_mailbox_id_key UNIQUE (id),
+    CONSTRAINT dev_mailbox_pkey PRIMARY KEY (seq)
 );
 
 CREATE TABLE public.devices (
@@ -610,7 +614,7 @@ CREATE TABLE public.fraud_decisions (
 ALTER TABLE ONLY public.fraud_decisions ALTER COLUMN features SET STORAGE MAIN;
 
 CREATE TABLE public.fraud_labels (
-    id bigint DEFAULT nextval('public.fraud_outcomes_id_seq'::regclass) NOT NULL,
+    seq bigint DEFAULT nextval('public.fraud_outcomes_id_seq'::regclass) NOT NULL,
     user_id uuid NOT NULL,
     kind text NOT NULL,
     reference text NOT NULL,
@@ -619,10 +623,12 @@ CREATE TABLE public.fraud_labels (
     data jsonb DEFAULT '{}'::jsonb NOT NULL,
     created_by uuid,
     note text,
+    id uuid DEFAULT uuidv7() NOT NULL,
     CONSTRAINT fraud_labels_created_by_fkey FOREIGN KEY (created_by) REFERENCES public.users(id),
+    CONSTRAINT fraud_labels_id_key UNIQUE (id),
     CONSTRAINT fraud_labels_kind CHECK ((kind = ANY (ARRAY['chargeback'::text, 'dispute_lost'::text, 'confirmed_takeover'::text, 'confirmed_fraud'::text]))),
     CONSTRAINT fraud_labels_note_check CHECK ((char_length(note) <= 2000)),
-    CONSTRAINT fraud_outcomes_pkey PRIMARY KEY (id),
+    CONSTRAINT fraud_outcomes_pkey PRIMARY KEY (seq),
     CONSTRAINT fraud_outcomes_reference_key UNIQUE (reference),
     CONSTRAINT fraud_outcomes_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
 );
@@ -724,16 +730,18 @@ CREATE TABLE public.idempotency_keys (
 );
 
 CREATE TABLE public.inventory (
-    id bigint DEFAULT nextval('public.inventory_id_seq'::regclass) NOT NULL,
+    seq bigint DEFAULT nextval('public.inventory_id_seq'::regclass) NOT NULL,
     owner_id uuid NOT NULL,
     listing_id uuid NOT NULL,
     order_id uuid NOT NULL,
     acquired_at timestamp with time zone NOT NULL,
     revoked_at timestamp with time zone,
+    id uuid DEFAULT uuidv7() NOT NULL,
+    CONSTRAINT inventory_id_key UNIQUE (id),
     CONSTRAINT inventory_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id) DEFERRABLE INITIALLY DEFERRED,
     CONSTRAINT inventory_order_id_key UNIQUE (order_id),
     CONSTRAINT inventory_owner_id_fkey FOREIGN KEY (owner_id) REFERENCES public.users(id),
-    CONSTRAINT inventory_pkey PRIMARY KEY (id)
+    CONSTRAINT inventory_pkey PRIMARY KEY (seq)
 );
 
 CREATE TABLE public.known_networks (
@@ -1108,7 +1116,7 @@ CREATE TABLE public.resellers (
 );
 
 CREATE TABLE public.sale_earnings (
-    id bigint DEFAULT nextval('public.sale_earnings_id_seq'::regclass) NOT NULL,
+    seq bigint DEFAULT nextval('public.sale_earnings_id_seq'::regclass) NOT NULL,
     order_id uuid NOT NULL,
     creator_id uuid NOT NULL,
     listing_id uuid NOT NULL,
@@ -1120,12 +1128,14 @@ CREATE TABLE public.sale_earnings (
     matures_at timestamp with time zone NOT NULL,
     matured_at timestamp with time zone,
     reversed_at timestamp with time zone,
+    id uuid DEFAULT uuidv7() NOT NULL,
     CONSTRAINT sale_earnings_amount_check CHECK ((amount >= 0)),
     CONSTRAINT sale_earnings_asset_check CHECK ((asset = ANY (ARRAY['CREDIT'::text, 'DEV_TOKEN'::text]))),
+    CONSTRAINT sale_earnings_id_key UNIQUE (id),
     CONSTRAINT sale_earnings_matured CHECK (((status = 'pending'::text) = ((matured_at IS NULL) AND (reversed_at IS NULL)))),
     CONSTRAINT sale_earnings_one_per_listing UNIQUE (order_id, listing_id),
     CONSTRAINT sale_earnings_order_id_fkey FOREIGN KEY (order_id) REFERENCES public.orders(id),
-    CONSTRAINT sale_earnings_pkey PRIMARY KEY (id),
+    CONSTRAINT sale_earnings_pkey PRIMARY KEY (seq),
     CONSTRAINT sale_earnings_role_check CHECK ((role = ANY (ARRAY['seller'::text, 'ancestor'::text]))),
     CONSTRAINT sale_earnings_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'matured'::text, 'reversed'::text])))
 );
@@ -1138,14 +1148,16 @@ CREATE TABLE public.schema_migrations (
 );
 
 CREATE TABLE public.security_events (
-    id bigint DEFAULT nextval('public.security_events_id_seq'::regclass) NOT NULL,
+    seq bigint DEFAULT nextval('public.security_events_id_seq'::regclass) NOT NULL,
     user_id uuid NOT NULL,
     occurred_at timestamp with time zone NOT NULL,
     kind text NOT NULL,
     ip inet,
     data jsonb DEFAULT '{}'::jsonb NOT NULL,
+    id uuid DEFAULT uuidv7() NOT NULL,
+    CONSTRAINT security_events_id_key UNIQUE (id),
     CONSTRAINT security_events_kind_check CHECK ((kind = ANY (ARRAY['new_device_login'::text, 'step_up_required'::text, 'account_locked'::text, 'password_changed'::text, 'password_reset'::text, 'email_changed'::text, 'totp_enabled'::text, 'totp_disabled'::text, 'refresh_token_reuse'::text, 'account_frozen'::text, 'unfreeze_requested'::text, 'account_held'::text, 'account_released'::text]))),
-    CONSTRAINT security_events_pkey PRIMARY KEY (id),
+    CONSTRAINT security_events_pkey PRIMARY KEY (seq),
     CONSTRAINT security_events_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
 );
 
@@ -1362,13 +1374,13 @@ CREATE INDEX account_holds_active ON public.account_holds USING btree (user_id) 
 
 CREATE UNIQUE INDEX account_holds_one_admin_active ON public.account_holds USING btree (user_id) WHERE ((released_at IS NULL) AND (reference IS NULL));
 
-CREATE INDEX audit_log_subject ON public.audit_log USING btree (subject_type, subject_id, id DESC);
+CREATE INDEX audit_log_subject ON public.audit_log USING btree (subject_type, subject_id, seq DESC);
 
 CREATE INDEX cooling_periods_user ON public.cooling_periods USING btree (user_id, ends_at DESC);
 
 CREATE INDEX credit_transfers_by_sender ON public.credit_transfers USING btree (from_user_id, created_at);
 
-CREATE INDEX dev_mailbox_recipient ON public.dev_mailbox USING btree (recipient, id DESC);
+CREATE INDEX dev_mailbox_recipient ON public.dev_mailbox USING btree (recipient, seq DESC);
 
 CREATE INDEX devices_by_cluster ON public.devices USING btree (COALESCE(cluster_id, id));
 
@@ -1400,7 +1412,7 @@ CREATE INDEX fraud_reviews_queue ON public.fraud_reviews USING btree (created_at
 
 CREATE INDEX fraud_reviews_user ON public.fraud_reviews USING btree (user_id, created_at);
 
-CREATE INDEX inventory_by_owner ON public.inventory USING btree (owner_id, id DESC) WHERE (revoked_at IS NULL);
+CREATE INDEX inventory_by_owner ON public.inventory USING btree (owner_id, seq DESC) WHERE (revoked_at IS NULL);
 
 CREATE UNIQUE INDEX inventory_owned_once ON public.inventory USING btree (owner_id, listing_id) WHERE (revoked_at IS NULL);
 
@@ -1468,11 +1480,11 @@ CREATE INDEX reseller_orders_expiring ON public.reseller_orders USING btree (exp
 
 CREATE INDEX resellers_by_status ON public.resellers USING btree (status, user_id);
 
-CREATE INDEX sale_earnings_by_creator ON public.sale_earnings USING btree (creator_id, id DESC);
+CREATE INDEX sale_earnings_by_creator ON public.sale_earnings USING btree (creator_id, seq DESC);
 
-CREATE INDEX sale_earnings_due ON public.sale_earnings USING btree (matures_at, id) WHERE (status = 'pending'::text);
+CREATE INDEX sale_earnings_due ON public.sale_earnings USING btree (matures_at, seq) WHERE (status = 'pending'::text);
 
-CREATE INDEX security_events_user ON public.security_events USING btree (user_id, id DESC);
+CREATE INDEX security_events_user ON public.security_events USING btree (user_id, seq DESC);
 
 CREATE INDEX sessions_user_active ON public.sessions USING btree (user_id, created_at DESC) WHERE (revoked_at IS NULL);
 

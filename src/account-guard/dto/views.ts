@@ -21,7 +21,7 @@ export class AdminAccountStateDto extends AccountStateDto {
 }
 
 export class SecurityEventDto {
-  @ApiProperty({ example: '41' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ example: 'login_new_device', description: 'e.g. account_locked, password_changed, account_frozen' }) kind: string;
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME }) occurredAt: string;
   @ApiProperty({ type: String, nullable: true, example: '203.0.113.7' }) ip: string | null;

@@ -42,11 +42,17 @@ export class ListEntryDto {
 export const ListEntryPage = PageOf(ListEntryDto);
 
 export class LabelDto {
-  @ApiProperty({ example: '2' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) userId: string;
   @ApiProperty({ enum: LABEL_KINDS, example: 'confirmed_fraud' }) kind: string;
   @ApiProperty({ example: `admin:${EXAMPLE_ID}` }) reference: string;
-  @ApiProperty({ type: String, nullable: true, description: 'what it is about (a purchase for a chargeback)', example: null })
+  @ApiProperty({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'what it is about (a purchase for a chargeback, a reseller order for a lost dispute)',
+    example: null,
+  })
   subjectId: string | null;
   @ApiProperty({ format: 'date-time', example: EXAMPLE_TIME }) occurredAt: string;
   @ApiProperty({ type: 'object', additionalProperties: true, example: {} }) data: Record<string, unknown>;

@@ -35,7 +35,7 @@ export class AdminOrderDto extends OrderDto {
 export const AdminOrderPage = PageOf(AdminOrderDto);
 
 export class InventoryItemDto {
-  @ApiProperty({ example: '17' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) listingId: string;
   @ApiProperty({ example: 'Red hat' }) title: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) orderId: string;
@@ -47,7 +47,7 @@ export class InventoryItemDto {
 export const InventoryPage = PageOf(InventoryItemDto, 'InventoryPage');
 
 export class SaleDto {
-  @ApiProperty({ example: '12' }) id: string;
+  @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) id: string;
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) orderId: string;
   @ApiProperty({ format: 'uuid', description: "the creator's own listing in the sold item's chain", example: EXAMPLE_ID })
   listingId: string;

@@ -39,12 +39,12 @@ export class FraudReviewRef {
 /** An application as admins vet it: with the automated check report, the approvals and the fraud review. */
 export class AdminApplicationView extends ApplicationView {
   @ApiProperty({ format: 'uuid', example: EXAMPLE_ID }) userId: string;
-  @ApiPropertyOptional({ nullable: true, type: String }) fraudDecisionId: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid' }) fraudDecisionId: string | null;
   @ApiPropertyOptional({ nullable: true, type: FraudReviewRef }) fraudReview: FraudReviewRef | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) firstApprovedBy: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid' }) firstApprovedBy: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) firstApprovalNote: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) firstApprovedAt: string | null;
-  @ApiPropertyOptional({ nullable: true, type: String }) decidedBy: string | null;
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid' }) decidedBy: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) decisionNote: string | null;
   @ApiPropertyOptional({ type: Object, description: 'list items leave it out; GET /admin/reseller-applications/:id has it' })
   checkReport?: CheckReport;
@@ -71,7 +71,7 @@ export class ResellerView {
   @ApiPropertyOptional({ nullable: true, type: String }) lastOrderAt: string | null;
   @ApiPropertyOptional({ nullable: true, type: String }) statusReason: string | null;
   @ApiProperty() statusChangedAt: string;
-  @ApiPropertyOptional({ nullable: true, type: String, description: 'null: the system (automatic suspension)' })
+  @ApiPropertyOptional({ nullable: true, type: String, format: 'uuid', description: 'null: the system (automatic suspension)' })
   statusChangedBy: string | null;
   @ApiProperty({ type: StandingView }) standing: StandingView;
 }
