@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
@@ -28,7 +28,7 @@ export default async function globalSetup(): Promise<void> {
     const dir = mkdtempSync(join(tmpdir(), 'bazaar-test-'));
     const pg = await startEmbeddedPostgres(dir, { database: template, persistent: false });
     adminUrl = pg.adminUrl;
-    (globalThis as TestRun).__bazaarPg = pg;
+    (globalThis as TestRun).__bazaarPg = { stop: () => pg.stop().then(() => rmSync(dir, { recursive: true, force: true })) };
   }
   const url = databaseUrl(adminUrl, template);
   await runMigrations(url);
