@@ -19,6 +19,8 @@ const USER = 'postgres';
 // Only ever listens on 127.0.0.1; the password guards against other local users.
 const PASSWORD = 'bazaar-embedded';
 
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
+
 const embeddedUrl = (port: number, database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
 /** Whether `dir` (a DATA_DIR) holds an embedded PostgreSQL's data. */
@@ -82,9 +84,18 @@ export async function startEmbeddedPostgres(
   const port = await freePort();
   const server = await startPostgres(program, ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300']);
   const stopServer = async () => {
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
     await server.stop();
     if (opts.persistent === false) removeData(placement, dir);
   };
+  // As the application's own shutdown hooks do: a signal stops the server (after the application has
+  // closed: stopAfter), then is raised again unless someone else still handles it.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void stop().finally(() => {
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
   const adminUrl = embeddedUrl(port, 'postgres');
   const client = new Client({ connectionString: adminUrl });
   try {
