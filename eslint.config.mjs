@@ -13,7 +13,7 @@ const testRules = [
 ];
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'coverage/**', '.data/**', 'jest.config.js', 'jest.smoke.config.js'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

@@ -1,6 +1,7 @@
 import type { INestApplicationContext } from '@nestjs/common';
 import { AppError } from './common/errors';
 import { AppConfig, ConfigError, loadConfig } from './config/app-config';
+import { DatabaseStartError } from './database/database.errors';
 import { runMigrations } from './database/data-source';
 import { EmbeddedDatabase, startEmbeddedPostgres } from './database/embedded-postgres';
 import { AdminUsersService, EnsureAdminResult } from './identity/admin-users.service';
@@ -28,17 +29,27 @@ export interface PreparedDatabase {
   stopAfter?: (closed: Promise<unknown>) => void;
 }
 
-/** DATABASE_URL when set, otherwise the embedded PostgreSQL under DATA_DIR; then the migrations. */
+/**
+ * DATABASE_URL when set, otherwise the embedded PostgreSQL under DATA_DIR; then the migrations. A
+ * database that cannot be used as it is (DatabaseStartError) is one line on stderr and exit code 1.
+ */
 export async function prepareDatabase(config: AppConfig, log: (line: string) => void = console.log): Promise<PreparedDatabase> {
   let url = config.databaseUrl;
   let embedded: EmbeddedDatabase | undefined;
-  if (!url) {
-    log(`Starting embedded PostgreSQL (data in ${config.dataDir}/pg) ...`);
-    embedded = await startEmbeddedPostgres(config.dataDir);
-    url = embedded.url;
+  try {
+    if (!url) {
+      log(`Starting embedded PostgreSQL (data in ${config.dataDir}/pg) ...`);
+      embedded = await startEmbeddedPostgres(config.dataDir);
+      url = embedded.url;
+    }
+    const applied = await runMigrations(url);
+    if (applied.length) log(`Applied migrations: ${applied.join(', ')}`);
+  } catch (err) {
+    if (!(err instanceof DatabaseStartError)) throw err;
+    await embedded?.stop();
+    console.error(err.message);
+    process.exit(1);
   }
-  const applied = await runMigrations(url);
-  if (applied.length) log(`Applied migrations: ${applied.join(', ')}`);
   return { url, stop: embedded?.stop, stopAfter: embedded?.stopAfter };
 }
 

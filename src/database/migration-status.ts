@@ -1,6 +1,7 @@
 import { DataSource } from 'typeorm';
 import { allMigrations } from '../../migrations';
-import { dataSourceOptions } from './data-source';
+import { dataSourceOptions, where } from './data-source';
+import { supportedServerVersion } from './server-compat';
 
 export interface MigrationStatus {
   /** Names of this code's migrations the database has applied, in order. */
@@ -16,6 +17,7 @@ export async function migrationStatus(url: string): Promise<MigrationStatus> {
   const ds = new DataSource(dataSourceOptions(url, { extra: { max: 1 } }));
   await ds.initialize();
   try {
+    await supportedServerVersion((sql) => ds.query(sql), where(url));
     const [{ exists }] = (await ds.query(`SELECT to_regclass('schema_migrations') IS NOT NULL AS exists`)) as { exists: boolean }[];
     const done: string[] = exists
       ? ((await ds.query('SELECT name FROM schema_migrations ORDER BY id')) as { name: string }[]).map((r) => r.name)

@@ -1,3 +1,7 @@
+import { dropTemplate, TestRun } from './test-db';
+
 export default async function globalTeardown(): Promise<void> {
-  await (globalThis as { __bazaarPg?: { stop(): Promise<void> } }).__bazaarPg?.stop();
+  const pg = (globalThis as TestRun).__bazaarPg;
+  if (pg) await pg.stop();
+  else await dropTemplate();
 }
