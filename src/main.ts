@@ -43,6 +43,7 @@ async function main(): Promise<void> {
       `  Health:    ${base}/health/live, ${base}/health/ready; metrics: ${base}/metrics`,
       noAdmin ? `  First admin: set ADMIN_EMAIL and ADMIN_PASSWORD before starting, or run` : '',
       noAdmin ? `    npm run cli -- create-admin --email you@example.com   (asks for the password)` : '',
+      noAdmin ? `    (in the Docker image, without the dev dependencies: node dist/src/cli.js create-admin ...)` : '',
       config.devRoutes ? `  Dev routes enabled under ${base}/dev (clock, jobs, mailbox)` : '',
     ]
       .filter(Boolean)
