@@ -6,7 +6,7 @@ import { SpendingPolicy } from '../../account-guard/spending.policy';
 import { Clock } from '../../common/clock.service';
 import { rethrowBadCursor } from '../../common/cursors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
-import { decodeCursor, pageLimit, toPage } from '../../common/pagination';
+import { decodeCursor, Page, pageLimit, toPage } from '../../common/pagination';
 import { addHours } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -19,7 +19,6 @@ import {
   CreateResellerOrderDto,
   MarkPaidDto,
   ResellerOrderDetailView,
-  ResellerOrderPage,
   ResellerOrdersQuery,
   ResellerOrderView,
 } from '../dto/reseller-orders.dto';
@@ -198,7 +197,7 @@ export class ResellerOrdersService {
    * Orders oldest first, filtered by status and reseller (GET /admin/reseller-orders, e.g.
    * `?status=disputed`), or the caller's own as buyer or reseller (GET /reseller-orders).
    */
-  async list(q: ResellerOrdersQuery, party: { buyerId?: string; resellerId?: string } = {}): Promise<ResellerOrderPage> {
+  async list(q: ResellerOrdersQuery, party: { buyerId?: string; resellerId?: string } = {}): Promise<Page<ResellerOrderView>> {
     const limit = pageLimit(q);
     const key = decodeCursor(q.cursor, 2);
     const rows = await this.orders

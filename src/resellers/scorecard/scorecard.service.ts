@@ -2,12 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
 import { rethrowBadCursor } from '../../common/cursors';
-import { decodeCursor, PageQuery, pageLimit, toPage } from '../../common/pagination';
+import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../../common/pagination';
 import { addDays } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { LedgerService, userAccount } from '../../ledger/ledger.service';
-import { DirectoryEntryView, DirectoryPage, ScorecardView } from '../dto/scorecard.dto';
+import { DirectoryEntryView, ScorecardView } from '../dto/scorecard.dto';
 import { OrderStatsRow, ResellerOrdersRepository } from '../orders/reseller-orders.repository';
 import { standingOf } from '../reseller-standing.policy';
 import { Reseller, ResellersRepository } from '../resellers.repository';
@@ -48,7 +48,7 @@ export class ScorecardService {
    * GET /resellers: active resellers only (suspended and revoked ones are not listed), in id order,
    * each with its trust score and whether it takes orders right now.
    */
-  async directory(q: PageQuery): Promise<DirectoryPage> {
+  async directory(q: PageQuery): Promise<Page<DirectoryEntryView>> {
     const limit = pageLimit(q);
     const key = decodeCursor(q.cursor, 1);
     const rows = await this.resellers
