@@ -2,13 +2,12 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdParam } from '../../common/api-docs';
-import { ApiProblems, Problem } from '../../common/api-problems';
+import { ADMIN, ApiProblems, Problem } from '../../common/api-problems';
 import { DecisionNoteDto, ResellersQuery } from '../dto/applications.dto';
 import { ResellerPage, ResellerView } from '../dto/views';
 import { ResellerStatusService } from './reseller-status.service';
 
-const NOT_ADMIN: Problem = ['FORBIDDEN', 'not an admin'];
-const CHANGE_PROBLEMS: Problem[] = ['VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND'];
+const CHANGE_PROBLEMS: Problem[] = ['VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND'];
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -20,7 +19,7 @@ export class AdminResellersController {
   @Get()
   @ApiOperation({ summary: 'Resellers by status, with their standing' })
   @ApiOkResponse({ type: ResellerPage })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN)
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN)
   list(@Query() q: ResellersQuery) {
     return this.status.list(q);
   }
@@ -28,7 +27,7 @@ export class AdminResellersController {
   @Get(':id')
   @ApiOperation({ summary: 'One reseller (its id is its user id) with its standing: taking orders, probation, limits' })
   @ApiOkResponse({ type: ResellerView })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND')
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND')
   get(@IdParam() id: string) {
     return this.status.get(id);
   }

@@ -14,6 +14,7 @@ import { FraudErrors } from '../../fraud/fraud.errors';
 import { FraudService } from '../../fraud/fraud.service';
 import { ReviewsService } from '../../fraud/reviews.service';
 import { LedgerService } from '../../ledger/ledger.service';
+import { RequestOrigin } from '../../orders/request-origin';
 import {
   CancelResellerOrderDto,
   CreateResellerOrderDto,
@@ -28,12 +29,6 @@ import { OrderActor, ResellerOrderSteps, toEventView, toOrderView } from './rese
 import { ResellerOrder, ResellerOrdersRepository } from './reseller-orders.repository';
 import { ResellersRepository } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
-
-/** Where a request came from, for the fraud rules. */
-export interface OrderOrigin {
-  ip: string;
-  sessionId: string;
-}
 
 /** Which side of the order the caller is on (404 for someone who is neither: an order's existence is not disclosed). */
 export function partyOf(order: ResellerOrder, userId: string): 'buyer' | 'reseller' {
@@ -80,7 +75,7 @@ export class ResellerOrdersService {
     buyerId: string,
     dto: CreateResellerOrderDto,
     request: IdempotentRequest,
-    origin: OrderOrigin,
+    origin: RequestOrigin,
   ): Promise<ResellerOrderView | IdempotentReplay> {
     if (dto.resellerId === buyerId) throw ResellersErrors.orderToSelf();
     const amount = BigInt(dto.amount);
@@ -152,7 +147,7 @@ export class ResellerOrdersService {
     resellerId: string,
     orderId: string,
     request: IdempotentRequest,
-    origin: OrderOrigin,
+    origin: RequestOrigin,
   ): Promise<ResellerOrderView | IdempotentReplay> {
     const seen = await this.orders.find(this.tx.manager, orderId);
     if (!seen) throw ResellersErrors.orderNotFound();
