@@ -8,7 +8,7 @@ import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { LedgerService, userAccount } from '../../ledger/ledger.service';
 import { DirectoryEntryView, ScorecardView } from '../dto/scorecard.dto';
-import { OrderStatsRow, ResellerOrdersRepository } from '../orders/reseller-orders.repository';
+import { OrderStats, ResellerOrdersRepository } from '../orders/reseller-orders.repository';
 import { standingOf } from '../reseller-standing.policy';
 import { Reseller, ResellersRepository } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
@@ -87,12 +87,12 @@ export class ScorecardService {
   private async many(db: EntityManager | DataSource, ids: string[], now: Date): Promise<Map<string, Scorecard>> {
     const days = this.config.resellers.scorecardDays;
     const from = addDays(now, -days);
-    const stats = new Map((ids.length ? await this.orders.stats(db, ids, from, now) : []).map((s) => [s.reseller_id, s]));
-    return new Map(ids.map((id) => [id, card(id, stats.get(id) ?? emptyStats(id), days, from, now)]));
+    const stats = ids.length ? await this.orders.stats(db, ids, from, now) : new Map<string, OrderStats>();
+    return new Map(ids.map((id) => [id, card(id, stats.get(id) ?? NO_ORDERS, days, from, now)]));
   }
 }
 
-function card(resellerId: string, s: OrderStatsRow, windowDays: number, from: Date, to: Date): Scorecard {
+function card(resellerId: string, s: OrderStats, windowDays: number, from: Date, to: Date): Scorecard {
   return {
     resellerId,
     windowDays,
@@ -102,35 +102,27 @@ function card(resellerId: string, s: OrderStatsRow, windowDays: number, from: Da
     paid: s.paid,
     confirmed: s.confirmed,
     completionRate: ratio(s.confirmed, s.paid),
-    medianConfirmSeconds: s.median_confirm_seconds === null ? null : Math.round(s.median_confirm_seconds),
+    medianConfirmSeconds: s.medianConfirmSeconds === null ? null : Math.round(s.medianConfirmSeconds),
     disputes: s.disputes,
     disputeRate: ratio(s.disputes, s.orders),
-    disputesLost: s.disputes_lost,
-    disputesWon: s.disputes_won,
-    lossRate: ratio(s.disputes_lost, s.orders),
-    cancellations: { byReseller: s.cancelled_by_reseller, byBuyer: s.cancelled_by_buyer },
+    disputesLost: s.disputesLost,
+    disputesWon: s.disputesWon,
+    lossRate: ratio(s.disputesLost, s.orders),
+    cancellations: { byReseller: s.cancelledByReseller, byBuyer: s.cancelledByBuyer },
     expiries: s.expired,
-    trustScore: trustScore({
-      orders: s.orders,
-      paid: s.paid,
-      confirmed: s.confirmed,
-      disputes: s.disputes,
-      disputesLost: s.disputes_lost,
-      cancelledByReseller: s.cancelled_by_reseller,
-    }),
+    trustScore: trustScore(s),
   };
 }
 
-const emptyStats = (resellerId: string): OrderStatsRow => ({
-  reseller_id: resellerId,
+const NO_ORDERS: OrderStats = {
   orders: 0,
   paid: 0,
   confirmed: 0,
   disputes: 0,
-  disputes_lost: 0,
-  disputes_won: 0,
-  cancelled_by_reseller: 0,
-  cancelled_by_buyer: 0,
+  disputesLost: 0,
+  disputesWon: 0,
+  cancelledByReseller: 0,
+  cancelledByBuyer: 0,
   expired: 0,
-  median_confirm_seconds: null,
-});
+  medianConfirmSeconds: null,
+};
