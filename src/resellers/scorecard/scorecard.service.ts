@@ -9,7 +9,7 @@ import { TransactionRunner } from '../../database/transaction-runner';
 import { LedgerService, userAccount } from '../../ledger/ledger.service';
 import { DirectoryEntryView, ScorecardView } from '../dto/scorecard.dto';
 import { OrderStats, ResellerOrdersRepository } from '../orders/reseller-orders.repository';
-import { standingOf } from '../reseller-standing.policy';
+import { bondCovered, standingOf } from '../reseller-standing.policy';
 import { Reseller, ResellersRepository } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
 import { trustScore } from './trust-score.policy';
@@ -79,7 +79,7 @@ export class ScorecardService {
       paymentMethods: r.paymentMethods,
       trustScore: score,
       status: 'active',
-      takingOrders: standing.mayTakeOrders && bond >= BigInt(this.config.resellers.bondCredits),
+      takingOrders: standing.mayTakeOrders && bondCovered(bond, this.config.resellers),
       probation: standing.mayTakeOrders && standing.probation,
     };
   }
