@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { trustScore } from '../../src/resellers/scorecard/trust-score.policy';
 import { lastMail, strongPassword } from '../support/auth';
-import { Actor, as, balance, fund, login, makeAdmin, relogin, signUp } from '../support/market-fixtures';
-import { APPLICATION } from '../support/reseller-fixtures';
+import { Actor, as, balance, fund, login, makeAdmin, signUp } from '../support/market-fixtures';
+import { advanceClock, APPLICATION } from '../support/reseller-fixtures';
 import { expectStockAccountedFor } from '../support/reseller-order-fixtures';
 import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
 import { TestApp } from '../support/test-app';
@@ -19,10 +19,8 @@ describe('reseller bond, scorecard and directory', () => {
     bond = t.config.resellers.bondCredits;
   });
 
-  async function advance(seconds: number, ...actors: Actor[]): Promise<void> {
-    await t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
-    for (const a of [admin, ...actors]) Object.assign(a, await relogin(t, a));
-  }
+  /** Moves the business clock and gives the actors (and the admin) fresh tokens: access tokens last 15 minutes. */
+  const advance = (seconds: number, ...actors: Actor[]) => advanceClock(t, seconds, admin, ...actors);
   const open = (b: Actor, r: Actor, amount: number) => as(t, b).post('/reseller-orders', { resellerId: r.id, amount }).expect(201);
   const step = (a: Actor, id: string, action: string, body: object = {}) =>
     as(t, a).post(`/reseller-orders/${id}/${action}`, body).expect(200);

@@ -3,7 +3,7 @@ import { TransactionRunner } from '../../src/database/transaction-runner';
 import { FraudService } from '../../src/fraud/fraud.service';
 import { FraudEventType, LabelKind } from '../../src/fraud/fraud.types';
 import { ResellerStatusService } from '../../src/resellers/lifecycle/reseller-status.service';
-import { Actor, as, login, makeAdmin, signUp, verifyEmail } from '../support/market-fixtures';
+import { Actor, as, login, makeAdmin, signInAgain, signUp, verifyEmail } from '../support/market-fixtures';
 import {
   advanceDays,
   Applicant,
@@ -231,7 +231,7 @@ describe('reseller vetting', () => {
         dailyMax: t.config.resellers.probationDailyMaxCredits,
       });
       const roles = (
-        await as(t, await asFresh(applicant))
+        await as(t, await signInAgain(t, applicant))
           .get('/me')
           .expect(200)
       ).body.roles;
@@ -239,7 +239,7 @@ describe('reseller vetting', () => {
       expect(await t.app.get(ResellerStatusService).mayStock(applicant.id)).toBe(true);
       expect(
         (
-          await as(t, await asFresh(applicant))
+          await as(t, await signInAgain(t, applicant))
             .get('/reseller-applications/me')
             .expect(200)
         ).body,
@@ -361,7 +361,7 @@ describe('reseller vetting', () => {
       await change(admin2, r.id, 'renew').expect(409);
       expect(
         (
-          await as(t, await asFresh(r))
+          await as(t, await signInAgain(t, r))
             .get('/me')
             .expect(200)
         ).body.roles,
@@ -374,13 +374,13 @@ describe('reseller vetting', () => {
       ]);
       expect(await mailKinds(r.email)).toEqual(expect.arrayContaining(['reseller.suspended', 'reseller.reinstated', 'reseller.revoked']));
 
-      const again = await apply(t, await asFresh(r));
+      const again = await apply(t, await signInAgain(t, r));
       await approveTwice(t, again, admin1, admin2);
       expect(await reseller(r.id)).toMatchObject({ status: 'active', applicationId: again, statusReason: null });
       expect((await audit(r.id)).map((a) => a.action)).toContain('reseller.reapproved');
       expect(
         (
-          await as(t, await asFresh(r))
+          await as(t, await signInAgain(t, r))
             .get('/me')
             .expect(200)
         ).body.roles,
@@ -515,10 +515,4 @@ describe('reseller vetting', () => {
       expect(await seated()).toBe(cap);
     });
   });
-
-  /** A fresh token for the actor (roles are read into the token at sign-in). */
-  async function asFresh(a: Actor): Promise<Actor> {
-    a.token = (await login(t, a.email, a.password, a.deviceToken)).accessToken;
-    return a;
-  }
 });
