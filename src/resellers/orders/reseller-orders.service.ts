@@ -23,24 +23,13 @@ import {
   ResellerOrdersQuery,
   ResellerOrderView,
 } from '../dto/reseller-orders.dto';
+import { assertParty, partyOf } from './order-parties.policy';
 import { deliveryEntry, escrowEntry, returnEntry } from './reseller-order-entries';
 import { ResellerOrderLimitsPolicy } from './reseller-order-limits.policy';
 import { OrderActor, ResellerOrderSteps, toEventView, toOrderView } from './reseller-order-steps.service';
 import { ResellerOrder, ResellerOrdersRepository } from './reseller-orders.repository';
 import { ResellersRepository } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
-
-/** Which side of the order the caller is on (404 for someone who is neither: an order's existence is not disclosed). */
-export function partyOf(order: ResellerOrder, userId: string): 'buyer' | 'reseller' {
-  if (order.buyerId === userId) return 'buyer';
-  if (order.resellerId === userId) return 'reseller';
-  throw ResellersErrors.orderNotFound();
-}
-
-export function assertParty(order: ResellerOrder, userId: string, party: 'buyer' | 'reseller', action: string): OrderActor {
-  if (partyOf(order, userId) !== party) throw ResellersErrors.wrongParty(action, party);
-  return { id: userId, role: party };
-}
 
 /**
  * Escrowed reseller orders (docs/resellers.md "Orders"): opening, marking paid, confirming and
