@@ -5,6 +5,7 @@ import { Actor, as, balance, fund, login, makeAdmin, signUp } from '../support/m
 import { advanceClock, APPLICATION } from '../support/reseller-fixtures';
 import { expectStockAccountedFor } from '../support/reseller-order-fixtures';
 import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
+import { allPages } from '../support/pages';
 import { TestApp } from '../support/test-app';
 
 const HOUR = 3600;
@@ -212,16 +213,7 @@ describe('reseller bond, scorecard and directory', () => {
       });
       expect(all.items.find((e: { id: string }) => e.id === noBond.id)).toMatchObject({ takingOrders: false });
 
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await t
-          .http()
-          .get(`/resellers?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
-          .expect(200);
-        seen.push(...page.body.items.map((e) => e.id));
-        cursor = page.body.nextCursor;
-      } while (cursor);
+      const seen = (await allPages<{ id: string }>((u) => t.http().get(u), '/resellers', 2)).flat().map((e) => e.id);
       expect(seen).toEqual(ids);
       expect((await t.http().get('/resellers?cursor=bad').expect(400)).body.code).toBe('VALIDATION_FAILED');
     });

@@ -16,6 +16,7 @@ import {
   eligibleApplicants,
   enableTotp,
 } from '../support/reseller-fixtures';
+import { allPages } from '../support/pages';
 import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY_MS = 86_400_000;
@@ -417,18 +418,11 @@ describe('reseller vetting', () => {
     });
 
     it('pages the admin lists of applications and resellers, filtered by status', async () => {
-      const all: string[] = [];
-      for (let cursor: string | null = null, n = 0; n < 50; n++) {
-        const page: { items: { id: string; checkReport?: unknown }[]; nextCursor: string | null } = (
-          await as(t, admin1)
-            .get(`/admin/reseller-applications?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
-            .expect(200)
-        ).body;
-        expect(page.items.length).toBeLessThanOrEqual(2);
-        expect(page.items.every((a) => a.checkReport === undefined)).toBe(true);
-        all.push(...page.items.map((a) => a.id));
-        if (!(cursor = page.nextCursor)) break;
-      }
+      const items = (
+        await allPages<{ id: string; checkReport?: unknown }>((u) => as(t, admin1).get(u), '/admin/reseller-applications', 2, 50)
+      ).flat();
+      expect(items.every((a) => a.checkReport === undefined)).toBe(true);
+      const all = items.map((a) => a.id);
       const [{ n: total }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM reseller_applications`);
       expect(new Set(all).size).toBe(total);
       const approved = (await as(t, admin1).get('/admin/reseller-applications?status=approved&limit=200').expect(200)).body.items;
