@@ -1,17 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { Page } from '../common/pagination';
-import { newestFirst, SqlConditions } from '../database/newest-first';
+import { CreatedRangePage, newestFirst, SqlConditions } from '../database/newest-first';
 import type { ListingStatus } from './listing-state';
 import { LISTING_COLUMNS, ListingRow, ListingView, toListingView } from './listing.rows';
 
-export interface AdminListingFilter {
+export interface AdminListingFilter extends CreatedRangePage {
   status?: ListingStatus;
   creatorId?: string;
-  from?: string;
-  to?: string;
-  limit?: number;
-  cursor?: string;
 }
 
 /** `listings` as admins look for what to moderate: every state, newest first (listings_by_status, listings_by_creator). */

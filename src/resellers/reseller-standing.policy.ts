@@ -21,3 +21,8 @@ export function standingOf(r: Reseller, now: Date, config: ResellersConfig): Sta
     dailyMax: BigInt(probation ? config.probationDailyMaxCredits : config.dailyMaxCredits),
   };
 }
+
+/** Whether the reseller's bond is locked in full (RESELLER_BOND_CREDITS): without it, it takes no orders whatever its standing. */
+export function bondCovered(bond: bigint, config: ResellersConfig): boolean {
+  return bond >= BigInt(config.bondCredits);
+}

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ApiProblems } from '../common/api-problems';
+import { ApiProblems, IDEMPOTENCY } from '../common/api-problems';
 import { AuthUser, CurrentUser, Roles } from '../common/auth.decorators';
 import { IdempotentRequest } from '../common/idempotency/idempotency.service';
 import { Idempotent, IdempotentRequestOf } from '../common/idempotency/idempotent.decorator';
@@ -42,16 +42,14 @@ export class WholesaleController {
   @ApiCreatedResponse({ type: CreatedPurchaseDto })
   @ApiProblems(
     'VALIDATION_FAILED',
-    'IDEMPOTENCY_KEY_REQUIRED',
     'UNAUTHENTICATED',
     ['FORBIDDEN', 'not an active reseller: NOT_ACTIVE_RESELLER'],
     'FRAUD_BLOCKED',
     ['NOT_FOUND', 'no such wholesale package (a public token package is not one)'],
     ['INVALID_STATE', 'the package is retired'],
-    'IDEMPOTENCY_IN_PROGRESS',
-    'IDEMPOTENCY_KEY_REUSED',
     'ACCOUNT_ON_HOLD',
     ['UPSTREAM_UNAVAILABLE', 'Stripe'],
+    ...IDEMPOTENCY,
   )
   async purchase(
     @CurrentUser() user: AuthUser,

@@ -1,4 +1,5 @@
 import { Actor, as, fund, makeAdmin, publishListing, signUp, signUpCreator } from '../support/market-fixtures';
+import { allPages, Page } from '../support/pages';
 import { TestApp, useTestApp } from '../support/test-app';
 
 /**
@@ -6,11 +7,6 @@ import { TestApp, useTestApp } from '../support/test-app';
  * newest-first keyset pages, links to act on each item, admins only; and the public listing reads
  * without the creator's submission fee and moderation note.
  */
-interface Page<T> {
-  items: T[];
-  nextCursor: string | null;
-}
-
 describe('admin lists', () => {
   let t: TestApp;
   useTestApp((app) => (t = app));
@@ -29,19 +25,9 @@ describe('admin lists', () => {
   const advance = (seconds: number) => t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
   const list = async <T>(a: Actor, url: string): Promise<Page<T>> => (await as(t, a).get(url).expect(200)).body as Page<T>;
   /** Every item of a list, following nextCursor with pages of `limit`; also returns the number of pages. */
-  async function all<T extends { id: string }>(a: Actor, url: string, limit: number): Promise<{ ids: string[]; pages: number }> {
-    const ids: string[] = [];
-    let cursor: string | null = null;
-    let pages = 0;
-    do {
-      const sep = url.includes('?') ? '&' : '?';
-      const page: Page<T> = await list<T>(a, `${url}${sep}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
-      expect(page.items.length).toBeLessThanOrEqual(limit);
-      ids.push(...page.items.map((i) => i.id));
-      cursor = page.nextCursor;
-      pages += 1;
-    } while (cursor);
-    return { ids, pages };
+  async function all(a: Actor, url: string, limit: number): Promise<{ ids: string[]; pages: number }> {
+    const pages = await allPages<{ id: string }>((u) => as(t, a).get(u), url, limit);
+    return { ids: pages.flat().map((i) => i.id), pages: pages.length };
   }
 
   beforeAll(async () => {

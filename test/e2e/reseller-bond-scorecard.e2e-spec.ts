@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { trustScore } from '../../src/resellers/scorecard/trust-score.policy';
 import { lastMail, strongPassword } from '../support/auth';
-import { Actor, as, balance, fund, login, makeAdmin, relogin, signUp } from '../support/market-fixtures';
-import { APPLICATION } from '../support/reseller-fixtures';
+import { Actor, as, balance, fund, login, makeAdmin, signUp } from '../support/market-fixtures';
+import { advanceClock, APPLICATION } from '../support/reseller-fixtures';
 import { expectStockAccountedFor } from '../support/reseller-order-fixtures';
 import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
+import { allPages } from '../support/pages';
 import { TestApp } from '../support/test-app';
 
 const HOUR = 3600;
@@ -19,10 +20,8 @@ describe('reseller bond, scorecard and directory', () => {
     bond = t.config.resellers.bondCredits;
   });
 
-  async function advance(seconds: number, ...actors: Actor[]): Promise<void> {
-    await t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
-    for (const a of [admin, ...actors]) Object.assign(a, await relogin(t, a));
-  }
+  /** Moves the business clock and gives the actors (and the admin) fresh tokens: access tokens last 15 minutes. */
+  const advance = (seconds: number, ...actors: Actor[]) => advanceClock(t, seconds, admin, ...actors);
   const open = (b: Actor, r: Actor, amount: number) => as(t, b).post('/reseller-orders', { resellerId: r.id, amount }).expect(201);
   const step = (a: Actor, id: string, action: string, body: object = {}) =>
     as(t, a).post(`/reseller-orders/${id}/${action}`, body).expect(200);
@@ -214,16 +213,7 @@ describe('reseller bond, scorecard and directory', () => {
       });
       expect(all.items.find((e: { id: string }) => e.id === noBond.id)).toMatchObject({ takingOrders: false });
 
-      const seen: string[] = [];
-      let cursor: string | null = null;
-      do {
-        const page: { body: { items: { id: string }[]; nextCursor: string | null } } = await t
-          .http()
-          .get(`/resellers?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
-          .expect(200);
-        seen.push(...page.body.items.map((e) => e.id));
-        cursor = page.body.nextCursor;
-      } while (cursor);
+      const seen = (await allPages<{ id: string }>((u) => t.http().get(u), '/resellers', 2)).flat().map((e) => e.id);
       expect(seen).toEqual(ids);
       expect((await t.http().get('/resellers?cursor=bad').expect(400)).body.code).toBe('VALIDATION_FAILED');
     });

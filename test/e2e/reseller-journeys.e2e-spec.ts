@@ -1,7 +1,7 @@
 import { trustScore } from '../../src/resellers/scorecard/trust-score.policy';
 import { deliverEvent, FakeStripe } from '../support/fake-stripe';
 import { lastMail } from '../support/auth';
-import { Actor, as, balance, bulkBuyers, makeAdmin, relogin, signUp } from '../support/market-fixtures';
+import { Actor, as, balance, bulkBuyers, makeAdmin, signInAgain, signUp } from '../support/market-fixtures';
 import { APPLICATION, inBatches } from '../support/reseller-fixtures';
 import { expectStockAccountedFor, stockAccounting } from '../support/reseller-order-fixtures';
 import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
@@ -63,7 +63,7 @@ describe('reseller journeys', () => {
 
     // Vetting: an eligible applicant applies; two different admins approve.
     const r = pool.applicant();
-    Object.assign(r, await relogin(t, r));
+    await signInAgain(t, r);
     const application = (await as(t, r).post('/reseller-applications', APPLICATION).expect(201)).body;
     expect(application).toMatchObject({ status: 'submitted', businessName: APPLICATION.businessName });
     const report = (await as(t, admin).get(`/admin/reseller-applications/${application.id}`).expect(200)).body.checkReport;
@@ -75,7 +75,7 @@ describe('reseller journeys', () => {
       (await as(t, admin2).post(`/admin/reseller-applications/${application.id}/approve`, { note: 'agreed' }).expect(200)).body,
     ).toMatchObject({ status: 'approved' });
     expect(await reseller(r)).toMatchObject({ status: 'active', displayName: APPLICATION.businessName, standing: { probation: true } });
-    Object.assign(r, await relogin(t, r));
+    await signInAgain(t, r);
 
     // The bond, from a wallet filled by a token purchase paid through Stripe.
     const walletPackage = (

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { lastMail, strongPassword } from '../support/auth';
-import { Actor, as, balance, bulkBuyers, fund, ledger, login, makeAdmin, relogin, signUp } from '../support/market-fixtures';
+import { Actor, as, balance, bulkBuyers, fund, ledger, login, makeAdmin, signUp } from '../support/market-fixtures';
+import { advanceClock } from '../support/reseller-fixtures';
 import { expectStockAccountedFor } from '../support/reseller-order-fixtures';
 import { ResellerPool, useResellerSuite } from '../support/reseller-pool';
 import { TestApp } from '../support/test-app';
@@ -16,10 +17,7 @@ describe('reseller orders (escrow)', () => {
   });
 
   /** Moves the business clock and gives the actors (and the admin) fresh tokens: access tokens last 15 minutes. */
-  async function advance(seconds: number, ...actors: Actor[]): Promise<void> {
-    await t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
-    for (const a of [admin, ...actors]) Object.assign(a, await relogin(t, a));
-  }
+  const advance = (seconds: number, ...actors: Actor[]) => advanceClock(t, seconds, admin, ...actors);
   const runJobs = () => t.http().post('/dev/jobs/run').expect(200);
   const open = (b: Actor, r: Actor, amount: number, key?: string) => as(t, b).post('/reseller-orders', { resellerId: r.id, amount }, key);
   const markPaid = (b: Actor, id: string) => as(t, b).post(`/reseller-orders/${id}/mark-paid`, { paymentReference: 'bank transfer 4711' });

@@ -3,7 +3,7 @@ import { TransactionRunner } from '../../src/database/transaction-runner';
 import { FraudService } from '../../src/fraud/fraud.service';
 import { FraudEventType, LabelKind } from '../../src/fraud/fraud.types';
 import { ResellerStatusService } from '../../src/resellers/lifecycle/reseller-status.service';
-import { Actor, as, login, makeAdmin, signUp, verifyEmail } from '../support/market-fixtures';
+import { Actor, as, login, makeAdmin, signInAgain, signUp, verifyEmail } from '../support/market-fixtures';
 import {
   advanceDays,
   Applicant,
@@ -16,6 +16,7 @@ import {
   eligibleApplicants,
   enableTotp,
 } from '../support/reseller-fixtures';
+import { allPages } from '../support/pages';
 import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY_MS = 86_400_000;
@@ -231,7 +232,7 @@ describe('reseller vetting', () => {
         dailyMax: t.config.resellers.probationDailyMaxCredits,
       });
       const roles = (
-        await as(t, await asFresh(applicant))
+        await as(t, await signInAgain(t, applicant))
           .get('/me')
           .expect(200)
       ).body.roles;
@@ -239,7 +240,7 @@ describe('reseller vetting', () => {
       expect(await t.app.get(ResellerStatusService).mayStock(applicant.id)).toBe(true);
       expect(
         (
-          await as(t, await asFresh(applicant))
+          await as(t, await signInAgain(t, applicant))
             .get('/reseller-applications/me')
             .expect(200)
         ).body,
@@ -361,7 +362,7 @@ describe('reseller vetting', () => {
       await change(admin2, r.id, 'renew').expect(409);
       expect(
         (
-          await as(t, await asFresh(r))
+          await as(t, await signInAgain(t, r))
             .get('/me')
             .expect(200)
         ).body.roles,
@@ -374,13 +375,13 @@ describe('reseller vetting', () => {
       ]);
       expect(await mailKinds(r.email)).toEqual(expect.arrayContaining(['reseller.suspended', 'reseller.reinstated', 'reseller.revoked']));
 
-      const again = await apply(t, await asFresh(r));
+      const again = await apply(t, await signInAgain(t, r));
       await approveTwice(t, again, admin1, admin2);
       expect(await reseller(r.id)).toMatchObject({ status: 'active', applicationId: again, statusReason: null });
       expect((await audit(r.id)).map((a) => a.action)).toContain('reseller.reapproved');
       expect(
         (
-          await as(t, await asFresh(r))
+          await as(t, await signInAgain(t, r))
             .get('/me')
             .expect(200)
         ).body.roles,
@@ -417,18 +418,11 @@ describe('reseller vetting', () => {
     });
 
     it('pages the admin lists of applications and resellers, filtered by status', async () => {
-      const all: string[] = [];
-      for (let cursor: string | null = null, n = 0; n < 50; n++) {
-        const page: { items: { id: string; checkReport?: unknown }[]; nextCursor: string | null } = (
-          await as(t, admin1)
-            .get(`/admin/reseller-applications?limit=2${cursor ? `&cursor=${cursor}` : ''}`)
-            .expect(200)
-        ).body;
-        expect(page.items.length).toBeLessThanOrEqual(2);
-        expect(page.items.every((a) => a.checkReport === undefined)).toBe(true);
-        all.push(...page.items.map((a) => a.id));
-        if (!(cursor = page.nextCursor)) break;
-      }
+      const items = (
+        await allPages<{ id: string; checkReport?: unknown }>((u) => as(t, admin1).get(u), '/admin/reseller-applications', 2, 50)
+      ).flat();
+      expect(items.every((a) => a.checkReport === undefined)).toBe(true);
+      const all = items.map((a) => a.id);
       const [{ n: total }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM reseller_applications`);
       expect(new Set(all).size).toBe(total);
       const approved = (await as(t, admin1).get('/admin/reseller-applications?status=approved&limit=200').expect(200)).body.items;
@@ -515,10 +509,4 @@ describe('reseller vetting', () => {
       expect(await seated()).toBe(cap);
     });
   });
-
-  /** A fresh token for the actor (roles are read into the token at sign-in). */
-  async function asFresh(a: Actor): Promise<Actor> {
-    a.token = (await login(t, a.email, a.password, a.deviceToken)).accessToken;
-    return a;
-  }
 });

@@ -174,6 +174,12 @@ export async function relogin(t: TestApp, a: Actor): Promise<Actor> {
   return { ...a, token: session.accessToken };
 }
 
+/** Signs the actor in again in place (a clock move expires tokens; roles are read into a token at sign-in) and answers it. */
+export async function signInAgain<A extends Actor>(t: TestApp, a: A): Promise<A> {
+  a.token = (await login(t, a.email, a.password, a.deviceToken)).accessToken;
+  return a;
+}
+
 /** Verifies the actor's email through the mailed token (POST /auth/email/verify). */
 export async function verifyEmail(t: TestApp, a: Actor): Promise<void> {
   const mail = await lastMail(t, a.email, 'email_verification');

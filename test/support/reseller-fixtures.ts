@@ -1,6 +1,6 @@
 import { generate } from 'otplib';
 import { IdentityService } from '../../src/identity/identity.service';
-import { Actor, as, login, signUp, verifyEmail } from './market-fixtures';
+import { Actor, as, signInAgain, signUp, verifyEmail } from './market-fixtures';
 import { TestApp } from './test-app';
 
 /**
@@ -46,15 +46,13 @@ export async function inBatches<T, R>(items: T[], size: number, fn: (item: T, in
 }
 
 /** Moves the business clock forward and gives each actor a fresh access token (mutating `actors`). */
+export async function advanceClock(t: TestApp, seconds: number, ...actors: Actor[]): Promise<void> {
+  await t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
+  await inBatches(actors, 4, (a) => signInAgain(t, a));
+}
+
 export async function advanceDays(t: TestApp, days: number, ...actors: Actor[]): Promise<void> {
-  await t
-    .http()
-    .post('/dev/clock')
-    .send({ advanceSeconds: Math.round(days * 86_400) })
-    .expect(200);
-  await inBatches(actors, 4, async (a) => {
-    a.token = (await login(t, a.email, a.password, a.deviceToken)).accessToken;
-  });
+  await advanceClock(t, Math.round(days * 86_400), ...actors);
 }
 
 /** Turns 2FA on through enroll + confirm. */
@@ -103,7 +101,7 @@ export async function approvedReseller(t: TestApp, admin1: Actor, admin2: Actor,
   const applicationId = await apply(t, reseller, { ...APPLICATION, businessName: `Credits ${reseller.id.slice(0, 8)}` });
   await approveTwice(t, applicationId, admin1, admin2);
   // The role is in the access token: sign in again to act as a reseller.
-  reseller.token = (await login(t, reseller.email, reseller.password, reseller.deviceToken)).accessToken;
+  await signInAgain(t, reseller);
   return { reseller, applicationId };
 }
 

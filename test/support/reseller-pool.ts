@@ -1,5 +1,5 @@
 import { deliverEvent, FakeStripe, startFakeStripe } from './fake-stripe';
-import { Actor, as, balance, makeAdmin, relogin, signUp } from './market-fixtures';
+import { Actor, as, balance, makeAdmin, signInAgain, signUp } from './market-fixtures';
 import {
   advanceDays,
   Applicant,
@@ -95,7 +95,7 @@ export class ResellerPool {
     if (opts.probation) {
       const applicant = this.applicant();
       const vetters = await this.signedInVetters();
-      Object.assign(applicant, await relogin(this.t, applicant));
+      await signInAgain(this.t, applicant);
       const applicationId = await apply(this.t, applicant, {
         ...APPLICATION,
         businessName: opts.displayName ?? `Fresh ${applicant.id.slice(0, 8)}`,
@@ -105,7 +105,7 @@ export class ResellerPool {
     } else {
       r = opts.vettingOverdue ? take(this.overdue, 'overdue') : take(this.ready, 'ready');
     }
-    Object.assign(r, await relogin(this.t, r));
+    await signInAgain(this.t, r);
     const stock = opts.stock ?? DEFAULT_STOCK;
     const bond = opts.bond ?? true;
     if (stock > 0) await this.pay(r, '/reseller/wholesale-purchases', await this.wholesalePackage(stock));
@@ -164,7 +164,7 @@ export class ResellerPool {
 
   /** The vetters with fresh tokens (the suite may have moved the clock past them). */
   private async signedInVetters(): Promise<[Actor, Actor]> {
-    for (const v of this.vetters) Object.assign(v, await relogin(this.t, v));
+    for (const v of this.vetters) await signInAgain(this.t, v);
     return this.vetters;
   }
 }

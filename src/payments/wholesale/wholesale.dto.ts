@@ -1,4 +1,4 @@
-import { EXAMPLE_ID } from '../../common/api-docs';
+import { EXAMPLE_ID, PageOf } from '../../common/api-docs';
 import { ApiProperty } from '@nestjs/swagger';
 import { IsId } from '../../common/validation';
 
@@ -32,13 +32,7 @@ export class WholesalePackageDto {
   discountPercent: number;
 }
 
-export class WholesalePackagePageDto {
-  @ApiProperty({ type: [WholesalePackageDto] })
-  items: WholesalePackageDto[];
-
-  @ApiProperty({ type: String, nullable: true })
-  nextCursor: string | null;
-}
+export const WholesalePackagePageDto = PageOf(WholesalePackageDto, 'WholesalePackagePageDto');
 
 /** The answer of POST /reseller/wholesale-purchases, as POST /token-purchases answers. */
 export class CreatedPurchaseDto {

@@ -1,4 +1,4 @@
-import { EXAMPLE_ID } from '../../common/api-docs';
+import { EXAMPLE_ID, PageOf } from '../../common/api-docs';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -134,7 +134,4 @@ export class ResellerOrderDetailView extends ResellerOrderView {
   @ApiProperty({ type: [OrderEventView] }) history: OrderEventView[];
 }
 
-export class ResellerOrderPage {
-  @ApiProperty({ type: [ResellerOrderView] }) items: ResellerOrderView[];
-  @ApiProperty({ nullable: true }) nextCursor: string | null;
-}
+export const ResellerOrderPage = PageOf(ResellerOrderView);

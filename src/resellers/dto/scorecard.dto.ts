@@ -1,4 +1,4 @@
-import { EXAMPLE_ID } from '../../common/api-docs';
+import { EXAMPLE_ID, PageOf } from '../../common/api-docs';
 import { ApiProperty } from '@nestjs/swagger';
 
 export class CancellationsView {
@@ -39,7 +39,4 @@ export class DirectoryEntryView {
   @ApiProperty({ description: 'during probation (lower limits)' }) probation: boolean;
 }
 
-export class DirectoryPage {
-  @ApiProperty({ type: [DirectoryEntryView] }) items: DirectoryEntryView[];
-  @ApiProperty({ nullable: true }) nextCursor: string | null;
-}
+export const DirectoryPage = PageOf(DirectoryEntryView, 'DirectoryPage');

@@ -1,4 +1,4 @@
-import { EXAMPLE_ID } from '../../common/api-docs';
+import { EXAMPLE_ID, PageOf } from '../../common/api-docs';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { amountToJson } from '../../common/money';
 import type { Review } from '../../fraud/reviews.repository';
@@ -76,15 +76,8 @@ export class ResellerView {
   @ApiProperty({ type: StandingView }) standing: StandingView;
 }
 
-export class ApplicationPage {
-  @ApiProperty({ type: [AdminApplicationView] }) items: AdminApplicationView[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
-}
-
-export class ResellerPage {
-  @ApiProperty({ type: [ResellerView] }) items: ResellerView[];
-  @ApiPropertyOptional({ nullable: true, type: String }) nextCursor: string | null;
-}
+export const ApplicationPage = PageOf(AdminApplicationView, 'ApplicationPage');
+export const ResellerPage = PageOf(ResellerView);
 
 const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
 

@@ -1,14 +1,21 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { applyDecorators, Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdParam } from '../../common/api-docs';
-import { ApiProblems, Problem } from '../../common/api-problems';
+import { ADMIN, ApiProblems } from '../../common/api-problems';
 import { DecisionNoteDto, ResellersQuery } from '../dto/applications.dto';
 import { ResellerPage, ResellerView } from '../dto/views';
 import { ResellerStatusService } from './reseller-status.service';
 
-const NOT_ADMIN: Problem = ['FORBIDDEN', 'not an admin'];
-const CHANGE_PROBLEMS: Problem[] = ['VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND'];
+/** `POST /admin/resellers/:id/<action>` with a note: answers the reseller with its standing; INVALID_STATE `whenInvalid`. */
+const StatusChange = (action: string, summary: string, whenInvalid: string): MethodDecorator =>
+  applyDecorators(
+    Post(`:id/${action}`),
+    HttpCode(200),
+    ApiOperation({ summary }),
+    ApiOkResponse({ type: ResellerView }),
+    ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND', ['INVALID_STATE', whenInvalid]),
+  );
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -20,7 +27,7 @@ export class AdminResellersController {
   @Get()
   @ApiOperation({ summary: 'Resellers by status, with their standing' })
   @ApiOkResponse({ type: ResellerPage })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN)
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN)
   list(@Query() q: ResellersQuery) {
     return this.status.list(q);
   }
@@ -28,45 +35,35 @@ export class AdminResellersController {
   @Get(':id')
   @ApiOperation({ summary: 'One reseller (its id is its user id) with its standing: taking orders, probation, limits' })
   @ApiOkResponse({ type: ResellerView })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND')
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND')
   get(@IdParam() id: string) {
     return this.status.get(id);
   }
 
-  @Post(':id/suspend')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Suspend an active reseller: no new orders, open ones stay resolvable' })
-  @ApiOkResponse({ type: ResellerView })
-  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'not active'])
+  @StatusChange('suspend', 'Suspend an active reseller: no new orders, open ones stay resolvable', 'not active')
   suspend(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.suspendByAdmin(admin.id, id, dto.note);
   }
 
-  @Post(':id/reinstate')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Reinstate a suspended reseller' })
-  @ApiOkResponse({ type: ResellerView })
-  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'not suspended, or the account is still flagged (FLAGGED, with `flags`)'])
+  @StatusChange('reinstate', 'Reinstate a suspended reseller', 'not suspended, or the account is still flagged (FLAGGED, with `flags`)')
   reinstate(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.reinstate(admin.id, id, dto.note);
   }
 
-  @Post(':id/revoke')
-  @HttpCode(200)
-  @ApiOperation({ summary: 'Revoke a reseller: the reseller role is taken back; only a new approved application undoes it' })
-  @ApiOkResponse({ type: ResellerView })
-  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'revoked already'])
+  @StatusChange(
+    'revoke',
+    'Revoke a reseller: the reseller role is taken back; only a new approved application undoes it',
+    'revoked already',
+  )
   revoke(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.revoke(admin.id, id, dto.note);
   }
 
-  @Post(':id/renew')
-  @HttpCode(200)
-  @ApiOperation({
-    summary: 'Record the periodic re-vetting: the next is due RESELLER_REVET_DAYS from now (fresh check report in the audit entry)',
-  })
-  @ApiOkResponse({ type: ResellerView })
-  @ApiProblems(...CHANGE_PROBLEMS, ['INVALID_STATE', 'revoked'])
+  @StatusChange(
+    'renew',
+    'Record the periodic re-vetting: the next is due RESELLER_REVET_DAYS from now (fresh check report in the audit entry)',
+    'revoked',
+  )
   renew(@CurrentUser() admin: AuthUser, @IdParam() id: string, @Body() dto: DecisionNoteDto) {
     return this.status.renew(admin.id, id, dto.note);
   }

@@ -1,4 +1,5 @@
 import { EntryInput, Posting, systemAccount, userAccount } from '../../ledger/ledger.service';
+import { UNSETTLED_ORDER_STATUSES } from './reseller-order-state';
 import type { ResellerOrder } from './reseller-orders.repository';
 
 /**
@@ -63,6 +64,5 @@ export const bondPayoutEntry = (o: ResellerOrder, bondLegs: Posting[], shortfall
   metadata: meta(o, { fromBond: (o.amount - shortfall).toString(), toDebt: shortfall.toString() }),
 });
 
-/** Whether the order's credits are still in escrow (they leave it on confirmation). */
-export const inEscrow = (o: ResellerOrder): boolean =>
-  o.confirmedAt === null && !['cancelled', 'expired', 'rejected', 'resolved_buyer', 'resolved_reseller'].includes(o.status);
+/** Whether the order's credits are still in escrow (they leave it on confirmation, or when the order ends undelivered). */
+export const inEscrow = (o: ResellerOrder): boolean => o.confirmedAt === null && UNSETTLED_ORDER_STATUSES.includes(o.status);

@@ -5,7 +5,7 @@ import { AppConfig } from '../../config/app-config';
 import { LedgerService } from '../../ledger/ledger.service';
 import { lockedBalance } from '../bond/locked-balance';
 import { ResellerOrdersRepository } from './reseller-orders.repository';
-import { standingOf } from '../reseller-standing.policy';
+import { bondCovered, standingOf } from '../reseller-standing.policy';
 import type { Reseller } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
 
@@ -30,7 +30,7 @@ export class ResellerOrderLimitsPolicy {
     const standing = standingOf(reseller, now, c);
     if (!standing.mayTakeOrders) throw ResellersErrors.notTakingOrders(standing.reason);
     const bond = await lockedBalance(this.ledger, em, reseller.userId, 'bond');
-    if (bond < BigInt(c.bondCredits)) {
+    if (!bondCovered(bond, c)) {
       throw ResellersErrors.notTakingOrders('bond_missing', { bond: Number(bond), required: c.bondCredits });
     }
     if (amount < BigInt(c.orderMinCredits)) throw ResellersErrors.orderBelowMin(c.orderMinCredits);

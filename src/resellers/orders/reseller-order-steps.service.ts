@@ -2,13 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
 import { amountToJson } from '../../common/money';
-import { IdentityService } from '../../identity/identity.service';
-import { MailService } from '../../notifications/mail.service';
 import { OrderEventView, ResellerOrderView } from '../dto/reseller-orders.dto';
-import { orderStepMail } from './reseller-order.mails';
 import { OrderActorRole, ResellerOrderAction, resellerOrderMachine } from './reseller-order-state';
 import { OrderEvent, ResellerOrder, ResellerOrdersRepository } from './reseller-orders.repository';
 import { ResellersErrors } from '../resellers.errors';
+import { ResellerMailer } from '../resellers.mails';
 
 export interface OrderActor {
   id: string | null;
@@ -26,8 +24,7 @@ export const SYSTEM: OrderActor = { id: null, role: 'system' };
 export class ResellerOrderSteps {
   constructor(
     private readonly clock: Clock,
-    private readonly identity: IdentityService,
-    private readonly mail: MailService,
+    private readonly mailer: ResellerMailer,
     private readonly orders: ResellerOrdersRepository,
   ) {}
 
@@ -80,14 +77,7 @@ export class ResellerOrderSteps {
       note,
       data,
     });
-    const users = await this.identity.findUsers(em, [order.buyerId, order.resellerId]);
-    for (const [userId, role] of [
-      [order.buyerId, 'buyer'],
-      [order.resellerId, 'reseller'],
-    ] as const) {
-      const user = users.get(userId);
-      if (user) await this.mail.send(em, orderStepMail(user.email, role, order, note));
-    }
+    await this.mailer.orderStep(em, order, note);
   }
 }
 

@@ -6,6 +6,7 @@ import { IdempotentRequest } from '../../common/idempotency/idempotency.service'
 import { Idempotent, IdempotentRequestOf } from '../../common/idempotency/idempotent.decorator';
 import { ClientContext } from '../../identity/identity.hooks';
 import { Client } from '../../identity/request-context';
+import { originOf } from '../../orders/request-origin';
 import {
   CancelResellerOrderDto,
   CreateResellerOrderDto,
@@ -19,8 +20,6 @@ import {
 import { ApiProblems, IDEMPOTENCY } from '../../common/api-problems';
 import { OrderDisputesService } from './order-disputes.service';
 import { ResellerOrdersService } from './reseller-orders.service';
-
-const origin = (user: AuthUser, client: ClientContext) => ({ ip: client.ip, sessionId: user.sessionId });
 
 /** Escrowed orders between a buyer and a reseller (docs/resellers.md "Orders"). */
 @ApiTags('resellers')
@@ -55,7 +54,7 @@ export class ResellerOrdersController {
     @IdempotentRequestOf() request: IdempotentRequest,
     @Client() client: ClientContext,
   ) {
-    return this.orders.open(user.id, dto, request, origin(user, client));
+    return this.orders.open(user.id, dto, request, originOf(user, client));
   }
 
   @Get()
@@ -110,7 +109,7 @@ export class ResellerOrdersController {
     @IdempotentRequestOf() request: IdempotentRequest,
     @Client() client: ClientContext,
   ) {
-    return this.orders.confirm(user.id, id, request, origin(user, client));
+    return this.orders.confirm(user.id, id, request, originOf(user, client));
   }
 
   @Post(':id/cancel')

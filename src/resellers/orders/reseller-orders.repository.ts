@@ -134,7 +134,20 @@ const toOrderEvent = (r: OrderEventRow): OrderEvent => ({
 export type NewOrderEvent = Omit<OrderEvent, 'id'>;
 
 /** What the scorecard counts of one reseller's orders opened in its window. */
-export interface OrderStatsRow {
+export interface OrderStats {
+  orders: number;
+  paid: number;
+  confirmed: number;
+  disputes: number;
+  disputesLost: number;
+  disputesWon: number;
+  cancelledByReseller: number;
+  cancelledByBuyer: number;
+  expired: number;
+  medianConfirmSeconds: number | null;
+}
+
+interface OrderStatsRow {
   reseller_id: string;
   orders: number;
   paid: number;
@@ -147,6 +160,19 @@ export interface OrderStatsRow {
   expired: number;
   median_confirm_seconds: number | null;
 }
+
+const toOrderStats = (r: OrderStatsRow): OrderStats => ({
+  orders: r.orders,
+  paid: r.paid,
+  confirmed: r.confirmed,
+  disputes: r.disputes,
+  disputesLost: r.disputes_lost,
+  disputesWon: r.disputes_won,
+  cancelledByReseller: r.cancelled_by_reseller,
+  cancelledByBuyer: r.cancelled_by_buyer,
+  expired: r.expired,
+  medianConfirmSeconds: r.median_confirm_seconds,
+});
 
 export interface OrderListFilter {
   status: ResellerOrderStatus | null;
@@ -298,9 +324,9 @@ export class ResellerOrdersRepository {
     return rows.map(toResellerOrder);
   }
 
-  /** Per reseller, the counts of its orders opened in [since, until). */
-  async stats(db: Db, resellerIds: string[], since: Date, until: Date): Promise<OrderStatsRow[]> {
-    return queryRows<OrderStatsRow>(
+  /** Per reseller, the counts of its orders opened in [since, until) (resellers without such orders are absent). */
+  async stats(db: Db, resellerIds: string[], since: Date, until: Date): Promise<Map<string, OrderStats>> {
+    const rows = await queryRows<OrderStatsRow>(
       db,
       `SELECT reseller_id,
               count(*)::int AS orders,
@@ -319,5 +345,6 @@ export class ResellerOrdersRepository {
         GROUP BY reseller_id`,
       [resellerIds, since, until],
     );
+    return new Map(rows.map((r) => [r.reseller_id, toOrderStats(r)]));
   }
 }

@@ -6,7 +6,7 @@ import { SpendingPolicy } from '../../account-guard/spending.policy';
 import { Clock } from '../../common/clock.service';
 import { rethrowBadCursor } from '../../common/cursors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
-import { decodeCursor, pageLimit, toPage } from '../../common/pagination';
+import { decodeCursor, Page, pageLimit, toPage } from '../../common/pagination';
 import { addHours } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -14,39 +14,22 @@ import { FraudErrors } from '../../fraud/fraud.errors';
 import { FraudService } from '../../fraud/fraud.service';
 import { ReviewsService } from '../../fraud/reviews.service';
 import { LedgerService } from '../../ledger/ledger.service';
+import { RequestOrigin } from '../../orders/request-origin';
 import {
   CancelResellerOrderDto,
   CreateResellerOrderDto,
   MarkPaidDto,
   ResellerOrderDetailView,
-  ResellerOrderPage,
   ResellerOrdersQuery,
   ResellerOrderView,
 } from '../dto/reseller-orders.dto';
+import { assertParty, partyOf } from './order-parties.policy';
 import { deliveryEntry, escrowEntry, returnEntry } from './reseller-order-entries';
 import { ResellerOrderLimitsPolicy } from './reseller-order-limits.policy';
 import { OrderActor, ResellerOrderSteps, toEventView, toOrderView } from './reseller-order-steps.service';
 import { ResellerOrder, ResellerOrdersRepository } from './reseller-orders.repository';
 import { ResellersRepository } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
-
-/** Where a request came from, for the fraud rules. */
-export interface OrderOrigin {
-  ip: string;
-  sessionId: string;
-}
-
-/** Which side of the order the caller is on (404 for someone who is neither: an order's existence is not disclosed). */
-export function partyOf(order: ResellerOrder, userId: string): 'buyer' | 'reseller' {
-  if (order.buyerId === userId) return 'buyer';
-  if (order.resellerId === userId) return 'reseller';
-  throw ResellersErrors.orderNotFound();
-}
-
-export function assertParty(order: ResellerOrder, userId: string, party: 'buyer' | 'reseller', action: string): OrderActor {
-  if (partyOf(order, userId) !== party) throw ResellersErrors.wrongParty(action, party);
-  return { id: userId, role: party };
-}
 
 /**
  * Escrowed reseller orders (docs/resellers.md "Orders"): opening, marking paid, confirming and
@@ -81,7 +64,7 @@ export class ResellerOrdersService {
     buyerId: string,
     dto: CreateResellerOrderDto,
     request: IdempotentRequest,
-    origin: OrderOrigin,
+    origin: RequestOrigin,
   ): Promise<ResellerOrderView | IdempotentReplay> {
     if (dto.resellerId === buyerId) throw ResellersErrors.orderToSelf();
     const amount = BigInt(dto.amount);
@@ -153,7 +136,7 @@ export class ResellerOrdersService {
     resellerId: string,
     orderId: string,
     request: IdempotentRequest,
-    origin: OrderOrigin,
+    origin: RequestOrigin,
   ): Promise<ResellerOrderView | IdempotentReplay> {
     const seen = await this.orders.find(this.tx.manager, orderId);
     if (!seen) throw ResellersErrors.orderNotFound();
@@ -198,7 +181,7 @@ export class ResellerOrdersService {
    * Orders oldest first, filtered by status and reseller (GET /admin/reseller-orders, e.g.
    * `?status=disputed`), or the caller's own as buyer or reseller (GET /reseller-orders).
    */
-  async list(q: ResellerOrdersQuery, party: { buyerId?: string; resellerId?: string } = {}): Promise<ResellerOrderPage> {
+  async list(q: ResellerOrdersQuery, party: { buyerId?: string; resellerId?: string } = {}): Promise<Page<ResellerOrderView>> {
     const limit = pageLimit(q);
     const key = decodeCursor(q.cursor, 2);
     const rows = await this.orders

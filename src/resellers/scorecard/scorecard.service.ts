@@ -2,14 +2,14 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
 import { rethrowBadCursor } from '../../common/cursors';
-import { decodeCursor, PageQuery, pageLimit, toPage } from '../../common/pagination';
+import { decodeCursor, Page, PageQuery, pageLimit, toPage } from '../../common/pagination';
 import { addDays } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { LedgerService, userAccount } from '../../ledger/ledger.service';
-import { DirectoryEntryView, DirectoryPage, ScorecardView } from '../dto/scorecard.dto';
-import { OrderStatsRow, ResellerOrdersRepository } from '../orders/reseller-orders.repository';
-import { standingOf } from '../reseller-standing.policy';
+import { DirectoryEntryView, ScorecardView } from '../dto/scorecard.dto';
+import { OrderStats, ResellerOrdersRepository } from '../orders/reseller-orders.repository';
+import { bondCovered, standingOf } from '../reseller-standing.policy';
 import { Reseller, ResellersRepository } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
 import { trustScore } from './trust-score.policy';
@@ -48,7 +48,7 @@ export class ScorecardService {
    * GET /resellers: active resellers only (suspended and revoked ones are not listed), in id order,
    * each with its trust score and whether it takes orders right now.
    */
-  async directory(q: PageQuery): Promise<DirectoryPage> {
+  async directory(q: PageQuery): Promise<Page<DirectoryEntryView>> {
     const limit = pageLimit(q);
     const key = decodeCursor(q.cursor, 1);
     const rows = await this.resellers
@@ -79,7 +79,7 @@ export class ScorecardService {
       paymentMethods: r.paymentMethods,
       trustScore: score,
       status: 'active',
-      takingOrders: standing.mayTakeOrders && bond >= BigInt(this.config.resellers.bondCredits),
+      takingOrders: standing.mayTakeOrders && bondCovered(bond, this.config.resellers),
       probation: standing.mayTakeOrders && standing.probation,
     };
   }
@@ -87,12 +87,12 @@ export class ScorecardService {
   private async many(db: EntityManager | DataSource, ids: string[], now: Date): Promise<Map<string, Scorecard>> {
     const days = this.config.resellers.scorecardDays;
     const from = addDays(now, -days);
-    const stats = new Map((ids.length ? await this.orders.stats(db, ids, from, now) : []).map((s) => [s.reseller_id, s]));
-    return new Map(ids.map((id) => [id, card(id, stats.get(id) ?? emptyStats(id), days, from, now)]));
+    const stats = ids.length ? await this.orders.stats(db, ids, from, now) : new Map<string, OrderStats>();
+    return new Map(ids.map((id) => [id, card(id, stats.get(id) ?? NO_ORDERS, days, from, now)]));
   }
 }
 
-function card(resellerId: string, s: OrderStatsRow, windowDays: number, from: Date, to: Date): Scorecard {
+function card(resellerId: string, s: OrderStats, windowDays: number, from: Date, to: Date): Scorecard {
   return {
     resellerId,
     windowDays,
@@ -102,35 +102,27 @@ function card(resellerId: string, s: OrderStatsRow, windowDays: number, from: Da
     paid: s.paid,
     confirmed: s.confirmed,
     completionRate: ratio(s.confirmed, s.paid),
-    medianConfirmSeconds: s.median_confirm_seconds === null ? null : Math.round(s.median_confirm_seconds),
+    medianConfirmSeconds: s.medianConfirmSeconds === null ? null : Math.round(s.medianConfirmSeconds),
     disputes: s.disputes,
     disputeRate: ratio(s.disputes, s.orders),
-    disputesLost: s.disputes_lost,
-    disputesWon: s.disputes_won,
-    lossRate: ratio(s.disputes_lost, s.orders),
-    cancellations: { byReseller: s.cancelled_by_reseller, byBuyer: s.cancelled_by_buyer },
+    disputesLost: s.disputesLost,
+    disputesWon: s.disputesWon,
+    lossRate: ratio(s.disputesLost, s.orders),
+    cancellations: { byReseller: s.cancelledByReseller, byBuyer: s.cancelledByBuyer },
     expiries: s.expired,
-    trustScore: trustScore({
-      orders: s.orders,
-      paid: s.paid,
-      confirmed: s.confirmed,
-      disputes: s.disputes,
-      disputesLost: s.disputes_lost,
-      cancelledByReseller: s.cancelled_by_reseller,
-    }),
+    trustScore: trustScore(s),
   };
 }
 
-const emptyStats = (resellerId: string): OrderStatsRow => ({
-  reseller_id: resellerId,
+const NO_ORDERS: OrderStats = {
   orders: 0,
   paid: 0,
   confirmed: 0,
   disputes: 0,
-  disputes_lost: 0,
-  disputes_won: 0,
-  cancelled_by_reseller: 0,
-  cancelled_by_buyer: 0,
+  disputesLost: 0,
+  disputesWon: 0,
+  cancelledByReseller: 0,
+  cancelledByBuyer: 0,
   expired: 0,
-  median_confirm_seconds: null,
-});
+  medianConfirmSeconds: null,
+};

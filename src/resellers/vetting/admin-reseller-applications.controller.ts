@@ -2,13 +2,12 @@ import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { AuthUser, CurrentUser, Roles } from '../../common/auth.decorators';
 import { IdParam } from '../../common/api-docs';
-import { ApiProblems, Problem } from '../../common/api-problems';
+import { ADMIN, ApiProblems, Problem } from '../../common/api-problems';
 import { ApplicationsQuery, DecisionNoteDto } from '../dto/applications.dto';
 import { AdminApplicationView, ApplicationPage } from '../dto/views';
 import { VettingService } from './vetting.service';
 
 const NOT_OWN: Problem = ['FORBIDDEN', 'an admin deciding their own application (OWN_APPLICATION), or not an admin'];
-const NOT_ADMIN: Problem = ['FORBIDDEN', 'not an admin'];
 
 @ApiTags('admin')
 @ApiBearerAuth()
@@ -20,7 +19,7 @@ export class AdminResellerApplicationsController {
   @Get()
   @ApiOperation({ summary: 'Reseller applications, oldest first, by status' })
   @ApiOkResponse({ type: ApplicationPage })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN)
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN)
   list(@Query() q: ApplicationsQuery) {
     return this.vetting.list(q);
   }
@@ -28,7 +27,7 @@ export class AdminResellerApplicationsController {
   @Get(':id')
   @ApiOperation({ summary: 'One application with its automated check report and its fraud review' })
   @ApiOkResponse({ type: AdminApplicationView })
-  @ApiProblems('VALIDATION_FAILED', 'UNAUTHENTICATED', NOT_ADMIN, 'NOT_FOUND')
+  @ApiProblems('VALIDATION_FAILED', ...ADMIN, 'NOT_FOUND')
   get(@IdParam() id: string) {
     return this.vetting.get(id);
   }

@@ -3,7 +3,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { AuditService } from '../../audit/audit.service';
 import { Clock } from '../../common/clock.service';
 import { rethrowBadCursor } from '../../common/cursors';
-import { decodeCursor, encodeCursor, Page, pageLimit, PageQuery } from '../../common/pagination';
+import { decodeCursor, Page, pageLimit, PageQuery, toPage } from '../../common/pagination';
 import { addDays } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { TransactionRunner } from '../../database/transaction-runner';
@@ -50,11 +50,15 @@ export class VettingService {
         limit: limit + 1,
       })
       .catch(rethrowBadCursor);
-    const items = rows.slice(0, limit);
-    const views = [];
-    for (const a of items) views.push(adminApplicationView(a, await this.reviews.forSubject('reseller_application', a.id), false));
-    const last = items[items.length - 1];
-    return { items: views, nextCursor: rows.length > limit && last ? encodeCursor([last.createdAt.toISOString(), last.id]) : null };
+    const page = toPage(
+      rows,
+      limit,
+      (a) => a,
+      (a) => [a.createdAt.toISOString(), a.id],
+    );
+    const items = [];
+    for (const a of page.items) items.push(adminApplicationView(a, await this.reviews.forSubject('reseller_application', a.id), false));
+    return { ...page, items };
   }
 
   async get(id: string): Promise<AdminApplicationView> {
