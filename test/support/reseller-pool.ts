@@ -194,7 +194,8 @@ export function useResellerSuite(use: (s: ResellerSuite) => void, sizes: PoolSiz
     const seats = (sizes.ready ?? 0) + (sizes.overdue ?? 0) + (sizes.fresh ?? 0);
     t = await startTestApp({ ...started.env, RESELLER_CAP: String(Math.max(20, seats)), ...env });
     use({ t, fake, pool: await ResellerPool.create(t, fake, sizes) });
-  });
+    // Vetting, stocking and bonding a pool of resellers through HTTP takes a while on a loaded machine.
+  }, 180_000);
   afterAll(async () => {
     await t?.close();
     await fake?.stop();
