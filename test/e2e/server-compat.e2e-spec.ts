@@ -34,9 +34,9 @@ describe('server compatibility (PostgreSQL 15-18)', () => {
 
   it('uuidv7 stand-in: version 7, RFC variant, the current Unix milliseconds first, strictly increasing in a session', async () => {
     const { before, ids, after } = await one<{ before: string; ids: string[]; after: string }>(
-      `SELECT (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS before,
+      `SELECT floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS before,
               (SELECT array_agg(compat_test.uuidv7()::text ORDER BY n) FROM generate_series(1, 2000) n) AS ids,
-              (extract(epoch FROM clock_timestamp()) * 1000)::bigint AS after`,
+              floor(extract(epoch FROM clock_timestamp()) * 1000)::bigint AS after`,
     );
     for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
     const ms = (id: string) => parseInt(id.replace(/-/g, '').slice(0, 12), 16);
