@@ -208,8 +208,12 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   private track(run: Promise<unknown>): void {
-    this.runs.add(run);
-    void run.finally(() => this.runs.delete(run));
+    const settled = run.then(
+      () => undefined,
+      (err) => this.logger.error({ err }, 'a job run failed unexpectedly'),
+    );
+    this.runs.add(settled);
+    void settled.finally(() => this.runs.delete(settled));
   }
 
   /** Runs one claimed job and completes it, or fails it for pg-boss to retry; true when it succeeded. */
