@@ -204,8 +204,8 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
   }
 }
 
-/** `reference`: what the same run measured beside it (pgbench TPC-B tps, the authenticated GET's req/s). */
-export function printSettlement(results: SettlementResult[], reference: { tps: number; getRps: number }): void {
+/** `reference`: what the same run measured beside it (pgbench TPC-B tps, the authenticated GET's req/s, uniform purchases/s with the rules ACTIVE). */
+export function printSettlement(results: SettlementResult[], reference: { tps: number; getRps: number; purchasesRps: number }): void {
   console.log(`\nsettlement (webhook receipt → credits minted; default fraud rules ACTIVE, up to ${IN_FLIGHT} webhooks in flight)\n`);
   const header = ['scenario', 'payments', 'minted', 'seconds', 'events/s', 'p50 ms', 'p99 ms', 'max ms', 'failed requests'];
   const rows = results.map((r) => [
@@ -229,4 +229,5 @@ export function printSettlement(results: SettlementResult[], reference: { tps: n
   console.log(`steady receipt-to-mint p99     : ${fmt(steady.p99, 1)} ms  (target < 1000)`);
   console.log(`burst events/s / TPC-B tps      : ${fmt(burst.eventsPerSecond / reference.tps)}`);
   console.log(`burst events/s / GET ceiling    : ${fmt(burst.eventsPerSecond / reference.getRps)}`);
+  console.log(`burst events/s / POST /orders/s : ${fmt(burst.eventsPerSecond / reference.purchasesRps)}`);
 }

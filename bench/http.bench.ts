@@ -364,7 +364,7 @@ async function main(): Promise<void> {
         `evaluation per batch (uniform)        : p50 ${fmt(b.p50)} ms, p99 ${fmt(b.p99)} ms over ${b.count} batches (${fmt(BUYERS / b.count, 1)} purchases each)`,
       );
     }
-    printSettlement(settlement, { tps: pg.tps, getRps: get!.rps });
+    printSettlement(settlement, { tps: pg.tps, getRps: get!.rps, purchasesRps: uniformOn });
   } finally {
     await db.stop();
   }

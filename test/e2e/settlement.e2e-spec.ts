@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
-import type Stripe from 'stripe';
+import Stripe from 'stripe';
 import { freePort } from '../../src/database/embedded-postgres';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { userAccount } from '../../src/ledger/ledger.types';
@@ -155,6 +155,35 @@ describe('settlement: Stripe events applied promptly, in parallel, exactly once'
       expect(statuses).toEqual([{ status: 'processed', n: 2 * bought.length }]);
       expect((await ledger.verify()).ok).toBe(true);
     }, 180_000);
+    it('ends refunded with nothing kept when a success and its refund are applied at the same time, in either order', async () => {
+      const pkg = await popularPackage(a);
+      const stripe = new Stripe(stripeEnv.STRIPE_SECRET_KEY, { ...fake.clientOptions, maxNetworkRetries: 0 });
+      const buyers = await Promise.all(Array.from({ length: 4 }, () => signUp(a)));
+      const bought: Bought[] = [];
+      for (const buyer of buyers) {
+        for (let i = 0; i < PURCHASES_PER_BUYER; i++) bought.push(await buy(a, buyer, pkg.id));
+      }
+      const deliveries = [];
+      for (const [i, p] of bought.entries()) {
+        const paid = succeededEvent(fake, p);
+        await stripe.refunds.create({ payment_intent: p.paymentIntentId });
+        const refunded = fake.events
+          .filter((e) => e.type === 'charge.refunded' && JSON.stringify(e.data.object).includes(p.paymentIntentId))
+          .at(-1)!;
+        const [first, second] = i % 2 ? [a, b] : [b, a];
+        deliveries.push(deliverEvent(first, fake, paid), deliverEvent(second, fake, refunded));
+      }
+      expect((await Promise.all(deliveries)).every((r) => r.status === 200)).toBe(true);
+      await until('every event applied', async () => (await queued(a)) === 0);
+      const rows = await a.sql<{ status: string; granted_credits: string; refunded_cents: string }>(
+        `SELECT status, granted_credits::text, refunded_cents::text FROM token_purchases WHERE id = ANY ($1::uuid[])`,
+        [bought.map((p) => p.id)],
+      );
+      expect(new Set(rows.map((r) => `${r.status}:${r.granted_credits}`))).toEqual(new Set(['refunded:0']));
+      const ledger = a.app.get(LedgerService);
+      for (const buyer of buyers) expect((await ledger.balance(userAccount(buyer.id, 'CREDIT', 'wallet'))).posted).toBe(0n);
+      expect((await ledger.verify()).ok).toBe(true);
+    }, 120_000);
   });
 
   describe('a process that dies after acknowledging', () => {
