@@ -30,6 +30,7 @@ import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
 import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
 import { benchDatabase, fmt, percentile } from './bench-db';
+import { printSettlement, settlementScenario } from './http-settlement';
 
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 10_000);
 const LISTINGS = Number(process.env.BENCH_LISTINGS ?? 1_000);
@@ -326,6 +327,7 @@ async function main(): Promise<void> {
         await stop();
       }
     }
+    const settlement = await settlementScenario({ url: db.url, port, config, startServer });
     const pg = pgbench(db.url);
 
     console.log(
@@ -362,6 +364,7 @@ async function main(): Promise<void> {
         `evaluation per batch (uniform)        : p50 ${fmt(b.p50)} ms, p99 ${fmt(b.p99)} ms over ${b.count} batches (${fmt(BUYERS / b.count, 1)} purchases each)`,
       );
     }
+    printSettlement(settlement, { tps: pg.tps, getRps: get!.rps, purchasesRps: uniformOn });
   } finally {
     await db.stop();
   }

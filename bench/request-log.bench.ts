@@ -7,11 +7,12 @@
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
+import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/database/embedded-postgres';
 import { benchDatabase, fmt } from './bench-db';
+import { call } from './http-call';
 
 const REQUESTS = Number(process.env.BENCH_REQUESTS ?? 20_000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
@@ -62,29 +63,6 @@ async function startServer(
         child.kill('SIGTERM');
       }),
   };
-}
-
-function call(port: number, agent: Agent | undefined, method: string, path: string, headers: Record<string, string>, body?: object) {
-  const payload = body ? JSON.stringify(body) : undefined;
-  return new Promise<{ status: number; body: string }>((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        method,
-        path,
-        agent,
-        headers: { ...headers, ...(payload ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } : {}) },
-      },
-      (res) => {
-        let text = '';
-        res.on('data', (d: Buffer) => (text += d.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
-      },
-    );
-    req.on('error', reject);
-    req.end(payload);
-  });
 }
 
 /** `n` GET /me with CONCURRENCY in flight over keep-alive connections; seconds taken. */

@@ -37,6 +37,7 @@ export class AppConfig {
   stripeWebhookSecret?: string;
   /** Base URL of the Stripe API; the sandbox and tests point it at a local Stripe-compatible server. */
   stripeApiBase?: string;
+  webhooks: WebhooksConfig;
   economy: EconomyConfig;
   /** GET /listings?q=: up to `exactMatches` matches are sorted exactly; beyond, a page scans at most `window` newest rows. */
   catalogSearch: { exactMatches: number; window: number };
@@ -45,6 +46,14 @@ export class AppConfig {
   fraud: FraudConfig;
   resellers: ResellersConfig;
   ops: OpsConfig;
+}
+
+/** Processing received Stripe events (docs/payments.md, "Settlement"). */
+export interface WebhooksConfig {
+  /** Events one process applies at once (WEBHOOK_CONCURRENCY). */
+  concurrency: number;
+  /** A stored event waits this long for the receiving process before any process's queue worker takes it (WEBHOOK_FALLBACK_SECONDS). */
+  fallbackSeconds: number;
 }
 
 /** Health and metrics (docs/architecture.md, "Operations"). */
@@ -314,6 +323,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
     stripeSecretKey,
     stripeWebhookSecret,
     stripeApiBase: url('STRIPE_API_BASE', ['http:', 'https:']),
+    webhooks: {
+      concurrency: int('WEBHOOK_CONCURRENCY', 16, 1, 256),
+      fallbackSeconds: int('WEBHOOK_FALLBACK_SECONDS', 10, 0, 3600),
+    },
     security,
     catalogSearch: {
       exactMatches: int('SEARCH_EXACT_MATCHES', 5000, 1, 1_000_000),

@@ -1,10 +1,13 @@
+import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import PgBoss from 'pg-boss';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { BusinessMetrics } from '../common/metrics';
 import { AppConfig } from '../config/app-config';
+import { afterCommit } from '../database/after-commit';
 import { queryRows } from '../database/sql';
+import { RunSlots } from './run-slots';
 
 /** Work done on a schedule: processes everything due as of `now` (idempotent; safe to run twice). */
 export interface PeriodicJob {
@@ -18,6 +21,10 @@ export interface PeriodicJob {
 export interface QueueHandler<T extends object = object> {
   name: string;
   retryLimit?: number;
+  /** How many of the queue's jobs one process runs at once (default 1). */
+  concurrency?: number;
+  /** `enqueuePromptly`: how long the queued job waits for the prompt run before any worker may take it (default 10). */
+  promptFallbackSeconds?: number;
   handle(data: T): Promise<void>;
 }
 
@@ -39,16 +46,33 @@ async function counted<T>(job: string, run: () => Promise<T>): Promise<T> {
   }
 }
 
+/** A queue worker with nothing to do looks for new jobs this often. */
+const QUEUE_POLL_MS = 1000;
+const DEFAULT_PROMPT_FALLBACK_SECONDS = 10;
+
+interface Queue {
+  handler: QueueHandler;
+  slots: RunSlots;
+}
+
 /**
  * Scheduled and queued work on pg-boss, so that several server processes never run the same job
  * twice. Every periodic job reads the business clock; `runDue` runs them all at once (dev route and
  * tests) and drains the queues.
+ *
+ * Each process runs a queue's jobs up to its `concurrency` at once: its worker claims as many as
+ * it has free slots (pg-boss claims with SKIP LOCKED, so processes never share a job) and claims
+ * again as soon as one ends, looking every second only while the queue is empty. A job queued with
+ * `enqueuePromptly` also runs in the enqueuing process right after its transaction commits; the
+ * queued job is its durable fallback.
  */
 @Injectable()
 export class JobsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger('Jobs');
   private readonly periodic = new Map<string, PeriodicJob>();
-  private readonly queues = new Map<string, QueueHandler>();
+  private readonly queues = new Map<string, Queue>();
+  private readonly runs = new Set<Promise<unknown>>();
+  private readonly stopping = new AbortController();
   private boss?: PgBoss;
   private running = false;
 
@@ -63,7 +87,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   registerQueue<T extends object>(handler: QueueHandler<T>): void {
-    this.queues.set(handler.name, handler as QueueHandler);
+    this.queues.set(handler.name, { handler: handler as QueueHandler, slots: new RunSlots(handler.concurrency ?? 1) });
   }
 
   async onApplicationBootstrap(): Promise<void> {
@@ -82,7 +106,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     this.boss = boss;
     this.running = true;
     for (const name of [...this.periodic.keys(), ...this.queues.keys()]) {
-      await boss.createQueue(name, { name, retryLimit: this.queues.get(name)?.retryLimit ?? 5, retryBackoff: true });
+      await boss.createQueue(name, { name, retryLimit: this.queues.get(name)?.handler.retryLimit ?? 5, retryBackoff: true });
     }
     if (!this.config.jobsEnabled) return;
     for (const job of this.periodic.values()) {
@@ -91,28 +115,119 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         await counted(job.name, () => job.run(this.clock.now()));
       });
     }
-    for (const q of this.queues.values()) {
-      await boss.work<object>(q.name, { pollingIntervalSeconds: 1 }, async (jobs) => {
-        for (const j of jobs) await counted(q.name, () => q.handle(j.data));
-      });
-    }
+    for (const q of this.queues.values()) void this.work(q);
   }
 
   state(): JobRunnerState {
-    return { running: this.running, workers: this.running && this.config.jobsEnabled };
+    return { running: this.running, workers: this.workers };
+  }
+
+  /** This process runs queued jobs (and is not stopping). */
+  private get workers(): boolean {
+    return this.running && this.config.jobsEnabled && !this.stopping.signal.aborted;
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.stopping.abort();
+    // Runs still going end on their own (a job not completed is retried once pg-boss expires it).
+    await Promise.race([Promise.allSettled([...this.runs]), delay(5000, undefined, { ref: false })]);
     this.running = false;
     await this.boss?.stop({ graceful: true, wait: true, timeout: 5000 }).catch(() => undefined);
   }
 
-  /** Queues work; with `em`, the job is inserted in the caller's transaction (it exists iff that commits). */
-  async enqueue(name: string, data: object, em?: EntityManager, opts: PgBoss.SendOptions = {}): Promise<void> {
+  /**
+   * Queues work; with `em`, the job is inserted in the caller's transaction (it exists iff that
+   * commits). Returns the job's id.
+   */
+  async enqueue(name: string, data: object, em?: EntityManager, opts: PgBoss.SendOptions = {}): Promise<string | null> {
     if (!this.boss) throw new Error('jobs not started');
     if (!this.queues.has(name)) throw new Error(`unknown queue ${name}`);
     const db = em ? { executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(em, text, values) }) } : undefined;
-    await this.boss.send(name, data, { ...opts, ...(db ? { db } : {}) });
+    return this.boss.send(name, data, { ...opts, ...(db ? { db } : {}) });
+  }
+
+  /**
+   * Queues work in `em`'s transaction and, once that commits, runs it in this process at once (in
+   * its turn among the queue's slots), so it does not wait for a worker to find it. The queued job
+   * is held back for the queue's `promptFallbackSeconds` and removed when the prompt run succeeds:
+   * it runs only if that run failed or never happened (the process stopped), on whichever process
+   * claims it. The handler must therefore be safe to run twice. A process that runs no jobs
+   * (JOBS_ENABLED=false) just queues the job, ready at once.
+   */
+  async enqueuePromptly(name: string, data: object, em: EntityManager): Promise<void> {
+    const q = this.queues.get(name);
+    if (!q || !this.workers) {
+      await this.enqueue(name, data, em);
+      return;
+    }
+    const startAfter = q.handler.promptFallbackSeconds ?? DEFAULT_PROMPT_FALLBACK_SECONDS;
+    const jobId = await this.enqueue(name, data, em, { startAfter });
+    afterCommit(em, () => this.track(this.runPromptly(q, data, jobId)));
+  }
+
+  private async runPromptly(q: Queue, data: object, jobId: string | null): Promise<void> {
+    await q.slots.acquire();
+    try {
+      if (!this.workers) return; // stopping: the queued job will run it
+      try {
+        await counted(q.handler.name, () => q.handler.handle(data));
+      } catch (err) {
+        this.logger.warn({ err, queue: q.handler.name }, 'prompt run failed; the queued job will retry it');
+        return;
+      }
+      if (jobId) await this.boss!.deleteJob(q.handler.name, jobId).catch(() => undefined);
+    } finally {
+      q.slots.release();
+    }
+  }
+
+  /** A queue's worker in this process: claims what its free slots can run, and claims again as runs end. */
+  private async work(q: Queue): Promise<void> {
+    const { signal } = this.stopping;
+    while (this.workers) {
+      const free = q.slots.free;
+      if (free === 0) {
+        await q.slots.nextRelease();
+        continue;
+      }
+      let jobs: PgBoss.Job<object>[] = [];
+      try {
+        jobs = await this.boss!.fetch<object>(q.handler.name, { batchSize: free });
+      } catch (err) {
+        if (this.workers) this.logger.error({ err, queue: q.handler.name }, 'claiming jobs failed');
+      }
+      if (jobs.length === 0) {
+        await delay(QUEUE_POLL_MS, undefined, { signal }).catch(() => undefined);
+        continue;
+      }
+      for (const job of jobs) {
+        q.slots.take();
+        this.track(this.runJob(q.handler, job).finally(() => q.slots.release()));
+      }
+    }
+  }
+
+  private track(run: Promise<unknown>): void {
+    const settled = run.then(
+      () => undefined,
+      (err) => this.logger.error({ err }, 'a job run failed unexpectedly'),
+    );
+    this.runs.add(settled);
+    void settled.finally(() => this.runs.delete(settled));
+  }
+
+  /** Runs one claimed job and completes it, or fails it for pg-boss to retry; true when it succeeded. */
+  private async runJob(q: QueueHandler, job: PgBoss.Job<object>): Promise<boolean> {
+    try {
+      await q.handle(job.data);
+    } catch (err) {
+      BusinessMetrics.jobFailures.inc({ job: q.name });
+      await this.boss!.fail(q.name, job.id, { message: String((err as Error)?.message ?? err) }).catch(() => undefined);
+      return false;
+    }
+    // A completion lost here leaves the job active until pg-boss expires it and runs it again.
+    await this.boss!.complete(q.name, job.id).catch((err) => this.logger.warn({ err, queue: q.name }, 'completing a job failed'));
+    return true;
   }
 
   /** Runs every periodic job now, then processes every queued job that is ready. */
@@ -121,20 +236,13 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     for (const job of this.periodic.values()) await counted(job.name, () => job.run(now));
     let processed = 0;
     let failed = 0;
-    for (const q of this.queues.values()) {
+    for (const { handler } of this.queues.values()) {
       for (;;) {
-        const jobs = await this.boss!.fetch<object>(q.name, { batchSize: 20 });
+        const jobs = await this.boss!.fetch<object>(handler.name, { batchSize: 20 });
         if (jobs.length === 0) break;
         for (const j of jobs) {
-          try {
-            await q.handle(j.data);
-            await this.boss!.complete(q.name, j.id);
-            processed++;
-          } catch (err) {
-            BusinessMetrics.jobFailures.inc({ job: q.name });
-            await this.boss!.fail(q.name, j.id, { message: String((err as Error)?.message ?? err) });
-            failed++;
-          }
+          if (await this.runJob(handler, j)) processed++;
+          else failed++;
         }
       }
     }

@@ -20,6 +20,25 @@ export interface TestApp {
 /** Boots the real application on its own freshly migrated database (`opts`: e.g. where its log lines go). */
 export async function startTestApp(env: Record<string, string> = {}, opts: AppOptions = {}): Promise<TestApp> {
   const db = await createTestDatabase();
+  const t = await bootTestApp(db, env, opts);
+  return {
+    ...t,
+    close: async () => {
+      await t.close();
+      await db.drop();
+    },
+  };
+}
+
+/**
+ * A second server process, in this one, on `t`'s database (as two instances behind a load balancer
+ * would be); closing it leaves the database to `t`.
+ */
+export function startTestAppBeside(t: TestApp, env: Record<string, string> = {}): Promise<TestApp> {
+  return bootTestApp(t.db, env, {});
+}
+
+async function bootTestApp(db: TestDatabase, env: Record<string, string>, opts: AppOptions): Promise<TestApp> {
   const config = loadConfig({
     NODE_ENV: 'test',
     DATABASE_URL: db.url,
@@ -40,10 +59,7 @@ export async function startTestApp(env: Record<string, string> = {}, opts: AppOp
     dataSource,
     http: () => request(app.getHttpServer()),
     sql: (text, params) => dataSource.query(text, params),
-    close: async () => {
-      await app.close();
-      await db.drop();
-    },
+    close: () => app.close(),
   };
 }
 

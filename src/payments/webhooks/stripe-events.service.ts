@@ -5,6 +5,7 @@ import { businessEvent } from '../../common/business-events';
 import { AppError } from '../../common/errors';
 import { BusinessMetrics } from '../../common/metrics';
 import { isUuid } from '../../common/ids';
+import { AppConfig } from '../../config/app-config';
 import { addHours } from '../../common/time';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { JobsService } from '../../jobs/jobs.service';
@@ -23,6 +24,10 @@ const STALE_AFTER_HOURS = 1;
  * Stripe webhooks. Receiving verifies the signature, records the event id once and queues its
  * processing in the same transaction, then acknowledges: Stripe never has to retry because of our
  * own slow or failing steps (the job is retried instead), and a redelivered event changes nothing.
+ * The receiving process applies the event as soon as that transaction commits, up to
+ * WEBHOOK_CONCURRENCY events at once; the queued job is the fallback when it cannot
+ * (JobsService.enqueuePromptly). Events of one purchase serialize on its row lock, and the status
+ * machine ends in the same place whatever order they are applied in.
  */
 @Injectable()
 export class StripeEventsService implements OnModuleInit {
@@ -37,12 +42,15 @@ export class StripeEventsService implements OnModuleInit {
     private readonly gateway: StripeGateway,
     private readonly signals: PurchaseSignalsService,
     private readonly clock: Clock,
+    private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
     this.jobs.registerQueue<{ eventId: string }>({
       name: STRIPE_EVENT_QUEUE,
       retryLimit: 10,
+      concurrency: this.config.webhooks.concurrency,
+      promptFallbackSeconds: this.config.webhooks.fallbackSeconds,
       handle: (data) => this.process(data.eventId),
     });
     this.jobs.registerPeriodic({
@@ -75,7 +83,7 @@ export class StripeEventsService implements OnModuleInit {
         },
         this.clock.now(),
       );
-      if (recorded && handled) await this.jobs.enqueue(STRIPE_EVENT_QUEUE, { eventId: event.id }, em);
+      if (recorded && handled) await this.jobs.enqueuePromptly(STRIPE_EVENT_QUEUE, { eventId: event.id }, em);
       return recorded;
     });
     BusinessMetrics.webhookReceived.inc({ type: event.type, duplicate: String(!inserted) });
