@@ -21,6 +21,7 @@ import { PaymentsWholesale1763900021000 } from './1763900021000-PaymentsWholesal
 import { ResellerOrders1763900022000 } from './1763900022000-ResellerOrders';
 import { ResellerVettingReads1763900023000 } from './1763900023000-ResellerVettingReads';
 import { AdminListIndexes1763900024000 } from './1763900024000-AdminListIndexes';
+import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneStatementPost';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -47,4 +48,5 @@ export const allMigrations = [
   ResellerOrders1763900022000,
   ResellerVettingReads1763900023000,
   AdminListIndexes1763900024000,
+  LedgerOneStatementPost1763900028000,
 ];
