@@ -40,7 +40,9 @@ export interface LockedRead {
  * accounts that are debited and must not go negative are locked (in key order); credits take no lock
  * (see the migrations). Bad entries never reach the database: funds and reference conflicts are
  * decided first, so the caller's transaction is never aborted by a refused entry, and one refused
- * entry of several does not affect the others.
+ * entry of several does not affect the others. Usually a post is one statement (ledger_post: lock,
+ * find, read and write); only when it finds a reference or funds that fall short are the entries
+ * decided one by one here (docs/ledger.md).
  */
 @Injectable()
 export class PostingEngineService {
