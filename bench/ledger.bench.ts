@@ -516,7 +516,7 @@ async function main(): Promise<void> {
   const cpuOf = (r: Result) => r.appCpuUs + (r.dbCpuUs ?? NaN);
   const cpuRatios = (key: string, ref: string) => rounds.map((r) => cpuOf(r.get(key)!) / cpuOf(r.get(ref)!));
   const cpu = (us?: number) => (us === undefined || !Number.isFinite(us) ? '-' : fmt(us, 0));
-  const refs = ['pgledger', 'tpcb'].filter((k) => keys.includes(k));
+  const refs = ['pgledger', 'pgledger-tx', 'tpcb'].filter((k) => keys.includes(k));
 
   console.log('');
   console.log(`medians of ${rounds.length} round(s); CPU µs per operation: this process (app) and PostgreSQL (db)`);
