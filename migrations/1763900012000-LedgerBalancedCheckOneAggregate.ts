@@ -70,6 +70,3 @@ const PER_ENTRY_LEGS = `        SELECT e.id, coalesce(sum(x.legs), 0) AS legs, m
         HAVING coalesce(sum(x.legs), 0) < 2 OR bool_or(x.total <> 0)
          LIMIT 1;
 `;
-
-/** The check as this migration leaves it (migration 1763900028000 restores it on the way down). */
-export const ONE_AGGREGATE_CHECK = checkBalanced(ONE_AGGREGATE);

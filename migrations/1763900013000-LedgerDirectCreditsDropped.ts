@@ -92,8 +92,8 @@ function lockFindReadWithReceivers(table: 'ledger_entries' | 'ledger_holds'): st
          ) x ON true`;
 }
 
-/** The postings trigger: a debit locks its row (key order) and moves it; every other movement is a pending credit (migration 1763900028000 builds on it). */
-export const POSTINGS_APPLY = `CREATE OR REPLACE FUNCTION ledger_postings_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+/** The postings trigger: a debit locks its row (key order) and moves it; every other movement is a pending credit. */
+const POSTINGS_APPLY = `CREATE OR REPLACE FUNCTION ledger_postings_apply() RETURNS trigger LANGUAGE plpgsql AS $$
       DECLARE
         foreign_entries bigint;
         missing bigint;

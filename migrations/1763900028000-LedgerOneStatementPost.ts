@@ -1,6 +1,4 @@
 import { MigrationInterface, QueryRunner } from 'typeorm';
-import { ONE_AGGREGATE_CHECK } from './1763900012000-LedgerBalancedCheckOneAggregate';
-import { POSTINGS_APPLY } from './1763900013000-LedgerDirectCreditsDropped';
 
 /**
  * A ledger post in one statement, and less work for the database in each. What is refused is unchanged.
@@ -78,7 +76,7 @@ export class LedgerOneStatementPost1763900028000 implements MigrationInterface {
       END $$`);
     await q.query(`CREATE TRIGGER ledger_entries_mark AFTER INSERT ON ledger_entries
       REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION ledger_entries_mark()`);
-    await q.query(ONE_AGGREGATE_CHECK);
+    await q.query(TRANSACTION_CHECK);
     await q.query(`CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON ledger_tx_checks
       DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION ledger_check_balanced()`);
     for (const fn of ['ledger_check_balanced()', 'ledger_pending_credits_check()', 'ledger_postings_apply()', 'ledger_entries_mark()'])
@@ -117,7 +115,7 @@ const PENDING_CREDIT_CHECK = `CREATE OR REPLACE FUNCTION ledger_pending_credits_
         RETURN NULL;
       END $$`;
 
-/** Migration 1763900013000's postings trigger, with one UPDATE for an entry that debits one account. */
+/** The postings trigger as migration 1763900013000 left it (POSTINGS_APPLY), with one UPDATE for an entry that debits one account. */
 function postingsApplyOneUpdate(): string {
   const [declared, debits] = ['        need bigint[];\n', '        IF debited IS NOT NULL THEN\n'];
   if (!POSTINGS_APPLY.includes(declared) || !POSTINGS_APPLY.includes(debits)) throw new Error('ledger_postings_apply is not as expected');
@@ -200,4 +198,83 @@ const POST = `CREATE FUNCTION ledger_post(payers bigint[], needs bigint[], ids u
           RETURN QUERY SELECT w::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::boolean, true
             FROM ledger_insert_entries(ids, refs, kinds, metadata, hashes, created, leg_ids, leg_entries, leg_accounts, leg_amounts) w;
         END IF;
+      END $$`;
+
+/** The postings trigger as migration 1763900013000 left it. */
+const POSTINGS_APPLY = `CREATE OR REPLACE FUNCTION ledger_postings_apply() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        foreign_entries bigint;
+        missing bigint;
+        pending bigint;
+        ids bigint[];
+        deltas bigint[];
+        negative boolean[];
+        locking boolean[];
+        debited bigint[];
+        need bigint[];
+      BEGIN
+        SELECT (SELECT count(*) FROM (SELECT DISTINCT p.entry_id FROM new_postings p) n
+                 WHERE (SELECT e.xid FROM ledger_entries e WHERE e.id = n.entry_id) IS DISTINCT FROM pg_current_xact_id()),
+               count(*) FILTER (WHERE d.allow_negative IS NULL),
+               count(*) FILTER (WHERE NOT d.locking AND d.delta <> 0),
+               array_agg(d.account_id ORDER BY d.account_id), array_agg(d.delta ORDER BY d.account_id),
+               array_agg(d.allow_negative ORDER BY d.account_id), array_agg(d.locking ORDER BY d.account_id),
+               array_agg(d.account_id ORDER BY d.account_id) FILTER (WHERE d.locking)
+          INTO foreign_entries, missing, pending, ids, deltas, negative, locking, debited
+          FROM (SELECT s.account_id, s.delta, s.allow_negative,
+                       coalesce(NOT s.allow_negative AND s.delta < 0, false) AS locking
+                  FROM (SELECT p.account_id, sum(p.amount)::bigint AS delta,
+                       (SELECT b.allow_negative FROM ledger_balances b WHERE b.account_id = p.account_id) AS allow_negative
+                  FROM new_postings p GROUP BY p.account_id) s) d;
+        IF foreign_entries > 0 THEN
+          RAISE EXCEPTION 'postings can only be added to an entry written by the same transaction'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_postings_entry';
+        END IF;
+        IF missing > 0 THEN
+          RAISE EXCEPTION 'postings name an account that does not exist'
+            USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_postings_account';
+        END IF;
+        IF debited IS NOT NULL THEN
+          -- lock in key order, and find the debits the row alone cannot cover: their pending credits are folded in
+          SELECT array_agg(x.account_id) FILTER (WHERE x.balance - x.held + u.delta < 0) INTO need
+            FROM (SELECT b.account_id, b.balance, b.held FROM ledger_balances b WHERE b.account_id = ANY(debited)
+                   ORDER BY b.account_id FOR NO KEY UPDATE) x
+            JOIN unnest(ids, deltas) AS u(account_id, delta) ON u.account_id = x.account_id;
+          IF need IS NOT NULL THEN
+            PERFORM ledger_fold(need);
+          END IF;
+          UPDATE ledger_balances b SET balance = b.balance + u.delta
+            FROM unnest(ids, deltas, locking) AS u(account_id, delta, debit)
+           WHERE u.debit AND b.account_id = u.account_id AND b.account_id = ANY(debited);
+        END IF;
+        IF pending > 0 THEN
+          INSERT INTO ledger_pending_credits (account_id, allow_negative, amount)
+          SELECT u.account_id, u.negative, u.delta FROM unnest(ids, deltas, negative, locking) AS u(account_id, delta, negative, debit)
+           WHERE NOT u.debit AND u.delta <> 0;
+        END IF;
+        RETURN NULL;
+      END $$`;
+
+/** The per-transaction check as migration 1763900012000 left it (fired by the transaction's mark). */
+const TRANSACTION_CHECK = `CREATE OR REPLACE FUNCTION ledger_check_balanced() RETURNS trigger LANGUAGE plpgsql AS $$
+      DECLARE
+        bad record;
+      BEGIN
+        SELECT x.id, sum(x.legs) AS legs, min(x.asset) FILTER (WHERE x.total <> 0) AS asset INTO bad
+          FROM (SELECT e.id, l.asset, count(l.amount) AS legs, coalesce(sum(l.amount), 0) AS total
+                  FROM ledger_entries e
+                  LEFT JOIN LATERAL (
+                    SELECT p.amount, (SELECT a.asset FROM ledger_accounts a WHERE a.id = p.account_id) AS asset
+                      FROM ledger_postings p WHERE p.entry_id = e.id) l ON true
+                 WHERE e.xid = NEW.xid
+                 GROUP BY e.id, l.asset) x
+         GROUP BY x.id
+        HAVING sum(x.legs) < 2 OR bool_or(x.total <> 0)
+         LIMIT 1;
+        IF FOUND THEN
+          RAISE EXCEPTION 'ledger entry % does not balance (% posting(s); unbalanced in %)', bad.id, bad.legs, coalesce(bad.asset, '-')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
+        END IF;
+        DELETE FROM ledger_tx_checks WHERE xid = NEW.xid;
+        RETURN NULL;
       END $$`;
