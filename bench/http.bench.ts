@@ -31,6 +31,7 @@ import { SessionsService } from '../src/identity/sessions.service';
 import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
 import { benchDatabase, fmt, percentile } from './bench-db';
 import { printSettlement, settlementScenario } from './http-settlement';
+import { creditTransfers, TRANSFER_FUNDING } from './http-transfers';
 
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 10_000);
 const LISTINGS = Number(process.env.BENCH_LISTINGS ?? 1_000);
@@ -108,7 +109,7 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
   await queryRows(db, `UPDATE listings SET status = 'published', published_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, now]);
 
   const ledger = app.get(LedgerService);
-  const credit = 2_200n * BigInt(RUNS); // every run buys at most two items of at most 1,100
+  const credit = 2_200n * BigInt(RUNS) + TRANSFER_FUNDING; // every run buys at most two items of at most 1,100
   for (let i = 0; i < buyers.length; i += 60) {
     const group = buyers.slice(i, i + 60);
     await db.transaction((em) =>
@@ -294,6 +295,7 @@ async function main(): Promise<void> {
 
     let get: Result | undefined;
     const runs: FraudRun[] = [];
+    const scenarios: Result[] = [];
     for (let run = 0; run < RUNS; run++) {
       // off, on, off, on, ...: each mode on a fresh server, on listings no buyer has bought
       const evaluation = run % 2 === 1;
@@ -323,6 +325,7 @@ async function main(): Promise<void> {
           body: { listingId: s.hots[run] },
         }));
         runs.push({ evaluation, uniform, hot, batches: evaluation ? evaluationStats(before, after) : undefined });
+        if (run === RUNS - 1) scenarios.push(...(await creditTransfers(load, db.url, port, s.tokens, ipOf)));
       } finally {
         await stop();
       }
@@ -334,7 +337,7 @@ async function main(): Promise<void> {
       `\nconcurrency ${CONCURRENCY}, server pool ${POOL}, ${BUYERS} requests per scenario, ${ONE_IP ? 'one client address' : 'an address per buyer'}\n`,
     );
     const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses'];
-    const results = [get!, ...runs.flatMap((r) => [r.uniform, r.hot])];
+    const results = [get!, ...runs.flatMap((r) => [r.uniform, r.hot]), ...scenarios];
     const rows = results.map((r) => [r.name, fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.seconds, 1), JSON.stringify(r.statuses)]);
     rows.push([`pgbench TPC-B (-c ${POOL} -j 2 -T ${PGBENCH_SECONDS})`, fmt(pg.tps, 0), '', '', '', '']);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));

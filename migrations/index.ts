@@ -22,6 +22,7 @@ import { ResellerOrders1763900022000 } from './1763900022000-ResellerOrders';
 import { ResellerVettingReads1763900023000 } from './1763900023000-ResellerVettingReads';
 import { AdminListIndexes1763900024000 } from './1763900024000-AdminListIndexes';
 import { UuidIds1763900025000 } from './1763900025000-UuidIds';
+import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneStatementPost';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -49,4 +50,5 @@ export const allMigrations = [
   ResellerVettingReads1763900023000,
   AdminListIndexes1763900024000,
   UuidIds1763900025000,
+  LedgerOneStatementPost1763900028000,
 ];

@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { sortedBy } from '../common/compare';
+import { afterCommit } from '../database/after-commit';
 import { ResolvedRef } from './entry-input';
 import { accountKey, AccountRow, LedgerAccountsRepository } from './ledger-accounts.repository';
 
@@ -14,7 +15,8 @@ const CACHE_LIMIT = 200_000;
 
 /**
  * Ledger accounts: found by (owner, asset, name), created lazily and safely under concurrency (an insert
- * that leaves existing rows alone, then a read). Accounts never change once created, so committed ones are cached.
+ * that leaves existing rows alone, then a read). Accounts never change once created, so committed ones are cached
+ * (those this process creates once their transaction has committed).
  */
 @Injectable()
 export class LedgerAccountsService {
@@ -63,6 +65,8 @@ export class LedgerAccountsService {
       // Only reachable if an account row we just inserted is invisible, i.e. never.
       throw new Error('ledger accounts could not be created');
     }
+    // Once the transaction has committed, its rows can no longer roll back.
+    afterCommit(em, () => out.forEach((info) => this.remember(info)));
     return out;
   }
 

@@ -65,56 +65,69 @@ export class LedgerEntriesRepository {
   }
 
   /**
-   * Writes entries (in the order given) and their postings in one statement; the postings trigger
-   * moves the balances. An entry whose reference a concurrent transaction has just written is skipped
-   * with its postings. Answers the ids of the entries written.
+   * One statement (the database function ledger_post, migration 1763900028000): lockFindRead's rows
+   * for the entries' references and `payers`, and, when none of the references exists and every
+   * payer's funds cover its need (a bigint literal or 'NULL', per payer), the ids of the entries it
+   * then wrote (`written`), as `insert` writes them. Otherwise it writes nothing.
+   */
+  post(
+    em: EntityManager,
+    entries: PreparedEntry[],
+    accountId: (key: string) => string,
+    payers: string[],
+    needs: string[],
+  ): Promise<(LockFindReadRow & { written: boolean })[]> {
+    return queryRows<LockFindReadRow & { written: boolean }>(
+      em,
+      'SELECT * FROM ledger_post($1::bigint[], $2::bigint[], $3::uuid[], $4::text[], $5::text[], $6::text[], $7::text[], $8::timestamptz[], $9::uuid[], $10::uuid[], $11::bigint[], $12::bigint[])',
+      [pgList(payers), pgList(needs), ...entryArrays(entries, accountId)],
+      { prepare: true },
+    );
+  }
+
+  /**
+   * Writes entries (in the order given) and their postings in one statement (the database function
+   * ledger_insert_entries); the postings trigger moves the balances. An entry whose reference a
+   * concurrent transaction has just written is skipped with its postings. Answers the ids of the
+   * entries written.
    */
   async insert(em: EntityManager, entries: PreparedEntry[], accountId: (key: string) => string): Promise<Set<string>> {
-    const legId: string[] = [];
-    const legEntry: string[] = [];
-    const legAccount: string[] = [];
-    const legAmount: string[] = [];
-    for (const e of entries) {
-      for (const leg of e.legs) {
-        legId.push(leg.id);
-        legEntry.push(e.id);
-        legAccount.push(accountId(leg.account.key));
-        legAmount.push(leg.amount.toString());
-      }
-    }
     const rows = await queryRows<{ id: string }>(
       em,
-      `WITH e AS (
-         INSERT INTO ledger_entries (id, reference, kind, metadata, content_hash, created_at)
-         SELECT id, reference, kind, metadata::jsonb, content_hash, created_at
-           FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])
-                AS t(id, reference, kind, metadata, content_hash, created_at)
-         ON CONFLICT (reference) DO NOTHING
-         RETURNING id
-       ), p AS (
-         INSERT INTO ledger_postings (id, entry_id, account_id, amount)
-         SELECT l.id, l.entry_id, l.account_id, l.amount
-           FROM unnest($7::uuid[], $8::uuid[], $9::bigint[], $10::bigint[]) WITH ORDINALITY AS l(id, entry_id, account_id, amount, ord)
-           JOIN e ON e.id = l.entry_id
-          ORDER BY l.ord
-       )
-       SELECT id FROM e`,
-      [
-        pgList(entries.map((e) => e.id)),
-        entries.map((e) => e.reference),
-        entries.map((e) => e.kind),
-        entries.map((e) => e.metadataJson),
-        pgList(entries.map((e) => e.contentHash)),
-        entries.map((e) => e.createdAt),
-        pgList(legId),
-        pgList(legEntry),
-        pgList(legAccount),
-        pgList(legAmount),
-      ],
+      'SELECT id::text AS id FROM ledger_insert_entries($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[], $6::timestamptz[], $7::uuid[], $8::uuid[], $9::bigint[], $10::bigint[]) id',
+      entryArrays(entries, accountId),
       { prepare: true },
     );
     return new Set(rows.map((r) => r.id));
   }
+}
+
+/** The entries and their legs as the arrays ledger_insert_entries takes. */
+function entryArrays(entries: PreparedEntry[], accountId: (key: string) => string): unknown[] {
+  const legId: string[] = [];
+  const legEntry: string[] = [];
+  const legAccount: string[] = [];
+  const legAmount: string[] = [];
+  for (const e of entries) {
+    for (const leg of e.legs) {
+      legId.push(leg.id);
+      legEntry.push(e.id);
+      legAccount.push(accountId(leg.account.key));
+      legAmount.push(leg.amount.toString());
+    }
+  }
+  return [
+    pgList(entries.map((e) => e.id)),
+    entries.map((e) => e.reference),
+    entries.map((e) => e.kind),
+    entries.map((e) => e.metadataJson),
+    pgList(entries.map((e) => e.contentHash)),
+    entries.map((e) => e.createdAt),
+    pgList(legId),
+    pgList(legEntry),
+    pgList(legAccount),
+    pgList(legAmount),
+  ];
 }
 
 /**

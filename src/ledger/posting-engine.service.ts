@@ -8,7 +8,7 @@ import { afterCommit } from '../database/after-commit';
 import { PreparedEntry, ResolvedRef } from './entry-input';
 import { AccountInfo, LedgerAccountsService } from './ledger-accounts.service';
 import { LedgerBalancesRepository } from './ledger-balances.repository';
-import { ExistingRef, LedgerEntriesRepository, ReferenceTable, toExisting } from './ledger-entries.repository';
+import { ExistingRef, LedgerEntriesRepository, LockFindReadRow, ReferenceTable, toExisting } from './ledger-entries.repository';
 import { LedgerErrors, mapLedgerDbError } from './ledger.errors';
 import { LockedFunds, PostedEntry } from './ledger.types';
 
@@ -40,7 +40,9 @@ export interface LockedRead {
  * accounts that are debited and must not go negative are locked (in key order); credits take no lock
  * (see the migrations). Bad entries never reach the database: funds and reference conflicts are
  * decided first, so the caller's transaction is never aborted by a refused entry, and one refused
- * entry of several does not affect the others.
+ * entry of several does not affect the others. Usually a post is one statement (ledger_post: lock,
+ * find, read and write); only when it finds a reference or funds that fall short are the entries
+ * decided one by one here (docs/ledger.md).
  */
 @Injectable()
 export class PostingEngineService {
@@ -61,12 +63,19 @@ export class PostingEngineService {
 
     let pending = [...leaders.values()];
     const locked = opts.locked && [...debited].every((k) => opts.locked!.has(k)) ? opts.locked : undefined;
-    if (locked || !opts.funded) {
+    const payers = [...debited].map((k) => accounts.get(k)?.id).filter((id): id is string => id !== undefined);
+    let read: LockedRead | undefined;
+    if (!locked && !opts.funded && !opts.beforeWrite && accounts.size === refs.size) {
+      // Every account exists: one statement locks, reads and, when nothing stands in the way, writes.
+      const tried = await this.tryWrite(em, entries, pending, accounts, outcomes, payers);
+      if (tried.written) pending = [];
+      else read = tried.read;
+    }
+    if (pending.length && (locked || !opts.funded)) {
       let available: Map<string, bigint>;
       if (locked) available = new Map([...debited].map((k) => [k, locked.get(k)!]));
       else {
-        const payers = [...debited].map((k) => accounts.get(k)?.id).filter((id): id is string => id !== undefined);
-        const read = await this.lockFindAndReadFunds(
+        read ??= await this.lockFindAndReadFunds(
           em,
           'entries',
           pending.map((i) => entries[i].reference),
@@ -75,7 +84,8 @@ export class PostingEngineService {
         );
         resolve(entries, pending, read.existing, outcomes);
         pending = pending.filter((i) => !outcomes[i]);
-        available = new Map([...debited].map((k) => [k, read.funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
+        const funds = read.funds;
+        available = new Map([...debited].map((k) => [k, funds.get(accounts.get(k)?.id ?? '') ?? 0n]));
       }
       for (const i of pending) {
         const refused = spend(entries[i], available);
@@ -102,6 +112,38 @@ export class PostingEngineService {
         for (const e of written) BusinessMetrics.ledgerEntries.inc({ kind: e.kind });
       });
     return outcomes as Outcome<PostedEntry>[];
+  }
+
+  /**
+   * ledger_post: writes the entries at `indexes` in one statement when none of their references exists
+   * and the payers' funds cover everything the entries take from them (`written`); otherwise nothing
+   * is written and `read` is what it found, for deciding entry by entry.
+   */
+  private async tryWrite(
+    em: EntityManager,
+    entries: PreparedEntry[],
+    indexes: number[],
+    accounts: Map<string, AccountInfo>,
+    outcomes: (Outcome<PostedEntry> | undefined)[],
+    payers: string[],
+  ): Promise<{ written: true } | { written: false; read: LockedRead }> {
+    const needs = debitsOf(entries, indexes, accounts);
+    let rows;
+    try {
+      rows = await this.entries.post(
+        em,
+        byReference(entries, indexes),
+        (key) => accounts.get(key)!.id,
+        payers,
+        payers.map((id) => needText(needs.get(id))),
+      );
+    } catch (err) {
+      throw mapLedgerDbError(err);
+    }
+    const inserted = new Set(rows.filter((r) => r.written).map((r) => r.id!));
+    if (!inserted.size) return { written: false, read: { existing: toExisting(rows), funds: await this.fundsOf(em, rows, payers) } };
+    await this.settle(em, entries, indexes, inserted, outcomes);
+    return { written: true };
   }
 
   /**
@@ -140,11 +182,15 @@ export class PostingEngineService {
       payers,
       payers.map((id) => needText(needs?.get(id))),
     );
+    return { existing: toExisting(rows), funds: await this.fundsOf(em, rows, payers) };
+  }
+
+  /** The payers' funds from lockFindRead's rows, read again in a statement of its own when some row was not fresh. */
+  private async fundsOf(em: EntityManager, rows: LockFindReadRow[], payers: string[]): Promise<Map<string, bigint>> {
     const funded = rows.filter((r) => r.account_id !== null);
-    const funds = funded.every((r) => r.fresh)
+    return funded.every((r) => r.fresh)
       ? new Map(funded.map((r) => [r.account_id!, BigInt(r.available!)]))
-      : await this.readFundsFresh(em, payers);
-    return { existing: toExisting(rows), funds };
+      : this.readFundsFresh(em, payers);
   }
 
   /** What each account can spend (its row plus its pending credits), read by a statement of its own, so in a fresh snapshot. */
@@ -182,33 +228,46 @@ export class PostingEngineService {
     if (unknown.size) for (const [k, v] of await this.accounts.ensure(em, [...unknown.values()])) accounts.set(k, v);
     try {
       if (opts.beforeWrite) await opts.beforeWrite(em);
-      // A fixed order for the reference index entries too, against lock cycles between transactions.
-      const inserted = await this.entries.insert(
-        em,
-        sortedBy(
-          accepted.map((i) => entries[i]),
-          (e) => e.reference,
-        ),
-        (key) => accounts.get(key)!.id,
-      );
-      for (const i of accepted) if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
-      // Not inserted: a concurrent transaction wrote the reference between our lookup and our insert.
-      const raced = accepted.filter((i) => !inserted.has(entries[i].id));
-      if (raced.length)
-        resolve(
-          entries,
-          raced,
-          await this.findByReferences(
-            em,
-            'entries',
-            raced.map((i) => entries[i].reference),
-          ),
-          outcomes,
-        );
+      const inserted = await this.entries.insert(em, byReference(entries, accepted), (key) => accounts.get(key)!.id);
+      await this.settle(em, entries, accepted, inserted, outcomes);
     } catch (err) {
       throw mapLedgerDbError(err);
     }
   }
+
+  /**
+   * Answers the entries at `indexes` once written: those inserted are written; any other was not
+   * inserted because a concurrent transaction wrote its reference between our lookup and our insert.
+   */
+  private async settle(
+    em: EntityManager,
+    entries: PreparedEntry[],
+    indexes: number[],
+    inserted: Set<string>,
+    outcomes: (Outcome<PostedEntry> | undefined)[],
+  ): Promise<void> {
+    for (const i of indexes) if (inserted.has(entries[i].id)) outcomes[i] = { ok: { entryId: entries[i].id, replayed: false } };
+    const raced = indexes.filter((i) => !inserted.has(entries[i].id));
+    if (raced.length)
+      resolve(
+        entries,
+        raced,
+        await this.findByReferences(
+          em,
+          'entries',
+          raced.map((i) => entries[i].reference),
+        ),
+        outcomes,
+      );
+  }
+}
+
+/** The entries at `indexes` in reference order: a fixed order for the reference index entries too, against lock cycles between transactions. */
+function byReference(entries: PreparedEntry[], indexes: number[]): PreparedEntry[] {
+  return sortedBy(
+    indexes.map((i) => entries[i]),
+    (e) => e.reference,
+  );
 }
 
 /** Entries whose reference exists already: the same content is a replay, other content a conflict. */

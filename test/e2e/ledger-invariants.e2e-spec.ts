@@ -266,19 +266,27 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
     expect(noAccount).toEqual({ code: '23503', constraint: 'ledger_postings_account' });
   });
 
-  it('refuses an entry that claims another transaction id (which would slip it into the sealed past)', async () => {
+  it('refuses, at commit, an entry that claims another transaction id (which would slip it into the sealed past)', async () => {
+    const before = await ledgerFootprint(t);
     const err = await withClient(t, async (c) => {
       await c.query('BEGIN');
-      return sqlError(
-        c.query(`INSERT INTO ledger_entries (reference, kind, content_hash, created_at, xid) VALUES ($1, 'raw', 'x', now(), '3')`, [
-          `raw:${randomUUID()}`,
-        ]),
+      await c.query(`INSERT INTO ledger_entries (reference, kind, content_hash, created_at, xid) VALUES ($1, 'raw', 'x', now(), '3')`, [
+        `raw:${randomUUID()}`,
+      ]);
+      return c.query('COMMIT').then(
+        () => undefined,
+        (e: { code: string; constraint: string; message: string }) => e,
       );
     });
-    expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
+    expect(err).toMatchObject({
+      code: '23514',
+      constraint: 'ledger_entry_balanced',
+      message: expect.stringContaining('id of the transaction'),
+    });
+    expect(await ledgerFootprint(t)).toEqual(before);
   });
 
-  it('checks entries written after an early check (SET CONSTRAINTS IMMEDIATE) again at commit, mark deleted or not', async () => {
+  it('checks entries written after an early check (SET CONSTRAINTS IMMEDIATE) again at commit', async () => {
     const err = await withClient(t, async (c) => {
       await c.query('BEGIN');
       const first = await insertEntryRow(c);
@@ -291,8 +299,6 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       await c.query('SET CONSTRAINTS ALL DEFERRED');
       const second = await insertEntryRow(c);
       await c.query('INSERT INTO ledger_postings (entry_id, account_id, amount) VALUES ($1, $2, -1)', [second, ids.alice]);
-      // Deleting the transaction's check mark by hand does not skip the check.
-      await c.query('DELETE FROM ledger_tx_checks');
       return sqlError(c.query('COMMIT'));
     });
     expect(err).toEqual({ code: '23514', constraint: 'ledger_entry_balanced' });
@@ -359,9 +365,10 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       'ledger_postings_apply',
       'ledger_pending_credits_check',
       'ledger_hold_reserve',
-      'ledger_entries_mark',
       'ledger_fold',
       'ledger_lock_find_read',
+      'ledger_post',
+      'ledger_insert_entries',
     ];
     const rows = await t.sql<{ name: string }>(
       `SELECT p.proname AS name FROM pg_proc p
@@ -369,6 +376,41 @@ describe('ledger invariants enforced by PostgreSQL (raw SQL)', () => {
       [querying],
     );
     expect(rows.map((r) => r.name).sort()).toEqual([...querying].sort());
+  });
+
+  it('ledger_post writes in its one statement only when no reference exists and the funds cover the entry', async () => {
+    const carol = newUserId();
+    await mint(t, carol, 10n);
+    const [payer, payee] = [await accountId(carol, 'CREDIT', 'wallet'), ids.alice];
+    const post = (c: Client, reference: string, amount: number) => {
+      const entry = randomUUID();
+      return c
+        .query(
+          `SELECT written, reference, account_id, available FROM ledger_post($1::bigint[], $2::bigint[], $3::uuid[], $4::text[], '{raw}',
+                  '{"{}"}', '{x}', ARRAY[now()], $5::uuid[], $6::uuid[], $7::bigint[], $8::bigint[])`,
+          [[payer], [amount], [entry], [reference], [randomUUID(), randomUUID()], [entry, entry], [payer, payee], [-amount, amount]],
+        )
+        .then((r) => ({ entry, rows: r.rows }));
+    };
+    const reference = `raw:${randomUUID()}`;
+    const outcomes = await withClient(t, async (c) => {
+      await c.query('BEGIN');
+      const short = await post(c, reference, 11);
+      const covered = await post(c, reference, 4);
+      const again = await post(c, reference, 4);
+      await c.query('COMMIT');
+      return { short: short.rows, covered: covered.rows, entry: covered.entry, again: again.rows };
+    });
+    expect(outcomes.short).toEqual([{ written: false, reference: null, account_id: payer, available: '10' }]);
+    expect(outcomes.covered).toEqual([
+      { written: false, reference: null, account_id: payer, available: '10' },
+      { written: true, reference: null, account_id: null, available: null },
+    ]);
+    expect(outcomes.again).toEqual([
+      { written: false, reference: null, account_id: payer, available: '6' },
+      { written: false, reference, account_id: null, available: null },
+    ]);
+    expect(await ledger.balance({ userId: carol, asset: 'CREDIT', name: 'wallet' })).toEqual({ posted: 6n, held: 0n, available: 6n });
   });
 
   it('credits an account the statement does not debit through a pending credit, whatever the session sets', async () => {

@@ -1,5 +1,7 @@
 import { DataSource } from 'typeorm';
 import { LedgerDirectCreditsDropped1763900013000 } from '../../migrations/1763900013000-LedgerDirectCreditsDropped';
+import { LedgerOneStatementPost1763900028000 } from '../../migrations/1763900028000-LedgerOneStatementPost';
+import { expectRoundTrip } from '../support/migration-round-trip';
 import { createTestDatabase } from '../support/test-db';
 
 /** The ledger's migrations that only replace database functions go down and up again cleanly. */
@@ -44,5 +46,14 @@ describe('ledger migrations', () => {
       await ds.destroy();
       await db.drop();
     }
+  });
+
+  it('1763900028000 (one-statement post) goes down to the transaction mark and its deferred check, and up again', async () => {
+    await expectRoundTrip([new LedgerOneStatementPost1763900028000()], (schema) => {
+      expect(schema).toContain('CREATE TABLE public.ledger_tx_checks');
+      expect(schema).toContain('ledger_entries_mark');
+      expect(schema).not.toContain('ledger_post(');
+      expect(schema).not.toContain('ledger_insert_entries(');
+    });
   });
 });

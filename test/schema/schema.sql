@@ -58,38 +58,22 @@ CREATE OR REPLACE FUNCTION public.ledger_check_balanced()
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
       DECLARE
-        bad record;
+        legs bigint;
+        unbalanced text;
       BEGIN
-        SELECT x.id, sum(x.legs) AS legs, min(x.asset) FILTER (WHERE x.total <> 0) AS asset INTO bad
-          FROM (SELECT e.id, l.asset, count(l.amount) AS legs, coalesce(sum(l.amount), 0) AS total
-                  FROM ledger_entries e
-                  LEFT JOIN LATERAL (
-                    SELECT p.amount, (SELECT a.asset FROM ledger_accounts a WHERE a.id = p.account_id) AS asset
-                      FROM ledger_postings p WHERE p.entry_id = e.id) l ON true
-                 WHERE e.xid = NEW.xid
-                 GROUP BY e.id, l.asset) x
-         GROUP BY x.id
-        HAVING sum(x.legs) < 2 OR bool_or(x.total <> 0)
-         LIMIT 1;
-        IF FOUND THEN
-          RAISE EXCEPTION 'ledger entry % does not balance (% posting(s); unbalanced in %)', bad.id, bad.legs, coalesce(bad.asset, '-')
-            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
-        END IF;
-        DELETE FROM ledger_tx_checks WHERE xid = NEW.xid;
-        RETURN NULL;
-      END $function$;
-
-CREATE OR REPLACE FUNCTION public.ledger_entries_mark()
- RETURNS trigger
- LANGUAGE plpgsql
- SET plan_cache_mode TO 'force_generic_plan'
-AS $function$
-      BEGIN
-        IF EXISTS (SELECT 1 FROM new_entries WHERE xid <> pg_current_xact_id()) THEN
+        IF NEW.xid IS DISTINCT FROM pg_current_xact_id() THEN
           RAISE EXCEPTION 'a ledger entry must carry the id of the transaction that writes it'
             USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
         END IF;
-        INSERT INTO ledger_tx_checks (xid) VALUES (pg_current_xact_id()) ON CONFLICT DO NOTHING;
+        SELECT coalesce(sum(x.legs), 0), min(x.asset) FILTER (WHERE x.total <> 0) INTO legs, unbalanced
+          FROM (SELECT l.asset, count(*) AS legs, sum(l.amount) AS total
+                  FROM (SELECT p.amount, (SELECT a.asset FROM ledger_accounts a WHERE a.id = p.account_id) AS asset
+                          FROM ledger_postings p WHERE p.entry_id = NEW.id) l
+                 GROUP BY l.asset) x;
+        IF legs < 2 OR unbalanced IS NOT NULL THEN
+          RAISE EXCEPTION 'ledger entry % does not balance (% posting(s); unbalanced in %)', NEW.id, legs, coalesce(unbalanced, '-')
+            USING ERRCODE = 'check_violation', CONSTRAINT = 'ledger_entry_balanced';
+        END IF;
         RETURN NULL;
       END $function$;
 
@@ -152,6 +136,29 @@ AS $function$
         RETURN NULL;
       END $function$;
 
+CREATE OR REPLACE FUNCTION public.ledger_insert_entries(ids uuid[], refs text[], kinds text[], metadata text[], hashes text[], created timestamp with time zone[], leg_ids uuid[], leg_entries uuid[], leg_accounts bigint[], leg_amounts bigint[])
+ RETURNS SETOF uuid
+ LANGUAGE plpgsql
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+      BEGIN
+        RETURN QUERY
+        WITH e AS (
+          INSERT INTO ledger_entries (id, reference, kind, metadata, content_hash, created_at)
+          SELECT t.id, t.reference, t.kind, t.metadata::jsonb, t.content_hash, t.created_at
+            FROM unnest(ids, refs, kinds, metadata, hashes, created) AS t(id, reference, kind, metadata, content_hash, created_at)
+          ON CONFLICT (reference) DO NOTHING
+          RETURNING ledger_entries.id
+        ), p AS (
+          INSERT INTO ledger_postings (id, entry_id, account_id, amount)
+          SELECT l.id, l.entry_id, l.account_id, l.amount
+            FROM unnest(leg_ids, leg_entries, leg_accounts, leg_amounts) WITH ORDINALITY AS l(id, entry_id, account_id, amount, ord)
+            JOIN e ON e.id = l.entry_id
+           ORDER BY l.ord
+        )
+        SELECT e.id FROM e;
+      END $function$;
+
 CREATE OR REPLACE FUNCTION public.ledger_lock_find_read(holds boolean, refs text[], payers bigint[], needs bigint[])
  RETURNS TABLE(id text, reference text, content_hash text, account_id text, available text, fresh boolean)
  LANGUAGE plpgsql
@@ -194,12 +201,45 @@ CREATE OR REPLACE FUNCTION public.ledger_pending_credits_check()
  SET plan_cache_mode TO 'force_generic_plan'
 AS $function$
       BEGIN
-        IF EXISTS (SELECT 1 FROM new_credits c
-                    WHERE (SELECT b.allow_negative FROM ledger_balances b WHERE b.account_id = c.account_id) IS DISTINCT FROM c.allow_negative) THEN
+        IF (SELECT b.allow_negative FROM ledger_balances b WHERE b.account_id = NEW.account_id) IS DISTINCT FROM NEW.allow_negative THEN
           RAISE EXCEPTION 'pending credits must name an account and its allow_negative flag'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_pending_credits_account';
         END IF;
         RETURN NULL;
+      END $function$;
+
+CREATE OR REPLACE FUNCTION public.ledger_post(payers bigint[], needs bigint[], ids uuid[], refs text[], kinds text[], metadata text[], hashes text[], created timestamp with time zone[], leg_ids uuid[], leg_entries uuid[], leg_accounts bigint[], leg_amounts bigint[])
+ RETURNS TABLE(id text, reference text, content_hash text, account_id text, available text, fresh boolean, written boolean)
+ LANGUAGE plpgsql
+ SET plan_cache_mode TO 'force_generic_plan'
+AS $function$
+      DECLARE
+        r record;
+        covered boolean := true;
+        funded integer := 0;
+        need bigint;
+      BEGIN
+        FOR r IN SELECT * FROM ledger_lock_find_read(false, refs, payers, needs) LOOP
+          IF r.account_id IS NULL THEN
+            covered := false;
+          ELSE
+            funded := funded + 1;
+            need := needs[array_position(payers, r.account_id::bigint)];
+            covered := covered AND r.fresh AND need IS NOT NULL AND r.available::bigint >= need;
+          END IF;
+          id := r.id;
+          reference := r.reference;
+          content_hash := r.content_hash;
+          account_id := r.account_id;
+          available := r.available;
+          fresh := r.fresh;
+          written := false;
+          RETURN NEXT;
+        END LOOP;
+        IF covered AND funded = coalesce(cardinality(payers), 0) THEN
+          RETURN QUERY SELECT w::text, NULL::text, NULL::text, NULL::text, NULL::text, NULL::boolean, true
+            FROM ledger_insert_entries(ids, refs, kinds, metadata, hashes, created, leg_ids, leg_entries, leg_accounts, leg_amounts) w;
+        END IF;
       END $function$;
 
 CREATE OR REPLACE FUNCTION public.ledger_postings_apply()
@@ -217,6 +257,7 @@ AS $function$
         locking boolean[];
         debited bigint[];
         need bigint[];
+        debit bigint;
       BEGIN
         SELECT (SELECT count(*) FROM (SELECT DISTINCT p.entry_id FROM new_postings p) n
                  WHERE (SELECT e.xid FROM ledger_entries e WHERE e.id = n.entry_id) IS DISTINCT FROM pg_current_xact_id()),
@@ -238,6 +279,14 @@ AS $function$
         IF missing > 0 THEN
           RAISE EXCEPTION 'postings name an account that does not exist'
             USING ERRCODE = 'foreign_key_violation', CONSTRAINT = 'ledger_postings_account';
+        END IF;
+        IF cardinality(debited) = 1 THEN
+          -- one row: the update locks it and applies the debit if the row covers it (else it is folded first, below)
+          debit := deltas[array_position(ids, debited[1])];
+          UPDATE ledger_balances b SET balance = b.balance + debit WHERE b.account_id = debited[1] AND b.balance - b.held + debit >= 0;
+          IF FOUND THEN
+            debited := NULL;
+          END IF;
         END IF;
         IF debited IS NOT NULL THEN
           -- lock in key order, and find the debits the row alone cannot cover: their pending credits are folded in
@@ -853,11 +902,6 @@ CREATE TABLE public.ledger_seals (
     CONSTRAINT ledger_seals_entry_id_fkey FOREIGN KEY (entry_id) REFERENCES public.ledger_entries(id),
     CONSTRAINT ledger_seals_pkey PRIMARY KEY (seq),
     CONSTRAINT ledger_seals_seq_check CHECK ((seq >= 1))
-);
-
-CREATE TABLE public.ledger_tx_checks (
-    xid xid8 NOT NULL,
-    CONSTRAINT ledger_tx_checks_pkey PRIMARY KEY (xid)
 );
 
 CREATE TABLE public.listings (
@@ -1548,7 +1592,7 @@ CREATE TRIGGER ledger_balances_no_truncate BEFORE TRUNCATE ON public.ledger_bala
 
 CREATE TRIGGER ledger_entries_append_only BEFORE DELETE OR UPDATE ON public.ledger_entries FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
-CREATE TRIGGER ledger_entries_mark AFTER INSERT ON public.ledger_entries REFERENCING NEW TABLE AS new_entries FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_entries_mark();
+CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON public.ledger_entries DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.ledger_check_balanced();
 
 CREATE TRIGGER ledger_entries_no_truncate BEFORE TRUNCATE ON public.ledger_entries FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
 
@@ -1560,7 +1604,7 @@ CREATE TRIGGER ledger_holds_no_truncate BEFORE TRUNCATE ON public.ledger_holds F
 
 CREATE TRIGGER ledger_holds_reserve AFTER INSERT OR UPDATE ON public.ledger_holds FOR EACH ROW EXECUTE FUNCTION public.ledger_hold_reserve();
 
-CREATE TRIGGER ledger_pending_credits_check AFTER INSERT ON public.ledger_pending_credits REFERENCING NEW TABLE AS new_credits FOR EACH STATEMENT EXECUTE FUNCTION public.ledger_pending_credits_check();
+CREATE TRIGGER ledger_pending_credits_check AFTER INSERT ON public.ledger_pending_credits FOR EACH ROW WHEN ((pg_trigger_depth() = 0)) EXECUTE FUNCTION public.ledger_pending_credits_check();
 
 CREATE TRIGGER ledger_pending_credits_no_truncate BEFORE TRUNCATE ON public.ledger_pending_credits FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
 
@@ -1573,10 +1617,6 @@ CREATE TRIGGER ledger_postings_no_truncate BEFORE TRUNCATE ON public.ledger_post
 CREATE TRIGGER ledger_seals_append_only BEFORE DELETE OR UPDATE ON public.ledger_seals FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
 CREATE TRIGGER ledger_seals_no_truncate BEFORE TRUNCATE ON public.ledger_seals FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
-
-CREATE CONSTRAINT TRIGGER ledger_entries_balanced AFTER INSERT ON public.ledger_tx_checks DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION public.ledger_check_balanced();
-
-CREATE TRIGGER ledger_tx_checks_no_truncate BEFORE TRUNCATE ON public.ledger_tx_checks FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
 
 CREATE TRIGGER listings_guard BEFORE INSERT OR UPDATE ON public.listings FOR EACH ROW EXECUTE FUNCTION public.listings_guard();
 
