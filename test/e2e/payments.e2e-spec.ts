@@ -192,6 +192,14 @@ describe('payments: buying tokens with Stripe', () => {
       }
       const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM token_packages WHERE name = 'x'`);
       expect(n).toBe(0);
+      for (const field of ['name', 'priceCents', 'currency', 'credits']) {
+        const res = await t
+          .http()
+          .patch(`/admin/token-packages/${popular.id}`)
+          .set(auth(admin))
+          .send({ [field]: null });
+        expect({ field, status: res.status, code: res.body.code }).toEqual({ field, status: 400, code: 'VALIDATION_FAILED' });
+      }
     });
   });
 
