@@ -817,6 +817,45 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
     expect(Number((await ledger.balance(userAccount(buyer.id, 'CREDIT', 'wallet'))).posted)).toBe(0);
     expect((await ledger.verify()).ok).toBe(true);
   });
+
+  it('lets one of 8 concurrent admin refunds through while the sandbox delivers its events: the rest are 409, one audit entry', async () => {
+    const buyer = await newUser(t);
+    const admin = await newUser(t, true);
+    const pkg = (await t.http().get('/token-packages').expect(200)).body.items[0];
+    const created = (
+      await t
+        .http()
+        .post('/token-purchases')
+        .set({ Authorization: `Bearer ${buyer.accessToken}` })
+        .set('Idempotency-Key', randomUUID())
+        .send({ packageId: pkg.id })
+        .expect(201)
+    ).body;
+    await t.http().post(`/dev/payments/${created.paymentIntentId}/succeed`).send({}).expect(200);
+    await t.http().post('/dev/jobs/run').expect(200);
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () =>
+        t
+          .http()
+          .post(`/admin/token-purchases/${created.id}/refund`)
+          .set({ Authorization: `Bearer ${admin.accessToken}` })
+          .set('Idempotency-Key', randomUUID())
+          .send({ reason: 'duplicate charge' }),
+      ),
+    );
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    expect(answers.filter((a) => a.status === 409).every((a) => a.body.code === 'INVALID_STATE')).toBe(true);
+    const audits = await t.sql(`SELECT id FROM audit_log WHERE subject_id = $1 AND action = 'token_purchase.refund'`, [created.id]);
+    expect(audits).toHaveLength(1);
+    await t.http().post('/dev/jobs/run').expect(200);
+    const [{ n }] = await t.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ledger_entries WHERE kind = 'clawback' AND metadata->>'purchaseId' = $1`,
+      [created.id],
+    );
+    expect(n).toBe(1);
+    expect(Number((await ledger.balance(userAccount(buyer.id, 'CREDIT', 'wallet'))).posted)).toBe(0);
+    expect((await ledger.verify()).ok).toBe(true);
+  });
 });
 
 describe('payments sandbox: DEV_ROUTES off', () => {
