@@ -787,7 +787,8 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
     expect((await ledger.verify()).ok).toBe(true);
   });
 
-  it('sends Stripe-side events of an admin refund to the webhook route too', async () => {
+  /** A buyer's purchase paid through the sandbox's dev route, and an admin to refund it. */
+  async function paidInSandbox() {
     const buyer = await newUser(t);
     const admin = await newUser(t, true);
     const pkg = (await t.http().get('/token-packages').expect(200)).body.items[0];
@@ -799,16 +800,22 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
         .set('Idempotency-Key', randomUUID())
         .send({ packageId: pkg.id })
         .expect(201)
-    ).body;
+    ).body as { id: string; paymentIntentId: string };
     await t.http().post(`/dev/payments/${created.paymentIntentId}/succeed`).send({}).expect(200);
     await t.http().post('/dev/jobs/run').expect(200);
-    await t
-      .http()
-      .post(`/admin/token-purchases/${created.id}/refund`)
-      .set({ Authorization: `Bearer ${admin.accessToken}` })
-      .set('Idempotency-Key', randomUUID())
-      .send({ reason: 'sandbox' })
-      .expect(200);
+    const refund = (reason: string) =>
+      t
+        .http()
+        .post(`/admin/token-purchases/${created.id}/refund`)
+        .set({ Authorization: `Bearer ${admin.accessToken}` })
+        .set('Idempotency-Key', randomUUID())
+        .send({ reason });
+    return { buyer, created, refund };
+  }
+
+  it('sends Stripe-side events of an admin refund to the webhook route too', async () => {
+    const { buyer, created, refund } = await paidInSandbox();
+    await refund('sandbox').expect(200);
     const received = await t.sql<{ type: string }>(`SELECT type FROM stripe_events WHERE payload::text LIKE $1 ORDER BY received_at`, [
       `%${created.paymentIntentId}%`,
     ]);
@@ -819,30 +826,8 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
   });
 
   it('lets one of 8 concurrent admin refunds through while the sandbox delivers its events: the rest are 409, one audit entry', async () => {
-    const buyer = await newUser(t);
-    const admin = await newUser(t, true);
-    const pkg = (await t.http().get('/token-packages').expect(200)).body.items[0];
-    const created = (
-      await t
-        .http()
-        .post('/token-purchases')
-        .set({ Authorization: `Bearer ${buyer.accessToken}` })
-        .set('Idempotency-Key', randomUUID())
-        .send({ packageId: pkg.id })
-        .expect(201)
-    ).body;
-    await t.http().post(`/dev/payments/${created.paymentIntentId}/succeed`).send({}).expect(200);
-    await t.http().post('/dev/jobs/run').expect(200);
-    const answers = await Promise.all(
-      Array.from({ length: 8 }, () =>
-        t
-          .http()
-          .post(`/admin/token-purchases/${created.id}/refund`)
-          .set({ Authorization: `Bearer ${admin.accessToken}` })
-          .set('Idempotency-Key', randomUUID())
-          .send({ reason: 'duplicate charge' }),
-      ),
-    );
+    const { buyer, created, refund } = await paidInSandbox();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => refund('duplicate charge')));
     expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
     expect(answers.filter((a) => a.status === 409).every((a) => a.body.code === 'INVALID_STATE')).toBe(true);
     const audits = await t.sql(`SELECT id FROM audit_log WHERE subject_id = $1 AND action = 'token_purchase.refund'`, [created.id]);
