@@ -1,4 +1,4 @@
-import { AppError, FieldError, notFound } from '../common/errors';
+import { AppError, FieldError, notFound, rateLimited } from '../common/errors';
 import { amountToJson } from '../common/money';
 
 /** The account guard's errors. Codes are the application's stable codes (common/errors.ts). */
@@ -22,7 +22,8 @@ export const AccountGuardErrors = {
     new AppError('INVALID_STATE', reference ? `The account has no active hold ${reference}` : 'The account is not on hold'),
   invalidSystemAccountHold: (problems: FieldError[]): AppError => new AppError('VALIDATION_FAILED', 'Invalid system hold', {}, problems),
 
-  networkThrottled: (): AppError => new AppError('RATE_LIMITED', 'Too many failed sign-ins from this network; try again later'),
+  networkThrottled: (retryAfterSeconds: number): AppError =>
+    rateLimited('Too many failed sign-ins from this network; try again later', retryAfterSeconds),
   lockedUntilReset: (): AppError =>
     new AppError('ACCOUNT_LOCKED', 'This account is locked; reset the password to unlock it', { until: null }),
   lockedUntil: (until: Date): AppError =>

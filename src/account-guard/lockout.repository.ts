@@ -27,15 +27,20 @@ export class LockoutRepository {
     );
   }
 
-  /** Failed or unsettled checks from the IP's throttle scope in (since, until]. */
-  async failuresFromNetwork(em: EntityManager, ip: string, since: Date, until: Date): Promise<number> {
-    const [{ failures }] = await queryRows<{ failures: number }>(
+  /**
+   * With at least `limit` failed or unsettled checks from the IP's throttle scope in (since, until]:
+   * the time of the limit-th newest, whose leaving the window brings the count under the limit again.
+   * Undefined while under the limit.
+   */
+  async throttledSince(em: EntityManager, ip: string, since: Date, until: Date, limit: number): Promise<Date | undefined> {
+    const rows = await queryRows<{ occurred_at: Date }>(
       em,
-      `SELECT count(*)::int AS failures FROM login_attempts
-       WHERE ip <<= ${throttleScopeOf('$1')} AND outcome <> 'success' AND occurred_at > $2 AND occurred_at <= $3`,
-      [ip, since, until],
+      `SELECT occurred_at FROM login_attempts
+       WHERE ip <<= ${throttleScopeOf('$1')} AND outcome <> 'success' AND occurred_at > $2 AND occurred_at <= $3
+       ORDER BY occurred_at DESC OFFSET $4 LIMIT 1`,
+      [ip, since, until, limit - 1],
     );
-    return failures;
+    return rows[0]?.occurred_at;
   }
 
   async findLockout(em: EntityManager, email: string): Promise<LockoutRow | undefined> {

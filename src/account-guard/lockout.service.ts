@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
-import { addDays, addSeconds } from '../common/time';
+import { addDays, addSeconds, secondsUntil } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { AccountGuardErrors } from './account-guard.errors';
@@ -48,9 +48,8 @@ export class LockoutService {
       const now = this.clock.now();
       // Per IP (its throttle scope, see networks.sql.ts), then per email: every check of either queues here briefly.
       await this.lockouts.lockScopes(em, a.ip, a.email);
-      if ((await this.lockouts.failuresFromNetwork(em, a.ip, addDays(now, -1), now)) >= p.ipFailedLoginsPerDay) {
-        throw AccountGuardErrors.networkThrottled();
-      }
+      const throttled = await this.lockouts.throttledSince(em, a.ip, addDays(now, -1), now, p.ipFailedLoginsPerDay);
+      if (throttled) throw AccountGuardErrors.networkThrottled(secondsUntil(addDays(throttled, 1), now));
       const lock = await this.lockouts.findLockout(em, a.email);
       if (lock?.locked_until_reset) throw AccountGuardErrors.lockedUntilReset();
       if (lock?.locked_until && lock.locked_until > now) throw AccountGuardErrors.lockedUntil(lock.locked_until);

@@ -18,6 +18,10 @@ export const UNEXPECTED: Problem = ['INTERNAL', 'an unexpected failure (never wi
 /** AccountGuardService.assertMayMoveValue: what stops value leaving an account. */
 export const ACCOUNT_STATE: Problem[] = ['ACCOUNT_ON_HOLD', 'ACCOUNT_FROZEN', 'COOLING_PERIOD_ACTIVE', 'ACCOUNT_IN_DEBT'];
 
+const RETRY_AFTER_SCHEMA = { type: 'integer', minimum: 1, description: 'whole seconds until the limit frees', example: 3600 };
+/** Every 429 carries it (ProblemFilter, from the problem's `retryAfter`). */
+const RETRY_AFTER_HEADER = { 'Retry-After': { description: RETRY_AFTER_SCHEMA.description, schema: RETRY_AFTER_SCHEMA } };
+
 function problemSchema(status: number, codes: ErrorCode[]) {
   return {
     type: 'object',
@@ -34,6 +38,7 @@ function problemSchema(status: number, codes: ErrorCode[]) {
         description: 'VALIDATION_FAILED: the fields at fault',
         items: { type: 'object', properties: { field: { type: 'string' }, message: { type: 'string' } } },
       },
+      ...(status === 429 ? { retryAfter: RETRY_AFTER_SCHEMA } : {}),
     },
   };
 }
@@ -58,6 +63,7 @@ export function ApiProblems(...problems: Problem[]): MethodDecorator {
         status,
         description: `problem+json: ${notes.join('; ')}`,
         content: { 'application/problem+json': { schema: problemSchema(status, codes) } },
+        ...(status === 429 ? { headers: RETRY_AFTER_HEADER } : {}),
       }),
     ),
   );

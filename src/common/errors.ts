@@ -84,3 +84,6 @@ export class AppError extends Error {
 
 export const notFound = (what: string): AppError => new AppError('NOT_FOUND', `${what} not found`);
 export const invalidState = (detail: string): AppError => new AppError('INVALID_STATE', detail);
+/** 429: `retryAfter`, whole seconds until the limit frees, is also the response's `Retry-After` header (ProblemFilter). */
+export const rateLimited = (detail: string, retryAfterSeconds: number): AppError =>
+  new AppError('RATE_LIMITED', detail, { retryAfter: Math.max(1, retryAfterSeconds) });

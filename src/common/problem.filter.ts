@@ -85,6 +85,7 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error({ err: exception, requestId, path: req.path }, 'request failed');
     }
     if (res.headersSent) return;
+    if (typeof err.extra.retryAfter === 'number') res.setHeader('Retry-After', String(err.extra.retryAfter));
     res
       .status(err.status)
       .type('application/problem+json')

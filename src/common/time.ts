@@ -7,3 +7,5 @@ export const DAY_MS = 24 * HOUR_MS;
 export const addSeconds = (d: Date, seconds: number): Date => new Date(d.getTime() + seconds * SECOND_MS);
 export const addHours = (d: Date, hours: number): Date => new Date(d.getTime() + hours * HOUR_MS);
 export const addDays = (d: Date, days: number): Date => new Date(d.getTime() + days * DAY_MS);
+/** Whole seconds from `now` until `at`, rounded up (0 once it has passed). */
+export const secondsUntil = (at: Date, now: Date): number => Math.max(0, Math.ceil((at.getTime() - now.getTime()) / SECOND_MS));

@@ -1,4 +1,4 @@
-import { applyDecorators, ValidationError, ValidationPipe } from '@nestjs/common';
+import { applyDecorators, ArgumentMetadata, ValidationError, ValidationPipe } from '@nestjs/common';
 import { Transform } from 'class-transformer';
 import { IsUUID } from 'class-validator';
 import { AppError, FieldError } from './errors';
@@ -11,9 +11,48 @@ function flatten(errors: ValidationError[], prefix = ''): FieldError[] {
   });
 }
 
-/** Global pipe: unknown fields are rejected, types are checked, failures become VALIDATION_FAILED. */
+const NUL = '\u0000';
+const shown = (key: string) => key.replaceAll(NUL, '\\u0000');
+
+/**
+ * The first string (or object key) holding U+0000 in a request's value, as a field error. Walked
+ * with a stack of its own, so that no nesting depth can overflow the call stack.
+ */
+function nulField(value: unknown, root: string | undefined): FieldError | undefined {
+  const stack: [unknown, string][] = [[value, root ?? '']];
+  while (stack.length) {
+    const [v, path] = stack.pop()!;
+    if (typeof v === 'string') {
+      if (v.includes(NUL)) return { field: path, message: `${path} must not contain the NUL character (U+0000)` };
+    } else if (v !== null && typeof v === 'object') {
+      for (const [key, child] of Object.entries(v)) {
+        const at = path ? `${path}.${shown(key)}` : shown(key);
+        if (key.includes(NUL)) return { field: at, message: `${at} must not contain the NUL character (U+0000)` };
+        stack.push([child, at]);
+      }
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Unknown fields are rejected, types are checked, failures become VALIDATION_FAILED. First, the one
+ * rule for every string of a body, query or path, whatever its DTO: PostgreSQL text cannot hold
+ * U+0000, so a NUL anywhere is refused before anything is transformed or stored.
+ */
+class RequestValidationPipe extends ValidationPipe {
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type !== 'custom') {
+      const nul = nulField(value, metadata.data);
+      if (nul) throw new AppError('VALIDATION_FAILED', nul.message, {}, [nul]);
+    }
+    return super.transform(value, metadata) as Promise<unknown>;
+  }
+}
+
+/** The global pipe (and the login guard's, which runs before pipes). */
 export function createValidationPipe(): ValidationPipe {
-  return new ValidationPipe({
+  return new RequestValidationPipe({
     whitelist: true,
     forbidNonWhitelisted: true,
     transform: true,

@@ -55,7 +55,7 @@ export class DevController {
   @ApiOperation({ summary: 'Dev: the messages "sent" to an address (verification tokens, codes)' })
   @ApiParam({ name: 'email', example: 'ada@example.com' })
   @ApiOkResponse({ type: MailboxDto })
-  @ApiProblems(UNEXPECTED)
+  @ApiProblems(['VALIDATION_FAILED', 'the address holds a NUL character'])
   async mailbox(@Param('email') email: string) {
     return { items: await this.mail.devMailbox(email) };
   }

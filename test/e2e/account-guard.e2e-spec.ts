@@ -198,6 +198,7 @@ describe('account guard: an attacker with a stolen password', () => {
       expect(rest.filter((s) => s === 429)).toHaveLength(100);
       const limited = await login(SPRAYER, uniqueEmail(), 'anything-at-all').expect(429);
       expect(limited.body.code).toBe('RATE_LIMITED');
+      expect(Number(limited.headers['retry-after'])).toBeGreaterThan(0);
 
       // The victim, at home on their own device, gets in; so does anyone from another network.
       await login(HOME, victim.email, sprayed, victim.deviceToken).expect(200);
@@ -206,6 +207,30 @@ describe('account guard: an attacker with a stolen password', () => {
       // A day later the sprayer's IP may try again.
       await advance(86400 + 1);
       await login(SPRAYER, emails[0], sprayed).expect(401);
+    });
+
+    it('says in Retry-After when the limit frees: when the 100th newest failure leaves the 24 hours', async () => {
+      const IP = '192.0.2.150';
+      const now = (await nowSeconds()) * 1000;
+      // 101 failures: 22 and 20 hours ago, and 99 an hour ago. Once the 20-hour-old one is 24 hours old, 99 are left.
+      await t.sql(
+        `INSERT INTO login_attempts (occurred_at, purpose, email, ip, outcome)
+         SELECT CASE WHEN g = 1 THEN $1 WHEN g = 2 THEN $2 ELSE $3 END::timestamptz, 'login', 'ra-' || g || '@example.com', $4, 'failure'
+         FROM generate_series(1, 101) g`,
+        [new Date(now - 22 * 3600_000), new Date(now - 20 * 3600_000), new Date(now - 3600_000), IP],
+      );
+      const limited = await login(IP, uniqueEmail('ra'), 'wrong-password').expect(429);
+      const retryAfter = Number(limited.headers['retry-after']);
+      expect(limited.headers['retry-after']).toMatch(/^\d+$/);
+      expect(retryAfter).toBeGreaterThan(4 * 3600 - 60);
+      expect(retryAfter).toBeLessThanOrEqual(4 * 3600);
+      expect(limited.body).toMatchObject({ code: 'RATE_LIMITED', retryAfter });
+
+      await advance(retryAfter - 60);
+      const soon = await login(IP, uniqueEmail('ra'), 'wrong-password').expect(429);
+      expect(Number(soon.headers['retry-after'])).toBeLessThanOrEqual(60);
+      await advance(60);
+      await login(IP, uniqueEmail('ra'), 'wrong-password').expect(401);
     });
   });
 

@@ -77,6 +77,19 @@ describe('catalog: creators, listings, derivation, moderation, search', () => {
       }
       expect(await t.sql(`SELECT count(*)::int AS n FROM listings`)).toEqual(before);
     });
+
+    it('refuses null for an edited field (400), the draft unchanged', async () => {
+      const { body } = await draft(creator).expect(201);
+      for (const field of ['profit', 'title', 'description', 'category']) {
+        const res = await as(t, creator).patch(`/listings/${body.id}`, { [field]: null });
+        expect({ status: res.status, code: res.body.code, fields: res.body.errors?.map((e: { field: string }) => e.field) }).toMatchObject({
+          status: 400,
+          code: 'VALIDATION_FAILED',
+          fields: expect.arrayContaining([field]),
+        });
+      }
+      expect((await as(t, creator).patch(`/listings/${body.id}`, {}).expect(200)).body).toMatchObject({ title: 'Red hat', profit: 1000 });
+    });
   });
 
   describe('submission', () => {

@@ -33,7 +33,7 @@ interface Operation {
   summary?: string;
   parameters?: Parameter[];
   requestBody?: { content: Content };
-  responses: Record<string, { description?: string; content?: Content }>;
+  responses: Record<string, { description?: string; content?: Content; headers?: Record<string, { schema?: Schema }> }>;
 }
 interface Document {
   paths: Record<string, Record<string, Operation>>;
@@ -117,6 +117,7 @@ function lacks(o: Op, routes: Map<string, Route>): string[] {
       continue;
     }
     if (!description.startsWith('problem+json: ')) problems.push(`${s} not through ApiProblems`);
+    if (s === '429' && op.responses[s].headers?.['Retry-After']?.schema?.type !== 'integer') problems.push('429 without Retry-After');
     for (const code of codes) {
       if (ERROR_STATUS[code as ErrorCode] !== Number(s)) problems.push(`${s} lists ${code}, which is not a ${s} code`);
     }
@@ -253,5 +254,8 @@ describe('the OpenAPI document', () => {
       'path parameter id undocumented',
       'no example',
     ]);
+    const limited = { description: 'problem+json: RATE_LIMITED', content: { 'application/problem+json': { schema: {} } } };
+    const throttled: Op = { ...bare, op: { ...bare.op, responses: { ...bare.op.responses, '429': limited } } };
+    expect(lacks(throttled, new Map())).toContain('429 without Retry-After');
   });
 });

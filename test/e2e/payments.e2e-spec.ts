@@ -192,6 +192,14 @@ describe('payments: buying tokens with Stripe', () => {
       }
       const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM token_packages WHERE name = 'x'`);
       expect(n).toBe(0);
+      for (const field of ['name', 'priceCents', 'currency', 'credits']) {
+        const res = await t
+          .http()
+          .patch(`/admin/token-packages/${popular.id}`)
+          .set(auth(admin))
+          .send({ [field]: null });
+        expect({ field, status: res.status, code: res.body.code }).toEqual({ field, status: 400, code: 'VALIDATION_FAILED' });
+      }
     });
   });
 
@@ -779,7 +787,8 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
     expect((await ledger.verify()).ok).toBe(true);
   });
 
-  it('sends Stripe-side events of an admin refund to the webhook route too', async () => {
+  /** A buyer's purchase paid through the sandbox's dev route, and an admin to refund it. */
+  async function paidInSandbox() {
     const buyer = await newUser(t);
     const admin = await newUser(t, true);
     const pkg = (await t.http().get('/token-packages').expect(200)).body.items[0];
@@ -791,21 +800,44 @@ describe('payments sandbox: dev routes without STRIPE_SECRET_KEY', () => {
         .set('Idempotency-Key', randomUUID())
         .send({ packageId: pkg.id })
         .expect(201)
-    ).body;
+    ).body as { id: string; paymentIntentId: string };
     await t.http().post(`/dev/payments/${created.paymentIntentId}/succeed`).send({}).expect(200);
     await t.http().post('/dev/jobs/run').expect(200);
-    await t
-      .http()
-      .post(`/admin/token-purchases/${created.id}/refund`)
-      .set({ Authorization: `Bearer ${admin.accessToken}` })
-      .set('Idempotency-Key', randomUUID())
-      .send({ reason: 'sandbox' })
-      .expect(200);
+    const refund = (reason: string) =>
+      t
+        .http()
+        .post(`/admin/token-purchases/${created.id}/refund`)
+        .set({ Authorization: `Bearer ${admin.accessToken}` })
+        .set('Idempotency-Key', randomUUID())
+        .send({ reason });
+    return { buyer, created, refund };
+  }
+
+  it('sends Stripe-side events of an admin refund to the webhook route too', async () => {
+    const { buyer, created, refund } = await paidInSandbox();
+    await refund('sandbox').expect(200);
     const received = await t.sql<{ type: string }>(`SELECT type FROM stripe_events WHERE payload::text LIKE $1 ORDER BY received_at`, [
       `%${created.paymentIntentId}%`,
     ]);
     expect(received.map((r) => r.type)).toEqual(expect.arrayContaining(['refund.created', 'charge.refunded']));
     await t.http().post('/dev/jobs/run').expect(200);
+    expect(Number((await ledger.balance(userAccount(buyer.id, 'CREDIT', 'wallet'))).posted)).toBe(0);
+    expect((await ledger.verify()).ok).toBe(true);
+  });
+
+  it('lets one of 8 concurrent admin refunds through while the sandbox delivers its events: the rest are 409, one audit entry', async () => {
+    const { buyer, created, refund } = await paidInSandbox();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => refund('duplicate charge')));
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409, 409, 409, 409]);
+    expect(answers.filter((a) => a.status === 409).every((a) => a.body.code === 'INVALID_STATE')).toBe(true);
+    const audits = await t.sql(`SELECT id FROM audit_log WHERE subject_id = $1 AND action = 'token_purchase.refund'`, [created.id]);
+    expect(audits).toHaveLength(1);
+    await t.http().post('/dev/jobs/run').expect(200);
+    const [{ n }] = await t.sql<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ledger_entries WHERE kind = 'clawback' AND metadata->>'purchaseId' = $1`,
+      [created.id],
+    );
+    expect(n).toBe(1);
     expect(Number((await ledger.balance(userAccount(buyer.id, 'CREDIT', 'wallet'))).posted)).toBe(0);
     expect((await ledger.verify()).ok).toBe(true);
   });

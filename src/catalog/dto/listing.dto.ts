@@ -51,7 +51,8 @@ export class CreateListingDto extends ListingFields {
   declare parentListingId?: string;
 }
 
-export class UpdateListingDto extends PartialType(OmitType(ListingFields, ['parentListingId'] as const)) {
+/** Each field may be left out, never null (a listing has no empty title, description, category or profit). */
+export class UpdateListingDto extends PartialType(OmitType(ListingFields, ['parentListingId'] as const), { skipNullProperties: false }) {
   @ApiPropertyOptional({ maxLength: 200, example: 'Red hat, large' })
   declare title?: string;
 

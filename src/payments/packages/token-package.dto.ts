@@ -56,5 +56,5 @@ export class CreateTokenPackageDto {
   audience?: PackageAudience;
 }
 
-/** Every field of a new package, each optional, with the same validation and transformation. */
-export class UpdateTokenPackageDto extends PartialType(CreateTokenPackageDto) {}
+/** Every field of a new package, each optional (left out, never null), with the same validation and transformation. */
+export class UpdateTokenPackageDto extends PartialType(CreateTokenPackageDto, { skipNullProperties: false }) {}
