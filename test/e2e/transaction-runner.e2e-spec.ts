@@ -11,11 +11,12 @@ import { TestApp, useTestApp } from '../support/test-app';
  */
 async function roundTrips(t: TestApp, marker: string, work: () => Promise<unknown>): Promise<number[]> {
   const pool = (t.dataSource.driver as PostgresDriver).master as Pool;
-  const traces: { events: ('send' | 'ready')[]; marked: boolean }[] = [];
+  const traces = new Map<PoolClient, { events: ('send' | 'ready')[]; marked: boolean }>();
   const undo: (() => void)[] = [];
   const onAcquire = (client: PoolClient) => {
+    if (traces.has(client)) return; // acquired again: already traced
     const trace = { events: [] as ('send' | 'ready')[], marked: false };
-    traces.push(trace);
+    traces.set(client, trace);
     const connection = (
       client as unknown as { connection: { stream: { write: (...a: unknown[]) => boolean }; on: Function; off: Function } }
     ).connection;
@@ -40,7 +41,9 @@ async function roundTrips(t: TestApp, marker: string, work: () => Promise<unknow
     pool.off('acquire', onAcquire);
     undo.forEach((u) => u());
   }
-  return traces.filter((tr) => tr.marked).map((tr) => tr.events.filter((e, i) => e === 'send' && tr.events[i + 1] !== 'send').length);
+  return [...traces.values()]
+    .filter((tr) => tr.marked)
+    .map((tr) => tr.events.filter((e, i) => e === 'send' && tr.events[i + 1] !== 'send').length);
 }
 
 /** TransactionRunner.run: BEGIN goes out with the first statement; the work commits at its end, all or nothing. */
