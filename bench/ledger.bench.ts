@@ -26,7 +26,8 @@ import { benchDatabase, fmt, percentile } from './bench-db';
  *
  * Every Bazaar operation is a transaction of its own (TransactionRunner.run, as a route's) making the
  * LedgerService calls that route makes in it: `transfer` and `hot` as POST /credit-transfers (the
- * sender's wallet locked and read, the credits it bought lately read, then the gift posted; `hot`:
+ * sender's wallet locked and read, then the gift posted with the funds read; the route's read of the
+ * credits bought lately is not here; `hot`:
  * every gift to one recipient), `mint` as
  * the settlement of a token purchase (issuance → wallet), `purchase` as POST /orders for one item
  * (debitsInOrder, then postMany of the sale's entry: buyer → creator's earnings_pending and
