@@ -1,3 +1,4 @@
+import type { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { afterCommit } from '../../src/database/after-commit';
@@ -17,9 +18,7 @@ async function roundTrips(t: TestApp, marker: string, work: () => Promise<unknow
     if (traces.has(client)) return; // acquired again: already traced
     const trace = { events: [] as ('send' | 'ready')[], marked: false };
     traces.set(client, trace);
-    const connection = (
-      client as unknown as { connection: { stream: { write: (...a: unknown[]) => boolean }; on: Function; off: Function } }
-    ).connection;
+    const connection = (client as unknown as { connection: EventEmitter & { stream: { write: (...a: unknown[]) => boolean } } }).connection;
     const stream = connection.stream;
     const write = stream.write;
     stream.write = (...args: unknown[]) => {
