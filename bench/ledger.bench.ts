@@ -26,7 +26,8 @@ import { benchDatabase, fmt, percentile } from './bench-db';
  *
  * Every Bazaar operation is a transaction of its own (TransactionRunner.run, as a route's) making the
  * LedgerService calls that route makes in it: `transfer` and `hot` as POST /credit-transfers (the
- * sender's wallet locked and read, the credits it bought lately read, then the gift posted; `hot`:
+ * sender's wallet locked and read, then the gift posted with the funds read; the route's read of the
+ * credits bought lately is not here; `hot`:
  * every gift to one recipient), `mint` as
  * the settlement of a token purchase (issuance → wallet), `purchase` as POST /orders for one item
  * (debitsInOrder, then postMany of the sale's entry: buyer → creator's earnings_pending and
@@ -369,20 +370,30 @@ async function main(): Promise<void> {
   const amount = () => BigInt(randomInt(1, 100));
   const popular = randomUUID();
   const creators = Array.from({ length: 100 }, () => randomUUID());
-  // POST /credit-transfers (CreditTransfersService.transfer): the sender's wallet locked and read, then the gift.
+  // POST /credit-transfers (CreditTransfersService.transfer): the sender's wallet locked and read, then the gift posted with those funds.
   const gift = (from: string, to: string) =>
     tx.run(async (em) => {
       const credits = amount();
-      await ledger.debitInOrder(em, { userId: from, asset: 'CREDIT', from: ['wallet'], amount: credits, allowShortfall: true });
-      await ledger.post(em, {
-        kind: 'gift',
-        reference: `credit_transfer:${from}:${randomUUID()}`,
-        postings: [
-          { account: userAccount(from, 'CREDIT', 'wallet'), amount: -credits },
-          { account: userAccount(to, 'CREDIT', 'wallet'), amount: credits },
-        ],
-        metadata: { transferId: randomUUID(), fromUserId: from, toUserId: to },
+      const { locked } = await ledger.debitInOrder(em, {
+        userId: from,
+        asset: 'CREDIT',
+        from: ['wallet'],
+        amount: credits,
+        allowShortfall: true,
       });
+      await ledger.post(
+        em,
+        {
+          kind: 'gift',
+          reference: `credit_transfer:${from}:${randomUUID()}`,
+          postings: [
+            { account: userAccount(from, 'CREDIT', 'wallet'), amount: -credits },
+            { account: userAccount(to, 'CREDIT', 'wallet'), amount: credits },
+          ],
+          metadata: { transferId: randomUUID(), fromUserId: from, toUserId: to },
+        },
+        locked,
+      );
     });
   const scenarios: Scenario[] = [
     { key: 'transfer', name: `credit transfer (${ACCOUNTS} wallets)`, op: () => gift(...(pair() as [string, string])) },

@@ -13,8 +13,8 @@ export class DatabaseModule {
       imports: [
         TypeOrmModule.forRoot({
           // Pipeline mode (a documented pg option): a query may be written while the one before it is
-          // still running. Awaited one by one, queries behave exactly as without it; batch transactions
-          // use it to send BEGIN together with their first statement (TransactionRunner.runBatch).
+          // still running. Awaited one by one, queries behave exactly as without it;
+          // TransactionRunner.run uses it to send BEGIN together with a transaction's first statement.
           ...dataSourceOptions(url, { extra: { max: poolSize, pipeline: true }, subscribers: [AfterCommitSubscriber] }),
           autoLoadEntities: true,
           migrationsRun: false,

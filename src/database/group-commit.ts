@@ -98,7 +98,7 @@ export class GroupCommit<I, O> {
 
   private async run(batch: Job<I, O>[]): Promise<void> {
     try {
-      const result = await this.tx.runBatch((em) =>
+      const result = await this.tx.run((em) =>
         this.work(
           em,
           batch.map((j) => j.input),

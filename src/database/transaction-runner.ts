@@ -28,40 +28,38 @@ export class TransactionRunner implements OnApplicationShutdown {
     return this.dataSource.manager;
   }
 
+  /**
+   * BEGIN (with the isolation level, if any) goes out together with the work's first statement
+   * instead of on its own round trip: the connection pipelines it (see DatabaseModule).
+   */
   async run<T>(work: (em: EntityManager) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
-    // READ COMMITTED is PostgreSQL's default: a plain BEGIN, without a SET TRANSACTION round trip.
-    const isolation = opts.isolation && opts.isolation !== 'READ COMMITTED' ? opts.isolation : undefined;
-    return this.retrying(() => (isolation ? this.dataSource.transaction(isolation, work) : this.dataSource.transaction(work)), opts);
+    // READ COMMITTED is PostgreSQL's default: a plain BEGIN.
+    const begin = opts.isolation && opts.isolation !== 'READ COMMITTED' ? `BEGIN ISOLATION LEVEL ${opts.isolation}` : 'BEGIN';
+    return this.retrying(() => this.attempt(this.dataSource, begin, work), opts);
   }
 
-  /**
-   * `run` (READ COMMITTED) for a batch of units of work, one round trip shorter: BEGIN goes out with
-   * the first statement (the connection pipelines it: see DatabaseModule) instead of on its own.
-   */
-  async runBatch<T>(work: (em: EntityManager) => Promise<T>, opts: Omit<TransactionOptions, 'isolation'> = {}): Promise<T> {
-    return this.retrying(async () => {
-      const runner = this.dataSource.createQueryRunner();
+  private async attempt<T>(ds: DataSource, begin: string, work: (em: EntityManager) => Promise<T>): Promise<T> {
+    const runner = ds.createQueryRunner();
+    try {
+      const client = (await runner.connect()) as PoolClient;
+      const begun = client.query(begin);
+      begun.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
+      // What startTransaction() records, without waiting for BEGIN's answer (BEGIN only fails with
+      // the connection, which fails the statements behind it too). No subscriber listens for a transaction's start.
+      Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
       try {
-        const client = (await runner.connect()) as PoolClient;
-        const begun = client.query('BEGIN');
-        begun.catch(() => undefined); // awaited below; this only keeps an early failure from going unhandled
-        // What startTransaction() records, without waiting for BEGIN's answer (BEGIN only fails with
-        // the connection, which fails the statements behind it too). No transaction subscribers are registered.
-        Object.assign(runner, { isTransactionActive: true, transactionDepth: 1 });
-        try {
-          const result = await work(runner.manager);
-          await begun;
-          await runner.commitTransaction();
-          return result;
-        } catch (err) {
-          await begun.catch(() => undefined);
-          if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-          throw err;
-        }
-      } finally {
-        await runner.release();
+        const result = await work(runner.manager);
+        await begun;
+        await runner.commitTransaction();
+        return result;
+      } catch (err) {
+        await begun.catch(() => undefined);
+        if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
+        throw err;
       }
-    }, opts);
+    } finally {
+      await runner.release();
+    }
   }
 
   private async retrying<T>(attempt: () => Promise<T>, opts: TransactionOptions): Promise<T> {
@@ -83,9 +81,10 @@ export class TransactionRunner implements OnApplicationShutdown {
    * the main pool, so a caller holding a connection cannot exhaust it by waiting here.
    */
   async runBeside<T>(work: (em: EntityManager) => Promise<T>): Promise<T> {
-    this.beside ??= new DataSource({ ...this.dataSource.options, migrations: [], extra: { max: 2 } } as DataSourceOptions).initialize();
+    const { options } = this.dataSource;
+    this.beside ??= new DataSource({ ...options, migrations: [], extra: { ...options.extra, max: 2 } } as DataSourceOptions).initialize();
     const ds = await this.beside;
-    return this.retrying(() => ds.transaction(work), {});
+    return this.retrying(() => this.attempt(ds, 'BEGIN', work), {});
   }
 
   async onApplicationShutdown(): Promise<void> {

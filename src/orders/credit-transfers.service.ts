@@ -10,7 +10,7 @@ import { FraudErrors } from '../fraud/fraud.errors';
 import { FraudService } from '../fraud/fraud.service';
 import { ReviewsService } from '../fraud/reviews.service';
 import { IdentityService } from '../identity/identity.service';
-import { EntryInput, LedgerService, userAccount } from '../ledger/ledger.service';
+import { EntryInput, LedgerService, LockedFunds, userAccount } from '../ledger/ledger.service';
 import { creditTransferMachine } from './credit-transfer-state';
 import { CreditTransferRow, CreditTransfersRepository, CreditTransferView, toCreditTransferView } from './credit-transfers.repository';
 import { CreateCreditTransferDto } from './dto/orders.dto';
@@ -79,7 +79,8 @@ export class CreditTransfersService implements OnModuleInit {
         sessionId: client.sessionId,
       });
       if (outcome === 'BLOCK') throw FraudErrors.blocked();
-      await this.gifts.assertGiftable(em, senderId, amount, await this.lockWallet(em, senderId, amount), now);
+      const wallet = await this.lockWallet(em, senderId, amount);
+      await this.gifts.assertGiftable(em, senderId, amount, wallet.funds, now);
       const transfer = { id, fromUserId: senderId, toUserId: dto.toUserId, amount, idempotencyKey: request.key };
       let holdId: string | null = null;
       if (outcome === 'REVIEW') {
@@ -93,7 +94,7 @@ export class CreditTransfersService implements OnModuleInit {
           expiresAt: addDays(now, this.config.fraud.reviewHoldDays),
           metadata,
         }));
-      } else await this.ledger.post(em, giftEntry(transfer));
+      } else await this.ledger.post(em, giftEntry(transfer), wallet.locked);
       const row = await this.transfers.insert(em, {
         ...transfer,
         note: dto.note ?? null,
@@ -137,11 +138,20 @@ export class CreditTransfersService implements OnModuleInit {
     return t;
   }
 
-  /** Locks the sender's CREDIT wallet until the commit; answers what it holds (spendable), as locked. */
-  private async lockWallet(em: EntityManager, senderId: string, amount: bigint): Promise<bigint> {
-    const probe = await this.ledger.debitInOrder(em, { userId: senderId, asset: 'CREDIT', from: ['wallet'], amount, allowShortfall: true });
+  /**
+   * Locks the sender's CREDIT wallet until the commit; answers what it holds (spendable) and the
+   * funds as locked, which the gift's post then uses instead of locking and reading the wallet again.
+   */
+  private async lockWallet(em: EntityManager, senderId: string, amount: bigint): Promise<{ funds: bigint; locked: LockedFunds }> {
+    const { locked } = await this.ledger.debitInOrder(em, {
+      userId: senderId,
+      asset: 'CREDIT',
+      from: ['wallet'],
+      amount,
+      allowShortfall: true,
+    });
     // `locked` holds the one account debited: the wallet (none when it does not exist yet).
-    return [...probe.locked.values()].reduce((sum, funds) => sum + funds, 0n);
+    return { funds: [...locked.values()].reduce((sum, funds) => sum + funds, 0n), locked };
   }
 }
 

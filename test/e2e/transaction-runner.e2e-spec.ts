@@ -1,0 +1,139 @@
+import type { EventEmitter } from 'node:events';
+import type { Pool, PoolClient } from 'pg';
+import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { afterCommit } from '../../src/database/after-commit';
+import { queryRows } from '../../src/database/sql';
+import { TransactionRunner } from '../../src/database/transaction-runner';
+import { TestApp, useTestApp } from '../support/test-app';
+
+/**
+ * Round trips of the transactions that `work` runs: per pooled connection that wrote `marker`, how
+ * many times it sent something and then waited for the server's answers (ReadyForQuery) before sending again.
+ */
+async function roundTrips(t: TestApp, marker: string, work: () => Promise<unknown>): Promise<number[]> {
+  const pool = (t.dataSource.driver as PostgresDriver).master as Pool;
+  const traces = new Map<PoolClient, { events: ('send' | 'ready')[]; marked: boolean }>();
+  const undo: (() => void)[] = [];
+  const onAcquire = (client: PoolClient) => {
+    if (traces.has(client)) return; // acquired again: already traced
+    const trace = { events: [] as ('send' | 'ready')[], marked: false };
+    traces.set(client, trace);
+    const connection = (client as unknown as { connection: EventEmitter & { stream: { write: (...a: unknown[]) => boolean } } }).connection;
+    const stream = connection.stream;
+    const write = stream.write;
+    stream.write = (...args: unknown[]) => {
+      if (Buffer.isBuffer(args[0]) && args[0].includes(marker)) trace.marked = true;
+      trace.events.push('send');
+      return write.apply(stream, args);
+    };
+    const ready = () => trace.events.push('ready');
+    connection.on('readyForQuery', ready);
+    undo.push(() => {
+      stream.write = write;
+      connection.off('readyForQuery', ready);
+    });
+  };
+  pool.on('acquire', onAcquire);
+  try {
+    await work();
+  } finally {
+    pool.off('acquire', onAcquire);
+    undo.forEach((u) => u());
+  }
+  return [...traces.values()]
+    .filter((tr) => tr.marked)
+    .map((tr) => tr.events.filter((e, i) => e === 'send' && tr.events[i + 1] !== 'send').length);
+}
+
+/** TransactionRunner.run: BEGIN goes out with the first statement; the work commits at its end, all or nothing. */
+describe('transactions (BEGIN sent with the first statement)', () => {
+  let t: TestApp;
+  let tx: TransactionRunner;
+  const rows = async () => (await t.sql<{ n: number }>('SELECT n FROM batch_probe ORDER BY n')).map((r) => r.n);
+  // Inside a transaction that has written, this is its id; in a new (autocommit) statement, NULL.
+  const ownXid = async (em: Parameters<typeof queryRows>[0]) =>
+    (await queryRows<{ xid: string | null }>(em, 'SELECT pg_current_xact_id_if_assigned()::text AS xid'))[0].xid;
+
+  useTestApp((app) => (t = app));
+  beforeAll(async () => {
+    tx = t.app.get(TransactionRunner);
+    await t.sql('CREATE TABLE batch_probe (n int PRIMARY KEY)');
+    await t.sql('CREATE TABLE batch_deferred (n int, CONSTRAINT batch_deferred_n UNIQUE (n) DEFERRABLE INITIALLY DEFERRED)');
+  });
+
+  it('runs the work in one transaction and commits at the end', async () => {
+    const inside = await tx.run(async (em) => {
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true });
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [2], { prepare: true });
+      return ownXid(em);
+    });
+    expect(inside).not.toBeNull();
+    expect(await rows()).toEqual([1, 2]);
+  });
+
+  it('rolls everything back when a statement fails, and reports its error', async () => {
+    const failed = tx.run(async (em) => {
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [3], { prepare: true });
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [1], { prepare: true }); // duplicate key
+    });
+    await expect(failed).rejects.toMatchObject({ code: '23505' });
+    expect(await rows()).toEqual([1, 2]);
+  });
+
+  it('reports a COMMIT that fails (a deferred constraint), keeping nothing', async () => {
+    const failed = tx.run(async (em) => {
+      await queryRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { prepare: true });
+      await queryRows(em, 'INSERT INTO batch_deferred (n) VALUES ($1)', [7], { prepare: true }); // refused at COMMIT
+    });
+    await expect(failed).rejects.toMatchObject({ code: '23505', constraint: 'batch_deferred_n' });
+    expect(await t.sql('SELECT n FROM batch_deferred')).toEqual([]);
+  });
+
+  it('rolls back when the work fails', async () => {
+    const failed = tx.run(async (em) => {
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [4], { prepare: true });
+      throw new Error('refused');
+    });
+    await expect(failed).rejects.toThrow('refused');
+    expect(await rows()).toEqual([1, 2]);
+  });
+
+  it('sends BEGIN together with the first statement: a round trip per statement, and one for COMMIT', async () => {
+    const statements = (em: Parameters<typeof queryRows>[0]) =>
+      queryRows(em, "SELECT 'wire probe' AS m").then(() => queryRows(em, 'SELECT 2 AS n', [], { prepare: true }));
+    expect(await roundTrips(t, 'wire probe', () => tx.run(statements))).toEqual([3]);
+    expect(await roundTrips(t, 'wire probe', () => tx.run(statements, { isolation: 'SERIALIZABLE' }))).toEqual([3]);
+  });
+
+  it('runs the work at the isolation level asked for', async () => {
+    const level = (opts?: Parameters<TransactionRunner['run']>[1]) =>
+      tx.run(async (em) => (await queryRows<{ l: string }>(em, 'SELECT current_setting($1) AS l', ['transaction_isolation']))[0].l, opts);
+    expect(await level()).toBe('read committed');
+    expect(await level({ isolation: 'REPEATABLE READ' })).toBe('repeatable read');
+    expect(await level({ isolation: 'SERIALIZABLE' })).toBe('serializable');
+  });
+
+  it('runs an attempt again after a serialization failure, and its after-commit callbacks once', async () => {
+    let attempts = 0;
+    const fired: number[] = [];
+    await tx.run(async (em) => {
+      const n = ++attempts;
+      afterCommit(em, () => fired.push(n));
+      await queryRows(em, 'INSERT INTO batch_probe (n) VALUES ($1)', [100 + n]);
+      if (n === 1) await queryRows(em, "DO $$ BEGIN RAISE EXCEPTION 'forced' USING ERRCODE = '40001'; END $$");
+    });
+    expect(attempts).toBe(2);
+    expect(fired).toEqual([2]);
+    expect(await t.sql('SELECT n FROM batch_probe WHERE n > 100')).toEqual([{ n: 102 }]);
+  });
+
+  it('serves runBeside with its own pool, outside the transaction of the caller', async () => {
+    await tx
+      .run(async () => {
+        await tx.runBeside((em) => queryRows(em, 'INSERT INTO batch_probe (n) VALUES (200)'));
+        throw new Error('refused');
+      })
+      .catch(() => undefined);
+    expect(await t.sql('SELECT n FROM batch_probe WHERE n = 200')).toEqual([{ n: 200 }]);
+  });
+});
