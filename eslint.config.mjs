@@ -81,6 +81,7 @@ function dependencyLayers() {
     promotions: ['identity', 'ledger', 'account-guard', 'fraud'],
     orders: ['identity', 'ledger', 'account-guard', 'fraud', 'catalog', 'payments'],
     resellers: ['identity', 'ledger', 'account-guard', 'fraud', 'payments', 'catalog', 'promotions', 'orders'],
+    economy: ['identity', 'ledger', 'account-guard', 'fraud', 'payments', 'catalog', 'promotions', 'orders', 'resellers'],
   };
   const features = Object.keys(below);
   const block = (folder, allowed, may) => ({

@@ -23,6 +23,7 @@ import { ResellerVettingReads1763900023000 } from './1763900023000-ResellerVetti
 import { AdminListIndexes1763900024000 } from './1763900024000-AdminListIndexes';
 import { UuidIds1763900025000 } from './1763900025000-UuidIds';
 import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneStatementPost';
+import { EconomyReport1763900029000 } from './1763900029000-EconomyReport';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -51,4 +52,5 @@ export const allMigrations = [
   AdminListIndexes1763900024000,
   UuidIds1763900025000,
   LedgerOneStatementPost1763900028000,
+  EconomyReport1763900029000,
 ];

@@ -13,6 +13,7 @@ import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { DatabaseModule } from './database/database.module';
 import { DevModule } from './dev/dev.module';
+import { EconomyModule } from './economy/economy.module';
 import { FraudModule } from './fraud/fraud.module';
 import { HealthModule } from './health/health.module';
 import { IdentityModule } from './identity/identity.module';
@@ -37,6 +38,7 @@ const FEATURE_MODULES: ModuleMetadata['imports'] = [
   CatalogModule,
   OrdersModule,
   ResellersModule,
+  EconomyModule,
   HealthModule,
 ];
 

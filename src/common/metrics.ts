@@ -14,6 +14,10 @@ export const counter = (name: string, help: string, labelNames: string[] = []): 
 export const histogram = (name: string, help: string, labelNames: string[], buckets: number[]): Histogram<string> =>
   metric(name, () => new Histogram({ name, help, labelNames, buckets }));
 
+/** A gauge set by the application (e.g. by a job), not read at scrape time. */
+export const gauge = (name: string, help: string, labelNames: string[] = []): Gauge<string> =>
+  metric(name, () => new Gauge({ name, help, labelNames }));
+
 export type GaugeReader = () => Promise<[Record<string, string>, number][]>;
 
 const readers = new Map<string, GaugeReader>();

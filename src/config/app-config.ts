@@ -162,6 +162,12 @@ export interface EconomyConfig {
   creditGiftMax: number;
   creditGiftCap30d: number;
   giftPurchasedCreditsDelayHours: number;
+  /** GET /admin/economy/report: the longest range asked at once, in days (ECONOMY_REPORT_MAX_DAYS). */
+  reportMaxDays: number;
+  /** The harm budgets' window: the daily check compares the last this many days (HARM_BUDGET_WINDOW_DAYS). */
+  harmBudgetWindowDays: number;
+  /** Harm budget thresholds in basis points of their base (docs/economy.md, "Economy health"). */
+  harmBudgets: { chargebackRateBp: number; resellerDisputeLossRateBp: number; reviewFalsePositiveBp: number };
 }
 
 /** Group commit of purchases (orders.service.ts): concurrent purchases share one transaction. */
@@ -389,6 +395,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       creditGiftMax: int('CREDIT_GIFT_MAX', 100_000, 1, 1_000_000_000),
       creditGiftCap30d: int('CREDIT_GIFT_CAP_30D', 500_000, 1, 1_000_000_000_000),
       giftPurchasedCreditsDelayHours: int('GIFT_PURCHASED_CREDITS_DELAY_HOURS', 24, 0, 24 * 365),
+      reportMaxDays: int('ECONOMY_REPORT_MAX_DAYS', 366, 1, 3660),
+      harmBudgetWindowDays: int('HARM_BUDGET_WINDOW_DAYS', 30, 1, 365),
+      harmBudgets: {
+        chargebackRateBp: int('HARM_BUDGET_CHARGEBACK_RATE_BP', 65, 0, 10_000),
+        resellerDisputeLossRateBp: int('HARM_BUDGET_RESELLER_DISPUTE_LOSS_RATE_BP', 200, 0, 10_000),
+        reviewFalsePositiveBp: int('HARM_BUDGET_REVIEW_FALSE_POSITIVE_BP', 5000, 0, 10_000),
+      },
     },
   };
   if (config.economy.creditGiftMin > config.economy.creditGiftMax) problems.push('CREDIT_GIFT_MIN must not exceed CREDIT_GIFT_MAX');

@@ -33,6 +33,11 @@ export class IdentityService {
     return user;
   }
 
+  /** Every admin's email address (alerts to the team: harm budget breaches). */
+  adminEmails(em?: EntityManager): Promise<string[]> {
+    return this.users.adminEmails(em ?? this.dataSource);
+  }
+
   async userExists(em: EntityManager | undefined, id: string): Promise<boolean> {
     return (await this.findUser(id, em)) !== null;
   }

@@ -114,6 +114,15 @@ export class UsersRepository {
     return (await queryRows(db, `SELECT 1 FROM users WHERE 'admin' = ANY (roles) LIMIT 1`)).length > 0;
   }
 
+  /** The addresses of every admin, for the platform's own alerts (harm budgets). */
+  async adminEmails(db: EntityManager | DataSource): Promise<string[]> {
+    const rows = await queryRows<{ email: string }>(
+      db,
+      `SELECT email::text AS email FROM users WHERE 'admin' = ANY (roles) ORDER BY created_at`,
+    );
+    return rows.map((r) => r.email);
+  }
+
   async anotherAdminExists(em: EntityManager, exceptId: string): Promise<boolean> {
     return (await queryRows(em, `SELECT 1 FROM users WHERE 'admin' = ANY (roles) AND id <> $1 LIMIT 1`, [exceptId])).length > 0;
   }

@@ -11,6 +11,8 @@ import { LedgerEntriesRepository } from './ledger-entries.repository';
 import { LedgerHoldsRepository } from './ledger-holds.repository';
 import { LedgerHoldsService } from './ledger-holds.service';
 import { LedgerJobsService } from './ledger-jobs.service';
+import { LedgerSupplyRepository } from './ledger-supply.repository';
+import { LedgerSupplyService } from './ledger-supply.service';
 import { LedgerSealerService } from './ledger-sealer.service';
 import { LedgerVerifierService } from './ledger-verifier.service';
 import { LedgerController } from './ledger.controller';
@@ -26,6 +28,7 @@ import { PostingEngineService } from './posting-engine.service';
     LedgerBalancesRepository,
     LedgerHoldsRepository,
     LedgerChainRepository,
+    LedgerSupplyRepository,
     LedgerAccountsService,
     PostingEngineService,
     LedgerDebitsService,
@@ -34,6 +37,7 @@ import { PostingEngineService } from './posting-engine.service';
     LedgerCompactorService,
     LedgerSealerService,
     LedgerVerifierService,
+    LedgerSupplyService,
     LedgerJobsService,
     LedgerService,
   ],

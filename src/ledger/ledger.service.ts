@@ -11,16 +11,19 @@ import { LedgerCompactorService } from './ledger-compactor.service';
 import { Debit, DebitInOrderArgs, LedgerDebitsService } from './ledger-debits.service';
 import { LedgerHoldsService } from './ledger-holds.service';
 import { LedgerSealerService } from './ledger-sealer.service';
+import { LedgerSupplyService } from './ledger-supply.service';
 import { LedgerVerifierService } from './ledger-verifier.service';
 import {
   AccountBalance,
   AccountRef,
   Asset,
+  DebtFlows,
   EntryInput,
   HoldInput,
   LedgerLine,
   LockedFunds,
   PostedEntry,
+  SupplyReport,
   VerifyReport,
 } from './ledger.types';
 import { PostingEngineService } from './posting-engine.service';
@@ -48,6 +51,7 @@ export class LedgerService {
     private readonly sealer: LedgerSealerService,
     private readonly verifier: LedgerVerifierService,
     private readonly compactor: LedgerCompactorService,
+    private readonly supply: LedgerSupplyService,
   ) {}
 
   /**
@@ -163,5 +167,18 @@ export class LedgerService {
 
   verify(): Promise<VerifyReport> {
     return this.verifier.verify();
+  }
+
+  /**
+   * Minted, burned and outstanding per asset from the postings of entries created at or before `at`
+   * (business clock; without it: every committed entry, checked against the balance rows in the same snapshot).
+   */
+  supplyAt(at?: Date): Promise<SupplyReport> {
+    return this.supply.supplyAt(at);
+  }
+
+  /** CREDIT debt created and repaid per interval of `stepSeconds` from `from` to `to`, with what was owed at `from`. */
+  debtFlows(from: Date, to: Date, stepSeconds: number): Promise<DebtFlows> {
+    return this.supply.debtFlows(from, to, stepSeconds);
   }
 }

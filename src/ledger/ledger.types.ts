@@ -98,3 +98,32 @@ export interface VerifyReport {
   assets: Record<Asset, AssetReport>;
   problems: VerifyProblem[];
 }
+
+/** One asset's supply at an instant (LedgerService.supplyAt). */
+export interface AssetSupply {
+  /** Everything issued up to the instant: the debits of `issuance`. */
+  minted: bigint;
+  /** What sits in `burn`. */
+  burned: bigint;
+  /** In circulation: minus the balance of `issuance`, less what was burned; the sum of `byAccount`. */
+  outstanding: bigint;
+  /** `outstanding` split by account name, summed over owners (user sub-accounts and the system's other accounts). */
+  byAccount: Partial<Record<AccountName, bigint>>;
+}
+
+export interface SupplyReport {
+  /** The instant asked for; null: now (every committed entry). */
+  at: Date | null;
+  assets: Record<Asset, AssetSupply>;
+  /**
+   * Where the postings disagree with the ledger's own sums in the same snapshot: an asset whose accounts
+   * do not sum to zero, and (for now) an account name whose postings differ from its balance rows.
+   */
+  mismatches: string[];
+}
+
+/** CREDIT debt per interval: debited (created) and credited (repaid), with what was owed before the first. */
+export interface DebtFlows {
+  opening: bigint;
+  intervals: Map<number, { created: bigint; repaid: bigint }>;
+}

@@ -50,7 +50,11 @@ const STRIPE_SCHEMAS = ['StripeEventDto', 'PurchaseDisputeDto', 'SandboxDelivery
 /** A field or query parameter that names one of our records: `id`, `…Id`, `…Ids`, or a user as `…By` (`decidedBy`). */
 const isIdName = (name: string | undefined): boolean => !!name && (name === 'id' || /(Ids?|By)$/.test(name)) && !NOT_UUID_FIELDS.has(name);
 /** Numeric fields that are not amounts or counts: ratios and scores may be fractional. */
-const FRACTIONAL = new Set(['precision', 'recall', 'completionRate', 'disputeRate', 'lossRate']);
+const FRACTIONAL = new Set([
+  ...['precision', 'recall', 'completionRate', 'disputeRate', 'lossRate'],
+  // the economy report's rates and shares
+  ...['rate', 'approvedShare', 'returningBuyerShare', 'share', 'reciprocity', 'visaRate', 'mastercardRate', 'medianSecondsToContain'],
+]);
 
 let doc: Document;
 const resolve = (s: Schema | undefined): Schema | undefined =>

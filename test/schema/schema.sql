@@ -763,6 +763,26 @@ CREATE TABLE public.fraud_rules (
     CONSTRAINT fraud_rules_pkey PRIMARY KEY (id)
 );
 
+CREATE TABLE public.harm_budget_breaches (
+    id uuid DEFAULT uuidv7() NOT NULL,
+    budget text NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    threshold_bp integer NOT NULL,
+    window_days integer NOT NULL,
+    numerator bigint NOT NULL,
+    denominator bigint NOT NULL,
+    opened_at timestamp with time zone NOT NULL,
+    cleared_at timestamp with time zone,
+    CONSTRAINT harm_budget_breaches_budget_check CHECK ((budget = ANY (ARRAY['chargeback_rate'::text, 'reseller_dispute_loss_rate'::text, 'review_false_positive_share'::text]))),
+    CONSTRAINT harm_budget_breaches_cleared CHECK ((((status = 'open'::text) = (cleared_at IS NULL)) AND ((cleared_at IS NULL) OR (cleared_at >= opened_at)))),
+    CONSTRAINT harm_budget_breaches_denominator_check CHECK ((denominator > 0)),
+    CONSTRAINT harm_budget_breaches_numerator_check CHECK ((numerator >= 0)),
+    CONSTRAINT harm_budget_breaches_pkey PRIMARY KEY (id),
+    CONSTRAINT harm_budget_breaches_status_check CHECK ((status = ANY (ARRAY['open'::text, 'cleared'::text]))),
+    CONSTRAINT harm_budget_breaches_threshold_bp_check CHECK (((threshold_bp >= 0) AND (threshold_bp <= 10000))),
+    CONSTRAINT harm_budget_breaches_window_days_check CHECK ((window_days >= 1))
+);
+
 CREATE TABLE public.idempotency_keys (
     user_id uuid NOT NULL,
     key text NOT NULL,
@@ -1424,6 +1444,8 @@ CREATE INDEX cooling_periods_user ON public.cooling_periods USING btree (user_id
 
 CREATE INDEX credit_transfers_by_sender ON public.credit_transfers USING btree (from_user_id, created_at);
 
+CREATE INDEX credit_transfers_created ON public.credit_transfers USING btree (created_at);
+
 CREATE INDEX dev_mailbox_recipient ON public.dev_mailbox USING btree (recipient, seq DESC);
 
 CREATE INDEX devices_by_cluster ON public.devices USING btree (COALESCE(cluster_id, id));
@@ -1452,9 +1474,17 @@ CREATE INDEX fraud_outcomes_kind ON public.fraud_labels USING btree (kind, occur
 
 CREATE INDEX fraud_outcomes_user ON public.fraud_labels USING btree (user_id, occurred_at);
 
+CREATE INDEX fraud_reviews_created ON public.fraud_reviews USING btree (created_at);
+
+CREATE INDEX fraud_reviews_decided ON public.fraud_reviews USING btree (decided_at) WHERE (decided_at IS NOT NULL);
+
 CREATE INDEX fraud_reviews_queue ON public.fraud_reviews USING btree (created_at) WHERE (status = 'open'::text);
 
 CREATE INDEX fraud_reviews_user ON public.fraud_reviews USING btree (user_id, created_at);
+
+CREATE UNIQUE INDEX harm_budget_breaches_one_open ON public.harm_budget_breaches USING btree (budget) WHERE (status = 'open'::text);
+
+CREATE INDEX harm_budget_breaches_opened ON public.harm_budget_breaches USING btree (opened_at);
 
 CREATE INDEX inventory_by_owner ON public.inventory USING btree (owner_id, seq DESC) WHERE (revoked_at IS NULL);
 
@@ -1463,6 +1493,8 @@ CREATE UNIQUE INDEX inventory_owned_once ON public.inventory USING btree (owner_
 CREATE INDEX known_networks_by_network ON public.known_networks USING btree (network);
 
 CREATE INDEX ledger_entries_commit_order ON public.ledger_entries USING btree (xid, id);
+
+CREATE INDEX ledger_entries_created ON public.ledger_entries USING btree (created_at);
 
 CREATE INDEX ledger_holds_pending_expiry ON public.ledger_holds USING btree (expires_at) WHERE (status = 'pending'::text);
 
@@ -1496,6 +1528,10 @@ CREATE INDEX orders_created ON public.orders USING btree (created_at DESC, id DE
 
 CREATE INDEX orders_listing ON public.orders USING btree (listing_id);
 
+CREATE INDEX orders_refunded ON public.orders USING btree (refunded_at) WHERE (refunded_at IS NOT NULL);
+
+CREATE INDEX orders_sales_by_pair ON public.orders USING btree (buyer_id, seller_id, created_at) WHERE (status = ANY (ARRAY['completed'::text, 'refunded'::text]));
+
 CREATE INDEX orders_status ON public.orders USING btree (status, created_at DESC, id DESC);
 
 CREATE INDEX outbox_messages_pending ON public.outbox_messages USING btree (id) WHERE (sent_at IS NULL);
@@ -1518,15 +1554,29 @@ CREATE INDEX reseller_orders_by_reseller_opened ON public.reseller_orders USING 
 
 CREATE INDEX reseller_orders_by_status ON public.reseller_orders USING btree (status, opened_at, id);
 
+CREATE INDEX reseller_orders_closed ON public.reseller_orders USING btree (closed_at) WHERE (closed_at IS NOT NULL);
+
 CREATE INDEX reseller_orders_confirm_due ON public.reseller_orders USING btree (confirm_due_at) WHERE (status = 'paid'::text);
 
+CREATE INDEX reseller_orders_disputed ON public.reseller_orders USING btree (disputed_at) WHERE (disputed_at IS NOT NULL);
+
 CREATE INDEX reseller_orders_expiring ON public.reseller_orders USING btree (expires_at) WHERE (status = 'open'::text);
+
+CREATE INDEX reseller_orders_opened ON public.reseller_orders USING btree (opened_at);
 
 CREATE INDEX resellers_by_status ON public.resellers USING btree (status, user_id);
 
 CREATE INDEX sale_earnings_by_creator ON public.sale_earnings USING btree (creator_id, seq DESC);
 
+CREATE INDEX sale_earnings_created ON public.sale_earnings USING btree (created_at);
+
 CREATE INDEX sale_earnings_due ON public.sale_earnings USING btree (matures_at, seq) WHERE (status = 'pending'::text);
+
+CREATE INDEX sale_earnings_matured ON public.sale_earnings USING btree (matured_at) WHERE (matured_at IS NOT NULL);
+
+CREATE INDEX sale_earnings_reversed ON public.sale_earnings USING btree (reversed_at) WHERE (reversed_at IS NOT NULL);
+
+CREATE INDEX security_events_kind ON public.security_events USING btree (kind, occurred_at);
 
 CREATE INDEX security_events_user ON public.security_events USING btree (user_id, seq DESC);
 
@@ -1541,6 +1591,10 @@ CREATE INDEX stripe_events_unfinished ON public.stripe_events USING btree (recei
 CREATE INDEX token_packages_listing ON public.token_packages USING btree (audience, price_cents, id) WHERE active;
 
 CREATE INDEX token_purchases_created ON public.token_purchases USING btree (created_at DESC, id DESC);
+
+CREATE INDEX token_purchases_paid ON public.token_purchases USING btree (paid_at) WHERE (paid_at IS NOT NULL);
+
+CREATE INDEX token_purchases_refunded ON public.token_purchases USING btree (updated_at) WHERE (status = 'refunded'::text);
 
 CREATE INDEX token_purchases_refunds_due ON public.token_purchases USING btree (updated_at) WHERE ((fraud_refusal IS NOT NULL) AND (paid_at IS NOT NULL) AND (refunded_cents < price_cents) AND (dispute_id IS NULL));
 
@@ -1577,6 +1631,10 @@ CREATE TRIGGER fraud_outcomes_append_only BEFORE DELETE OR UPDATE ON public.frau
 CREATE TRIGGER fraud_outcomes_no_truncate BEFORE TRUNCATE ON public.fraud_labels FOR EACH STATEMENT EXECUTE FUNCTION public.reject_modification();
 
 CREATE TRIGGER fraud_rule_versions_append_only BEFORE DELETE OR UPDATE ON public.fraud_rule_versions FOR EACH ROW EXECUTE FUNCTION public.fraud_rule_versions_append_only();
+
+CREATE TRIGGER harm_budget_breaches_no_delete BEFORE DELETE ON public.harm_budget_breaches FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
+
+CREATE TRIGGER harm_budget_breaches_transitions BEFORE UPDATE ON public.harm_budget_breaches FOR EACH ROW EXECUTE FUNCTION public.guard_transition('status,cleared_at', 'open>cleared');
 
 CREATE TRIGGER inventory_no_delete BEFORE DELETE ON public.inventory FOR EACH ROW EXECUTE FUNCTION public.reject_modification();
 
