@@ -318,4 +318,83 @@ describe('economy report', () => {
     expect(value(lines[0], 'harm.chargebacks.amounts.USD.cents')).toBe('0');
     expect(value(lines[2], 'harm.takeovers.medianSecondsToContain')).toBe(String(contained));
   });
+
+  it('records each harm budget breach once, mails the admins, counts and gauges it, shows it until it clears', async () => {
+    // The history's jobs runs already checked the budgets: the chargeback on day 1 (1 of 3 payments settled in 30 days:
+    // the reseller's wholesale and bond packages, the stolen card), the lost reseller order and the approved review on day 2.
+    const breaches = await t.sql<{ budget: string; status: string; numerator: string; denominator: string }>(
+      `SELECT budget, status, numerator::text, denominator::text FROM harm_budget_breaches ORDER BY budget`,
+    );
+    expect(breaches).toEqual([
+      { budget: 'chargeback_rate', status: 'open', numerator: '1', denominator: '3' },
+      { budget: 'reseller_dispute_loss_rate', status: 'open', numerator: '1', denominator: '1' },
+      { budget: 'review_false_positive_share', status: 'open', numerator: '1', denominator: '1' },
+    ]);
+    await runJobs();
+    expect(await t.sql(`SELECT count(*)::int AS n FROM harm_budget_breaches`)).toEqual([{ n: 3 }]);
+    const shown = (await report(range()).expect(200)).body.harmBudgets.breaches;
+    expect(shown.map((b: { budget: string; status: string; thresholdBp: number }) => [b.budget, b.status, b.thresholdBp])).toEqual([
+      ['chargeback_rate', 'open', 65],
+      ['reseller_dispute_loss_rate', 'open', 200],
+      ['review_false_positive_share', 'open', 5000],
+    ]);
+    const mails = (await t.http().get(`/dev/mailbox/${admin.email}`).expect(200)).body.items as {
+      data: { kind?: string; budget?: string };
+    }[];
+    expect(
+      mails
+        .filter((m) => m.data.kind === 'economy.harm_budget_breached')
+        .map((m) => m.data.budget)
+        .sort(),
+    ).toEqual(['chargeback_rate', 'reseller_dispute_loss_rate', 'review_false_positive_share']);
+
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    const metric = (line: string) => Number(new RegExp(`^${line.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(metrics)?.[1]);
+    for (const budget of ['chargeback_rate', 'reseller_dispute_loss_rate', 'review_false_positive_share'])
+      expect(metric(`harm_budget_breaches_total{budget="${budget}"}`)).toBe(1);
+    // The last check (day 3): 1 chargeback of 4 payments (the refunded one settled too), 1 of 1 reseller order lost, 1 of 1 review approved.
+    expect(metric('economy_harm_rate{budget="chargeback_rate"}')).toBe(0.25);
+    expect(metric('economy_harm_rate{budget="reseller_dispute_loss_rate"}')).toBe(1);
+    expect(metric('economy_harm_rate{budget="review_false_positive_share"}')).toBe(1);
+    expect(metric('economy_gmv_credits{asset="CREDIT"}')).toBe(14_080);
+    expect(metric('economy_gmv_credits{asset="PROMO"}')).toBe(1100);
+    const supply = (await report(range()).expect(200)).body.supply.assets;
+    for (const asset of ['CREDIT', 'PROMO', 'DEV_TOKEN'])
+      expect(metric(`economy_supply_outstanding{asset="${asset}"}`)).toBe(supply[asset].outstanding);
+
+    // A month later nothing happened in the window: every budget is back under and the breaches clear.
+    await t
+      .http()
+      .post('/dev/clock')
+      .send({ advanceSeconds: 31 * DAY })
+      .expect(200);
+    await signInAgain(t, admin);
+    await runJobs();
+    expect(await t.sql(`SELECT budget, status FROM harm_budget_breaches WHERE cleared_at IS NOT NULL ORDER BY budget`)).toEqual([
+      { budget: 'chargeback_rate', status: 'cleared' },
+      { budget: 'reseller_dispute_loss_rate', status: 'cleared' },
+      { budget: 'review_false_positive_share', status: 'cleared' },
+    ]);
+    expect((await report(range()).expect(200)).body.harmBudgets.breaches).toEqual([]);
+    await runJobs();
+    expect(await t.sql(`SELECT count(*)::int AS n FROM harm_budget_breaches`)).toEqual([{ n: 3 }]);
+  });
+
+  it("fails loudly when the supply disagrees with the ledger's own sums", async () => {
+    const [{ id }] = await t.sql<{ id: string }>(
+      `SELECT id::text FROM ledger_accounts WHERE owner_id = $1 AND asset = 'CREDIT' AND name = 'wallet'`,
+      [b1.id],
+    );
+    await t.sql(`UPDATE ledger_balances SET balance = balance + 1 WHERE account_id = $1`, [id]);
+    try {
+      const res = await report(range()).expect(500);
+      expect(res.body.code).toBe('SUPPLY_MISMATCH');
+      expect(res.body.detail).toMatch(/CREDIT\/wallet: postings sum to \d+, balances to \d+/);
+      // A point in time is read from the postings alone, which still sum to zero.
+      await report(`${range()}&at=${t0.toISOString()}`).expect(200);
+    } finally {
+      await t.sql(`UPDATE ledger_balances SET balance = balance - 1 WHERE account_id = $1`, [id]);
+    }
+    await report(range()).expect(200);
+  });
 });
