@@ -4,20 +4,18 @@ import { queryRows } from '../database/sql';
 
 type Db = DataSource | EntityManager;
 
-/**
- * The economy report's read model: read-only SQL over what other modules record (orders, sale lines,
- * token purchases, credit transfers, fraud decisions, reviews and labels, security
- * events, reseller orders). It never writes there and never reads a ledger table (LedgerService does).
- * Every statement takes `$1` from, `$2` to and `$3` the interval in seconds; `bucket` is the interval's
- * index from `from`, null for the total over [from, to) (GROUPING SETS).
- */
-const BUCKET = (col: string) => `floor(extract(epoch FROM ${col} - $1::timestamptz) / $3)::int`;
+/** The start of the interval `col` falls in (date_bin: integer arithmetic, cheap per row). */
+const BIN = (col: string) => `date_bin($3::int * interval '1 second', ${col}, $1::timestamptz)`;
+/** An interval start as its index from `from` (on aggregated rows only). */
+const INDEX = (bin: string) => `(floor(extract(epoch FROM ${bin} - $1::timestamptz) / $3))::int`;
+/** The interval index of `col` (per row: for the few rows of takeovers and such). */
+const BUCKET = (col: string) => INDEX(BIN(col));
 const IN_RANGE = (col: string) => `${col} >= $1 AND ${col} < $2`;
 const SOLD = `status IN ('completed', 'refunded')`;
 
-/** One counted kind of event in an interval: how many and their sum (credits, or cents of `currency`). */
+/** One counted kind of event in an interval: how many and their sum (credits, or cents of `currency`); additive, so the total is their sum. */
 export interface EventRow {
-  bucket: number | null;
+  bucket: number;
   kind: EventKind;
   currency: string;
   n: string;
@@ -52,62 +50,74 @@ export type EventKind =
   | 'reseller_lost'
   | 'reseller_bond_paid';
 
+/** Each source aggregated per interval first (one pass over each range), then the few rows unioned. */
 const EVENTS = `
-  WITH ev (kind, ts, currency, amount) AS (
-    SELECT CASE WHEN o.pay_with = 'CREDIT' THEN 'sale_credit' ELSE 'sale_promo' END, o.created_at, '', o.price
-      FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
+  WITH sold AS (
+    SELECT ${BIN('o.created_at')} AS b, o.pay_with, count(*) AS n, sum(o.price) AS price, sum(o.platform_fee) AS fee
+      FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')} GROUP BY 1, 2
+  ), refunded AS (
+    SELECT ${BIN('o.refunded_at')} AS b, o.pay_with, count(*) AS n, sum(o.price) AS price, sum(o.platform_fee) AS fee
+      FROM orders o WHERE ${IN_RANGE('o.refunded_at')} GROUP BY 1, 2
+  ), ev (b, kind, currency, n, amount) AS (
+    SELECT b, CASE WHEN pay_with = 'CREDIT' THEN 'sale_credit' ELSE 'sale_promo' END, '', n, price FROM sold
     UNION ALL
-    SELECT 'platform_fee', o.created_at, '', o.platform_fee
-      FROM orders o WHERE o.${SOLD} AND o.pay_with = 'CREDIT' AND ${IN_RANGE('o.created_at')}
+    SELECT b, 'platform_fee', '', n, fee FROM sold WHERE pay_with = 'CREDIT'
     UNION ALL
-    SELECT CASE WHEN o.pay_with = 'CREDIT' THEN 'order_refund_credit' ELSE 'order_refund_promo' END, o.refunded_at, '', o.price
-      FROM orders o WHERE ${IN_RANGE('o.refunded_at')}
+    SELECT b, CASE WHEN pay_with = 'CREDIT' THEN 'order_refund_credit' ELSE 'order_refund_promo' END, '', n, price FROM refunded
     UNION ALL
-    SELECT 'platform_fee_refunded', o.refunded_at, '', o.platform_fee
-      FROM orders o WHERE o.pay_with = 'CREDIT' AND ${IN_RANGE('o.refunded_at')}
+    SELECT b, 'platform_fee_refunded', '', n, fee FROM refunded WHERE pay_with = 'CREDIT'
     UNION ALL
-    SELECT 'earnings_accrued', s.created_at, '', s.amount FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.created_at')}
+    SELECT ${BIN('s.created_at')}, 'earnings_accrued', '', count(*), sum(s.amount)
+      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.created_at')} GROUP BY 1
     UNION ALL
-    SELECT 'earnings_matured', s.matured_at, '', s.amount FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.matured_at')}
+    SELECT ${BIN('s.matured_at')}, 'earnings_matured', '', count(*), sum(s.amount)
+      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.matured_at')} GROUP BY 1
     UNION ALL
-    SELECT 'earnings_reversed', s.reversed_at, '', s.amount FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.reversed_at')}
+    SELECT ${BIN('s.reversed_at')}, 'earnings_reversed', '', count(*), sum(s.amount)
+      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.reversed_at')} GROUP BY 1
     UNION ALL
-    SELECT 'credit_gift', t.created_at, '', t.amount FROM credit_transfers t WHERE t.status = 'completed' AND ${IN_RANGE('t.created_at')}
+    SELECT ${BIN('t.created_at')}, 'credit_gift', '', count(*), sum(t.amount)
+      FROM credit_transfers t WHERE t.status = 'completed' AND ${IN_RANGE('t.created_at')} GROUP BY 1
     UNION ALL
-    SELECT CASE WHEN p.destination = 'wallet' THEN 'money_in_packages' ELSE 'money_in_wholesale' END, p.paid_at, p.currency, p.price_cents
-      FROM token_purchases p WHERE p.fraud_refusal IS NULL AND ${IN_RANGE('p.paid_at')}
+    SELECT ${BIN('p.paid_at')}, CASE WHEN p.destination = 'wallet' THEN 'money_in_packages' ELSE 'money_in_wholesale' END, p.currency,
+           count(*), sum(p.price_cents)
+      FROM token_purchases p WHERE p.fraud_refusal IS NULL AND ${IN_RANGE('p.paid_at')} GROUP BY 1, 2, 3
     UNION ALL
-    SELECT 'payment_refund', p.updated_at, p.currency, p.refunded_cents
-      FROM token_purchases p WHERE p.status = 'refunded' AND ${IN_RANGE('p.updated_at')}
+    SELECT ${BIN('p.updated_at')}, 'payment_refund', p.currency, count(*), sum(p.refunded_cents)
+      FROM token_purchases p WHERE p.status = 'refunded' AND ${IN_RANGE('p.updated_at')} GROUP BY 1, 3
     UNION ALL
-    SELECT l.kind, l.occurred_at, p.currency, p.price_cents
+    SELECT ${BIN('l.occurred_at')}, l.kind, p.currency, count(*), sum(p.price_cents)
       FROM fraud_labels l JOIN token_purchases p ON p.id::text = l.subject_id
-     WHERE l.kind IN ('chargeback', 'dispute_lost') AND ${IN_RANGE('l.occurred_at')}
+     WHERE l.kind IN ('chargeback', 'dispute_lost') AND ${IN_RANGE('l.occurred_at')} GROUP BY 1, 2, 3
     UNION ALL
-    SELECT 'fraud_decision', d.created_at, '', coalesce(d.amount, 0) FROM fraud_decisions d WHERE ${IN_RANGE('d.created_at')}
+    SELECT b, k.kind, '', sum(n), sum(amount)
+      FROM (SELECT ${BIN('d.created_at')} AS b, d.outcome = 'BLOCK' AS blocked, count(*) AS n, coalesce(sum(d.amount), 0) AS amount
+              FROM fraud_decisions d WHERE ${IN_RANGE('d.created_at')} GROUP BY 1, 2) d
+     CROSS JOIN LATERAL (VALUES ('fraud_decision'), (CASE WHEN d.blocked THEN 'fraud_block' END)) k (kind)
+     WHERE k.kind IS NOT NULL GROUP BY 1, 2
     UNION ALL
-    SELECT 'fraud_block', d.created_at, '', coalesce(d.amount, 0) FROM fraud_decisions d WHERE d.outcome = 'BLOCK' AND ${IN_RANGE('d.created_at')}
+    SELECT ${BIN('r.created_at')}, 'review_opened', '', count(*), 0 FROM fraud_reviews r WHERE ${IN_RANGE('r.created_at')} GROUP BY 1
     UNION ALL
-    SELECT 'review_opened', r.created_at, '', 0 FROM fraud_reviews r WHERE ${IN_RANGE('r.created_at')}
+    SELECT ${BIN('r.decided_at')}, 'review_' || r.status, '', count(*), 0 FROM fraud_reviews r WHERE ${IN_RANGE('r.decided_at')} GROUP BY 1, 2
     UNION ALL
-    SELECT 'review_' || r.status, r.decided_at, '', 0 FROM fraud_reviews r WHERE ${IN_RANGE('r.decided_at')}
+    SELECT ${BIN('l.occurred_at')}, 'takeover', '', count(*), 0
+      FROM fraud_labels l WHERE l.kind = 'confirmed_takeover' AND ${IN_RANGE('l.occurred_at')} GROUP BY 1
     UNION ALL
-    SELECT 'takeover', l.occurred_at, '', 0 FROM fraud_labels l WHERE l.kind = 'confirmed_takeover' AND ${IN_RANGE('l.occurred_at')}
+    SELECT ${BIN('e.occurred_at')}, 'owner_freeze', '', count(*), 0
+      FROM security_events e WHERE e.kind = 'account_frozen' AND ${IN_RANGE('e.occurred_at')} GROUP BY 1
     UNION ALL
-    SELECT 'owner_freeze', e.occurred_at, '', 0 FROM security_events e WHERE e.kind = 'account_frozen' AND ${IN_RANGE('e.occurred_at')}
+    SELECT ${BIN('r.opened_at')}, 'reseller_opened', '', count(*), sum(r.amount) FROM reseller_orders r WHERE ${IN_RANGE('r.opened_at')} GROUP BY 1
     UNION ALL
-    SELECT 'reseller_opened', r.opened_at, '', r.amount FROM reseller_orders r WHERE ${IN_RANGE('r.opened_at')}
+    SELECT ${BIN('r.disputed_at')}, 'reseller_disputed', '', count(*), sum(r.amount)
+      FROM reseller_orders r WHERE ${IN_RANGE('r.disputed_at')} GROUP BY 1
     UNION ALL
-    SELECT 'reseller_disputed', r.disputed_at, '', r.amount FROM reseller_orders r WHERE ${IN_RANGE('r.disputed_at')}
+    SELECT ${BIN('r.closed_at')}, 'reseller_lost', '', count(*), sum(r.amount)
+      FROM reseller_orders r WHERE r.status = 'resolved_buyer' AND ${IN_RANGE('r.closed_at')} GROUP BY 1
     UNION ALL
-    SELECT 'reseller_lost', r.closed_at, '', r.amount FROM reseller_orders r WHERE r.status = 'resolved_buyer' AND ${IN_RANGE('r.closed_at')}
-    UNION ALL
-    SELECT 'reseller_bond_paid', r.closed_at, '', r.bond_paid
-      FROM reseller_orders r WHERE r.status = 'resolved_buyer' AND r.bond_paid > 0 AND ${IN_RANGE('r.closed_at')}
+    SELECT ${BIN('r.closed_at')}, 'reseller_bond_paid', '', count(*), sum(r.bond_paid)
+      FROM reseller_orders r WHERE r.status = 'resolved_buyer' AND r.bond_paid > 0 AND ${IN_RANGE('r.closed_at')} GROUP BY 1
   )
-  SELECT b AS bucket, kind, currency, count(*)::text AS n, coalesce(sum(amount), 0)::text AS amount
-    FROM (SELECT ev.*, ${BUCKET('ev.ts')} AS b FROM ev) x
-   GROUP BY GROUPING SETS ((b, kind, currency), (kind, currency))`;
+  SELECT ${INDEX('b')} AS bucket, kind, currency, n::text AS n, coalesce(amount, 0)::text AS amount FROM ev`;
 
 /** Sales by buyer-creator pairs in an interval: the pairs with 1, 2-4 and 5+ sales, and the pairs' first-ever sales in it. */
 export interface OrbitRow {
@@ -121,25 +131,29 @@ export interface OrbitRow {
 
 const ORBITS = `
   WITH s AS MATERIALIZED (
-    SELECT o.buyer_id, o.seller_id, ${BUCKET('o.created_at')} AS b FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
+    SELECT o.buyer_id, o.seller_id, ${BIN('o.created_at')} AS b FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
+  ), per AS (
+    SELECT b, buyer_id, seller_id, count(*) AS n FROM s GROUP BY 1, 2, 3
   ), pairs AS (
-    SELECT b, count(*) AS n FROM s GROUP BY GROUPING SETS ((b, seller_id, buyer_id), (seller_id, buyer_id))
+    SELECT buyer_id, seller_id, sum(n) AS n, min(b) AS first_b FROM per GROUP BY 1, 2
+  ), fresh AS (
+    -- pairs without a sale before the range: their first interval holds their first-ever sale
+    SELECT p.first_b AS b FROM pairs p
+     WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = p.buyer_id AND o.seller_id = p.seller_id AND o.${SOLD} AND o.created_at < $1)
+  ), firsts AS (
+    SELECT b, count(*) AS n FROM fresh GROUP BY 1
   ), orbits AS (
     SELECT b, sum(n) AS sales, count(*) FILTER (WHERE n = 1) AS one, count(*) FILTER (WHERE n BETWEEN 2 AND 4) AS two_to_four,
            count(*) FILTER (WHERE n >= 5) AS five_plus
-      FROM pairs GROUP BY b
-  ), firsts AS (
-    SELECT ${BUCKET('f.first_at')} AS b
-      FROM (SELECT (SELECT min(p.created_at) FROM orders p
-                     WHERE p.buyer_id = d.buyer_id AND p.seller_id = d.seller_id AND p.${SOLD}) AS first_at
-              FROM (SELECT DISTINCT buyer_id, seller_id FROM s) d) f
-     WHERE f.first_at >= $1
-  ), first_counts AS (
-    SELECT b, count(*) AS n FROM firsts GROUP BY GROUPING SETS ((b), ())
+      FROM per GROUP BY 1
+    UNION ALL
+    SELECT NULL, sum(n), count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n BETWEEN 2 AND 4), count(*) FILTER (WHERE n >= 5)
+      FROM pairs HAVING count(*) > 0
   )
-  SELECT o.b AS bucket, o.sales::text AS sales, o.one::text AS one, o.two_to_four::text AS two_to_four, o.five_plus::text AS five_plus,
-         coalesce(f.n, 0)::text AS first_sales
-    FROM orbits o LEFT JOIN first_counts f ON f.b IS NOT DISTINCT FROM o.b`;
+  SELECT ${INDEX('o.b')} AS bucket, o.sales::text AS sales, o.one::text AS one, o.two_to_four::text AS two_to_four,
+         o.five_plus::text AS five_plus,
+         (CASE WHEN o.b IS NULL THEN (SELECT coalesce(sum(n), 0) FROM firsts) ELSE coalesce(f.n, 0) END)::text AS first_sales
+    FROM orbits o LEFT JOIN firsts f ON f.b = o.b`;
 
 /** Buyers whose first purchase falls in an interval, and how many of them bought again within 30 days of it. */
 export interface NewBuyerRow {
@@ -149,14 +163,20 @@ export interface NewBuyerRow {
 }
 
 const NEW_BUYERS = `
-  SELECT b AS bucket, count(*)::text AS new_buyers, count(*) FILTER (WHERE again)::text AS again
-    FROM (SELECT ${BUCKET('f.first_at')} AS b,
-                 (SELECT count(*) FROM orders o
-                   WHERE o.buyer_id = f.buyer_id AND o.${SOLD}
-                     AND o.created_at >= f.first_at AND o.created_at <= f.first_at + interval '30 days') >= 2 AS again
-            FROM (SELECT o.buyer_id, min(o.created_at) AS first_at FROM orders o
-                   WHERE o.${SOLD} AND o.buyer_id IN (SELECT w.buyer_id FROM orders w WHERE w.${SOLD} AND ${IN_RANGE('w.created_at')})
-                   GROUP BY o.buyer_id HAVING min(o.created_at) >= $1) f) x
+  WITH w AS MATERIALIZED (
+    SELECT o.buyer_id, o.created_at FROM orders o
+     WHERE o.${SOLD} AND o.created_at >= $1 AND o.created_at < $2::timestamptz + interval '30 days'
+  ), fresh AS (
+    SELECT f.buyer_id, f.first_at
+      FROM (SELECT buyer_id, min(created_at) AS first_at FROM w GROUP BY 1) f
+     WHERE f.first_at < $2 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = f.buyer_id AND o.${SOLD} AND o.created_at < $1)
+  ), judged AS (
+    SELECT f.first_at, count(*) >= 2 AS again
+      FROM fresh f JOIN w ON w.buyer_id = f.buyer_id AND w.created_at <= f.first_at + interval '30 days'
+     GROUP BY f.buyer_id, f.first_at
+  )
+  SELECT ${INDEX('b')} AS bucket, count(*)::text AS new_buyers, count(*) FILTER (WHERE again)::text AS again
+    FROM (SELECT ${BIN('first_at')} AS b, again FROM judged) x
    GROUP BY GROUPING SETS ((b), ())`;
 
 /** Gifts (completed credit transfers, items bought for someone else) sent in an interval, and those answered by a gift back within 30 days. */
@@ -166,20 +186,21 @@ export interface GiftRow {
   answered: string;
 }
 
-const ANSWERED = (giver: string, receiver: string, at: string) => `(
-  EXISTS (SELECT 1 FROM credit_transfers r WHERE r.from_user_id = ${receiver} AND r.to_user_id = ${giver} AND r.status = 'completed'
-             AND r.created_at > ${at} AND r.created_at <= ${at} + interval '30 days')
-  OR EXISTS (SELECT 1 FROM orders r WHERE r.buyer_id = ${receiver} AND r.owner_id = ${giver} AND r.${SOLD}
-                AND r.created_at > ${at} AND r.created_at <= ${at} + interval '30 days'))`;
-
 const GIFTS = `
-  SELECT b AS bucket, count(*)::text AS gifts, count(*) FILTER (WHERE answered)::text AS answered
-    FROM (SELECT ${BUCKET('g.at')} AS b, ${ANSWERED('g.giver', 'g.receiver', 'g.at')} AS answered
-            FROM (SELECT t.from_user_id AS giver, t.to_user_id AS receiver, t.created_at AS at FROM credit_transfers t
-                   WHERE t.status = 'completed' AND ${IN_RANGE('t.created_at')}
-                  UNION ALL
-                  SELECT o.buyer_id, o.owner_id, o.created_at FROM orders o
-                   WHERE o.owner_id <> o.buyer_id AND o.${SOLD} AND ${IN_RANGE('o.created_at')}) g) x
+  WITH g AS MATERIALIZED (
+    SELECT t.id, t.from_user_id AS giver, t.to_user_id AS receiver, t.created_at AS at FROM credit_transfers t
+     WHERE t.status = 'completed' AND t.created_at >= $1 AND t.created_at < $2::timestamptz + interval '30 days'
+    UNION ALL
+    SELECT o.id, o.buyer_id, o.owner_id, o.created_at FROM orders o
+     WHERE o.owner_id <> o.buyer_id AND o.${SOLD} AND o.created_at >= $1 AND o.created_at < $2::timestamptz + interval '30 days'
+  ), sent AS (
+    SELECT g.id, g.at, bool_or(r.id IS NOT NULL) AS answered
+      FROM g LEFT JOIN g r ON r.giver = g.receiver AND r.receiver = g.giver AND r.at > g.at AND r.at <= g.at + interval '30 days'
+     WHERE g.at < $2
+     GROUP BY g.id, g.at
+  )
+  SELECT ${INDEX('b')} AS bucket, count(*)::text AS gifts, count(*) FILTER (WHERE answered)::text AS answered
+    FROM (SELECT ${BIN('at')} AS b, answered FROM sent) x
    GROUP BY GROUPING SETS ((b), ())`;
 
 /** Security events that may announce a takeover (the first of them in 30 days before the label starts the clock). */
@@ -226,6 +247,13 @@ export interface HarmRatesRow {
   gmv_promo: string;
 }
 
+/**
+ * The economy report's read model: read-only SQL over what other modules record (orders, sale lines,
+ * token purchases, credit transfers, fraud decisions, reviews and labels, security
+ * events, reseller orders). It never writes there and never reads a ledger table (LedgerService does).
+ * Every statement takes `$1` from, `$2` to and `$3` the interval in seconds; `bucket` is the interval's
+ * index from `from`, null for the total over [from, to) where a total is not a sum of the intervals.
+ */
 @Injectable()
 export class EconomyReportRepository {
   /** Takes the caller's transaction read-only (the report reads one REPEATABLE READ snapshot). */

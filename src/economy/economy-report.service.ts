@@ -151,13 +151,17 @@ export class EconomyReportService {
     for (let i = 0; i < count; i++) all.set(i, blank());
     all.set(TOTAL, blank());
     for (const r of read.events) {
-      const g = all.get(keyOf(r.bucket));
-      if (!g) continue;
-      const e = g.events.get(r.kind) ?? { n: 0n, amount: 0n, cents: new Map() };
-      e.n += BigInt(r.n);
-      e.amount += BigInt(r.amount);
-      if (r.currency) e.cents.set(r.currency, { n: BigInt(r.n), cents: BigInt(r.amount) });
-      g.events.set(r.kind, e);
+      for (const g of [all.get(r.bucket), all.get(TOTAL)!]) {
+        if (!g) continue;
+        const e = g.events.get(r.kind) ?? { n: 0n, amount: 0n, cents: new Map() };
+        e.n += BigInt(r.n);
+        e.amount += BigInt(r.amount);
+        if (r.currency) {
+          const c = e.cents.get(r.currency) ?? { n: 0n, cents: 0n };
+          e.cents.set(r.currency, { n: c.n + BigInt(r.n), cents: c.cents + BigInt(r.amount) });
+        }
+        g.events.set(r.kind, e);
+      }
     }
     for (const r of read.orbits) if (all.has(keyOf(r.bucket))) all.get(keyOf(r.bucket))!.orbit = r;
     for (const r of read.newBuyers) if (all.has(keyOf(r.bucket))) all.get(keyOf(r.bucket))!.newBuyers = r;
