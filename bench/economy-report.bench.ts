@@ -218,8 +218,12 @@ async function main(): Promise<void> {
       ['ledger supply (checked)', () => app.get(LedgerService).supplyAt()],
     ];
     if (process.env.BENCH_EXPLAIN) {
-      const explain = { query: (text: string, params: unknown[]) => ds.query(`EXPLAIN (ANALYZE, BUFFERS OFF) ${text}`, params) } as unknown as DataSource;
-      const plan = (await (repo as unknown as Record<string, (...a: unknown[]) => Promise<{ 'QUERY PLAN': string }[]>>)[process.env.BENCH_EXPLAIN](explain, from, to, 86_400));
+      const explain = {
+        query: (text: string, params: unknown[]) => ds.query(`EXPLAIN (ANALYZE, BUFFERS OFF) ${text}`, params),
+      } as unknown as DataSource;
+      const plan = await (repo as unknown as Record<string, (...a: unknown[]) => Promise<{ 'QUERY PLAN': string }[]>>)[
+        process.env.BENCH_EXPLAIN
+      ](explain, from, to, 86_400);
       console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
     }
     for (const [name, run] of parts) {
