@@ -1,8 +1,14 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { DataSource } from 'typeorm';
+import { AppConfig, loadConfig } from '../src/config/app-config';
 import { runMigrations } from '../src/database/data-source';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+import { queryRows } from '../src/database/sql';
+import { SessionsService } from '../src/identity/sessions.service';
 
 export interface BenchDatabase {
   url: string;
@@ -37,3 +43,29 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+/** The application's configuration for an in-process benchmark server on `url` (no jobs, no dev routes, silent). */
+export function benchAppConfig(url: string): AppConfig {
+  return loadConfig({
+    NODE_ENV: 'development',
+    DATABASE_URL: url,
+    DEV_ROUTES: 'false',
+    JOBS_ENABLED: 'false',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
+    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    DATA_DIR: '/tmp/bazaar-bench-data',
+  });
+}
+
+/** A fresh admin (`<prefix>-admin-...@bench.local`) and an access token of a real session. */
+export async function benchAdminToken(app: INestApplication, now: Date, prefix: string): Promise<string> {
+  const ds = app.get(DataSource);
+  const [admin] = await queryRows<{ id: string }>(
+    ds,
+    `INSERT INTO users (email, display_name, password_hash, roles, created_at, password_changed_at, updated_at, email_verified_at)
+     VALUES ($1, 'Bench admin', '$argon2id$bench', '{buyer,admin}', $2, $2, $2, $2) RETURNING id`,
+    [`${prefix}-admin-${randomBytes(4).toString('hex')}@bench.local`, now],
+  );
+  return ds.transaction(async (em) => (await app.get(SessionsService).start(em, admin.id, { ip: '127.0.0.1' }, now)).accessToken);
+}

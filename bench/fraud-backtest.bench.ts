@@ -6,18 +6,14 @@
  * with in_list.   npm run bench:backtest   (BENCH_DATABASE_URL keeps the data between runs)
  */
 import 'reflect-metadata';
-import { randomBytes } from 'node:crypto';
 import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app';
 import { Clock } from '../src/common/clock.service';
-import { loadConfig } from '../src/config/app-config';
 import { queryRows } from '../src/database/sql';
 import { FRAUD_EVENT_TYPES } from '../src/fraud/fraud.types';
-import { SessionsService } from '../src/identity/sessions.service';
-import { benchDatabase, fmt, percentile } from './bench-db';
+import { benchAdminToken, benchAppConfig, benchDatabase, fmt, percentile } from './bench-db';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
@@ -183,35 +179,15 @@ const RULES: { name: string; rule: object }[] = [
   },
 ];
 
-async function adminToken(app: INestApplication, now: Date): Promise<string> {
-  const ds = app.get(DataSource);
-  const [admin] = await queryRows<{ id: string }>(
-    ds,
-    `INSERT INTO users (email, display_name, password_hash, roles, created_at, password_changed_at, updated_at, email_verified_at)
-     VALUES ($1, 'Bench admin', '$argon2id$bench', '{buyer,admin}', $2, $2, $2, $2) RETURNING id`,
-    [`bt-admin-${randomBytes(4).toString('hex')}@bench.local`, now],
-  );
-  return ds.transaction(async (em) => (await app.get(SessionsService).start(em, admin.id, { ip: '127.0.0.1' }, now)).accessToken);
-}
-
 async function main(): Promise<void> {
   const db = await benchDatabase();
-  const config = loadConfig({
-    NODE_ENV: 'development',
-    DATABASE_URL: db.url,
-    DEV_ROUTES: 'false',
-    JOBS_ENABLED: 'false',
-    LOG_LEVEL: 'silent',
-    JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
-    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-    DATA_DIR: '/tmp/bazaar-bench-data',
-  });
+  const config = benchAppConfig(db.url);
   const app = await createApp(config, db.url);
   try {
     await app.listen(0, '127.0.0.1');
     const now = app.get(Clock).now();
     await seed(app.get(DataSource), now);
-    const token = await adminToken(app, now);
+    const token = await benchAdminToken(app, now, 'bt');
     const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/admin/fraud/backtest`;
     const post = async (body: object) => {
       const res = await fetch(url, {
