@@ -23,6 +23,8 @@ import { ResellerVettingReads1763900023000 } from './1763900023000-ResellerVetti
 import { AdminListIndexes1763900024000 } from './1763900024000-AdminListIndexes';
 import { UuidIds1763900025000 } from './1763900025000-UuidIds';
 import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneStatementPost';
+import { SandboxStripeShared1763900030000 } from './1763900030000-SandboxStripeShared';
+import { SecretFingerprints1763900030500 } from './1763900030500-SecretFingerprints';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -51,4 +53,6 @@ export const allMigrations = [
   AdminListIndexes1763900024000,
   UuidIds1763900025000,
   LedgerOneStatementPost1763900028000,
+  SandboxStripeShared1763900030000,
+  SecretFingerprints1763900030500,
 ];

@@ -1184,11 +1184,36 @@ CREATE TABLE public.sale_earnings (
     CONSTRAINT sale_earnings_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'matured'::text, 'reversed'::text])))
 );
 
+CREATE TABLE public.sandbox_stripe_idempotency (
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    status integer,
+    body jsonb,
+    CONSTRAINT sandbox_stripe_idempotency_answer CHECK (((status IS NULL) = (body IS NULL))),
+    CONSTRAINT sandbox_stripe_idempotency_pkey PRIMARY KEY (key)
+);
+
+CREATE TABLE public.sandbox_stripe_objects (
+    id text NOT NULL,
+    kind text NOT NULL,
+    payment_intent text,
+    data jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT sandbox_stripe_objects_pkey PRIMARY KEY (id)
+);
+
 CREATE TABLE public.schema_migrations (
     id integer DEFAULT nextval('public.schema_migrations_id_seq'::regclass) NOT NULL,
     "timestamp" bigint NOT NULL,
     name character varying NOT NULL,
     CONSTRAINT "PK_62441bec32630ced9e4cccae336" PRIMARY KEY (id)
+);
+
+CREATE TABLE public.secret_fingerprints (
+    name text NOT NULL,
+    fingerprint text NOT NULL,
+    recorded_at timestamp with time zone NOT NULL,
+    CONSTRAINT secret_fingerprints_pkey PRIMARY KEY (name)
 );
 
 CREATE TABLE public.security_events (
@@ -1527,6 +1552,8 @@ CREATE INDEX resellers_by_status ON public.resellers USING btree (status, user_i
 CREATE INDEX sale_earnings_by_creator ON public.sale_earnings USING btree (creator_id, seq DESC);
 
 CREATE INDEX sale_earnings_due ON public.sale_earnings USING btree (matures_at, seq) WHERE (status = 'pending'::text);
+
+CREATE INDEX sandbox_stripe_objects_payment_intent ON public.sandbox_stripe_objects USING btree (payment_intent) WHERE (kind <> 'event'::text);
 
 CREATE INDEX security_events_user ON public.security_events USING btree (user_id, seq DESC);
 
