@@ -1,10 +1,20 @@
 import { randomUUID } from 'node:crypto';
+import { INestApplication } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { Client } from 'pg';
+import PgBoss from 'pg-boss';
+import { DataSource } from 'typeorm';
+import { CommonModule } from '../../src/common/common.module';
+import { loadConfig } from '../../src/config/app-config';
+import { ConfigModule } from '../../src/config/config.module';
+import { DatabaseModule } from '../../src/database/database.module';
+import { JobsModule } from '../../src/jobs/jobs.module';
+import { JobsService, PG_BOSS_SCHEMA } from '../../src/jobs/jobs.service';
 import Stripe from 'stripe';
 import { StripeConnection } from '../../src/payments/stripe/stripe.connection';
 import { uniqueEmail } from '../support/auth';
 import { as, balance, ledger, makeAdmin, signUp } from '../support/market-fixtures';
-import { createTestDatabase } from '../support/test-db';
+import { createTestDatabase, TestDatabase } from '../support/test-db';
 import { startTestApp, startTestAppBeside, TestApp } from '../support/test-app';
 
 /**
@@ -197,6 +207,66 @@ describe('several nodes behave as one', () => {
       );
     });
   });
+});
+
+describe('scheduled jobs with JOBS_ENABLED on two nodes', () => {
+  const PROBE = 'multi-node-probe';
+  const runs: { node: string; i: number }[] = [];
+  const nodes: INestApplication[] = [];
+  let db: TestDatabase;
+
+  /** A node running the job runner only, with one periodic job that records which node ran it. */
+  async function startNode(node: string): Promise<INestApplication> {
+    const config = loadConfig({
+      NODE_ENV: 'test',
+      DATABASE_URL: db.url,
+      JOBS_ENABLED: 'true',
+      JWT_SECRET: 'x'.repeat(32),
+      ENCRYPTION_KEY: Buffer.alloc(32).toString('base64'),
+    });
+    const probe = {
+      provide: PROBE,
+      inject: [JobsService],
+      useFactory: (jobs: JobsService) =>
+        jobs.registerPeriodic({ name: PROBE, cron: '0 0 1 1 *', run: async (now) => void runs.push({ node, i: now.getTime() }) }),
+    };
+    const mod = await Test.createTestingModule({
+      imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(db.url, 5), CommonModule, JobsModule],
+      providers: [probe],
+    }).compile();
+    const app = mod.createNestApplication({ logger: false });
+    await app.init();
+    return app;
+  }
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    nodes.push(await startNode('A'), await startNode('B'));
+  });
+  afterAll(async () => {
+    for (const n of nodes) await n.close();
+    await db?.drop();
+  });
+
+  it('schedules the job once and runs each due run on one node only', async () => {
+    const ds = nodes[0].get(DataSource);
+    const schedules = await ds.query(`SELECT name FROM ${PG_BOSS_SCHEMA}.schedule WHERE name = $1`, [PROBE]);
+    expect(schedules).toHaveLength(1);
+    // What the cron would do at each due minute: queue the run; both nodes' workers compete for it.
+    const boss = new PgBoss({ connectionString: db.url, schema: PG_BOSS_SCHEMA, supervise: false, schedule: false });
+    await boss.start();
+    try {
+      for (let i = 0; i < 6; i++) await boss.send(PROBE, {});
+    } finally {
+      await boss.stop({ graceful: false, wait: true });
+    }
+    const settled = async () => {
+      const [row] = await ds.query(`SELECT count(*)::int AS n FROM ${PG_BOSS_SCHEMA}.job WHERE name = $1 AND state = 'completed'`, [PROBE]);
+      return (row as { n: number }).n === 6;
+    };
+    await until(settled, 60_000);
+    expect(runs).toHaveLength(6);
+  }, 90_000);
 });
 
 async function until(cond: () => Promise<boolean>, ms = 20_000): Promise<void> {
