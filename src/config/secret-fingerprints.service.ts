@@ -40,7 +40,7 @@ export class SecretFingerprintsService implements OnModuleInit {
         `Refusing to start: ${differ.join(' and ')} ${differ.length > 1 ? 'differ' : 'differs'} from the one this database was first started with.`,
         `Every process on one database needs the same JWT_SECRET and ENCRYPTION_KEY: set ${differ.join(' and ')} to the other processes' value.`,
         generated.length
-          ? `(${generated.join(' and ')} ${generated.length > 1 ? 'were' : 'was'} not set, so this process generated ${generated.length > 1 ? 'them' : 'it'} for its DATA_DIR.)`
+          ? `(${generated.join(' and ')} ${generated.length > 1 ? 'were' : 'was'} not set here, so generated for DATA_DIR, or for this process alone without one.)`
           : '',
       ]
         .filter(Boolean)

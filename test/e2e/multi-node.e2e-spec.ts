@@ -12,7 +12,8 @@ import { JobsModule } from '../../src/jobs/jobs.module';
 import { JobsService, PG_BOSS_SCHEMA } from '../../src/jobs/jobs.service';
 import Stripe from 'stripe';
 import { StripeConnection } from '../../src/payments/stripe/stripe.connection';
-import { uniqueEmail } from '../support/auth';
+import { strongPassword, uniqueEmail } from '../support/auth';
+import { runCliProcess } from '../support/child-processes';
 import { as, balance, ledger, makeAdmin, signUp } from '../support/market-fixtures';
 import { createTestDatabase, TestDatabase } from '../support/test-db';
 import { startTestApp, startTestAppBeside, TestApp } from '../support/test-app';
@@ -206,6 +207,22 @@ describe('several nodes behave as one', () => {
         /Refusing to start: ENCRYPTION_KEY differs/,
       );
     });
+
+    it('refuses a CLI command that opens the application with another JWT_SECRET, naming it', async () => {
+      const email = uniqueEmail('cli-admin');
+      const run = await runCliProcess(
+        ['create-admin', '--email', email],
+        {
+          DATABASE_URL: a.db.url,
+          JWT_SECRET: 'another-jwt-secret-of-at-least-32-chars',
+          ENCRYPTION_KEY: a.config.encryptionKey.toString('base64'),
+        },
+        `${strongPassword()}\n`,
+      );
+      expect(run.code).toBe(1);
+      expect(run.stderr).toContain('Refusing to start: JWT_SECRET differs from the one this database was first started with.');
+      expect(await a.sql('SELECT 1 FROM users WHERE email = $1', [email])).toEqual([]);
+    }, 60_000);
   });
 });
 
