@@ -11,6 +11,8 @@ import { ProblemFilter } from './common/problem.filter';
 import { createAppLogger } from './common/request-log';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
+import { SecretFingerprintsRepository } from './config/secret-fingerprints.repository';
+import { SecretFingerprintsService } from './config/secret-fingerprints.service';
 import { DatabaseModule } from './database/database.module';
 import { DevModule } from './dev/dev.module';
 import { EconomyModule } from './economy/economy.module';
@@ -61,7 +63,7 @@ export class AppModule {
         ...(FEATURE_MODULES ?? []),
         ...(config.devRoutes ? [DevModule, PaymentsDevModule] : []),
       ],
-      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
+      providers: [{ provide: APP_FILTER, useClass: ProblemFilter }, SecretFingerprintsRepository, SecretFingerprintsService],
     };
   }
 }

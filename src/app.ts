@@ -34,7 +34,6 @@ export async function createApp(config: AppConfig, databaseUrl: string, opts: Ap
   app.use(helmet({ contentSecurityPolicy: false }));
   app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
   app.useGlobalPipes(createValidationPipe());
-  app.enableShutdownHooks();
 
   const docs = new DocumentBuilder()
     .setTitle('Bazaar API')

@@ -22,6 +22,7 @@ first prints the database it uses.`;
 /** The application without its HTTP listener (jobs off: the server runs them). */
 async function openApp(config: AppConfig, url: string): Promise<OpenedApp> {
   const app = await createApp(config, url);
+  app.enableShutdownHooks(); // the server drains its requests first (main.ts); a command just closes
   await app.init();
   return { app, close: () => app.close() };
 }

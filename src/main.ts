@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import type { Server } from 'node:http';
 import { createApp } from './app';
 import { ensureAdmin, loadConfigOrExit, prepareDatabase } from './boot';
+import { DatabaseStartError } from './database/database.errors';
 import { AdminUsersService } from './identity/admin-users.service';
 
 async function main(): Promise<void> {
@@ -11,16 +13,24 @@ async function main(): Promise<void> {
   let closed!: () => void;
   stopAfter?.(new Promise<void>((resolve) => (closed = resolve)));
   const closeApp = () => app.close().finally(closed);
-  if (stopDatabase) {
-    const stop = stopDatabase;
-    process.once('beforeExit', () => void stop());
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-      process.once(signal, () => {
-        void closeApp()
-          .then(stop)
-          .finally(() => process.exit(0));
-      });
-    }
+  if (stopDatabase) process.once('beforeExit', () => void stopDatabase());
+  let stopping = false;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.on(signal, () => {
+      if (stopping) return;
+      stopping = true;
+      console.log(`${signal}: stopping; requests in flight have ${config.shutdownGraceSeconds}s to finish`);
+      void drainHttp(app.getHttpServer() as Server, config.shutdownGraceSeconds * 1000)
+        .then(closeApp)
+        .then(() => stopDatabase?.())
+        .then(
+          () => process.exit(0),
+          (err) => {
+            console.error(err);
+            process.exit(1);
+          },
+        );
+    });
   }
   await app.init();
   if (config.adminEmail && config.adminPassword) {
@@ -51,7 +61,26 @@ async function main(): Promise<void> {
   );
 }
 
+/**
+ * Stops accepting connections and waits for the requests in flight: a connection is closed as soon
+ * as it has no request in flight (keep-alive ones included), and every one still open after `graceMs`.
+ * Only then do the jobs, the outbox and the database connections stop (app.close()).
+ */
+function drainHttp(server: Server, graceMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    if (!server.listening) return resolve();
+    const idle = setInterval(() => server.closeIdleConnections(), 50);
+    const force = setTimeout(() => server.closeAllConnections(), graceMs);
+    server.close(() => {
+      clearInterval(idle);
+      clearTimeout(force);
+      resolve();
+    });
+  });
+}
+
 main().catch((err) => {
-  console.error(err);
+  // A database that refuses this process (other secrets) is its one message, not a stack trace.
+  console.error(err instanceof DatabaseStartError ? err.message : err);
   process.exit(1);
 });

@@ -15,6 +15,8 @@ export class AppConfig {
   jobsEnabled: boolean;
   logLevel: string;
   bodyLimitBytes: number;
+  /** On SIGTERM/SIGINT, requests in flight get this long to finish before their connections are closed (SHUTDOWN_GRACE_SECONDS). */
+  shutdownGraceSeconds: number;
   publicUrl: string;
   /** Base URL of the client app that emailed links open (`/verify-email?token=`, `/reset-password?token=`). */
   webAppUrl: string;
@@ -29,6 +31,8 @@ export class AppConfig {
   refreshTokenTtlDays: number;
   /** 32 bytes, used for AES-256-GCM encryption of secrets at rest (TOTP). */
   encryptionKey: Buffer;
+  /** Which of JWT_SECRET and ENCRYPTION_KEY were not set and so generated (outside production: see devSecrets). */
+  generatedSecrets: ('JWT_SECRET' | 'ENCRYPTION_KEY')[];
   adminEmail?: string;
   adminPassword?: string;
   smtpUrl?: string;
@@ -238,11 +242,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (!LOG_LEVELS.includes(logLevel)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
 
   const secrets = production ? undefined : () => devSecrets(dataDir, databaseUrl);
+  const generatedSecrets: AppConfig['generatedSecrets'] = [];
   let jwtSecret = str('JWT_SECRET');
   if (jwtSecret !== undefined && jwtSecret.length < 32) problems.push('JWT_SECRET must be at least 32 characters');
   if (jwtSecret === undefined) {
-    if (secrets) jwtSecret = secrets().jwtSecret;
-    else problems.push('JWT_SECRET is required when NODE_ENV=production');
+    if (secrets) {
+      jwtSecret = secrets().jwtSecret;
+      generatedSecrets.push('JWT_SECRET');
+    } else problems.push('JWT_SECRET is required when NODE_ENV=production');
   }
   let encryptionKey: Buffer | undefined;
   const keyRaw = str('ENCRYPTION_KEY');
@@ -251,6 +258,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     if (encryptionKey.length !== 32) problems.push('ENCRYPTION_KEY must be 32 bytes, base64-encoded');
   } else if (secrets) {
     encryptionKey = Buffer.from(secrets().encryptionKey, 'base64');
+    generatedSecrets.push('ENCRYPTION_KEY');
   } else {
     problems.push('ENCRYPTION_KEY is required when NODE_ENV=production');
   }
@@ -315,10 +323,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     jobsEnabled: bool('JOBS_ENABLED', true),
     logLevel,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
+    shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
     publicUrl,
     webAppUrl: (url('WEB_APP_URL', ['http:', 'https:']) ?? publicUrl).replace(/\/+$/, ''),
     trustProxy: trustProxy(str('TRUST_PROXY'), problems),
     jwtSecret: jwtSecret ?? '',
+    generatedSecrets,
     accessTokenTtlSeconds: int('ACCESS_TOKEN_TTL_SECONDS', 15 * 60, 60, 24 * 3600),
     refreshTokenTtlDays,
     encryptionKey: encryptionKey ?? Buffer.alloc(32),

@@ -38,8 +38,10 @@ export class OutboxService implements OnModuleInit, OnModuleDestroy {
     this.timer.unref();
   }
 
-  onModuleDestroy(): void {
+  /** A delivery under way finishes first (what it marked sent commits). */
+  async onModuleDestroy(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
+    await this.running?.catch(() => undefined);
   }
 
   /** Adds a message; pass the caller's manager so it commits (or not) with the caller's change. */

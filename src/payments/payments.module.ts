@@ -26,6 +26,7 @@ import { TokenPurchasesService } from './purchases/token-purchases.service';
 import { PurchaseReviewsService } from './screening/purchase-reviews.service';
 import { PurchaseScreeningService } from './screening/purchase-screening.service';
 import { ScreeningsRepository } from './screening/screenings.repository';
+import { SandboxStripeRepository } from './sandbox/sandbox-stripe.repository';
 import { StripeConnection } from './stripe/stripe.connection';
 import { StripeGateway } from './stripe/stripe.gateway';
 import { StripeEventsRepository } from './webhooks/stripe-events.repository';
@@ -52,9 +53,11 @@ import { WholesalePurchasesService } from './wholesale/wholesale-purchases.servi
   providers: [
     {
       provide: StripeConnection,
-      useFactory: (config: AppConfig, adapterHost: HttpAdapterHost) => StripeConnection.create(config, adapterHost),
-      inject: [AppConfig, HttpAdapterHost],
+      useFactory: (config: AppConfig, adapterHost: HttpAdapterHost, store: SandboxStripeRepository) =>
+        StripeConnection.create(config, adapterHost, store),
+      inject: [AppConfig, HttpAdapterHost, SandboxStripeRepository],
     },
+    SandboxStripeRepository,
     StripeGateway,
     TokenPackagesRepository,
     TokenPackagesService,

@@ -1204,11 +1204,36 @@ CREATE TABLE public.sale_earnings (
     CONSTRAINT sale_earnings_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'matured'::text, 'reversed'::text])))
 );
 
+CREATE TABLE public.sandbox_stripe_idempotency (
+    key text NOT NULL,
+    fingerprint text NOT NULL,
+    status integer,
+    body jsonb,
+    CONSTRAINT sandbox_stripe_idempotency_answer CHECK (((status IS NULL) = (body IS NULL))),
+    CONSTRAINT sandbox_stripe_idempotency_pkey PRIMARY KEY (key)
+);
+
+CREATE TABLE public.sandbox_stripe_objects (
+    id text NOT NULL,
+    kind text NOT NULL,
+    payment_intent text,
+    data jsonb NOT NULL,
+    created_at timestamp with time zone NOT NULL,
+    CONSTRAINT sandbox_stripe_objects_pkey PRIMARY KEY (id)
+);
+
 CREATE TABLE public.schema_migrations (
     id integer DEFAULT nextval('public.schema_migrations_id_seq'::regclass) NOT NULL,
     "timestamp" bigint NOT NULL,
     name character varying NOT NULL,
     CONSTRAINT "PK_62441bec32630ced9e4cccae336" PRIMARY KEY (id)
+);
+
+CREATE TABLE public.secret_fingerprints (
+    name text NOT NULL,
+    fingerprint text NOT NULL,
+    recorded_at timestamp with time zone NOT NULL,
+    CONSTRAINT secret_fingerprints_pkey PRIMARY KEY (name)
 );
 
 CREATE TABLE public.security_events (
@@ -1575,6 +1600,8 @@ CREATE INDEX sale_earnings_due ON public.sale_earnings USING btree (matures_at, 
 CREATE INDEX sale_earnings_matured ON public.sale_earnings USING btree (matured_at) WHERE (matured_at IS NOT NULL);
 
 CREATE INDEX sale_earnings_reversed ON public.sale_earnings USING btree (reversed_at) WHERE (reversed_at IS NOT NULL);
+
+CREATE INDEX sandbox_stripe_objects_payment_intent ON public.sandbox_stripe_objects USING btree (payment_intent) WHERE (kind <> 'event'::text);
 
 CREATE INDEX security_events_kind ON public.security_events USING btree (kind, occurred_at);
 

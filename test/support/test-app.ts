@@ -50,7 +50,10 @@ async function bootTestApp(db: TestDatabase, env: Record<string, string>, opts: 
     ...env,
   });
   const app = await createApp(config, db.url, opts);
-  await app.init();
+  await app.init().catch(async (err: unknown) => {
+    await app.close().catch(() => undefined); // a refused start (other secrets) leaves nothing open
+    throw err;
+  });
   const dataSource = app.get(DataSource);
   return {
     app,

@@ -6,7 +6,8 @@ import type Stripe from 'stripe';
 import { Public } from '../../common/auth.decorators';
 import { PaymentsErrors } from '../payments.errors';
 import { StripeConnection } from '../stripe/stripe.connection';
-import { DeliveryResult, FakeStripe, FakeStripeError } from './fake-stripe';
+import { DeliveryResult, FakeStripeError } from './fake-stripe';
+import type { FakeStripeScenarios } from './fake-stripe.scenarios';
 
 export class SandboxPaymentDto {
   @ApiPropertyOptional({ maxLength: 100, description: "the card's fingerprint (fraud lists, card features)", example: 'fp_test_1' })
@@ -79,7 +80,9 @@ export class DevPaymentsController {
   @ApiOkResponse({ type: SandboxDeliveriesDto })
   @ApiProblems('VALIDATION_FAILED', ...SANDBOX_PROBLEMS)
   succeed(@Param('paymentIntentId') id: string, @Body() body: SandboxPaymentDto) {
-    return this.trigger((s) => s.succeed(id, { fingerprint: body.cardFingerprint, country: body.cardCountry, riskScore: body.riskScore }));
+    return this.trigger(id, (bank) =>
+      bank.succeed(id, { fingerprint: body.cardFingerprint, country: body.cardCountry, riskScore: body.riskScore }),
+    );
   }
 
   @Post(':paymentIntentId/fail')
@@ -89,7 +92,7 @@ export class DevPaymentsController {
   @ApiOkResponse({ type: SandboxDeliveriesDto })
   @ApiProblems(...SANDBOX_PROBLEMS)
   fail(@Param('paymentIntentId') id: string) {
-    return this.trigger((s) => [s.fail(id)]);
+    return this.trigger(id, (bank) => [bank.fail(id)]);
   }
 
   @Post(':paymentIntentId/dispute')
@@ -99,15 +102,18 @@ export class DevPaymentsController {
   @ApiOkResponse({ type: SandboxDeliveriesDto })
   @ApiProblems('VALIDATION_FAILED', ...SANDBOX_PROBLEMS)
   dispute(@Param('paymentIntentId') id: string, @Body() body: SandboxDisputeDto) {
-    return this.trigger((s) => [body.close ? s.closeDispute(id, body.close) : s.dispute(id)]);
+    return this.trigger(id, (bank) => [body.close ? bank.closeDispute(id, body.close) : bank.dispute(id)]);
   }
 
-  private async trigger(scenario: (sandbox: FakeStripe) => Stripe.Event[]): Promise<{ events: DeliveryResult[] }> {
+  private async trigger(
+    paymentIntent: string,
+    scenario: (bank: FakeStripeScenarios) => Stripe.Event[],
+  ): Promise<{ events: DeliveryResult[] }> {
     const sandbox = this.connection.sandbox;
     if (!sandbox) throw PaymentsErrors.sandboxOff();
     let events: Stripe.Event[];
     try {
-      events = scenario(sandbox);
+      events = await sandbox.play(paymentIntent, scenario);
     } catch (err) {
       if (err instanceof FakeStripeError) throw PaymentsErrors.sandboxRefused(err.status, err.message);
       throw err;

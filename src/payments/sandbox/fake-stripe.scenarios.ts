@@ -3,7 +3,9 @@ import Stripe from 'stripe';
 import type { FormValue } from './form-body';
 
 export type JsonObject = Record<string, FormValue>;
-type Obj = Record<string, unknown>;
+/** A Stripe object in Stripe's JSON shape (only the fields Bazaar and a typical client read). */
+export type StripeObject = Record<string, unknown> & { id: string; object: string };
+type Obj = StripeObject;
 
 /** An error the fake answers in Stripe's error format. */
 export class FakeStripeError extends Error {
@@ -55,38 +57,54 @@ function stringMap(value: FormValue | undefined): Record<string, string> {
 }
 
 /**
- * The fake's state and the scenarios of the customer's bank. Objects are kept in Stripe's JSON
- * shape (only the fields Bazaar and a typical client read) and copied into events, as Stripe does.
+ * The objects one scenario works on: a PaymentIntent and everything about it (its charge, refunds,
+ * dispute, events), read by the store before the scenario runs and saved after it. The store
+ * serializes scenarios on one PaymentIntent (across processes, for the PostgreSQL store), so a
+ * scenario reads and changes its objects as if alone. A changed object must be `put` back.
+ */
+export interface SandboxObjects {
+  get(id: string): StripeObject | undefined;
+  /** This PaymentIntent's objects of one kind (`dispute`, ...). */
+  ofKind(kind: string): StripeObject[];
+  put(obj: StripeObject): void;
+  record(event: Stripe.Event): void;
+}
+
+/** The PaymentIntent an object belongs to (its group in a store); none for an object of another kind. */
+export function paymentIntentOf(obj: Record<string, unknown>): string | undefined {
+  if (obj.object === 'payment_intent') return obj.id as string;
+  return typeof obj.payment_intent === 'string' ? obj.payment_intent : undefined;
+}
+
+/** A Stripe event about `object` (a copy of it, as Stripe sends). */
+export function stripeEvent(type: string, object: Record<string, unknown>): Stripe.Event {
+  return {
+    id: id('evt'),
+    object: 'event',
+    api_version: Stripe.API_VERSION,
+    created: unix(),
+    data: { object: copy(object) },
+    livemode: false,
+    pending_webhooks: 1,
+    request: { id: null, idempotency_key: null },
+    type,
+  } as unknown as Stripe.Event;
+}
+
+/**
+ * The API calls that change objects and the scenarios of the customer's bank, on the objects of
+ * one PaymentIntent. Objects are copied into events, as Stripe does.
  */
 export class FakeStripeScenarios {
-  readonly events: Stripe.Event[] = [];
-  private readonly intents = new Map<string, Obj>();
-  private readonly charges = new Map<string, Obj>();
-  private readonly refunds = new Map<string, Obj>();
-  private readonly disputes = new Map<string, Obj>();
+  constructor(private readonly objs: SandboxObjects) {}
 
-  eventsOfType(type: string): Stripe.Event[] {
-    return this.events.filter((e) => e.type === type);
-  }
-
-  /** A Stripe event for an arbitrary object (for example an event type Bazaar does not handle). */
-  emit(type: string, object: Obj): Stripe.Event {
-    const event = {
-      id: id('evt'),
-      object: 'event',
-      api_version: Stripe.API_VERSION,
-      created: unix(),
-      data: { object: copy(object) },
-      livemode: false,
-      pending_webhooks: 1,
-      request: { id: null, idempotency_key: null },
-      type,
-    } as unknown as Stripe.Event;
-    this.events.push(event);
+  private emit(type: string, object: Obj): Stripe.Event {
+    const event = stripeEvent(type, object);
+    this.objs.record(event);
     return event;
   }
 
-  protected createPaymentIntent(params: JsonObject): Stripe.PaymentIntent {
+  createPaymentIntent(params: JsonObject): Stripe.PaymentIntent {
     const amount = positiveInt(params, 'amount', true)!;
     const currency = params.currency;
     if (typeof currency !== 'string') throw missing('currency');
@@ -109,24 +127,8 @@ export class FakeStripeScenarios {
       created: unix(),
       livemode: false,
     };
-    this.intents.set(piId, pi);
+    this.objs.put(pi);
     return copy(pi) as unknown as Stripe.PaymentIntent;
-  }
-
-  paymentIntent(piId: string): Stripe.PaymentIntent {
-    return copy(this.intentObj(piId)) as unknown as Stripe.PaymentIntent;
-  }
-
-  charge(chargeId: string): Stripe.Charge {
-    const ch = this.charges.get(chargeId);
-    if (!ch) throw noSuch('charge', chargeId);
-    return copy(ch) as unknown as Stripe.Charge;
-  }
-
-  refund(refundId: string): Stripe.Refund {
-    const re = this.refunds.get(refundId);
-    if (!re) throw noSuch('refund', refundId);
-    return copy(re) as unknown as Stripe.Refund;
   }
 
   /** The customer pays: a succeeded charge with card details and a Radar score. */
@@ -171,8 +173,9 @@ export class FakeStripeScenarios {
       created: unix(),
       livemode: false,
     };
-    this.charges.set(ch.id as string, ch);
+    this.objs.put(ch);
     Object.assign(pi, { status: 'succeeded', amount_received: pi.amount, latest_charge: ch.id, last_payment_error: null });
+    this.objs.put(pi);
     return [this.emit('charge.succeeded', ch), this.emit('payment_intent.succeeded', pi)];
   }
 
@@ -189,6 +192,7 @@ export class FakeStripeScenarios {
         message: decline.message ?? 'Your card was declined.',
       },
     });
+    this.objs.put(pi);
     return this.emit('payment_intent.payment_failed', pi);
   }
 
@@ -210,26 +214,28 @@ export class FakeStripeScenarios {
       created: unix(),
       livemode: false,
     };
-    this.disputes.set(piId, dp);
+    this.objs.put(dp);
     ch.disputed = true;
+    this.objs.put(ch);
     return this.emit('charge.dispute.created', dp);
   }
 
   /** The bank decides the dispute. */
   closeDispute(piId: string, status: 'won' | 'lost'): Stripe.Event {
-    const dp = this.disputes.get(piId);
+    const dp = this.objs.ofKind('dispute').find((d) => d.payment_intent === piId);
     if (!dp) throw noSuch('dispute for payment_intent', piId);
     if (dp.status === 'won' || dp.status === 'lost')
       throw badState(`This dispute is already ${String(dp.status)}.`, 'dispute_already_closed');
     dp.status = status;
+    this.objs.put(dp);
     return this.emit('charge.dispute.closed', dp);
   }
 
-  protected createRefund(params: JsonObject): { refund: Stripe.Refund; events: Stripe.Event[] } {
+  createRefund(params: JsonObject): { refund: Stripe.Refund; events: Stripe.Event[] } {
     const piId = typeof params.payment_intent === 'string' ? params.payment_intent : undefined;
     const chargeId = typeof params.charge === 'string' ? params.charge : undefined;
     if (!piId && !chargeId) throw missing('payment_intent');
-    const ch = piId ? this.paidCharge(piId) : this.charges.get(chargeId!);
+    const ch = piId ? this.paidCharge(piId) : this.chargeObj(chargeId!);
     if (!ch) throw noSuch('charge', chargeId!, 'charge');
     if (ch.disputed) throw badState(`Charge ${String(ch.id)} has been disputed.`, 'charge_disputed');
     const remaining = (ch.amount as number) - (ch.amount_refunded as number);
@@ -249,21 +255,27 @@ export class FakeStripeScenarios {
       status: 'succeeded',
       created: unix(),
     };
-    this.refunds.set(re.id as string, re);
+    this.objs.put(re);
     ch.amount_refunded = (ch.amount_refunded as number) + amount;
     ch.refunded = ch.amount_refunded === ch.amount;
+    this.objs.put(ch);
     return { refund: copy(re) as unknown as Stripe.Refund, events: [this.emit('refund.created', re), this.emit('charge.refunded', ch)] };
   }
 
   private intentObj(piId: string): Obj {
-    const pi = this.intents.get(piId);
-    if (!pi) throw noSuch('payment_intent', piId);
+    const pi = this.objs.get(piId);
+    if (pi?.object !== 'payment_intent') throw noSuch('payment_intent', piId);
     return pi;
+  }
+
+  private chargeObj(chargeId: string): Obj | undefined {
+    const ch = this.objs.get(chargeId);
+    return ch?.object === 'charge' ? ch : undefined;
   }
 
   private paidCharge(piId: string): Obj {
     const pi = this.intentObj(piId);
-    const ch = typeof pi.latest_charge === 'string' ? this.charges.get(pi.latest_charge) : undefined;
+    const ch = typeof pi.latest_charge === 'string' ? this.chargeObj(pi.latest_charge) : undefined;
     if (!ch || pi.status !== 'succeeded') throw badState(`PaymentIntent ${piId} has no successful charge.`);
     return ch;
   }

@@ -1,16 +1,20 @@
+import { createHmac } from 'node:crypto';
 import { Logger, OnModuleDestroy } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { Server } from 'node:http';
 import Stripe from 'stripe';
 import { AppConfig } from '../../config/app-config';
-import { FakeStripe, randomWebhookSecret } from '../sandbox/fake-stripe';
+import { FakeStripe } from '../sandbox/fake-stripe';
+import type { SandboxStore } from '../sandbox/sandbox-store';
 
 const CLIENT_DEFAULTS = { maxNetworkRetries: 2, timeout: 20_000, telemetry: false, appInfo: { name: 'bazaar' } } as const;
 
 /**
  * The configured Stripe client and webhook secret. With STRIPE_SECRET_KEY it talks to Stripe (or
  * STRIPE_API_BASE); without, it starts the built-in sandbox — a Stripe-compatible server on a random
- * local port — and points the same SDK at it.
+ * local port, its state in `store` (PostgreSQL: shared by every process) — and points the same SDK
+ * at it. The sandbox signs with STRIPE_WEBHOOK_SECRET or, unset, one derived from JWT_SECRET, which
+ * every process on the database shares.
  */
 export class StripeConnection implements OnModuleDestroy {
   private constructor(
@@ -20,7 +24,7 @@ export class StripeConnection implements OnModuleDestroy {
     readonly sandbox?: FakeStripe,
   ) {}
 
-  static async create(config: AppConfig, adapterHost: HttpAdapterHost): Promise<StripeConnection> {
+  static async create(config: AppConfig, adapterHost: HttpAdapterHost, store: SandboxStore): Promise<StripeConnection> {
     if (config.stripeSecretKey) {
       return new StripeConnection(
         new Stripe(config.stripeSecretKey, { ...CLIENT_DEFAULTS, ...apiBase(config.stripeApiBase) }),
@@ -28,9 +32,11 @@ export class StripeConnection implements OnModuleDestroy {
       );
     }
     const logger = new Logger('StripeSandbox');
-    const webhookSecret = config.stripeWebhookSecret ?? randomWebhookSecret();
+    const webhookSecret = config.stripeWebhookSecret ?? sandboxWebhookSecret(config.jwtSecret);
     const sandbox = await new FakeStripe({
       webhookSecret,
+      store,
+      recordRequests: false,
       webhookUrl: () => ownWebhookUrl(adapterHost),
       onError: (message, err) => logger.warn({ err }, message),
     }).start();
@@ -41,6 +47,11 @@ export class StripeConnection implements OnModuleDestroy {
   async onModuleDestroy(): Promise<void> {
     await this.sandbox?.stop();
   }
+}
+
+/** The sandbox's webhook secret without STRIPE_WEBHOOK_SECRET: the same in every process with this JWT_SECRET. */
+function sandboxWebhookSecret(jwtSecret: string): string {
+  return `whsec_${createHmac('sha256', jwtSecret).update('bazaar stripe sandbox webhook secret').digest('hex').slice(0, 48)}`;
 }
 
 function apiBase(base: string | undefined): Pick<Stripe.StripeConfig, 'host' | 'port' | 'protocol'> {

@@ -2,6 +2,7 @@ import type { HttpAdapterHost } from '@nestjs/core';
 import { AppError } from '../../common/errors';
 import { loadConfig } from '../../config/app-config';
 import { FakeStripe, randomWebhookSecret } from '../sandbox/fake-stripe';
+import { MemorySandboxStore } from '../sandbox/sandbox-store';
 import { StripeConnection } from './stripe.connection';
 import { StripeGateway } from './stripe.gateway';
 
@@ -37,7 +38,7 @@ describe('Stripe gateway', () => {
       STRIPE_WEBHOOK_SECRET: fake.webhookSecret,
       STRIPE_API_BASE: fake.url,
     });
-    connection = await StripeConnection.create(config, noServer);
+    connection = await StripeConnection.create(config, noServer, new MemorySandboxStore());
     gateway = new StripeGateway(connection);
   });
   afterAll(() => fake.stop());
@@ -121,7 +122,8 @@ describe('Stripe gateway', () => {
   });
 
   it('runs its own sandbox without STRIPE_SECRET_KEY and stops it on shutdown', async () => {
-    const sandboxed = await StripeConnection.create(loadConfig(baseEnv), noServer);
+    const store = new MemorySandboxStore();
+    const sandboxed = await StripeConnection.create(loadConfig(baseEnv), noServer, store);
     try {
       expect(sandboxed.sandbox).toBeDefined();
       expect(sandboxed.webhookSecret).toMatch(/^whsec_/);
@@ -133,7 +135,7 @@ describe('Stripe gateway', () => {
         currency: 'EUR',
         description: 'z',
       });
-      expect(sandboxed.sandbox!.paymentIntent(pi.id).currency).toBe('eur');
+      expect(store.findNow(pi.id)).toMatchObject({ object: 'payment_intent', currency: 'eur' });
     } finally {
       await sandboxed.onModuleDestroy();
     }
