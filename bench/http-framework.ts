@@ -220,7 +220,7 @@ function scenarios(s: Seeded, app: Server['app']): [string, (i: number) => Req][
         method: 'POST',
         path: '/auth/login',
         headers: { 'x-forwarded-for': ipOf(i) },
-        body: { email: `nobody-${i}@bench.local`, password: 'not the password at all' },
+        body: { email: `nobody-${randomUUID()}@bench.local`, password: 'not the password at all' },
         ok: 401,
       }),
     ],
