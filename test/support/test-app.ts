@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppOptions, createApp } from '../../src/app';
@@ -51,6 +52,7 @@ async function bootTestApp(db: TestDatabase, env: Record<string, string>, opts: 
   });
   const app = await createApp(config, db.url, opts);
   await app.init();
+  await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
   return {
     app,
