@@ -48,6 +48,8 @@ export function toAppError(err: unknown): AppError {
   const cause = (err instanceof HttpException ? err.cause : err) as { code?: unknown } | null;
   const known = typeof cause?.code === 'string' ? FASTIFY_ERRORS[cause.code] : undefined;
   if (known) return new AppError(known[0], known[1]);
+  // A lone UTF-16 surrogate (JSON's "\ud800") that a validator tried to URI-encode.
+  if (cause instanceof URIError) return new AppError('MALFORMED_REQUEST', 'The request holds text that is not validly encoded');
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code = HTTP_STATUS_CODES[status];
