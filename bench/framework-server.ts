@@ -1,13 +1,13 @@
 /**
  * A server process for `npm run bench:framework`: BENCH_APP=bazaar serves the application as
  * `npm start` does; BENCH_APP=trivial serves one Nest route, `GET /me`, behind a passport-jwt guard
- * with the same secret and algorithm and no database, on BENCH_PLATFORM (express or fastify).
+ * with the same secret and algorithm and no database, on Fastify (Express: from a checkout built
+ * before the move, BENCH_BASELINE_DIR of bench:framework, which also takes BENCH_PLATFORM=express).
  */
 import 'reflect-metadata';
 import { Controller, Get, INestApplication, Injectable, Module, Req, UseGuards } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
-import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createSecretKey } from 'node:crypto';
 import { ExtractJwt, Strategy } from 'passport-jwt';
@@ -42,17 +42,13 @@ class TrivialController {
 @Module({ imports: [PassportModule], controllers: [TrivialController], providers: [TrivialJwtStrategy] })
 class TrivialModule {}
 
-async function trivial(platform: string): Promise<INestApplication> {
-  const adapter = platform === 'fastify' ? new FastifyAdapter() : new ExpressAdapter();
-  return NestFactory.create(TrivialModule, adapter, { logger: false });
+function trivial(): Promise<INestApplication> {
+  return NestFactory.create(TrivialModule, new FastifyAdapter(), { logger: false });
 }
 
 async function main(): Promise<void> {
   const config = loadConfig();
-  const app =
-    process.env.BENCH_APP === 'trivial'
-      ? await trivial(process.env.BENCH_PLATFORM ?? 'fastify')
-      : await createApp(config, config.databaseUrl!);
+  const app = process.env.BENCH_APP === 'trivial' ? await trivial() : await createApp(config, config.databaseUrl!);
   await app.listen(config.port, '127.0.0.1');
   process.stdout.write(`READY ${app.getHttpAdapter().getType()}\n`);
   process.once('SIGTERM', () => void app.close().finally(() => process.exit(0)));

@@ -3,15 +3,17 @@
  *
  * Servers, each in its own process, alternated over BENCH_ROUNDS (3) rounds on one database: Bazaar
  * as `npm start` serves it, and a trivial Nest route (`GET /me` behind a passport-jwt guard with the
- * same secret, no database) on each platform BENCH_TRIVIAL_PLATFORMS lists. BENCH_BASELINE_DIR, the
- * root of another checkout built with `npm run bench:build` (for example the last commit on Express),
- * adds its Bazaar and its trivial route on BENCH_BASELINE_PLATFORMS (express) to every round.
+ * same secret, no database) on Fastify. BENCH_BASELINE_DIR, the root of another checkout built with
+ * `npm run bench:build` (for example fffa908, the last commit on Express, whose trivial server also
+ * runs on Express), adds its Bazaar and its trivial route on BENCH_BASELINE_PLATFORM (express) to
+ * every round.
  *
  * Bazaar is measured on `GET /me` (a real JWT: session and user reads), `GET /listings`,
  * `POST /auth/login` with a wrong password and `POST /credit-transfers` (value moving, idempotent);
  * the trivial routes on `GET /me`. Each measurement keeps BENCH_CONCURRENCY (32) requests in flight
  * over keep-alive connections for BENCH_SECONDS (3) after a warm-up, and reads the server's CPU time
- * from /proc. Printed: medians over the rounds, and `GET /me` ÷ the trivial route on the same platform.
+ * from /proc. Printed: medians over the rounds, `GET /me` ÷ the trivial route on the same framework,
+ * and each route on one Bazaar ÷ the other.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
@@ -37,9 +39,8 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 3);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 32);
 const SENDERS = 500;
 const LISTINGS = 200;
-const TRIVIAL_PLATFORMS = (process.env.BENCH_TRIVIAL_PLATFORMS ?? 'fastify').split(',').filter(Boolean);
 const BASELINE_DIR = process.env.BENCH_BASELINE_DIR;
-const BASELINE_PLATFORMS = (process.env.BENCH_BASELINE_PLATFORMS ?? 'express').split(',').filter(Boolean);
+const BASELINE_PLATFORM = process.env.BENCH_BASELINE_PLATFORM ?? 'express';
 const TICKS_PER_SECOND = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
 
 const env = (url: string, port: number): Record<string, string> => ({
@@ -250,12 +251,12 @@ async function main(): Promise<void> {
   const here = __dirname;
   const servers: Server[] = [
     { label: 'Bazaar', dir: here, app: 'bazaar' },
-    ...TRIVIAL_PLATFORMS.map((p): Server => ({ label: `trivial ${p}`, dir: here, app: 'trivial', platform: p })),
+    { label: 'trivial', dir: here, app: 'trivial' },
   ];
   if (BASELINE_DIR) {
     const dir = join(BASELINE_DIR, 'dist/bench/bench');
     servers.push({ label: 'baseline Bazaar', dir, app: 'bazaar' });
-    servers.push(...BASELINE_PLATFORMS.map((p): Server => ({ label: `baseline trivial ${p}`, dir, app: 'trivial', platform: p })));
+    servers.push({ label: 'baseline trivial', dir, app: 'trivial', platform: BASELINE_PLATFORM });
   }
   const db = await benchDatabase();
   try {

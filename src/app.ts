@@ -39,7 +39,11 @@ export async function createApp(config: AppConfig, databaseUrl: string, opts: Ap
     bodyLimit: config.bodyLimitBytes,
     // The whole request, its body included, must arrive within this (408 after); headers sooner.
     requestTimeout: requestTimeoutMs,
-    http: { headersTimeout: Math.min(requestTimeoutMs, 60_000), requestTimeout: requestTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_MS },
+    http: {
+      headersTimeout: Math.min(requestTimeoutMs, 60_000),
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
     genReqId: requestIdOf,
     clientErrorHandler,
     // Keys like `__proto__` are refused by validation as unknown fields (not silently dropped).

@@ -85,10 +85,13 @@ describe('idempotency keys (stored in PostgreSQL, per user)', () => {
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     }).compile();
     app = mod.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
-    app.getHttpAdapter().getInstance().addHook('onRequest', (req: FastifyRequest & { user?: unknown }, _reply, next) => {
-      req.user = { id: req.headers['x-test-user'] };
-      next();
-    });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (req: FastifyRequest & { user?: unknown }, _reply, next) => {
+        req.user = { id: req.headers['x-test-user'] };
+        next();
+      });
     app.useGlobalPipes(createValidationPipe());
     await app.init();
     await app.getHttpAdapter().getInstance().ready();
