@@ -41,6 +41,10 @@ const SENDERS = 500;
 const LISTINGS = 200;
 const BASELINE_DIR = process.env.BENCH_BASELINE_DIR;
 const BASELINE_PLATFORM = process.env.BENCH_BASELINE_PLATFORM ?? 'express';
+/** Extra node arguments for the servers, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+/** Only the scenarios whose names contain this (BENCH_ONLY='GET /me'). */
+const ONLY = process.env.BENCH_ONLY ?? '';
 const TICKS_PER_SECOND = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
 
 const env = (url: string, port: number): Record<string, string> => ({
@@ -75,7 +79,7 @@ function cpuSeconds(pid: number): number {
 }
 
 async function start(s: Server, url: string, port: number): Promise<{ pid: number; platform: string; stop: () => Promise<void> }> {
-  const child = spawn(process.execPath, [join(s.dir, 'framework-server.js')], {
+  const child = spawn(process.execPath, [...NODE_ARGS, join(s.dir, 'framework-server.js')], {
     env: { ...process.env, ...env(url, port), BENCH_APP: s.app, BENCH_PLATFORM: s.platform ?? '' },
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -269,7 +273,7 @@ async function main(): Promise<void> {
         const server = await start(s, db.url, port);
         platforms.set(s.label, server.platform);
         try {
-          for (const [name, make] of scenarios(seeded, s.app)) {
+          for (const [name, make] of scenarios(seeded, s.app).filter(([n]) => n.includes(ONLY))) {
             await load(port, server.pid, 1, make); // warm-up
             const f = await load(port, server.pid, SECONDS, make);
             const key = `${s.label} (${server.platform})|${name}`;
@@ -306,7 +310,7 @@ async function main(): Promise<void> {
     }
     const bazaars = servers.filter((s) => s.app === 'bazaar');
     if (bazaars.length === 2) {
-      for (const [name] of scenarios(seeded, 'bazaar')) {
+      for (const [name] of scenarios(seeded, 'bazaar').filter(([n]) => n.includes(ONLY))) {
         const xs = results.get(`${label(bazaars[0])}|${name}`)!;
         const ys = results.get(`${label(bazaars[1])}|${name}`)!;
         const rs = xs.map((x, k) => x.rps / ys[k].rps);
