@@ -37,3 +37,18 @@ export function percentile(sorted: number[], p: number): number {
 }
 
 export const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
+
+/** The environment of a benchmarked server on `url` (and `port`): development secrets, no dev routes, no jobs, silent. */
+export function benchServerEnv(url: string, port = 0): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    DATABASE_URL: url,
+    PORT: String(port),
+    DEV_ROUTES: 'false',
+    JOBS_ENABLED: 'false',
+    LOG_LEVEL: 'silent',
+    JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
+    ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
+    DATA_DIR: '/tmp/bazaar-bench-data',
+  };
+}

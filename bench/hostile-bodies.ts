@@ -16,7 +16,7 @@ import { Agent } from 'node:http';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { freePort } from '../src/database/embedded-postgres';
-import { benchDatabase, fmt, percentile } from './bench-db';
+import { benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
 import { call } from './http-call';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -54,15 +54,7 @@ async function main(): Promise<void> {
     env: {
       ...process.env,
       BENCH_APP: 'bazaar',
-      NODE_ENV: 'development',
-      DATABASE_URL: db.url,
-      PORT: String(port),
-      DEV_ROUTES: 'false',
-      JOBS_ENABLED: 'false',
-      LOG_LEVEL: 'silent',
-      JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
-      ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-      DATA_DIR: '/tmp/bazaar-bench-data',
+      ...benchServerEnv(db.url, port),
       LOGIN_IP_FAILURES_PER_DAY: '10000000',
     },
     stdio: ['ignore', 'pipe', 'inherit'],

@@ -30,8 +30,8 @@ import { loadConfig } from '../src/config/app-config';
 import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
-import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
-import { benchDatabase, fmt, percentile } from './bench-db';
+import { benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
+import { fundWallets, publishListings } from './bench-seed';
 import { call } from './http-call';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
@@ -48,15 +48,8 @@ const ONLY = process.env.BENCH_ONLY ?? '';
 const TICKS_PER_SECOND = 100; // Linux USER_HZ: /proc/<pid>/stat counts CPU time in clock ticks
 
 const env = (url: string, port: number): Record<string, string> => ({
-  NODE_ENV: 'development',
-  DATABASE_URL: url,
-  PORT: String(port),
-  DEV_ROUTES: 'false',
-  JOBS_ENABLED: 'false',
+  ...benchServerEnv(url, port),
   LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'info',
-  JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
-  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-  DATA_DIR: '/tmp/bazaar-bench-data',
   TRUST_PROXY: 'loopback',
   FRAUD_EVALUATION: 'false',
   ACCESS_TOKEN_TTL_SECONDS: String(24 * 3600),
@@ -177,28 +170,8 @@ async function seed(url: string): Promise<Seeded> {
       [users.slice(0, 10), String(price.platformFee), String(price.price), now, LISTINGS],
     );
     const ids = listings.map((r) => r.id);
-    await queryRows(
-      db,
-      `UPDATE listings SET status = 'pending_review', submitted_at = $2, submission_fee_asset = 'CREDIT', submission_fee = 0 WHERE id = ANY ($1::uuid[])`,
-      [ids, now],
-    );
-    await queryRows(db, `UPDATE listings SET status = 'published', published_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, now]);
-    const ledger = app.get(LedgerService);
-    const credit = 10_000_000n;
-    for (let i = 0; i < users.length; i += 60) {
-      const group = users.slice(i, i + 60);
-      await db.transaction((em) =>
-        ledger.post(em, {
-          kind: 'bench_funding',
-          reference: `bench_funding:${randomUUID()}`,
-          postings: [
-            { account: systemAccount('issuance', 'CREDIT'), amount: -credit * BigInt(group.length) },
-            ...group.map((id) => ({ account: userAccount(id, 'CREDIT', 'wallet'), amount: credit })),
-          ],
-        }),
-      );
-    }
-    await ledger.foldPendingCredits();
+    await publishListings(db, ids, now);
+    await fundWallets(app, users, 10_000_000n);
     const sessions = app.get(SessionsService);
     const tokens: string[] = [];
     await db.transaction(async (em) => {
