@@ -46,9 +46,6 @@ export async function createApp(config: AppConfig, databaseUrl: string, opts: Ap
     },
     genReqId: requestIdOf,
     clientErrorHandler,
-    // Keys like `__proto__` are refused by validation as unknown fields (not silently dropped).
-    onProtoPoisoning: 'ignore',
-    onConstructorPoisoning: 'ignore',
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, logger), adapter, {
     bufferLogs: true,
