@@ -44,18 +44,24 @@ export function percentile(sorted: number[], p: number): number {
 
 export const fmt = (n: number, digits = 2): string => (Number.isFinite(n) ? n.toFixed(digits) : '-');
 
-/** The application's configuration for an in-process benchmark server on `url` (no jobs, no dev routes, silent). */
-export function benchAppConfig(url: string): AppConfig {
-  return loadConfig({
+/** The environment of a benchmarked server on `url` (and `port`): development secrets, no dev routes, no jobs, silent. */
+export function benchServerEnv(url: string, port = 0): Record<string, string> {
+  return {
     NODE_ENV: 'development',
     DATABASE_URL: url,
+    PORT: String(port),
     DEV_ROUTES: 'false',
     JOBS_ENABLED: 'false',
     LOG_LEVEL: 'silent',
     JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
     ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
     DATA_DIR: '/tmp/bazaar-bench-data',
-  });
+  };
+}
+
+/** The application's configuration for an in-process benchmark server on `url`. */
+export function benchAppConfig(url: string): AppConfig {
+  return loadConfig(benchServerEnv(url));
 }
 
 /** A fresh admin (`<prefix>-admin-...@bench.local`) and an access token of a real session. */

@@ -28,8 +28,8 @@ import { AppConfig, loadConfig } from '../src/config/app-config';
 import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
-import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
 import { benchDatabase, fmt, percentile } from './bench-db';
+import { fundWallets, publishListings } from './bench-seed';
 import { printSettlement, settlementScenario } from './http-settlement';
 import { creditTransfers, TRANSFER_FUNDING } from './http-transfers';
 
@@ -101,29 +101,9 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
       [creators, profits.map(String), prices.map((p) => String(p.platformFee)), prices.map((p) => String(p.price)), now, LISTINGS + RUNS],
     )
   ).map((r) => r.id);
-  await queryRows(
-    db,
-    `UPDATE listings SET status = 'pending_review', submitted_at = $2, submission_fee_asset = 'CREDIT', submission_fee = 0 WHERE id = ANY ($1::uuid[])`,
-    [ids, now],
-  );
-  await queryRows(db, `UPDATE listings SET status = 'published', published_at = $2 WHERE id = ANY ($1::uuid[])`, [ids, now]);
-
-  const ledger = app.get(LedgerService);
-  const credit = 2_200n * BigInt(RUNS) + TRANSFER_FUNDING; // every run buys at most two items of at most 1,100
-  for (let i = 0; i < buyers.length; i += 60) {
-    const group = buyers.slice(i, i + 60);
-    await db.transaction((em) =>
-      ledger.post(em, {
-        kind: 'bench_funding',
-        reference: `bench_funding:${randomUUID()}`,
-        postings: [
-          { account: systemAccount('issuance', 'CREDIT'), amount: -credit * BigInt(group.length) },
-          ...group.map((id) => ({ account: userAccount(id, 'CREDIT', 'wallet'), amount: credit })),
-        ],
-      }),
-    );
-  }
-  await ledger.foldPendingCredits(); // what the periodic compactor job does in a running server
+  await publishListings(db, ids, now);
+  // every run buys at most two items of at most 1,100
+  await fundWallets(app, buyers, 2_200n * BigInt(RUNS) + TRANSFER_FUNDING);
   const sessions = app.get(SessionsService);
   const tokens: string[] = [];
   for (let i = 0; i < buyers.length; i += 500) {

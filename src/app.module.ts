@@ -1,4 +1,4 @@
-import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata, RequestMethod } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { randomUUID } from 'node:crypto';
 import { LoggerModule } from 'nestjs-pino';
@@ -52,9 +52,11 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         LoggerModule.forRoot({
-          // Request lines come from requestLogMiddleware (src/common/request-log.ts), the first middleware;
+          // Request lines come from requestLogHooks (src/common/request-log.ts), the first hooks;
           // here pino-http only carries the request's id into the logs made while serving it.
           pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: (req) => (req as { id?: string }).id ?? randomUUID() },
+          // Its default route pattern matches nothing on Fastify's middleware layer (middie).
+          forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
         }),
         DatabaseModule.forRoot(databaseUrl, config.databasePoolSize),
         CommonModule,

@@ -1,15 +1,17 @@
+import helmet from '@fastify/helmet';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { NestExpressApplication } from '@nestjs/platform-express';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import helmet from 'helmet';
 import { Logger } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { BootQuietLogger } from './common/boot-logger';
-import { createAppLogger, requestLogMiddleware } from './common/request-log';
+import { BodilessRoutes, clientErrorHandler, JSON_CONTENT_TYPES, jsonBodyParser, refuseUnreadableBodies } from './common/http-input';
+import { createAppLogger, requestIdOf, requestLogHooks } from './common/request-log';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
+import { observeHttpRequest } from './health/http-metrics';
 import { IP_COUNTRY_HEADER_SETTING } from './identity/request-context';
 
 export interface AppOptions {
@@ -17,22 +19,48 @@ export interface AppOptions {
   logDestination?: DestinationStream;
 }
 
+/** How often Node looks for requests past REQUEST_TIMEOUT_SECONDS (its default, 30 s, would let them run on that long). */
+const TIMEOUT_CHECK_MS = 1000;
+
+/**
+ * TRUST_PROXY for Fastify: a hop count trusts that many hops from the socket, as Express did (Fastify
+ * itself takes a number as "trust no hop").
+ */
+function trustProxyOf(trust: AppConfig['trustProxy']): boolean | string | ((address: string, hop: number) => boolean) {
+  return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
+}
+
 /** Builds the fully configured HTTP application (used by main and by the e2e tests alike). */
 export async function createApp(config: AppConfig, databaseUrl: string, opts: AppOptions = {}): Promise<INestApplication> {
   const logger = createAppLogger(config, opts.logDestination);
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config, databaseUrl, logger), {
+  const requestTimeoutMs = config.http.requestTimeoutSeconds * 1000;
+  const adapter = new FastifyAdapter({
+    trustProxy: trustProxyOf(config.trustProxy),
+    bodyLimit: config.bodyLimitBytes,
+    // The whole request, its body included, must arrive within this (408 after); headers sooner.
+    requestTimeout: requestTimeoutMs,
+    http: {
+      headersTimeout: Math.min(requestTimeoutMs, 60_000),
+      requestTimeout: requestTimeoutMs,
+      connectionsCheckingInterval: TIMEOUT_CHECK_MS,
+    },
+    genReqId: requestIdOf,
+    clientErrorHandler,
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, logger), adapter, {
     bufferLogs: true,
-    rawBody: true,
     bodyParser: false,
+    rawBody: true,
   });
   app.useLogger(new BootQuietLogger(app.get(Logger)));
+  const fastify = app.getHttpAdapter().getInstance();
   // First, so that every answer (a malformed body's and a 413 included) has its request id and its log line.
-  app.use(requestLogMiddleware(logger));
-  app.set('trust proxy', config.trustProxy);
-  app.set(IP_COUNTRY_HEADER_SETTING, config.fraud.ipCountryHeader);
-  app.set('x-powered-by', false);
-  app.use(helmet({ contentSecurityPolicy: false }));
-  app.useBodyParser('json', { limit: config.bodyLimitBytes, type: ['application/json', 'application/*+json'] });
+  requestLogHooks(fastify, logger, observeHttpRequest);
+  fastify.decorate(IP_COUNTRY_HEADER_SETTING, config.fraud.ipCountryHeader);
+  await app.register(helmet, { contentSecurityPolicy: false });
+  refuseUnreadableBodies(fastify);
+  for (const type of JSON_CONTENT_TYPES) app.useBodyParser(type, { bodyLimit: config.bodyLimitBytes }, jsonBodyParser(config.http));
+  app.useGlobalInterceptors(new BodilessRoutes());
   app.useGlobalPipes(createValidationPipe());
 
   const docs = new DocumentBuilder()

@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, ErrorCode, FieldError } from './errors';
 import { BusinessMetrics } from './metrics';
 
@@ -21,29 +21,35 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   403: 'FORBIDDEN',
   404: 'NOT_FOUND',
   405: 'METHOD_NOT_ALLOWED',
+  408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
+  431: 'HEADERS_TOO_LARGE',
   502: 'UPSTREAM_UNAVAILABLE',
   503: 'SERVICE_UNAVAILABLE',
+};
+
+/** Fastify's own refusals (content-type parsing, the URL), by their error code. */
+const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ['UNSUPPORTED_MEDIA_TYPE', 'The request body must be application/json'],
+  FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['MALFORMED_REQUEST', 'The request body does not match its Content-Length'],
+  FST_ERR_BAD_URL: ['MALFORMED_REQUEST', 'The request URL is not validly encoded'],
+  FST_ERR_ASYNC_CONSTRAINT: ['MALFORMED_REQUEST', 'The request could not be routed'],
 };
 
 /** Maps anything thrown into an AppError; unknown errors become a 500 that reveals nothing. */
 export function toAppError(err: unknown): AppError {
   if (err instanceof AppError) return err;
-  // body-parser errors carry `type` and `status`; the Express adapter wraps them in an HttpException.
-  const bp = (err instanceof HttpException ? err.cause : err) as { type?: string; status?: number; expose?: boolean } | null;
-  if (bp instanceof URIError) return new AppError('MALFORMED_REQUEST', 'The request URL is not validly encoded');
-  if (bp && typeof bp.type === 'string' && typeof bp.status === 'number' && bp.status < 500) {
-    if (bp.type === 'entity.parse.failed') return new AppError('MALFORMED_REQUEST', 'The request body is not valid JSON');
-    if (bp.type === 'entity.too.large') return new AppError('PAYLOAD_TOO_LARGE', 'The request body is too large');
-    if (bp.type === 'encoding.unsupported' || bp.type === 'charset.unsupported') {
-      return new AppError('UNSUPPORTED_MEDIA_TYPE', 'Unsupported body encoding');
-    }
-    return new AppError('MALFORMED_REQUEST', 'The request body could not be read');
-  }
+  // Fastify's errors carry a `code`; the adapter wraps those under 500 in an HttpException.
+  const cause = (err instanceof HttpException ? err.cause : err) as { code?: unknown } | null;
+  const known = typeof cause?.code === 'string' ? FASTIFY_ERRORS[cause.code] : undefined;
+  if (known) return new AppError(known[0], known[1]);
+  // A lone UTF-16 surrogate (JSON's "\ud800") that a validator tried to URI-encode.
+  if (cause instanceof URIError) return new AppError('MALFORMED_REQUEST', 'The request holds text that is not validly encoded');
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code = HTTP_STATUS_CODES[status];
@@ -75,20 +81,23 @@ export class ProblemFilter implements ExceptionFilter {
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const ctx = host.switchToHttp();
-    const req = ctx.getRequest<Request & { id?: string }>();
-    const res = ctx.getResponse<Response>();
+    const req = ctx.getRequest<FastifyRequest>();
+    const res = ctx.getResponse<FastifyReply>();
     const err = toAppError(exception);
-    const requestId = typeof req.id === 'string' ? req.id : String(req.id ?? '');
+    const requestId = req.id;
+    const path = req.url.split('?')[0];
     if (err.code === 'IDEMPOTENCY_IN_PROGRESS' || err.code === 'IDEMPOTENCY_KEY_REUSED')
       BusinessMetrics.idempotencyConflicts.inc({ code: err.code });
     if (err.status >= 500) {
-      this.logger.error({ err: exception, requestId, path: req.path }, 'request failed');
+      this.logger.error({ err: exception, requestId, path }, 'request failed');
     }
-    if (res.headersSent) return;
-    if (typeof err.extra.retryAfter === 'number') res.setHeader('Retry-After', String(err.extra.retryAfter));
+    if (res.sent) return;
+    if (typeof err.extra.retryAfter === 'number') res.header('Retry-After', String(err.extra.retryAfter));
+    // The rest of an over-limit body is never read: the connection goes with the answer.
+    if (err.status === 413) res.header('Connection', 'close');
     res
-      .status(err.status)
+      .code(err.status)
       .type('application/problem+json')
-      .send(JSON.stringify(problemOf(err, requestId, req.originalUrl?.split('?')[0])));
+      .send(JSON.stringify(problemOf(err, requestId, path)));
   }
 }

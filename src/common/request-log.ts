@@ -1,4 +1,5 @@
-import type { NextFunction, Request, Response } from 'express';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingHttpHeaders } from 'node:http';
 import { randomUUID } from 'node:crypto';
 import pino, { DestinationStream, Level, Logger } from 'pino';
 import type { AppConfig } from '../config/app-config';
@@ -27,15 +28,20 @@ export function createAppLogger(config: AppConfig, destination?: DestinationStre
 /** A request id the client sent is kept when it is a plain token, so a caller can follow its own ids. */
 const CLIENT_REQUEST_ID = /^[\w-]{1,100}$/;
 
-type LoggedRequest = Request & { id?: string; user?: { id?: string } };
-
 /**
- * The matched route's template (`/listings/:id`), or null when no controller route matched: the
- * wildcard Nest mounts middleware on (`{/*splat}`, `*path`) is no route of the API.
+ * Fastify's `genReqId`: the request's id, before anything can fail (body parsing included). Also left
+ * on the raw request, where pino-http (nestjs-pino) looks for it.
  */
-export function routeTemplate(req: Request): string | null {
-  const path = req.route?.path as string | undefined;
-  return path && !path.includes('*') ? `${req.baseUrl}${path}` : null;
+export function requestIdOf(raw: { headers: IncomingHttpHeaders }): string {
+  const incoming = raw.headers['x-request-id'];
+  const id = typeof incoming === 'string' && CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
+  (raw as { id?: string }).id = id;
+  return id;
+}
+
+/** The matched route's template (`/listings/:id`), or null when no controller route matched. */
+export function routeTemplate(req: FastifyRequest): string | null {
+  return req.routeOptions.url ?? null;
 }
 
 /** The level of a request's line: 5xx error, 4xx warn (the client's mistake, worth a look), else info. */
@@ -43,37 +49,49 @@ export function requestLogLevel(status: number): Level {
   return status >= 500 ? 'error' : status >= 400 ? 'warn' : 'info';
 }
 
+/** Told of every answered request (the HTTP metrics). */
+export type RequestObserver = (method: string, route: string | null, status: number, ms: number) => void;
+
+type LoggedRequest = FastifyRequest & { user?: { id?: string }; logged?: boolean };
+
 /**
- * The first middleware of the application: gives every request its id (`X-Request-Id` on the response,
- * `req.id` for the problem filter and the loggers) before anything can fail — body parsing included —
- * and logs one compact line per request when the response ends: id, method, route template (never
- * the URL, whose query may carry a token), status, milliseconds, user id.
+ * The first hooks of the application: every answer carries `X-Request-Id` (the id from
+ * `requestIdOf`), and when it has been sent, or the client went away first, one compact line is
+ * logged: id, method, route template (never the URL, whose query may carry a token), status,
+ * milliseconds, user id; `observe` is told the same.
  */
-export function requestLogMiddleware(logger: Logger) {
+export function requestLogHooks(fastify: FastifyInstance, logger: Logger, observe: RequestObserver): void {
   const logging = logger.level !== 'silent';
-  return (req: LoggedRequest, res: Response, next: NextFunction): void => {
-    const incoming = req.headers['x-request-id'];
-    const id = typeof incoming === 'string' && CLIENT_REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    req.id = id;
-    res.setHeader('X-Request-Id', id);
-    if (logging) {
-      const start = performance.now();
-      res.once('close', () => {
-        const status = res.statusCode;
-        logger[requestLogLevel(status)](
-          {
-            reqId: id,
-            method: req.method,
-            route: routeTemplate(req),
-            status,
-            ms: Math.round((performance.now() - start) * 10) / 10,
-            userId: req.user?.id ?? null,
-            ...(res.writableFinished ? {} : { aborted: true }),
-          },
-          'request',
-        );
-      });
-    }
-    next();
+  const done = (req: LoggedRequest, status: number, ms: number | null) => {
+    if (req.logged) return;
+    req.logged = true;
+    const route = routeTemplate(req);
+    if (ms !== null) observe(req.method, route, status, ms);
+    if (!logging) return;
+    logger[requestLogLevel(status)](
+      {
+        reqId: req.id,
+        method: req.method,
+        route,
+        status,
+        ms: ms === null ? null : Math.round(ms * 10) / 10,
+        userId: req.user?.id ?? null,
+        ...(ms === null ? { aborted: true } : {}),
+      },
+      'request',
+    );
   };
+  fastify.decorateRequest('logged', false);
+  fastify.addHook('onRequest', (req, reply, next) => {
+    reply.header('X-Request-Id', req.id);
+    next();
+  });
+  fastify.addHook('onResponse', (req, reply, next) => {
+    done(req, reply.statusCode, reply.elapsedTime);
+    next();
+  });
+  fastify.addHook('onRequestAbort', (req, next) => {
+    done(req, 499, null); // the client went away before its request was answered
+    next();
+  });
 }

@@ -15,20 +15,28 @@ const NUL = '\u0000';
 const shown = (key: string) => key.replaceAll(NUL, '\\u0000');
 
 /**
- * The first string (or object key) holding U+0000 in a request's value, as a field error. Walked
- * with a stack of its own, so that no nesting depth can overflow the call stack.
+ * Keys named like members of every object (`constructor`, `toString`, `__proto__`, ...): no DTO has
+ * such a field, and class-validator's whitelist would take them for declared ones.
  */
-function nulField(value: unknown, root: string | undefined): FieldError | undefined {
+const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
+
+/**
+ * The first string (or object key) holding U+0000, or the first key named like a built-in object
+ * member, in a request's value, as a field error. Walked with a stack of its own, so that no nesting
+ * depth can overflow the call stack.
+ */
+function refusedField(value: unknown, root: string | undefined): FieldError | undefined {
   const stack: [unknown, string][] = [[value, root ?? '']];
   while (stack.length) {
     const [v, path] = stack.pop()!;
     if (typeof v === 'string') {
       if (v.includes(NUL)) return { field: path, message: `${path} must not contain the NUL character (U+0000)` };
     } else if (v !== null && typeof v === 'object') {
-      for (const [key, child] of Object.entries(v)) {
+      for (const key of Object.keys(v)) {
         const at = path ? `${path}.${shown(key)}` : shown(key);
         if (key.includes(NUL)) return { field: at, message: `${at} must not contain the NUL character (U+0000)` };
-        stack.push([child, at]);
+        if (OBJECT_MEMBERS.has(key)) return { field: at, message: `property ${at} should not exist` };
+        stack.push([(v as Record<string, unknown>)[key], at]);
       }
     }
   }
@@ -38,13 +46,14 @@ function nulField(value: unknown, root: string | undefined): FieldError | undefi
 /**
  * Unknown fields are rejected, types are checked, failures become VALIDATION_FAILED. First, the one
  * rule for every string of a body, query or path, whatever its DTO: PostgreSQL text cannot hold
- * U+0000, so a NUL anywhere is refused before anything is transformed or stored.
+ * U+0000, so a NUL anywhere is refused before anything is transformed or stored; and keys named like
+ * built-in object members are refused as the unknown fields they are.
  */
 class RequestValidationPipe extends ValidationPipe {
   override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type !== 'custom') {
-      const nul = nulField(value, metadata.data);
-      if (nul) throw new AppError('VALIDATION_FAILED', nul.message, {}, [nul]);
+      const refused = refusedField(value, metadata.data);
+      if (refused) throw new AppError('VALIDATION_FAILED', refused.message, {}, [refused]);
     }
     return super.transform(value, metadata) as Promise<unknown>;
   }

@@ -17,11 +17,12 @@ export class AppConfig {
   bodyLimitBytes: number;
   /** On SIGTERM/SIGINT, requests in flight get this long to finish before their connections are closed (SHUTDOWN_GRACE_SECONDS). */
   shutdownGraceSeconds: number;
+  http: HttpConfig;
   publicUrl: string;
   /** Base URL of the client app that emailed links open (`/verify-email?token=`, `/reset-password?token=`). */
   webAppUrl: string;
   /**
-   * Express "trust proxy": false, a hop count, or addresses/CIDRs of trusted proxies. `true` in the
+   * Fastify's `trustProxy` (proxy-addr, as Express's "trust proxy"): false, a hop count, or addresses/CIDRs of trusted proxies. `true` in the
    * environment means one hop (the load balancer in front), never "trust every X-Forwarded-For entry",
    * which would let a client choose the address per-IP rules see.
    */
@@ -115,6 +116,14 @@ export interface FraudConfig {
   rulesCacheMs: number;
   /** Request header carrying the client's country from a trusted edge, e.g. cf-ipcountry (FRAUD_IP_COUNTRY_HEADER); unset: ip.country is null. */
   ipCountryHeader?: string;
+}
+
+/** How much of a request the server reads, and for how long (src/common/http-input.ts). */
+export interface HttpConfig {
+  /** The whole request, body included, must arrive within this (else 408). */
+  requestTimeoutSeconds: number;
+  bodyMaxDepth: number;
+  bodyMaxArrayLength: number;
 }
 
 /** Identity and account-takeover guard (ECONOMY.md "Account-takeover guard"). */
@@ -324,6 +333,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
     logLevel,
     bodyLimitBytes: int('BODY_LIMIT_BYTES', 100 * 1024, 1024, 10 * 1024 * 1024),
     shutdownGraceSeconds: int('SHUTDOWN_GRACE_SECONDS', 20, 0, 3600),
+    http: {
+      requestTimeoutSeconds: int('REQUEST_TIMEOUT_SECONDS', 30, 1, 3600),
+      bodyMaxDepth: int('BODY_MAX_DEPTH', 32, 2, 1000),
+      bodyMaxArrayLength: int('BODY_MAX_ARRAY_LENGTH', 1000, 1, 1_000_000),
+    },
     publicUrl,
     webAppUrl: (url('WEB_APP_URL', ['http:', 'https:']) ?? publicUrl).replace(/\/+$/, ''),
     trustProxy: trustProxy(str('TRUST_PROXY'), problems),

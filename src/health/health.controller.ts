@@ -1,7 +1,7 @@
 import { Controller, Get, Header, Req, Res, ServiceUnavailableException } from '@nestjs/common';
 import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorFunction, TypeOrmHealthIndicator } from '@nestjs/terminus';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { register } from 'prom-client';
 import { ApiProblems, UNEXPECTED } from '../common/api-problems';
@@ -33,7 +33,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Database check (kept for existing probes; prefer /health/ready)' })
   @ApiOkResponse({ type: HealthReportDto })
   @ApiServiceUnavailableResponse({ type: HealthReportDto, description: 'the database is down (`error.database`)' })
-  check(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  check(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.report(res, [this.database]);
   }
 
@@ -43,7 +43,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Liveness: the process is up and serving (no dependency is checked)' })
   @ApiOkResponse({ type: HealthReportDto })
   @ApiProblems(UNEXPECTED)
-  live(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  live(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.report(res, [() => this.indicators.process()]);
   }
 
@@ -53,7 +53,7 @@ export class HealthController {
   @ApiOperation({ summary: 'Readiness: database, job runner and outbox lag (HEALTH_OUTBOX_MAX_LAG_SECONDS)' })
   @ApiOkResponse({ type: HealthReportDto })
   @ApiServiceUnavailableResponse({ type: HealthReportDto, description: 'a check failed: `error` names it (database, jobs, outbox)' })
-  ready(@Res({ passthrough: true }) res: Response): Promise<HealthCheckResult> {
+  ready(@Res({ passthrough: true }) res: FastifyReply): Promise<HealthCheckResult> {
     return this.report(res, [this.database, () => this.indicators.jobRunner(), () => this.indicators.outboxLag()]);
   }
 
@@ -67,10 +67,10 @@ export class HealthController {
     content: { 'text/plain': { schema: { type: 'string', example: 'orders_total{outcome="completed"} 3' } } },
   })
   @ApiProblems(['UNAUTHENTICATED', 'METRICS_TOKEN is set and the bearer token is missing or wrong'])
-  metrics(@Req() req: Request): Promise<string> {
+  metrics(@Req() req: FastifyRequest): Promise<string> {
     const token = this.config.ops.metricsToken;
     if (token !== undefined) {
-      const given = /^Bearer (.+)$/.exec(req.header('authorization') ?? '')?.[1] ?? '';
+      const given = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1] ?? '';
       if (!timingSafeEqual(digest(given), digest(token))) throw HealthErrors.metricsTokenRequired();
     }
     return register.metrics();
@@ -79,12 +79,12 @@ export class HealthController {
   private readonly database: HealthIndicatorFunction = () => this.db.pingCheck('database', { timeout: 3000 });
 
   /** Terminus throws a 503 carrying the report; answer it as such rather than as an error. */
-  private async report(res: Response, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
+  private async report(res: FastifyReply, checks: HealthIndicatorFunction[]): Promise<HealthCheckResult> {
     try {
       return await this.health.check(checks);
     } catch (err) {
       if (!(err instanceof ServiceUnavailableException)) throw err;
-      res.status(503);
+      res.code(503);
       return err.getResponse() as HealthCheckResult;
     }
   }

@@ -1,13 +1,8 @@
-import { MiddlewareConsumer, Module, NestModule } from '@nestjs/common';
+import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { HealthIndicators } from './health-indicators.service';
-import { MetricsMiddleware } from './metrics.middleware';
 import { QueueMetrics } from './queue-metrics.service';
 
 @Module({ imports: [TerminusModule], controllers: [HealthController], providers: [HealthIndicators, QueueMetrics] })
-export class HealthModule implements NestModule {
-  configure(consumer: MiddlewareConsumer): void {
-    consumer.apply(MetricsMiddleware).forRoutes('*path');
-  }
-}
+export class HealthModule {}

@@ -9,7 +9,7 @@ import {
   ApiOperation,
   ApiTags,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { IdParam } from '../common/api-docs';
 import { ApiProblems, SIGNED_IN } from '../common/api-problems';
 import { AuthUser, CurrentUser, Public, Roles } from '../common/auth.decorators';
@@ -66,7 +66,7 @@ export class AuthController {
     ['ACCOUNT_LOCKED', 'too many failures (`until`, or until a password reset)'],
     ['RATE_LIMITED', 'too many failures from the network'],
   )
-  logIn(@Req() req: Request & { user: VerifiedUser }, @Body() dto: LoginDto, @Client() client: ClientContext) {
+  logIn(@Req() req: FastifyRequest & { user: VerifiedUser }, @Body() dto: LoginDto, @Client() client: ClientContext) {
     return this.login.login(req.user, { purpose: 'login', email: dto.email, deviceToken: dto.deviceToken, ...client });
   }
 

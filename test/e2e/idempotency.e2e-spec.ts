@@ -1,7 +1,9 @@
-import { Body, Controller, INestApplication, Module, Post } from '@nestjs/common';
+import { Body, Controller, Module, Post } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import { Test } from '@nestjs/testing';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { IsInt, Min } from 'class-validator';
+import type { FastifyRequest } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
@@ -61,7 +63,7 @@ class ThingsModule {}
 
 describe('idempotency keys (stored in PostgreSQL, per user)', () => {
   let db: TestDatabase;
-  let app: INestApplication;
+  let app: NestFastifyApplication;
   let ds: DataSource;
   const alice = randomUUID();
   const bob = randomUUID();
@@ -82,13 +84,17 @@ describe('idempotency keys (stored in PostgreSQL, per user)', () => {
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(db.url, 5), CommonModule, ThingsModule],
       providers: [{ provide: APP_FILTER, useClass: ProblemFilter }],
     }).compile();
-    app = mod.createNestApplication({ logger: false });
-    app.use((req: { headers: Record<string, string>; user?: unknown }, _res: unknown, next: () => void) => {
-      req.user = { id: req.headers['x-test-user'] };
-      next();
-    });
+    app = mod.createNestApplication<NestFastifyApplication>(new FastifyAdapter(), { logger: false });
+    app
+      .getHttpAdapter()
+      .getInstance()
+      .addHook('onRequest', (req: FastifyRequest & { user?: unknown }, _reply, next) => {
+        req.user = { id: req.headers['x-test-user'] };
+        next();
+      });
     app.useGlobalPipes(createValidationPipe());
     await app.init();
+    await app.getHttpAdapter().getInstance().ready();
     ds = app.get(DataSource);
     await ds.query('CREATE TABLE things (id uuid PRIMARY KEY, user_id uuid, key text, amount int)');
   });

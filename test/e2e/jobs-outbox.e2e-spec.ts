@@ -1,5 +1,6 @@
 import { Injectable, INestApplication, Module, OnModuleInit } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { DataSource } from 'typeorm';
 import { CommonModule } from '../../src/common/common.module';
 import { loadConfig } from '../../src/config/app-config';
@@ -72,7 +73,7 @@ describe('jobs (pg-boss) and the transactional outbox', () => {
         ProbeModule,
       ],
     }).compile();
-    app = mod.createNestApplication({ logger: false });
+    app = mod.createNestApplication(new FastifyAdapter(), { logger: false });
     await app.init();
     tx = app.get(TransactionRunner);
     jobs = app.get(JobsService);

@@ -1,4 +1,5 @@
 import { INestApplication } from '@nestjs/common';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import request from 'supertest';
 import { DataSource } from 'typeorm';
 import { AppOptions, createApp } from '../../src/app';
@@ -54,6 +55,7 @@ async function bootTestApp(db: TestDatabase, env: Record<string, string>, opts: 
     await app.close().catch(() => undefined); // a refused start (other secrets) leaves nothing open
     throw err;
   });
+  await (app as NestFastifyApplication).getHttpAdapter().getInstance().ready();
   const dataSource = app.get(DataSource);
   return {
     app,

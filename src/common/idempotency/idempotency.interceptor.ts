@@ -1,5 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
-import type { Request, Response } from 'express';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, Observable, of } from 'rxjs';
 import { map, mergeMap } from 'rxjs/operators';
 import type { AuthUser } from '../auth.decorators';
@@ -9,24 +9,24 @@ import { IdempotencyService, IdempotentReplay, IdempotentRequest } from './idemp
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
 
-export type IdempotentHttpRequest = Request & { user?: AuthUser; idempotentRequest?: IdempotentRequest };
+export type IdempotentHttpRequest = FastifyRequest & { user?: AuthUser; idempotentRequest?: IdempotentRequest };
 
 /**
  * The request's Idempotency-Key (checked: 1-255 visible ASCII characters), user and body hash, also
  * left on the request for `@IdempotentRequestOf()`.
  */
-function idempotentRequestOf(ctx: ExecutionContext): { request: IdempotentRequest; res: Response } {
+function idempotentRequestOf(ctx: ExecutionContext): { request: IdempotentRequest; res: FastifyReply } {
   const req = ctx.switchToHttp().getRequest<IdempotentHttpRequest>();
-  const res = ctx.switchToHttp().getResponse<Response>();
-  const key = req.header('idempotency-key');
-  if (key === undefined || !KEY_PATTERN.test(key)) throw IdempotencyErrors.keyRequired();
+  const res = ctx.switchToHttp().getResponse<FastifyReply>();
+  const key = req.headers['idempotency-key'];
+  if (typeof key !== 'string' || !KEY_PATTERN.test(key)) throw IdempotencyErrors.keyRequired();
   const userId = req.user?.id;
   if (!userId) throw IdempotencyErrors.unauthenticated();
   // Nest has set the route's status (201, or its @HttpCode) before interceptors run.
   const request = {
     userId,
     key,
-    requestHash: IdempotencyService.hash(req.method, req.baseUrl + req.path, req.body),
+    requestHash: IdempotencyService.hash(req.method, req.url.split('?')[0], req.body),
     responseStatus: res.statusCode,
   };
   req.idempotentRequest = request;
@@ -34,8 +34,8 @@ function idempotentRequestOf(ctx: ExecutionContext): { request: IdempotentReques
 }
 
 /** Sends a stored first response again. */
-function sendReplay(res: Response, replay: IdempotentReplay): unknown {
-  res.status(replay.status).setHeader('Idempotent-Replayed', 'true');
+function sendReplay(res: FastifyReply, replay: IdempotentReplay): unknown {
+  res.code(replay.status).header('Idempotent-Replayed', 'true');
   return replay.body;
 }
 

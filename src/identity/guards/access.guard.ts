@@ -1,7 +1,7 @@
 import { ExecutionContext, Injectable, Logger } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../../common/auth.decorators';
 import { Clock } from '../../common/clock.service';
 import { AppError } from '../../common/errors';
@@ -11,7 +11,7 @@ import { IdentityErrors } from '../identity.errors';
 import { Principal } from '../sessions.service';
 import { routePolicy } from './route.policy';
 
-type AuthRequest = Request & { user?: AuthUser; reauthenticatedAt?: Date | null };
+type AuthRequest = FastifyRequest & { user?: AuthUser; reauthenticatedAt?: Date | null };
 
 /**
  * The global guard (APP_GUARD) in front of every route: `@Public()` routes pass; everything else

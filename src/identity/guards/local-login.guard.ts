@@ -1,6 +1,6 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { createValidationPipe } from '../../common/validation';
 import { LoginDto } from '../dto/auth.dto';
 import { IdentityErrors } from '../identity.errors';
@@ -14,7 +14,7 @@ export class LocalLoginGuard extends AuthGuard('local') {
   private readonly pipe = createValidationPipe();
 
   override async canActivate(ctx: ExecutionContext): Promise<boolean> {
-    const req = ctx.switchToHttp().getRequest<Request>();
+    const req = ctx.switchToHttp().getRequest<FastifyRequest>();
     req.body = await this.pipe.transform(req.body ?? {}, { type: 'body', metatype: LoginDto });
     return (await super.canActivate(ctx)) as boolean;
   }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
-import type { Request } from 'express';
+import type { FastifyRequest } from 'fastify';
 import { Strategy } from 'passport-local';
 import { LoginDto } from '../dto/auth.dto';
 import { VerifiedUser } from '../identity.hooks';
@@ -14,7 +14,7 @@ export class LocalStrategy extends PassportStrategy(Strategy, 'local') {
     super({ usernameField: 'email', passwordField: 'password', passReqToCallback: true, session: false });
   }
 
-  validate(req: Request, email: string, password: string): Promise<VerifiedUser> {
+  validate(req: FastifyRequest, email: string, password: string): Promise<VerifiedUser> {
     const body = req.body as LoginDto;
     return this.login.checkPassword({ purpose: 'login', email, deviceToken: body.deviceToken, ...clientContextOf(req) }, password);
   }

@@ -1,7 +1,5 @@
-import { Controller, Headers, HttpCode, Post, Req } from '@nestjs/common';
-import type { RawBodyRequest } from '@nestjs/common';
+import { Controller, Headers, HttpCode, Post, RawBody } from '@nestjs/common';
 import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import type { Request } from 'express';
 import { ApiProblems } from '../../common/api-problems';
 import { Public } from '../../common/auth.decorators';
 import { StripeEventsService } from './stripe-events.service';
@@ -29,7 +27,7 @@ export class StripeWebhookController {
   @ApiBody({ type: StripeEventDto, description: 'the raw Stripe event JSON, exactly as Stripe signed it' })
   @ApiOkResponse({ type: WebhookAckDto })
   @ApiProblems(['WEBHOOK_SIGNATURE_INVALID', 'no signature or body, a signature that does not match, or an unreadable event'])
-  receive(@Req() req: RawBodyRequest<Request>, @Headers('stripe-signature') signature: string | undefined) {
-    return this.events.receive(req.rawBody, signature);
+  receive(@RawBody() rawBody: Buffer | undefined, @Headers('stripe-signature') signature: string | undefined) {
+    return this.events.receive(rawBody, signature);
   }
 }
