@@ -1,3 +1,4 @@
+import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { randomUUID } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
@@ -251,7 +252,7 @@ describe('scheduled jobs with JOBS_ENABLED on two nodes', () => {
       imports: [ConfigModule.forRoot(config), DatabaseModule.forRoot(db.url, 5), CommonModule, JobsModule],
       providers: [probe],
     }).compile();
-    const app = mod.createNestApplication({ logger: false });
+    const app = mod.createNestApplication(new FastifyAdapter(), { logger: false });
     await app.init();
     return app;
   }
