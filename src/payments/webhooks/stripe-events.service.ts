@@ -174,8 +174,9 @@ export class StripeEventsService implements OnModuleInit, BeforeApplicationShutd
 
   /**
    * Applies a batch of events (of different purchases) in one transaction: the events' rows locked
-   * (still queued?), then their purchases' rows, the events applied side by side, every event marked and
-   * every fallback job removed by one statement each. False for an event another run applied first.
+   * (still queued?), then their purchases' rows, the events applied together
+   * (`PurchaseSignalsService.applyMany`), every event marked and every fallback job removed by one
+   * statement each. False for an event another run applied first.
    */
   private async applyAll(em: EntityManager, ready: ReadyEvent[]): Promise<BatchResult<boolean>> {
     const queued = await this.events.lockQueued(
@@ -183,21 +184,22 @@ export class StripeEventsService implements OnModuleInit, BeforeApplicationShutd
       ready.map((r) => r.eventId),
     );
     const locked = await this.purchases.lockMany(em, [...new Set(ready.filter((r) => queued.has(r.eventId)).map((r) => r.purchaseId))]);
-    // The events' statements go out side by side on the transaction's connection (pipelined): a batch
-    // takes about as many round trips as one event. Every run ends before a failure is reported.
-    const runs = await Promise.allSettled(
-      ready.map(async (r): Promise<FinishedEvent | null> => {
-        const p = queued.has(r.eventId) ? locked.get(r.purchaseId) : undefined;
-        if (!p) return null;
-        const ctx = { paymentIntentId: r.es.paymentIntentId, amount: r.es.amount, charge: r.charge };
-        const updated = await this.signals.apply(em, p, r.es.signal, ctx);
-        if (updated.status !== p.status) this.report(em, r.eventId, p, updated.status);
-        return { id: r.eventId, status: 'processed', purchaseId: p.id, note: null };
-      }),
+    const applicable = ready.flatMap((r) => {
+      const p = queued.has(r.eventId) ? locked.get(r.purchaseId) : undefined;
+      return p ? [{ r, p }] : [];
+    });
+    const updated = await this.signals.applyMany(
+      em,
+      applicable.map(({ r, p }) => ({
+        p,
+        signal: r.es.signal,
+        ctx: { paymentIntentId: r.es.paymentIntentId, amount: r.es.amount, charge: r.charge },
+      })),
     );
-    const failure = runs.find((x) => x.status === 'rejected');
-    if (failure) throw failure.reason;
-    const done = runs.flatMap((x) => (x.status === 'fulfilled' && x.value ? [x.value] : []));
+    const done = applicable.map(({ r, p }, i): FinishedEvent => {
+      if (updated[i].status !== p.status) this.report(em, r.eventId, p, updated[i].status);
+      return { id: r.eventId, status: 'processed', purchaseId: p.id, note: null };
+    });
     await Promise.all([
       this.events.finish(em, done, this.clock.now()),
       this.jobs.removeJobs(
