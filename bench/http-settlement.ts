@@ -256,7 +256,18 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
 /** `reference`: what the same run measured beside it (pgbench TPC-B tps, the authenticated GET's req/s, uniform purchases/s with the rules ACTIVE). */
 export function printSettlement(results: SettlementResult[], reference: { tps: number; getRps: number; purchasesRps: number }): void {
   console.log(`\nsettlement (webhook receipt → credits minted; default fraud rules ACTIVE, up to ${IN_FLIGHT} webhooks in flight)\n`);
-  const header = ['scenario', 'payments', 'minted', 'seconds', 'events/s', 'p50 ms', 'p99 ms', 'max ms', 'failed requests', 'CPU ms/payment server + db'];
+  const header = [
+    'scenario',
+    'payments',
+    'minted',
+    'seconds',
+    'events/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'failed requests',
+    'CPU ms/payment server + db',
+  ];
   const rows = results.map((r) => [
     r.name,
     String(r.payments),

@@ -55,7 +55,8 @@ const succeededEvent = (fake: FakeStripe, p: Bought): Stripe.Event =>
 
 /** How many transactions last wrote these events' rows (rows written by one transaction share its xmin). */
 const transactionsOf = async (t: TestApp, eventIds: string[]) =>
-  (await t.sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM stripe_events WHERE id = ANY ($1::text[])`, [eventIds]))[0].n;
+  (await t.sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM stripe_events WHERE id = ANY ($1::text[])`, [eventIds]))[0]
+    .n;
 
 const queued = async (t: TestApp) =>
   (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'queued'`))[0].n;
@@ -158,8 +159,15 @@ describe('settlement: Stripe events applied promptly, in parallel, exactly once'
       );
       expect(statuses).toEqual([{ status: 'processed', n: 2 * bought.length }]);
       // Applied several to a transaction, not one by one.
-      const applied = await a.sql<{ id: string }>(`SELECT id FROM stripe_events WHERE purchase_id = ANY ($1::uuid[])`, [bought.map((p) => p.id)]);
-      expect(await transactionsOf(a, applied.map((e) => e.id))).toBeLessThan(applied.length);
+      const applied = await a.sql<{ id: string }>(`SELECT id FROM stripe_events WHERE purchase_id = ANY ($1::uuid[])`, [
+        bought.map((p) => p.id),
+      ]);
+      expect(
+        await transactionsOf(
+          a,
+          applied.map((e) => e.id),
+        ),
+      ).toBeLessThan(applied.length);
       expect((await ledger.verify()).ok).toBe(true);
     }, 180_000);
     it('ends refunded with nothing kept when a success and its refund are applied at the same time, in either order', async () => {
@@ -236,7 +244,12 @@ describe('settlement: Stripe events applied promptly, in parallel, exactly once'
       });
       for (const p of paid) expect(await effectsOf(t, p.id)).toEqual({ entries: [`token_purchase:${p.id}:mint`], decisions: 1 });
       expect(await effectsOf(t, tamperedPurchase.id)).toEqual({ entries: [], decisions: 0 });
-      expect(await transactionsOf(t, valid.map((e) => e.id))).toBeLessThan(valid.length);
+      expect(
+        await transactionsOf(
+          t,
+          valid.map((e) => e.id),
+        ),
+      ).toBeLessThan(valid.length);
       // Applying them all again changes nothing.
       await Promise.all(events.map((e) => processor.process(e.id)));
       for (const p of paid) expect(await effectsOf(t, p.id)).toEqual({ entries: [`token_purchase:${p.id}:mint`], decisions: 1 });

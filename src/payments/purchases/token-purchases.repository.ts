@@ -117,9 +117,14 @@ export class TokenPurchasesRepository {
 
   /** Reads purchases and locks their rows (in id order) until `em`'s transaction ends. */
   async lockMany(em: EntityManager, ids: string[]): Promise<Map<string, PurchaseRecord>> {
-    const rows = await queryRows<TokenPurchaseRow>(em, 'SELECT * FROM token_purchases WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE', [ids], {
-      prepare: true,
-    });
+    const rows = await queryRows<TokenPurchaseRow>(
+      em,
+      'SELECT * FROM token_purchases WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE',
+      [ids],
+      {
+        prepare: true,
+      },
+    );
     return new Map(rows.map((r) => [r.id, toPurchaseRecord(r)]));
   }
 

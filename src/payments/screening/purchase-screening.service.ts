@@ -135,7 +135,8 @@ export class PurchaseScreeningService {
     const verdicts: PaymentVerdict[] = requests.map(() => ({ refusal: 'rejected' }));
     open.forEach((i, k) => {
       const outcome = decisions[k].outcome;
-      verdicts[i] = outcome === 'BLOCK' ? { refusal: 'blocked' } : { refusal: null, hold: outcome === 'REVIEW' || requests[i]?.status === 'open' };
+      verdicts[i] =
+        outcome === 'BLOCK' ? { refusal: 'blocked' } : { refusal: null, hold: outcome === 'REVIEW' || requests[i]?.status === 'open' };
     });
     return verdicts;
   }

@@ -38,12 +38,13 @@ interface ReadyEvent {
 
 /**
  * Stripe webhooks. Receiving verifies the signature, records the event id once and queues its
- * processing in the same transaction, then acknowledges: Stripe never has to retry because of our
- * own slow or failing steps (the job is retried instead), and a redelivered event changes nothing.
- * The receiving process applies the event as soon as that transaction commits, up to
- * WEBHOOK_CONCURRENCY events at once; the queued job is the fallback when it cannot
- * (JobsService.enqueuePromptly). Events of one purchase serialize on its row lock, and the status
- * machine ends in the same place whatever order they are applied in.
+ * processing in the same transaction (shared by the webhooks that arrive together), then
+ * acknowledges: Stripe never has to retry because of our own slow or failing steps (the job is
+ * retried instead), and a redelivered event changes nothing. The receiving process applies the event
+ * as soon as that transaction commits, up to WEBHOOK_CONCURRENCY events at once, several to a
+ * transaction; the queued job is the fallback when it cannot (JobsService.enqueuePromptly). Events of
+ * one purchase go to different batches and serialize on its row lock, and the status machine ends in
+ * the same place whatever order they are applied in.
  */
 @Injectable()
 export class StripeEventsService implements OnModuleInit, BeforeApplicationShutdown {
