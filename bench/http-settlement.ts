@@ -65,20 +65,30 @@ function procStat(pid: number): { ppid: number; ms: number } | null {
   }
 }
 
-/** CPU used so far by the server (this process's child running http-server.js) and by the benchmark database's processes. */
-function cpuNow(postmaster: number): { server: number; db: number } {
-  let server = 0;
-  let db = procStat(postmaster)?.ms ?? 0;
+/** CPU used so far by each process of the server (this process's child running http-server.js) and of the benchmark database. */
+function cpuNow(postmaster: number): CpuSnapshot {
+  const server = new Map<number, number>();
+  const db = new Map<number, number>([[postmaster, procStat(postmaster)?.ms ?? 0]]);
   for (const name of readdirSync('/proc')) {
     const pid = Number(name);
     if (!Number.isInteger(pid)) continue;
     const st = procStat(pid);
     if (!st) continue;
-    if (st.ppid === postmaster) db += st.ms;
-    else if (st.ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http-server.js')) server += st.ms;
+    if (st.ppid === postmaster) db.set(pid, st.ms);
+    else if (st.ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http-server.js')) server.set(pid, st.ms);
   }
-  return { server, db };
+  return { postmaster, server, db };
 }
+
+interface CpuSnapshot {
+  postmaster: number;
+  server: Map<number, number>;
+  db: Map<number, number>;
+}
+
+/** CPU ms used between two snapshots by the processes alive at the second (a pooled connection closed in between is left out). */
+const cpuSince = (before: Map<number, number>, after: Map<number, number>): number =>
+  [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 
 /** Buyers (one purchase each: the velocity rule blocks a 6th within an hour) with access tokens. */
 async function seedBuyers(config: AppConfig, url: string, n: number): Promise<string[]> {
@@ -155,7 +165,7 @@ async function measure(
   ids: string[],
   t0: number,
   failedRequests: number,
-  cpu0: { postmaster: number; server: number; db: number },
+  cpu0: CpuSnapshot,
 ): Promise<SettlementResult> {
   const done = await mintedBy(db, ids, t0);
   const cpu = cpuNow(cpu0.postmaster);
@@ -177,7 +187,7 @@ async function measure(
     max: Number(lat.max),
     minted: done.minted,
     failedRequests,
-    cpu: { server: (cpu.server - cpu0.server) / ids.length, db: (cpu.db - cpu0.db) / ids.length },
+    cpu: { server: cpuSince(cpu0.server, cpu.server) / ids.length, db: cpuSince(cpu0.db, cpu.db) / ids.length },
   };
 }
 
@@ -214,7 +224,7 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
 
     const postmaster = await postmasterOf(db);
     console.log(`settlement: ${BURST} payments succeeding at once ...`);
-    let cpu0 = { postmaster, ...cpuNow(postmaster) };
+    let cpu0 = cpuNow(postmaster);
     let t0 = performance.now();
     const answers = await Promise.all(burst.map((p) => succeed(fake, agent, ctx.port, p.paymentIntentId)));
     const burstResult = await measure(
@@ -227,7 +237,7 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
     );
 
     console.log(`settlement: ${RATE} payments a second for ${SECONDS} s ...`);
-    cpu0 = { postmaster, ...cpuNow(postmaster) };
+    cpu0 = cpuNow(postmaster);
     t0 = performance.now();
     const sent: Promise<Answer>[] = [];
     for (let i = 0; i < rated.length; i++) {
