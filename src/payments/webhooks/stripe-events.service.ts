@@ -63,14 +63,16 @@ export class StripeEventsService implements OnModuleInit, BeforeApplicationShutd
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {
+    // Any error splits a batch until the event it belongs to stands alone: one event the database
+    // refuses (a receipt, an application) fails alone and is retried alone.
     this.receipts = new GroupCommit(
       tx,
       () => RECEIPT_BATCHES,
       (em, events) => this.record(em, events),
       (e) => [e.id],
+      () => true,
     );
-    // Events of one purchase go to different batches, one after the other; any error splits a batch
-    // until the event it belongs to stands alone (and is retried alone).
+    // Events of one purchase go to different batches, one after the other.
     this.applications = new GroupCommit(
       tx,
       () => APPLY_BATCHES,
