@@ -14,6 +14,7 @@
  * second from the first request to the last mint.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
@@ -49,7 +50,45 @@ export interface SettlementResult {
   max: number;
   minted: number;
   failedRequests: number;
+  /** CPU time per payment, ms: the server process and the database's processes (load-independent, unlike the rates). */
+  cpu: { server: number; db: number };
 }
+
+/** utime + stime of a process and its parent, in ms (Linux /proc; clock ticks of 10 ms). */
+function procStat(pid: number): { ppid: number; ms: number } | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * 10 };
+  } catch {
+    return null;
+  }
+}
+
+/** CPU used so far by each process of the server (this process's child running http-server.js) and of the benchmark database. */
+function cpuNow(postmaster: number): CpuSnapshot {
+  const server = new Map<number, number>();
+  const db = new Map<number, number>([[postmaster, procStat(postmaster)?.ms ?? 0]]);
+  for (const name of readdirSync('/proc')) {
+    const pid = Number(name);
+    if (!Number.isInteger(pid)) continue;
+    const st = procStat(pid);
+    if (!st) continue;
+    if (st.ppid === postmaster) db.set(pid, st.ms);
+    else if (st.ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http-server.js')) server.set(pid, st.ms);
+  }
+  return { postmaster, server, db };
+}
+
+interface CpuSnapshot {
+  postmaster: number;
+  server: Map<number, number>;
+  db: Map<number, number>;
+}
+
+/** CPU ms used between two snapshots by the processes alive at the second (a pooled connection closed in between is left out). */
+const cpuSince = (before: Map<number, number>, after: Map<number, number>): number =>
+  [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 
 /** Buyers (one purchase each: the velocity rule blocks a 6th within an hour) with access tokens. */
 async function seedBuyers(config: AppConfig, url: string, n: number): Promise<string[]> {
@@ -120,8 +159,16 @@ async function mintedBy(db: DataSource, ids: string[], t0: number, timeoutMs = 1
   }
 }
 
-async function measure(name: string, db: DataSource, ids: string[], t0: number, failedRequests: number): Promise<SettlementResult> {
+async function measure(
+  name: string,
+  db: DataSource,
+  ids: string[],
+  t0: number,
+  failedRequests: number,
+  cpu0: CpuSnapshot,
+): Promise<SettlementResult> {
   const done = await mintedBy(db, ids, t0);
+  const cpu = cpuNow(cpu0.postmaster);
   const [lat] = await queryRows<{ p50: number; p99: number; max: number }>(
     db,
     `SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY ms) AS p50, percentile_cont(0.99) WITHIN GROUP (ORDER BY ms) AS p99, max(ms) AS max
@@ -140,7 +187,14 @@ async function measure(name: string, db: DataSource, ids: string[], t0: number, 
     max: Number(lat.max),
     minted: done.minted,
     failedRequests,
+    cpu: { server: cpuSince(cpu0.server, cpu.server) / ids.length, db: cpuSince(cpu0.db, cpu.db) / ids.length },
   };
+}
+
+/** The postmaster of the benchmark's database: the parent of a backend of `db`. */
+async function postmasterOf(db: DataSource): Promise<number> {
+  const [{ pid }] = await queryRows<{ pid: number }>(db, 'SELECT pg_backend_pid() AS pid');
+  return procStat(pid)?.ppid ?? 0;
 }
 
 /** The bank approves the payment; Stripe sends the signed event (only the types the endpoint subscribes to). */
@@ -168,7 +222,9 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
     const burst = purchases.slice(0, BURST);
     const rated = purchases.slice(BURST);
 
+    const postmaster = await postmasterOf(db);
     console.log(`settlement: ${BURST} payments succeeding at once ...`);
+    let cpu0 = cpuNow(postmaster);
     let t0 = performance.now();
     const answers = await Promise.all(burst.map((p) => succeed(fake, agent, ctx.port, p.paymentIntentId)));
     const burstResult = await measure(
@@ -177,9 +233,11 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
       burst.map((p) => p.id),
       t0,
       answers.filter((a) => a.status !== 200).length,
+      cpu0,
     );
 
     console.log(`settlement: ${RATE} payments a second for ${SECONDS} s ...`);
+    cpu0 = cpuNow(postmaster);
     t0 = performance.now();
     const sent: Promise<Answer>[] = [];
     for (let i = 0; i < rated.length; i++) {
@@ -194,6 +252,7 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
       rated.map((p) => p.id),
       t0,
       steadyAnswers.filter((a) => a.status !== 200).length,
+      cpu0,
     );
     return [burstResult, steadyResult];
   } finally {
@@ -207,7 +266,18 @@ export async function settlementScenario(ctx: SettlementContext): Promise<Settle
 /** `reference`: what the same run measured beside it (pgbench TPC-B tps, the authenticated GET's req/s, uniform purchases/s with the rules ACTIVE). */
 export function printSettlement(results: SettlementResult[], reference: { tps: number; getRps: number; purchasesRps: number }): void {
   console.log(`\nsettlement (webhook receipt → credits minted; default fraud rules ACTIVE, up to ${IN_FLIGHT} webhooks in flight)\n`);
-  const header = ['scenario', 'payments', 'minted', 'seconds', 'events/s', 'p50 ms', 'p99 ms', 'max ms', 'failed requests'];
+  const header = [
+    'scenario',
+    'payments',
+    'minted',
+    'seconds',
+    'events/s',
+    'p50 ms',
+    'p99 ms',
+    'max ms',
+    'failed requests',
+    'CPU ms/payment server + db',
+  ];
   const rows = results.map((r) => [
     r.name,
     String(r.payments),
@@ -218,6 +288,7 @@ export function printSettlement(results: SettlementResult[], reference: { tps: n
     fmt(r.p99, 1),
     fmt(r.max, 1),
     String(r.failedRequests),
+    `${fmt(r.cpu.server)} + ${fmt(r.cpu.db)}`,
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');

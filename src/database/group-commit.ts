@@ -41,12 +41,15 @@ export class GroupCommit<I, O> {
    * `keysOf`: what a unit must not share with another unit of its batch (a payer, a reference, ...).
    * Such units go to later batches, in the order they came, so each is decided after the one before it
    * has committed, as if they had come one by one; `work` never sees two units with a key in common.
+   * `splits`: which errors of a whole batch are worth splitting it for (default: the data's, not the
+   * database being unreachable).
    */
   constructor(
     private readonly tx: TransactionRunner,
     private readonly limits: () => GroupCommitLimits,
     private readonly work: (em: EntityManager, inputs: I[]) => Promise<BatchResult<O>>,
     private readonly keysOf: (input: I) => string[] = () => [],
+    private readonly splits: (err: unknown) => boolean = isRefusal,
   ) {}
 
   submit(input: I): Promise<O> {
@@ -106,7 +109,7 @@ export class GroupCommit<I, O> {
       );
       result.outcomes.forEach((o, i) => ('ok' in o ? batch[i].resolve(o.ok) : batch[i].reject(o.error)));
     } catch (err) {
-      if (batch.length > 1 && isRefusal(err)) {
+      if (batch.length > 1 && this.splits(err)) {
         const mid = batch.length >> 1;
         await this.run(batch.slice(0, mid));
         await this.run(batch.slice(mid));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import PgBoss from 'pg-boss';
@@ -25,8 +26,17 @@ export interface QueueHandler<T extends object = object> {
   concurrency?: number;
   /** `enqueuePromptly`: how long the queued job waits for the prompt run before any worker may take it (default 10). */
   promptFallbackSeconds?: number;
-  handle(data: T): Promise<void>;
+  /**
+   * Runs one job. `jobId`: the queued job this run is for (the prompt run's fallback, or the claimed
+   * job). A handler may remove that job itself in the transaction that does the work
+   * (`JobsService.removeJobs`) and answer `JOB_REMOVED`; otherwise the job is removed or completed
+   * after a successful run.
+   */
+  handle(data: T, jobId: string): Promise<void | typeof JOB_REMOVED>;
 }
+
+/** A handler's answer: it removed its job in its own transaction (QueueHandler.handle). */
+export const JOB_REMOVED = 'job removed';
 
 export const PG_BOSS_SCHEMA = 'pgboss';
 
@@ -45,6 +55,11 @@ async function counted<T>(job: string, run: () => Promise<T>): Promise<T> {
     throw err;
   }
 }
+
+/** pg-boss's statements, run in `em`'s transaction. */
+const inTransaction = (em: EntityManager): PgBoss.Db => ({
+  executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(em, text, values) }),
+});
 
 /** A queue worker with nothing to do looks for new jobs this often. */
 const QUEUE_POLL_MS = 1000;
@@ -142,40 +157,46 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   async enqueue(name: string, data: object, em?: EntityManager, opts: PgBoss.SendOptions = {}): Promise<string | null> {
     if (!this.boss) throw new Error('jobs not started');
     if (!this.queues.has(name)) throw new Error(`unknown queue ${name}`);
-    const db = em ? { executeSql: async (text: string, values: unknown[]) => ({ rows: await queryRows(em, text, values) }) } : undefined;
-    return this.boss.send(name, data, { ...opts, ...(db ? { db } : {}) });
+    return this.boss.send(name, data, { ...opts, ...(em ? { db: inTransaction(em) } : {}) });
+  }
+
+  /** Removes jobs of a queue in `em`'s transaction (a handler that answers JOB_REMOVED). */
+  async removeJobs(name: string, ids: string[], em: EntityManager): Promise<void> {
+    if (ids.length) await this.boss!.deleteJob(name, ids, { db: inTransaction(em) });
   }
 
   /**
-   * Queues work in `em`'s transaction and, once that commits, runs it in this process at once (in
-   * its turn among the queue's slots), so it does not wait for a worker to find it. The queued job
-   * is held back for the queue's `promptFallbackSeconds` and removed when the prompt run succeeds:
-   * it runs only if that run failed or never happened (the process stopped), on whichever process
-   * claims it. The handler must therefore be safe to run twice. A process that runs no jobs
-   * (JOBS_ENABLED=false) just queues the job, ready at once.
+   * Queues jobs in `em`'s transaction (one statement for all) and, once that commits, runs each in
+   * this process at once (in its turn among the queue's slots), so it does not wait for a worker to
+   * find it. Each queued job is held back for the queue's `promptFallbackSeconds` and removed when
+   * its prompt run succeeds: it runs only if that run failed or never happened (the process
+   * stopped), on whichever process claims it. The handler must therefore be safe to run twice. A
+   * process that runs no jobs (JOBS_ENABLED=false) just queues the jobs, ready at once.
    */
-  async enqueuePromptly(name: string, data: object, em: EntityManager): Promise<void> {
+  async enqueuePromptly(name: string, items: object[], em: EntityManager): Promise<void> {
     const q = this.queues.get(name);
-    if (!q || !this.workers) {
-      await this.enqueue(name, data, em);
-      return;
-    }
-    const startAfter = q.handler.promptFallbackSeconds ?? DEFAULT_PROMPT_FALLBACK_SECONDS;
-    const jobId = await this.enqueue(name, data, em, { startAfter });
-    afterCommit(em, () => this.track(this.runPromptly(q, data, jobId)));
+    if (!this.boss) throw new Error('jobs not started');
+    if (!q) throw new Error(`unknown queue ${name}`);
+    if (!items.length) return;
+    const prompt = this.workers;
+    const startAfter = prompt ? String(q.handler.promptFallbackSeconds ?? DEFAULT_PROMPT_FALLBACK_SECONDS) : '0';
+    const jobs = items.map((data) => ({ id: randomUUID(), name, data, startAfter }));
+    await this.boss.insert(jobs, { db: inTransaction(em) });
+    if (prompt) afterCommit(em, () => jobs.forEach((j) => this.track(this.runPromptly(q, j.data, j.id))));
   }
 
-  private async runPromptly(q: Queue, data: object, jobId: string | null): Promise<void> {
+  private async runPromptly(q: Queue, data: object, jobId: string): Promise<void> {
     await q.slots.acquire();
     try {
       if (!this.workers) return; // stopping: the queued job will run it
+      let answer;
       try {
-        await counted(q.handler.name, () => q.handler.handle(data));
+        answer = await counted(q.handler.name, () => q.handler.handle(data, jobId));
       } catch (err) {
         this.logger.warn({ err, queue: q.handler.name }, 'prompt run failed; the queued job will retry it');
         return;
       }
-      if (jobId) await this.boss!.deleteJob(q.handler.name, jobId).catch(() => undefined);
+      if (answer !== JOB_REMOVED) await this.boss!.deleteJob(q.handler.name, jobId).catch(() => undefined);
     } finally {
       q.slots.release();
     }
@@ -218,13 +239,15 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
 
   /** Runs one claimed job and completes it, or fails it for pg-boss to retry; true when it succeeded. */
   private async runJob(q: QueueHandler, job: PgBoss.Job<object>): Promise<boolean> {
+    let answer;
     try {
-      await q.handle(job.data);
+      answer = await q.handle(job.data, job.id);
     } catch (err) {
       BusinessMetrics.jobFailures.inc({ job: q.name });
       await this.boss!.fail(q.name, job.id, { message: String((err as Error)?.message ?? err) }).catch(() => undefined);
       return false;
     }
+    if (answer === JOB_REMOVED) return true;
     // A completion lost here leaves the job active until pg-boss expires it and runs it again.
     await this.boss!.complete(q.name, job.id).catch((err) => this.logger.warn({ err, queue: q.name }, 'completing a job failed'));
     return true;

@@ -4,7 +4,7 @@ import Stripe from 'stripe';
 import { freePort } from '../../src/database/embedded-postgres';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { userAccount } from '../../src/ledger/ledger.types';
-import { STRIPE_EVENT_QUEUE } from '../../src/payments/webhooks/stripe-events.service';
+import { STRIPE_EVENT_QUEUE, StripeEventsService } from '../../src/payments/webhooks/stripe-events.service';
 import { signUp, SignedUpUser } from '../support/auth';
 import { startServerProcess } from '../support/child-processes';
 import { deliverEvent, FakeStripe, startFakeStripe } from '../support/fake-stripe';
@@ -52,6 +52,11 @@ async function buy(t: TestApp, buyer: SignedUpUser, packageId: string): Promise<
 /** One card per buyer: the many-cards-per-day rule refuses a 4th card within a day. */
 const succeededEvent = (fake: FakeStripe, p: Bought): Stripe.Event =>
   fake.succeed(p.paymentIntentId, { fingerprint: `fp-${p.buyer.id}` }).find((e) => e.type === 'payment_intent.succeeded')!;
+
+/** How many transactions last wrote these events' rows (rows written by one transaction share its xmin). */
+const transactionsOf = async (t: TestApp, eventIds: string[]) =>
+  (await t.sql<{ n: number }>(`SELECT count(DISTINCT xmin::text)::int AS n FROM stripe_events WHERE id = ANY ($1::text[])`, [eventIds]))[0]
+    .n;
 
 const queued = async (t: TestApp) =>
   (await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'queued'`))[0].n;
@@ -153,6 +158,16 @@ describe('settlement: Stripe events applied promptly, in parallel, exactly once'
         [bought.map((p) => p.id)],
       );
       expect(statuses).toEqual([{ status: 'processed', n: 2 * bought.length }]);
+      // Applied several to a transaction, not one by one.
+      const applied = await a.sql<{ id: string }>(`SELECT id FROM stripe_events WHERE purchase_id = ANY ($1::uuid[])`, [
+        bought.map((p) => p.id),
+      ]);
+      expect(
+        await transactionsOf(
+          a,
+          applied.map((e) => e.id),
+        ),
+      ).toBeLessThan(applied.length);
       expect((await ledger.verify()).ok).toBe(true);
     }, 180_000);
     it('ends refunded with nothing kept when a success and its refund are applied at the same time, in either order', async () => {
@@ -183,6 +198,94 @@ describe('settlement: Stripe events applied promptly, in parallel, exactly once'
       const ledger = a.app.get(LedgerService);
       for (const buyer of buyers) expect((await ledger.balance(userAccount(buyer.id, 'CREDIT', 'wallet'))).posted).toBe(0n);
       expect((await ledger.verify()).ok).toBe(true);
+    }, 120_000);
+  });
+
+  describe('batched application (events applied several to a transaction)', () => {
+    let t: TestApp;
+    let processor: StripeEventsService;
+    // No prompt runs and no workers: the test applies the stored events itself, all at once.
+    beforeAll(async () => {
+      t = await startTestApp({ ...stripeEnv, JOBS_ENABLED: 'false' });
+      processor = t.app.get(StripeEventsService);
+    });
+    afterAll(() => t?.close());
+
+    const statusOf = async (eventIds: string[]) =>
+      Object.fromEntries(
+        (await t.sql<{ id: string; status: string }>('SELECT id, status FROM stripe_events WHERE id = ANY ($1::text[])', [eventIds])).map(
+          (r) => [r.id, r.status],
+        ),
+      );
+
+    it('applies many events at once in shared transactions, each on its own: the valid ones mint once, the invalid ones are set aside', async () => {
+      const pkg = await popularPackage(t);
+      const buyers = await Promise.all(Array.from({ length: 4 }, () => signUp(t)));
+      const bought: Bought[] = [];
+      for (const buyer of buyers) for (let i = 0; i < 4; i++) bought.push(await buy(t, buyer, pkg.id));
+      const [tamperedPurchase, ...paid] = bought;
+      const valid = paid.map((p) => succeededEvent(fake, p));
+      fake.succeed(tamperedPurchase.paymentIntentId);
+      // Another amount than the purchase's: the state machine's check refuses it (INVALID_STATE).
+      const tampered = fake.emit('payment_intent.succeeded', { ...fake.paymentIntent(tamperedPurchase.paymentIntentId), amount: 1 });
+      const unknown = fake.emit('payment_intent.succeeded', {
+        ...fake.paymentIntent(paid[0].paymentIntentId),
+        id: 'pi_unknown_to_bazaar',
+        metadata: {},
+      });
+      const events = [...valid, tampered, unknown];
+      for (const e of events) await deliverEvent(t, fake, e).expect(200);
+
+      await Promise.all(events.map((e) => processor.process(e.id)));
+      expect(await statusOf(events.map((e) => e.id))).toEqual({
+        ...Object.fromEntries(valid.map((e) => [e.id, 'processed'])),
+        [tampered.id]: 'rejected',
+        [unknown.id]: 'ignored',
+      });
+      for (const p of paid) expect(await effectsOf(t, p.id)).toEqual({ entries: [`token_purchase:${p.id}:mint`], decisions: 1 });
+      expect(await effectsOf(t, tamperedPurchase.id)).toEqual({ entries: [], decisions: 0 });
+      expect(
+        await transactionsOf(
+          t,
+          valid.map((e) => e.id),
+        ),
+      ).toBeLessThan(valid.length);
+      // Applying them all again changes nothing.
+      await Promise.all(events.map((e) => processor.process(e.id)));
+      for (const p of paid) expect(await effectsOf(t, p.id)).toEqual({ entries: [`token_purchase:${p.id}:mint`], decisions: 1 });
+      expect((await t.app.get(LedgerService).verify()).ok).toBe(true);
+    }, 120_000);
+
+    it('fails a batch event that the database refuses on its own: the others commit, it stays queued and is applied once it can be', async () => {
+      const pkg = await popularPackage(t);
+      const buyers = await Promise.all(Array.from({ length: 2 }, () => signUp(t)));
+      const bought: Bought[] = [];
+      for (const buyer of buyers) for (let i = 0; i < 4; i++) bought.push(await buy(t, buyer, pkg.id));
+      const events = bought.map((p) => succeededEvent(fake, p));
+      for (const e of events) await deliverEvent(t, fake, e).expect(200);
+      const culprit = bought[3];
+      await t.sql(`CREATE FUNCTION refuse_probe() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'refused for the test'; END $$`);
+      await t.sql(`CREATE TRIGGER refuse_probe BEFORE UPDATE ON token_purchases FOR EACH ROW
+        WHEN (NEW.id = '${culprit.id}') EXECUTE FUNCTION refuse_probe()`);
+      try {
+        const runs = await Promise.allSettled(events.map((e) => processor.process(e.id)));
+        expect(runs.map((r) => r.status)).toEqual(events.map((_, i) => (i === 3 ? 'rejected' : 'fulfilled')));
+        expect((runs[3] as PromiseRejectedResult).reason).toMatchObject({ message: expect.stringContaining('refused for the test') });
+      } finally {
+        await t.sql('DROP TRIGGER refuse_probe ON token_purchases');
+        await t.sql('DROP FUNCTION refuse_probe()');
+      }
+      for (const p of bought.filter((p) => p !== culprit)) {
+        expect(await effectsOf(t, p.id)).toEqual({ entries: [`token_purchase:${p.id}:mint`], decisions: 1 });
+      }
+      expect(await effectsOf(t, culprit.id)).toEqual({ entries: [], decisions: 0 });
+      expect(await t.sql('SELECT status, attempts, last_error FROM stripe_events WHERE id = $1', [events[3].id])).toEqual([
+        { status: 'queued', attempts: 1, last_error: expect.stringContaining('refused for the test') },
+      ]);
+      await processor.process(events[3].id);
+      expect(await effectsOf(t, culprit.id)).toEqual({ entries: [`token_purchase:${culprit.id}:mint`], decisions: 1 });
+      expect((await t.app.get(LedgerService).verify()).ok).toBe(true);
     }, 120_000);
   });
 

@@ -22,6 +22,21 @@ export interface SignalContext {
   charge?: ChargeDetails | null;
 }
 
+/** One purchase's signal, for `applyMany`. */
+export interface SignalInput {
+  p: PurchaseRecord;
+  signal: PurchaseSignal;
+  ctx?: SignalContext;
+}
+
+/** A signal with the transition it makes, before the fraud checks. */
+interface Step {
+  p: PurchaseRecord;
+  signal: PurchaseSignal;
+  ctx: SignalContext;
+  t: Transition;
+}
+
 /**
  * What the fraud checks make of one change: the status they impose, a refusal as the payment arrives,
  * and whether a grant is held (null: if the purchase has a review open).
@@ -64,12 +79,29 @@ export class PurchaseSignalsService {
   ) {}
 
   async apply(em: EntityManager, p: PurchaseRecord, signal: PurchaseSignal, ctx: SignalContext = {}): Promise<PurchaseRecord> {
-    this.assertSamePayment(p, ctx);
-    const t = transition(
-      { status: p.status, refundedCents: p.refundedCents, dispute: p.disputeId ? { id: p.disputeId, status: p.disputeStatus! } : null },
-      signal,
-    );
-    const screened = await this.screen(em, p, t, ctx.charge ?? null);
+    return (await this.applyMany(em, [{ p, signal, ctx }]))[0];
+  }
+
+  /**
+   * `apply` for several purchases at once (each its own signal, under its row lock), answers in
+   * order: the fraud checks of the payments first seen good are decided in one evaluation, and the
+   * rest of each application runs side by side (pipelined on the transaction's connection). A
+   * failure is reported once every application has ended; the caller's transaction must then roll back.
+   */
+  async applyMany(em: EntityManager, inputs: SignalInput[]): Promise<PurchaseRecord[]> {
+    const steps = inputs.map(({ p, signal, ctx = {} }): Step => {
+      this.assertSamePayment(p, ctx);
+      const dispute = p.disputeId ? { id: p.disputeId, status: p.disputeStatus! } : null;
+      return { p, signal, ctx, t: transition({ status: p.status, refundedCents: p.refundedCents, dispute }, signal) };
+    });
+    const screened = await this.screen(em, steps);
+    const runs = await Promise.allSettled(steps.map((step, i) => this.change(em, step, screened[i])));
+    const failure = runs.find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+    return runs.map((r) => (r as PromiseFulfilledResult<PurchaseRecord>).value);
+  }
+
+  private async change(em: EntityManager, { p, signal, ctx, t }: Step, screened: Screened): Promise<PurchaseRecord> {
     const refused = (p.fraudRefusal ?? screened.refusal) !== null;
     const due = entitlement({ ...p, status: t.status, refundedCents: t.refundedCents, refused });
     const grants = adjustment(due, { credits: p.grantedCredits, promo: p.grantedPromo }).kind === 'grant';
@@ -146,15 +178,23 @@ export class PurchaseSignalsService {
    * refusal fails the purchase, a review holds what is minted. A purchase refused before it was paid
    * stays failed. A later grant (a dispute won) is held while a review of the purchase is open.
    */
-  private async screen(em: EntityManager, p: PurchaseRecord, t: Transition, charge: ChargeDetails | null): Promise<Screened> {
-    const firstPaid = t.status === 'succeeded' && p.status !== 'succeeded' && p.ledgerOps === 0;
-    if (firstPaid) {
-      const verdict = p.fraudRefusal ? { refusal: p.fraudRefusal } : await this.screening.screenPayment(em, p, charge);
-      if (verdict.refusal) return { status: 'failed', refusal: verdict.refusal, holdForReview: false };
-      return { status: t.status, refusal: null, holdForReview: verdict.hold };
-    }
-    const frozen = p.fraudRefusal && (p.status === 'pending' || p.status === 'failed');
-    return { status: frozen ? 'failed' : t.status, refusal: null, holdForReview: p.fraudRefusal ? false : null };
+  private async screen(em: EntityManager, steps: Step[]): Promise<Screened[]> {
+    const firstPaid = steps.map(({ p, t }) => t.status === 'succeeded' && p.status !== 'succeeded' && p.ledgerOps === 0);
+    const checked = steps.flatMap((step, i) => (firstPaid[i] && !step.p.fraudRefusal ? [i] : []));
+    const verdicts = await this.screening.screenPayments(
+      em,
+      checked.map((i) => ({ p: steps[i].p, charge: steps[i].ctx.charge ?? null })),
+    );
+    const verdictOf = new Map(checked.map((i, k) => [i, verdicts[k]]));
+    return steps.map(({ p, t }, i): Screened => {
+      if (firstPaid[i]) {
+        const verdict = p.fraudRefusal ? { refusal: p.fraudRefusal } : verdictOf.get(i)!;
+        if (verdict.refusal) return { status: 'failed', refusal: verdict.refusal, holdForReview: false };
+        return { status: t.status, refusal: null, holdForReview: verdict.hold };
+      }
+      const frozen = p.fraudRefusal && (p.status === 'pending' || p.status === 'failed');
+      return { status: frozen ? 'failed' : t.status, refusal: null, holdForReview: p.fraudRefusal ? false : null };
+    });
   }
 
   /** An event about another payment, amount or currency than the purchase's is never applied. */

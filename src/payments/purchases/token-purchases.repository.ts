@@ -115,6 +115,19 @@ export class TokenPurchasesRepository {
     return rows[0] && toPurchaseRecord(rows[0]);
   }
 
+  /** Reads purchases and locks their rows (in id order) until `em`'s transaction ends. */
+  async lockMany(em: EntityManager, ids: string[]): Promise<Map<string, PurchaseRecord>> {
+    const rows = await queryRows<TokenPurchaseRow>(
+      em,
+      'SELECT * FROM token_purchases WHERE id = ANY ($1::uuid[]) ORDER BY id FOR UPDATE',
+      [ids],
+      {
+        prepare: true,
+      },
+    );
+    return new Map(rows.map((r) => [r.id, toPurchaseRecord(r)]));
+  }
+
   async findByPaymentIntent(db: EntityManager | DataSource, paymentIntentId: string): Promise<PurchaseRecord | undefined> {
     const rows = await queryRows<TokenPurchaseRow>(db, 'SELECT * FROM token_purchases WHERE payment_intent_id = $1', [paymentIntentId]);
     return rows[0] && toPurchaseRecord(rows[0]);

@@ -107,28 +107,38 @@ export class PurchaseScreeningService {
   }
 
   /**
-   * The `payment_succeeded` check, in the webhook's transaction under the purchase's row lock, the
-   * first time its payment is seen good. A purchase whose request review was rejected is refused
-   * without a new decision. A BLOCK is recorded by the engine beside this transaction, which commits
-   * the refused purchase.
+   * The `payment_succeeded` checks of purchases whose payment is seen good for the first time, in the
+   * webhook's transaction under the purchases' row locks, decided in one evaluation (answers in
+   * order). A purchase whose request review was rejected is refused without a new decision. A BLOCK
+   * is recorded by the engine beside this transaction, which commits the refused purchase.
    */
-  async screenPayment(em: EntityManager, p: PurchaseRecord, charge: ChargeDetails | null): Promise<PaymentVerdict> {
-    const requestType = requestEventOf(p.destination);
-    const request = await this.reviews.forSubject(requestType, p.id, em);
-    if (request?.status === 'rejected') return { refusal: 'rejected' };
-    const decision = await this.fraud.evaluate(em, {
-      type: 'payment_succeeded',
-      userId: p.userId,
-      subjectId: p.id,
-      amount: p.credits,
-      amountCents: p.priceCents,
-      currency: p.currency,
-      card: { fingerprint: charge?.cardFingerprint ?? p.cardFingerprint, country: charge?.cardCountry ?? p.cardCountry },
-      riskScore: charge?.riskScore ?? p.riskScore,
-      followsFrom: requestType,
+  async screenPayments(em: EntityManager, paid: { p: PurchaseRecord; charge: ChargeDetails | null }[]): Promise<PaymentVerdict[]> {
+    const requests = await Promise.all(paid.map(({ p }) => this.reviews.forSubject(requestEventOf(p.destination), p.id, em)));
+    const open = paid.flatMap((x, i) => (requests[i]?.status === 'rejected' ? [] : [i]));
+    const decisions = await this.fraud.evaluateMany(
+      em,
+      open.map((i) => {
+        const { p, charge } = paid[i];
+        return {
+          type: 'payment_succeeded',
+          userId: p.userId,
+          subjectId: p.id,
+          amount: p.credits,
+          amountCents: p.priceCents,
+          currency: p.currency,
+          card: { fingerprint: charge?.cardFingerprint ?? p.cardFingerprint, country: charge?.cardCountry ?? p.cardCountry },
+          riskScore: charge?.riskScore ?? p.riskScore,
+          followsFrom: requestEventOf(p.destination),
+        };
+      }),
+    );
+    const verdicts: PaymentVerdict[] = requests.map(() => ({ refusal: 'rejected' }));
+    open.forEach((i, k) => {
+      const outcome = decisions[k].outcome;
+      verdicts[i] =
+        outcome === 'BLOCK' ? { refusal: 'blocked' } : { refusal: null, hold: outcome === 'REVIEW' || requests[i]?.status === 'open' };
     });
-    if (decision.outcome === 'BLOCK') return { refusal: 'blocked' };
-    return { refusal: null, hold: decision.outcome === 'REVIEW' || request?.status === 'open' };
+    return verdicts;
   }
 
   /**

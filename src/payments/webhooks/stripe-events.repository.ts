@@ -15,6 +15,14 @@ export interface NewStripeEvent {
   status: StripeEventStatus;
 }
 
+/** How an event's processing ended: its status, the purchase it was about, a note for a person. */
+export interface FinishedEvent {
+  id: string;
+  status: StripeEventStatus;
+  purchaseId: string | null;
+  note: string | null;
+}
+
 export interface StripeEventRow {
   status: StripeEventStatus;
   payload: unknown;
@@ -33,16 +41,26 @@ export class StripeEventsRepository {
     return rows.map((r) => r.id);
   }
 
-  /** Records the event once: false when its id was already recorded. */
-  async insert(em: EntityManager, e: NewStripeEvent, receivedAt: Date): Promise<boolean> {
-    const rows = await queryRows(
+  /** Records each event once (one statement): the ids recorded now, leaving out those recorded before. */
+  async insertMany(em: EntityManager, events: NewStripeEvent[], receivedAt: Date): Promise<Set<string>> {
+    const rows = await queryRows<{ id: string }>(
       em,
       `INSERT INTO stripe_events (id, type, livemode, stripe_created_at, payload, received_at, status)
-       VALUES ($1, $2, $3, to_timestamp($4), $5::jsonb, $6, $7)
+       SELECT id, type, livemode, to_timestamp(created), payload::jsonb, $6, status
+         FROM unnest($1::text[], $2::text[], $3::boolean[], $4::float8[], $5::text[], $7::text[]) AS e (id, type, livemode, created, payload, status)
        ON CONFLICT (id) DO NOTHING RETURNING id`,
-      [e.id, e.type, e.livemode, e.created, e.payload, receivedAt, e.status],
+      [
+        events.map((e) => e.id),
+        events.map((e) => e.type),
+        events.map((e) => e.livemode),
+        events.map((e) => e.created),
+        events.map((e) => e.payload),
+        receivedAt,
+        events.map((e) => e.status),
+      ],
+      { prepare: true },
     );
-    return rows.length > 0;
+    return new Set(rows.map((r) => r.id));
   }
 
   async find(db: EntityManager | DataSource, id: string): Promise<StripeEventRow | undefined> {
@@ -50,10 +68,15 @@ export class StripeEventsRepository {
     return row;
   }
 
-  /** Locks the event's row until `em`'s transaction ends and reads its status. */
-  async lockStatus(em: EntityManager, id: string): Promise<StripeEventStatus | undefined> {
-    const [row] = await queryRows<{ status: StripeEventStatus }>(em, 'SELECT status FROM stripe_events WHERE id = $1 FOR UPDATE', [id]);
-    return row?.status;
+  /** Locks the events' rows (in id order) until `em`'s transaction ends: the ids still queued. */
+  async lockQueued(em: EntityManager, ids: string[]): Promise<Set<string>> {
+    const rows = await queryRows<{ id: string; status: StripeEventStatus }>(
+      em,
+      'SELECT id, status FROM stripe_events WHERE id = ANY ($1::text[]) ORDER BY id FOR UPDATE',
+      [ids],
+      { prepare: true },
+    );
+    return new Set(rows.filter((r) => r.status === 'queued').map((r) => r.id));
   }
 
   /** Counts a failed attempt (the event stays queued for its job's retry). */
@@ -61,18 +84,17 @@ export class StripeEventsRepository {
     await queryRows(db, 'UPDATE stripe_events SET attempts = attempts + 1, last_error = $2 WHERE id = $1', [id, error]);
   }
 
-  /** Ends a queued event's processing; an event no longer queued is left as it is. */
-  async finish(
-    db: EntityManager | DataSource,
-    id: string,
-    f: { status: StripeEventStatus; purchaseId: string | null; note: string | null },
-    processedAt: Date,
-  ): Promise<void> {
+  /** Ends queued events' processing (one statement); an event no longer queued is left as it is. */
+  async finish(db: EntityManager | DataSource, done: FinishedEvent[], processedAt: Date): Promise<void> {
+    if (!done.length) return;
     await queryRows(
       db,
-      `UPDATE stripe_events SET status = $2, purchase_id = COALESCE($3, purchase_id), processed_at = $4, attempts = attempts + 1,
-         last_error = COALESCE($5, last_error) WHERE id = $1 AND status = 'queued'`,
-      [id, f.status, f.purchaseId, processedAt, f.note],
+      `UPDATE stripe_events e SET status = f.status, purchase_id = COALESCE(f.purchase_id, e.purchase_id), processed_at = $5,
+         attempts = e.attempts + 1, last_error = COALESCE(f.note, e.last_error)
+         FROM unnest($1::text[], $2::text[], $3::uuid[], $4::text[]) AS f (id, status, purchase_id, note)
+        WHERE e.id = f.id AND e.status = 'queued'`,
+      [done.map((f) => f.id), done.map((f) => f.status), done.map((f) => f.purchaseId), done.map((f) => f.note), processedAt],
+      { prepare: true },
     );
   }
 }

@@ -1,4 +1,4 @@
-import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
 import { Clock } from '../../common/clock.service';
 import { businessEvent } from '../../common/business-events';
@@ -7,31 +7,50 @@ import { BusinessMetrics } from '../../common/metrics';
 import { isUuid } from '../../common/ids';
 import { AppConfig } from '../../config/app-config';
 import { addHours } from '../../common/time';
+import { BatchResult, GroupCommit, GroupCommitLimits } from '../../database/group-commit';
 import { TransactionRunner } from '../../database/transaction-runner';
-import { JobsService } from '../../jobs/jobs.service';
+import { JOB_REMOVED, JobsService } from '../../jobs/jobs.service';
 import { PurchaseSignalsService } from '../purchases/purchase-signals.service';
 import type { PurchaseRecord } from '../purchases/purchase.record';
 import { TokenPurchasesRepository } from '../purchases/token-purchases.repository';
-import { StripeGateway } from '../stripe/stripe.gateway';
+import { ChargeDetails, StripeGateway } from '../stripe/stripe.gateway';
 import { EventSignal, HANDLED_EVENT_TYPES, signalOf } from './event-signals';
-import { StripeEventsRepository, StripeEventStatus } from './stripe-events.repository';
+import { FinishedEvent, NewStripeEvent, StripeEventsRepository, StripeEventStatus } from './stripe-events.repository';
 
 export const STRIPE_EVENT_QUEUE = 'payments.stripe-event';
 
 const STALE_AFTER_HOURS = 1;
 
+/** Receipts share a transaction (and its commit) when they arrive together. */
+const RECEIPT_BATCHES: GroupCommitLimits = { max: 32, concurrency: 2, parallelMin: 8 };
+/** So do applications of events: up to a queue's worth of runs in one. */
+const APPLY_BATCHES: GroupCommitLimits = { max: 16, concurrency: 4, parallelMin: 4 };
+
+/** An event read, its purchase found and its card details fetched: what its application needs. */
+interface ReadyEvent {
+  eventId: string;
+  /** The queued job this run is for, removed in the transaction that applies the event. */
+  jobId: string | null;
+  es: EventSignal;
+  purchaseId: string;
+  charge: ChargeDetails | null;
+}
+
 /**
  * Stripe webhooks. Receiving verifies the signature, records the event id once and queues its
- * processing in the same transaction, then acknowledges: Stripe never has to retry because of our
- * own slow or failing steps (the job is retried instead), and a redelivered event changes nothing.
- * The receiving process applies the event as soon as that transaction commits, up to
- * WEBHOOK_CONCURRENCY events at once; the queued job is the fallback when it cannot
- * (JobsService.enqueuePromptly). Events of one purchase serialize on its row lock, and the status
- * machine ends in the same place whatever order they are applied in.
+ * processing in the same transaction (shared by the webhooks that arrive together), then
+ * acknowledges: Stripe never has to retry because of our own slow or failing steps (the job is
+ * retried instead), and a redelivered event changes nothing. The receiving process applies the event
+ * as soon as that transaction commits, up to WEBHOOK_CONCURRENCY events at once, several to a
+ * transaction; the queued job is the fallback when it cannot (JobsService.enqueuePromptly). Events of
+ * one purchase go to different batches and serialize on its row lock, and the status machine ends in
+ * the same place whatever order they are applied in.
  */
 @Injectable()
-export class StripeEventsService implements OnModuleInit {
+export class StripeEventsService implements OnModuleInit, BeforeApplicationShutdown {
   private readonly logger = new Logger('StripeEvents');
+  private readonly receipts: GroupCommit<NewStripeEvent, boolean>;
+  private readonly applications: GroupCommit<ReadyEvent, boolean>;
 
   constructor(
     private readonly dataSource: DataSource,
@@ -43,7 +62,30 @@ export class StripeEventsService implements OnModuleInit {
     private readonly signals: PurchaseSignalsService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Any error splits a batch until the event it belongs to stands alone: one event the database
+    // refuses (a receipt, an application) fails alone and is retried alone.
+    this.receipts = new GroupCommit(
+      tx,
+      () => RECEIPT_BATCHES,
+      (em, events) => this.record(em, events),
+      (e) => [e.id],
+      () => true,
+    );
+    // Events of one purchase go to different batches, one after the other.
+    this.applications = new GroupCommit(
+      tx,
+      () => APPLY_BATCHES,
+      (em, ready) => this.applyAll(em, ready),
+      (r) => [r.purchaseId],
+      () => true,
+    );
+  }
+
+  /** On shutdown, receipts and applications already under way commit before the connections close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all([this.receipts.drained(), this.applications.drained()]);
+  }
 
   onModuleInit(): void {
     this.jobs.registerQueue<{ eventId: string }>({
@@ -51,7 +93,7 @@ export class StripeEventsService implements OnModuleInit {
       retryLimit: 10,
       concurrency: this.config.webhooks.concurrency,
       promptFallbackSeconds: this.config.webhooks.fallbackSeconds,
-      handle: (data) => this.process(data.eventId),
+      handle: (data, jobId) => this.process(data.eventId, jobId),
     });
     this.jobs.registerPeriodic({
       name: 'payments.requeue-stale-stripe-events',
@@ -69,25 +111,28 @@ export class StripeEventsService implements OnModuleInit {
 
   async receive(rawBody: Buffer | undefined, signature: string | string[] | undefined): Promise<{ received: true; duplicate: boolean }> {
     const event = this.gateway.verifyEvent(rawBody, signature);
-    const handled = HANDLED_EVENT_TYPES.has(event.type);
-    const inserted = await this.tx.run(async (em) => {
-      const recorded = await this.events.insert(
-        em,
-        {
-          id: event.id,
-          type: event.type,
-          livemode: event.livemode,
-          created: event.created,
-          payload: rawBody!.toString('utf8'),
-          status: handled ? 'queued' : 'ignored',
-        },
-        this.clock.now(),
-      );
-      if (recorded && handled) await this.jobs.enqueuePromptly(STRIPE_EVENT_QUEUE, { eventId: event.id }, em);
-      return recorded;
+    const inserted = await this.receipts.submit({
+      id: event.id,
+      type: event.type,
+      livemode: event.livemode,
+      created: event.created,
+      payload: rawBody!.toString('utf8'),
+      status: HANDLED_EVENT_TYPES.has(event.type) ? 'queued' : 'ignored',
     });
     BusinessMetrics.webhookReceived.inc({ type: event.type, duplicate: String(!inserted) });
     return { received: true, duplicate: !inserted };
+  }
+
+  /** Records a batch of received events, and queues the processing of those recorded now, in one transaction. */
+  private async record(em: EntityManager, events: NewStripeEvent[]): Promise<BatchResult<boolean>> {
+    const recorded = await this.events.insertMany(em, events, this.clock.now());
+    const queued = events.filter((e) => e.status === 'queued' && recorded.has(e.id));
+    await this.jobs.enqueuePromptly(
+      STRIPE_EVENT_QUEUE,
+      queued.map((e) => ({ eventId: e.id })),
+      em,
+    );
+    return { outcomes: events.map((e) => ({ ok: recorded.has(e.id) })) };
   }
 
   /**
@@ -96,7 +141,7 @@ export class StripeEventsService implements OnModuleInit {
    * anywhere throws, and the job is retried. An event the state machine refuses is set aside as
    * `rejected` (for a person to look at) instead of being retried forever.
    */
-  async process(eventId: string): Promise<void> {
+  async process(eventId: string, jobId: string | null = null): Promise<void | typeof JOB_REMOVED> {
     const row = await this.events.find(this.dataSource, eventId);
     if (!row || row.status !== 'queued') return;
     let es: EventSignal | null;
@@ -104,21 +149,24 @@ export class StripeEventsService implements OnModuleInit {
       es = signalOf(row.payload as Parameters<typeof signalOf>[0]);
     } catch {
       // Signed by Stripe but not the shape its API version promises: retrying cannot help.
-      await this.finish(this.dataSource, eventId, 'rejected', null, 'malformed event object');
+      await this.finish(eventId, 'rejected', null, 'malformed event object');
       return this.processed('rejected', row.payload);
     }
     let purchase: PurchaseRecord | undefined;
     try {
       purchase = es ? await this.findPurchase(es) : undefined;
       if (!es || !purchase) {
-        await this.finish(this.dataSource, eventId, 'ignored', null, es ? 'no matching token purchase' : 'nothing to act on');
+        await this.finish(eventId, 'ignored', null, es ? 'no matching token purchase' : 'nothing to act on');
         return this.processed('ignored', row.payload);
       }
-      if (await this.applyToPurchase(eventId, es, purchase)) this.processed('processed', row.payload);
+      // Card details come from Stripe before the transaction that applies the event, and only when the purchase lacks them.
+      const charge = es.charge ?? (es.chargeId && !purchase.cardFingerprint ? await this.gateway.retrieveCharge(es.chargeId) : null);
+      if (await this.applications.submit({ eventId, jobId, es, purchaseId: purchase.id, charge })) this.processed('processed', row.payload);
+      return jobId ? JOB_REMOVED : undefined;
     } catch (err) {
       if (err instanceof AppError && err.code === 'INVALID_STATE') {
         this.logger.warn({ eventId, detail: err.detail }, 'Stripe event rejected by the purchase state machine');
-        await this.finish(this.dataSource, eventId, 'rejected', purchase?.id ?? null, err.detail ?? err.message);
+        await this.finish(eventId, 'rejected', purchase?.id ?? null, err.detail ?? err.message);
         return this.processed('rejected', row.payload);
       }
       await this.events.recordFailure(this.dataSource, eventId, String(err?.message ?? err));
@@ -127,32 +175,61 @@ export class StripeEventsService implements OnModuleInit {
     }
   }
 
-  /** Card details are fetched from Stripe first, outside the transaction that applies the event. False: another run applied it. */
-  private async applyToPurchase(eventId: string, es: EventSignal, purchase: PurchaseRecord): Promise<boolean> {
-    const charge = es.charge ?? (es.chargeId && !purchase.cardFingerprint ? await this.gateway.retrieveCharge(es.chargeId) : null);
-    return this.tx.run(async (em) => {
-      if ((await this.events.lockStatus(em, eventId)) !== 'queued') return false;
-      const p = (await this.purchases.lock(em, purchase.id))!;
-      const updated = await this.signals.apply(em, p, es.signal, { paymentIntentId: es.paymentIntentId, amount: es.amount, charge });
-      await this.finish(em, eventId, 'processed', p.id, null);
-      if (updated.status !== p.status) {
-        const outcome = updated.status;
-        businessEvent(
-          em,
-          `purchase.${outcome === 'succeeded' ? 'settled' : outcome}`,
-          {
-            purchaseId: p.id,
-            userId: p.userId,
-            status: outcome,
-            from: p.status,
-            priceCents: p.priceCents.toString(),
-            stripeEventId: eventId,
-          },
-          () => BusinessMetrics.tokenPurchases.inc({ outcome }),
-        );
-      }
-      return true;
+  /**
+   * Applies a batch of events (of different purchases) in one transaction: the events' rows locked
+   * (still queued?), then their purchases' rows, the events applied together
+   * (`PurchaseSignalsService.applyMany`), every event marked and every fallback job removed by one
+   * statement each. False for an event another run applied first.
+   */
+  private async applyAll(em: EntityManager, ready: ReadyEvent[]): Promise<BatchResult<boolean>> {
+    const queued = await this.events.lockQueued(
+      em,
+      ready.map((r) => r.eventId),
+    );
+    const locked = await this.purchases.lockMany(em, [...new Set(ready.filter((r) => queued.has(r.eventId)).map((r) => r.purchaseId))]);
+    const applicable = ready.flatMap((r) => {
+      const p = queued.has(r.eventId) ? locked.get(r.purchaseId) : undefined;
+      return p ? [{ r, p }] : [];
     });
+    const updated = await this.signals.applyMany(
+      em,
+      applicable.map(({ r, p }) => ({
+        p,
+        signal: r.es.signal,
+        ctx: { paymentIntentId: r.es.paymentIntentId, amount: r.es.amount, charge: r.charge },
+      })),
+    );
+    const done = applicable.map(({ r, p }, i): FinishedEvent => {
+      if (updated[i].status !== p.status) this.report(em, r.eventId, p, updated[i].status);
+      return { id: r.eventId, status: 'processed', purchaseId: p.id, note: null };
+    });
+    await Promise.all([
+      this.events.finish(em, done, this.clock.now()),
+      this.jobs.removeJobs(
+        STRIPE_EVENT_QUEUE,
+        ready.flatMap((r) => (r.jobId ? [r.jobId] : [])),
+        em,
+      ),
+    ]);
+    const applied = new Set(done.map((d) => d.id));
+    return { outcomes: ready.map((r) => ({ ok: applied.has(r.eventId) })) };
+  }
+
+  /** Logs and counts a purchase's new status, once the transaction that changed it commits. */
+  private report(em: EntityManager, eventId: string, p: PurchaseRecord, outcome: PurchaseRecord['status']): void {
+    businessEvent(
+      em,
+      `purchase.${outcome === 'succeeded' ? 'settled' : outcome}`,
+      {
+        purchaseId: p.id,
+        userId: p.userId,
+        status: outcome,
+        from: p.status,
+        priceCents: p.priceCents.toString(),
+        stripeEventId: eventId,
+      },
+      () => BusinessMetrics.tokenPurchases.inc({ outcome }),
+    );
   }
 
   /** Counts an event processed, with its lag since Stripe created it. */
@@ -171,13 +248,7 @@ export class StripeEventsService implements OnModuleInit {
     return es.paymentIntentId ? this.purchases.findByPaymentIntent(this.dataSource, es.paymentIntentId) : undefined;
   }
 
-  private finish(
-    db: EntityManager | DataSource,
-    eventId: string,
-    status: StripeEventStatus,
-    purchaseId: string | null,
-    note: string | null,
-  ): Promise<void> {
-    return this.events.finish(db, eventId, { status, purchaseId, note }, this.clock.now());
+  private finish(eventId: string, status: StripeEventStatus, purchaseId: string | null, note: string | null): Promise<void> {
+    return this.events.finish(this.dataSource, [{ id: eventId, status, purchaseId, note }], this.clock.now());
   }
 }
