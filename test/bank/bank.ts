@@ -67,7 +67,9 @@ export async function runBank(profile: Profile, log: (line: string) => void = co
       balances: await postedBalances(db),
       purchaseIds: (await db.query<{ id: string }>(`SELECT id FROM token_purchases`)).rows.map((r) => r.id),
     };
-    log(`bank test (${profile.name}): ${profile.nodes} nodes, ${profile.clients} clients, ${profile.workloadMs / 1000} s of workload; set up in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+    log(
+      `bank test (${profile.name}): ${profile.nodes} nodes, ${profile.clients} clients, ${profile.workloadMs / 1000} s of workload; set up in ${((Date.now() - started) / 1000).toFixed(1)} s`,
+    );
     const traffic = new Traffic(nodes, profile);
     const journal = new Journal();
     const t0 = Date.now();
@@ -114,6 +116,8 @@ function report(r: BankResult, traffic: Traffic, journal: Journal, stripe: Strip
   log(`refused (definite 4xx): ${list(traffic.rejections)}`);
   log(`failed attempts (retried): ${list(traffic.failures)}`);
   log(`webhook deliveries ${stripe.deliveries} (${stripe.redeliveries} again)`);
-  log(`kills ${r.kills}, PostgreSQL restarts ${r.pgRestarts.length} (${r.pgRestarts.join(', ')}), elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`);
+  log(
+    `kills ${r.kills}, PostgreSQL restarts ${r.pgRestarts.length} (${r.pgRestarts.join(', ')}), elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`,
+  );
   log(r.problems.length ? `result: FAILED\n  ${r.problems.join('\n  ')}` : 'result: OK');
 }

@@ -39,7 +39,8 @@ export async function checkBank(input: CheckInput): Promise<string[]> {
   problems.push(...(await balancesAsJournaled(input)));
   if (input.traffic.unknown > 0) problems.push(`${input.traffic.unknown} requests never got a definite answer`);
   for (const [answer, n] of input.traffic.rejections) {
-    if (!EXPECTED_REFUSALS.has(answer.split(' ')[1])) problems.push(`${n} requests answered ${answer}, which no client should get`);
+    if (!EXPECTED_REFUSALS.has(answer.split(' ')[1]))
+      problems.push(`${n} requests answered ${answer}, which no client should get: ${input.traffic.examples.get(answer)}`);
   }
   return problems;
 }
@@ -61,7 +62,8 @@ async function ledgerInvariants({ db, databaseUrl, world, traffic }: CheckInput)
   ).rows;
   for (const n of negative) problems.push(`account ${n.key} is negative: ${n.balance}`);
   const verify = await traffic.send({ method: 'GET', path: '/admin/ledger/verify', token: world.admin.token });
-  if (verify.status !== 200 || verify.body.ok !== true) problems.push(`GET /admin/ledger/verify: ${verify.status} ${JSON.stringify(verify.body)}`);
+  if (verify.status !== 200 || verify.body.ok !== true)
+    problems.push(`GET /admin/ledger/verify: ${verify.status} ${JSON.stringify(verify.body)}`);
   const cli = await runCliProcess(['ledger', 'verify', '--json'], { DATABASE_URL: databaseUrl });
   if (cli.code !== 0) problems.push(`CLI ledger verify: exit ${cli.code}\n${cli.stdout}${cli.stderr}`);
   return problems;
@@ -101,7 +103,8 @@ async function exactlyOnce({ db, journal }: CheckInput): Promise<string[]> {
   const problems: string[] = [];
   for (const w of wanted) {
     const n = counts.get(w.reference) ?? 0;
-    if (w.expected === 'either' ? n > 1 : n !== w.expected) problems.push(`ledger entry ${w.reference}: ${n} times, expected ${w.expected}`);
+    if (w.expected === 'either' ? n > 1 : n !== w.expected)
+      problems.push(`ledger entry ${w.reference}: ${n} times, expected ${w.expected}`);
   }
   return problems;
 }
@@ -129,7 +132,8 @@ async function noPhantoms({ db, journal, world, baseline }: CheckInput): Promise
     for (const r of rows) {
       if (seen.has(r.key)) problems.push(`${kind} ${r.key} recorded twice`);
       seen.add(r.key);
-      if (!expected.has(r.key) && !unknown.has(r.key)) problems.push(`${kind} ${r.key} in the database, but no request for it was acknowledged`);
+      if (!expected.has(r.key) && !unknown.has(r.key))
+        problems.push(`${kind} ${r.key} in the database, but no request for it was acknowledged`);
     }
     for (const k of expected) if (!seen.has(k)) problems.push(`${kind} ${k} acknowledged, but not in the database`);
   }

@@ -31,6 +31,8 @@ export class Traffic {
   unknown = 0;
   readonly failures = new Map<string, number>();
   readonly rejections = new Map<string, number>();
+  /** The first answer of each kind of refusal, for the report. */
+  readonly examples = new Map<string, string>();
 
   constructor(
     private readonly nodes: Nodes,
@@ -46,7 +48,11 @@ export class Traffic {
       if (outcome.definite) {
         if (attempt > 1) this.retried++;
         if (outcome.status < 300) this.acknowledged++;
-        else count(this.rejections, `${outcome.status} ${outcome.body?.code ?? ''}`.trim());
+        else {
+          const kind = `${outcome.status} ${outcome.body?.code ?? ''} ${call.method} ${call.path.replace(UUID, ':id')}`;
+          count(this.rejections, kind);
+          if (!this.examples.has(kind)) this.examples.set(kind, JSON.stringify(outcome.body));
+        }
         return { status: outcome.status, body: outcome.body, attempts: attempt, replayed: outcome.replayed };
       }
       count(this.failures, outcome.failure);
@@ -81,6 +87,8 @@ export class Traffic {
     }
   }
 }
+
+const UUID = /[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/g;
 
 export const newKey = (): string => randomUUID();
 

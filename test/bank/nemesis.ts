@@ -32,7 +32,9 @@ export async function runNemesis(nodes: Nodes, pg: PostgresServer, profile: Prof
     } else {
       await pg.restart(fault);
       done.pgRestarts.push(fault);
-      log(`  +${((t - start) / 1000).toFixed(1)} s: PostgreSQL stopped (-m ${fault}) and started, ${((Date.now() - t) / 1000).toFixed(1)} s`);
+      log(
+        `  +${((t - start) / 1000).toFixed(1)} s: PostgreSQL stopped (-m ${fault}) and started, ${((Date.now() - t) / 1000).toFixed(1)} s`,
+      );
     }
   }
   return done;

@@ -53,7 +53,13 @@ async function gift(world: World, traffic: Traffic, journal: Journal, me: Actor)
 
 async function buyTokens(world: World, traffic: Traffic, stripe: StripeSide, journal: Journal, me: Actor) {
   const key = newKey();
-  const answer = await traffic.send({ method: 'POST', path: '/token-purchases', body: { packageId: world.packageId }, token: me.token, key });
+  const answer = await traffic.send({
+    method: 'POST',
+    path: '/token-purchases',
+    body: { packageId: world.packageId },
+    token: me.token,
+    key,
+  });
   const op: Operation = { kind: 'token_purchase', userId: me.id, key, answer, paid: false };
   journal.operations.push(op);
   if (answer.status !== 201) return;
@@ -71,7 +77,12 @@ async function resellerOrder(world: World, traffic: Traffic, journal: Journal, m
   if (answer.status !== 201) return;
   const path = `/reseller-orders/${answer.body.id}`;
   // mark-paid takes no key: an attempt that was applied before its answer was lost leaves the retry INVALID_STATE.
-  const paid = await traffic.send({ method: 'POST', path: `${path}/mark-paid`, body: { paymentReference: `bank ${key}` }, token: me.token });
+  const paid = await traffic.send({
+    method: 'POST',
+    path: `${path}/mark-paid`,
+    body: { paymentReference: `bank ${key}` },
+    token: me.token,
+  });
   if (paid.status !== 200) {
     const now = await traffic.send({ method: 'GET', path, token: me.token });
     if (now.body?.status !== 'paid') return;

@@ -47,12 +47,20 @@ function remote(url: string, config: AppConfig, db: Pool): TestApp {
 
 export async function buildWorld(nodes: Nodes, stripe: StripeSide, config: AppConfig, db: Pool, profile: Profile): Promise<World> {
   const t = remote(nodes.url(0), config, db);
-  const [admin, vetter] = await Promise.all([signUp(t, 'admin').then((a) => makeAdmin(t, a)), signUp(t, 'vetter').then((a) => makeAdmin(t, a))]);
+  const [admin, vetter] = await Promise.all([
+    signUp(t, 'admin').then((a) => makeAdmin(t, a)),
+    signUp(t, 'vetter').then((a) => makeAdmin(t, a)),
+  ]);
   const rules = (await as(t, admin).get('/admin/fraud/rules?limit=200').expect(200)).body.items as { id: string; mode: string }[];
-  for (const r of rules.filter((x) => x.mode !== 'DISABLED')) await as(t, admin).patch(`/admin/fraud/rules/${r.id}`, { mode: 'DISABLED' }).expect(200);
+  for (const r of rules.filter((x) => x.mode !== 'DISABLED'))
+    await as(t, admin).patch(`/admin/fraud/rules/${r.id}`, { mode: 'DISABLED' }).expect(200);
 
   const createPackage = async (body: object) =>
-    (await as(t, admin).post('/admin/token-packages', { currency: 'USD', bonusPromo: 0, ...body }).expect(201)).body.id as string;
+    (
+      await as(t, admin)
+        .post('/admin/token-packages', { currency: 'USD', bonusPromo: 0, ...body })
+        .expect(201)
+    ).body.id as string;
   const packageId = await createPackage({ name: 'Bank credits', credits: PACKAGE_CREDITS, priceCents: 200 });
   const wholesaleId = await createPackage({ name: 'Bank wholesale', credits: WHOLESALE_CREDITS, priceCents: 20_000, audience: 'reseller' });
   const bondId = await createPackage({ name: 'Bank bond', credits: config.resellers.bondCredits, priceCents: 1_000 });
@@ -80,7 +88,9 @@ export async function buildWorld(nodes: Nodes, stripe: StripeSide, config: AppCo
     await signInAgain(t, c); // the creator role is read into the token at sign-in
     for (let j = 0; j < profile.listingsPerCreator; j++) {
       const profit = 100 + 50 * ((i * profile.listingsPerCreator + j) % 7);
-      const draft = await as(t, c).post('/listings', { title: `Item ${i}-${j}`, description: 'A bank test item', category: 'hats', profit }).expect(201);
+      const draft = await as(t, c)
+        .post('/listings', { title: `Item ${i}-${j}`, description: 'A bank test item', category: 'hats', profit })
+        .expect(201);
       await as(t, c).post(`/listings/${draft.body.id}/submit`).expect(200);
       const l = (await as(t, admin).post(`/admin/listings/${draft.body.id}/approve`).expect(200)).body;
       listings.push({ id: l.id, creatorId: c.id, price: l.price, profit: l.profit, platformFee: l.platformFee });
