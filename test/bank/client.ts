@@ -49,7 +49,7 @@ export class Traffic {
         if (attempt > 1) this.retried++;
         if (outcome.status < 300) this.acknowledged++;
         else {
-          const kind = `${outcome.status} ${outcome.body?.code ?? ''} ${call.method} ${call.path.replace(UUID, ':id')}`;
+          const kind = `${outcome.status} ${outcome.body?.code ?? ''} ${call.method} ${call.path.replace(UUID, ':id')}${attempt > 1 ? ' (retried)' : ''}`;
           count(this.rejections, kind);
           if (!this.examples.has(kind)) this.examples.set(kind, JSON.stringify(outcome.body));
         }

@@ -110,13 +110,18 @@ export async function buildWorld(nodes: Nodes, stripe: StripeSide, config: AppCo
   return { admin, buyers, creators, listings, reseller, packageId, packageCredits: PACKAGE_CREDITS };
 }
 
-/** Waits until every purchase paid so far has been settled (its webhook events processed by a node's worker). */
-export async function settled(db: Pool, timeoutMs = 120_000): Promise<void> {
+/** Waits until every Stripe event stored so far has been processed by a node; answers how many are still queued after `timeoutMs`. */
+export async function settle(db: Pool, timeoutMs: number): Promise<number> {
   const until = Date.now() + timeoutMs;
   for (;;) {
-    const [row] = (await db.query(`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'queued'`)).rows;
-    if (row.n === 0) return;
-    if (Date.now() > until) throw new Error(`${row.n} Stripe events still unprocessed after ${timeoutMs} ms`);
+    const [row] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM stripe_events WHERE status = 'queued'`)).rows;
+    if (row.n === 0 || Date.now() > until) return row.n;
     await sleep(200);
   }
+}
+
+/** As `settle`, for the setup: nothing killed yet, so every event must be processed. */
+export async function settled(db: Pool): Promise<void> {
+  const left = await settle(db, 120_000);
+  if (left > 0) throw new Error(`${left} Stripe events still unprocessed after 120 s`);
 }
