@@ -74,15 +74,26 @@ describe('a valid token while the database is unreachable', () => {
 
   it('is not answered 401 (the session lookup failed, not the token): the client keeps its token and retries', async () => {
     const user = await signUp(t);
-    await t.http().get('/me').set(...bearer(user.accessToken)).expect(200);
+    await t
+      .http()
+      .get('/me')
+      .set(...bearer(user.accessToken))
+      .expect(200);
     await onServer(`ALTER DATABASE ${t.db.name} WITH ALLOW_CONNECTIONS false`);
     try {
       await onServer(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${t.db.name}'`);
-      const res = await t.http().get('/me').set(...bearer(user.accessToken));
+      const res = await t
+        .http()
+        .get('/me')
+        .set(...bearer(user.accessToken));
       expect({ status: res.status, code: res.body.code }).toEqual({ status: 500, code: 'INTERNAL' });
     } finally {
       await onServer(`ALTER DATABASE ${t.db.name} WITH ALLOW_CONNECTIONS true`);
     }
-    await t.http().get('/me').set(...bearer(user.accessToken)).expect(200);
+    await t
+      .http()
+      .get('/me')
+      .set(...bearer(user.accessToken))
+      .expect(200);
   });
 });
