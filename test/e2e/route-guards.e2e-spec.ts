@@ -1,12 +1,12 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Client } from 'pg';
 import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { AccessGuard } from '../../src/identity/guards/access.guard';
 import { bearer, signUp } from '../support/auth';
 import { enumerateRoutes, Route } from '../support/routes';
 import { TestApp, useTestApp } from '../support/test-app';
+import { onServer } from '../support/test-db';
 
 describe('every route is guarded', () => {
   let t: TestApp;
@@ -60,17 +60,6 @@ describe('every route is guarded', () => {
 describe('a valid token while the database is unreachable', () => {
   let t: TestApp;
   useTestApp((app) => (t = app));
-
-  /** Runs SQL on the test server's maintenance database (outside the app's pool). */
-  async function onServer(sql: string): Promise<void> {
-    const admin = new Client({ connectionString: process.env.BAZAAR_TEST_ADMIN_URL });
-    await admin.connect();
-    try {
-      await admin.query(sql);
-    } finally {
-      await admin.end();
-    }
-  }
 
   it('is not answered 401 (the session lookup failed, not the token): the client keeps its token and retries', async () => {
     const user = await signUp(t);
