@@ -4,7 +4,6 @@ import { AuthGuard } from '@nestjs/passport';
 import type { Request } from 'express';
 import { AuthUser } from '../../common/auth.decorators';
 import { Clock } from '../../common/clock.service';
-import { AppError } from '../../common/errors';
 import { SECOND_MS } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { IdentityErrors } from '../identity.errors';
