@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import PgBoss from 'pg-boss';
@@ -111,6 +112,8 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       await boss.createQueue(name, { name, retryLimit: this.queues.get(name)?.handler.retryLimit ?? 5, retryBackoff: true });
     }
     if (!this.config.jobsEnabled) return;
+    // Every idle worker waits on the stopping signal: one listener per queue and periodic job.
+    setMaxListeners(this.periodic.size + this.queues.size + 10, this.stopping.signal);
     for (const job of this.periodic.values()) {
       await boss.schedule(job.name, job.cron ?? '* * * * *', {}, { singletonKey: job.name });
       // The queues' own worker, not boss.work: pg-boss 10's worker neither awaits nor catches its
