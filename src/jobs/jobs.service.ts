@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import { Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import PgBoss from 'pg-boss';
@@ -63,6 +64,8 @@ const inTransaction = (em: EntityManager): PgBoss.Db => ({
 
 /** A queue worker with nothing to do looks for new jobs this often. */
 const QUEUE_POLL_MS = 1000;
+/** A periodic job's worker looks as often as pg-boss's own worker did (its default polling interval). */
+const PERIODIC_POLL_MS = 2000;
 const DEFAULT_PROMPT_FALLBACK_SECONDS = 10;
 
 interface Queue {
@@ -124,11 +127,14 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       await boss.createQueue(name, { name, retryLimit: this.queues.get(name)?.handler.retryLimit ?? 5, retryBackoff: true });
     }
     if (!this.config.jobsEnabled) return;
+    // Every idle worker waits on the stopping signal: one listener per queue and periodic job.
+    setMaxListeners(this.periodic.size + this.queues.size + 10, this.stopping.signal);
     for (const job of this.periodic.values()) {
       await boss.schedule(job.name, job.cron ?? '* * * * *', {}, { singletonKey: job.name });
-      await boss.work(job.name, async () => {
-        await counted(job.name, () => job.run(this.clock.now()));
-      });
+      // The queues' own worker, not boss.work: pg-boss 10's worker neither awaits nor catches its
+      // complete/fail, so a database outage during a run was an unhandled rejection that ended the process.
+      const run = async () => void (await job.run(this.clock.now()));
+      void this.work({ handler: { name: job.name, handle: run }, slots: new RunSlots(1) }, PERIODIC_POLL_MS);
     }
     for (const q of this.queues.values()) void this.work(q);
   }
@@ -203,7 +209,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
   }
 
   /** A queue's worker in this process: claims what its free slots can run, and claims again as runs end. */
-  private async work(q: Queue): Promise<void> {
+  private async work(q: Queue, pollMs = QUEUE_POLL_MS): Promise<void> {
     const { signal } = this.stopping;
     while (this.workers) {
       const free = q.slots.free;
@@ -218,7 +224,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         if (this.workers) this.logger.error({ err, queue: q.handler.name }, 'claiming jobs failed');
       }
       if (jobs.length === 0) {
-        await delay(QUEUE_POLL_MS, undefined, { signal }).catch(() => undefined);
+        await delay(pollMs, undefined, { signal }).catch(() => undefined);
         continue;
       }
       for (const job of jobs) {

@@ -51,6 +51,12 @@ describe('GiftPolicy: credits bought recently stay in the wallet', () => {
     });
   });
 
+  it('holds nothing back with no delay, even credits minted after the gift read the clock', async () => {
+    const { gifts, creditedSince } = policy(0, 1000n);
+    await expect(gifts.assertGiftable({} as never, 'u', 1000n, 1000n, now)).resolves.toBeUndefined();
+    expect(creditedSince).not.toHaveBeenCalled();
+  });
+
   it('refuses a gift the wallet does not hold first', async () => {
     expect(await refusal(policy(24, 500n).gifts.assertGiftable({} as never, 'u', 1001n, 1000n, now))).toMatchObject({
       code: 'INSUFFICIENT_FUNDS',

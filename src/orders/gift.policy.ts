@@ -51,6 +51,8 @@ export class GiftPolicy {
   async assertGiftable(em: EntityManager, senderId: string, amount: bigint, wallet: bigint, now: Date): Promise<void> {
     if (wallet < amount) throw OrdersErrors.walletShort(wallet);
     const hours = this.config.economy.giftPurchasedCreditsDelayHours;
+    // No delay holds nothing back; counted anyway, a mint committed after `now` was read would be "recent".
+    if (hours === 0) return;
     // Credits bought are the wallet's `mint` credits (clawbacks not netted out: that can only make the rule stricter).
     const recent = await this.ledger.creditedSince(em, userAccount(senderId, 'CREDIT', 'wallet'), 'mint', addHours(now, -hours));
     if (wallet - amount < recent) throw OrdersErrors.recentlyBought(hours, wallet > recent ? wallet - recent : 0n);

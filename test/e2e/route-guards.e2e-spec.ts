@@ -3,8 +3,10 @@ import { Reflector } from '@nestjs/core';
 import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { AccessGuard } from '../../src/identity/guards/access.guard';
+import { bearer, signUp } from '../support/auth';
 import { enumerateRoutes, Route } from '../support/routes';
 import { TestApp, useTestApp } from '../support/test-app';
+import { onServer } from '../support/test-db';
 
 describe('every route is guarded', () => {
   let t: TestApp;
@@ -52,5 +54,35 @@ describe('every route is guarded', () => {
     } as unknown as ExecutionContext;
     await expect(guard.canActivate(ctx)).rejects.toEqual(expect.objectContaining({ code: 'FORBIDDEN' }));
     await expect(guard.canActivate(ctx)).rejects.toBeInstanceOf(AppError);
+  });
+});
+
+describe('a valid token while the database is unreachable', () => {
+  let t: TestApp;
+  useTestApp((app) => (t = app));
+
+  it('is not answered 401 (the session lookup failed, not the token): the client keeps its token and retries', async () => {
+    const user = await signUp(t);
+    await t
+      .http()
+      .get('/me')
+      .set(...bearer(user.accessToken))
+      .expect(200);
+    await onServer(`ALTER DATABASE ${t.db.name} WITH ALLOW_CONNECTIONS false`);
+    try {
+      await onServer(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${t.db.name}'`);
+      const res = await t
+        .http()
+        .get('/me')
+        .set(...bearer(user.accessToken));
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 500, code: 'INTERNAL' });
+    } finally {
+      await onServer(`ALTER DATABASE ${t.db.name} WITH ALLOW_CONNECTIONS true`);
+    }
+    await t
+      .http()
+      .get('/me')
+      .set(...bearer(user.accessToken))
+      .expect(200);
   });
 });

@@ -19,7 +19,8 @@ export function databaseUrl(serverUrl: string, name: string): string {
   return u.toString();
 }
 
-async function onServer(sql: string): Promise<void> {
+/** Runs SQL on the test server's maintenance database (outside any app's pool). */
+export async function onServer(sql: string): Promise<void> {
   const admin = new Client({ connectionString: env('BAZAAR_TEST_ADMIN_URL') });
   await admin.connect();
   try {

@@ -4,7 +4,6 @@ import { AuthGuard } from '@nestjs/passport';
 import type { FastifyRequest } from 'fastify';
 import { AuthUser } from '../../common/auth.decorators';
 import { Clock } from '../../common/clock.service';
-import { AppError } from '../../common/errors';
 import { SECOND_MS } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { IdentityErrors } from '../identity.errors';
@@ -53,8 +52,10 @@ export class AccessGuard extends AuthGuard('jwt') {
   }
 
   override handleRequest<TUser = AuthUser>(err: unknown, principal: Principal | false, _info: unknown, ctx: ExecutionContext): TUser {
-    if (err instanceof AppError) throw err;
-    if (err || !principal) throw IdentityErrors.accessTokenMissing();
+    // A token passport-jwt refuses arrives as `info` with no principal; an `err` is validate() failing
+    // (the session lookup: the database unreachable), which says nothing about the token.
+    if (err) throw err;
+    if (!principal) throw IdentityErrors.accessTokenMissing();
     ctx.switchToHttp().getRequest<AuthRequest>().reauthenticatedAt = principal.reauthenticatedAt;
     return principal.user as TUser;
   }
