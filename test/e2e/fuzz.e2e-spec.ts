@@ -32,6 +32,9 @@ if (process.env.FUZZ_ALL === '1')
 const RUNS = Number(process.env.FUZZ_RUNS ?? 10);
 const SEED = Number(process.env.FUZZ_SEED ?? 17_2026);
 const IN_FLIGHT = 8;
+/** What ends the cast's sessions, changes its roles or moves the clock: fuzzed last, each after signing the cast in again. */
+const LAST =
+  /^(POST \/auth\/(logout|password\/change|2fa)|DELETE \/auth\/sessions|POST \/admin\/users\/\{id\}\/(roles|hold)|POST \/me\/freeze|POST \/dev\/clock|POST \/creators\/me)/;
 
 /** encodeURIComponent, except that a lone surrogate becomes its (invalid) UTF-8 bytes instead of a throw. */
 const enc = (v: string): string => {
@@ -213,10 +216,7 @@ describe('fuzzer: requests generated from /docs-json, valid and hostile, as ever
         ops.push({ method: method.toUpperCase(), path, parameters: (op.parameters as Parameter[]) ?? [], body });
       }
     }
-    // What ends the cast's sessions, changes its roles or moves the clock goes last.
-    const last =
-      /^(POST \/auth\/(logout|password\/change|2fa)|DELETE \/auth\/sessions|POST \/admin\/users\/\{id\}\/(roles|hold)|POST \/me\/freeze|POST \/dev\/clock|POST \/creators\/me)/;
-    ops.sort((a, b) => Number(last.test(`${a.method} ${a.path}`)) - Number(last.test(`${b.method} ${b.path}`)));
+    ops.sort((a, b) => Number(LAST.test(`${a.method} ${a.path}`)) - Number(LAST.test(`${b.method} ${b.path}`)));
     catalog = new Set([...API_CODES, ...moduleCodes()]);
     ids = [...Object.values(cast.users).map((u) => u.id), ...Object.values(cast.ids), cast.admin2.id];
   }, 180_000);
@@ -230,11 +230,12 @@ describe('fuzzer: requests generated from /docs-json, valid and hostile, as ever
     let total = 0;
     let refreshedAt = Date.now();
     for (const [i, op] of ops.entries()) {
-      // Long runs outlive the 15-minute access tokens and the 5-minute re-authentication window.
+      // Long runs outlive the 15-minute access tokens and the 5-minute re-authentication window; each of
+      // the last operations may have ended some of the cast's sessions.
       if (Date.now() - refreshedAt > 4 * 60_000) {
-        await refreshCast();
+        await refreshCast(false);
         refreshedAt = Date.now();
-      }
+      } else if (LAST.test(`${op.method} ${op.path}`)) await refreshCast(true);
       const requests = fc.sample(requestFor(op), { seed: SEED + i, numRuns: RUNS });
       const statuses = new Map<number, number>();
       await inBatches(requests, IN_FLIGHT, async (r, n) => {
@@ -294,8 +295,10 @@ describe('fuzzer: requests generated from /docs-json, valid and hostile, as ever
     return { status: res.status, contentType: res.headers['content-type'], code: body?.code, problemStatus: body?.status };
   }
 
-  async function refreshCast(): Promise<void> {
+  /** Signs the cast in again and re-authenticates it (`onlyEnded`: only the users whose session ended). */
+  async function refreshCast(onlyEnded: boolean): Promise<void> {
     await inBatches(Object.values(cast.users), 4, async (u) => {
+      if (onlyEnded && (await t.http().get('/me').set('Authorization', `Bearer ${u.token}`)).status !== 401) return;
       const res = await t.http().post('/auth/login').send({ email: u.email, password: u.password, deviceToken: u.deviceToken });
       if (res.status !== 200) return; // the fuzzer may have locked or changed it: its requests stay unauthenticated
       u.token = res.body.accessToken;
