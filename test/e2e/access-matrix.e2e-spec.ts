@@ -8,8 +8,8 @@ import { startTestApp, TestApp } from '../support/test-app';
 interface Check {
   route: string;
   who: Who;
-  /** 'allow': anything but 401/403; otherwise the status (and its code) of the refusal. */
-  expect: 'allow' | 401 | 403 | 404;
+  /** 'allow': anything but 401/403; 200: the resource itself; otherwise the status (and its code) of the refusal. */
+  expect: 'allow' | 200 | 401 | 403 | 404;
   build: (c: Cast, who: Who) => MatrixRequest | Promise<MatrixRequest>;
   phase: 0 | 1 | 2;
 }
@@ -50,7 +50,8 @@ describe('access matrix: every route for every role, as declared in test/support
         // Refusals first (nothing they ask for may happen), then what is allowed, then what changes roles.
         checks.push({ route: key, who, expect: expected, build, phase: !allowed ? 0 : entry.last ? 2 : 1 });
       }
-      for (const f of entry.foreign ?? []) checks.push({ route: key, who: f.who, expect: f.deny, build: f.request ?? build, phase: 0 });
+      for (const f of entry.foreign ?? [])
+        checks.push({ route: key, who: f.who, expect: f.expect, build: f.request ?? build, phase: f.expect === 200 ? 1 : 0 });
     }
     const failures: unknown[] = [];
     for (const phase of [0, 1, 2] as const) {
@@ -65,7 +66,8 @@ describe('access matrix: every route for every role, as declared in test/support
     }
     process.stdout.write(
       `access matrix: ${routes.length} routes × ${ROLES.length} roles = ${routes.length * ROLES.length} checks ` +
-        `and ${checks.length - routes.length * ROLES.length} of another user's resource: ${failures.length} failures\n`,
+        `and ${checks.length - routes.length * ROLES.length} on one user's resource ` +
+        `(${checks.filter((c) => c.expect === 200).length} by its owner or an admin): ${failures.length} failures\n`,
     );
     expect(failures).toEqual([]);
 
@@ -94,6 +96,7 @@ describe('access matrix: every route for every role, as declared in test/support
 
   function matches(c: Check, got: { status: number; code?: string; type?: string }): boolean {
     if (c.expect === 'allow') return got.status !== 401 && got.status !== 403;
+    if (c.expect === 200) return got.status === 200;
     return got.status === c.expect && got.code === DENY_CODE[c.expect] && /application\/problem\+json/.test(got.type ?? '');
   }
 });

@@ -14,7 +14,7 @@ import type { TestApp } from './test-app';
  *   role with 403 FORBIDDEN. Allowed means any answer but 401 and 403.
  * - `foreign`: another user's resource, asked for by someone who is not its owner, and the answer the
  *   contract gives (404 NOT_FOUND: its existence is not disclosed; 403 FORBIDDEN: the other party of a
- *   reseller order, who knows it exists).
+ *   reseller order, who knows it exists), beside its owner's and an admin's requests where they see it (200).
  * - `request`: what each role sends (path, body); by default the route's path with unknown ids and `{}`.
  *   Bodies are valid where the service decides who may act (ownership); requests whose success would
  *   end the caller's session or change its roles send a body that fails validation, which runs after
@@ -63,7 +63,7 @@ type Build = (c: Cast, who: Who) => MatrixRequest | Promise<MatrixRequest>;
 export interface RouteAccess {
   allow: 'public' | readonly SignedIn[];
   request?: Build;
-  foreign?: { who: Who; deny: 403 | 404; request?: Build }[];
+  foreign?: { who: Who; expect: 200 | 403 | 404; request?: Build }[];
   /** Sent after every other request (it changes the caller's roles). */
   last?: true;
 }
@@ -115,7 +115,7 @@ export function accessMatrix(t: TestApp): Record<string, RouteAccess> {
     'DELETE /auth/sessions/:id': {
       allow: SIGNED_IN,
       request: () => ({ path: `/auth/sessions/${unknownId()}` }),
-      foreign: [{ who: 'buyer', deny: 404, request: (c) => ({ path: `/auth/sessions/${c.ids.otherSession}` }) }],
+      foreign: [{ who: 'buyer', expect: 404, request: (c) => ({ path: `/auth/sessions/${c.ids.otherSession}` }) }],
     },
     // A new password that fails the policy: a successful change would end the cast's other sessions.
     'POST /auth/password/change': {
@@ -179,8 +179,10 @@ export function accessMatrix(t: TestApp): Record<string, RouteAccess> {
       allow: SIGNED_IN,
       request: () => ({ path: `/token-purchases/${unknownId()}` }),
       foreign: [
-        { who: 'otherBuyer', deny: 404, request: (c) => ({ path: `/token-purchases/${c.ids.purchase}` }) },
-        { who: 'creator', deny: 404, request: (c) => ({ path: `/token-purchases/${c.ids.purchase}` }) },
+        { who: 'otherBuyer', expect: 404, request: (c) => ({ path: `/token-purchases/${c.ids.purchase}` }) },
+        { who: 'creator', expect: 404, request: (c) => ({ path: `/token-purchases/${c.ids.purchase}` }) },
+        { who: 'buyer', expect: 200, request: (c) => ({ path: `/token-purchases/${c.ids.purchase}` }) },
+        { who: 'admin', expect: 200, request: (c) => ({ path: `/token-purchases/${c.ids.purchase}` }) },
       ],
     },
     'GET /admin/token-purchases': { allow: ADMIN },
@@ -199,19 +201,19 @@ export function accessMatrix(t: TestApp): Record<string, RouteAccess> {
           ? { path: `/listings/${c.ids.draft}`, body: { profit: 11 } }
           : { path: `/listings/${unknownId()}`, body: { profit: 11 } },
       // 403, not 404: another creator's listing is refused by name (catalog.e2e-spec.ts), unlike a reseller order.
-      foreign: [{ who: 'otherCreator', deny: 403, request: (c) => ({ path: `/listings/${c.ids.draft}`, body: { profit: 12 } }) }],
+      foreign: [{ who: 'otherCreator', expect: 403, request: (c) => ({ path: `/listings/${c.ids.draft}`, body: { profit: 12 } }) }],
     },
     'POST /listings/:id/submit': {
       allow: CREATOR,
-      foreign: [{ who: 'otherCreator', deny: 403, request: (c) => ({ path: `/listings/${c.ids.draft}/submit` }) }],
+      foreign: [{ who: 'otherCreator', expect: 403, request: (c) => ({ path: `/listings/${c.ids.draft}/submit` }) }],
     },
     'GET /listings': { allow: 'public' },
     'GET /listings/:id': {
       allow: 'public',
       request: (c) => ({ path: `/listings/${c.ids.published}` }),
       foreign: [
-        { who: 'anonymous', deny: 404, request: (c) => ({ path: `/listings/${c.ids.draft}` }) },
-        { who: 'otherCreator', deny: 404, request: (c) => ({ path: `/listings/${c.ids.draft}` }) },
+        { who: 'anonymous', expect: 404, request: (c) => ({ path: `/listings/${c.ids.draft}` }) },
+        { who: 'otherCreator', expect: 404, request: (c) => ({ path: `/listings/${c.ids.draft}` }) },
       ],
     },
     'GET /me/listings': { allow: SIGNED_IN },
@@ -243,7 +245,7 @@ export function accessMatrix(t: TestApp): Record<string, RouteAccess> {
     'GET /reseller-applications/me': { allow: SIGNED_IN },
     'POST /reseller-applications/:id/withdraw': {
       allow: SIGNED_IN,
-      foreign: [{ who: 'buyer', deny: 404, request: (c) => ({ path: `/reseller-applications/${c.ids.application}/withdraw` }) }],
+      foreign: [{ who: 'buyer', expect: 404, request: (c) => ({ path: `/reseller-applications/${c.ids.application}/withdraw` }) }],
     },
     'GET /admin/reseller-applications': { allow: ADMIN },
     'GET /admin/reseller-applications/:id': { allow: ADMIN },
@@ -280,38 +282,41 @@ export function accessMatrix(t: TestApp): Record<string, RouteAccess> {
     'GET /reseller-orders/:id': {
       allow: SIGNED_IN,
       foreign: [
-        { who: 'otherBuyer', deny: 404, request: (c) => ({ path: order(c) }) },
-        { who: 'otherReseller', deny: 404, request: (c) => ({ path: order(c) }) },
+        { who: 'otherBuyer', expect: 404, request: (c) => ({ path: order(c) }) },
+        { who: 'otherReseller', expect: 404, request: (c) => ({ path: order(c) }) },
+        { who: 'buyer', expect: 200, request: (c) => ({ path: order(c) }) },
+        { who: 'reseller', expect: 200, request: (c) => ({ path: order(c) }) },
+        { who: 'admin', expect: 200, request: (c) => ({ path: order(c) }) },
       ],
     },
     'POST /reseller-orders/:id/mark-paid': {
       allow: SIGNED_IN,
       request: body({ paymentReference: 'matrix-ref' }),
       foreign: [
-        { who: 'reseller', deny: 403, request: (c) => ({ path: `${order(c)}/mark-paid`, body: { paymentReference: 'matrix-ref' } }) },
-        { who: 'otherBuyer', deny: 404, request: (c) => ({ path: `${order(c)}/mark-paid`, body: { paymentReference: 'matrix-ref' } }) },
+        { who: 'reseller', expect: 403, request: (c) => ({ path: `${order(c)}/mark-paid`, body: { paymentReference: 'matrix-ref' } }) },
+        { who: 'otherBuyer', expect: 404, request: (c) => ({ path: `${order(c)}/mark-paid`, body: { paymentReference: 'matrix-ref' } }) },
       ],
     },
     'POST /reseller-orders/:id/confirm': {
       allow: RESELLER,
       foreign: [
-        { who: 'otherReseller', deny: 404, request: (c) => ({ path: `${order(c)}/confirm` }) },
-        { who: 'buyer', deny: 403, request: (c) => ({ path: `${order(c)}/confirm` }) },
+        { who: 'otherReseller', expect: 404, request: (c) => ({ path: `${order(c)}/confirm` }) },
+        { who: 'buyer', expect: 403, request: (c) => ({ path: `${order(c)}/confirm` }) },
       ],
     },
     'POST /reseller-orders/:id/cancel': {
       allow: SIGNED_IN,
       foreign: [
-        { who: 'otherBuyer', deny: 404, request: (c) => ({ path: `${order(c)}/cancel` }) },
-        { who: 'otherReseller', deny: 404, request: (c) => ({ path: `${order(c)}/cancel`, body: { reason: 'matrix' } }) },
+        { who: 'otherBuyer', expect: 404, request: (c) => ({ path: `${order(c)}/cancel` }) },
+        { who: 'otherReseller', expect: 404, request: (c) => ({ path: `${order(c)}/cancel`, body: { reason: 'matrix' } }) },
       ],
     },
     'POST /reseller-orders/:id/dispute': {
       allow: SIGNED_IN,
       request: body({ reason: 'matrix' }),
       foreign: [
-        { who: 'reseller', deny: 403, request: (c) => ({ path: `${order(c)}/dispute`, body: { reason: 'matrix' } }) },
-        { who: 'otherBuyer', deny: 404, request: (c) => ({ path: `${order(c)}/dispute`, body: { reason: 'matrix' } }) },
+        { who: 'reseller', expect: 403, request: (c) => ({ path: `${order(c)}/dispute`, body: { reason: 'matrix' } }) },
+        { who: 'otherBuyer', expect: 404, request: (c) => ({ path: `${order(c)}/dispute`, body: { reason: 'matrix' } }) },
       ],
     },
     'GET /admin/reseller-orders': { allow: ADMIN },
