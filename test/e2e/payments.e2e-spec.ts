@@ -80,25 +80,15 @@ describe('payments: buying tokens with Stripe', () => {
   const purchase = async (u: User, id: string) => (await t.http().get(`/token-purchases/${id}`).set(auth(u)).expect(200)).body;
   const balance = async (userId: string, asset: 'CREDIT' | 'PROMO', name: 'wallet' | 'earnings' | 'debt') =>
     Number((await ledger.balance(userAccount(userId, asset, name))).posted);
-  const spend = (userId: string, amount: number) =>
+  /** Spends from the wallet as a purchase would: credits to the platform, PROMO burned. */
+  const spend = (userId: string, amount: number, asset: 'CREDIT' | 'PROMO' = 'CREDIT') =>
     t.dataSource.transaction((em) =>
       ledger.post(em, {
         kind: 'test_spend',
         reference: `test:spend:${randomUUID()}`,
         postings: [
-          { account: userAccount(userId, 'CREDIT', 'wallet'), amount: BigInt(-amount) },
-          { account: systemAccount('platform_revenue', 'CREDIT'), amount: BigInt(amount) },
-        ],
-      }),
-    );
-  const spendPromo = (userId: string, amount: number) =>
-    t.dataSource.transaction((em) =>
-      ledger.post(em, {
-        kind: 'test_spend',
-        reference: `test:spend:${randomUUID()}`,
-        postings: [
-          { account: userAccount(userId, 'PROMO', 'wallet'), amount: BigInt(-amount) },
-          { account: systemAccount('burn', 'PROMO'), amount: BigInt(amount) },
+          { account: userAccount(userId, asset, 'wallet'), amount: BigInt(-amount) },
+          { account: systemAccount(asset === 'PROMO' ? 'burn' : 'platform_revenue', asset), amount: BigInt(amount) },
         ],
       }),
     );
@@ -516,7 +506,7 @@ describe('payments: buying tokens with Stripe', () => {
       const paid = await paidPurchase(buyer);
       expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(signupPromo() + popular.bonusPromo);
       // All of the sign-up bonus and 600 of the package's bonus spent: 400 of the bonus left in the wallet.
-      await spendPromo(buyer.id, signupPromo() + 600);
+      await spend(buyer.id, signupPromo() + 600, 'PROMO');
       await adminRefund(paid.id, 'customer asked').expect(200);
       const balances = (await t.http().get('/me/balances').set(auth(buyer)).expect(200)).body;
       expect(balances.PROMO).toEqual({ wallet: 0, held: 0, debt: 600 });
@@ -546,7 +536,7 @@ describe('payments: buying tokens with Stripe', () => {
     it('turns spent bonus PROMO into PROMO debt on a lost dispute; the email-verified bonus repays it first', async () => {
       const buyer = await newUser(t);
       const paid = await paidPurchase(buyer);
-      await spendPromo(buyer.id, signupPromo() + 800);
+      await spend(buyer.id, signupPromo() + 800, 'PROMO');
       await deliverEvent(t, fake, fake.dispute(paid.paymentIntentId)).expect(200);
       await deliverEvent(t, fake, fake.closeDispute(paid.paymentIntentId, 'lost')).expect(200);
       await runJobs();
