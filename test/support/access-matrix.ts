@@ -90,7 +90,7 @@ export function accessMatrix(t: TestApp): Record<string, RouteAccess> {
     // identity
     'POST /auth/register': {
       allow: 'public',
-      request: body({ email: uniqueEmail('matrix'), password: strongPassword(), displayName: 'M' }),
+      request: () => ({ body: { email: uniqueEmail('matrix'), password: strongPassword(), displayName: 'M' } }),
     },
     'POST /auth/login': {
       allow: 'public',
