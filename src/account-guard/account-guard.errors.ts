@@ -10,10 +10,15 @@ export const AccountGuardErrors = {
     new AppError('ACCOUNT_FROZEN', 'This account is frozen; no value can leave it', { action, unfreezeAt }),
   cooling: (action: string, until: string, reason: string | null): AppError =>
     new AppError('COOLING_PERIOD_ACTIVE', 'A recent security change pauses outgoing value for a while', { action, until, reason }),
-  inDebt: (owed: bigint): AppError =>
-    new AppError('ACCOUNT_IN_DEBT', `The account owes ${owed} credits from a reversed payment; buy credits to repay it first`, {
-      owed: amountToJson(owed),
-    }),
+  inDebt: (owed: bigint, asset: 'CREDIT' | 'PROMO'): AppError =>
+    asset === 'CREDIT'
+      ? new AppError('ACCOUNT_IN_DEBT', `The account owes ${owed} credits from a reversed payment; buy credits to repay it first`, {
+          owed: amountToJson(owed),
+        })
+      : new AppError('ACCOUNT_IN_DEBT', `The account owes ${owed} PROMO from a reversed payment; later PROMO grants repay it first`, {
+          owed: amountToJson(owed),
+          asset,
+        }),
   notFrozen: (): AppError => new AppError('INVALID_STATE', 'The account is not frozen'),
 
   userNotFound: (): AppError => notFound('User'),

@@ -6,7 +6,8 @@ import { AccountGuardService } from './account-guard.service';
 /**
  * Account-state checks before a user spends (API.md: authentication → validation → re-authentication →
  * account state → limits → fraud → funds). Buying for oneself stays allowed during cooling periods and
- * a freeze (they guard value leaving the account); an account hold and debt stop all spending.
+ * a freeze (they guard value leaving the account); an account hold and CREDIT debt stop all spending,
+ * PROMO debt stops spending PROMO (PROMO grants repay it: docs/payments.md, "Debt").
  *
  * Call these before opening the spending transaction: they read committed state on connections of
  * their own, and a transaction waiting for a second pool connection can starve the pool under load.
@@ -18,9 +19,10 @@ export class SpendingPolicy {
     private readonly ledger: LedgerService,
   ) {}
 
-  /** Spending on oneself (own purchases, submission fees). */
-  assertMaySpend(userId: string): Promise<void> {
-    return this.inOrder(this.assertNotOnHold(userId), this.assertNoDebt(userId));
+  /** Spending on oneself (own purchases, submission fees); `asset` is what pays (PROMO owed stops PROMO only). */
+  assertMaySpend(userId: string, asset: 'CREDIT' | 'PROMO' = 'CREDIT'): Promise<void> {
+    const debt = asset === 'PROMO' ? this.assertNoDebt(userId).then(() => this.assertNoDebt(userId, 'PROMO')) : this.assertNoDebt(userId);
+    return this.inOrder(this.assertNotOnHold(userId), debt);
   }
 
   /**
@@ -41,12 +43,12 @@ export class SpendingPolicy {
   }
 
   /**
-   * 423 ACCOUNT_IN_DEBT while the user owes credits after a clawback could not recover everything: the
-   * negative balance of their CREDIT `debt` account (the payments module's; read through the ledger).
+   * 423 ACCOUNT_IN_DEBT while the user owes `asset` after a clawback could not recover everything: the
+   * negative balance of their `debt` account (the payments module's; read through the ledger).
    */
-  private async assertNoDebt(userId: string): Promise<void> {
-    const owed = await this.ledger.owed(userId);
-    if (owed > 0n) throw AccountGuardErrors.inDebt(owed);
+  private async assertNoDebt(userId: string, asset: 'CREDIT' | 'PROMO' = 'CREDIT'): Promise<void> {
+    const owed = await this.ledger.owed(userId, asset);
+    if (owed > 0n) throw AccountGuardErrors.inDebt(owed, asset);
   }
 
   /** Both checks at once (one round trip of waiting, not two), refusing with the account state's reason first. */

@@ -50,6 +50,14 @@ export class LedgerAccountsRepository {
     );
   }
 
+  /**
+   * Serializes one user's debt movements (every asset) until `em`'s transaction ends: a transaction-scoped
+   * advisory lock, so that two grants repaying the same debt at once never overpay it.
+   */
+  async lockDebt(em: EntityManager, ownerId: string): Promise<void> {
+    await queryRows(em, `SELECT pg_advisory_xact_lock(hashtextextended('payments:debt:' || $1, 0))`, [ownerId]);
+  }
+
   /** The ids of every account the owner has. */
   async idsOfOwner(db: EntityManager | DataSource, ownerId: string): Promise<string[]> {
     const rows = await queryRows<{ id: string }>(db, 'SELECT id::text AS id FROM ledger_accounts WHERE owner_id = $1', [ownerId]);

@@ -11,7 +11,7 @@ import { AccountBalance, AccountRef, Asset, ASSETS, LedgerLine } from './ledger.
 /** The accounts GET /me/balances always lists, per asset (others appear when they exist). */
 const LISTED: Record<Asset, string[]> = {
   CREDIT: ['wallet', 'earnings', 'earnings_pending', 'reseller_stock', 'bond', 'held', 'debt'],
-  PROMO: ['wallet', 'held'],
+  PROMO: ['wallet', 'held', 'debt'],
   DEV_TOKEN: ['wallet', 'held'],
 };
 

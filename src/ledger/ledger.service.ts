@@ -27,6 +27,7 @@ import {
   VerifyReport,
 } from './ledger.types';
 import { PostingEngineService } from './posting-engine.service';
+import { LedgerAccountsRepository } from './ledger-accounts.repository';
 
 export * from './ledger.types';
 export type { Debit, DebitInOrderArgs } from './ledger-debits.service';
@@ -52,6 +53,7 @@ export class LedgerService {
     private readonly verifier: LedgerVerifierService,
     private readonly compactor: LedgerCompactorService,
     private readonly supply: LedgerSupplyService,
+    private readonly accounts: LedgerAccountsRepository,
   ) {}
 
   /**
@@ -133,6 +135,16 @@ export class LedgerService {
   async owed(userId: string, asset: Asset = 'CREDIT'): Promise<bigint> {
     const { posted } = await this.balances.balance(userAccount(userId, asset, 'debt'));
     return posted < 0n ? -posted : 0n;
+  }
+
+  /**
+   * Locks the user's debt movements (every asset) until `em`'s transaction ends, then reads what is owed
+   * in `asset`: whoever repays debt calls this first, so two grants never repay the same debt twice.
+   */
+  async lockAndReadOwed(em: EntityManager, userId: string, asset: Asset): Promise<bigint> {
+    inTransaction(em, 'lockAndReadOwed');
+    await this.accounts.lockDebt(em, userId);
+    return this.owed(userId, asset);
   }
 
   /**

@@ -104,7 +104,7 @@ export class OrdersService implements BeforeApplicationShutdown {
     if (gift && payWith === 'PROMO') throw OrdersErrors.promoGift();
     if (gift && !(await this.identity.userExists(undefined, ownerId))) throw OrdersErrors.giftRecipientNotFound();
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
-    else await this.spending.assertMaySpend(buyerId);
+    else await this.spending.assertMaySpend(buyerId, payWith);
     return this.batches.submit({ buyerId, ownerId, gift, listingId, payWith, request, client });
   }
 

@@ -7,8 +7,6 @@ import { AuditModule } from '../audit/audit.module';
 import { FraudModule } from '../fraud/fraud.module';
 import { AppConfig } from '../config/app-config';
 import { LedgerModule } from '../ledger/ledger.module';
-import { DebtRepository } from './debt/debt.repository';
-import { DebtService } from './debt/debt.service';
 import { DisputeRestrictionsService } from './disputes/dispute-restrictions.service';
 import { PaymentsHistoryService } from './history/payments-history.service';
 import { PurchaseHistoryRepository } from './history/purchase-history.repository';
@@ -73,8 +71,6 @@ import { WholesalePurchasesService } from './wholesale/wholesale-purchases.servi
     PurchaseReviewsService,
     StripeEventsRepository,
     StripeEventsService,
-    DebtRepository,
-    DebtService,
     DisputeRestrictionsService,
     WholesalePurchasesService,
     PurchaseHistoryRepository,

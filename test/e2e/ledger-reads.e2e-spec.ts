@@ -78,7 +78,7 @@ describe('ledger: balances, history, point in time, verification, HTTP', () => {
         .expect(200);
       expect(first.body).toEqual({
         CREDIT: { wallet: 0, earnings: 0, earnings_pending: 0, reseller_stock: 0, bond: 0, held: 0, debt: 0 },
-        PROMO: { wallet: t.config.economy.signupBonusPromo, held: 0 },
+        PROMO: { wallet: t.config.economy.signupBonusPromo, held: 0, debt: 0 },
         DEV_TOKEN: { wallet: 0, held: 0 },
       });
       const { token } = (await lastMail(t, u.email, 'email_verification'))!.data;

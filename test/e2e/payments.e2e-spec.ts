@@ -80,14 +80,15 @@ describe('payments: buying tokens with Stripe', () => {
   const purchase = async (u: User, id: string) => (await t.http().get(`/token-purchases/${id}`).set(auth(u)).expect(200)).body;
   const balance = async (userId: string, asset: 'CREDIT' | 'PROMO', name: 'wallet' | 'earnings' | 'debt') =>
     Number((await ledger.balance(userAccount(userId, asset, name))).posted);
-  const spend = (userId: string, amount: number) =>
+  /** Spends from the wallet as a purchase would: credits to the platform, PROMO burned. */
+  const spend = (userId: string, amount: number, asset: 'CREDIT' | 'PROMO' = 'CREDIT') =>
     t.dataSource.transaction((em) =>
       ledger.post(em, {
         kind: 'test_spend',
         reference: `test:spend:${randomUUID()}`,
         postings: [
-          { account: userAccount(userId, 'CREDIT', 'wallet'), amount: BigInt(-amount) },
-          { account: systemAccount('platform_revenue', 'CREDIT'), amount: BigInt(amount) },
+          { account: userAccount(userId, asset, 'wallet'), amount: BigInt(-amount) },
+          { account: systemAccount(asset === 'PROMO' ? 'burn' : 'platform_revenue', asset), amount: BigInt(amount) },
         ],
       }),
     );
@@ -498,6 +499,59 @@ describe('payments: buying tokens with Stripe', () => {
       expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(popular.credits - 6_000);
       await expect(t.app.get(SpendingPolicy).assertMaySpend(buyer.id)).resolves.toBeUndefined();
       expect((await transfer()).body.code).not.toBe('ACCOUNT_IN_DEBT');
+    });
+
+    it('turns spent bonus PROMO into PROMO debt on a refund: owed in /me/balances, blocks PROMO spending only, repaid first by the next bonus', async () => {
+      const buyer = await newUser(t);
+      const paid = await paidPurchase(buyer);
+      expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(signupPromo() + popular.bonusPromo);
+      // All of the sign-up bonus and 600 of the package's bonus spent: 400 of the bonus left in the wallet.
+      await spend(buyer.id, signupPromo() + 600, 'PROMO');
+      await adminRefund(paid.id, 'customer asked').expect(200);
+      const balances = (await t.http().get('/me/balances').set(auth(buyer)).expect(200)).body;
+      expect(balances.PROMO).toEqual({ wallet: 0, held: 0, debt: 600 });
+      expect(balances.CREDIT).toMatchObject({ wallet: 0, earnings: 0, debt: 0 });
+      const [clawback] = await t.sql<{ metadata: Record<string, string> }>(
+        `SELECT metadata FROM ledger_entries WHERE reference LIKE $1 AND kind = 'clawback'`,
+        [`token_purchase:${paid.id}:%`],
+      );
+      expect(clawback.metadata).toMatchObject({ debt: '0', promoDebt: '600' });
+
+      const policy = t.app.get(SpendingPolicy);
+      await expect(policy.assertMaySpend(buyer.id, 'PROMO')).rejects.toMatchObject({
+        code: 'ACCOUNT_IN_DEBT',
+        status: 423,
+        extra: { owed: 600, asset: 'PROMO' },
+      });
+      await expect(policy.assertMaySpend(buyer.id)).resolves.toBeUndefined();
+
+      // The next package's bonus repays the 600 first; 400 of it reaches the wallet.
+      await paidPurchase(buyer);
+      expect(await balance(buyer.id, 'PROMO', 'debt')).toBe(0);
+      expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(popular.bonusPromo - 600);
+      expect(await balance(buyer.id, 'CREDIT', 'wallet')).toBe(popular.credits);
+      await expect(policy.assertMaySpend(buyer.id, 'PROMO')).resolves.toBeUndefined();
+    });
+
+    it('turns spent bonus PROMO into PROMO debt on a lost dispute; the email-verified bonus repays it first', async () => {
+      const buyer = await newUser(t);
+      const paid = await paidPurchase(buyer);
+      await spend(buyer.id, signupPromo() + 800, 'PROMO');
+      await deliverEvent(t, fake, fake.dispute(paid.paymentIntentId)).expect(200);
+      await deliverEvent(t, fake, fake.closeDispute(paid.paymentIntentId, 'lost')).expect(200);
+      await runJobs();
+      expect(await purchase(buyer, paid.id)).toMatchObject({ status: 'disputed', dispute: { status: 'lost' }, promoGranted: 0 });
+      expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(0);
+      expect(await balance(buyer.id, 'PROMO', 'debt')).toBe(-800);
+
+      const { token } = (await lastMail(t, buyer.email, 'email_verification'))!.data;
+      await t.http().post('/auth/email/verify').send({ token }).expect(204);
+      const bonus = t.config.economy.emailVerifiedBonusPromo;
+      expect(bonus).toBeLessThan(800);
+      expect(await balance(buyer.id, 'PROMO', 'debt')).toBe(bonus - 800);
+      expect(await balance(buyer.id, 'PROMO', 'wallet')).toBe(0);
+      const balances = (await t.http().get('/me/balances').set(auth(buyer)).expect(200)).body;
+      expect(balances.PROMO).toEqual({ wallet: 0, held: 0, debt: 800 - bonus });
     });
 
     it('claws back on a dispute, holds the account and records a chargeback; a won dispute releases and restores', async () => {

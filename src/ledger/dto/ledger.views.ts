@@ -18,10 +18,14 @@ export class WalletBalanceDto {
   @ApiPropertyOptional({ type: 'integer', description: 'reserved by pending holds', example: 0 }) held?: number;
 }
 
+export class PromoBalancesDto extends WalletBalanceDto {
+  @amount('what is owed (spent bonus PROMO of a reversed payment); later PROMO grants repay it first') debt: number;
+}
+
 /** GET /me/balances: posted balance per asset and account, in the smallest unit. */
 export class BalancesDto {
   @ApiProperty({ type: CreditBalancesDto }) CREDIT: CreditBalancesDto;
-  @ApiProperty({ type: WalletBalanceDto, description: 'promotional credits (bonus of token packages)' }) PROMO: WalletBalanceDto;
+  @ApiProperty({ type: PromoBalancesDto, description: 'promotional credits (bonus of token packages)' }) PROMO: PromoBalancesDto;
   @ApiProperty({ type: WalletBalanceDto, description: 'development tokens' }) DEV_TOKEN: WalletBalanceDto;
 }
 

@@ -5,7 +5,6 @@ import { AppError } from '../../common/errors';
 import { addDays } from '../../common/time';
 import { AppConfig } from '../../config/app-config';
 import { Asset, LedgerService, Posting, systemAccount, UserAccountName, userAccount } from '../../ledger/ledger.service';
-import { DebtService } from '../debt/debt.service';
 import { clawbackOrder } from './purchase-destination';
 import type { PurchaseRecord } from './purchase.record';
 import { adjustment, clawedDebtAfterGrant, repayableDebt, TokenAmounts, splitGrant } from './settlement';
@@ -16,12 +15,15 @@ export type Settled = Pick<
 >;
 
 const nonZero = (postings: Posting[]): Posting[] => postings.filter((p) => p.amount !== 0n);
+const min = (a: bigint, b: bigint): bigint => (a < b ? a : b);
 
 /**
  * Moves value so that the buyer holds what the purchase's status makes due. Grants mint from
  * `issuance` into the purchase's destination (`wallet`, or `reseller_stock` for a wholesale purchase,
  * whose grants repay only the debt its own clawbacks made: see `repayableDebt`); clawbacks take from
- * the destination, then `wallet`, then `earnings`, and what is missing becomes `debt`.
+ * the destination, then `wallet`, then `earnings`, and what is missing becomes `debt`. The bonus PROMO
+ * the same way: a grant repays PROMO `debt` first, a clawback takes from the PROMO `wallet` and what was
+ * spent already becomes PROMO `debt`.
  * Ledger references derive from the purchase id and its operation count, which the caller holds
  * under the purchase's row lock, so a retried job posts the very same entries.
  *
@@ -33,7 +35,6 @@ const nonZero = (postings: Posting[]): Posting[] => postings.filter((p) => p.amo
 export class PurchaseSettlementService {
   constructor(
     private readonly ledger: LedgerService,
-    private readonly debts: DebtService,
     private readonly clock: Clock,
     private readonly config: AppConfig,
   ) {}
@@ -61,21 +62,24 @@ export class PurchaseSettlementService {
     const metadata = { purchaseId: p.id, reason };
 
     if (adj.kind === 'grant') {
-      const owed = await this.debts.lockAndReadOwed(em, p.userId);
+      const owed = await this.ledger.lockAndReadOwed(em, p.userId, 'CREDIT');
       const split = splitGrant(adj.credits, repayableDebt(p.destination, owed, p.clawedDebt), p.clawedEarnings);
+      const promoToDebt = adj.promo > 0n ? min(adj.promo, await this.ledger.owed(p.userId, 'PROMO')) : 0n;
       const postings = nonZero([
         { account: systemAccount('issuance', 'CREDIT'), amount: -adj.credits },
         { account: userAccount(p.userId, 'CREDIT', 'debt'), amount: split.toDebt },
         { account: userAccount(p.userId, 'CREDIT', 'earnings'), amount: split.toEarnings },
         { account: userAccount(p.userId, 'CREDIT', p.destination), amount: split.toDestination },
         { account: systemAccount('issuance', 'PROMO'), amount: -adj.promo },
-        { account: userAccount(p.userId, 'PROMO', 'wallet'), amount: adj.promo },
+        { account: userAccount(p.userId, 'PROMO', 'debt'), amount: promoToDebt },
+        { account: userAccount(p.userId, 'PROMO', 'wallet'), amount: adj.promo - promoToDebt },
       ]);
-      await this.ledger.post(em, { kind: 'mint', reference, postings, metadata: { ...metadata, repaidDebt: split.toDebt.toString() } });
+      const repaid = { repaidDebt: split.toDebt.toString(), ...(promoToDebt > 0n && { repaidPromoDebt: promoToDebt.toString() }) };
+      await this.ledger.post(em, { kind: 'mint', reference, postings, metadata: { ...metadata, ...repaid } });
       const held = opts.holdForReview
         ? await this.holdForReview(em, p, ops, [
             ['CREDIT', p.destination, split.toDestination],
-            ['PROMO', 'wallet', adj.promo],
+            ['PROMO', 'wallet', adj.promo - promoToDebt],
           ])
         : [];
       return {
@@ -88,10 +92,9 @@ export class PurchaseSettlementService {
       };
     }
 
-    await this.debts.lockAndReadOwed(em, p.userId);
+    await this.ledger.lockAndReadOwed(em, p.userId, 'CREDIT');
     await this.releaseReviewHolds(em, p.reviewHoldIds);
     const credit = await this.take(em, p.userId, 'CREDIT', clawbackOrder(p.destination), adj.credits);
-    // PROMO has no money value: what was already spent of the bonus is forgiven, not owed.
     const promo = await this.take(em, p.userId, 'PROMO', ['wallet'], adj.promo);
     const fromEarnings = credit.postings
       .filter((x) => 'userId' in x.account && x.account.name === 'earnings')
@@ -101,14 +104,15 @@ export class PurchaseSettlementService {
       { account: userAccount(p.userId, 'CREDIT', 'debt'), amount: -credit.shortfall },
       { account: systemAccount('issuance', 'CREDIT'), amount: adj.credits },
       ...promo.postings,
-      { account: systemAccount('issuance', 'PROMO'), amount: adj.promo - promo.shortfall },
+      { account: userAccount(p.userId, 'PROMO', 'debt'), amount: -promo.shortfall },
+      { account: systemAccount('issuance', 'PROMO'), amount: adj.promo },
     ]);
     if (postings.length > 0) {
       await this.ledger.post(em, {
         kind: 'clawback',
         reference,
         postings,
-        metadata: { ...metadata, debt: credit.shortfall.toString(), forgivenPromo: promo.shortfall.toString() },
+        metadata: { ...metadata, debt: credit.shortfall.toString(), promoDebt: promo.shortfall.toString() },
       });
     }
     return {
