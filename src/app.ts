@@ -8,6 +8,7 @@ import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { BootQuietLogger } from './common/boot-logger';
 import { BodilessRoutes, clientErrorHandler, JSON_CONTENT_TYPES, jsonBodyParser, refuseUnreadableBodies } from './common/http-input';
+import { frameworkErrorHandler } from './common/problem.filter';
 import { createAppLogger, requestIdOf, requestLogHooks } from './common/request-log';
 import { createValidationPipe } from './common/validation';
 import { AppConfig } from './config/app-config';
@@ -46,6 +47,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, opts: Ap
     },
     genReqId: requestIdOf,
     clientErrorHandler,
+    frameworkErrors: frameworkErrorHandler,
   });
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, logger), adapter, {
     bufferLogs: true,

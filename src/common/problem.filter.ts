@@ -24,6 +24,7 @@ const HTTP_STATUS_CODES: Record<number, ErrorCode> = {
   408: 'REQUEST_TIMEOUT',
   409: 'CONFLICT',
   413: 'PAYLOAD_TOO_LARGE',
+  414: 'URI_TOO_LONG',
   415: 'UNSUPPORTED_MEDIA_TYPE',
   422: 'UNPROCESSABLE',
   429: 'RATE_LIMITED',
@@ -38,6 +39,7 @@ const FASTIFY_ERRORS: Record<string, [ErrorCode, string]> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ['PAYLOAD_TOO_LARGE', 'The request body is too large'],
   FST_ERR_CTP_INVALID_CONTENT_LENGTH: ['MALFORMED_REQUEST', 'The request body does not match its Content-Length'],
   FST_ERR_BAD_URL: ['MALFORMED_REQUEST', 'The request URL is not validly encoded'],
+  FST_ERR_MAX_PARAM_LENGTH: ['URI_TOO_LONG', 'A path segment of the request URL is too long'],
   FST_ERR_ASYNC_CONSTRAINT: ['MALFORMED_REQUEST', 'The request could not be routed'],
 };
 
@@ -75,6 +77,23 @@ export function problemOf(err: AppError, requestId?: string, instance?: string):
   };
 }
 
+/** Sends `err` as problem+json (with its Retry-After, and Connection: close after a 413). */
+function sendProblem(err: AppError, req: FastifyRequest, res: FastifyReply): void {
+  if (typeof err.extra.retryAfter === 'number') res.header('Retry-After', String(err.extra.retryAfter));
+  // The rest of an over-limit body is never read: the connection goes with the answer.
+  if (err.status === 413) res.header('Connection', 'close');
+  res
+    .code(err.status)
+    .type('application/problem+json')
+    .send(JSON.stringify(problemOf(err, req.id, req.url.split('?')[0])));
+}
+
+/** Fastify's `frameworkErrors`: the router's own refusals (a badly encoded URL, an over-long path segment) before any route runs. */
+export function frameworkErrorHandler(error: Error, req: FastifyRequest, res: FastifyReply): void {
+  res.header('X-Request-Id', req.id);
+  sendProblem(toAppError(error), req, res);
+}
+
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
   private readonly logger = new Logger('Errors');
@@ -92,12 +111,6 @@ export class ProblemFilter implements ExceptionFilter {
       this.logger.error({ err: exception, requestId, path }, 'request failed');
     }
     if (res.sent) return;
-    if (typeof err.extra.retryAfter === 'number') res.header('Retry-After', String(err.extra.retryAfter));
-    // The rest of an over-limit body is never read: the connection goes with the answer.
-    if (err.status === 413) res.header('Connection', 'close');
-    res
-      .code(err.status)
-      .type('application/problem+json')
-      .send(JSON.stringify(problemOf(err, requestId, path)));
+    sendProblem(err, req, res);
   }
 }

@@ -15,10 +15,11 @@ const NUL = '\u0000';
 const shown = (key: string) => key.replaceAll(NUL, '\\u0000');
 
 /**
- * Keys named like members of every object (`constructor`, `toString`, `__proto__`, ...): no DTO has
- * such a field, and class-validator's whitelist would take them for declared ones.
+ * Keys named like members of every object (`constructor`, `toString`, `__proto__`, ...) or of every
+ * class (`prototype`): no DTO has such a field, and class-validator's whitelist would take them for
+ * declared ones.
  */
-const OBJECT_MEMBERS = new Set(Object.getOwnPropertyNames(Object.prototype));
+const OBJECT_MEMBERS = new Set([...Object.getOwnPropertyNames(Object.prototype), 'prototype']);
 
 /**
  * The first string (or object key) holding U+0000, or the first key named like a built-in object

@@ -38,6 +38,18 @@ describe('hostile requests are refused cheaply, with problem documents', () => {
 
   const json = (path: string, body: string) => t.http().post(path).set('Content-Type', 'application/json').send(body);
 
+  it("answers the router's own refusals (a badly encoded URL, an over-long path segment) with problem documents", async () => {
+    const badUrl = await t.http().get('/listings/%ZZ');
+    expect(badUrl.status).toBe(400);
+    expect(badUrl.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(badUrl.body).toMatchObject({ status: 400, code: 'MALFORMED_REQUEST' });
+    expect(badUrl.headers['x-request-id']).toBeTruthy();
+    const longSegment = await t.http().get(`/listings/${'x'.repeat(600)}`);
+    expect(longSegment.status).toBe(414);
+    expect(longSegment.headers['content-type']).toMatch(/^application\/problem\+json/);
+    expect(longSegment.body).toMatchObject({ status: 414, code: 'URI_TOO_LONG' });
+  });
+
   describe('bodies: the top level is an object, nesting and arrays are capped (finding 1)', () => {
     it('refuses a 96 KB array for login, and any body that is not an object, with 400', async () => {
       const array = `[${new Array(49_000).fill('0').join(',')}]`;
@@ -75,7 +87,7 @@ describe('hostile requests are refused cheaply, with problem documents', () => {
 
   describe('unknown keys and unexpected bodies (finding 5)', () => {
     it('refuses keys named like built-in object members as unknown fields', async () => {
-      for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf']) {
+      for (const key of ['constructor', 'toString', '__proto__', 'hasOwnProperty', 'valueOf', 'isPrototypeOf', 'prototype']) {
         const body = `{"email":"a@example.com","password":"whatever-password","${key}":{"polluted":true}}`;
         const res = await json('/auth/login', body).expect(400);
         expect(res.body).toMatchObject({

@@ -152,6 +152,8 @@ export function accessMatrix(t: TestApp): Record<string, RouteAccess> {
     'GET /me/balances': { allow: SIGNED_IN },
     'GET /me/ledger': { allow: SIGNED_IN },
     'GET /admin/ledger/verify': { allow: ADMIN },
+    'GET /admin/economy/report': { allow: ADMIN },
+    'GET /admin/economy/report.csv': { allow: ADMIN },
     // fraud
     'GET /admin/fraud/rules': { allow: ADMIN },
     'GET /admin/fraud/rules/:id': { allow: ADMIN },
