@@ -24,6 +24,7 @@ import { AdminListIndexes1763900024000 } from './1763900024000-AdminListIndexes'
 import { UuidIds1763900025000 } from './1763900025000-UuidIds';
 import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneStatementPost';
 import { EconomyReport1763900029000 } from './1763900029000-EconomyReport';
+import { EconomyReportPairStatistics1763900029500 } from './1763900029500-EconomyReportPairStatistics';
 
 /** Every migration, in order. Add new ones at the end (TypeORM runs them by timestamp). */
 export const allMigrations = [
@@ -53,4 +54,5 @@ export const allMigrations = [
   UuidIds1763900025000,
   LedgerOneStatementPost1763900028000,
   EconomyReport1763900029000,
+  EconomyReportPairStatistics1763900029500,
 ];

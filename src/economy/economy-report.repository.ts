@@ -12,6 +12,8 @@ const INDEX = (bin: string) => `(floor(extract(epoch FROM ${bin} - $1::timestamp
 const BUCKET = (col: string) => INDEX(BIN(col));
 const IN_RANGE = (col: string) => `${col} >= $1 AND ${col} < $2`;
 const SOLD = `status IN ('completed', 'refunded')`;
+/** Per statement of the report's transaction (one admin request at a time; each hash table may take twice this). */
+const REPORT_WORK_MEM = '128MB';
 
 /** One counted kind of event in an interval: how many and their sum (credits, or cents of `currency`); additive, so the total is their sum. */
 export interface EventRow {
@@ -130,10 +132,9 @@ export interface OrbitRow {
 }
 
 const ORBITS = `
-  WITH s AS MATERIALIZED (
-    SELECT o.buyer_id, o.seller_id, ${BIN('o.created_at')} AS b FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
-  ), per AS (
-    SELECT b, buyer_id, seller_id, count(*) AS n FROM s GROUP BY 1, 2, 3
+  WITH per AS (
+    SELECT ${BIN('o.created_at')} AS b, o.buyer_id, o.seller_id, count(*) AS n
+      FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')} GROUP BY 1, 2, 3
   ), pairs AS (
     SELECT buyer_id, seller_id, sum(n) AS n, min(b) AS first_b FROM per GROUP BY 1, 2
   ), fresh AS (
@@ -258,6 +259,8 @@ export class EconomyReportRepository {
   /** Takes the caller's transaction read-only (the report reads one REPEATABLE READ snapshot). */
   async readOnly(em: EntityManager): Promise<void> {
     await queryRows(em, 'SET TRANSACTION READ ONLY');
+    // The patterns hash about a million buyer-creator pairs a month: in the default 4 MB they spill to disk.
+    await queryRows(em, `SET LOCAL work_mem = '${REPORT_WORK_MEM}'`);
   }
 
   events(db: Db, from: Date, to: Date, stepSeconds: number): Promise<EventRow[]> {
