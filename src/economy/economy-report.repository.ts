@@ -12,8 +12,6 @@ const INDEX = (bin: string) => `(floor(extract(epoch FROM ${bin} - $1::timestamp
 const BUCKET = (col: string) => INDEX(BIN(col));
 const IN_RANGE = (col: string) => `${col} >= $1 AND ${col} < $2`;
 const SOLD = `status IN ('completed', 'refunded')`;
-/** Per statement of the report's transaction (one admin request at a time; each hash table may take twice this). */
-const REPORT_WORK_MEM = '128MB';
 
 /** One counted kind of event in an interval: how many and their sum (credits, or cents of `currency`); additive, so the total is their sum. */
 export interface EventRow {
@@ -259,8 +257,6 @@ export class EconomyReportRepository {
   /** Takes the caller's transaction read-only (the report reads one REPEATABLE READ snapshot). */
   async readOnly(em: EntityManager): Promise<void> {
     await queryRows(em, 'SET TRANSACTION READ ONLY');
-    // The patterns hash about a million buyer-creator pairs a month: in the default 4 MB they spill to disk.
-    await queryRows(em, `SET LOCAL work_mem = '${REPORT_WORK_MEM}'`);
   }
 
   events(db: Db, from: Date, to: Date, stepSeconds: number): Promise<EventRow[]> {
