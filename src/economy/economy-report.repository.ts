@@ -165,7 +165,7 @@ const NEW_BUYERS = `
   WITH buyers AS (
     SELECT DISTINCT o.buyer_id FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
   ), firsts AS (
-    -- each buyer's first two purchases ever (orders_buyer, a few entries per buyer)
+    -- each buyer's first two purchases ever (one index probe per buyer)
     SELECT f.at[1] AS first_at, f.at[2] AS second_at
       FROM buyers b
      CROSS JOIN LATERAL (SELECT array_agg(x.created_at ORDER BY x.created_at) AS at
