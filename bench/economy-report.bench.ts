@@ -33,7 +33,11 @@ const at = (n: string) => `$1::timestamptz - interval '${DAYS} days' + (i::float
 
 async function seed(ds: DataSource, now: Date): Promise<void> {
   const [{ n }] = await queryRows<{ n: string }>(ds, `SELECT count(*)::text AS n FROM orders`);
-  if (Number(n) >= ORDERS) return;
+  if (Number(n) >= ORDERS) {
+    // Kept data: statistics a later migration declared are only gathered by ANALYZE.
+    await queryRows(ds, 'ANALYZE');
+    return;
+  }
   const step = async (what: string, sql: string, params: unknown[] = []) => {
     const t = performance.now();
     await queryRows(ds, sql, params);
@@ -150,7 +154,8 @@ async function seed(ds: DataSource, now: Date): Promise<void> {
        FROM generate_series(1, $3::int) i`,
     [now, BUYERS, 20_000],
   );
-  await queryRows(ds, 'ANALYZE');
+  // VACUUM too: the visibility map lets the per-buyer probes read the index alone, as autovacuum would in service.
+  await queryRows(ds, 'VACUUM ANALYZE');
 }
 
 async function main(): Promise<void> {

@@ -24,6 +24,7 @@ import { AdminListIndexes1763900024000 } from './1763900024000-AdminListIndexes'
 import { UuidIds1763900025000 } from './1763900025000-UuidIds';
 import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneStatementPost';
 import { EconomyReport1763900029000 } from './1763900029000-EconomyReport';
+import { EconomyReportPairStatistics1763900029500 } from './1763900029500-EconomyReportPairStatistics';
 import { SandboxStripeShared1763900030000 } from './1763900030000-SandboxStripeShared';
 import { SecretFingerprints1763900030500 } from './1763900030500-SecretFingerprints';
 
@@ -55,6 +56,7 @@ export const allMigrations = [
   UuidIds1763900025000,
   LedgerOneStatementPost1763900028000,
   EconomyReport1763900029000,
+  EconomyReportPairStatistics1763900029500,
   SandboxStripeShared1763900030000,
   SecretFingerprints1763900030500,
 ];

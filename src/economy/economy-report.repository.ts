@@ -130,10 +130,9 @@ export interface OrbitRow {
 }
 
 const ORBITS = `
-  WITH s AS MATERIALIZED (
-    SELECT o.buyer_id, o.seller_id, ${BIN('o.created_at')} AS b FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
-  ), per AS (
-    SELECT b, buyer_id, seller_id, count(*) AS n FROM s GROUP BY 1, 2, 3
+  WITH per AS (
+    SELECT ${BIN('o.created_at')} AS b, o.buyer_id, o.seller_id, count(*) AS n
+      FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')} GROUP BY 1, 2, 3
   ), pairs AS (
     SELECT buyer_id, seller_id, sum(n) AS n, min(b) AS first_b FROM per GROUP BY 1, 2
   ), fresh AS (
@@ -163,20 +162,19 @@ export interface NewBuyerRow {
 }
 
 const NEW_BUYERS = `
-  WITH w AS MATERIALIZED (
-    SELECT o.buyer_id, o.created_at FROM orders o
-     WHERE o.${SOLD} AND o.created_at >= $1 AND o.created_at < $2::timestamptz + interval '30 days'
-  ), fresh AS (
-    SELECT f.buyer_id, f.first_at
-      FROM (SELECT buyer_id, min(created_at) AS first_at FROM w GROUP BY 1) f
-     WHERE f.first_at < $2 AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = f.buyer_id AND o.${SOLD} AND o.created_at < $1)
-  ), judged AS (
-    SELECT f.first_at, count(*) >= 2 AS again
-      FROM fresh f JOIN w ON w.buyer_id = f.buyer_id AND w.created_at <= f.first_at + interval '30 days'
-     GROUP BY f.buyer_id, f.first_at
+  WITH buyers AS (
+    SELECT DISTINCT o.buyer_id FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
+  ), firsts AS (
+    -- each buyer's first two purchases ever (one index probe per buyer)
+    SELECT f.at[1] AS first_at, f.at[2] AS second_at
+      FROM buyers b
+     CROSS JOIN LATERAL (SELECT array_agg(x.created_at ORDER BY x.created_at) AS at
+                           FROM (SELECT o.created_at FROM orders o WHERE o.buyer_id = b.buyer_id AND o.${SOLD}
+                                  ORDER BY o.created_at LIMIT 2) x) f
   )
   SELECT ${INDEX('b')} AS bucket, count(*)::text AS new_buyers, count(*) FILTER (WHERE again)::text AS again
-    FROM (SELECT ${BIN('first_at')} AS b, again FROM judged) x
+    FROM (SELECT ${BIN('first_at')} AS b, coalesce(second_at <= first_at + interval '30 days', false) AS again
+            FROM firsts WHERE first_at >= $1) x
    GROUP BY GROUPING SETS ((b), ())`;
 
 /** Gifts (completed credit transfers, items bought for someone else) sent in an interval, and those answered by a gift back within 30 days. */

@@ -1740,3 +1740,5 @@ CREATE TRIGGER token_purchases_destination_guard BEFORE UPDATE ON public.token_p
 CREATE TRIGGER token_purchases_guard BEFORE DELETE OR UPDATE ON public.token_purchases FOR EACH ROW EXECUTE FUNCTION public.token_purchase_guard();
 
 CREATE TRIGGER token_purchases_refusal_guard BEFORE UPDATE ON public.token_purchases FOR EACH ROW EXECUTE FUNCTION public.token_purchase_refusal_guard();
+
+CREATE STATISTICS public.orders_buyer_seller_ndistinct (ndistinct) ON buyer_id, seller_id FROM public.orders;
