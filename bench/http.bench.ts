@@ -28,7 +28,7 @@ import { AppConfig, loadConfig } from '../src/config/app-config';
 import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
-import { benchDatabase, fmt, percentile } from './bench-db';
+import { benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
 import { fundWallets, publishListings } from './bench-seed';
 import { printSettlement, settlementScenario } from './http-settlement';
 import { creditTransfers, TRANSFER_FUNDING } from './http-transfers';
@@ -43,16 +43,8 @@ const ONE_IP = process.env.BENCH_ONE_IP === '1';
 const CREATORS = 100;
 
 const env = (url: string, port: number): Record<string, string> => ({
-  NODE_ENV: 'development',
-  DATABASE_URL: url,
-  PORT: String(port),
-  DEV_ROUTES: 'false',
-  JOBS_ENABLED: 'false',
-  LOG_LEVEL: 'silent',
+  ...benchServerEnv(url, port),
   DATABASE_POOL_SIZE: String(POOL),
-  JWT_SECRET: 'bench-jwt-secret-bench-jwt-secret-0123456789',
-  ENCRYPTION_KEY: Buffer.alloc(32, 7).toString('base64'),
-  DATA_DIR: '/tmp/bazaar-bench-data',
   TRUST_PROXY: 'loopback',
   // the tokens are minted once, at seeding: a run on a busy machine must not outlive them
   ACCESS_TOKEN_TTL_SECONDS: String(24 * 3600),
