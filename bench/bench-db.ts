@@ -2,8 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { AddressInfo } from 'node:net';
 import { INestApplication } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import { createApp } from '../src/app';
+import { Clock } from '../src/common/clock.service';
 import { AppConfig, loadConfig } from '../src/config/app-config';
 import { runMigrations } from '../src/database/data-source';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
@@ -74,4 +77,32 @@ export async function benchAdminToken(app: INestApplication, now: Date, prefix: 
     [`${prefix}-admin-${randomBytes(4).toString('hex')}@bench.local`, now],
   );
   return ds.transaction(async (em) => (await app.get(SessionsService).start(em, admin.id, { ip: '127.0.0.1' }, now)).accessToken);
+}
+
+export interface SeededBenchApp {
+  app: INestApplication;
+  /** The signed-in admin's access token. */
+  token: string;
+  /** `http://127.0.0.1:<port>` of the listening app. */
+  baseUrl: string;
+}
+
+/** Boots the application on a bench database, fills it (`seed`), signs an admin in, runs `use`, then stops it all. */
+export async function withSeededBenchApp(
+  prefix: string,
+  seed: (ds: DataSource, now: Date) => Promise<void>,
+  use: (bench: SeededBenchApp) => Promise<void>,
+): Promise<void> {
+  const db = await benchDatabase();
+  const app = await createApp(benchAppConfig(db.url), db.url);
+  try {
+    await app.listen(0, '127.0.0.1');
+    const now = app.get(Clock).now();
+    await seed(app.get(DataSource), now);
+    const token = await benchAdminToken(app, now, prefix);
+    await use({ app, token, baseUrl: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` });
+  } finally {
+    await app.close();
+    await db.stop();
+  }
 }

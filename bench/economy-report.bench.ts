@@ -6,15 +6,13 @@
  *   npm run bench:economy   (BENCH_DATABASE_URL keeps the data between runs)
  */
 import 'reflect-metadata';
-import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { createApp } from '../src/app';
 import { Clock } from '../src/common/clock.service';
 import { queryRows } from '../src/database/sql';
 import { EconomyReportRepository } from '../src/economy/economy-report.repository';
 import { LedgerService } from '../src/ledger/ledger.service';
-import { benchAdminToken, benchAppConfig, benchDatabase, fmt, percentile } from './bench-db';
+import { fmt, percentile, withSeededBenchApp } from './bench-db';
 
 const ORDERS = Number(process.env.BENCH_ORDERS ?? 1_000_000);
 const PAYMENTS = Number(process.env.BENCH_PAYMENTS ?? 100_000);
@@ -159,63 +157,59 @@ async function seed(ds: DataSource, now: Date): Promise<void> {
 }
 
 async function main(): Promise<void> {
-  const db = await benchDatabase();
-  const config = benchAppConfig(db.url);
-  const app = await createApp(config, db.url);
-  try {
-    await app.listen(0, '127.0.0.1');
-    const now = app.get(Clock).now();
-    console.log(`\nseeding ${ORDERS} orders and ${PAYMENTS} payments over ${DAYS} days (${BUYERS} buyers, ${CREATORS} creators)`);
-    await seed(app.get(DataSource), now);
-    const token = await benchAdminToken(app, now, 'econ');
-    const to = new Date(Math.floor(app.get(Clock).now().getTime() / 86_400_000) * 86_400_000 + 86_400_000);
-    const from = new Date(to.getTime() - DAYS * 86_400_000);
-    const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/admin/economy/report`;
-    const url = `${base}?from=${from.toISOString()}&to=${to.toISOString()}&interval=day`;
-    const times: number[] = [];
-    let body: { intervals: unknown[]; total: { money: { gmv: { CREDIT: { orders: number } } } } } | undefined;
-    for (let i = 0; i < RUNS; i++) {
-      const t = performance.now();
-      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
-      if (res.status !== 200) throw new Error(`report answered ${res.status}: ${await res.text()}`);
-      body = (await res.json()) as typeof body;
-      times.push((performance.now() - t) / 1000);
-    }
-    times.sort((a, b) => a - b);
-    console.log(
-      `\nGET /admin/economy/report, ${body!.intervals.length} daily intervals, ${body!.total.money.gmv.CREDIT.orders} CREDIT orders in range;` +
-        ` ${RUNS} runs: best ${fmt(times[0])} s, median ${fmt(percentile(times, 50))} s, worst ${fmt(times[times.length - 1])} s (target < 2 s)`,
-    );
-    // Where the time goes: each statement of the report alone.
-    const repo = app.get(EconomyReportRepository);
-    const ds = app.get(DataSource);
-    const parts: [string, () => Promise<unknown>][] = [
-      ['events (money and harm)', () => repo.events(ds, from, to, 86_400)],
-      ['orbits and returning buyers', () => repo.orbits(ds, from, to, 86_400)],
-      ['new buyers', () => repo.newBuyers(ds, from, to, 86_400)],
-      ['gift reciprocity', () => repo.gifts(ds, from, to, 86_400)],
-      ['takeovers', () => repo.takeovers(ds, from, to, 86_400)],
-      ['ledger debt flows', () => app.get(LedgerService).debtFlows(from, to, 86_400)],
-      ['ledger supply (checked)', () => app.get(LedgerService).supplyAt()],
-    ];
-    if (process.env.BENCH_EXPLAIN) {
-      const explain = {
-        query: (text: string, params: unknown[]) => ds.query(`EXPLAIN (ANALYZE, BUFFERS OFF) ${text}`, params),
-      } as unknown as DataSource;
-      const plan = await (repo as unknown as Record<string, (...a: unknown[]) => Promise<{ 'QUERY PLAN': string }[]>>)[
-        process.env.BENCH_EXPLAIN
-      ](explain, from, to, 86_400);
-      console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
-    }
-    for (const [name, run] of parts) {
-      const t = performance.now();
-      await run();
-      console.log(`  ${name.padEnd(28)} ${fmt((performance.now() - t) / 1000)} s`);
-    }
-  } finally {
-    await app.close();
-    await db.stop();
-  }
+  await withSeededBenchApp(
+    'econ',
+    async (ds, now) => {
+      console.log(`\nseeding ${ORDERS} orders and ${PAYMENTS} payments over ${DAYS} days (${BUYERS} buyers, ${CREATORS} creators)`);
+      await seed(ds, now);
+    },
+    async ({ app, token, baseUrl }) => {
+      const to = new Date(Math.floor(app.get(Clock).now().getTime() / 86_400_000) * 86_400_000 + 86_400_000);
+      const from = new Date(to.getTime() - DAYS * 86_400_000);
+      const base = `${baseUrl}/admin/economy/report`;
+      const url = `${base}?from=${from.toISOString()}&to=${to.toISOString()}&interval=day`;
+      const times: number[] = [];
+      let body: { intervals: unknown[]; total: { money: { gmv: { CREDIT: { orders: number } } } } } | undefined;
+      for (let i = 0; i < RUNS; i++) {
+        const t = performance.now();
+        const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+        if (res.status !== 200) throw new Error(`report answered ${res.status}: ${await res.text()}`);
+        body = (await res.json()) as typeof body;
+        times.push((performance.now() - t) / 1000);
+      }
+      times.sort((a, b) => a - b);
+      console.log(
+        `\nGET /admin/economy/report, ${body!.intervals.length} daily intervals, ${body!.total.money.gmv.CREDIT.orders} CREDIT orders in range;` +
+          ` ${RUNS} runs: best ${fmt(times[0])} s, median ${fmt(percentile(times, 50))} s, worst ${fmt(times[times.length - 1])} s (target < 2 s)`,
+      );
+      // Where the time goes: each statement of the report alone.
+      const repo = app.get(EconomyReportRepository);
+      const ds = app.get(DataSource);
+      const parts: [string, () => Promise<unknown>][] = [
+        ['events (money and harm)', () => repo.events(ds, from, to, 86_400)],
+        ['orbits and returning buyers', () => repo.orbits(ds, from, to, 86_400)],
+        ['new buyers', () => repo.newBuyers(ds, from, to, 86_400)],
+        ['gift reciprocity', () => repo.gifts(ds, from, to, 86_400)],
+        ['takeovers', () => repo.takeovers(ds, from, to, 86_400)],
+        ['ledger debt flows', () => app.get(LedgerService).debtFlows(from, to, 86_400)],
+        ['ledger supply (checked)', () => app.get(LedgerService).supplyAt()],
+      ];
+      if (process.env.BENCH_EXPLAIN) {
+        const explain = {
+          query: (text: string, params: unknown[]) => ds.query(`EXPLAIN (ANALYZE, BUFFERS OFF) ${text}`, params),
+        } as unknown as DataSource;
+        const plan = await (repo as unknown as Record<string, (...a: unknown[]) => Promise<{ 'QUERY PLAN': string }[]>>)[
+          process.env.BENCH_EXPLAIN
+        ](explain, from, to, 86_400);
+        console.log(plan.map((r) => r['QUERY PLAN']).join('\n'));
+      }
+      for (const [name, run] of parts) {
+        const t = performance.now();
+        await run();
+        console.log(`  ${name.padEnd(28)} ${fmt((performance.now() - t) / 1000)} s`);
+      }
+    },
+  );
 }
 
 main().catch((err) => {

@@ -6,14 +6,11 @@
  * with in_list.   npm run bench:backtest   (BENCH_DATABASE_URL keeps the data between runs)
  */
 import 'reflect-metadata';
-import { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
-import { createApp } from '../src/app';
-import { Clock } from '../src/common/clock.service';
 import { queryRows } from '../src/database/sql';
 import { FRAUD_EVENT_TYPES } from '../src/fraud/fraud.types';
-import { benchAdminToken, benchAppConfig, benchDatabase, fmt, percentile } from './bench-db';
+import { fmt, percentile, withSeededBenchApp } from './bench-db';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const USERS = Number(process.env.BENCH_USERS ?? 20_000);
@@ -180,15 +177,8 @@ const RULES: { name: string; rule: object }[] = [
 ];
 
 async function main(): Promise<void> {
-  const db = await benchDatabase();
-  const config = benchAppConfig(db.url);
-  const app = await createApp(config, db.url);
-  try {
-    await app.listen(0, '127.0.0.1');
-    const now = app.get(Clock).now();
-    await seed(app.get(DataSource), now);
-    const token = await benchAdminToken(app, now, 'bt');
-    const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}/admin/fraud/backtest`;
+  await withSeededBenchApp('bt', seed, async ({ token, baseUrl }) => {
+    const url = `${baseUrl}/admin/fraud/backtest`;
     const post = async (body: object) => {
       const res = await fetch(url, {
         method: 'POST',
@@ -230,10 +220,7 @@ async function main(): Promise<void> {
     console.log(line(header));
     console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
     rows.forEach((r) => console.log(line(r)));
-  } finally {
-    await app.close();
-    await db.stop();
-  }
+  });
 }
 
 interface Report {
