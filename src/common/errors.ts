@@ -92,3 +92,9 @@ export const invalidState = (detail: string): AppError => new AppError('INVALID_
 /** 429: `retryAfter`, whole seconds until the limit frees, is also the response's `Retry-After` header (ProblemFilter). */
 export const rateLimited = (detail: string, retryAfterSeconds: number): AppError =>
   new AppError('RATE_LIMITED', detail, { retryAfter: Math.max(1, retryAfterSeconds) });
+/**
+ * 503: the database is unreachable or restarting (the request changed nothing: its transaction did not
+ * commit, so it may be sent again with the same Idempotency-Key); `Retry-After` as for a 429.
+ */
+export const databaseUnavailable = (): AppError =>
+  new AppError('SERVICE_UNAVAILABLE', 'The database is unavailable for a moment; retry the request', { retryAfter: 1 });

@@ -1,6 +1,7 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { AppError, ErrorCode, FieldError } from './errors';
+import { isDatabaseUnavailable } from '../database/pg-clients';
+import { AppError, databaseUnavailable, ErrorCode, FieldError } from './errors';
 import { BusinessMetrics } from './metrics';
 
 export interface ProblemDocument {
@@ -60,6 +61,7 @@ export function toAppError(err: unknown): AppError {
       return new AppError(code, detail);
     }
   }
+  if (isDatabaseUnavailable(err)) return databaseUnavailable();
   return new AppError('INTERNAL', 'An unexpected error occurred');
 }
 

@@ -59,6 +59,11 @@ export interface WebhooksConfig {
   concurrency: number;
   /** A stored event waits this long for the receiving process before any process's queue worker takes it (WEBHOOK_FALLBACK_SECONDS). */
   fallbackSeconds: number;
+  /**
+   * An event's job claimed by a process that has not finished it this long after starting (the
+   * process died) goes to another process's worker (WEBHOOK_CLAIM_EXPIRY_SECONDS).
+   */
+  claimExpirySeconds: number;
 }
 
 /** Health and metrics (docs/architecture.md, "Operations"). */
@@ -356,6 +361,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     webhooks: {
       concurrency: int('WEBHOOK_CONCURRENCY', 16, 1, 256),
       fallbackSeconds: int('WEBHOOK_FALLBACK_SECONDS', 10, 0, 3600),
+      claimExpirySeconds: int('WEBHOOK_CLAIM_EXPIRY_SECONDS', 60, 2, 3600),
     },
     security,
     catalogSearch: {

@@ -1,8 +1,10 @@
 import { DataSource, DataSourceOptions } from 'typeorm';
 import { allMigrations } from '../../migrations';
+import { ListeningClient } from './pg-clients';
 import { prepareServer } from './server-compat';
 
 export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions> = {}): DataSourceOptions {
+  const pool = (extra as { extra?: object }).extra;
   return {
     type: 'postgres',
     url,
@@ -11,8 +13,8 @@ export function dataSourceOptions(url: string, extra: Partial<DataSourceOptions>
     migrationsTransactionMode: 'each',
     synchronize: false,
     logging: false,
-    extra: { max: 20 },
     ...extra,
+    extra: { max: 20, ...pool, Client: ListeningClient },
   } as DataSourceOptions;
 }
 

@@ -8,6 +8,7 @@ import { Clock } from '../common/clock.service';
 import { BusinessMetrics } from '../common/metrics';
 import { AppConfig } from '../config/app-config';
 import { afterCommit } from '../database/after-commit';
+import { ListeningClient } from '../database/pg-clients';
 import { queryRows } from '../database/sql';
 import { RunSlots } from './run-slots';
 
@@ -27,6 +28,12 @@ export interface QueueHandler<T extends object = object> {
   concurrency?: number;
   /** `enqueuePromptly`: how long the queued job waits for the prompt run before any worker may take it (default 10). */
   promptFallbackSeconds?: number;
+  /**
+   * A claimed job still not finished this long after its run started is handed back for another
+   * worker to run (its process died holding it); default pg-boss's 15 minutes. A handler that may
+   * run longer must be safe to run twice at once.
+   */
+  expireInSeconds?: number;
   /**
    * Runs one job. `jobId`: the queued job this run is for (the prompt run's fallback, or the claimed
    * job). A handler may remove that job itself in the transaction that does the work
@@ -67,6 +74,8 @@ const QUEUE_POLL_MS = 1000;
 /** A periodic job's worker looks as often as pg-boss's own worker did (its default polling interval). */
 const PERIODIC_POLL_MS = 2000;
 const DEFAULT_PROMPT_FALLBACK_SECONDS = 10;
+/** pg-boss's own expiry of a claimed job. */
+const DEFAULT_EXPIRY_SECONDS = 15 * 60;
 
 interface Queue {
   handler: QueueHandler;
@@ -110,14 +119,19 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
 
   async onApplicationBootstrap(): Promise<void> {
     const opts = this.dataSource.options as { url?: string };
-    const boss = new PgBoss({
+    const options: PgBoss.ConstructorOptions & { Client: typeof ListeningClient } = {
       connectionString: opts.url,
       schema: PG_BOSS_SCHEMA,
       max: 4,
+      // Its pool's clients listen for their connection's errors as the application's do.
+      Client: ListeningClient,
       supervise: this.config.jobsEnabled,
       schedule: this.config.jobsEnabled,
+      // pg-boss hands expired claims back in its maintenance: run it often enough for the shortest expiry.
+      maintenanceIntervalSeconds: Math.max(1, Math.min(120, Math.floor(this.shortestExpiry() / 2))),
       migrate: true,
-    });
+    };
+    const boss = new PgBoss(options);
     boss.on('error', (err) => this.logger.error({ err }, 'pg-boss error'));
     boss.on('stopped', () => (this.running = false));
     await boss.start();
@@ -137,6 +151,15 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       void this.work({ handler: { name: job.name, handle: run }, slots: new RunSlots(1) }, PERIODIC_POLL_MS);
     }
     for (const q of this.queues.values()) void this.work(q);
+  }
+
+  private shortestExpiry(): number {
+    return Math.min(DEFAULT_EXPIRY_SECONDS, ...[...this.queues.values()].map((q) => q.handler.expireInSeconds ?? DEFAULT_EXPIRY_SECONDS));
+  }
+
+  /** The send options of a job of `q`: its queue's expiry. */
+  private jobOptions(q: Queue): { expireInSeconds?: number } {
+    return q.handler.expireInSeconds ? { expireInSeconds: q.handler.expireInSeconds } : {};
   }
 
   state(): JobRunnerState {
@@ -162,8 +185,9 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
    */
   async enqueue(name: string, data: object, em?: EntityManager, opts: PgBoss.SendOptions = {}): Promise<string | null> {
     if (!this.boss) throw new Error('jobs not started');
-    if (!this.queues.has(name)) throw new Error(`unknown queue ${name}`);
-    return this.boss.send(name, data, { ...opts, ...(em ? { db: inTransaction(em) } : {}) });
+    const q = this.queues.get(name);
+    if (!q) throw new Error(`unknown queue ${name}`);
+    return this.boss.send(name, data, { ...this.jobOptions(q), ...opts, ...(em ? { db: inTransaction(em) } : {}) });
   }
 
   /** Removes jobs of a queue in `em`'s transaction (a handler that answers JOB_REMOVED). */
@@ -186,7 +210,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     if (!items.length) return;
     const prompt = this.workers;
     const startAfter = prompt ? String(q.handler.promptFallbackSeconds ?? DEFAULT_PROMPT_FALLBACK_SECONDS) : '0';
-    const jobs = items.map((data) => ({ id: randomUUID(), name, data, startAfter }));
+    const jobs = items.map((data) => ({ id: randomUUID(), name, data, startAfter, ...this.jobOptions(q) }));
     await this.boss.insert(jobs, { db: inTransaction(em) });
     if (prompt) afterCommit(em, () => jobs.forEach((j) => this.track(this.runPromptly(q, j.data, j.id))));
   }

@@ -35,26 +35,7 @@ export async function runBank(profile: Profile, log: (line: string) => void = co
   const started = Date.now();
   const pg = await startPostgresServer();
   const { fake, env: stripeEnv } = await startFakeStripe();
-  const secret = randomBytes(32).toString('base64');
-  const env: Record<string, string> = {
-    ...stripeEnv,
-    DATABASE_URL: pg.url,
-    JOBS_ENABLED: 'true',
-    DEV_ROUTES: 'true',
-    JWT_SECRET: `${secret}-bank-jwt`,
-    ENCRYPTION_KEY: secret,
-    DATABASE_POOL_SIZE: '10',
-    // Setup without moving the business clock: no account age, 2FA age or probation for the reseller.
-    RESELLER_MIN_ACCOUNT_AGE_DAYS: '0',
-    RESELLER_MIN_2FA_DAYS: '0',
-    RESELLER_PROBATION_DAYS: '0',
-    RESELLER_DAILY_MAX_CREDITS: '1000000000',
-    GIFT_PURCHASED_CREDITS_DELAY_HOURS: '0',
-    ACCESS_TOKEN_TTL_SECONDS: '86400',
-    REAUTH_WINDOW_SECONDS: '3600',
-    // A stored event whose receiving node was killed is taken by another node's worker soon.
-    WEBHOOK_FALLBACK_SECONDS: '1',
-  };
+  const env = nodeEnv(pg.url, stripeEnv);
   const db = new Pool({ connectionString: pg.url, max: 4 });
   db.on('error', () => undefined); // idle connections cut by a PostgreSQL restart
   let nodes: Nodes | undefined;
@@ -77,9 +58,12 @@ export async function runBank(profile: Profile, log: (line: string) => void = co
       runClients(world, traffic, stripe, journal, t0 + profile.workloadMs, profile.clients),
       runNemesis(nodes, pg, profile, t0, log),
     ]);
-    const stuck = await quiesce(db, traffic);
+    const quiet = await quiesce(db, traffic);
     const problems = await checkBank({ db, databaseUrl: pg.url, world, journal, traffic, baseline });
-    if (stuck.left > 0) problems.push(`${stuck.left} Stripe events still queued after the hourly requeue`);
+    if (quiet.left.length)
+      problems.push(
+        `${quiet.left.length} Stripe events still queued ${SETTLE_MS / 1000} s after the workload:\n    ${quiet.left.join('\n    ')}`,
+      );
     problems.push(...nodes.crashes());
     const result: BankResult = {
       profile: profile.name,
@@ -94,10 +78,7 @@ export async function runBank(profile: Profile, log: (line: string) => void = co
       problems,
     };
     report(result, traffic, journal, stripe, log);
-    if (stuck.requeued > 0)
-      log(
-        `Stripe events the killed nodes left queued, applied only after the hourly requeue (business clock moved 2 h): ${stuck.requeued}`,
-      );
+    log(`every Stripe event applied ${(quiet.ms / 1000).toFixed(1)} s after the workload ended`);
     return result;
   } finally {
     await nodes?.stop();
@@ -108,15 +89,51 @@ export async function runBank(profile: Profile, log: (line: string) => void = co
 }
 
 /**
- * The quiet period: every stored Stripe event applied by the nodes' workers, then the due jobs run. An
- * event whose fallback job a killed node had claimed waits for pg-boss to expire that job (15 minutes)
- * or for the hourly requeue of stale events: the business clock is moved past that hour for it.
+ * The quiet period: the due jobs run, then every stored Stripe event must be applied by the nodes'
+ * workers within `SETTLE_MS` (an event whose job a killed node had claimed comes back when the claim
+ * expires: WEBHOOK_CLAIM_EXPIRY_SECONDS). Answers how long that took and what is still queued, with
+ * each event's last error.
  */
-async function quiesce(db: Pool, traffic: Traffic): Promise<{ requeued: number; left: number }> {
-  const requeued = await settle(db, 30_000);
-  if (requeued > 0) await traffic.send({ method: 'POST', path: '/dev/clock', body: { advanceSeconds: 2 * 3600 } });
+async function quiesce(db: Pool, traffic: Traffic): Promise<{ ms: number; left: string[] }> {
+  const t = Date.now();
   await traffic.send({ method: 'POST', path: '/dev/jobs/run' });
-  return { requeued, left: await settle(db, 60_000) };
+  const left = await settle(db, SETTLE_MS);
+  if (left === 0) return { ms: Date.now() - t, left: [] };
+  const rows = await db.query<{ id: string; type: string; attempts: number; last_error: string | null }>(
+    `SELECT id, type, attempts, last_error FROM stripe_events WHERE status = 'queued' ORDER BY received_at`,
+  );
+  return {
+    ms: Date.now() - t,
+    left: rows.rows.map((r) => `${r.id} ${r.type}: ${r.attempts} attempts, last error ${r.last_error ?? 'none'}`),
+  };
+}
+
+const SETTLE_MS = 60_000;
+
+/** The environment of every node of a bank run (the same secrets for all: several nodes need them). */
+export function nodeEnv(databaseUrl: string, stripeEnv: Record<string, string>): Record<string, string> {
+  const secret = randomBytes(32).toString('base64');
+  return {
+    ...stripeEnv,
+    DATABASE_URL: databaseUrl,
+    JOBS_ENABLED: 'true',
+    DEV_ROUTES: 'true',
+    JWT_SECRET: `${secret}-bank-jwt`,
+    ENCRYPTION_KEY: secret,
+    DATABASE_POOL_SIZE: '10',
+    // Setup without moving the business clock: no account age, 2FA age or probation for the reseller.
+    RESELLER_MIN_ACCOUNT_AGE_DAYS: '0',
+    RESELLER_MIN_2FA_DAYS: '0',
+    RESELLER_PROBATION_DAYS: '0',
+    RESELLER_DAILY_MAX_CREDITS: '1000000000',
+    GIFT_PURCHASED_CREDITS_DELAY_HOURS: '0',
+    ACCESS_TOKEN_TTL_SECONDS: '86400',
+    REAUTH_WINDOW_SECONDS: '3600',
+    // A stored event whose receiving node was killed is taken by another node's worker soon.
+    WEBHOOK_FALLBACK_SECONDS: '1',
+    // An event whose job a killed node had claimed goes to another node's worker within seconds.
+    WEBHOOK_CLAIM_EXPIRY_SECONDS: '4',
+  };
 }
 
 function report(r: BankResult, traffic: Traffic, journal: Journal, stripe: StripeSide, log: (line: string) => void) {

@@ -14,8 +14,11 @@ import { initdb, PostgresProgram, RunningPostgres, startPostgres } from '../../s
  */
 export interface PostgresServer {
   url: string;
-  /** Stops the server with pg_ctl's shutdown `mode` and starts it again on the same data and port. */
-  restart(mode: 'fast' | 'immediate'): Promise<void>;
+  /**
+   * Stops the server with pg_ctl's shutdown `mode` and starts it again on the same data and port;
+   * `whileDown` runs in between.
+   */
+  restart(mode: 'fast' | 'immediate', whileDown?: () => Promise<void>): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -38,9 +41,10 @@ export async function startPostgresServer(): Promise<PostgresServer> {
   await admin.end();
   return {
     url: url(DATABASE),
-    restart: async (mode) => {
+    restart: async (mode, whileDown) => {
       await pgCtl(program, ['stop', '-D', program.pgData, '-m', mode, '-w']);
       await server.stop();
+      await whileDown?.();
       server = await startPostgres(program, args);
     },
     stop: async () => {

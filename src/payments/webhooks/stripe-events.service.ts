@@ -93,6 +93,7 @@ export class StripeEventsService implements OnModuleInit, BeforeApplicationShutd
       retryLimit: 10,
       concurrency: this.config.webhooks.concurrency,
       promptFallbackSeconds: this.config.webhooks.fallbackSeconds,
+      expireInSeconds: this.config.webhooks.claimExpirySeconds,
       handle: (data, jobId) => this.process(data.eventId, jobId),
     });
     this.jobs.registerPeriodic({
