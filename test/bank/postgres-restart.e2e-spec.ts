@@ -56,22 +56,19 @@ describe('PostgreSQL restarting under a running server', () => {
     expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
   };
 
-  /**
-   * Gifts held inside the server by a table lock: the first waits for it in its transaction, the others
-   * queue behind it (gifts of one sender are decided one after the other).
-   */
+  /** Gifts held inside the server by table locks: each waits in a query (its session's lookup, or its transaction). */
   async function heldGifts(n: number): Promise<{ keys: string[]; answers: Promise<Awaited<ReturnType<typeof gift>>[]> }> {
     const locker = new Client({ connectionString: pg.url });
     locker.on('error', () => undefined); // its connection goes with the shutdown
     await locker.connect();
     await locker.query('BEGIN');
-    await locker.query('LOCK TABLE credit_transfers IN ACCESS EXCLUSIVE MODE');
+    await locker.query('LOCK TABLE sessions, credit_transfers IN ACCESS EXCLUSIVE MODE');
     const keys = Array.from({ length: n }, () => randomUUID());
     const answers = Promise.all(keys.map(gift));
     for (let waited = 0; ; waited += 100) {
       const [row] = (await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock'`)).rows;
       if (row.n >= 1) break;
-      if (waited > 30_000) throw new Error('no gift reached the lock');
+      if (waited > 30_000) throw new Error(`no gift reached the lock: ${JSON.stringify(await answers)}`);
       await sleep(100);
     }
     await sleep(300);
