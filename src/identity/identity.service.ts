@@ -46,10 +46,9 @@ export class IdentityService {
     return ((await this.findUser(id, em))?.emailVerifiedAt ?? null) !== null;
   }
 
-  /** GET /me: the profile, roles and the flags other modules add. */
-  async profile(id: string) {
-    const user = await this.getUser(id);
-    return { ...userView(user), ...(await this.hooks.profileExtras(id)) };
+  /** GET /me: the profile (the caller's row, as the access check read it), roles and the flags other modules add. */
+  async profile(user: UserRecord) {
+    return { ...userView(user), ...(await this.hooks.profileExtras(user.id)) };
   }
 
   /**

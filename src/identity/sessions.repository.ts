@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { Role } from '../common/auth.decorators';
 import { queryRows } from '../database/sql';
+import { UserRow } from './users.repository';
 
 type Db = EntityManager | DataSource;
 
@@ -40,9 +40,7 @@ export interface LiveSessionRow {
   user_agent: string | null;
 }
 
-export interface PrincipalRow {
-  email: string;
-  roles: Role[];
+export interface PrincipalRow extends UserRow {
   reauthenticated_at: Date | null;
 }
 
@@ -141,11 +139,12 @@ export class SessionsRepository {
     await queryRows(db, 'UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND revoked_at IS NULL', [sessionId, now]);
   }
 
-  /** The caller behind a live session (checked on every request, hence prepared). */
+  /** The caller behind a live session, with the user's row (checked on every request, hence prepared). */
   async principal(db: Db, userId: string, sessionId: string, now: Date): Promise<PrincipalRow | undefined> {
     const rows = await queryRows<PrincipalRow>(
       db,
-      `SELECT u.email, u.roles, s.reauthenticated_at FROM sessions s JOIN users u ON u.id = s.user_id
+      `SELECT u.id, u.email, u.display_name, u.roles, u.email_verified_at, u.created_at, s.reauthenticated_at
+       FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
       [sessionId, userId, now],
       { prepare: true },

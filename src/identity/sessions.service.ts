@@ -12,6 +12,7 @@ import { IdentityErrors } from './identity.errors';
 import { ClientContext, IdentityHooks } from './identity.hooks';
 import { SessionRevokeReason, SessionsRepository } from './sessions.repository';
 import { hashToken, newOpaqueToken } from './tokens';
+import { toUserRecord } from './users.repository';
 
 export interface TokenPair {
   accessToken: string;
@@ -134,7 +135,7 @@ export class SessionsService {
     if (!isUuid(userId) || !isUuid(sessionId)) return null;
     const row = await this.sessions.principal(this.dataSource, userId, sessionId, this.clock.now());
     if (!row) return null;
-    return { user: { id: userId, email: row.email, roles: row.roles, sessionId }, reauthenticatedAt: row.reauthenticated_at };
+    return { user: { ...toUserRecord(row), sessionId }, reauthenticatedAt: row.reauthenticated_at };
   }
 
   private async insertRefreshToken(em: EntityManager, sessionId: string, now: Date, id: string, expiresAt: Date): Promise<string> {
