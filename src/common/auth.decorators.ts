@@ -15,6 +15,8 @@ export interface AuthUser {
   emailVerifiedAt: Date | null;
   createdAt: Date;
   sessionId: string;
+  /** The fields other modules add to `GET /me`, read in the same statement. */
+  profile: Record<string, unknown>;
 }
 
 export const IS_PUBLIC = 'bazaar:public';
