@@ -55,6 +55,17 @@ export interface AccountGuardState {
   twoFactorEnabled: boolean;
 }
 
+function stateView(s: AccountStateRow): AccountGuardState {
+  return {
+    onHold: s.on_hold,
+    frozen: s.frozen_at !== null,
+    unfreezeAt: s.unfreeze_at?.toISOString() ?? null,
+    coolingUntil: s.cooling_until?.toISOString() ?? null,
+    coolingReason: s.cooling_reason,
+    twoFactorEnabled: s.totp,
+  };
+}
+
 /** What admins see after placing or releasing an account hold: the state and every active hold. */
 export interface AdminAccountHoldsView extends AccountGuardState {
   holds: AccountHoldView[];
@@ -91,14 +102,14 @@ export class AccountGuardService {
   }
 
   async state(userId: string, em?: EntityManager): Promise<AccountGuardState> {
-    const s = await this.read(userId, em);
+    return stateView(await this.read(userId, em));
+  }
+
+  /** The state as a column of another statement (`user`, `now`: its SQL expressions), and its value as `state` answers it. */
+  stateColumn(user: string, now: string): { sql: string; view: (value: unknown) => AccountGuardState } {
     return {
-      onHold: s.on_hold,
-      frozen: s.frozen_at !== null,
-      unfreezeAt: s.unfreeze_at?.toISOString() ?? null,
-      coolingUntil: s.cooling_until?.toISOString() ?? null,
-      coolingReason: s.cooling_reason,
-      twoFactorEnabled: s.totp,
+      sql: this.accountState.stateColumn(user, now),
+      view: (value) => stateView(this.accountState.stateOfJson(value as Record<string, unknown>)),
     };
   }
 

@@ -14,27 +14,45 @@ export interface AccountStateRow {
   totp: boolean;
 }
 
+/** The state of the user `user` as of `now` (SQL expressions: parameters, or another statement's columns), one row. */
+function stateQuery(user: string, now: string): string {
+  return `SELECT
+      EXISTS (SELECT 1 FROM account_holds WHERE user_id = ${user} AND released_at IS NULL) AS on_hold,
+      f.frozen_at, f.unfreeze_at,
+      c.ends_at AS cooling_until, c.reason AS cooling_reason,
+      EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = ${user} AND confirmed_at IS NOT NULL) AS totp
+    FROM (SELECT 1) AS one
+    LEFT JOIN account_freezes f ON f.user_id = ${user} AND (f.unfreeze_at IS NULL OR f.unfreeze_at > ${now})
+    LEFT JOIN LATERAL (
+      SELECT ends_at, reason FROM cooling_periods WHERE user_id = ${user} AND starts_at <= ${now} AND ends_at > ${now}
+      ORDER BY ends_at DESC LIMIT 1
+    ) c ON true`;
+}
+
 /** The state read across account_holds, account_freezes, cooling_periods and totp_credentials; cooling periods and freezes. */
 @Injectable()
 export class AccountStateRepository {
   async read(db: EntityManager | DataSource, userId: string, now: Date): Promise<AccountStateRow> {
-    const rows = await queryRows<AccountStateRow>(
-      db,
-      `SELECT
-         EXISTS (SELECT 1 FROM account_holds WHERE user_id = $1 AND released_at IS NULL) AS on_hold,
-         f.frozen_at, f.unfreeze_at,
-         c.ends_at AS cooling_until, c.reason AS cooling_reason,
-         EXISTS (SELECT 1 FROM totp_credentials WHERE user_id = $1 AND confirmed_at IS NOT NULL) AS totp
-       FROM (SELECT 1) AS one
-       LEFT JOIN account_freezes f ON f.user_id = $1 AND (f.unfreeze_at IS NULL OR f.unfreeze_at > $2)
-       LEFT JOIN LATERAL (
-         SELECT ends_at, reason FROM cooling_periods WHERE user_id = $1 AND starts_at <= $2 AND ends_at > $2
-         ORDER BY ends_at DESC LIMIT 1
-       ) c ON true`,
-      [userId, now],
-      { prepare: true },
-    );
+    const rows = await queryRows<AccountStateRow>(db, stateQuery('$1', '$2'), [userId, now], { prepare: true });
     return rows[0];
+  }
+
+  /** The state as one jsonb select-list item of another statement, for `user` as of `now` (SQL expressions there). */
+  stateColumn(user: string, now: string): string {
+    return `(SELECT to_jsonb(st) FROM (${stateQuery(user, now)}) st)`;
+  }
+
+  /** What `stateColumn` yielded, as `read` answers it. */
+  stateOfJson(json: Record<string, unknown>): AccountStateRow {
+    const date = (v: unknown) => (v === null ? null : new Date(v as string));
+    return {
+      on_hold: json.on_hold as boolean,
+      frozen_at: date(json.frozen_at),
+      unfreeze_at: date(json.unfreeze_at),
+      cooling_until: date(json.cooling_until),
+      cooling_reason: json.cooling_reason as CoolingReason | null,
+      totp: json.totp as boolean,
+    };
   }
 
   async insertCooling(em: EntityManager, userId: string, reason: CoolingReason, startsAt: Date, endsAt: Date): Promise<void> {

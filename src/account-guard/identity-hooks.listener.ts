@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
-import { ClientContext, CredentialAttempt, IdentityHooks, UserRecord } from '../identity/identity.hooks';
+import { ClientContext, CredentialAttempt, IdentityHooks, PROFILE_NOW, PROFILE_USER, UserRecord } from '../identity/identity.hooks';
 import { JobsService } from '../jobs/jobs.service';
 import { AccountGuardService } from './account-guard.service';
 import { DevicesService } from './devices.service';
@@ -44,7 +44,8 @@ export class IdentityHooksListener implements OnModuleInit {
         this.events.record(em, userId, 'refresh_token_reuse', { ip: ctx.ip, data: { sessionId } }),
     });
     this.hooks.secondFactor = { verifyTotp: (user, code, ctx) => this.totp.verify(user, code, ctx) };
-    this.hooks.extendProfile(async (userId) => ({ security: await this.guard.state(userId) }));
+    const security = this.guard.stateColumn(PROFILE_USER, PROFILE_NOW);
+    this.hooks.extendProfile({ sql: security.sql, view: (value) => ({ security: security.view(value) }) });
     this.jobs.registerPeriodic({ name: 'account-guard.prune-login-attempts', cron: '17 3 * * *', run: (now) => this.lockout.prune(now) });
   }
 

@@ -3,12 +3,20 @@ import { createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/com
 export type Role = 'buyer' | 'creator' | 'reseller' | 'admin';
 export const ROLES: readonly Role[] = ['buyer', 'creator', 'reseller', 'admin'];
 
-/** The authenticated caller, as the global auth guard puts it on the request. */
+/**
+ * The authenticated caller, as the global auth guard puts it on the request: the user's row as read
+ * with the session check of this request (routes that show the caller need no second read).
+ */
 export interface AuthUser {
   id: string;
   email: string;
+  displayName: string;
   roles: Role[];
+  emailVerifiedAt: Date | null;
+  createdAt: Date;
   sessionId: string;
+  /** The fields other modules add to `GET /me`, read in the same statement. */
+  profile: Record<string, unknown>;
 }
 
 export const IS_PUBLIC = 'bazaar:public';

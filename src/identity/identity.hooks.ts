@@ -78,6 +78,20 @@ export interface IdentityListener {
   refreshTokenReused?(em: EntityManager, userId: string, sessionId: string, ctx: ClientContext): Promise<void>;
 }
 
+/** In a profile part's SQL: the caller's user id, and the business time. */
+export const PROFILE_USER = 's.user_id';
+export const PROFILE_NOW = '$3';
+
+/**
+ * Fields another module adds to `GET /me`, read in the statement that checks the session of every
+ * authenticated request (so that `GET /me` makes one read): `sql` is one select-list expression over
+ * PROFILE_USER and PROFILE_NOW, `view` turns its value into the fields.
+ */
+export interface ProfilePart {
+  sql: string;
+  view(value: unknown): Record<string, unknown>;
+}
+
 /** A second factor other modules provide (TOTP), usable for `POST /auth/reauth {totp}`. */
 export interface SecondFactor {
   verifyTotp(user: { id: string; email: string }, code: string, ctx: ClientContext): Promise<boolean>;
@@ -94,7 +108,7 @@ type ListenerArgs<E extends ListenerEvent> = Parameters<NonNullable<IdentityList
 export class IdentityHooks {
   private guard: LoginGuard = NO_GUARD;
   private readonly listeners: IdentityListener[] = [];
-  private readonly profileParts: ((userId: string) => Promise<Record<string, unknown>>)[] = [];
+  private readonly parts: ProfilePart[] = [];
   secondFactor?: SecondFactor;
 
   get loginGuard(): LoginGuard {
@@ -110,9 +124,13 @@ export class IdentityHooks {
     this.listeners.push(listener);
   }
 
-  /** Adds fields to `GET /me` (flags owned by other modules). */
-  extendProfile(part: (userId: string) => Promise<Record<string, unknown>>): void {
-    this.profileParts.push(part);
+  /** Adds fields to `GET /me` (flags owned by other modules); in `onModuleInit`, before any request. */
+  extendProfile(part: ProfilePart): void {
+    this.parts.push(part);
+  }
+
+  get profileParts(): readonly ProfilePart[] {
+    return this.parts;
   }
 
   async emit<E extends ListenerEvent>(event: E, ...args: ListenerArgs<E>): Promise<void> {
@@ -120,10 +138,5 @@ export class IdentityHooks {
       const handler = listener[event] as ((...a: ListenerArgs<E>) => Promise<void>) | undefined;
       if (handler) await handler.apply(listener, args);
     }
-  }
-
-  async profileExtras(userId: string): Promise<Record<string, unknown>> {
-    const parts = await Promise.all(this.profileParts.map((p) => p(userId)));
-    return Object.assign({}, ...parts);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { Role } from '../common/auth.decorators';
+import { AuthUser, Role } from '../common/auth.decorators';
 import { Clock } from '../common/clock.service';
 import { userView } from './dto/user.view';
 import { IdentityErrors } from './identity.errors';
@@ -46,10 +46,9 @@ export class IdentityService {
     return ((await this.findUser(id, em))?.emailVerifiedAt ?? null) !== null;
   }
 
-  /** GET /me: the profile, roles and the flags other modules add. */
-  async profile(id: string) {
-    const user = await this.getUser(id);
-    return { ...userView(user), ...(await this.hooks.profileExtras(id)) };
+  /** GET /me: the profile, roles and the flags other modules add, all as the access check read them. */
+  profile(user: AuthUser) {
+    return { ...userView(user), ...user.profile };
   }
 
   /**

@@ -25,7 +25,7 @@ export class MeController {
   @ApiOkResponse({ type: ProfileDto })
   @ApiProblems(...SIGNED_IN)
   me(@CurrentUser() user: AuthUser) {
-    return this.identity.profile(user.id);
+    return this.identity.profile(user);
   }
 
   /** Changing the sign-in address is sensitive: it needs a recent re-authentication. */

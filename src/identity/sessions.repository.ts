@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { Role } from '../common/auth.decorators';
 import { queryRows } from '../database/sql';
+import { UserRow } from './users.repository';
 
 type Db = EntityManager | DataSource;
 
@@ -40,10 +40,10 @@ export interface LiveSessionRow {
   user_agent: string | null;
 }
 
-export interface PrincipalRow {
-  email: string;
-  roles: Role[];
+export interface PrincipalRow extends UserRow {
   reauthenticated_at: Date | null;
+  /** The extra columns, `p0`, `p1`... */
+  [extra: `p${number}`]: unknown;
 }
 
 /** The sessions table and the refresh tokens of each session (stored as SHA-256 hashes). */
@@ -141,11 +141,16 @@ export class SessionsRepository {
     await queryRows(db, 'UPDATE sessions SET reauthenticated_at = $2 WHERE id = $1 AND revoked_at IS NULL', [sessionId, now]);
   }
 
-  /** The caller behind a live session (checked on every request, hence prepared). */
-  async principal(db: Db, userId: string, sessionId: string, now: Date): Promise<PrincipalRow | undefined> {
+  /**
+   * The caller behind a live session, with the user's row and `columns` (`p0`, `p1`...: select-list
+   * expressions over `s.user_id` and `$3`, the time); checked on every request, hence prepared.
+   */
+  async principal(db: Db, userId: string, sessionId: string, now: Date, columns: readonly string[]): Promise<PrincipalRow | undefined> {
+    const extra = columns.map((c, i) => `, ${c} AS p${i}`).join('');
     const rows = await queryRows<PrincipalRow>(
       db,
-      `SELECT u.email, u.roles, s.reauthenticated_at FROM sessions s JOIN users u ON u.id = s.user_id
+      `SELECT u.id, u.email, u.display_name, u.roles, u.email_verified_at, u.created_at, s.reauthenticated_at${extra}
+       FROM sessions s JOIN users u ON u.id = s.user_id
        WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
       [sessionId, userId, now],
       { prepare: true },

@@ -12,6 +12,7 @@ import { IdentityErrors } from './identity.errors';
 import { ClientContext, IdentityHooks } from './identity.hooks';
 import { SessionRevokeReason, SessionsRepository } from './sessions.repository';
 import { hashToken, newOpaqueToken } from './tokens';
+import { toUserRecord } from './users.repository';
 
 export interface TokenPair {
   accessToken: string;
@@ -132,9 +133,17 @@ export class SessionsService {
   /** The caller behind an access token, or null when its session has ended (checked on every request). */
   async principal(userId: string, sessionId: string): Promise<Principal | null> {
     if (!isUuid(userId) || !isUuid(sessionId)) return null;
-    const row = await this.sessions.principal(this.dataSource, userId, sessionId, this.clock.now());
+    const parts = this.hooks.profileParts;
+    const row = await this.sessions.principal(
+      this.dataSource,
+      userId,
+      sessionId,
+      this.clock.now(),
+      parts.map((p) => p.sql),
+    );
     if (!row) return null;
-    return { user: { id: userId, email: row.email, roles: row.roles, sessionId }, reauthenticatedAt: row.reauthenticated_at };
+    const profile = Object.assign({}, ...parts.map((p, i) => p.view(row[`p${i}`])));
+    return { user: { ...toUserRecord(row), sessionId, profile }, reauthenticatedAt: row.reauthenticated_at };
   }
 
   private async insertRefreshToken(em: EntityManager, sessionId: string, now: Date, id: string, expiresAt: Date): Promise<string> {
