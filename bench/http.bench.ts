@@ -28,7 +28,9 @@ import { AppConfig, loadConfig } from '../src/config/app-config';
 import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
+import { loadavg } from 'node:os';
 import { benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
+import { seedHistory } from './scale-seed';
 import { fundWallets, publishListings } from './bench-seed';
 import { printSettlement, settlementScenario } from './http-settlement';
 import { creditTransfers, TRANSFER_FUNDING } from './http-transfers';
@@ -40,6 +42,10 @@ const POOL = Number(process.env.BENCH_POOL ?? 20);
 const PGBENCH_SECONDS = Number(process.env.BENCH_PGBENCH_SECONDS ?? 20);
 const FRAUD_ROUNDS = Number(process.env.BENCH_FRAUD_ROUNDS ?? 1);
 const ONE_IP = process.env.BENCH_ONE_IP === '1';
+/** BENCH_SCALE=1: the scale scenario instead (uniform purchases on a fresh database, then again after seeding history). */
+const SCALE = process.env.BENCH_SCALE === '1';
+const SCALE_USERS = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000);
+const SCALE_ENTRIES = Number(process.env.BENCH_SCALE_ENTRIES ?? 5_000_000);
 const CREATORS = 100;
 
 const env = (url: string, port: number): Record<string, string> => ({
@@ -252,6 +258,66 @@ interface FraudRun {
   batches?: { count: number; p50: number; p99: number };
 }
 
+/**
+ * Purchases/s (uniform, default rules ACTIVE) on the fresh database, then after SCALE_USERS users and
+ * SCALE_ENTRIES ledger entries have been added (scale-seed.ts), each on a fresh server, same buyers and
+ * listings (a listing none of them bought yet).
+ */
+async function scaleScenario(config: AppConfig, url: string, port: number, s: Seeded): Promise<void> {
+  const purchases = async (run: number, label: string) => {
+    const stop = await startServer(url, port, { FRAUD_EVALUATION: 'true' });
+    try {
+      await load('warm-up', port, 2000, (i) => ({ method: 'GET', path: '/me', token: s.tokens[i % s.tokens.length] }));
+      const before = loadavg()[0];
+      const r = await load(`POST /orders uniform, ${label}`, port, BUYERS, (i) => ({
+        method: 'POST',
+        path: '/orders',
+        token: s.tokens[i],
+        ip: ipOf(i),
+        body: { listingId: s.listings[(i * 7919 + run) % s.listings.length] },
+      }));
+      return { ...r, load: `${fmt(before)} → ${fmt(loadavg()[0])}` };
+    } finally {
+      await stop();
+    }
+  };
+  const fresh = await purchases(0, 'fresh database');
+  console.log(`seeding ${SCALE_USERS} users and ${SCALE_ENTRIES} ledger entries ...`);
+  const t0 = performance.now();
+  const seeder = await createApp(config, url);
+  await seeder.init();
+  try {
+    await seedHistory(seeder, url, SCALE_USERS, SCALE_ENTRIES);
+    const [sizes] = await queryRows<Record<string, string>>(
+      seeder.get(DataSource),
+      `SELECT (SELECT count(*) FROM users)::text AS users, (SELECT count(*) FROM ledger_entries)::text AS entries,
+              (SELECT count(*) FROM ledger_postings)::text AS postings, (SELECT count(*) FROM ledger_accounts)::text AS accounts`,
+    );
+    console.log(`seeded in ${fmt((performance.now() - t0) / 1000, 1)} s: ${JSON.stringify(sizes)}`);
+  } finally {
+    await seeder.close();
+  }
+  const seeded = await purchases(1, `${SCALE_USERS} users, ${SCALE_ENTRIES} entries`);
+
+  console.log(`\nconcurrency ${CONCURRENCY}, server pool ${POOL}, ${BUYERS} requests per scenario, default fraud rules ACTIVE\n`);
+  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses', 'load average (1 min)'];
+  const rows = [fresh, seeded].map((r) => [
+    r.name,
+    fmt(r.rps, 0),
+    fmt(r.p50),
+    fmt(r.p99),
+    fmt(r.seconds, 1),
+    JSON.stringify(r.statuses),
+    r.load,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  rows.forEach((r) => console.log(line(r)));
+  console.log(`\nseeded / fresh purchases/s : ${fmt(seeded.rps / fresh.rps)}  (target >= 0.9)`);
+}
+
 async function main(): Promise<void> {
   const db = await benchDatabase();
   const port = await freePort();
@@ -264,6 +330,8 @@ async function main(): Promise<void> {
     const s = await seed(seeder, config);
     await seeder.close();
     console.log(`seeded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
+
+    if (SCALE) return await scaleScenario(config, db.url, port, s);
 
     let get: Result | undefined;
     const runs: FraudRun[] = [];

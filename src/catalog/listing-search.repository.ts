@@ -27,6 +27,10 @@ export interface AncestorRow {
   profit: string;
 }
 
+interface ExplainedPlan {
+  Plan: { 'Plan Rows': number; Plans?: { 'Plan Rows': number }[] };
+}
+
 interface Filter {
   /** Conditions on published listings, the page's cursor included. */
   where: string;
@@ -67,10 +71,13 @@ export class ListingSearchRepository {
   }
 
   /**
-   * Up to `exactMatches` matches are taken from the GIN index and sorted. With more, they are dense among
-   * the newest rows, found by walking the newest-first index, but a page looks at no more than `window`
-   * rows (a short page, then, with a cursor to go on): the walk alone is what the planner would choose,
-   * and it reads most of the table when every match is old.
+   * Two ways to a page of matches, newest first. Rare words: up to `exactMatches` matches are taken
+   * from the GIN index and sorted (with more, the walk below). Common words: walk the newest-first
+   * index and test each row, reading no more than `window` rows a page (a short page, then, with a
+   * cursor to go on), since a word dense overall may be absent from the newest rows. The planner's
+   * row estimates choose: the walk when it is expected to find a page in fewer rows than the GIN
+   * index would return, and in well under the window, so a word whose matches are all old does not
+   * walk far; the GIN path's count cap catches an estimate that was too low.
    */
   private async searchText(
     db: EntityManager | DataSource,
@@ -79,15 +86,19 @@ export class ListingSearchRepository {
     { exactMatches, window }: TextSearchLimits,
   ): Promise<Page<ListingView>> {
     const matches = `search @@ websearch_to_tsquery('english', $Q)`;
-    const few = await this.rows(
-      db,
-      filter,
-      `WITH m AS MATERIALIZED (SELECT id, published_at FROM listings WHERE ${filter.where} AND ${matches} LIMIT ${exactMatches + 1})
-       SELECT ${LISTING_COLUMNS}, (SELECT count(*) FROM m)::int AS matched FROM listings
-       WHERE id IN (SELECT id FROM m ${NEWEST_FIRST} LIMIT $LIMIT) ${NEWEST_FIRST}`,
-      q,
-    );
-    if (few.length === 0 || few[0].matched! <= exactMatches) return this.page(few, filter.limit);
+    const estimate = await this.estimate(db, filter, matches, q);
+    const walkRows = ((filter.limit + 1) * estimate.rows) / Math.max(estimate.matches, 1);
+    if (walkRows > estimate.matches || walkRows > window / 2) {
+      const few = await this.rows(
+        db,
+        filter,
+        `WITH m AS MATERIALIZED (SELECT id, published_at FROM listings WHERE ${filter.where} AND ${matches} LIMIT ${exactMatches + 1})
+         SELECT ${LISTING_COLUMNS}, (SELECT count(*) FROM m)::int AS matched FROM listings
+         WHERE id IN (SELECT id FROM m ${NEWEST_FIRST} LIMIT $LIMIT) ${NEWEST_FIRST}`,
+        q,
+      );
+      if (few.length === 0 || few[0].matched! <= exactMatches) return this.page(few, filter.limit);
+    }
 
     const hits = await this.rows(
       db,
@@ -103,6 +114,28 @@ export class ListingSearchRepository {
       `SELECT published_at::text AS published_key, id FROM listings WHERE ${filter.where} ${NEWEST_FIRST} OFFSET ${window - 1} LIMIT 1`,
     );
     return { items: hits.map(toListingView), nextCursor: edge ? encodeCursor([edge.published_key, edge.id]) : null };
+  }
+
+  /** The planner's estimates of the published listings the filter keeps (`rows`) and of those matching (`matches`). */
+  private async estimate(
+    db: EntityManager | DataSource,
+    filter: Filter,
+    matches: string,
+    q: string,
+  ): Promise<{ rows: number; matches: number }> {
+    const [{ 'QUERY PLAN': plan }] = await this.explain(
+      db,
+      filter,
+      `EXPLAIN (FORMAT JSON) SELECT 1 FROM listings WHERE ${filter.where} AND ${matches}
+       UNION ALL SELECT 1 FROM listings WHERE ${filter.where}`,
+      q,
+    );
+    const [matched, kept] = (plan[0].Plan.Plans ?? []).map((p) => p['Plan Rows']);
+    return { matches: matched ?? 0, rows: kept ?? 0 };
+  }
+
+  private explain(db: EntityManager | DataSource, filter: Filter, sql: string, q: string) {
+    return this.rows(db, filter, sql, q) as unknown as Promise<{ 'QUERY PLAN': ExplainedPlan[] }[]>;
   }
 
   /** Runs `sql` with the filter's parameters; `$Q` is the text query and `$LIMIT` one more than the page size. */
