@@ -271,7 +271,7 @@ interface PendingGift {
 }
 
 /** Credit transfers decided together: up to a batch of concurrent ones share a transaction and its commit. */
-const TRANSFER_BATCHES: GroupCommitLimits = { max: 64, concurrency: 3, parallelMin: 8 };
+export const TRANSFER_BATCHES: GroupCommitLimits = { max: 64, concurrency: 3, parallelMin: 8 };
 
 interface Gift {
   id: string;
