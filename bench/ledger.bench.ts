@@ -13,7 +13,9 @@ import { Clock } from '../src/common/clock.service';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { DatabaseModule } from '../src/database/database.module';
+import { GroupCommit } from '../src/database/group-commit';
 import { TransactionRunner } from '../src/database/transaction-runner';
+import { TRANSFER_BATCHES } from '../src/orders/credit-transfers.service';
 import { JobsModule } from '../src/jobs/jobs.module';
 import { LedgerModule } from '../src/ledger/ledger.module';
 import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
@@ -370,31 +372,46 @@ async function main(): Promise<void> {
   const amount = () => BigInt(randomInt(1, 100));
   const popular = randomUUID();
   const creators = Array.from({ length: 100 }, () => randomUUID());
-  // POST /credit-transfers (CreditTransfersService.transfer): the sender's wallet locked and read, then the gift posted with those funds.
-  const gift = (from: string, to: string) =>
-    tx.run(async (em) => {
-      const credits = amount();
-      const { locked } = await ledger.debitInOrder(em, {
-        userId: from,
-        asset: 'CREDIT',
-        from: ['wallet'],
-        amount: credits,
-        allowShortfall: true,
-      });
-      await ledger.post(
+  // POST /credit-transfers (CreditTransfersService.transferMany): concurrent gifts group-committed as the
+  // route does (same limits, one sender per batch); per batch the senders' wallets locked and read, the
+  // credits they bought lately read, then the gifts posted with the funds read.
+  const gifts = new GroupCommit<{ from: string; to: string; credits: bigint }, true>(
+    tx,
+    () => TRANSFER_BATCHES,
+    async (em, batch) => {
+      const { debits, locked } = await ledger.debitsInOrder(
         em,
-        {
+        batch.map((g) => ({ userId: g.from, asset: 'CREDIT', from: ['wallet'], amount: g.credits, allowShortfall: true })),
+      );
+      // Since now: the setup's mints (all the wallets hold) are not "bought lately", so no gift is refused.
+      const recent = await ledger.creditedSince(
+        em,
+        batch.map((g) => userAccount(g.from, 'CREDIT', 'wallet')),
+        'mint',
+        clock.now(),
+      );
+      batch.forEach((g, i) => {
+        const debit = debits[i];
+        if (debit instanceof Error || debit.available - g.credits < recent[i]) throw new Error('bench wallet short');
+      });
+      const outcomes = await ledger.postMany(
+        em,
+        batch.map((g) => ({
           kind: 'gift',
-          reference: `credit_transfer:${from}:${randomUUID()}`,
+          reference: `credit_transfer:${g.from}:${randomUUID()}`,
           postings: [
-            { account: userAccount(from, 'CREDIT', 'wallet'), amount: -credits },
-            { account: userAccount(to, 'CREDIT', 'wallet'), amount: credits },
+            { account: userAccount(g.from, 'CREDIT', 'wallet'), amount: -g.credits },
+            { account: userAccount(g.to, 'CREDIT', 'wallet'), amount: g.credits },
           ],
-          metadata: { transferId: randomUUID(), fromUserId: from, toUserId: to },
-        },
+          metadata: { transferId: randomUUID(), fromUserId: g.from, toUserId: g.to },
+        })),
         locked,
       );
-    });
+      return { outcomes: outcomes.map((o) => ('error' in o ? o : { ok: true as const })) };
+    },
+    (g) => [g.from],
+  );
+  const gift = (from: string, to: string) => gifts.submit({ from, to, credits: amount() });
   const scenarios: Scenario[] = [
     { key: 'transfer', name: `credit transfer (${ACCOUNTS} wallets)`, op: () => gift(...(pair() as [string, string])) },
     { key: 'hot', name: 'credit transfer, all to one recipient', op: () => gift(pick(), popular) },

@@ -142,15 +142,17 @@ export class LedgerBalancesRepository {
   }
 
   /** What entries of `kind` created at or after `since` credited the account (positive postings only). */
-  async creditedSince(em: EntityManager, accountId: string, kind: string, since: Date): Promise<bigint> {
-    const [{ credited }] = await queryRows<{ credited: string }>(
+  /** Per account id (those credited only): what entries of `kind` created since `since` credited it. */
+  async creditedSince(em: EntityManager, accountIds: string[], kind: string, since: Date): Promise<Map<string, bigint>> {
+    const rows = await queryRows<{ account_id: string; credited: string }>(
       em,
-      `SELECT coalesce(sum(p.amount), 0)::text AS credited
+      `SELECT p.account_id::text AS account_id, sum(p.amount)::text AS credited
          FROM ledger_postings p JOIN ledger_entries e ON e.id = p.entry_id
-        WHERE p.account_id = $1 AND p.amount > 0 AND e.kind = $2 AND e.created_at >= $3`,
-      [accountId, kind, since],
+        WHERE p.account_id = ANY ($1::bigint[]) AND p.amount > 0 AND e.kind = $2 AND e.created_at >= $3
+        GROUP BY p.account_id`,
+      [accountIds, kind, since],
     );
-    return BigInt(credited);
+    return new Map(rows.map((r) => [r.account_id, BigInt(r.credited)]));
   }
 
   /**

@@ -43,11 +43,16 @@ export class LedgerBalancesService {
     return { posted, held, available: posted - held };
   }
 
-  /** In the caller's transaction: what entries of `kind` since `since` credited the account (0 when it has none). */
-  async creditedSince(em: EntityManager, account: AccountRef, kind: string, since: Date): Promise<bigint> {
-    const ref = resolveRef(account, 'account');
-    const info = (await this.accounts.find(em, [ref])).get(ref.key);
-    return info ? this.repo.creditedSince(em, info.id, kind, since) : 0n;
+  /** In the caller's transaction, per account (in order): what entries of `kind` since `since` credited it (0 when it has none). */
+  async creditedSince(em: EntityManager, accounts: AccountRef[], kind: string, since: Date): Promise<bigint[]> {
+    const refs = accounts.map((a, i) => resolveRef(a, `accounts[${i}]`));
+    const known = await this.accounts.find(em, refs);
+    const ids = [...new Set([...known.values()].map((a) => a.id))];
+    const credited = ids.length ? await this.repo.creditedSince(em, ids, kind, since) : new Map<string, bigint>();
+    return refs.map((r) => {
+      const info = known.get(r.key);
+      return (info && credited.get(info.id)) ?? 0n;
+    });
   }
 
   /**

@@ -11,6 +11,8 @@ export interface Debit {
   /** The debit legs (negative postings). */
   postings: Posting[];
   shortfall: bigint;
+  /** What the accounts drawn from held, as locked, before this debit (after the debits before it in a list). */
+  available: bigint;
   /** For `post` in the same transaction. */
   locked: LockedFunds;
 }
@@ -64,6 +66,7 @@ export class LedgerDebitsService {
       const taken: [string, bigint][] = [];
       const postings: Posting[] = [];
       let remaining = amount;
+      const before = refs.reduce((sum, ref) => sum + (available.get(ref.key) ?? 0n), 0n);
       for (const ref of refs) {
         const left = available.get(ref.key) ?? 0n;
         const take = left < remaining ? left : remaining;
@@ -74,7 +77,7 @@ export class LedgerDebitsService {
       }
       if (remaining > 0n && !list[i].allowShortfall) return LedgerErrors.insufficientFunds(refs[0].name, refs[0].asset);
       for (const [key, take] of taken) available.set(key, available.get(key)! - take);
-      return { postings, shortfall: remaining };
+      return { postings, shortfall: remaining, available: before };
     });
     return { debits, locked };
   }

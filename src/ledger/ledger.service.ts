@@ -148,11 +148,11 @@ export class LedgerService {
   }
 
   /**
-   * What entries of `kind` created since `since` credited the account, read in the caller's transaction
-   * (so after the locks it holds: e.g. the credits bought recently, once the wallet is locked).
+   * What entries of `kind` created since `since` credited each account (in order), read in the caller's
+   * transaction (so after the locks it holds: e.g. the credits bought recently, once the wallets are locked).
    */
-  creditedSince(em: EntityManager, account: AccountRef, kind: string, since: Date): Promise<bigint> {
-    return this.balances.creditedSince(em, account, kind, since);
+  creditedSince(em: EntityManager, accounts: AccountRef[], kind: string, since: Date): Promise<bigint[]> {
+    return this.balances.creditedSince(em, accounts, kind, since);
   }
 
   userBalances(userId: string): Promise<Record<Asset, Record<string, bigint>>> {

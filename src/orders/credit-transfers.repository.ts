@@ -55,30 +55,50 @@ const COLUMNS = 'id, from_user_id, to_user_id, amount, note, status, created_at,
 /** `credit_transfers`: gifts of credits between users. */
 @Injectable()
 export class CreditTransfersRepository {
-  /** Serializes one sender's transfers until the transaction ends (the 30-day sum stays exact). */
-  async lockSender(em: EntityManager, senderId: string): Promise<void> {
-    await queryRows(em, `SELECT pg_advisory_xact_lock(hashtextextended('credit_transfers:' || $1, 0))`, [senderId]);
-  }
-
-  /** What the sender has gifted since `since`, counting every transfer not rejected. */
-  async sentSince(em: EntityManager, senderId: string, since: Date): Promise<bigint> {
-    const [{ sent }] = await queryRows<{ sent: string }>(
+  /** Serializes each sender's transfers until the transaction ends (the 30-day sums stay exact); in id order, so batches never deadlock. */
+  async lockSenders(em: EntityManager, senderIds: string[]): Promise<void> {
+    await queryRows(
       em,
-      `SELECT coalesce(sum(amount), 0)::text AS sent FROM credit_transfers
-       WHERE from_user_id = $1 AND created_at > $2 AND status <> 'rejected'`,
-      [senderId, since],
+      `SELECT count(pg_advisory_xact_lock(hashtextextended('credit_transfers:' || s.id, 0)))
+         FROM (SELECT DISTINCT id FROM unnest($1::uuid[]) AS u(id) ORDER BY id) s`,
+      [senderIds],
     );
-    return BigInt(sent);
   }
 
-  async insert(em: EntityManager, t: NewCreditTransfer): Promise<CreditTransferRow> {
-    const [row] = await queryRows<CreditTransferRow>(
+  /** What each sender (those who sent any) has gifted since `since`, counting every transfer not rejected. */
+  async sentSince(em: EntityManager, senderIds: string[], since: Date): Promise<Map<string, bigint>> {
+    const rows = await queryRows<{ from_user_id: string; sent: string }>(
+      em,
+      `SELECT from_user_id, sum(amount)::text AS sent FROM credit_transfers
+       WHERE from_user_id = ANY ($1::uuid[]) AND created_at > $2 AND status <> 'rejected'
+       GROUP BY from_user_id`,
+      [senderIds, since],
+    );
+    return new Map(rows.map((r) => [r.from_user_id, BigInt(r.sent)]));
+  }
+
+  /** Inserts the transfers; answers their rows in the same order. */
+  async insertMany(em: EntityManager, ts: NewCreditTransfer[]): Promise<CreditTransferRow[]> {
+    if (!ts.length) return [];
+    const rows = await queryRows<CreditTransferRow>(
       em,
       `INSERT INTO credit_transfers (id, from_user_id, to_user_id, amount, note, status, hold_id, idempotency_key, created_at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING ${COLUMNS}`,
-      [t.id, t.fromUserId, t.toUserId, t.amount.toString(), t.note, t.status, t.holdId, t.idempotencyKey, t.createdAt],
+       SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::uuid[], $8::text[], $9::timestamptz[])
+       RETURNING ${COLUMNS}`,
+      [
+        ts.map((t) => t.id),
+        ts.map((t) => t.fromUserId),
+        ts.map((t) => t.toUserId),
+        ts.map((t) => t.amount.toString()),
+        ts.map((t) => t.note),
+        ts.map((t) => t.status),
+        ts.map((t) => t.holdId),
+        ts.map((t) => t.idempotencyKey),
+        ts.map((t) => t.createdAt),
+      ],
     );
-    return row;
+    const byId = new Map(rows.map((r) => [r.id, r]));
+    return ts.map((t) => byId.get(t.id)!);
   }
 
   async findForUpdate(em: EntityManager, id: string): Promise<CreditTransferRow | undefined> {

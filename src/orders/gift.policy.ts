@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { AppError } from '../common/errors';
 import { addDays, addHours } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { IdentityService } from '../identity/identity.service';
@@ -33,28 +34,46 @@ export class GiftPolicy {
   }
 
   /**
-   * In the gift's transaction: the 30-day cap, counting every transfer not rejected. The sender's
-   * transfers are serialized from here to the commit, so the sum stays exact.
+   * In the gifts' transaction: what each sender has gifted within the 30-day window, counting every
+   * transfer not rejected. The senders' transfers are serialized from here to the commit, so the sums
+   * stay exact.
    */
-  async assertWithinCap(em: EntityManager, senderId: string, amount: bigint, now: Date): Promise<void> {
-    await this.transfers.lockSender(em, senderId);
-    const sent = await this.transfers.sentSince(em, senderId, addDays(now, -CAP_WINDOW_DAYS));
+  async sentInWindow(em: EntityManager, senderIds: string[], now: Date): Promise<Map<string, bigint>> {
+    await this.transfers.lockSenders(em, senderIds);
+    return this.transfers.sentSince(em, senderIds, addDays(now, -CAP_WINDOW_DAYS));
+  }
+
+  /** The 30-day cap, given what the sender has gifted in the window (`sentInWindow`). */
+  capRefusal(sent: bigint, amount: bigint): AppError | undefined {
     const cap = BigInt(this.config.economy.creditGiftCap30d);
-    if (sent + amount > cap) throw OrdersErrors.giftCapReached(cap, cap - sent);
+    return sent + amount > cap ? OrdersErrors.giftCapReached(cap, cap - sent) : undefined;
   }
 
   /**
-   * In the gift's transaction, once the wallet is locked (`wallet`: what it holds, as locked): it covers
-   * the gift, and what it keeps covers every credit bought within the delay. Read after the lock, the
-   * purchases include every mint the wallet's balance includes.
+   * In the gifts' transaction, once the senders' wallets are locked: the credits each bought within the
+   * delay (in order). Read after the locks, they include every mint the wallets' balances include.
    */
-  async assertGiftable(em: EntityManager, senderId: string, amount: bigint, wallet: bigint, now: Date): Promise<void> {
-    if (wallet < amount) throw OrdersErrors.walletShort(wallet);
+  async recentlyBought(em: EntityManager, senderIds: string[], now: Date): Promise<bigint[]> {
     const hours = this.config.economy.giftPurchasedCreditsDelayHours;
     // No delay holds nothing back; counted anyway, a mint committed after `now` was read would be "recent".
-    if (hours === 0) return;
+    if (hours === 0) return senderIds.map(() => 0n);
     // Credits bought are the wallet's `mint` credits (clawbacks not netted out: that can only make the rule stricter).
-    const recent = await this.ledger.creditedSince(em, userAccount(senderId, 'CREDIT', 'wallet'), 'mint', addHours(now, -hours));
-    if (wallet - amount < recent) throw OrdersErrors.recentlyBought(hours, wallet > recent ? wallet - recent : 0n);
+    return this.ledger.creditedSince(
+      em,
+      senderIds.map((id) => userAccount(id, 'CREDIT', 'wallet')),
+      'mint',
+      addHours(now, -hours),
+    );
+  }
+
+  /**
+   * The wallet (what it holds, as locked) covers the gift, and what it keeps covers the credits bought
+   * within the delay (`recentlyBought`).
+   */
+  giftRefusal(amount: bigint, wallet: bigint, recent: bigint): AppError | undefined {
+    if (wallet < amount) return OrdersErrors.walletShort(wallet);
+    const hours = this.config.economy.giftPurchasedCreditsDelayHours;
+    if (wallet - amount < recent) return OrdersErrors.recentlyBought(hours, wallet > recent ? wallet - recent : 0n);
+    return undefined;
   }
 }

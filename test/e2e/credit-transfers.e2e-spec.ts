@@ -173,8 +173,8 @@ describe('credit transfers (POST /credit-transfers)', () => {
   it('counts credits bought while the gift is being decided (a mint committing just before the wallet is locked)', async () => {
     const s = await sender(1000);
     const ledgerService = ledger(t);
-    const debitInOrder = ledgerService.debitInOrder.bind(ledgerService);
-    const spy = jest.spyOn(ledgerService, 'debitInOrder').mockImplementationOnce(async (em, args) => {
+    const debitsInOrder = ledgerService.debitsInOrder.bind(ledgerService);
+    const spy = jest.spyOn(ledgerService, 'debitsInOrder').mockImplementationOnce(async (em, list) => {
       // a token purchase's credits, minted (and committed) after the gift's checks began
       await t.dataSource.transaction((mintEm) =>
         ledgerService.post(mintEm, {
@@ -186,7 +186,7 @@ describe('credit transfers (POST /credit-transfers)', () => {
           ],
         }),
       );
-      return debitInOrder(em, args);
+      return debitsInOrder(em, list);
     });
     try {
       const refused = await gift(s, 1001).expect(409);
@@ -196,6 +196,39 @@ describe('credit transfers (POST /credit-transfers)', () => {
     }
     expect(await balance(t, s.id, 'CREDIT')).toBe(1500n);
     await gift(s, 1000).expect(201);
+  });
+
+  it('decides transfers that share a batch each on its own: a short one is refused alone and leaves nothing behind', async () => {
+    const first = await sender();
+    const others = [await sender(), await sender(), await sender(500), await sender()];
+    // The first transfer's batch waits on its sender's lock while the others queue up behind it, so
+    // they go out together in the next batch transaction.
+    const runner = t.dataSource.createQueryRunner();
+    await runner.startTransaction();
+    let results: { status: number; body: { code?: string; status?: string } }[];
+    try {
+      await runner.query(`SELECT pg_advisory_xact_lock(hashtextextended('credit_transfers:' || $1::uuid, 0))`, [first.id]);
+      const firstGift = gift(first, 1000).then((r) => r);
+      await new Promise((r) => setTimeout(r, 300));
+      const rest = others.map((s) => gift(s, 1000).then((r) => r));
+      await new Promise((r) => setTimeout(r, 500));
+      await runner.commitTransaction();
+      results = await Promise.all([firstGift, ...rest]);
+    } finally {
+      if (runner.isTransactionActive) await runner.rollbackTransaction();
+      await runner.release();
+    }
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 409, 201]);
+    expect(results[3].body).toMatchObject({ code: 'INSUFFICIENT_FUNDS', available: 500 });
+    expect(await Promise.all([first, ...others].map((s) => balance(t, s.id, 'CREDIT')))).toEqual([9000n, 9000n, 9000n, 500n, 9000n]);
+    const short = others[2].id;
+    const [{ transfers, decisions }] = await t.sql<{ transfers: number; decisions: number }>(
+      `SELECT (SELECT count(*)::int FROM credit_transfers WHERE from_user_id = $1) AS transfers,
+              (SELECT count(*)::int FROM fraud_decisions WHERE user_id = $1 AND event_type = 'credit_transfer') AS decisions`,
+      [short],
+    );
+    expect({ transfers, decisions }).toEqual({ transfers: 0, decisions: 0 });
+    await gift(others[2], 500).expect(201);
   });
 
   it('caps gifts at 500,000 per 30 days, exactly, under concurrent requests', async () => {

@@ -34,6 +34,7 @@ describe("ledger: debitInOrder (a debit planned over a user's accounts, then pos
         { account: userAccount(user, 'CREDIT', 'earnings'), amount: -40n },
       ],
       shortfall: 0n,
+      available: 70n,
       locked: new Map([
         [`${user}/CREDIT/wallet`, 20n],
         [`${user}/CREDIT/earnings`, 50n],
@@ -75,6 +76,7 @@ describe("ledger: debitInOrder (a debit planned over a user's accounts, then pos
     expect(partial).toEqual({
       postings: [{ account: userAccount(user, 'CREDIT', 'wallet'), amount: -30n }],
       shortfall: 15n,
+      available: 30n,
       locked: new Map([[`${user}/CREDIT/wallet`, 30n]]),
     });
     for (const bad of [
