@@ -5,11 +5,13 @@ import { EntityManager } from 'typeorm';
 import { Clock } from '../common/clock.service';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
+import { Outcome } from '../common/outcome';
 import { AccountFlagsRepository } from './account-flags.repository';
 import { DecisionsRepository, NewDecision } from './decisions.repository';
 import { decisionSummary, DecisionSummary } from './decisions.service';
 import { decide } from './decision.policy';
 import { FeaturesService } from './features.service';
+import { FraudErrors } from './fraud.errors';
 import { FeatureValues, FraudAction, FraudDecision, FraudEvent, RuleResult } from './fraud.types';
 import { LabelsRepository, NewLabel } from './labels.repository';
 import { ListProbe, ListsRepository } from './lists.repository';
@@ -75,6 +77,25 @@ export class FraudService {
     } finally {
       done();
     }
+  }
+
+  /**
+   * The rules on the units of a batch, in one evaluation: a blocked unit is answered with the refusal
+   * (in `outcomes`, at its index); answers the others in order, each with whether it goes to review.
+   */
+  async screenBatch<U extends { index: number }>(
+    em: EntityManager,
+    units: U[],
+    eventOf: (unit: U) => FraudEvent,
+    outcomes: Outcome<unknown>[],
+  ): Promise<{ unit: U; review: boolean }[]> {
+    const decisions = await this.evaluateMany(em, units.map(eventOf));
+    return units.flatMap((unit, i) => {
+      const { outcome } = decisions[i];
+      if (outcome !== 'BLOCK') return [{ unit, review: outcome === 'REVIEW' }];
+      outcomes[unit.index] = { error: FraudErrors.blocked() };
+      return [];
+    });
   }
 
   private async decideAll(em: EntityManager, events: FraudEvent[], now: Date): Promise<FraudDecision[]> {

@@ -10,7 +10,6 @@ import { Outcome } from '../common/outcome';
 import { AppConfig } from '../config/app-config';
 import { BatchResult, GroupCommit, GroupCommitLimits } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
-import { FraudErrors } from '../fraud/fraud.errors';
 import { FraudService } from '../fraud/fraud.service';
 import { ReviewsService } from '../fraud/reviews.service';
 import { IdentityService } from '../identity/identity.service';
@@ -136,9 +135,10 @@ export class CreditTransfersService implements OnModuleInit, BeforeApplicationSh
     outcomes: Outcome<CreditTransferView | IdempotentReplay>[],
   ): Promise<PendingGift[]> {
     const pending = open.map((index) => ({ index, input: inputs[index], id: randomUUID(), review: false }));
-    const decisions = await this.fraud.evaluateMany(
+    const screened = await this.fraud.screenBatch(
       em,
-      pending.map((g) => ({
+      pending,
+      (g) => ({
         type: 'credit_transfer',
         userId: g.input.senderId,
         subjectId: g.id,
@@ -146,14 +146,10 @@ export class CreditTransfersService implements OnModuleInit, BeforeApplicationSh
         recipientId: g.input.toUserId,
         ip: g.input.client.ip,
         sessionId: g.input.client.sessionId,
-      })),
+      }),
+      outcomes,
     );
-    return pending.filter((g, i) => {
-      const { outcome } = decisions[i];
-      if (outcome === 'BLOCK') outcomes[g.index] = { error: FraudErrors.blocked() };
-      g.review = outcome === 'REVIEW';
-      return outcome !== 'BLOCK';
-    });
+    return screened.map(({ unit, review }) => Object.assign(unit, { review }));
   }
 
   /**

@@ -15,7 +15,6 @@ import { AppConfig } from '../config/app-config';
 import { afterCommit } from '../database/after-commit';
 import { BatchResult, GroupCommit } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
-import { FraudErrors } from '../fraud/fraud.errors';
 import { FraudService } from '../fraud/fraud.service';
 import { IdentityService } from '../identity/identity.service';
 import { DebitInOrderArgs, LedgerService, Posting } from '../ledger/ledger.service';
@@ -226,9 +225,10 @@ export class OrdersService implements BeforeApplicationShutdown {
    * blocked sale is refused, a reviewed one goes on `held`; answers the sales that go on.
    */
   private async screen(em: EntityManager, sales: Sale[], outcomes: Outcome<OrderView | IdempotentReplay>[]): Promise<Sale[]> {
-    const decisions = await this.fraud.evaluateMany(
+    const screened = await this.fraud.screenBatch(
       em,
-      sales.map((s) => ({
+      sales,
+      (s) => ({
         type: 'item_purchase',
         userId: s.input.buyerId,
         subjectId: s.orderId,
@@ -236,14 +236,10 @@ export class OrdersService implements BeforeApplicationShutdown {
         recipientId: s.input.gift ? s.input.ownerId : undefined,
         ip: s.input.client.ip,
         sessionId: s.input.client.sessionId,
-      })),
+      }),
+      outcomes,
     );
-    return sales.filter((s, i) => {
-      const { outcome } = decisions[i];
-      if (outcome === 'BLOCK') outcomes[s.index] = { error: FraudErrors.blocked() };
-      s.held = outcome === 'REVIEW';
-      return outcome !== 'BLOCK';
-    });
+    return screened.map(({ unit, review }) => Object.assign(unit, { held: review }));
   }
 
   /** A held sale of an item its owner has already: refused alone (see the funds above), its review with it. */
