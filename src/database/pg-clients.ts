@@ -6,6 +6,8 @@ const logger = new Logger('Database');
 
 /** Errors a connection raised when it broke (pg errors its queries with the same object). */
 const connectionLost = new WeakSet<object>();
+/** Clients whose connection broke. */
+const broken = new WeakSet<object>();
 
 /**
  * The pg Client of every pool the application makes (TypeORM's, `runBeside`'s, pg-boss's: the pools'
@@ -19,9 +21,21 @@ export class ListeningClient extends Client {
     super(config);
     this.on('error', (err: Error) => {
       connectionLost.add(err);
+      broken.add(this);
       logger.warn({ code: pgCode(err) ?? null, message: err.message }, 'a PostgreSQL connection broke; the pool replaces it');
     });
   }
+}
+
+/**
+ * What a transaction on `client` failed with, counted as the connection's error when the connection
+ * broke under it. After the break, TypeORM releases the query runner (its `error` listener), so the
+ * transaction's next statement or its COMMIT fails with TypeORM's "already released", or pg's "not
+ * queryable": errors without a SQLSTATE, which would otherwise answer 500.
+ */
+export function failedOn(client: object, err: unknown): unknown {
+  if (broken.has(client) && err && typeof err === 'object') connectionLost.add(err);
+  return err;
 }
 
 /** SQLSTATEs of a server that is shutting down, restarting or not accepting connections yet. */

@@ -1,6 +1,7 @@
 import { Injectable, OnApplicationShutdown } from '@nestjs/common';
 import type { PoolClient } from 'pg';
 import { DataSource, DataSourceOptions, EntityManager } from 'typeorm';
+import { failedOn } from './pg-clients';
 import { PgError, pgCode } from './pg-errors';
 
 export type IsolationLevel = 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
@@ -55,7 +56,7 @@ export class TransactionRunner implements OnApplicationShutdown {
       } catch (err) {
         await begun.catch(() => undefined);
         if (runner.isTransactionActive) await runner.rollbackTransaction().catch(() => undefined);
-        throw err;
+        throw failedOn(client, err);
       }
     } finally {
       await runner.release();

@@ -147,6 +147,7 @@ function report(r: BankResult, traffic: Traffic, journal: Journal, stripe: Strip
   log(`requests ${r.requests}, acknowledged ${r.acknowledged}, retried ${r.retried}, unknown ${r.unknown}`);
   log(`refused (definite 4xx): ${list(traffic.rejections)}`);
   log(`failed attempts (retried): ${list(traffic.failures)}`);
+  log(`500 answers: ${traffic.internalErrors.length}${traffic.internalErrors.map((e) => `\n  ${e}`).join('')}`);
   log(`webhook deliveries ${stripe.deliveries} (${stripe.redeliveries} again)`);
   log(
     `kills ${r.kills}, PostgreSQL restarts ${r.pgRestarts.length} (${r.pgRestarts.join(', ')}), elapsed ${(r.elapsedMs / 1000).toFixed(1)} s`,

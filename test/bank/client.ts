@@ -33,6 +33,8 @@ export class Traffic {
   readonly rejections = new Map<string, number>();
   /** The first answer of each kind of refusal, for the report. */
   readonly examples = new Map<string, string>();
+  /** Every 500 (a fault the server did not classify): route and request id, to find in the nodes' logs (BANK_LOGS). */
+  readonly internalErrors: string[] = [];
 
   constructor(
     private readonly nodes: Nodes,
@@ -79,6 +81,7 @@ export class Traffic {
       const text = await res.text();
       const body = text ? JSON.parse(text) : undefined;
       const inProgress = res.status === 409 && body?.code === 'IDEMPOTENCY_IN_PROGRESS';
+      if (res.status === 500) this.internalErrors.push(`${call.method} ${call.path} request ${body?.requestId ?? '?'}`);
       if (res.status >= 500 || inProgress) return { definite: false as const, failure: `${res.status} ${body?.code ?? ''}`.trim() };
       return { definite: true as const, status: res.status, body, replayed: res.headers.get('idempotent-replayed') === 'true' };
     } catch (err) {

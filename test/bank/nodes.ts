@@ -1,3 +1,5 @@
+import { appendFileSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { freePort } from '../../src/database/embedded-postgres';
 import { ServerProcess, startServerProcess } from '../support/child-processes';
 
@@ -5,6 +7,8 @@ import { ServerProcess, startServerProcess } from '../support/child-processes';
  * The Bazaar server processes of a bank run, each on its own loopback port against the one database,
  * all with the same `env` (several nodes must share JWT_SECRET and ENCRYPTION_KEY). A node is killed
  * with SIGKILL and started again on its port; one that exits on its own is counted (a crash).
+ * With BANK_LOGS=<dir>, every node's output (each boot's, kills included) is appended to
+ * <dir>/node-<i>.log, to find what a 5xx was.
  */
 export class Nodes {
   private readonly procs: (ServerProcess | undefined)[];
@@ -79,11 +83,23 @@ export class Nodes {
   private async boot(i: number): Promise<void> {
     const proc = await startServerProcess({ ...this.env, PORT: String(this.ports[i]) }, 180_000);
     this.procs[i] = proc;
+    this.keepLog(i, proc);
     proc.child.once('exit', (code, signal) => {
       if (this.procs[i] !== proc) return;
       this.procs[i] = undefined;
       this.exits.push(`node ${i} exited (${code ?? signal}):\n${proc.output().slice(-4000)}`);
       void this.boot(i).catch((err) => this.exits.push(`node ${i} did not start again: ${(err as Error).message}`));
     });
+  }
+
+  private keepLog(i: number, proc: ServerProcess): void {
+    const dir = process.env.BANK_LOGS;
+    if (!dir) return;
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, `node-${i}.log`);
+    appendFileSync(file, `--- node ${i} started ${new Date().toISOString()}\n${proc.output()}`);
+    const append = (d: Buffer) => appendFileSync(file, d);
+    proc.child.stdout?.on('data', append);
+    proc.child.stderr?.on('data', append);
   }
 }

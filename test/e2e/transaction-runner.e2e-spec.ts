@@ -1,6 +1,8 @@
 import type { EventEmitter } from 'node:events';
 import type { Pool, PoolClient } from 'pg';
+import type { EntityManager } from 'typeorm';
 import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
+import { toAppError } from '../../src/common/problem.filter';
 import { afterCommit } from '../../src/database/after-commit';
 import { queryRows } from '../../src/database/sql';
 import { TransactionRunner } from '../../src/database/transaction-runner';
@@ -135,5 +137,32 @@ describe('transactions (BEGIN sent with the first statement)', () => {
       })
       .catch(() => undefined);
     expect(await t.sql('SELECT n FROM batch_probe WHERE n = 200')).toEqual([{ n: 200 }]);
+  });
+
+  it('fails a transaction whose connection broke between its statements as the database being unavailable (503), at any next step', async () => {
+    // The connection's backend ends (as PostgreSQL's shutdown ends them) while the transaction waits between statements.
+    const steps: Record<string, (em: EntityManager) => Promise<unknown>> = {
+      'a statement (TypeORM)': (em) => em.query('SELECT 1'),
+      'a prepared statement (queryRows)': (em) => queryRows(em, 'SELECT 1', [], { prepare: true }),
+      "a statement on the transaction's pg client": async (em) => (await em.queryRunner!.connect()).query('SELECT 1'),
+      'the COMMIT': async () => undefined,
+    };
+    for (const [step, next] of Object.entries(steps)) {
+      const failed = await tx
+        .run(async (em) => {
+          const [{ pid }] = await queryRows<{ pid: number }>(em, 'SELECT pg_backend_pid() AS pid');
+          await t.sql('SELECT pg_terminate_backend($1)', [pid]);
+          for (let waited = 0; !em.queryRunner!.isReleased; waited += 10) {
+            if (waited > 5_000) throw new Error('the connection did not report its end');
+            await new Promise((r) => setTimeout(r, 10));
+          }
+          await next(em);
+        })
+        .then(
+          () => 'committed',
+          (err: unknown) => err,
+        );
+      expect({ step, code: toAppError(failed).code }).toEqual({ step, code: 'SERVICE_UNAVAILABLE' });
+    }
   });
 });
