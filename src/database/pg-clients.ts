@@ -25,6 +25,28 @@ export class ListeningClient extends Client {
       logger.warn({ code: pgCode(err) ?? null, message: err.message }, 'a PostgreSQL connection broke; the pool replaces it');
     });
   }
+
+  /**
+   * A connection that ends while it is being opened (PostgreSQL shutting down or starting: it takes
+   * the socket and closes it) fails with pg's "Connection terminated unexpectedly", no SQLSTATE and no
+   * `error` event: counted as a connection that broke. Refusals with a SQLSTATE (a bad password) are not.
+   */
+  override connect(): Promise<Client>;
+  override connect(callback: (err: Error) => void): void;
+  override connect(callback?: (err: Error) => void): Promise<Client> | void {
+    const broke = (err: Error) => {
+      if (pgCode(err) === undefined) connectionLost.add(err);
+    };
+    if (!callback)
+      return super.connect().catch((err: Error) => {
+        broke(err);
+        throw err;
+      });
+    super.connect((err: Error) => {
+      if (err) broke(err);
+      callback(err);
+    });
+  }
 }
 
 /**

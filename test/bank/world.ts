@@ -11,9 +11,8 @@ import type { StripeSide } from './stripe';
 
 /**
  * What a bank run starts from, made through the real routes of node 0 before anything is killed:
- * two admins, every fraud rule off (the bank test is about money, not about what the rules decide),
- * creators with published listings, buyers with purchased credits, and one active reseller with
- * wholesale stock and its bond locked.
+ * the market (`openMarket`: an admin, every fraud rule off, buyers with purchased credits), a second
+ * admin, creators with published listings, and one active reseller with wholesale stock and its bond locked.
  */
 export interface Listing {
   id: string;
@@ -45,12 +44,23 @@ function remote(url: string, config: AppConfig, db: Pool): TestApp {
   return { http: () => request(url), config, sql } as unknown as TestApp;
 }
 
-export async function buildWorld(nodes: Nodes, stripe: StripeSide, config: AppConfig, db: Pool, profile: Profile): Promise<World> {
+/**
+ * The part of the world every fault test starts from: an admin, every fraud rule off (these tests are
+ * about money, not about what the rules decide), the buyers' token package, and `buyerCount` buyers
+ * with verified email and one package's credits paid at the fake Stripe.
+ */
+export interface Market {
+  t: TestApp;
+  admin: Actor;
+  buyers: Actor[];
+  packageId: string;
+  createPackage(body: object): Promise<string>;
+  pay(a: Actor, route: string, packageId: string): Promise<void>;
+}
+
+export async function openMarket(nodes: Nodes, stripe: StripeSide, config: AppConfig, db: Pool, buyerCount: number): Promise<Market> {
   const t = remote(nodes.url(0), config, db);
-  const [admin, vetter] = await Promise.all([
-    signUp(t, 'admin').then((a) => makeAdmin(t, a)),
-    signUp(t, 'vetter').then((a) => makeAdmin(t, a)),
-  ]);
+  const admin = await makeAdmin(t, await signUp(t, 'admin'));
   const rules = (await as(t, admin).get('/admin/fraud/rules?limit=200').expect(200)).body.items as { id: string; mode: string }[];
   for (const r of rules.filter((x) => x.mode !== 'DISABLED'))
     await as(t, admin).patch(`/admin/fraud/rules/${r.id}`, { mode: 'DISABLED' }).expect(200);
@@ -62,19 +72,25 @@ export async function buildWorld(nodes: Nodes, stripe: StripeSide, config: AppCo
         .expect(201)
     ).body.id as string;
   const packageId = await createPackage({ name: 'Bank credits', credits: PACKAGE_CREDITS, priceCents: 200 });
-  const wholesaleId = await createPackage({ name: 'Bank wholesale', credits: WHOLESALE_CREDITS, priceCents: 20_000, audience: 'reseller' });
-  const bondId = await createPackage({ name: 'Bank bond', credits: config.resellers.bondCredits, priceCents: 1_000 });
   const pay = async (a: Actor, route: string, pkg: string) => {
     const created = await as(t, a).post(route, { packageId: pkg }).expect(201);
     await stripe.pay(created.body.paymentIntentId, `fp_bank_${a.id.slice(0, 8)}`);
   };
 
-  const buyers = await inBatches(Array.from({ length: profile.buyers }), 4, async (_, i) => {
+  const buyers = await inBatches(Array.from({ length: buyerCount }), 4, async (_, i) => {
     const b = await signUp(t, `buyer-${i}`);
     await verifyEmail(t, b);
     await pay(b, '/token-purchases', packageId);
     return b;
   });
+  return { t, admin, buyers, packageId, createPackage, pay };
+}
+
+export async function buildWorld(nodes: Nodes, stripe: StripeSide, config: AppConfig, db: Pool, profile: Profile): Promise<World> {
+  const { t, admin, buyers, packageId, createPackage, pay } = await openMarket(nodes, stripe, config, db, profile.buyers);
+  const vetter = await makeAdmin(t, await signUp(t, 'vetter'));
+  const wholesaleId = await createPackage({ name: 'Bank wholesale', credits: WHOLESALE_CREDITS, priceCents: 20_000, audience: 'reseller' });
+  const bondId = await createPackage({ name: 'Bank bond', credits: config.resellers.bondCredits, priceCents: 1_000 });
 
   const creators = await inBatches(Array.from({ length: profile.creators }), 4, async (_, i) => {
     const c = await signUp(t, `creator-${i}`);
