@@ -64,6 +64,8 @@ export async function runBank(profile: Profile, log: (line: string) => void = co
       problems.push(
         `${quiet.left.length} Stripe events still queued ${SETTLE_MS / 1000} s after the workload:\n    ${quiet.left.join('\n    ')}`,
       );
+    if (traffic.internalErrors.length)
+      problems.push(`${traffic.internalErrors.length} answers were 500 (listed above; BANK_LOGS keeps the nodes' logs)`);
     problems.push(...nodes.crashes());
     const result: BankResult = {
       profile: profile.name,

@@ -181,8 +181,16 @@ export async function signInAgain<A extends Actor>(t: TestApp, a: A): Promise<A>
 }
 
 /** Verifies the actor's email through the mailed token (POST /auth/email/verify). */
+/**
+ * Mail goes out through the outbox, after the sign-up commits: with several server processes, another
+ * one's dispatcher may hold the message (claimed, not yet in the mailbox) when this reads it, so it looks again for a while.
+ */
 export async function verifyEmail(t: TestApp, a: Actor): Promise<void> {
-  const mail = await lastMail(t, a.email, 'email_verification');
+  let mail = await lastMail(t, a.email, 'email_verification');
+  for (let waited = 0; !mail && waited < 10_000; waited += 100) {
+    await new Promise((r) => setTimeout(r, 100));
+    mail = await lastMail(t, a.email, 'email_verification');
+  }
   if (!mail) throw new Error(`no verification mail for ${a.email}`);
   await t.http().post('/auth/email/verify').send({ token: mail.data.token }).expect(204);
 }
