@@ -74,6 +74,8 @@ const QUEUE_POLL_MS = 1000;
 /** A periodic job's worker looks as often as pg-boss's own worker did (its default polling interval). */
 const PERIODIC_POLL_MS = 2000;
 const DEFAULT_PROMPT_FALLBACK_SECONDS = 10;
+/** pg-boss's queue of the jobs its schedules send (its timekeeper's QUEUES.SEND_IT). */
+const SEND_IT_QUEUE = '__pgboss__send-it';
 /** pg-boss's own expiry of a claimed job. */
 const DEFAULT_EXPIRY_SECONDS = 15 * 60;
 
@@ -151,6 +153,12 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
       void this.work({ handler: { name: job.name, handle: run }, slots: new RunSlots(1) }, PERIODIC_POLL_MS);
     }
     for (const q of this.queues.values()) void this.work(q);
+    // pg-boss's timekeeper turns each due schedule into a job of its send-it queue (the job's data is
+    // the job to send) and works that queue on pg-boss's own worker, with the same unhandled
+    // complete: the queues' worker runs it instead.
+    await boss.offWork(SEND_IT_QUEUE);
+    const sendIt = async (job: object) => void (await boss.insert([job as PgBoss.JobInsert]));
+    void this.work({ handler: { name: SEND_IT_QUEUE, handle: sendIt }, slots: new RunSlots(1) }, PERIODIC_POLL_MS);
   }
 
   private shortestExpiry(): number {

@@ -1,6 +1,7 @@
 import { Injectable, INestApplication, Module, OnModuleInit } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
+import PgBoss from 'pg-boss';
 import { DataSource } from 'typeorm';
 import { CommonModule } from '../../src/common/common.module';
 import { loadConfig } from '../../src/config/app-config';
@@ -8,7 +9,7 @@ import { ConfigModule } from '../../src/config/config.module';
 import { DatabaseModule } from '../../src/database/database.module';
 import { TransactionRunner } from '../../src/database/transaction-runner';
 import { JobsModule } from '../../src/jobs/jobs.module';
-import { JobsService } from '../../src/jobs/jobs.service';
+import { JobsService, PG_BOSS_SCHEMA } from '../../src/jobs/jobs.service';
 import { MailService } from '../../src/notifications/mail.service';
 import { NotificationsModule } from '../../src/notifications/notifications.module';
 import { OutboxService } from '../../src/notifications/outbox.service';
@@ -124,5 +125,29 @@ describe('jobs (pg-boss) and the transactional outbox', () => {
     expect(inbox.map((m) => m.subject)).toEqual(['hello']);
     const pending = await app.get(DataSource).query('SELECT count(*)::int AS n FROM outbox_messages WHERE sent_at IS NULL');
     expect(pending[0].n).toBe(0);
+  });
+
+  it("runs the schedules' send-it jobs on its own worker: a completion the database refuses is logged, never an unhandled rejection", async () => {
+    // pg-boss's timekeeper turns a due schedule into a job of this queue; the job's data is the job to send.
+    const sql = (text: string) => app.get(DataSource).query(text);
+    await sql(`CREATE FUNCTION refuse_completion() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN RAISE EXCEPTION 'terminating connection' USING ERRCODE = '57P01'; END $$`);
+    await sql(`CREATE TRIGGER refuse_completion BEFORE UPDATE ON ${PG_BOSS_SCHEMA}.job FOR EACH ROW
+                 WHEN (NEW.name = '__pgboss__send-it' AND NEW.state = 'completed') EXECUTE FUNCTION refuse_completion()`);
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    const sender = new PgBoss({ connectionString: db.url, schema: PG_BOSS_SCHEMA, supervise: false, schedule: false, migrate: false });
+    try {
+      await sender.start();
+      await sender.send('__pgboss__send-it', { name: 'probe', data: { tag: 'scheduled' } });
+      await until(() => handled.includes('scheduled'));
+      await new Promise((r) => setTimeout(r, 1000)); // the send-it job's completion follows the job it sent
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      await sender.stop({ graceful: false });
+      await sql(`DROP TRIGGER refuse_completion ON ${PG_BOSS_SCHEMA}.job`);
+    }
   });
 });
