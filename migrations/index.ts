@@ -26,6 +26,7 @@ import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneSt
 import { EconomyReport1763900029000 } from './1763900029000-EconomyReport';
 import { EconomyReportPairStatistics1763900029500 } from './1763900029500-EconomyReportPairStatistics';
 import { EconomyRollups1763900031000 } from './1763900031000-EconomyRollups';
+import { EconomyRollupsSaleLines1763900031500 } from './1763900031500-EconomyRollupsSaleLines';
 import { SandboxStripeShared1763900030000 } from './1763900030000-SandboxStripeShared';
 import { SecretFingerprints1763900030500 } from './1763900030500-SecretFingerprints';
 
@@ -61,4 +62,5 @@ export const allMigrations = [
   SandboxStripeShared1763900030000,
   SecretFingerprints1763900030500,
   EconomyRollups1763900031000,
+  EconomyRollupsSaleLines1763900031500,
 ];

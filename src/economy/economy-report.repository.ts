@@ -28,9 +28,6 @@ export type EventKind =
   | 'order_refund_credit'
   | 'order_refund_promo'
   | 'platform_fee_refunded'
-  | 'earnings_accrued'
-  | 'earnings_matured'
-  | 'earnings_reversed'
   | 'credit_gift'
   | 'money_in_packages'
   | 'money_in_wholesale'
@@ -58,15 +55,6 @@ const EVENTS = `
     SELECT b, CASE WHEN pay_with = 'CREDIT' THEN 'order_refund_credit' ELSE 'order_refund_promo' END, '', n, price FROM refunded
     UNION ALL
     SELECT b, 'platform_fee_refunded', '', n, fee FROM refunded WHERE pay_with = 'CREDIT'
-    UNION ALL
-    SELECT ${BIN('s.created_at')}, 'earnings_accrued', '', count(*), sum(s.amount)
-      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.created_at')} GROUP BY 1
-    UNION ALL
-    SELECT ${BIN('s.matured_at')}, 'earnings_matured', '', count(*), sum(s.amount)
-      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.matured_at')} GROUP BY 1
-    UNION ALL
-    SELECT ${BIN('s.reversed_at')}, 'earnings_reversed', '', count(*), sum(s.amount)
-      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.reversed_at')} GROUP BY 1
     UNION ALL
     SELECT ${BIN('t.created_at')}, 'credit_gift', '', count(*), sum(t.amount)
       FROM credit_transfers t WHERE t.status = 'completed' AND ${IN_RANGE('t.created_at')} GROUP BY 1
@@ -123,7 +111,7 @@ export interface OrderFactRow {
   within: string;
 }
 
-export type SaleKind = 'sale_credit' | 'sale_promo' | 'platform_fee';
+export type SaleKind = 'sale_credit' | 'sale_promo' | 'platform_fee' | 'earnings_accrued' | 'earnings_matured' | 'earnings_reversed';
 
 export type OrderFactKind = SaleKind | 'pair_lag_1' | 'pair_lag_2' | 'pair_lag_4' | 'pair_lag_5' | 'new_buyer' | 'again';
 
@@ -136,7 +124,7 @@ const FACT_AT = `CASE WHEN kind = 'again' THEN ref ELSE day END`;
  * after it: the live part runs to 30 days past `to`.
  */
 const ORDER_FIGURES = `
-  WITH live AS (${orderFacts('$4::timestamptz', '$5::timestamptz', '$2::timestamptz', 'false')}
+  WITH live AS (${orderFacts('$4::timestamptz', '$5::timestamptz', '$2::timestamptz', false)}
   ), x (at, kind, ref, n, amount) AS (
     SELECT ${FACT_AT}, kind, ref, n, amount FROM economy_order_facts WHERE $6::boolean AND ${IN_RANGE(FACT_AT)}
     UNION ALL

@@ -45,7 +45,14 @@ interface Gathered {
   debt: { created: bigint; repaid: bigint; outstanding: bigint };
 }
 
-const SALE_KINDS = new Set<OrderFactKind>(['sale_credit', 'sale_promo', 'platform_fee']);
+const SALE_KINDS = new Set<OrderFactKind>([
+  'sale_credit',
+  'sale_promo',
+  'platform_fee',
+  'earnings_accrued',
+  'earnings_matured',
+  'earnings_reversed',
+]);
 
 const TOTAL = 'total';
 type Key = number | typeof TOTAL;
@@ -169,7 +176,7 @@ export class EconomyReportService {
       takeovers: [],
       debt: { created: 0n, repaid: 0n, outstanding: 0n },
     });
-    // The sales are events of their interval like the others (the total sums them); the patterns are read per interval and in total.
+    // The sales and their lines are events of their interval like the others (the total sums them); the patterns are read per interval and in total.
     const sales = read.orderFacts
       .filter((r): r is OrderFactRow & { bucket: number; kind: EventKind } => r.bucket !== null && SALE_KINDS.has(r.kind))
       .map((r) => ({ bucket: r.bucket, kind: r.kind, currency: '', n: r.n, amount: r.amount }));

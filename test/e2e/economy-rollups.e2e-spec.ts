@@ -10,6 +10,7 @@ const HOUR = 3600;
 interface OrderFigures {
   gmv: unknown;
   platformRevenue: number;
+  creatorEarnings: unknown;
   patterns: { sales: number; returningBuyerSales: number; orbits: unknown; newBuyers: unknown };
 }
 
@@ -41,9 +42,13 @@ describe('economy report rollups', () => {
     const to = new Date(d0.getTime() + 3 * DAY * 1000);
     const body = (await as(t, admin).get(`/admin/economy/report?from=${d0.toISOString()}&to=${to.toISOString()}&interval=day`).expect(200))
       .body;
-    const orders = (r: { money: { gmv: unknown; platformRevenue: number }; patterns: OrderFigures['patterns'] }): OrderFigures => ({
+    const orders = (r: {
+      money: { gmv: unknown; platformRevenue: number; creatorEarnings: unknown };
+      patterns: OrderFigures['patterns'];
+    }): OrderFigures => ({
       gmv: r.money.gmv,
       platformRevenue: r.money.platformRevenue,
+      creatorEarnings: r.money.creatorEarnings,
       patterns: r.patterns,
     });
     return { intervals: (body.intervals as Parameters<typeof orders>[0][]).map(orders), total: orders(body.total) };
@@ -131,6 +136,8 @@ describe('economy report rollups', () => {
     const figures = await report();
     expect(figures.intervals.map((i) => i.gmv)).toEqual([sale(10, 7 * 1100 + 2 * 2200 + 5500), sale(2, 2200), sale(1, 2200)]);
     expect(figures.total.gmv).toEqual(sale(13, 7 * 1100 + 2 * 2200 + 5500 + 2 * 1100 + 2200));
+    // The creators' shares (the held sale's once approved, on day 1); none matured yet.
+    expect(figures.total.creatorEarnings).toEqual({ accrued: 7 * 1000 + 2 * 2000 + 5000 + 2 * 1000 + 2000, matured: 0 });
     expect(figures.intervals.map((i) => i.platformRevenue)).toEqual([7 * 100 + 2 * 200 + 500, 200, 200]);
     const p = (i: OrderFigures) => [i.patterns.sales, i.patterns.returningBuyerSales, i.patterns.orbits, i.patterns.newBuyers];
     expect(figures.intervals.map(p)).toEqual([

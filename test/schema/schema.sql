@@ -647,7 +647,7 @@ CREATE TABLE public.economy_order_facts (
     ref timestamp with time zone NOT NULL,
     n bigint NOT NULL,
     amount bigint NOT NULL,
-    CONSTRAINT economy_order_facts_kind_check CHECK ((kind = ANY (ARRAY['sale_credit'::text, 'sale_promo'::text, 'platform_fee'::text, 'pair_lag_1'::text, 'pair_lag_2'::text, 'pair_lag_4'::text, 'pair_lag_5'::text, 'new_buyer'::text, 'again'::text]))),
+    CONSTRAINT economy_order_facts_kind_check CHECK ((kind = ANY (ARRAY['sale_credit'::text, 'sale_promo'::text, 'platform_fee'::text, 'earnings_accrued'::text, 'earnings_matured'::text, 'earnings_reversed'::text, 'pair_lag_1'::text, 'pair_lag_2'::text, 'pair_lag_4'::text, 'pair_lag_5'::text, 'new_buyer'::text, 'again'::text]))),
     CONSTRAINT economy_order_facts_n_check CHECK ((n > 0)),
     CONSTRAINT economy_order_facts_pkey PRIMARY KEY (kind, day, ref)
 );
