@@ -1,7 +1,6 @@
-import { Readable } from 'node:stream';
-import { runCli } from '../../src/cli';
 import { Actor, as, fund, makeAdmin, publishListing, signInAgain, signUp, signUpCreator } from '../support/market-fixtures';
 import { clockNow, inBatches } from '../support/reseller-fixtures';
+import { runCliIn } from '../support/in-process-cli';
 import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY = 86_400;
@@ -54,24 +53,6 @@ describe('economy report rollups', () => {
     return { intervals: (body.intervals as Parameters<typeof orders>[0][]).map(orders), total: orders(body.total) };
   };
   const state = async () => (await t.sql<{ orders_until: Date | null }>(`SELECT orders_until FROM economy_rollup_state`))[0].orders_until;
-  const cli = async (argv: string[]) => {
-    const out: string[] = [];
-    const code = await runCli(argv, {
-      env: {
-        NODE_ENV: 'test',
-        DATABASE_URL: t.db.url,
-        JWT_SECRET: t.config.jwtSecret,
-        ENCRYPTION_KEY: t.config.encryptionKey.toString('base64'),
-        DATABASE_POOL_SIZE: '2',
-      },
-      out: (line) => out.push(line),
-      err: (line) => out.push(line),
-      stdin: Readable.from(['']),
-      prompt: () => undefined,
-      open: async () => ({ app: t.app, close: async () => undefined }),
-    });
-    return { code, out: out.join('\n') };
-  };
 
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
@@ -167,8 +148,8 @@ describe('economy report rollups', () => {
     expect(await report()).toEqual(figures);
 
     // Rebuilt from the orders: the same report from the rollup.
-    expect(await cli(['economy', 'rollups'])).toMatchObject({ code: 2, out: expect.stringContaining('economy rollups rebuild') });
-    const rebuilt = await cli(['economy', 'rollups', 'rebuild']);
+    expect(await runCliIn(t, ['economy', 'rollups'])).toMatchObject({ code: 2, err: expect.stringContaining('economy rollups rebuild') });
+    const rebuilt = await runCliIn(t, ['economy', 'rollups', 'rebuild']);
     expect(rebuilt).toMatchObject({ code: 0, out: expect.stringContaining('Economy rollup rebuilt') });
     expect(await state()).not.toBeNull();
     const [{ n }] = await t.sql<{ n: number }>(`SELECT count(*)::int AS n FROM economy_order_facts WHERE kind = 'sale_credit'`);
