@@ -96,9 +96,9 @@ export class EconomyReportService {
     const read = await this.tx.run(
       async (em) => {
         await this.repo.readOnly(em);
-        // The rollup counts whole UTC days: a range on day boundaries reads it, any other range reads the orders live.
+        // The rollup counts whole UTC days: a range on day boundaries reads it (unless it was lost), any other range reads the orders live.
         const onDays = q.from.getTime() % DAY_MS === 0 && q.to.getTime() % DAY_MS === 0;
-        const rolledUntil = onDays ? await this.rollup.until(em) : null;
+        const rolledUntil = onDays && !(await this.rollup.empty(em)) ? await this.rollup.until(em) : null;
         return {
           events: await this.repo.events(em, q.from, q.to, step),
           orderFacts: await this.repo.orderFigures(em, q.from, q.to, step, rolledUntil),

@@ -86,6 +86,12 @@ export class EconomyRollupRepository {
     return row.orders_until;
   }
 
+  /** Whether the rollup holds no fact at all (lost, or nothing sold before its watermark). */
+  async empty(em: EntityManager): Promise<boolean> {
+    const [row] = await queryRows<{ empty: boolean }>(em, `SELECT NOT EXISTS (SELECT 1 FROM economy_order_facts) AS empty`);
+    return row.empty;
+  }
+
   /** The time of the oldest order still held for review (it may still become a sale, at its own time). */
   async oldestHeld(em: EntityManager): Promise<Date | null> {
     const [row] = await queryRows<{ at: Date | null }>(em, `SELECT min(created_at) AS at FROM orders WHERE status = 'held_for_review'`);

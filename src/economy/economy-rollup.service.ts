@@ -42,7 +42,12 @@ export class EconomyRollupService implements OnModuleInit {
   }
 
   private async rollUp(em: EntityManager, now: Date): Promise<Date | null> {
-    const from = await this.repo.until(em, true);
+    let from = await this.repo.until(em, true);
+    // Facts lost under a watermark: start again from the first sale.
+    if (from && (await this.repo.empty(em))) {
+      await this.repo.clear(em);
+      from = null;
+    }
     const held = await this.repo.oldestHeld(em);
     const settled = now.getTime() - SALES_SETTLED_MS;
     const to = new Date(Math.min(settled, held?.getTime() ?? settled));
