@@ -25,6 +25,8 @@ import { UuidIds1763900025000 } from './1763900025000-UuidIds';
 import { LedgerOneStatementPost1763900028000 } from './1763900028000-LedgerOneStatementPost';
 import { EconomyReport1763900029000 } from './1763900029000-EconomyReport';
 import { EconomyReportPairStatistics1763900029500 } from './1763900029500-EconomyReportPairStatistics';
+import { EconomyRollups1763900031000 } from './1763900031000-EconomyRollups';
+import { EconomyRollupsSaleLines1763900031500 } from './1763900031500-EconomyRollupsSaleLines';
 import { SandboxStripeShared1763900030000 } from './1763900030000-SandboxStripeShared';
 import { SecretFingerprints1763900030500 } from './1763900030500-SecretFingerprints';
 
@@ -59,4 +61,6 @@ export const allMigrations = [
   EconomyReportPairStatistics1763900029500,
   SandboxStripeShared1763900030000,
   SecretFingerprints1763900030500,
+  EconomyRollups1763900031000,
+  EconomyRollupsSaleLines1763900031500,
 ];

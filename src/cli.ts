@@ -2,6 +2,7 @@ import 'reflect-metadata';
 import { createApp } from './app';
 import { CliDeps, OpenedApp } from './cli/cli-context';
 import { CREATE_ADMIN_USAGE, createAdmin } from './cli/create-admin.command';
+import { ECONOMY_ROLLUPS_USAGE, economyRollups } from './cli/economy-rollups.command';
 import { LEDGER_VERIFY_USAGE, ledgerVerify } from './cli/ledger-verify.command';
 import { MIGRATE_USAGE, migrate } from './cli/migrate.command';
 import { SEED_USAGE, seed } from './cli/seed.command';
@@ -10,6 +11,7 @@ import { AppConfig } from './config/app-config';
 const USAGE = `Usage: npm run cli -- <command>
 
   ${CREATE_ADMIN_USAGE}
+  ${ECONOMY_ROLLUPS_USAGE}
   ${LEDGER_VERIFY_USAGE}
   ${MIGRATE_USAGE}
   ${SEED_USAGE}
@@ -46,6 +48,7 @@ const COMMANDS: Record<string, (args: string[], deps: CliDeps) => Promise<number
 export async function runCli(argv: string[], deps: CliDeps = processDeps): Promise<number> {
   const [command, ...rest] = argv;
   if (command === 'ledger' && rest[0] === 'verify') return ledgerVerify(rest.slice(1), deps);
+  if (command === 'economy' && rest[0] === 'rollups') return economyRollups(rest.slice(1), deps);
   const run = command === undefined ? undefined : COMMANDS[command];
   if (run) return run(rest, deps);
   deps.err(USAGE);

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
+import { addDays } from '../common/time';
 import { queryRows } from '../database/sql';
+import { orderFacts, SOLD } from './economy-rollup.repository';
 
 type Db = DataSource | EntityManager;
 
@@ -11,7 +13,6 @@ const INDEX = (bin: string) => `(floor(extract(epoch FROM ${bin} - $1::timestamp
 /** The interval index of `col` (per row: for the few rows of takeovers and such). */
 const BUCKET = (col: string) => INDEX(BIN(col));
 const IN_RANGE = (col: string) => `${col} >= $1 AND ${col} < $2`;
-const SOLD = `status IN ('completed', 'refunded')`;
 
 /** One counted kind of event in an interval: how many and their sum (credits, or cents of `currency`); additive, so the total is their sum. */
 export interface EventRow {
@@ -23,15 +24,10 @@ export interface EventRow {
 }
 
 export type EventKind =
-  | 'sale_credit'
-  | 'sale_promo'
-  | 'platform_fee'
+  | SaleKind
   | 'order_refund_credit'
   | 'order_refund_promo'
   | 'platform_fee_refunded'
-  | 'earnings_accrued'
-  | 'earnings_matured'
-  | 'earnings_reversed'
   | 'credit_gift'
   | 'money_in_packages'
   | 'money_in_wholesale'
@@ -52,29 +48,13 @@ export type EventKind =
 
 /** Each source aggregated per interval first (one pass over each range), then the few rows unioned. */
 const EVENTS = `
-  WITH sold AS (
-    SELECT ${BIN('o.created_at')} AS b, o.pay_with, count(*) AS n, sum(o.price) AS price, sum(o.platform_fee) AS fee
-      FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')} GROUP BY 1, 2
-  ), refunded AS (
+  WITH refunded AS (
     SELECT ${BIN('o.refunded_at')} AS b, o.pay_with, count(*) AS n, sum(o.price) AS price, sum(o.platform_fee) AS fee
       FROM orders o WHERE ${IN_RANGE('o.refunded_at')} GROUP BY 1, 2
   ), ev (b, kind, currency, n, amount) AS (
-    SELECT b, CASE WHEN pay_with = 'CREDIT' THEN 'sale_credit' ELSE 'sale_promo' END, '', n, price FROM sold
-    UNION ALL
-    SELECT b, 'platform_fee', '', n, fee FROM sold WHERE pay_with = 'CREDIT'
-    UNION ALL
     SELECT b, CASE WHEN pay_with = 'CREDIT' THEN 'order_refund_credit' ELSE 'order_refund_promo' END, '', n, price FROM refunded
     UNION ALL
     SELECT b, 'platform_fee_refunded', '', n, fee FROM refunded WHERE pay_with = 'CREDIT'
-    UNION ALL
-    SELECT ${BIN('s.created_at')}, 'earnings_accrued', '', count(*), sum(s.amount)
-      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.created_at')} GROUP BY 1
-    UNION ALL
-    SELECT ${BIN('s.matured_at')}, 'earnings_matured', '', count(*), sum(s.amount)
-      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.matured_at')} GROUP BY 1
-    UNION ALL
-    SELECT ${BIN('s.reversed_at')}, 'earnings_reversed', '', count(*), sum(s.amount)
-      FROM sale_earnings s WHERE s.asset = 'CREDIT' AND ${IN_RANGE('s.reversed_at')} GROUP BY 1
     UNION ALL
     SELECT ${BIN('t.created_at')}, 'credit_gift', '', count(*), sum(t.amount)
       FROM credit_transfers t WHERE t.status = 'completed' AND ${IN_RANGE('t.created_at')} GROUP BY 1
@@ -119,63 +99,44 @@ const EVENTS = `
   )
   SELECT ${INDEX('b')} AS bucket, kind, currency, n::text AS n, coalesce(amount, 0)::text AS amount FROM ev`;
 
-/** Sales by buyer-creator pairs in an interval: the pairs with 1, 2-4 and 5+ sales, and the pairs' first-ever sales in it. */
-export interface OrbitRow {
+/**
+ * The order figures of an interval (bucket null: the total over [from, to)) by fact kind (orderFacts):
+ * `n` and `amount` summed, `within` the facts whose `ref` is at or after the interval's start.
+ */
+export interface OrderFactRow {
   bucket: number | null;
-  sales: string;
-  one: string;
-  two_to_four: string;
-  five_plus: string;
-  first_sales: string;
+  kind: OrderFactKind;
+  n: string;
+  amount: string;
+  within: string;
 }
 
-const ORBITS = `
-  WITH per AS (
-    SELECT ${BIN('o.created_at')} AS b, o.buyer_id, o.seller_id, count(*) AS n
-      FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')} GROUP BY 1, 2, 3
-  ), pairs AS (
-    SELECT buyer_id, seller_id, sum(n) AS n, min(b) AS first_b FROM per GROUP BY 1, 2
-  ), fresh AS (
-    -- pairs without a sale before the range: their first interval holds their first-ever sale
-    SELECT p.first_b AS b FROM pairs p
-     WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.buyer_id = p.buyer_id AND o.seller_id = p.seller_id AND o.${SOLD} AND o.created_at < $1)
-  ), firsts AS (
-    SELECT b, count(*) AS n FROM fresh GROUP BY 1
-  ), orbits AS (
-    SELECT b, sum(n) AS sales, count(*) FILTER (WHERE n = 1) AS one, count(*) FILTER (WHERE n BETWEEN 2 AND 4) AS two_to_four,
-           count(*) FILTER (WHERE n >= 5) AS five_plus
-      FROM per GROUP BY 1
+export type SaleKind = 'sale_credit' | 'sale_promo' | 'platform_fee' | 'earnings_accrued' | 'earnings_matured' | 'earnings_reversed';
+
+export type OrderFactKind = SaleKind | 'pair_lag_1' | 'pair_lag_2' | 'pair_lag_4' | 'pair_lag_5' | 'new_buyer' | 'again';
+
+/** A fact's interval: its sale's, or for `again` the first purchase's (its ref). */
+const FACT_AT = `CASE WHEN kind = 'again' THEN ref ELSE day END`;
+
+/**
+ * The rolled-up facts (when $6) and those of the sales in [$4, $5) read live, at their exact times,
+ * attributed to the intervals. A second purchase within 30 days of a first in the range may come
+ * after it: the live part runs to 30 days past `to`.
+ */
+const ORDER_FIGURES = `
+  WITH live AS (${orderFacts('$4::timestamptz', '$5::timestamptz', '$2::timestamptz', false)}
+  ), x (at, kind, ref, n, amount) AS (
+    SELECT ${FACT_AT}, kind, ref, n, amount FROM economy_order_facts WHERE $6::boolean AND ${IN_RANGE(FACT_AT)}
     UNION ALL
-    SELECT NULL, sum(n), count(*) FILTER (WHERE n = 1), count(*) FILTER (WHERE n BETWEEN 2 AND 4), count(*) FILTER (WHERE n >= 5)
-      FROM pairs HAVING count(*) > 0
+    SELECT ${FACT_AT}, kind, ref, n, amount FROM live
+  ), y AS (
+    SELECT ${BIN('at')} AS b, kind, ref, n, amount FROM x WHERE ${IN_RANGE('at')}
   )
-  SELECT ${INDEX('o.b')} AS bucket, o.sales::text AS sales, o.one::text AS one, o.two_to_four::text AS two_to_four,
-         o.five_plus::text AS five_plus,
-         (CASE WHEN o.b IS NULL THEN (SELECT coalesce(sum(n), 0) FROM firsts) ELSE coalesce(f.n, 0) END)::text AS first_sales
-    FROM orbits o LEFT JOIN firsts f ON f.b = o.b`;
-
-/** Buyers whose first purchase falls in an interval, and how many of them bought again within 30 days of it. */
-export interface NewBuyerRow {
-  bucket: number | null;
-  new_buyers: string;
-  again: string;
-}
-
-const NEW_BUYERS = `
-  WITH buyers AS (
-    SELECT DISTINCT o.buyer_id FROM orders o WHERE o.${SOLD} AND ${IN_RANGE('o.created_at')}
-  ), firsts AS (
-    -- each buyer's first two purchases ever (one index probe per buyer)
-    SELECT f.at[1] AS first_at, f.at[2] AS second_at
-      FROM buyers b
-     CROSS JOIN LATERAL (SELECT array_agg(x.created_at ORDER BY x.created_at) AS at
-                           FROM (SELECT o.created_at FROM orders o WHERE o.buyer_id = b.buyer_id AND o.${SOLD}
-                                  ORDER BY o.created_at LIMIT 2) x) f
-  )
-  SELECT ${INDEX('b')} AS bucket, count(*)::text AS new_buyers, count(*) FILTER (WHERE again)::text AS again
-    FROM (SELECT ${BIN('first_at')} AS b, coalesce(second_at <= first_at + interval '30 days', false) AS again
-            FROM firsts WHERE first_at >= $1) x
-   GROUP BY GROUPING SETS ((b), ())`;
+  SELECT ${INDEX('b')} AS bucket, kind, sum(n)::text AS n, sum(amount)::text AS amount,
+         coalesce(sum(n) FILTER (WHERE ref >= b), 0)::text AS within
+    FROM y GROUP BY b, kind
+  UNION ALL
+  SELECT NULL, kind, sum(n)::text, sum(amount)::text, coalesce(sum(n) FILTER (WHERE ref >= $1), 0)::text FROM y GROUP BY kind`;
 
 /** Gifts (completed credit transfers, items bought for someone else) sent in an interval, and those answered by a gift back within 30 days. */
 export interface GiftRow {
@@ -263,12 +224,13 @@ export class EconomyReportRepository {
     return queryRows<EventRow>(db, EVENTS, [from, to, stepSeconds]);
   }
 
-  orbits(db: Db, from: Date, to: Date, stepSeconds: number): Promise<OrbitRow[]> {
-    return queryRows<OrbitRow>(db, ORBITS, [from, to, stepSeconds]);
-  }
-
-  newBuyers(db: Db, from: Date, to: Date, stepSeconds: number): Promise<NewBuyerRow[]> {
-    return queryRows<NewBuyerRow>(db, NEW_BUYERS, [from, to, stepSeconds]);
+  /**
+   * The order figures (ORDER_FIGURES): the rolled-up days when `rolledUntil` is given (the range on UTC
+   * day boundaries), the sales from `rolledUntil` (or `from`) on read live.
+   */
+  orderFigures(db: Db, from: Date, to: Date, stepSeconds: number, rolledUntil: Date | null): Promise<OrderFactRow[]> {
+    const live = rolledUntil && rolledUntil.getTime() > from.getTime() ? rolledUntil : from;
+    return queryRows<OrderFactRow>(db, ORDER_FIGURES, [from, to, stepSeconds, live, addDays(to, 30), rolledUntil !== null]);
   }
 
   gifts(db: Db, from: Date, to: Date, stepSeconds: number): Promise<GiftRow[]> {

@@ -8,7 +8,16 @@ import { TransactionRunner } from '../database/transaction-runner';
 import { ASSETS, DebtFlows, LedgerService, SupplyReport } from '../ledger/ledger.service';
 import type { BucketView, CentsView, EconomyReportView, IntervalView, SupplyView, TakeoverView } from './dto/economy-report.dto';
 import { EconomyErrors } from './economy.errors';
-import { EconomyReportRepository, EventKind, EventRow, GiftRow, NewBuyerRow, OrbitRow, TakeoverRow } from './economy-report.repository';
+import {
+  EconomyReportRepository,
+  EventKind,
+  EventRow,
+  GiftRow,
+  OrderFactKind,
+  OrderFactRow,
+  TakeoverRow,
+} from './economy-report.repository';
+import { EconomyRollupRepository } from './economy-rollup.repository';
 import { HarmBudgetsRepository, toBreachView } from './harm-budgets.repository';
 
 export type ReportInterval = 'day' | 'week';
@@ -24,15 +33,26 @@ export interface ReportQuery {
   at?: Date;
 }
 
+/** An interval's (or the total's) order facts: n, amount and `within` per kind. */
+type Facts = Map<OrderFactKind, { n: bigint; within: bigint }>;
+
 /** All rows of one interval (or of the total: key `total`), gathered from the report's statements. */
 interface Gathered {
   events: Map<EventKind, { n: bigint; amount: bigint; cents: Map<string, { n: bigint; cents: bigint }> }>;
-  orbit?: OrbitRow;
-  newBuyers?: NewBuyerRow;
+  facts: Facts;
   gifts?: GiftRow;
   takeovers: TakeoverRow[];
   debt: { created: bigint; repaid: bigint; outstanding: bigint };
 }
+
+const SALE_KINDS = new Set<OrderFactKind>([
+  'sale_credit',
+  'sale_promo',
+  'platform_fee',
+  'earnings_accrued',
+  'earnings_matured',
+  'earnings_reversed',
+]);
 
 const TOTAL = 'total';
 type Key = number | typeof TOTAL;
@@ -54,6 +74,7 @@ export class EconomyReportService {
   constructor(
     private readonly tx: TransactionRunner,
     private readonly repo: EconomyReportRepository,
+    private readonly rollup: EconomyRollupRepository,
     private readonly ledger: LedgerService,
     private readonly breaches: HarmBudgetsRepository,
     private readonly clock: Clock,
@@ -75,10 +96,12 @@ export class EconomyReportService {
     const read = await this.tx.run(
       async (em) => {
         await this.repo.readOnly(em);
+        // The rollup counts whole UTC days: a range on day boundaries reads it (unless it was lost), any other range reads the orders live.
+        const onDays = q.from.getTime() % DAY_MS === 0 && q.to.getTime() % DAY_MS === 0;
+        const rolledUntil = onDays && !(await this.rollup.empty(em)) ? await this.rollup.until(em) : null;
         return {
           events: await this.repo.events(em, q.from, q.to, step),
-          orbits: await this.repo.orbits(em, q.from, q.to, step),
-          newBuyers: await this.repo.newBuyers(em, q.from, q.to, step),
+          orderFacts: await this.repo.orderFigures(em, q.from, q.to, step, rolledUntil),
           gifts: await this.repo.gifts(em, q.from, q.to, step),
           takeovers: await this.repo.takeovers(em, q.from, q.to, step),
         };
@@ -143,14 +166,23 @@ export class EconomyReportService {
 
   private gather(
     count: number,
-    read: { events: EventRow[]; orbits: OrbitRow[]; newBuyers: NewBuyerRow[]; gifts: GiftRow[]; takeovers: TakeoverRow[] },
+    read: { events: EventRow[]; orderFacts: OrderFactRow[]; gifts: GiftRow[]; takeovers: TakeoverRow[] },
     debt: DebtFlows,
   ): Map<Key, Gathered> {
     const all = new Map<Key, Gathered>();
-    const blank = (): Gathered => ({ events: new Map(), takeovers: [], debt: { created: 0n, repaid: 0n, outstanding: 0n } });
+    const blank = (): Gathered => ({
+      events: new Map(),
+      facts: new Map(),
+      takeovers: [],
+      debt: { created: 0n, repaid: 0n, outstanding: 0n },
+    });
+    // The sales and their lines are events of their interval like the others (the total sums them); the patterns are read per interval and in total.
+    const sales = read.orderFacts
+      .filter((r): r is OrderFactRow & { bucket: number; kind: EventKind } => r.bucket !== null && SALE_KINDS.has(r.kind))
+      .map((r) => ({ bucket: r.bucket, kind: r.kind, currency: '', n: r.n, amount: r.amount }));
     for (let i = 0; i < count; i++) all.set(i, blank());
     all.set(TOTAL, blank());
-    for (const r of read.events) {
+    for (const r of [...read.events, ...sales]) {
       for (const g of [all.get(r.bucket), all.get(TOTAL)!]) {
         if (!g) continue;
         const e = g.events.get(r.kind) ?? { n: 0n, amount: 0n, cents: new Map() };
@@ -163,8 +195,7 @@ export class EconomyReportService {
         g.events.set(r.kind, e);
       }
     }
-    for (const r of read.orbits) if (all.has(keyOf(r.bucket))) all.get(keyOf(r.bucket))!.orbit = r;
-    for (const r of read.newBuyers) if (all.has(keyOf(r.bucket))) all.get(keyOf(r.bucket))!.newBuyers = r;
+    for (const r of read.orderFacts) all.get(keyOf(r.bucket))?.facts.set(r.kind, { n: BigInt(r.n), within: BigInt(r.within) });
     for (const r of read.gifts) if (all.has(keyOf(r.bucket))) all.get(keyOf(r.bucket))!.gifts = r;
     for (const r of read.takeovers) {
       all.get(r.bucket)?.takeovers.push(r);
@@ -202,9 +233,17 @@ export class EconomyReportService {
     const settled = count('money_in_packages') + count('money_in_wholesale');
     const decided = count('review_approved') + count('review_rejected');
     const resellerOpened = count('reseller_opened');
-    const orbit = g.orbit;
-    const orbitSales = BigInt(orbit?.sales ?? 0);
-    const returning = orbitSales - BigInt(orbit?.first_sales ?? 0);
+    const fact = (k: OrderFactKind) => g.facts.get(k) ?? { n: 0n, within: 0n };
+    const orbitSales = fact('sale_credit').n + fact('sale_promo').n;
+    const returning = fact('pair_lag_1').n;
+    // The pairs with at least m sales in the interval (orderFacts): m = 1, 2, 5.
+    const [atLeast1, atLeast2, atLeast5] = [
+      orbitSales - fact('pair_lag_1').within,
+      fact('pair_lag_1').within - fact('pair_lag_2').within,
+      fact('pair_lag_4').within - fact('pair_lag_5').within,
+    ];
+    const newBuyers = fact('new_buyer').n;
+    const again = fact('again').n;
     const takeovers: TakeoverView[] = g.takeovers.map((t) => ({
       userId: t.user_id,
       labelledAt: t.labelled_at.toISOString(),
@@ -285,12 +324,8 @@ export class EconomyReportService {
         sales: int(orbitSales),
         returningBuyerSales: int(returning),
         returningBuyerShare: rate(returning, orbitSales),
-        orbits: { one: int(orbit?.one), twoToFour: int(orbit?.two_to_four), fivePlus: int(orbit?.five_plus) },
-        newBuyers: {
-          count: int(g.newBuyers?.new_buyers),
-          secondPurchaseWithin30Days: int(g.newBuyers?.again),
-          share: rate(BigInt(g.newBuyers?.again ?? 0), BigInt(g.newBuyers?.new_buyers ?? 0)),
-        },
+        orbits: { one: int(atLeast1 - atLeast2), twoToFour: int(atLeast2 - atLeast5), fivePlus: int(atLeast5) },
+        newBuyers: { count: int(newBuyers), secondPurchaseWithin30Days: int(again), share: rate(again, newBuyers) },
         gifts: {
           count: int(g.gifts?.gifts),
           answered: int(g.gifts?.answered),

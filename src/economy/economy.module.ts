@@ -4,6 +4,8 @@ import { LedgerModule } from '../ledger/ledger.module';
 import { AdminEconomyController } from './admin-economy.controller';
 import { EconomyReportRepository } from './economy-report.repository';
 import { EconomyReportService } from './economy-report.service';
+import { EconomyRollupRepository } from './economy-rollup.repository';
+import { EconomyRollupService } from './economy-rollup.service';
 import { HarmBudgetsPolicy } from './harm-budgets.policy';
 import { HarmBudgetsRepository } from './harm-budgets.repository';
 import { HarmBudgetsService } from './harm-budgets.service';
@@ -16,6 +18,14 @@ import { HarmBudgetsService } from './harm-budgets.service';
 @Module({
   imports: [LedgerModule, IdentityModule],
   controllers: [AdminEconomyController],
-  providers: [EconomyReportRepository, EconomyReportService, HarmBudgetsPolicy, HarmBudgetsRepository, HarmBudgetsService],
+  providers: [
+    EconomyReportRepository,
+    EconomyReportService,
+    EconomyRollupRepository,
+    EconomyRollupService,
+    HarmBudgetsPolicy,
+    HarmBudgetsRepository,
+    HarmBudgetsService,
+  ],
 })
 export class EconomyModule {}

@@ -1,8 +1,7 @@
-import { Readable } from 'node:stream';
 import { ensureAdmin } from '../../src/boot';
-import { runCli } from '../../src/cli';
 import { bearer, signUp, strongPassword, uniqueEmail } from '../support/auth';
 import { grantResellerRole } from '../support/reseller-fixtures';
+import { runCliIn } from '../support/in-process-cli';
 import { TestApp, useTestApp } from '../support/test-app';
 
 describe('first admin and role management', () => {
@@ -83,32 +82,7 @@ describe('first admin and role management', () => {
   });
 
   describe('the create-admin CLI (npm run cli -- create-admin)', () => {
-    /** Runs the CLI against this test's running application and database, capturing what it prints; `stdin` is piped. */
-    const cli = async (argv: string[], opts: { env?: Record<string, string>; stdin?: string } = {}) => {
-      const out: string[] = [];
-      const err: string[] = [];
-      let opened = 0;
-      const code = await runCli(argv, {
-        env: {
-          NODE_ENV: 'test',
-          DATABASE_URL: t.db.url,
-          JWT_SECRET: t.config.jwtSecret,
-          ENCRYPTION_KEY: t.config.encryptionKey.toString('base64'),
-          DATABASE_POOL_SIZE: '2',
-          ...opts.env,
-        },
-        out: (line) => out.push(line),
-        err: (line) => err.push(line),
-        stdin: Readable.from([opts.stdin ?? '']),
-        prompt: (text) => err.push(text),
-        open: async (config, url) => {
-          expect(url).toBe(t.db.url);
-          opened++;
-          return { app: t.app, close: async () => undefined };
-        },
-      });
-      return { code, out: out.join('\n'), err: err.join('\n'), opened };
-    };
+    const cli = (argv: string[], opts: { env?: Record<string, string>; stdin?: string } = {}) => runCliIn(t, argv, opts);
 
     it('answers usage, bad arguments, a weak password and a bad configuration with an exit code, creating nothing', async () => {
       const email = uniqueEmail('cli-bad');

@@ -641,6 +641,25 @@ CREATE TABLE public.devices (
     CONSTRAINT devices_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
 );
 
+CREATE TABLE public.economy_order_facts (
+    day timestamp with time zone NOT NULL,
+    kind text NOT NULL,
+    ref timestamp with time zone NOT NULL,
+    n bigint NOT NULL,
+    amount bigint NOT NULL,
+    CONSTRAINT economy_order_facts_kind_check CHECK ((kind = ANY (ARRAY['sale_credit'::text, 'sale_promo'::text, 'platform_fee'::text, 'earnings_accrued'::text, 'earnings_matured'::text, 'earnings_reversed'::text, 'pair_lag_1'::text, 'pair_lag_2'::text, 'pair_lag_4'::text, 'pair_lag_5'::text, 'new_buyer'::text, 'again'::text]))),
+    CONSTRAINT economy_order_facts_n_check CHECK ((n > 0)),
+    CONSTRAINT economy_order_facts_pkey PRIMARY KEY (kind, day, ref)
+);
+
+CREATE TABLE public.economy_rollup_state (
+    id boolean DEFAULT true NOT NULL,
+    orders_until timestamp with time zone,
+    rolled_at timestamp with time zone,
+    CONSTRAINT economy_rollup_state_id_check CHECK (id),
+    CONSTRAINT economy_rollup_state_pkey PRIMARY KEY (id)
+);
+
 CREATE TABLE public.fraud_decisions (
     id uuid NOT NULL,
     event_type text NOT NULL,
