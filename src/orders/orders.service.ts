@@ -13,7 +13,7 @@ import { Outcome } from '../common/outcome';
 import { addDays } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { afterCommit } from '../database/after-commit';
-import { BatchResult, GroupCommit } from '../database/group-commit';
+import { BatchResult, GroupCommit, GroupCommitLimits } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { FraudService } from '../fraud/fraud.service';
 import { IdentityService } from '../identity/identity.service';
@@ -74,10 +74,7 @@ export class OrdersService implements BeforeApplicationShutdown {
   ) {
     this.batches = new GroupCommit(
       tx,
-      () => {
-        const { batchMax, batchConcurrency, batchParallelMin } = config.orders;
-        return { max: batchMax, concurrency: batchConcurrency, parallelMin: batchParallelMin };
-      },
+      () => orderBatches(config),
       (em, inputs) => this.buyMany(em, inputs),
       (p) => [`buyer:${p.buyerId}`, `own:${p.ownerId}/${p.listingId}`],
     );
@@ -207,9 +204,7 @@ export class OrdersService implements BeforeApplicationShutdown {
     if (!sold.length && !held.length) return;
 
     const now = this.clock.now();
-    const { entries, lines } = await this.settlement.plan(em, sold.map(settlementOf), now);
-    // Funds were decided above under the same locks, so a refusal here means a bug: fail the batch.
-    for (const o of await this.ledger.postMany(em, entries, locked)) if ('error' in o) throw o.error;
+    const lines = await this.settlement.settle(em, sold.map(settlementOf), now, locked);
     const holds = await this.holdFunds(em, held, now);
     const rows = await this.orders.insertWithEarnings(
       em,
@@ -293,6 +288,12 @@ export class OrdersService implements BeforeApplicationShutdown {
   }
 }
 
+/** Purchases decided together: ORDER_BATCH_MAX, ORDER_BATCH_CONCURRENCY, ORDER_BATCH_PARALLEL_MIN. */
+export function orderBatches(config: AppConfig): GroupCommitLimits {
+  const { batchMax, batchConcurrency, batchParallelMin } = config.orders;
+  return { max: batchMax, concurrency: batchConcurrency, parallelMin: batchParallelMin };
+}
+
 const accountName = (p: Posting): string => ('name' in p.account ? p.account.name : p.account.system);
 
 /** The reference of a held order's hold on one of the buyer's accounts: derived from the order's request. */
@@ -334,6 +335,6 @@ function newOrder(s: Sale, reviewHoldIds: string[]): NewOrder {
 }
 
 /** The buyer's side of a purchase: CREDIT from `wallet`, then `earnings`; PROMO from the PROMO wallet. */
-function debitOf(p: PurchaseInput, amount: bigint): DebitInOrderArgs {
+export function debitOf(p: Pick<PurchaseInput, 'buyerId' | 'payWith'>, amount: bigint): DebitInOrderArgs {
   return { userId: p.buyerId, asset: p.payWith, from: p.payWith === 'CREDIT' ? ['wallet', 'earnings'] : ['wallet'], amount };
 }
