@@ -99,15 +99,16 @@ export class OrdersService implements BeforeApplicationShutdown {
     // PROMO is never gifted (ECONOMY.md): it buys items for its holder only.
     if (gift && payWith === 'PROMO') throw OrdersErrors.promoGift();
     if (gift && !(await this.identity.userExists(undefined, ownerId))) throw OrdersErrors.giftRecipientNotFound();
+    // A purchase for oneself has its account hold and debts checked in its batch (buyMany).
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
-    else await this.spending.assertMaySpend(buyerId, payWith);
     return this.batches.submit({ buyerId, ownerId, gift, listingId, payWith, request, client });
   }
 
   /**
    * Decides a batch (in which no buyer pays twice and no item goes to the same owner twice: the batcher
    * keeps such purchases for later batches): the idempotency keys first (replays and keys in use are
-   * answered at once), then the purchases, and the keys of the completed ones are recorded with their
+   * answered at once), the account holds and debts of the buyers buying for themselves (a gift's were
+   * checked before it was queued), then the purchases, and the keys of the completed ones are recorded with their
    * responses in the same transaction.
    */
   private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
@@ -120,7 +121,21 @@ export class OrdersService implements BeforeApplicationShutdown {
       if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
     });
     const open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
-    await this.buyAll(em, inputs, open, outcomes);
+    const own = open.filter((i) => !inputs[i].gift);
+    const refusals = await this.spending.spendRefusals(
+      em,
+      own.map((i) => ({ userId: inputs[i].buyerId, asset: inputs[i].payWith })),
+    );
+    own.forEach((i, k) => {
+      const refused = refusals[k];
+      if (refused) outcomes[i] = { error: refused };
+    });
+    await this.buyAll(
+      em,
+      inputs,
+      open.filter((i) => !outcomes[i]),
+      outcomes,
+    );
     const done = open.flatMap((i) => {
       const o = outcomes[i];
       return 'ok' in o ? [{ request: inputs[i].request, body: o.ok }] : [];
