@@ -14,7 +14,6 @@
  * second from the first request to the last mint.
  */
 import { randomBytes, randomUUID } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { DataSource } from 'typeorm';
@@ -26,6 +25,7 @@ import { SessionsService } from '../src/identity/sessions.service';
 import { FakeStripe, randomWebhookSecret } from '../src/payments/sandbox/fake-stripe';
 import { fmt } from './bench-db';
 import { call } from './http-call';
+import { CpuSnapshot, cpuNow, cpuSince, postmasterOf } from './process-cpu';
 
 const BURST = Number(process.env.BENCH_SETTLE_BURST ?? 1_000);
 const IN_FLIGHT = Number(process.env.BENCH_SETTLE_IN_FLIGHT ?? 200);
@@ -53,42 +53,6 @@ export interface SettlementResult {
   /** CPU time per payment, ms: the server process and the database's processes (load-independent, unlike the rates). */
   cpu: { server: number; db: number };
 }
-
-/** utime + stime of a process and its parent, in ms (Linux /proc; clock ticks of 10 ms). */
-function procStat(pid: number): { ppid: number; ms: number } | null {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return { ppid: Number(f[1]), ms: (Number(f[11]) + Number(f[12])) * 10 };
-  } catch {
-    return null;
-  }
-}
-
-/** CPU used so far by each process of the server (this process's child running http-server.js) and of the benchmark database. */
-function cpuNow(postmaster: number): CpuSnapshot {
-  const server = new Map<number, number>();
-  const db = new Map<number, number>([[postmaster, procStat(postmaster)?.ms ?? 0]]);
-  for (const name of readdirSync('/proc')) {
-    const pid = Number(name);
-    if (!Number.isInteger(pid)) continue;
-    const st = procStat(pid);
-    if (!st) continue;
-    if (st.ppid === postmaster) db.set(pid, st.ms);
-    else if (st.ppid === process.pid && readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes('http-server.js')) server.set(pid, st.ms);
-  }
-  return { postmaster, server, db };
-}
-
-interface CpuSnapshot {
-  postmaster: number;
-  server: Map<number, number>;
-  db: Map<number, number>;
-}
-
-/** CPU ms used between two snapshots by the processes alive at the second (a pooled connection closed in between is left out). */
-const cpuSince = (before: Map<number, number>, after: Map<number, number>): number =>
-  [...after].reduce((sum, [pid, ms]) => sum + ms - (before.get(pid) ?? 0), 0);
 
 /** Buyers (one purchase each: the velocity rule blocks a 6th within an hour) with access tokens. */
 async function seedBuyers(config: AppConfig, url: string, n: number): Promise<string[]> {
@@ -189,12 +153,6 @@ async function measure(
     failedRequests,
     cpu: { server: cpuSince(cpu0.server, cpu.server) / ids.length, db: cpuSince(cpu0.db, cpu.db) / ids.length },
   };
-}
-
-/** The postmaster of the benchmark's database: the parent of a backend of `db`. */
-async function postmasterOf(db: DataSource): Promise<number> {
-  const [{ pid }] = await queryRows<{ pid: number }>(db, 'SELECT pg_backend_pid() AS pid');
-  return procStat(pid)?.ppid ?? 0;
 }
 
 /** The bank approves the payment; Stripe sends the signed event (only the types the endpoint subscribes to). */

@@ -12,6 +12,11 @@
  * histogram. Each buyer sends from an address of its own (X-Forwarded-For, the server trusting the
  * loopback proxy), as real clients do; BENCH_ONE_IP=1 sends everything from one address instead (the
  * velocity features' worst case: every purchase scans that address's most recent decisions).
+ *
+ * Each scenario and pgbench's TPC-B (run right after the purchases, on the same server) report their
+ * cost per request or transaction: CPU of the server process and of PostgreSQL's processes (/proc), WAL
+ * records, rows written and commits (pg_stat_wal, pg_stat_database). BENCH_SKIP=transfers,settlement
+ * leaves those scenarios out.
  */
 import 'reflect-metadata';
 import { spawn, spawnSync } from 'node:child_process';
@@ -34,6 +39,7 @@ import { seedHistory } from './scale-seed';
 import { fundWallets, publishListings } from './bench-seed';
 import { printSettlement, settlementScenario } from './http-settlement';
 import { creditTransfers, TRANSFER_FUNDING } from './http-transfers';
+import { CpuSnapshot, cpuNow, cpuSince, postmasterOf } from './process-cpu';
 
 const BUYERS = Number(process.env.BENCH_BUYERS ?? 10_000);
 const LISTINGS = Number(process.env.BENCH_LISTINGS ?? 1_000);
@@ -47,6 +53,12 @@ const SCALE = process.env.BENCH_SCALE === '1';
 const SCALE_USERS = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000);
 const SCALE_ENTRIES = Number(process.env.BENCH_SCALE_ENTRIES ?? 5_000_000);
 const CREATORS = 100;
+/** BENCH_SKIP: comma-separated parts to leave out of the run (`transfers`, `settlement`). */
+const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((k) => k.trim()));
+
+const COST_HEADER = ['server ms', 'db ms', 'WAL rec', 'rows', 'commits'];
+const costCells = (c?: Cost): string[] =>
+  c ? [fmt(c.serverMs, 2), fmt(c.dbMs, 2), fmt(c.wal, 1), fmt(c.rows, 1), fmt(c.commits, 2)] : COST_HEADER.map(() => '');
 
 const env = (url: string, port: number): Record<string, string> => ({
   ...benchServerEnv(url, port),
@@ -120,6 +132,52 @@ interface Result {
   p50: number;
   p99: number;
   statuses: Record<number, number>;
+  cost?: Cost;
+}
+
+/** Per request (or TPC-B transaction): CPU ms of the server process and of PostgreSQL, WAL records, rows written, commits. */
+interface Cost {
+  serverMs: number;
+  dbMs: number;
+  wal: number;
+  rows: number;
+  commits: number;
+}
+
+/** Where the costs are read: a connection to the benchmark database and its postmaster (set by main). */
+let meter: { db: DataSource; postmaster: number } | undefined;
+
+interface Counters {
+  cpu: CpuSnapshot;
+  wal: number;
+  rows: number;
+  commits: number;
+}
+
+async function counters(): Promise<Counters | undefined> {
+  if (!meter) return undefined;
+  const [c] = await queryRows<{ wal: string; rows: string; commits: string }>(
+    meter.db,
+    `SELECT (SELECT wal_records FROM pg_stat_wal)::text AS wal,
+            (tup_inserted + tup_updated + tup_deleted)::text AS rows, xact_commit::text AS commits
+       FROM pg_stat_database WHERE datname = current_database()`,
+  );
+  return { cpu: cpuNow(meter.postmaster), wal: Number(c.wal), rows: Number(c.rows), commits: Number(c.commits) };
+}
+
+/** The cost per unit of `n` units between two counter readings (the statistics are flushed first: they lag up to a second). */
+async function costSince(before: Counters | undefined, n: number): Promise<Cost | undefined> {
+  if (!before || !meter) return undefined;
+  await queryRows(meter.db, 'SELECT pg_stat_force_next_flush()');
+  await new Promise((r) => setTimeout(r, 1100));
+  const after = (await counters())!;
+  return {
+    serverMs: cpuSince(before.cpu.server, after.cpu.server) / n,
+    dbMs: cpuSince(before.cpu.db, after.cpu.db) / n,
+    wal: (after.wal - before.wal) / n,
+    rows: (after.rows - before.rows) / n,
+    commits: (after.commits - before.commits) / n,
+  };
 }
 
 /** Sends `n` requests with `concurrency` in flight; `make(i)` describes request i. */
@@ -168,15 +226,17 @@ async function load(
   const worker = async () => {
     while (next < n) await one(next++);
   };
+  const c0 = await counters();
   const t0 = performance.now();
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
+  const cost = await costSince(c0, n);
   latencies.sort((a, b) => a - b);
-  return { name, requests: n, seconds, rps: n / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses };
+  return { name, requests: n, seconds, rps: n / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, cost };
 }
 
-function pgbench(url: string): { tps: number; output: string } {
+async function pgbench(url: string): Promise<{ tps: number; output: string; cost?: Cost }> {
   const u = new URL(url);
   const pgEnv = {
     ...process.env,
@@ -189,14 +249,18 @@ function pgbench(url: string): { tps: number; output: string } {
   const scale = String(Math.max(POOL, 10));
   const init = spawnSync('/usr/bin/pgbench', ['-i', '-q', '-s', scale], { env: pgEnv, encoding: 'utf8' });
   if (init.status !== 0) throw new Error(`pgbench -i failed: ${init.stderr}`);
+  const c0 = await counters();
   const run = spawnSync('/usr/bin/pgbench', ['-c', String(POOL), '-j', '2', '-T', String(PGBENCH_SECONDS)], {
     env: pgEnv,
     encoding: 'utf8',
   });
   if (run.status !== 0) throw new Error(`pgbench failed: ${run.stderr}`);
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout);
+  const txns = Number(/number of transactions actually processed: (\d+)/.exec(run.stdout)?.[1]);
+  await new Promise((r) => setTimeout(r, 300)); // its backends exit and are reaped: their CPU counts in the postmaster's
+  const cost = await costSince(c0, txns);
   spawnSync('/usr/bin/pgbench', ['-i', '-I', 'd'], { env: pgEnv, encoding: 'utf8' }); // drop its tables again
-  return { tps: m ? Number(m[1]) : NaN, output: run.stdout.trim() };
+  return { tps: m ? Number(m[1]) : NaN, output: run.stdout.trim(), cost };
 }
 
 async function startServer(url: string, port: number, extra: Record<string, string> = {}): Promise<() => Promise<void>> {
@@ -319,6 +383,11 @@ async function scaleScenario(config: AppConfig, url: string, port: number, s: Se
 }
 
 async function main(): Promise<void> {
+  console.log(
+    `load average before the run: ${loadavg()
+      .map((x) => fmt(x))
+      .join(', ')}`,
+  );
   const db = await benchDatabase();
   const port = await freePort();
   try {
@@ -332,6 +401,8 @@ async function main(): Promise<void> {
     console.log(`seeded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
     if (SCALE) return await scaleScenario(config, db.url, port, s);
+    const statsDb = await new DataSource({ type: 'postgres', url: db.url, extra: { max: 1 } }).initialize();
+    meter = { db: statsDb, postmaster: await postmasterOf(statsDb) };
 
     let get: Result | undefined;
     const runs: FraudRun[] = [];
@@ -365,21 +436,31 @@ async function main(): Promise<void> {
           body: { listingId: s.hots[run] },
         }));
         runs.push({ evaluation, uniform, hot, batches: evaluation ? evaluationStats(before, after) : undefined });
-        if (run === RUNS - 1) scenarios.push(...(await creditTransfers(load, db.url, port, s.tokens, ipOf)));
+        if (run === RUNS - 1 && !SKIP.has('transfers')) scenarios.push(...(await creditTransfers(load, db.url, port, s.tokens, ipOf)));
       } finally {
         await stop();
       }
     }
-    const settlement = await settlementScenario({ url: db.url, port, config, startServer });
-    const pg = pgbench(db.url);
+    // Right after the purchases, on the same server: the reference they are compared with.
+    const pg = await pgbench(db.url);
+    const settlement = SKIP.has('settlement') ? undefined : await settlementScenario({ url: db.url, port, config, startServer });
+    await statsDb.destroy();
 
     console.log(
       `\nconcurrency ${CONCURRENCY}, server pool ${POOL}, ${BUYERS} requests per scenario, ${ONE_IP ? 'one client address' : 'an address per buyer'}\n`,
     );
-    const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses'];
+    const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses', ...COST_HEADER];
     const results = [get!, ...runs.flatMap((r) => [r.uniform, r.hot]), ...scenarios];
-    const rows = results.map((r) => [r.name, fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.seconds, 1), JSON.stringify(r.statuses)]);
-    rows.push([`pgbench TPC-B (-c ${POOL} -j 2 -T ${PGBENCH_SECONDS})`, fmt(pg.tps, 0), '', '', '', '']);
+    const rows = results.map((r) => [
+      r.name,
+      fmt(r.rps, 0),
+      fmt(r.p50),
+      fmt(r.p99),
+      fmt(r.seconds, 1),
+      JSON.stringify(r.statuses),
+      ...costCells(r.cost),
+    ]);
+    rows.push([`pgbench TPC-B (-c ${POOL} -j 2 -T ${PGBENCH_SECONDS})`, fmt(pg.tps, 0), '', '', '', '', ...costCells(pg.cost)]);
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
     const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');
     console.log(line(header));
@@ -391,7 +472,15 @@ async function main(): Promise<void> {
       mean(runs.filter((r) => r.evaluation === evaluation).map((r) => r[scenario].rps));
     const [uniformOff, uniformOn, hotOff, hotOn] = [rps(false, 'uniform'), rps(true, 'uniform'), rps(false, 'hot'), rps(true, 'hot')];
     const evaluated = runs.flatMap((r) => (r.batches ? [r.batches] : []));
-    console.log(`\nuniform purchases / pgbench TPC-B tps : ${fmt(uniformOn / pg.tps)}  (target >= 1, rules ACTIVE)`);
+    console.log(`\nuniform purchases / pgbench TPC-B tps : ${fmt(uniformOn / pg.tps)}  (target >= 0.4, rules ACTIVE)`);
+    const on = runs.find((r) => r.evaluation)?.uniform.cost;
+    if (on && pg.cost) {
+      const total = (c: Cost) => c.serverMs + c.dbMs;
+      console.log(
+        `CPU per purchase / per TPC-B txn      : ${fmt(total(on) / total(pg.cost))} (server ${fmt(on.serverMs)} + db ${fmt(on.dbMs)} ms ` +
+          `against db ${fmt(pg.cost.dbMs)} ms; pgbench's client and this load generator not counted)`,
+      );
+    }
     console.log(`hot / uniform purchases               : ${fmt(hotOn / uniformOn)}  (target >= 0.8, rules ACTIVE)`);
     console.log(`uniform purchases / GET ceiling       : ${fmt(uniformOn / get!.rps)}`);
     console.log(
@@ -407,7 +496,12 @@ async function main(): Promise<void> {
         `evaluation per batch (uniform)        : p50 ${fmt(b.p50)} ms, p99 ${fmt(b.p99)} ms over ${b.count} batches (${fmt(BUYERS / b.count, 1)} purchases each)`,
       );
     }
-    printSettlement(settlement, { tps: pg.tps, getRps: get!.rps, purchasesRps: uniformOn });
+    if (settlement) printSettlement(settlement, { tps: pg.tps, getRps: get!.rps, purchasesRps: uniformOn });
+    console.log(
+      `load average after the run: ${loadavg()
+        .map((x) => fmt(x))
+        .join(', ')}`,
+    );
   } finally {
     await db.stop();
   }

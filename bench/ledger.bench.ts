@@ -8,17 +8,28 @@ import { cpus, loadavg } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { Client, Pool, PoolClient } from 'pg';
+import type { EntityManager } from 'typeorm';
 import { CommonModule } from '../src/common/common.module';
 import { Clock } from '../src/common/clock.service';
 import { loadConfig } from '../src/config/app-config';
 import { ConfigModule } from '../src/config/config.module';
 import { DatabaseModule } from '../src/database/database.module';
-import { GroupCommit } from '../src/database/group-commit';
+import { BatchResult, GroupCommit } from '../src/database/group-commit';
 import { TransactionRunner } from '../src/database/transaction-runner';
 import { TRANSFER_BATCHES } from '../src/orders/credit-transfers.service';
 import { JobsModule } from '../src/jobs/jobs.module';
 import { LedgerModule } from '../src/ledger/ledger.module';
 import { LedgerService, systemAccount, userAccount } from '../src/ledger/ledger.service';
+import type { ListingForSale } from '../src/catalog/catalog.service';
+import { EarningsMaturityPolicy } from '../src/orders/earnings-maturity.policy';
+import { EarningsRepository } from '../src/orders/earnings.repository';
+import { FirstSalesService } from '../src/orders/first-sales.service';
+import { debitOf, orderBatches } from '../src/orders/orders.service';
+import { ledgerReference, SaleSettlement, Settlement } from '../src/orders/sale-settlement.service';
+import type { PurchaseRecord } from '../src/payments/purchases/purchase.record';
+import { PurchaseSettlementService } from '../src/payments/purchases/purchase-settlement.service';
+import { APPLY_BATCHES } from '../src/payments/webhooks/stripe-events.service';
+import { escrowEntry } from '../src/resellers/orders/reseller-order-entries';
 import { benchDatabase, fmt, percentile } from './bench-db';
 
 /**
@@ -26,16 +37,17 @@ import { benchDatabase, fmt, percentile } from './bench-db';
  * to pgledger (a pure-SQL ledger: https://github.com/pgr0ss/pgledger) and pgbench's TPC-B, on one
  * PostgreSQL with synchronous_commit=on (a fresh embedded server in a temp dir, or BENCH_DATABASE_URL).
  *
- * Every Bazaar operation is a transaction of its own (TransactionRunner.run, as a route's) making the
- * LedgerService calls that route makes in it: `transfer` and `hot` as POST /credit-transfers (the
- * sender's wallet locked and read, then the gift posted with the funds read; the route's read of the
- * credits bought lately is not here; `hot`:
- * every gift to one recipient), `mint` as
- * the settlement of a token purchase (issuance → wallet), `purchase` as POST /orders for one item
- * (debitsInOrder, then postMany of the sale's entry: buyer → creator's earnings_pending and
- * platform_revenue), `escrow` as a reseller order (reseller_stock → escrow), `holds` as a hold and
- * its capture. What the routes do besides the ledger (idempotency records, fraud rules, their own
- * rows) is not here: `npm run bench:http` measures whole requests.
+ * Each scenario makes the ledger calls of a route, through the route's own code and batching:
+ * `transfer` and `hot` as POST /credit-transfers (its GroupCommit limits, one sender per batch: the
+ * senders' wallets locked and read, the credits they bought lately read, the gifts posted with the funds
+ * read; `hot`: every gift to one recipient), `mint` as the application of `payment_intent.succeeded`
+ * events (APPLY_BATCHES, PurchaseSettlementService.settle side by side in a batch), `purchase` as
+ * POST /orders (ORDER_BATCH_*, debitsInOrder then SaleSettlement.settle), `escrow` as a reseller
+ * order's opening (one per transaction, as that route's; `escrowEntry`), `holds` as a hold and its
+ * capture in one transaction. What the routes do besides the ledger (idempotency records, fraud rules,
+ * their own rows) is not here: `npm run bench:http` measures whole requests. Per scenario it prints the
+ * database's commits per operation (read-only transactions, such as reads on connections of their
+ * own, count too) and the sizes of the batches the work functions decided.
  *
  * pgledger is loaded from ../shared/peers/pgledger (relative to the repository root; reference data
  * kept outside the repository, or BENCH_PGLEDGER_DIR) into a schema of its own in the benchmark's
@@ -73,9 +85,20 @@ interface Result {
   p99: number;
   refused: number;
   commits: number;
+  /** Operations per batch transaction of a group-committed scenario (mean, median, largest). */
+  batches?: { mean: number; p50: number; max: number };
   /** CPU per operation (µs): this process (clients, driver, ledger code) and the database server. */
   appCpuUs: number;
   dbCpuUs?: number;
+}
+
+/** The sizes of the batches the group-committed scenarios' work functions decided, since the scenario's measured part began. */
+const batchSizes: number[] = [];
+function counted<I, O>(work: (em: EntityManager, batch: I[]) => Promise<BatchResult<O>>) {
+  return (em: EntityManager, batch: I[]) => {
+    batchSizes.push(batch.length);
+    return work(em, batch);
+  };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -146,11 +169,13 @@ async function scenario(key: string, stats: Client, op: () => Promise<unknown>):
   // while a table was nearly empty would otherwise scan it for the whole run).
   await stats.query('ANALYZE');
   const latencies: number[] = [];
+  batchSizes.length = 0;
   const [c0, db0, app0, t0] = [await commits(stats), await serverCpuMs(stats), appCpuMs(), performance.now()];
   const refused = await drive(SECONDS, latencies);
   const [elapsed, app1, db1, c1] = [(performance.now() - t0) / 1000, appCpuMs(), await serverCpuMs(stats), await commits(stats)];
   latencies.sort((a, b) => a - b);
   const ops = latencies.length;
+  const sizes = batchSizes.splice(0).sort((a, b) => a - b);
   return {
     key,
     ops,
@@ -159,6 +184,9 @@ async function scenario(key: string, stats: Client, op: () => Promise<unknown>):
     p99: percentile(latencies, 99),
     refused,
     commits: c1 - c0,
+    batches: sizes.length
+      ? { mean: sizes.reduce((a, b) => a + b, 0) / sizes.length, p50: percentile(sizes, 50), max: sizes[sizes.length - 1] }
+      : undefined,
     appCpuUs: ((app1 - app0) * 1000) / Math.max(ops, 1),
     dbCpuUs: db0 === undefined || db1 === undefined ? undefined : ((db1 - db0) * 1000) / Math.max(ops, 1),
   };
@@ -280,6 +308,43 @@ async function pgledger(
   }
 }
 
+/** A wallet token purchase as a `payment_intent.succeeded` finds it: paid, nothing granted yet. */
+function tokenPurchase(userId: string, credits: bigint): PurchaseRecord {
+  const now = new Date();
+  return {
+    id: randomUUID(),
+    userId,
+    packageId: randomUUID(),
+    destination: 'wallet',
+    priceCents: credits,
+    retailPriceCents: null,
+    currency: 'usd',
+    credits,
+    bonusPromo: 0n,
+    status: 'succeeded',
+    paymentIntentId: null,
+    chargeId: null,
+    cardFingerprint: null,
+    cardCountry: null,
+    riskScore: null,
+    failureCode: null,
+    failureMessage: null,
+    refundedCents: 0n,
+    disputeId: null,
+    disputeStatus: null,
+    grantedCredits: 0n,
+    grantedPromo: 0n,
+    clawedEarnings: 0n,
+    clawedDebt: 0n,
+    ledgerOps: 0,
+    fraudRefusal: null,
+    reviewHoldIds: [],
+    createdAt: now,
+    updatedAt: now,
+    paidAt: now,
+  };
+}
+
 interface Scenario {
   key: string;
   name: string;
@@ -328,6 +393,8 @@ async function main(): Promise<void> {
       JobsModule,
       LedgerModule,
     ],
+    // The routes' own settlement code for the scenarios that post what they post.
+    providers: [PurchaseSettlementService, SaleSettlement, EarningsMaturityPolicy, FirstSalesService, EarningsRepository],
   })
   class BenchModule {}
   const app = await NestFactory.createApplicationContext(BenchModule, { logger: false });
@@ -335,6 +402,8 @@ async function main(): Promise<void> {
   const ledger = app.get(LedgerService);
   const tx = app.get(TransactionRunner);
   const clock = app.get(Clock);
+  const purchaseSettlement = app.get(PurchaseSettlementService);
+  const saleSettlement = app.get(SaleSettlement);
 
   // Before the ledger's setup, so that the writes of pgbench's initialization have settled by the first round.
   const reference = PGBENCH ? await pgbench(adminUrl, stats) : undefined;
@@ -378,7 +447,7 @@ async function main(): Promise<void> {
   const gifts = new GroupCommit<{ from: string; to: string; credits: bigint }, true>(
     tx,
     () => TRANSFER_BATCHES,
-    async (em, batch) => {
+    counted(async (em, batch: { from: string; to: string; credits: bigint }[]) => {
       const { debits, locked } = await ledger.debitsInOrder(
         em,
         batch.map((g) => ({ userId: g.from, asset: 'CREDIT', from: ['wallet'], amount: g.credits, allowShortfall: true })),
@@ -408,78 +477,82 @@ async function main(): Promise<void> {
         locked,
       );
       return { outcomes: outcomes.map((o) => ('error' in o ? o : { ok: true as const })) };
-    },
+    }),
     (g) => [g.from],
   );
   const gift = (from: string, to: string) => gifts.submit({ from, to, credits: amount() });
+  // Stripe event applications (StripeEventsService.applyAll, PurchaseSignalsService.applyMany): up to
+  // APPLY_BATCHES events to a transaction, one per purchase, each settled side by side on its connection
+  // by the route's PurchaseSettlementService (the buyer's debt locked and read, then the mint posted).
+  const mints = new GroupCommit<PurchaseRecord, true>(
+    tx,
+    () => APPLY_BATCHES,
+    counted(async (em, batch: PurchaseRecord[]) => {
+      const runs = await Promise.allSettled(
+        batch.map((p) => purchaseSettlement.settle(em, p, { credits: p.credits, promo: 0n }, 'payment_intent.succeeded')),
+      );
+      const failure = runs.find((r) => r.status === 'rejected');
+      if (failure) throw failure.reason;
+      return { outcomes: batch.map(() => ({ ok: true as const })) };
+    }),
+    (p) => [p.id],
+  );
+  // POST /orders (OrdersService.buyMany) with ORDER_BATCH_*: per batch the buyers' balance rows locked and
+  // read (wallet, then earnings), then the sales settled by the route's SaleSettlement (the creators'
+  // first sales, the purchase entries posted with the funds read). The orders, ownership, fraud and
+  // idempotency rows around them are bench:http's.
+  const listings: ListingForSale[] = creators.map((creatorId) => ({
+    id: randomUUID(),
+    creatorId,
+    title: 'bench item',
+    status: 'published',
+    profit: 90n,
+    derivationCost: 0n,
+    platformFee: 9n,
+    price: 99n,
+    ancestors: [],
+  }));
+  const purchases = new GroupCommit<{ buyer: string; listing: ListingForSale }, true>(
+    tx,
+    () => orderBatches(config),
+    counted(async (em, batch: { buyer: string; listing: ListingForSale }[]) => {
+      const { debits, locked } = await ledger.debitsInOrder(
+        em,
+        batch.map((b) => debitOf({ buyerId: b.buyer, payWith: 'CREDIT' }, b.listing.price)),
+      );
+      const sales = batch.map((b, i): Settlement => {
+        const paid = debits[i];
+        if (paid instanceof Error) throw paid;
+        const orderId = randomUUID();
+        return {
+          orderId,
+          listing: b.listing,
+          buyerId: b.buyer,
+          ownerId: b.buyer,
+          payWith: 'CREDIT',
+          paid: paid.postings,
+          reference: ledgerReference(b.buyer, orderId),
+        };
+      });
+      await saleSettlement.settle(em, sales, clock.now(), locked);
+      return { outcomes: batch.map(() => ({ ok: true as const })) };
+    }),
+    (b) => [b.buyer],
+  );
   const scenarios: Scenario[] = [
     { key: 'transfer', name: `credit transfer (${ACCOUNTS} wallets)`, op: () => gift(...(pair() as [string, string])) },
     { key: 'hot', name: 'credit transfer, all to one recipient', op: () => gift(pick(), popular) },
-    {
-      key: 'mint',
-      name: 'settlement mint (issuance → wallet)',
-      op: () =>
-        tx.run(async (em) => {
-          const purchaseId = randomUUID();
-          const credits = amount();
-          await ledger.post(em, {
-            kind: 'mint',
-            reference: `token_purchase:${purchaseId}:mint`,
-            postings: [
-              { account: systemAccount('issuance', 'CREDIT'), amount: -credits },
-              { account: userAccount(pick(), 'CREDIT', 'wallet'), amount: credits },
-            ],
-            metadata: { purchaseId, reason: 'payment_intent.succeeded', repaidDebt: '0' },
-          });
-        }),
-    },
+    { key: 'mint', name: 'settlement mint (issuance → wallet), batched', op: () => mints.submit(tokenPurchase(pick(), amount())) },
     {
       key: 'purchase',
-      name: 'item purchase (debitsInOrder + postMany)',
-      op: () =>
-        tx.run(async (em) => {
-          const buyer = pick();
-          const [profit, fee] = [amount(), amount()];
-          const { debits, locked } = await ledger.debitsInOrder(em, [
-            { userId: buyer, asset: 'CREDIT', from: ['wallet', 'earnings'], amount: profit + fee },
-          ]);
-          const paid = debits[0];
-          if (paid instanceof Error) throw paid;
-          const [outcome] = await ledger.postMany(
-            em,
-            [
-              {
-                kind: 'purchase',
-                reference: `order:${randomUUID()}:purchase`,
-                postings: [
-                  ...paid.postings,
-                  { account: userAccount(creators[randomInt(creators.length)], 'CREDIT', 'earnings_pending'), amount: profit },
-                  { account: systemAccount('platform_revenue', 'CREDIT'), amount: fee },
-                ],
-              },
-            ],
-            locked,
-          );
-          if ('error' in outcome) throw outcome.error;
-        }),
+      name: 'item purchase (debitsInOrder + sale), batched',
+      op: () => purchases.submit({ buyer: pick(), listing: listings[randomInt(listings.length)] }),
     },
     {
       key: 'escrow',
-      name: 'reseller order escrow (reseller_stock → escrow)',
+      name: 'reseller order escrow (one per transaction)',
       op: () =>
-        tx.run(async (em) => {
-          const credits = amount();
-          const orderId = randomUUID();
-          await ledger.post(em, {
-            kind: 'reseller_order_escrow',
-            reference: `reseller_order:${orderId}:escrow`,
-            postings: [
-              { account: userAccount(pick(), 'CREDIT', 'reseller_stock'), amount: -credits },
-              { account: systemAccount('escrow', 'CREDIT'), amount: credits },
-            ],
-            metadata: { orderId },
-          });
-        }),
+        tx.run((em) => ledger.post(em, escrowEntry({ id: randomUUID(), resellerId: pick(), buyerId: randomUUID(), amount: amount() }))),
     },
     {
       key: 'holds',
@@ -549,14 +622,15 @@ async function main(): Promise<void> {
   console.log('');
   console.log(`medians of ${rounds.length} round(s); CPU µs per operation: this process (app) and PostgreSQL (db)`);
   console.log(
-    `${'scenario'.padEnd(50)} ${'per s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'/commit'.padStart(7)} ` +
+    `${'scenario'.padEnd(50)} ${'per s'.padStart(7)} ${'p50 ms'.padStart(7)} ${'p99 ms'.padStart(7)} ${'/commit'.padStart(7)} ${'batch mean/p50/max'.padStart(18)} ` +
       `${'app µs'.padStart(7)} ${'db µs'.padStart(7)} ${refs.map((k) => `÷ ${k}`.padStart(11)).join(' ')}  refused`,
   );
   for (const key of keys) {
     const r = medianOf(key);
     console.log(
       `${names.get(key)!.padEnd(50)} ${fmt(r.perSecond, 0).padStart(7)} ${fmt(r.p50).padStart(7)} ${fmt(r.p99).padStart(7)} ` +
-        `${fmt(r.ops / Math.max(r.commits, 1), 1).padStart(7)} ${cpu(r.appCpuUs).padStart(7)} ${cpu(r.dbCpuUs).padStart(7)} ` +
+        `${fmt(r.ops / Math.max(r.commits, 1), 1).padStart(7)} ` +
+        `${(r.batches ? `${fmt(r.batches.mean, 1)}/${r.batches.p50}/${r.batches.max}` : '-').padStart(18)} ${cpu(r.appCpuUs).padStart(7)} ${cpu(r.dbCpuUs).padStart(7)} ` +
         `${refs.map((ref) => (ref === key ? '' : `${fmt(median(ratios(key, ref)))}x`).padStart(11)).join(' ')}  ${r.refused}`,
     );
   }

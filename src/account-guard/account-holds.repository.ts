@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from 'typeorm';
+import { DataSource, EntityManager } from 'typeorm';
 import { queryRows } from '../database/sql';
 import { ADMIN_ACCOUNT_HOLD } from './account-hold-references';
 
@@ -86,6 +86,16 @@ export class AccountHoldsRepository {
       `SELECT reference, reason, placed_by, placed_at FROM account_holds WHERE user_id = $1 AND released_at IS NULL ORDER BY placed_at, id`,
       [userId],
     );
+  }
+
+  /** Which of the users have an active hold (any reference). */
+  async withActive(db: EntityManager | DataSource, userIds: string[]): Promise<Set<string>> {
+    const rows = await queryRows<{ user_id: string }>(
+      db,
+      'SELECT DISTINCT user_id FROM account_holds WHERE user_id = ANY ($1::uuid[]) AND released_at IS NULL',
+      [userIds],
+    );
+    return new Set(rows.map((r) => r.user_id));
   }
 
   async anyActive(em: EntityManager, userId: string): Promise<boolean> {

@@ -1,7 +1,12 @@
 import { Injectable } from '@nestjs/common';
+import { DataSource, EntityManager } from 'typeorm';
+import { AppError } from '../common/errors';
 import { LedgerService } from '../ledger/ledger.service';
 import { AccountGuardErrors } from './account-guard.errors';
 import { AccountGuardService } from './account-guard.service';
+import { AccountHoldsRepository } from './account-holds.repository';
+
+type SpendAsset = 'CREDIT' | 'PROMO';
 
 /**
  * Account-state checks before a user spends (API.md: authentication → validation → re-authentication →
@@ -9,52 +14,63 @@ import { AccountGuardService } from './account-guard.service';
  * a freeze (they guard value leaving the account); an account hold and CREDIT debt stop all spending,
  * PROMO debt stops spending PROMO (PROMO grants repay it: docs/payments.md, "Debt").
  *
- * Call these before opening the spending transaction: they read committed state on connections of
- * their own, and a transaction waiting for a second pool connection can starve the pool under load.
+ * The single checks read committed state on connections of their own: call them before opening the
+ * spending transaction (a transaction waiting for a second pool connection can starve the pool under
+ * load). `spendRefusals` reads in the caller's transaction, for a batch.
  */
 @Injectable()
 export class SpendingPolicy {
   constructor(
+    private readonly dataSource: DataSource,
     private readonly guard: AccountGuardService,
+    private readonly holds: AccountHoldsRepository,
     private readonly ledger: LedgerService,
   ) {}
 
   /** Spending on oneself (own purchases, submission fees); `asset` is what pays (PROMO owed stops PROMO only). */
-  assertMaySpend(userId: string, asset: 'CREDIT' | 'PROMO' = 'CREDIT'): Promise<void> {
-    const debt = asset === 'PROMO' ? this.assertNoDebt(userId).then(() => this.assertNoDebt(userId, 'PROMO')) : this.assertNoDebt(userId);
-    return this.inOrder(this.assertNotOnHold(userId), debt);
+  async assertMaySpend(userId: string, asset: SpendAsset = 'CREDIT'): Promise<void> {
+    const [refused] = await this.spendRefusals(undefined, [{ userId, asset }]);
+    if (refused) throw refused;
+  }
+
+  /**
+   * `assertMaySpend` for several spends at once (in `em`'s transaction, or without one on connections
+   * of their own): two statements for all of them, the account holds and the debts; each spend is
+   * answered with its refusal (the account hold's first, then CREDIT debt, then PROMO debt) or undefined.
+   */
+  async spendRefusals(em: EntityManager | undefined, spends: { userId: string; asset: SpendAsset }[]): Promise<(AppError | undefined)[]> {
+    if (!spends.length) return [];
+    const debts: { userId: string; asset: SpendAsset }[] = [];
+    const checks = spends.map(({ userId, asset }) => {
+      const first = debts.length;
+      debts.push({ userId, asset: 'CREDIT' });
+      if (asset === 'PROMO') debts.push({ userId, asset });
+      return { userId, first, end: debts.length };
+    });
+    const [onHold, owed] = await Promise.all([
+      this.holds.withActive(em ?? this.dataSource, [...new Set(spends.map((s) => s.userId))]),
+      this.ledger.owedMany(em, debts),
+    ]);
+    return checks.map(({ userId, first, end }) => {
+      if (onHold.has(userId)) return AccountGuardErrors.onHold();
+      for (let i = first; i < end; i++) if (owed[i] > 0n) return AccountGuardErrors.inDebt(owed[i], debts[i].asset);
+      return undefined;
+    });
   }
 
   /**
    * Buying credits with money: only an account hold (an admin's, or a payment dispute's) stops it.
    * Cooling periods and freezes guard value leaving the account, and debt is repaid by buying.
    */
-  assertMayBuyCredits(userId: string): Promise<void> {
-    return this.assertNotOnHold(userId);
+  async assertMayBuyCredits(userId: string): Promise<void> {
+    if ((await this.holds.withActive(this.dataSource, [userId])).has(userId)) throw AccountGuardErrors.onHold();
   }
 
-  /** Value leaving the account for another user (item gifts, credit transfers). */
-  assertMayMoveValue(userId: string, action: 'item_gift' | 'credit_transfer'): Promise<void> {
-    return this.inOrder(this.guard.assertMayMoveValue(userId, action), this.assertNoDebt(userId));
-  }
-
-  private async assertNotOnHold(userId: string): Promise<void> {
-    if ((await this.guard.state(userId)).onHold) throw AccountGuardErrors.onHold();
-  }
-
-  /**
-   * 423 ACCOUNT_IN_DEBT while the user owes `asset` after a clawback could not recover everything: the
-   * negative balance of their `debt` account (the payments module's; read through the ledger).
-   */
-  private async assertNoDebt(userId: string, asset: 'CREDIT' | 'PROMO' = 'CREDIT'): Promise<void> {
-    const owed = await this.ledger.owed(userId, asset);
-    if (owed > 0n) throw AccountGuardErrors.inDebt(owed, asset);
-  }
-
-  /** Both checks at once (one round trip of waiting, not two), refusing with the account state's reason first. */
-  private async inOrder(accountState: Promise<void>, debt: Promise<void>): Promise<void> {
-    const [state, owed] = await Promise.allSettled([accountState, debt]);
+  /** Value leaving the account for another user (item gifts, credit transfers); refusing with the account state's reason first. */
+  async assertMayMoveValue(userId: string, action: 'item_gift' | 'credit_transfer'): Promise<void> {
+    const [state, owed] = await Promise.allSettled([this.guard.assertMayMoveValue(userId, action), this.ledger.owed(userId, 'CREDIT')]);
     if (state.status === 'rejected') throw state.reason;
     if (owed.status === 'rejected') throw owed.reason;
+    if (owed.value > 0n) throw AccountGuardErrors.inDebt(owed.value, 'CREDIT');
   }
 }

@@ -80,6 +80,18 @@ export class LedgerBalancesRepository {
     return row;
   }
 
+  /** The posted balance of each (owner, asset) `debt` account that exists, its pending credits counted. */
+  debts(db: EntityManager | DataSource, owners: string[], assets: Asset[]): Promise<{ owner_id: string; asset: Asset; posted: string }[]> {
+    return queryRows(
+      db,
+      `SELECT a.owner_id, a.asset, ${POSTED}::text AS posted
+         FROM unnest($1::uuid[], $2::text[]) AS q(owner_id, asset)
+         JOIN ledger_accounts a ON a.owner_id = q.owner_id AND a.asset = q.asset AND a.name = 'debt'
+         JOIN ledger_balances b ON b.account_id = a.id`,
+      [owners, assets],
+    );
+  }
+
   /** As of a time: the postings of entries recorded at or before it, and the holds open at that time. */
   async postedAndHeldAsOf(db: DataSource, accountId: string, asOf: Date): Promise<PostedHeldRow> {
     const [row] = await queryRows<PostedHeldRow>(

@@ -43,6 +43,24 @@ export class LedgerBalancesService {
     return { posted, held, available: posted - held };
   }
 
+  /**
+   * What each user owes in each asset (in order): the negative balance of their `debt` account, shown
+   * positive; one statement, in `em`'s transaction or, without one, on a connection of its own.
+   */
+  async owedMany(em: EntityManager | undefined, debts: { userId: string; asset: Asset }[]): Promise<bigint[]> {
+    if (!debts.length) return [];
+    const rows = await this.repo.debts(
+      em ?? this.dataSource,
+      debts.map((d) => d.userId),
+      debts.map((d) => d.asset),
+    );
+    const posted = new Map(rows.map((r) => [`${r.owner_id}/${r.asset}`, BigInt(r.posted)]));
+    return debts.map((d) => {
+      const p = posted.get(`${d.userId}/${d.asset}`) ?? 0n;
+      return p < 0n ? -p : 0n;
+    });
+  }
+
   /** In the caller's transaction, per account (in order): what entries of `kind` since `since` credited it (0 when it has none). */
   async creditedSince(em: EntityManager, accounts: AccountRef[], kind: string, since: Date): Promise<bigint[]> {
     const refs = accounts.map((a, i) => resolveRef(a, `accounts[${i}]`));

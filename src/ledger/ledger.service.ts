@@ -5,7 +5,6 @@ import { AppError } from '../common/errors';
 import { Outcome } from '../common/outcome';
 import { Page, PageQuery } from '../common/pagination';
 import { prepareEntry } from './entry-input';
-import { userAccount } from './ledger.types';
 import { LedgerBalancesService } from './ledger-balances.service';
 import { LedgerCompactorService } from './ledger-compactor.service';
 import { Debit, DebitInOrderArgs, LedgerDebitsService } from './ledger-debits.service';
@@ -133,8 +132,12 @@ export class LedgerService {
 
   /** What a user owes in `asset` after a clawback could not recover everything: their `debt` account, shown positive. */
   async owed(userId: string, asset: Asset = 'CREDIT'): Promise<bigint> {
-    const { posted } = await this.balances.balance(userAccount(userId, asset, 'debt'));
-    return posted < 0n ? -posted : 0n;
+    return (await this.balances.owedMany(undefined, [{ userId, asset }]))[0];
+  }
+
+  /** `owed` for several users and assets at once (in order), in `em`'s transaction (or, without one, on a connection of its own). */
+  owedMany(em: EntityManager | undefined, debts: { userId: string; asset: Asset }[]): Promise<bigint[]> {
+    return this.balances.owedMany(em, debts);
   }
 
   /**
@@ -144,7 +147,7 @@ export class LedgerService {
   async lockAndReadOwed(em: EntityManager, userId: string, asset: Asset): Promise<bigint> {
     inTransaction(em, 'lockAndReadOwed');
     await this.accounts.lockDebt(em, userId);
-    return this.owed(userId, asset);
+    return (await this.balances.owedMany(em, [{ userId, asset }]))[0];
   }
 
   /**

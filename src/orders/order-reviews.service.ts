@@ -50,7 +50,7 @@ export class OrderReviewsService implements OnModuleInit {
     }
     const listing = (await this.catalog.forSaleMany(em, [order.listing_id])).get(order.listing_id);
     if (!listing) throw OrdersErrors.listingNotFound();
-    const { entries, lines } = await this.settlement.plan(
+    const lines = await this.settlement.settle(
       em,
       [
         {
@@ -65,7 +65,6 @@ export class OrderReviewsService implements OnModuleInit {
       ],
       now,
     );
-    for (const entry of entries) await this.ledger.post(em, entry);
     await this.orders.insertEarnings(em, lines, now);
     await this.orders.markStatus(em, orderId, completed);
   }

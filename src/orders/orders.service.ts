@@ -13,7 +13,7 @@ import { Outcome } from '../common/outcome';
 import { addDays } from '../common/time';
 import { AppConfig } from '../config/app-config';
 import { afterCommit } from '../database/after-commit';
-import { BatchResult, GroupCommit } from '../database/group-commit';
+import { BatchResult, GroupCommit, GroupCommitLimits } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
 import { FraudService } from '../fraud/fraud.service';
 import { IdentityService } from '../identity/identity.service';
@@ -74,10 +74,7 @@ export class OrdersService implements BeforeApplicationShutdown {
   ) {
     this.batches = new GroupCommit(
       tx,
-      () => {
-        const { batchMax, batchConcurrency, batchParallelMin } = config.orders;
-        return { max: batchMax, concurrency: batchConcurrency, parallelMin: batchParallelMin };
-      },
+      () => orderBatches(config),
       (em, inputs) => this.buyMany(em, inputs),
       (p) => [`buyer:${p.buyerId}`, `own:${p.ownerId}/${p.listingId}`],
     );
@@ -102,15 +99,16 @@ export class OrdersService implements BeforeApplicationShutdown {
     // PROMO is never gifted (ECONOMY.md): it buys items for its holder only.
     if (gift && payWith === 'PROMO') throw OrdersErrors.promoGift();
     if (gift && !(await this.identity.userExists(undefined, ownerId))) throw OrdersErrors.giftRecipientNotFound();
+    // A purchase for oneself has its account hold and debts checked in its batch (buyMany).
     if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
-    else await this.spending.assertMaySpend(buyerId, payWith);
     return this.batches.submit({ buyerId, ownerId, gift, listingId, payWith, request, client });
   }
 
   /**
    * Decides a batch (in which no buyer pays twice and no item goes to the same owner twice: the batcher
    * keeps such purchases for later batches): the idempotency keys first (replays and keys in use are
-   * answered at once), then the purchases, and the keys of the completed ones are recorded with their
+   * answered at once), the account holds and debts of the buyers buying for themselves (a gift's were
+   * checked before it was queued), then the purchases, and the keys of the completed ones are recorded with their
    * responses in the same transaction.
    */
   private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
@@ -123,7 +121,21 @@ export class OrdersService implements BeforeApplicationShutdown {
       if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
     });
     const open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
-    await this.buyAll(em, inputs, open, outcomes);
+    const own = open.filter((i) => !inputs[i].gift);
+    const refusals = await this.spending.spendRefusals(
+      em,
+      own.map((i) => ({ userId: inputs[i].buyerId, asset: inputs[i].payWith })),
+    );
+    own.forEach((i, k) => {
+      const refused = refusals[k];
+      if (refused) outcomes[i] = { error: refused };
+    });
+    await this.buyAll(
+      em,
+      inputs,
+      open.filter((i) => !outcomes[i]),
+      outcomes,
+    );
     const done = open.flatMap((i) => {
       const o = outcomes[i];
       return 'ok' in o ? [{ request: inputs[i].request, body: o.ok }] : [];
@@ -207,9 +219,7 @@ export class OrdersService implements BeforeApplicationShutdown {
     if (!sold.length && !held.length) return;
 
     const now = this.clock.now();
-    const { entries, lines } = await this.settlement.plan(em, sold.map(settlementOf), now);
-    // Funds were decided above under the same locks, so a refusal here means a bug: fail the batch.
-    for (const o of await this.ledger.postMany(em, entries, locked)) if ('error' in o) throw o.error;
+    const lines = await this.settlement.settle(em, sold.map(settlementOf), now, locked);
     const holds = await this.holdFunds(em, held, now);
     const rows = await this.orders.insertWithEarnings(
       em,
@@ -293,6 +303,12 @@ export class OrdersService implements BeforeApplicationShutdown {
   }
 }
 
+/** Purchases decided together: ORDER_BATCH_MAX, ORDER_BATCH_CONCURRENCY, ORDER_BATCH_PARALLEL_MIN. */
+export function orderBatches(config: AppConfig): GroupCommitLimits {
+  const { batchMax, batchConcurrency, batchParallelMin } = config.orders;
+  return { max: batchMax, concurrency: batchConcurrency, parallelMin: batchParallelMin };
+}
+
 const accountName = (p: Posting): string => ('name' in p.account ? p.account.name : p.account.system);
 
 /** The reference of a held order's hold on one of the buyer's accounts: derived from the order's request. */
@@ -334,6 +350,6 @@ function newOrder(s: Sale, reviewHoldIds: string[]): NewOrder {
 }
 
 /** The buyer's side of a purchase: CREDIT from `wallet`, then `earnings`; PROMO from the PROMO wallet. */
-function debitOf(p: PurchaseInput, amount: bigint): DebitInOrderArgs {
+export function debitOf(p: Pick<PurchaseInput, 'buyerId' | 'payWith'>, amount: bigint): DebitInOrderArgs {
   return { userId: p.buyerId, asset: p.payWith, from: p.payWith === 'CREDIT' ? ['wallet', 'earnings'] : ['wallet'], amount };
 }

@@ -3,7 +3,7 @@ import { EntityManager } from 'typeorm';
 import type { ListingForSale } from '../catalog/catalog.service';
 import { IdempotencyService } from '../common/idempotency/idempotency.service';
 import { AppConfig } from '../config/app-config';
-import { EntryInput, Posting, systemAccount, userAccount } from '../ledger/ledger.service';
+import { LedgerService, LockedFunds, Posting, systemAccount, userAccount } from '../ledger/ledger.service';
 import { EarningsMaturityPolicy } from './earnings-maturity.policy';
 import { NewEarningLine } from './orders.repository';
 import { OrderRow } from './orders.rows';
@@ -38,19 +38,25 @@ export function paidLegs(order: OrderRow): Posting[] {
 export const reviewHoldTarget = (payWith: PayWith) => systemAccount('escrow', payWith);
 
 /**
- * The ledger entries and earning lines of sales, as a purchase allowed at once writes them and as an
- * approved review writes them later: one `purchase` entry per sale (referenced by the order's request),
- * the creators' lines with their maturity dates (first sales recorded in `em`'s transaction).
+ * The ledger entries of sales, as a purchase allowed at once posts them and as an approved review posts
+ * them later: one `purchase` entry per sale (referenced by the order's request), posted in `em`'s
+ * transaction; answers the creators' earning lines with their maturity dates (first sales recorded in
+ * the same transaction), for the caller to record with its orders.
  */
 @Injectable()
 export class SaleSettlement {
   constructor(
     private readonly config: AppConfig,
     private readonly maturity: EarningsMaturityPolicy,
+    private readonly ledger: LedgerService,
   ) {}
 
-  async plan(em: EntityManager, sales: Settlement[], now: Date): Promise<{ entries: EntryInput[]; lines: NewEarningLine[] }> {
-    if (!sales.length) return { entries: [], lines: [] };
+  /**
+   * `locked`: the buyers' funds as a `debitsInOrder` just before found them, which decided that every
+   * sale is paid for: a refusal here means a bug, and fails the caller's transaction.
+   */
+  async settle(em: EntityManager, sales: Settlement[], now: Date, locked?: LockedFunds): Promise<NewEarningLine[]> {
+    if (!sales.length) return [];
     const creators = [...new Set(sales.flatMap((s) => [s.listing.creatorId, ...s.listing.ancestors.map((a) => a.creatorId)]))];
     const maturesAt = await this.maturity.maturityDates(em, creators, now);
     const plans = sales.map((s) =>
@@ -73,7 +79,7 @@ export class SaleSettlement {
           ]
         : [],
     );
-    const lines = sales.flatMap((s, i) => plans[i].lines.map((l) => ({ orderId: s.orderId, ...l })));
-    return { entries, lines };
+    for (const o of await this.ledger.postMany(em, entries, locked)) if ('error' in o) throw o.error;
+    return sales.flatMap((s, i) => plans[i].lines.map((l) => ({ orderId: s.orderId, ...l })));
   }
 }

@@ -24,7 +24,7 @@ const STALE_AFTER_HOURS = 1;
 /** Receipts share a transaction (and its commit) when they arrive together. */
 const RECEIPT_BATCHES: GroupCommitLimits = { max: 32, concurrency: 2, parallelMin: 8 };
 /** So do applications of events: up to a queue's worth of runs in one. */
-const APPLY_BATCHES: GroupCommitLimits = { max: 16, concurrency: 4, parallelMin: 4 };
+export const APPLY_BATCHES: GroupCommitLimits = { max: 16, concurrency: 4, parallelMin: 4 };
 
 /** An event read, its purchase found and its card details fetched: what its application needs. */
 interface ReadyEvent {

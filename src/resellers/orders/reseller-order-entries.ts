@@ -7,9 +7,9 @@ import type { ResellerOrder } from './reseller-orders.repository';
  * order (an order's credits enter escrow once, and leave it once: delivered or returned).
  */
 const escrow = systemAccount('escrow', 'CREDIT');
-const stock = (o: ResellerOrder) => userAccount(o.resellerId, 'CREDIT', 'reseller_stock');
+const stock = (o: Pick<ResellerOrder, 'resellerId'>) => userAccount(o.resellerId, 'CREDIT', 'reseller_stock');
 const buyerWallet = (o: ResellerOrder) => userAccount(o.buyerId, 'CREDIT', 'wallet');
-const meta = (o: ResellerOrder, extra: Record<string, unknown> = {}) => ({
+const meta = (o: Pick<ResellerOrder, 'id' | 'resellerId' | 'buyerId'>, extra: Record<string, unknown> = {}) => ({
   orderId: o.id,
   resellerId: o.resellerId,
   buyerId: o.buyerId,
@@ -17,7 +17,7 @@ const meta = (o: ResellerOrder, extra: Record<string, unknown> = {}) => ({
 });
 
 /** Opening: `reseller_stock` → `escrow`. */
-export const escrowEntry = (o: ResellerOrder): EntryInput => ({
+export const escrowEntry = (o: Pick<ResellerOrder, 'id' | 'resellerId' | 'buyerId' | 'amount'>): EntryInput => ({
   kind: 'reseller_order_escrow',
   reference: `reseller_order:${o.id}:escrow`,
   postings: [
