@@ -1,14 +1,10 @@
-import { DynamicModule, Module, ModuleMetadata, RequestMethod } from '@nestjs/common';
+import { DynamicModule, Module, ModuleMetadata } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
-import { randomUUID } from 'node:crypto';
-import { LoggerModule } from 'nestjs-pino';
-import type { Logger } from 'pino';
 import { AccountGuardModule } from './account-guard/account-guard.module';
 import { AuditModule } from './audit/audit.module';
 import { CatalogModule } from './catalog/catalog.module';
 import { CommonModule } from './common/common.module';
 import { ProblemFilter } from './common/problem.filter';
-import { createAppLogger } from './common/request-log';
 import { AppConfig } from './config/app-config';
 import { ConfigModule } from './config/config.module';
 import { SecretFingerprintsRepository } from './config/secret-fingerprints.repository';
@@ -46,18 +42,11 @@ const FEATURE_MODULES: ModuleMetadata['imports'] = [
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, databaseUrl: string, logger: Logger = createAppLogger(config)): DynamicModule {
+  static forRoot(config: AppConfig, databaseUrl: string): DynamicModule {
     return {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggerModule.forRoot({
-          // Request lines come from requestLogHooks (src/common/request-log.ts), the first hooks;
-          // here pino-http only carries the request's id into the logs made while serving it.
-          pinoHttp: { logger, autoLogging: false, quietReqLogger: true, genReqId: (req) => (req as { id?: string }).id ?? randomUUID() },
-          // Its default route pattern matches nothing on Fastify's middleware layer (middie).
-          forRoutes: [{ path: '*path', method: RequestMethod.ALL }],
-        }),
         DatabaseModule.forRoot(databaseUrl, config.databasePoolSize),
         CommonModule,
         JobsModule,

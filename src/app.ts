@@ -1,9 +1,9 @@
-import helmet from '@fastify/helmet';
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { Logger } from 'nestjs-pino';
+import helmet from 'helmet';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { DestinationStream } from 'pino';
 import { AppModule } from './app.module';
 import { BootQuietLogger } from './common/boot-logger';
@@ -31,6 +31,17 @@ function trustProxyOf(trust: AppConfig['trustProxy']): boolean | string | ((addr
   return typeof trust === 'number' ? (_address, hop) => hop < trust : trust;
 }
 
+/**
+ * helmet's headers (its defaults but the Content-Security-Policy, which only HTML would need), taken
+ * once: they are the same for every response, and helmet builds its middleware anew per request.
+ */
+function securityHeaders(): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const collect = { setHeader: (name: string, value: string) => (headers[name.toLowerCase()] = value), removeHeader: () => undefined };
+  helmet({ contentSecurityPolicy: false })({} as IncomingMessage, collect as unknown as ServerResponse, () => undefined);
+  return headers;
+}
+
 /** Builds the fully configured HTTP application (used by main and by the e2e tests alike). */
 export async function createApp(config: AppConfig, databaseUrl: string, opts: AppOptions = {}): Promise<INestApplication> {
   const logger = createAppLogger(config, opts.logDestination);
@@ -49,17 +60,21 @@ export async function createApp(config: AppConfig, databaseUrl: string, opts: Ap
     clientErrorHandler,
     frameworkErrors: frameworkErrorHandler,
   });
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl, logger), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, databaseUrl), adapter, {
     bufferLogs: true,
     bodyParser: false,
     rawBody: true,
   });
-  app.useLogger(new BootQuietLogger(app.get(Logger)));
+  app.useLogger(new BootQuietLogger(logger));
   const fastify = app.getHttpAdapter().getInstance();
   // First, so that every answer (a malformed body's and a 413 included) has its request id and its log line.
   requestLogHooks(fastify, logger, observeHttpRequest);
   fastify.decorate(IP_COUNTRY_HEADER_SETTING, config.fraud.ipCountryHeader);
-  await app.register(helmet, { contentSecurityPolicy: false });
+  const security = securityHeaders();
+  fastify.addHook('onRequest', (_req, reply, next) => {
+    reply.headers(security);
+    next();
+  });
   refuseUnreadableBodies(fastify);
   for (const type of JSON_CONTENT_TYPES) app.useBodyParser(type, { bodyLimit: config.bodyLimitBytes }, jsonBodyParser(config.http));
   app.useGlobalInterceptors(new BodilessRoutes());

@@ -63,10 +63,19 @@ describe('foundation: health, errors, docs, dev routes', () => {
     expect(Number(offset_ms)).toBe(7 * 86400 * 1000);
   });
 
-  it('sets security headers and a request id', async () => {
-    const res = await t.http().get('/health');
-    expect(res.headers['x-content-type-options']).toBe('nosniff');
-    expect(res.headers['x-request-id']).toBeTruthy();
-    expect(res.headers['x-powered-by']).toBeUndefined();
+  it("sets helmet's security headers (no CSP) and a request id, on an answer and on a refusal alike", async () => {
+    for (const res of [await t.http().get('/health'), await t.http().get('/no/such/route').expect(404)]) {
+      expect(res.headers).toMatchObject({
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'SAMEORIGIN',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'referrer-policy': 'no-referrer',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+      });
+      expect(res.headers['content-security-policy']).toBeUndefined();
+      expect(res.headers['x-request-id']).toBeTruthy();
+      expect(res.headers['x-powered-by']).toBeUndefined();
+    }
   });
 });

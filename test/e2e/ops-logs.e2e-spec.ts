@@ -1,5 +1,6 @@
+import { AddressInfo, connect } from 'node:net';
 import { Writable } from 'node:stream';
-import { as, makeAdmin, publishListing, signUp, signUpCreator } from '../support/market-fixtures';
+import { as, fund, makeAdmin, publishListing, signUp, signUpCreator } from '../support/market-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
 
 interface Line {
@@ -140,6 +141,38 @@ describe('ops: request and business-event logs', () => {
     const refused = await as(t, admin).post(`/admin/listings/${listing.id}/approve`).expect(409);
     expect(await requestLine(refused.headers['x-request-id'])).toMatchObject({ level: WARN, status: 409, userId: admin.id });
     expect(capture.lines.filter((l) => l.event === 'listing.approve' && l.listingId === listing.id)).toHaveLength(1);
+  });
+
+  it('gives the lines logged while serving a request its reqId, a body that arrives after the headers included', async () => {
+    const admin = await makeAdmin(t, await signUp(t, 'admin'));
+    const creator = await signUpCreator(t);
+    const created = await as(t, creator)
+      .post('/listings', { title: 'Item', description: 'An item', category: 'hats', profit: 10 })
+      .expect(201);
+    await fund(t, creator.id, 'CREDIT', t.config.economy.submissionFeeCredits);
+    await as(t, creator).post(`/listings/${created.body.id}/submit`).expect(200);
+    await t.app.listen(0, '127.0.0.1');
+    const body = JSON.stringify({ reason: 'a test' });
+    // The body in a later packet than the headers: it is read in the socket's async context.
+    const answer = await new Promise<string>((resolve, reject) => {
+      const socket = connect((t.app.getHttpServer().address() as AddressInfo).port, '127.0.0.1');
+      let text = '';
+      socket.on('data', (d: Buffer) => (text += d.toString('latin1')));
+      socket.on('close', () => resolve(text));
+      socket.on('error', reject);
+      socket.on('connect', () => {
+        socket.write(
+          `POST /admin/listings/${created.body.id}/reject HTTP/1.1\r\nHost: x\r\nConnection: close\r\n` +
+            `Authorization: Bearer ${admin.token}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`,
+        );
+        setTimeout(() => socket.write(body), 100);
+      });
+    });
+    expect(answer).toMatch(/^HTTP\/1\.1 200/);
+    const reqId = /x-request-id: (\S+)/i.exec(answer)![1];
+    const event = capture.lines.find((l) => l.event === 'listing.reject' && l.listingId === created.body.id);
+    expect(event).toMatchObject({ context: 'Events', reqId });
+    expect(await requestLine(reqId)).toMatchObject({ status: 200, route: '/admin/listings/:id/reject', userId: admin.id });
   });
 
   it('logs Nest start-up lines (modules, routes) at debug, never at info', () => {
