@@ -178,7 +178,6 @@ describe('idempotency keys (stored in PostgreSQL, per user)', () => {
     // The first request has claimed the key and done its effect in its transaction: its backend dies.
     await ds.query('SELECT pg_terminate_backend($1, 10000)', [backends[0]]);
     open();
-    // Its next statement finds the connection gone: the database went away mid-request, 503, safe to retry.
     expect((await first).status).toBe(503);
     gate = Promise.resolve();
     const retry = await post(alice, 'k-crashed', { amount: 1 }).expect(201);
