@@ -29,8 +29,4 @@ describe('a connection that ends while it is opened', () => {
       expect(toAppError(err).code).toBe('SERVICE_UNAVAILABLE');
     }
   });
-
-  it('is not, when the server refuses it with a SQLSTATE (a bad password is not an outage)', () => {
-    expect(isDatabaseUnavailable(Object.assign(new Error('password authentication failed'), { code: '28P01' }))).toBe(false);
-  });
 });

@@ -27,23 +27,21 @@ export class ListeningClient extends Client {
   }
 
   /**
-   * A connection that ends while it is being opened (PostgreSQL shutting down or starting: it takes
-   * the socket and closes it) fails with pg's "Connection terminated unexpectedly", no SQLSTATE and no
-   * `error` event: counted as a connection that broke. Refusals with a SQLSTATE (a bad password) are not.
+   * A connection that cannot be opened is the database being unavailable, however it failed: refused
+   * (ECONNREFUSED), taken and closed while PostgreSQL stops or starts (pg's "Connection terminated
+   * unexpectedly": no SQLSTATE, no `error` event), or refused by the server (57P03, a database that
+   * does not allow connections).
    */
   override connect(): Promise<Client>;
   override connect(callback: (err: Error) => void): void;
   override connect(callback?: (err: Error) => void): Promise<Client> | void {
-    const broke = (err: Error) => {
-      if (pgCode(err) === undefined) connectionLost.add(err);
-    };
     if (!callback)
       return super.connect().catch((err: Error) => {
-        broke(err);
+        connectionLost.add(err);
         throw err;
       });
     super.connect((err: Error) => {
-      if (err) broke(err);
+      if (err) connectionLost.add(err);
       callback(err);
     });
   }

@@ -75,7 +75,7 @@ describe('a valid token while the database is unreachable', () => {
         .http()
         .get('/me')
         .set(...bearer(user.accessToken));
-      expect({ status: res.status, code: res.body.code }).toEqual({ status: 500, code: 'INTERNAL' });
+      expect({ status: res.status, code: res.body.code }).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
     } finally {
       await onServer(`ALTER DATABASE ${t.db.name} WITH ALLOW_CONNECTIONS true`);
     }
