@@ -9,6 +9,7 @@ import {
   fundAll,
   ledger,
   makeAdmin,
+  owe,
   publishListing,
   relogin,
   signUp,
@@ -250,16 +251,7 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       );
       for (const u of [held, owing, frozen, fine]) await fund(t, u.id, 'CREDIT', 5000);
       await t.sql(`INSERT INTO account_holds (user_id, reason, placed_by, placed_at) VALUES ($1, 'test', $2, now())`, [held.id, admin.id]);
-      await t.dataSource.transaction((em) =>
-        ledger(t).post(em, {
-          kind: 'test_debt',
-          reference: `test_debt:${randomUUID()}`,
-          postings: [
-            { account: userAccount(owing.id, 'CREDIT', 'debt'), amount: -300n },
-            { account: systemAccount('issuance', 'CREDIT'), amount: 300n },
-          ],
-        }),
-      );
+      await owe(t, owing.id, 300n);
       await as(t, frozen).post('/me/freeze').expect(200);
       const answers = await Promise.all([
         buy(held, { listingId: hat.id }),
