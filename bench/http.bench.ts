@@ -56,6 +56,17 @@ const CREATORS = 100;
 /** BENCH_SKIP: comma-separated parts to leave out of the run (`transfers`, `settlement`). */
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((k) => k.trim()));
 
+const RESULT_HEADER = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses'];
+const resultCells = (r: Result): string[] => [r.name, fmt(r.rps, 0), fmt(r.p50), fmt(r.p99), fmt(r.seconds, 1), JSON.stringify(r.statuses)];
+
+function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
+  rows.forEach((r) => console.log(line(r)));
+}
+
 const COST_HEADER = ['server ms', 'db ms', 'WAL rec', 'rows', 'commits'];
 const costCells = (c?: Cost): string[] =>
   c ? [fmt(c.serverMs, 2), fmt(c.dbMs, 2), fmt(c.wal, 1), fmt(c.rows, 1), fmt(c.commits, 2)] : COST_HEADER.map(() => '');
@@ -364,21 +375,10 @@ async function scaleScenario(config: AppConfig, url: string, port: number, s: Se
   const seeded = await purchases(1, `${SCALE_USERS} users, ${SCALE_ENTRIES} entries`);
 
   console.log(`\nconcurrency ${CONCURRENCY}, server pool ${POOL}, ${BUYERS} requests per scenario, default fraud rules ACTIVE\n`);
-  const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses', 'load average (1 min)'];
-  const rows = [fresh, seeded].map((r) => [
-    r.name,
-    fmt(r.rps, 0),
-    fmt(r.p50),
-    fmt(r.p99),
-    fmt(r.seconds, 1),
-    JSON.stringify(r.statuses),
-    r.load,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-  const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');
-  console.log(line(header));
-  console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-  rows.forEach((r) => console.log(line(r)));
+  printTable(
+    [...RESULT_HEADER, 'load average (1 min)'],
+    [fresh, seeded].map((r) => [...resultCells(r), r.load]),
+  );
   console.log(`\nseeded / fresh purchases/s : ${fmt(seeded.rps / fresh.rps)}  (target >= 0.9)`);
 }
 
@@ -449,23 +449,14 @@ async function main(): Promise<void> {
     console.log(
       `\nconcurrency ${CONCURRENCY}, server pool ${POOL}, ${BUYERS} requests per scenario, ${ONE_IP ? 'one client address' : 'an address per buyer'}\n`,
     );
-    const header = ['scenario', 'req/s', 'p50 ms', 'p99 ms', 'seconds', 'statuses', ...COST_HEADER];
     const results = [get!, ...runs.flatMap((r) => [r.uniform, r.hot]), ...scenarios];
-    const rows = results.map((r) => [
-      r.name,
-      fmt(r.rps, 0),
-      fmt(r.p50),
-      fmt(r.p99),
-      fmt(r.seconds, 1),
-      JSON.stringify(r.statuses),
-      ...costCells(r.cost),
-    ]);
-    rows.push([`pgbench TPC-B (-c ${POOL} -j 2 -T ${PGBENCH_SECONDS})`, fmt(pg.tps, 0), '', '', '', '', ...costCells(pg.cost)]);
-    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-    const line = (r: string[]) => r.map((c, i) => c.padEnd(widths[i])).join(' | ');
-    console.log(line(header));
-    console.log(widths.map((w) => '-'.repeat(w)).join('-|-'));
-    rows.forEach((r) => console.log(line(r)));
+    printTable(
+      [...RESULT_HEADER, ...COST_HEADER],
+      [
+        ...results.map((r) => [...resultCells(r), ...costCells(r.cost)]),
+        [`pgbench TPC-B (-c ${POOL} -j 2 -T ${PGBENCH_SECONDS})`, fmt(pg.tps, 0), '', '', '', '', ...costCells(pg.cost)],
+      ],
+    );
 
     const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
     const rps = (evaluation: boolean, scenario: 'uniform' | 'hot') =>

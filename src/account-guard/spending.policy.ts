@@ -35,25 +35,35 @@ export class SpendingPolicy {
 
   /**
    * `assertMaySpend` for several spends at once (in `em`'s transaction, or without one on connections
-   * of their own): two statements for all of them, the account holds and the debts; each spend is
+   * of their own): the account holds and the debts of all of them in one statement each; a spend
    * answered with its refusal (the account hold's first, then CREDIT debt, then PROMO debt) or undefined.
+   * A `gift` (an item bought for someone else) moves value out of the account: the account guard's
+   * checks of `assertMayMoveValue` instead of the hold's, one statement per gift.
    */
-  async spendRefusals(em: EntityManager | undefined, spends: { userId: string; asset: SpendAsset }[]): Promise<(AppError | undefined)[]> {
+  async spendRefusals(
+    em: EntityManager | undefined,
+    spends: { userId: string; asset: SpendAsset; gift?: boolean }[],
+  ): Promise<(AppError | undefined)[]> {
     if (!spends.length) return [];
     const debts: { userId: string; asset: SpendAsset }[] = [];
     const checks = spends.map(({ userId, asset }) => {
       const first = debts.length;
       debts.push({ userId, asset: 'CREDIT' });
       if (asset === 'PROMO') debts.push({ userId, asset });
-      return { userId, first, end: debts.length };
+      return { first, end: debts.length };
     });
-    const [onHold, owed] = await Promise.all([
-      this.holds.withActive(em ?? this.dataSource, [...new Set(spends.map((s) => s.userId))]),
+    const own = [...new Set(spends.filter((s) => !s.gift).map((s) => s.userId))];
+    const [onHold, owed, guarded] = await Promise.all([
+      own.length ? this.holds.withActive(em ?? this.dataSource, own) : new Set<string>(),
       this.ledger.owedMany(em, debts),
+      Promise.all(
+        spends.map((s) => (s.gift ? this.guard.assertMayMoveValue(s.userId, 'item_gift', em).then(() => undefined, refusalOf) : undefined)),
+      ),
     ]);
-    return checks.map(({ userId, first, end }) => {
-      if (onHold.has(userId)) return AccountGuardErrors.onHold();
-      for (let i = first; i < end; i++) if (owed[i] > 0n) return AccountGuardErrors.inDebt(owed[i], debts[i].asset);
+    return spends.map((s, k) => {
+      if (guarded[k]) return guarded[k];
+      if (!s.gift && onHold.has(s.userId)) return AccountGuardErrors.onHold();
+      for (let i = checks[k].first; i < checks[k].end; i++) if (owed[i] > 0n) return AccountGuardErrors.inDebt(owed[i], debts[i].asset);
       return undefined;
     });
   }
@@ -73,4 +83,10 @@ export class SpendingPolicy {
     if (owed.status === 'rejected') throw owed.reason;
     if (owed.value > 0n) throw AccountGuardErrors.inDebt(owed.value, 'CREDIT');
   }
+}
+
+/** An AppError as the refusal it is; anything else goes on failing. */
+function refusalOf(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  throw err;
 }

@@ -26,7 +26,7 @@ export class OrdersController {
   ) {}
 
   @Post('orders')
-  @Idempotent()
+  @Idempotent({ claimedFirst: true })
   @ApiOperation({ summary: 'Buy a listing (or gift it): paid from the wallet (then earnings) in CREDIT, or in PROMO' })
   @ApiCreatedResponse({ type: OrderDto })
   @ApiProblems(

@@ -98,17 +98,15 @@ export class OrdersService implements BeforeApplicationShutdown {
     const gift = ownerId !== buyerId;
     // PROMO is never gifted (ECONOMY.md): it buys items for its holder only.
     if (gift && payWith === 'PROMO') throw OrdersErrors.promoGift();
-    if (gift && !(await this.identity.userExists(undefined, ownerId))) throw OrdersErrors.giftRecipientNotFound();
-    // A purchase for oneself has its account hold and debts checked in its batch (buyMany).
-    if (gift) await this.spending.assertMayMoveValue(buyerId, 'item_gift');
+    // Everything else is decided in the batch, after the key's claim (buyMany).
     return this.batches.submit({ buyerId, ownerId, gift, listingId, payWith, request, client });
   }
 
   /**
    * Decides a batch (in which no buyer pays twice and no item goes to the same owner twice: the batcher
    * keeps such purchases for later batches): the idempotency keys first (replays and keys in use are
-   * answered at once), the account holds and debts of the buyers buying for themselves (a gift's were
-   * checked before it was queued), then the purchases, and the keys of the completed ones are recorded with their
+   * answered at once, before any other check: the route's interceptor does not look them up first),
+   * the buyers' checks, then the purchases, and the keys of the completed ones are recorded with their
    * responses in the same transaction.
    */
   private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
@@ -121,15 +119,7 @@ export class OrdersService implements BeforeApplicationShutdown {
       if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
     });
     const open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
-    const own = open.filter((i) => !inputs[i].gift);
-    const refusals = await this.spending.spendRefusals(
-      em,
-      own.map((i) => ({ userId: inputs[i].buyerId, asset: inputs[i].payWith })),
-    );
-    own.forEach((i, k) => {
-      const refused = refusals[k];
-      if (refused) outcomes[i] = { error: refused };
-    });
+    await this.checkBuyers(em, inputs, open, outcomes);
     await this.buyAll(
       em,
       inputs,
@@ -143,6 +133,32 @@ export class OrdersService implements BeforeApplicationShutdown {
     await this.idempotency.complete(em, done);
     for (const i of open) this.report(em, outcomes[i]);
     return { outcomes };
+  }
+
+  /**
+   * The checks before the listing's, in the batch's transaction: a gift's recipient, then what stops the
+   * buyer spending (a gift: the account guard on value leaving the account) and their debts.
+   */
+  private async checkBuyers(
+    em: EntityManager,
+    inputs: PurchaseInput[],
+    open: number[],
+    outcomes: Outcome<OrderView | IdempotentReplay>[],
+  ): Promise<void> {
+    const gifts = open.filter((i) => inputs[i].gift);
+    const recipients = gifts.length
+      ? await this.identity.findUsers(em, [...new Set(gifts.map((i) => inputs[i].ownerId))])
+      : new Map<string, unknown>();
+    for (const i of gifts) if (!recipients.has(inputs[i].ownerId)) outcomes[i] = { error: OrdersErrors.giftRecipientNotFound() };
+    const spends = open.filter((i) => !outcomes[i]);
+    const refusals = await this.spending.spendRefusals(
+      em,
+      spends.map((i) => ({ userId: inputs[i].buyerId, asset: inputs[i].payWith, gift: inputs[i].gift })),
+    );
+    spends.forEach((i, k) => {
+      const refused = refusals[k];
+      if (refused) outcomes[i] = { error: refused };
+    });
   }
 
   /** Logs a placed order and counts every decided purchase by outcome (the order status or the refusal code), once committed. */

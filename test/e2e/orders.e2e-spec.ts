@@ -9,6 +9,7 @@ import {
   fundAll,
   ledger,
   makeAdmin,
+  owe,
   publishListing,
   relogin,
   signUp,
@@ -242,6 +243,34 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       await t.sql(`INSERT INTO account_holds (user_id, reason, placed_by, placed_at) VALUES ($1, 'test', $2, now())`, [buyer.id, admin.id]);
       const again = await buy(buyer, { listingId: hat.id }, key).expect(201);
       expect([again.headers['idempotent-replayed'], again.body.id]).toEqual(['true', first.body.id]);
+    });
+
+    it('decides the account checks in the batch, each purchase alone: on hold, in debt, a gift from a frozen account', async () => {
+      const [held, owing, frozen, fine, recipient] = await Promise.all(
+        ['held', 'owing', 'frozen', 'fine', 'recipient'].map((n) => signUp(t, n)),
+      );
+      for (const u of [held, owing, frozen, fine]) await fund(t, u.id, 'CREDIT', 5000);
+      await t.sql(`INSERT INTO account_holds (user_id, reason, placed_by, placed_at) VALUES ($1, 'test', $2, now())`, [held.id, admin.id]);
+      await owe(t, owing.id, 300n);
+      await as(t, frozen).post('/me/freeze').expect(200);
+      const answers = await Promise.all([
+        buy(held, { listingId: hat.id }),
+        buy(owing, { listingId: hat.id }),
+        buy(frozen, { listingId: hat.id, giftToUserId: recipient.id }),
+        buy(frozen, { listingId: hat.id, giftToUserId: randomUUID() }),
+        buy(fine, { listingId: hat.id }),
+      ]);
+      expect(answers.map((r) => [r.status, r.body.code])).toEqual([
+        [423, 'ACCOUNT_ON_HOLD'],
+        [423, 'ACCOUNT_IN_DEBT'],
+        [423, 'ACCOUNT_FROZEN'],
+        [404, 'NOT_FOUND'],
+        [201, undefined],
+      ]);
+      expect(answers[1].body.owed).toBe(300);
+      for (const u of [held, owing, frozen]) expect(await countOrdersBy(u.id)).toBe(0);
+      expect(await countOrdersBy(fine.id)).toBe(1);
+      expect(await balance(t, owing.id, 'CREDIT')).toBe(5000n);
     });
 
     it('lets a request re-run after a crash buy once: the key is recorded with the order, in its transaction', async () => {

@@ -17,6 +17,7 @@ import {
   GIFT_TO_NEW_LINKED_ACCOUNT_RULE,
   ledger,
   makeAdmin,
+  owe,
   publishListing,
   signUp,
   signUpCreator,
@@ -397,16 +398,7 @@ describe('wholesale purchases into reseller stock', () => {
 
     it('mints into the stock without repaying older debt (stock is for orders only)', async () => {
       const r = await reseller();
-      await t.dataSource.transaction((em) =>
-        ledger(t).post(em, {
-          kind: 'test_debt',
-          reference: `test_debt:${randomUUID()}`,
-          postings: [
-            { account: userAccount(r.id, 'CREDIT', 'debt'), amount: -700n },
-            { account: systemAccount('issuance', 'CREDIT'), amount: 700n },
-          ],
-        }),
-      );
+      await owe(t, r.id, 700n);
       const created = await bought(r);
       await pay(created);
       expect(await posted(r.id, 'reseller_stock')).toBe(CREDITS);

@@ -73,6 +73,20 @@ export function ledger(t: TestApp): LedgerService {
   return t.app.get(LedgerService);
 }
 
+/** Puts the user `amount` CREDIT in debt, as a clawback that found nothing to take would (issuance ← debt). */
+export async function owe(t: TestApp, userId: string, amount: bigint): Promise<void> {
+  await t.dataSource.transaction((em) =>
+    ledger(t).post(em, {
+      kind: 'test_debt',
+      reference: `test_debt:${randomUUID()}`,
+      postings: [
+        { account: userAccount(userId, 'CREDIT', 'debt'), amount: -amount },
+        { account: systemAccount('issuance', 'CREDIT'), amount },
+      ],
+    }),
+  );
+}
+
 /** Gives the user `amount` of `asset` in `name` (issuance → account). */
 export async function fund(
   t: TestApp,

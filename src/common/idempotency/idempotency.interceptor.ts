@@ -1,4 +1,5 @@
 import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { from, Observable, of } from 'rxjs';
 import { map, mergeMap } from 'rxjs/operators';
@@ -8,6 +9,9 @@ import { IdempotencyErrors } from './idempotency.errors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from './idempotency.service';
 
 const KEY_PATTERN = /^[\x21-\x7e]{1,255}$/;
+
+/** Metadata of `@Idempotent({ claimedFirst })`. */
+export const CLAIMED_FIRST = 'bazaar:idempotency-claimed-first';
 
 export type IdempotentHttpRequest = FastifyRequest & { user?: AuthUser; idempotentRequest?: IdempotentRequest };
 
@@ -43,15 +47,22 @@ function sendReplay(res: FastifyReply, replay: IdempotentReplay): unknown {
  * `@Idempotent()`: the route's service claims and completes the key in its own
  * transaction (IdempotencyService `run`, or `claim`/`complete` for a batch) and returns an
  * IdempotentReplay for a repeated request, which this sends. A stored key is answered here first,
- * before the route's own checks run.
+ * before the route's own checks run, unless the route's service claims it before any check of its own
+ * (`claimedFirst`).
  */
 @Injectable()
 export class IdempotencyInterceptor implements NestInterceptor {
-  constructor(private readonly idempotency: IdempotencyService) {}
+  constructor(
+    private readonly idempotency: IdempotencyService,
+    private readonly reflector: Reflector,
+  ) {}
 
   intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
     const { request, res } = idempotentRequestOf(ctx);
-    return from(this.idempotency.check(request)).pipe(
+    const known = this.reflector.get<boolean>(CLAIMED_FIRST, ctx.getHandler())
+      ? Promise.resolve(undefined)
+      : this.idempotency.check(request);
+    return from(known).pipe(
       mergeMap((known) => {
         if (known instanceof AppError) throw known;
         if (known) return of(sendReplay(res, known));
