@@ -194,7 +194,7 @@ async function main(): Promise<void> {
         ['events (money and harm)', () => repo.events(ds, from, to, 86_400)],
         ['order figures (rolled, tail)', () => ds.transaction((em) => repo.orderFigures(em, from, to, 86_400, until))],
         ['order figures (all live)', () => repo.orderFigures(ds, from, to, 86_400, null)],
-        ['gift reciprocity', () => repo.gifts(ds, from, to, 86_400)],
+        ['gift reciprocity', () => repo.gifts(ds, from, to, 86_400, until)],
         ['takeovers', () => repo.takeovers(ds, from, to, 86_400)],
         ['ledger debt flows', () => app.get(LedgerService).debtFlows(from, to, 86_400)],
         ['ledger supply (checked)', () => app.get(LedgerService).supplyAt()],

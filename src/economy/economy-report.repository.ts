@@ -150,8 +150,13 @@ const GIFTS = `
     SELECT t.id, t.from_user_id AS giver, t.to_user_id AS receiver, t.created_at AS at FROM credit_transfers t
      WHERE t.status = 'completed' AND t.created_at >= $1 AND t.created_at < $2::timestamptz + interval '30 days'
     UNION ALL
+    -- item gifts: rolled up before $4, read from the orders after
+    SELECT i.order_id, i.giver, i.receiver, i.at FROM economy_item_gifts i
+     WHERE $4::timestamptz IS NOT NULL AND i.at >= $1 AND i.at < least($2::timestamptz + interval '30 days', $4::timestamptz)
+    UNION ALL
     SELECT o.id, o.buyer_id, o.owner_id, o.created_at FROM orders o
-     WHERE o.owner_id <> o.buyer_id AND o.${SOLD} AND o.created_at >= $1 AND o.created_at < $2::timestamptz + interval '30 days'
+     WHERE o.owner_id <> o.buyer_id AND o.${SOLD} AND o.created_at >= greatest($1, coalesce($4::timestamptz, '-infinity'))
+       AND o.created_at < $2::timestamptz + interval '30 days'
   ), sent AS (
     SELECT g.id, g.at, bool_or(r.id IS NOT NULL) AS answered
       FROM g LEFT JOIN g r ON r.giver = g.receiver AND r.receiver = g.giver AND r.at > g.at AND r.at <= g.at + interval '30 days'
@@ -233,8 +238,9 @@ export class EconomyReportRepository {
     return queryRows<OrderFactRow>(db, ORDER_FIGURES, [from, to, stepSeconds, live, addDays(to, 30), rolledUntil !== null]);
   }
 
-  gifts(db: Db, from: Date, to: Date, stepSeconds: number): Promise<GiftRow[]> {
-    return queryRows<GiftRow>(db, GIFTS, [from, to, stepSeconds]);
+  /** The gifts (GIFTS), the item gifts before `rolledUntil` from the rollup. */
+  gifts(db: Db, from: Date, to: Date, stepSeconds: number, rolledUntil: Date | null): Promise<GiftRow[]> {
+    return queryRows<GiftRow>(db, GIFTS, [from, to, stepSeconds, rolledUntil]);
   }
 
   takeovers(db: Db, from: Date, to: Date, stepSeconds: number): Promise<TakeoverRow[]> {

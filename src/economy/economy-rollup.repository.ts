@@ -72,7 +72,8 @@ export const orderFacts = (lo: string, hi: string, end: string, daily: boolean):
 
 /**
  * The economy report's rollup of the orders: `economy_order_facts` holds the facts (orderFacts) of the
- * sales created before `economy_rollup_state.orders_until`, per UTC day. Only the economy module
+ * sales created before `economy_rollup_state.orders_until`, per UTC day, and `economy_item_gifts` their
+ * item gifts. Only the economy module
  * writes these tables; the orders are only read.
  */
 @Injectable()
@@ -98,7 +99,7 @@ export class EconomyRollupRepository {
     return row.at;
   }
 
-  /** Adds the facts of the sales created in [from, to) to their days and moves the end to `to`. */
+  /** Adds the facts of the sales created in [from, to) to their days, keeps their item gifts, and moves the end to `to`. */
   async rollUp(em: EntityManager, from: Date | null, to: Date, now: Date): Promise<void> {
     await queryRows(
       em,
@@ -107,12 +108,20 @@ export class EconomyRollupRepository {
        ON CONFLICT (kind, day, ref) DO UPDATE SET n = economy_order_facts.n + excluded.n, amount = economy_order_facts.amount + excluded.amount`,
       [from, to],
     );
+    await queryRows(
+      em,
+      `INSERT INTO economy_item_gifts (order_id, at, giver, receiver)
+       SELECT id, created_at, buyer_id, owner_id FROM orders
+        WHERE ${SOLD} AND owner_id <> buyer_id AND created_at >= coalesce($1::timestamptz, '-infinity') AND created_at < $2`,
+      [from, to],
+    );
     await queryRows(em, `UPDATE economy_rollup_state SET orders_until = $1, rolled_at = $2`, [to, now]);
   }
 
   /** Empties the rollup: nothing rolled up. */
   async clear(em: EntityManager): Promise<void> {
     await queryRows(em, `DELETE FROM economy_order_facts`);
+    await queryRows(em, `DELETE FROM economy_item_gifts`);
     await queryRows(em, `UPDATE economy_rollup_state SET orders_until = NULL, rolled_at = NULL`);
   }
 }

@@ -43,8 +43,8 @@ export class EconomyRollupService implements OnModuleInit {
 
   private async rollUp(em: EntityManager, now: Date): Promise<Date | null> {
     let from = await this.repo.until(em, true);
-    // Facts lost under a watermark: start again from the first sale.
-    if (from && (await this.repo.empty(em))) {
+    // No watermark, or facts lost under it: start again from the first sale, with nothing left of the rollup.
+    if (!from || (await this.repo.empty(em))) {
       await this.repo.clear(em);
       from = null;
     }

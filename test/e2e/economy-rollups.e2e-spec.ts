@@ -10,7 +10,7 @@ interface OrderFigures {
   gmv: unknown;
   platformRevenue: number;
   creatorEarnings: unknown;
-  patterns: { sales: number; returningBuyerSales: number; orbits: unknown; newBuyers: unknown };
+  patterns: { sales: number; returningBuyerSales: number; orbits: unknown; newBuyers: unknown; gifts: unknown };
 }
 
 /**
@@ -32,15 +32,18 @@ describe('economy report rollups', () => {
     await t.http().post('/dev/clock').send({ advanceSeconds: seconds }).expect(200);
     await inBatches([admin, c1, c2, b1, b2, b3, b4, b5], 4, (a) => signInAgain(t, a));
   };
-  const buy = async (a: Actor, listingId: string, status = 'completed') => {
-    const res = await as(t, a).post('/orders', { listingId }).expect(201);
+  const buy = async (a: Actor, listingId: string, status = 'completed', giftTo?: Actor) => {
+    const res = await as(t, a)
+      .post('/orders', { listingId, ...(giftTo && { giftToUserId: giftTo.id }) })
+      .expect(201);
     expect(res.body.status).toBe(status);
     return res.body.id as string;
   };
-  const report = async () => {
+  const report = async (interval = 'day') => {
     const to = new Date(d0.getTime() + 3 * DAY * 1000);
-    const body = (await as(t, admin).get(`/admin/economy/report?from=${d0.toISOString()}&to=${to.toISOString()}&interval=day`).expect(200))
-      .body;
+    const body = (
+      await as(t, admin).get(`/admin/economy/report?from=${d0.toISOString()}&to=${to.toISOString()}&interval=${interval}`).expect(200)
+    ).body;
     const orders = (r: {
       money: { gmv: unknown; platformRevenue: number; creatorEarnings: unknown };
       patterns: OrderFigures['patterns'];
@@ -95,7 +98,7 @@ describe('economy report rollups', () => {
     // The rollup stops at the held order: approved, it becomes a sale at its own time.
     expect(await state()).toEqual(heldAt);
 
-    // Day 1: the review approved (a sale of day 0), b1 buys a sixth item of c1, b5 (new) one of c1; rolled up.
+    // Day 1: the review approved (a sale of day 0), b1 buys a sixth item of c1, b5 (new) one of c1, b2 one for b3; rolled up.
     await advance(DAY);
     const review = (await as(t, admin).get('/admin/fraud/reviews?status=open').expect(200)).body.items.find(
       (i: { subjectId: string }) => i.subjectId === held,
@@ -103,38 +106,51 @@ describe('economy report rollups', () => {
     await as(t, admin).post(`/admin/fraud/reviews/${review.id}/approve`, { note: 'fine' }).expect(200);
     await buy(b1, l[5]);
     await buy(b5, l[0]);
+    await buy(b2, l[2], 'completed', b3);
     await advance(HOUR);
     await runJobs();
     const rolledUntil = (await state())!;
     const [{ last }] = await t.sql<{ last: Date }>(`SELECT max(created_at) AS last FROM orders`);
     expect(rolledUntil.getTime()).toBeGreaterThan(last.getTime());
 
-    // Day 2: b4 buys again within 30 days of the first purchase (the held one); no job runs, the tail is read live.
+    // Day 2: b4 buys again within 30 days of the first purchase (the held one), b3 one for b2 (the gift answered);
+    // no job runs, the tail is read live.
     await advance(DAY);
     await buy(b4, m[0]);
+    await buy(b3, l[3], 'completed', b2);
 
     const sale = (orders: number, amount: number) => ({ CREDIT: { orders, amount }, PROMO: { orders: 0, amount: 0 } });
     const figures = await report();
-    expect(figures.intervals.map((i) => i.gmv)).toEqual([sale(10, 7 * 1100 + 2 * 2200 + 5500), sale(2, 2200), sale(1, 2200)]);
-    expect(figures.total.gmv).toEqual(sale(13, 7 * 1100 + 2 * 2200 + 5500 + 2 * 1100 + 2200));
+    expect(figures.intervals.map((i) => i.gmv)).toEqual([sale(10, 7 * 1100 + 2 * 2200 + 5500), sale(3, 3300), sale(2, 3300)]);
+    expect(figures.total.gmv).toEqual(sale(15, 7 * 1100 + 2 * 2200 + 5500 + 3300 + 3300));
     // The creators' shares (the held sale's once approved, on day 1); none matured yet.
-    expect(figures.total.creatorEarnings).toEqual({ accrued: 7 * 1000 + 2 * 2000 + 5000 + 2 * 1000 + 2000, matured: 0 });
-    expect(figures.intervals.map((i) => i.platformRevenue)).toEqual([7 * 100 + 2 * 200 + 500, 200, 200]);
+    expect(figures.total.creatorEarnings).toEqual({ accrued: 7 * 1000 + 2 * 2000 + 5000 + 3 * 1000 + 2000 + 1000, matured: 0 });
+    expect(figures.intervals.map((i) => i.platformRevenue)).toEqual([7 * 100 + 2 * 200 + 500, 300, 300]);
     const p = (i: OrderFigures) => [i.patterns.sales, i.patterns.returningBuyerSales, i.patterns.orbits, i.patterns.newBuyers];
     expect(figures.intervals.map(p)).toEqual([
-      // (b1,c1) 5 sales, (b2,c1) 2, (b3,c2), (b4,c2) and (b2,c2) 1; b1..b4 new, b1, b2 and b4 again within 30 days.
-      [10, 5, { one: 3, twoToFour: 1, fivePlus: 1 }, { count: 4, secondPurchaseWithin30Days: 3, share: 0.75 }],
-      // (b1,c1) returning, (b5,c1) new.
-      [2, 1, { one: 2, twoToFour: 0, fivePlus: 0 }, { count: 1, secondPurchaseWithin30Days: 0, share: 0 }],
-      [1, 1, { one: 1, twoToFour: 0, fivePlus: 0 }, { count: 0, secondPurchaseWithin30Days: 0, share: null }],
+      // (b1,c1) 5 sales, (b2,c1) 2, (b3,c2), (b4,c2) and (b2,c2) 1; b1..b4 new, all four again within 30 days.
+      [10, 5, { one: 3, twoToFour: 1, fivePlus: 1 }, { count: 4, secondPurchaseWithin30Days: 4, share: 1 }],
+      // (b1,c1) and (b2,c1) returning, (b5,c1) new.
+      [3, 2, { one: 3, twoToFour: 0, fivePlus: 0 }, { count: 1, secondPurchaseWithin30Days: 0, share: 0 }],
+      // (b4,c2) returning, (b3,c1) new.
+      [2, 1, { one: 2, twoToFour: 0, fivePlus: 0 }, { count: 0, secondPurchaseWithin30Days: 0, share: null }],
     ]);
-    // Over the three days: (b1,c1) 6, (b2,c1) 2, (b4,c2) 2, (b3,c2), (b2,c2), (b5,c1) 1.
+    // Over the three days: (b1,c1) 6, (b2,c1) 3, (b4,c2) 2, (b3,c2), (b2,c2), (b5,c1), (b3,c1) 1.
     expect(p(figures.total)).toEqual([
-      13,
-      7,
-      { one: 3, twoToFour: 2, fivePlus: 1 },
-      { count: 5, secondPurchaseWithin30Days: 3, share: 0.6 },
+      15,
+      8,
+      { one: 4, twoToFour: 2, fivePlus: 1 },
+      { count: 5, secondPurchaseWithin30Days: 4, share: 0.8 },
     ]);
+    // b2's gift to b3 (rolled up) answered by b3's (live).
+    expect(figures.intervals.map((i) => i.patterns.gifts)).toEqual([
+      { count: 0, answered: 0, reciprocity: null },
+      { count: 1, answered: 1, reciprocity: 1 },
+      { count: 1, answered: 0, reciprocity: 0 },
+    ]);
+    expect(figures.total.patterns.gifts).toEqual({ count: 2, answered: 1, reciprocity: 0.5 });
+    // One week-long interval: the whole range again.
+    expect((await report('week')).intervals).toEqual([figures.total]);
 
     // The job catches up with the tail: the same report.
     await advance(HOUR);
