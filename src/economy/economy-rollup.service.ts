@@ -1,10 +1,16 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { EntityManager } from 'typeorm';
+import { gauge } from '../common/metrics';
 import { TransactionRunner } from '../database/transaction-runner';
 import { JobsService } from '../jobs/jobs.service';
 import { EconomyRollupRepository } from './economy-rollup.repository';
 
 export const ROLLUP_JOB = 'economy.rollup';
+
+const lag = gauge(
+  'economy_rollup_lag_seconds',
+  "How far the economy report's rollup of the sales ends before now, at its last run (the report reads the rest live)",
+);
 
 /** An order's transaction commits well within this of reading the clock for its time: older sales are all visible. */
 export const SALES_SETTLED_MS = 10 * 60_000;
@@ -28,8 +34,10 @@ export class EconomyRollupService implements OnModuleInit {
   }
 
   /** Rolls the sales up to the watermark; answers it. */
-  catchUp(now: Date): Promise<Date | null> {
-    return this.tx.run((em) => this.rollUp(em, now));
+  async catchUp(now: Date): Promise<Date | null> {
+    const until = await this.tx.run((em) => this.rollUp(em, now));
+    if (until) lag.set((now.getTime() - until.getTime()) / 1000);
+    return until;
   }
 
   /** Empties the rollup and rolls up every sale again from the orders, in one transaction. */

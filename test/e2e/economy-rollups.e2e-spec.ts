@@ -97,6 +97,9 @@ describe('economy report rollups', () => {
     await runJobs();
     // The rollup stops at the held order: approved, it becomes a sale at its own time.
     expect(await state()).toEqual(heldAt);
+    const metrics = (await t.http().get('/metrics').expect(200)).text;
+    const lag = Number(/^economy_rollup_lag_seconds (\S+)$/m.exec(metrics)?.[1]);
+    expect(lag).toBeCloseTo(((await clockNow(t)).getTime() - heldAt.getTime()) / 1000, -1);
 
     // Day 1: the review approved (a sale of day 0), b1 buys a sixth item of c1, b5 (new) one of c1, b2 one for b3; rolled up.
     await advance(DAY);
