@@ -1,6 +1,10 @@
 import { Actor, as, fund, makeAdmin, publishListing, signInAgain, signUp, signUpCreator } from '../support/market-fixtures';
 import { clockNow, inBatches } from '../support/reseller-fixtures';
+import { EconomyRollups1763900031000 } from '../../migrations/1763900031000-EconomyRollups';
+import { EconomyRollupsSaleLines1763900031500 } from '../../migrations/1763900031500-EconomyRollupsSaleLines';
+import { EconomyRollupsItemGifts1763900031700 } from '../../migrations/1763900031700-EconomyRollupsItemGifts';
 import { runCliIn } from '../support/in-process-cli';
+import { expectRoundTrip } from '../support/migration-round-trip';
 import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY = 86_400;
@@ -187,5 +191,12 @@ describe('economy report rollups', () => {
     await t.sql(`UPDATE economy_order_facts SET n = n + 1 WHERE kind = 'sale_credit' AND day = $1`, [d0]);
     expect((await report()).intervals[0].gmv).toEqual(sale(11, 7 * 1100 + 2 * 2200 + 5500));
     await t.sql(`UPDATE economy_order_facts SET n = n - 1 WHERE kind = 'sale_credit' AND day = $1`, [d0]);
+  });
+
+  it('has migrations that go down and up again to the same schema', async () => {
+    await expectRoundTrip(
+      [new EconomyRollups1763900031000(), new EconomyRollupsSaleLines1763900031500(), new EconomyRollupsItemGifts1763900031700()],
+      (schema) => expect(schema).not.toMatch(/economy_(order_facts|rollup_state|item_gifts)/),
+    );
   });
 });
