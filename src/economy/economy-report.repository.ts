@@ -126,7 +126,7 @@ const FACT_AT = `CASE WHEN kind = 'again' THEN ref ELSE day END`;
 const ORDER_FIGURES = `
   WITH live AS (${orderFacts('$4::timestamptz', '$5::timestamptz', '$2::timestamptz', false)}
   ), x (at, kind, ref, n, amount) AS (
-    SELECT ${FACT_AT}, kind, ref, n, amount FROM economy_order_facts WHERE $6::boolean AND ${IN_RANGE(FACT_AT)}
+    SELECT ${FACT_AT}, kind, ref, n, amount FROM economy_order_facts WHERE $6::boolean AND day < $4 AND ${IN_RANGE(FACT_AT)}
     UNION ALL
     SELECT ${FACT_AT}, kind, ref, n, amount FROM live
   ), y AS (

@@ -96,7 +96,7 @@ export class EconomyReportService {
     const read = await this.tx.run(
       async (em) => {
         await this.repo.readOnly(em);
-        const rolledUntil = (await this.rollup.empty(em)) ? null : await this.rollup.until(em);
+        const rolledUntil = await this.rollup.exactUntil(em);
         // The order facts are counted per UTC day: a range on day boundaries reads them, any other range reads the orders live.
         const onDays = q.from.getTime() % DAY_MS === 0 && q.to.getTime() % DAY_MS === 0;
         return {

@@ -18,8 +18,9 @@ export const SALES_SETTLED_MS = 10 * 60_000;
 /**
  * The rollup of the orders the economy report reads (docs/economy.md, "Speed"): every 5 minutes the
  * sales created since the last run are counted into their days, up to a watermark that only moves
- * over sales already visible and never past an order still held for review (approved, it becomes a
- * sale at its own old time). The report reads the rest live, so it never waits for the job.
+ * over sales already visible. An order held for review is not a sale; approved later, it becomes one
+ * at its own old time, and the run after rolls up its day and the later ones again. The report reads
+ * the rest live, so it never waits for the job.
  */
 @Injectable()
 export class EconomyRollupService implements OnModuleInit {
@@ -56,10 +57,14 @@ export class EconomyRollupService implements OnModuleInit {
       await this.repo.clear(em);
       from = null;
     }
-    const held = await this.repo.oldestHeld(em);
-    const settled = now.getTime() - SALES_SETTLED_MS;
-    const to = new Date(Math.min(settled, held?.getTime() ?? settled));
+    const to = new Date(now.getTime() - SALES_SETTLED_MS);
     if (from && to.getTime() <= from.getTime()) return from;
+    // A held order approved since the last run is a sale at its own time: its day on is rolled up again.
+    const changed = from && (await this.repo.changedSince(em, from));
+    if (changed) {
+      await this.repo.forgetFrom(em, changed);
+      from = changed;
+    }
     await this.repo.rollUp(em, from, to, now);
     return to;
   }
