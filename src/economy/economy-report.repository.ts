@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { addDays } from '../common/time';
+import { addDays, DAY_MS } from '../common/time';
 import { queryRows } from '../database/sql';
 import { orderFacts, SOLD } from './economy-rollup.repository';
 
@@ -230,12 +230,15 @@ export class EconomyReportRepository {
   }
 
   /**
-   * The order figures (ORDER_FIGURES): the rolled-up days when `rolledUntil` is given (the range on UTC
-   * day boundaries), the sales from `rolledUntil` (or `from`) on read live.
+   * The order figures (ORDER_FIGURES), the facts before `rolledUntil` (where the rollup is exact) from the
+   * rollup. Its facts are counted per UTC day: intervals from a UTC midnight read the whole days before `to`
+   * from it and the rest live; intervals from any other time straddle two days each and read the orders live.
    */
   orderFigures(db: Db, from: Date, to: Date, stepSeconds: number, rolledUntil: Date | null): Promise<OrderFactRow[]> {
-    const live = rolledUntil && rolledUntil.getTime() > from.getTime() ? rolledUntil : from;
-    return queryRows<OrderFactRow>(db, ORDER_FIGURES, [from, to, stepSeconds, live, addDays(to, 30), rolledUntil !== null]);
+    const days =
+      rolledUntil && from.getTime() % DAY_MS === 0 ? Math.min(rolledUntil.getTime(), to.getTime() - (to.getTime() % DAY_MS)) : null;
+    const live = days !== null && days > from.getTime() ? new Date(days) : from;
+    return queryRows<OrderFactRow>(db, ORDER_FIGURES, [from, to, stepSeconds, live, addDays(to, 30), days !== null]);
   }
 
   /** The gifts (GIFTS), the item gifts before `rolledUntil` from the rollup. */

@@ -97,11 +97,9 @@ export class EconomyReportService {
       async (em) => {
         await this.repo.readOnly(em);
         const rolledUntil = await this.rollup.exactUntil(em);
-        // The order facts are counted per UTC day: a range on day boundaries reads them, any other range reads the orders live.
-        const onDays = q.from.getTime() % DAY_MS === 0 && q.to.getTime() % DAY_MS === 0;
         return {
           events: await this.repo.events(em, q.from, q.to, step),
-          orderFacts: await this.repo.orderFigures(em, q.from, q.to, step, onDays ? rolledUntil : null),
+          orderFacts: await this.repo.orderFigures(em, q.from, q.to, step, rolledUntil),
           gifts: await this.repo.gifts(em, q.from, q.to, step, rolledUntil),
           takeovers: await this.repo.takeovers(em, q.from, q.to, step),
         };

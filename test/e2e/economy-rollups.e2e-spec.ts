@@ -44,8 +44,7 @@ describe('economy report rollups', () => {
     expect(res.body.status).toBe(status);
     return res.body.id as string;
   };
-  const report = async (interval = 'day') => {
-    const to = new Date(d0.getTime() + 3 * DAY * 1000);
+  const report = async (interval = 'day', to = new Date(d0.getTime() + 3 * DAY * 1000)) => {
     const body = (
       await as(t, admin).get(`/admin/economy/report?from=${d0.toISOString()}&to=${to.toISOString()}&interval=${interval}`).expect(200)
     ).body;
@@ -184,10 +183,18 @@ describe('economy report rollups', () => {
     expect((await state())!.getTime()).toBeGreaterThan(rolledUntil.getTime());
     expect(await report()).toEqual(figures);
 
-    // Lost: read live from the orders, the same report; the job's next run rolls everything up again.
+    // A range to 02:00 of day 2: its whole days from the rollup, the last one's two hours live (no sale then;
+    // the second purchases after `to` counted with their first).
+    const partialTo = new Date(d0.getTime() + (2 * DAY + 2 * HOUR) * 1000);
+    const partial = await report('day', partialTo);
+    expect(partial.intervals.slice(0, 2)).toEqual(figures.intervals.slice(0, 2));
+    expect(partial.intervals[2].gmv).toEqual(sale(0, 0));
+
+    // Lost: read live from the orders, the same reports; the job's next run rolls everything up again.
     await t.sql(`TRUNCATE economy_order_facts`);
     await t.sql(`UPDATE economy_rollup_state SET orders_until = NULL`);
     expect(await report()).toEqual(figures);
+    expect(await report('day', partialTo)).toEqual(partial);
     await runJobs();
     expect(await state()).not.toBeNull();
     expect(await report()).toEqual(figures);
@@ -209,6 +216,7 @@ describe('economy report rollups', () => {
     // ... read from the rollup indeed: a day changed in it shows.
     await t.sql(`UPDATE economy_order_facts SET n = n + 1 WHERE kind = 'sale_credit' AND day = $1`, [d0]);
     expect((await report()).intervals[0].gmv).toEqual(sale(11, 7 * 1100 + 2 * 2200 + 5500));
+    expect((await report('day', partialTo)).intervals[0].gmv).toEqual(sale(11, 7 * 1100 + 2 * 2200 + 5500));
     await t.sql(`UPDATE economy_order_facts SET n = n - 1 WHERE kind = 'sale_credit' AND day = $1`, [d0]);
   });
 
