@@ -3,7 +3,8 @@
  * sale line per CREDIT order) and BENCH_PAYMENTS (100,000) token purchases over the last 30 days, with
  * refunds, chargebacks, fraud decisions and reviews, credit gifts, reseller orders and security events
  * beside them, then times GET /admin/economy/report for 30 daily intervals (the path admins take).
- *   npm run bench:economy   (BENCH_DATABASE_URL keeps the data between runs)
+ *   npm run bench:economy   (BENCH_DATABASE_URL keeps the data between runs; BENCH_FROM_SHIFT_HOURS and
+ *   BENCH_TO_SHIFT_HOURS move the range's ends off UTC midnights)
  */
 import 'reflect-metadata';
 import { performance } from 'node:perf_hooks';
@@ -165,8 +166,11 @@ async function main(): Promise<void> {
       await seed(ds, now);
     },
     async ({ app, token, baseUrl }) => {
-      const to = new Date(Math.floor(app.get(Clock).now().getTime() / 86_400_000) * 86_400_000 + 86_400_000);
-      const from = new Date(to.getTime() - DAYS * 86_400_000);
+      // The 30 UTC days to the next midnight, each end moved by BENCH_FROM_SHIFT_HOURS / BENCH_TO_SHIFT_HOURS (default 0).
+      const shift = (name: string) => Number(process.env[name] ?? 0) * 3_600_000;
+      const midnight = Math.floor(app.get(Clock).now().getTime() / 86_400_000) * 86_400_000 + 86_400_000;
+      const to = new Date(midnight + shift('BENCH_TO_SHIFT_HOURS'));
+      const from = new Date(midnight - DAYS * 86_400_000 + shift('BENCH_FROM_SHIFT_HOURS'));
       // The rollup job's run (every 5 minutes in service; jobs are off in the bench): on kept data only the new tail.
       const rolling = performance.now();
       const until = await app.get(EconomyRollupService).catchUp(app.get(Clock).now());
@@ -184,7 +188,7 @@ async function main(): Promise<void> {
       }
       times.sort((a, b) => a - b);
       console.log(
-        `\nGET /admin/economy/report, ${body!.intervals.length} daily intervals, ${body!.total.money.gmv.CREDIT.orders} CREDIT orders in range;` +
+        `\nGET /admin/economy/report ${from.toISOString()} to ${to.toISOString()}, ${body!.intervals.length} daily intervals, ${body!.total.money.gmv.CREDIT.orders} CREDIT orders in range;` +
           ` ${RUNS} runs: best ${fmt(times[0])} s, median ${fmt(percentile(times, 50))} s, worst ${fmt(times[times.length - 1])} s (target < 2 s)`,
       );
       // Where the time goes: each statement of the report alone.
@@ -194,7 +198,7 @@ async function main(): Promise<void> {
         ['events (money and harm)', () => repo.events(ds, from, to, 86_400)],
         ['order figures (rolled, tail)', () => ds.transaction((em) => repo.orderFigures(em, from, to, 86_400, until))],
         ['order figures (all live)', () => repo.orderFigures(ds, from, to, 86_400, null)],
-        ['gift reciprocity', () => repo.gifts(ds, from, to, 86_400)],
+        ['gift reciprocity', () => repo.gifts(ds, from, to, 86_400, until)],
         ['takeovers', () => repo.takeovers(ds, from, to, 86_400)],
         ['ledger debt flows', () => app.get(LedgerService).debtFlows(from, to, 86_400)],
         ['ledger supply (checked)', () => app.get(LedgerService).supplyAt()],

@@ -27,6 +27,7 @@ import { EconomyReport1763900029000 } from './1763900029000-EconomyReport';
 import { EconomyReportPairStatistics1763900029500 } from './1763900029500-EconomyReportPairStatistics';
 import { EconomyRollups1763900031000 } from './1763900031000-EconomyRollups';
 import { EconomyRollupsSaleLines1763900031500 } from './1763900031500-EconomyRollupsSaleLines';
+import { EconomyRollupsItemGifts1763900031700 } from './1763900031700-EconomyRollupsItemGifts';
 import { SandboxStripeShared1763900030000 } from './1763900030000-SandboxStripeShared';
 import { SecretFingerprints1763900030500 } from './1763900030500-SecretFingerprints';
 
@@ -63,4 +64,5 @@ export const allMigrations = [
   SecretFingerprints1763900030500,
   EconomyRollups1763900031000,
   EconomyRollupsSaleLines1763900031500,
+  EconomyRollupsItemGifts1763900031700,
 ];

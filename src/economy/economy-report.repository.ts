@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { addDays } from '../common/time';
+import { addDays, DAY_MS } from '../common/time';
 import { queryRows } from '../database/sql';
 import { orderFacts, SOLD } from './economy-rollup.repository';
 
@@ -126,7 +126,7 @@ const FACT_AT = `CASE WHEN kind = 'again' THEN ref ELSE day END`;
 const ORDER_FIGURES = `
   WITH live AS (${orderFacts('$4::timestamptz', '$5::timestamptz', '$2::timestamptz', false)}
   ), x (at, kind, ref, n, amount) AS (
-    SELECT ${FACT_AT}, kind, ref, n, amount FROM economy_order_facts WHERE $6::boolean AND ${IN_RANGE(FACT_AT)}
+    SELECT ${FACT_AT}, kind, ref, n, amount FROM economy_order_facts WHERE $6::boolean AND day < $4 AND ${IN_RANGE(FACT_AT)}
     UNION ALL
     SELECT ${FACT_AT}, kind, ref, n, amount FROM live
   ), y AS (
@@ -150,8 +150,13 @@ const GIFTS = `
     SELECT t.id, t.from_user_id AS giver, t.to_user_id AS receiver, t.created_at AS at FROM credit_transfers t
      WHERE t.status = 'completed' AND t.created_at >= $1 AND t.created_at < $2::timestamptz + interval '30 days'
     UNION ALL
+    -- item gifts: rolled up before $4, read from the orders after
+    SELECT i.order_id, i.giver, i.receiver, i.at FROM economy_item_gifts i
+     WHERE $4::timestamptz IS NOT NULL AND i.at >= $1 AND i.at < least($2::timestamptz + interval '30 days', $4::timestamptz)
+    UNION ALL
     SELECT o.id, o.buyer_id, o.owner_id, o.created_at FROM orders o
-     WHERE o.owner_id <> o.buyer_id AND o.${SOLD} AND o.created_at >= $1 AND o.created_at < $2::timestamptz + interval '30 days'
+     WHERE o.owner_id <> o.buyer_id AND o.${SOLD} AND o.created_at >= greatest($1, coalesce($4::timestamptz, '-infinity'))
+       AND o.created_at < $2::timestamptz + interval '30 days'
   ), sent AS (
     SELECT g.id, g.at, bool_or(r.id IS NOT NULL) AS answered
       FROM g LEFT JOIN g r ON r.giver = g.receiver AND r.receiver = g.giver AND r.at > g.at AND r.at <= g.at + interval '30 days'
@@ -225,16 +230,20 @@ export class EconomyReportRepository {
   }
 
   /**
-   * The order figures (ORDER_FIGURES): the rolled-up days when `rolledUntil` is given (the range on UTC
-   * day boundaries), the sales from `rolledUntil` (or `from`) on read live.
+   * The order figures (ORDER_FIGURES), the facts before `rolledUntil` (where the rollup is exact) from the
+   * rollup. Its facts are counted per UTC day: intervals from a UTC midnight read the whole days before `to`
+   * from it and the rest live; intervals from any other time straddle two days each and read the orders live.
    */
   orderFigures(db: Db, from: Date, to: Date, stepSeconds: number, rolledUntil: Date | null): Promise<OrderFactRow[]> {
-    const live = rolledUntil && rolledUntil.getTime() > from.getTime() ? rolledUntil : from;
-    return queryRows<OrderFactRow>(db, ORDER_FIGURES, [from, to, stepSeconds, live, addDays(to, 30), rolledUntil !== null]);
+    const days =
+      rolledUntil && from.getTime() % DAY_MS === 0 ? Math.min(rolledUntil.getTime(), to.getTime() - (to.getTime() % DAY_MS)) : null;
+    const live = days !== null && days > from.getTime() ? new Date(days) : from;
+    return queryRows<OrderFactRow>(db, ORDER_FIGURES, [from, to, stepSeconds, live, addDays(to, 30), days !== null]);
   }
 
-  gifts(db: Db, from: Date, to: Date, stepSeconds: number): Promise<GiftRow[]> {
-    return queryRows<GiftRow>(db, GIFTS, [from, to, stepSeconds]);
+  /** The gifts (GIFTS), the item gifts before `rolledUntil` from the rollup. */
+  gifts(db: Db, from: Date, to: Date, stepSeconds: number, rolledUntil: Date | null): Promise<GiftRow[]> {
+    return queryRows<GiftRow>(db, GIFTS, [from, to, stepSeconds, rolledUntil]);
   }
 
   takeovers(db: Db, from: Date, to: Date, stepSeconds: number): Promise<TakeoverRow[]> {

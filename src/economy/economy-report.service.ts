@@ -96,13 +96,11 @@ export class EconomyReportService {
     const read = await this.tx.run(
       async (em) => {
         await this.repo.readOnly(em);
-        // The rollup counts whole UTC days: a range on day boundaries reads it (unless it was lost), any other range reads the orders live.
-        const onDays = q.from.getTime() % DAY_MS === 0 && q.to.getTime() % DAY_MS === 0;
-        const rolledUntil = onDays && !(await this.rollup.empty(em)) ? await this.rollup.until(em) : null;
+        const rolledUntil = await this.rollup.exactUntil(em);
         return {
           events: await this.repo.events(em, q.from, q.to, step),
           orderFacts: await this.repo.orderFigures(em, q.from, q.to, step, rolledUntil),
-          gifts: await this.repo.gifts(em, q.from, q.to, step),
+          gifts: await this.repo.gifts(em, q.from, q.to, step, rolledUntil),
           takeovers: await this.repo.takeovers(em, q.from, q.to, step),
         };
       },

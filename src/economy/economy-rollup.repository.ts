@@ -72,7 +72,8 @@ export const orderFacts = (lo: string, hi: string, end: string, daily: boolean):
 
 /**
  * The economy report's rollup of the orders: `economy_order_facts` holds the facts (orderFacts) of the
- * sales created before `economy_rollup_state.orders_until`, per UTC day. Only the economy module
+ * sales created before `economy_rollup_state.orders_until`, per UTC day, and `economy_item_gifts` their
+ * item gifts. Only the economy module
  * writes these tables; the orders are only read.
  */
 @Injectable()
@@ -92,13 +93,43 @@ export class EconomyRollupRepository {
     return row.empty;
   }
 
-  /** The time of the oldest order still held for review (it may still become a sale, at its own time). */
-  async oldestHeld(em: EntityManager): Promise<Date | null> {
-    const [row] = await queryRows<{ at: Date | null }>(em, `SELECT min(created_at) AS at FROM orders WHERE status = 'held_for_review'`);
-    return row.at;
+  /**
+   * The start of the UTC day of the earliest sale created before `until` whose review was decided at or
+   * after `until` (a held order approved since: its facts, and those of its pair's and buyer's later
+   * sales, may not be in the rollup); null if none. Decisions before `until` were visible to the run
+   * that set it (they commit well within SALES_SETTLED_MS of reading the clock).
+   */
+  async changedSince(em: EntityManager, until: Date): Promise<Date | null> {
+    const [row] = await queryRows<{ day: Date | null }>(
+      em,
+      `SELECT ${DAY('min(o.created_at)')} AS day
+         FROM fraud_reviews r
+        CROSS JOIN LATERAL (SELECT o.created_at FROM orders o
+                             WHERE o.id = CASE WHEN r.event_type = 'item_purchase' THEN r.subject_id::uuid END
+                               AND o.${SOLD} AND o.created_at < $1) o
+        WHERE r.decided_at >= $1 AND r.event_type = 'item_purchase'`,
+      [until],
+    );
+    return row.day;
   }
 
-  /** Adds the facts of the sales created in [from, to) to their days and moves the end to `to`. */
+  /**
+   * Where the rollup is exact in the caller's snapshot: its watermark, or the day of a sale approved since
+   * (changedSince); null when nothing is rolled up or the facts were lost.
+   */
+  async exactUntil(em: EntityManager): Promise<Date | null> {
+    const until = await this.until(em);
+    if (!until || (await this.empty(em))) return null;
+    return (await this.changedSince(em, until)) ?? until;
+  }
+
+  /** Forgets the facts and the item gifts from `day` (a UTC midnight) on, to roll them up again. */
+  async forgetFrom(em: EntityManager, day: Date): Promise<void> {
+    await queryRows(em, `DELETE FROM economy_order_facts WHERE day >= $1`, [day]);
+    await queryRows(em, `DELETE FROM economy_item_gifts WHERE at >= $1`, [day]);
+  }
+
+  /** Adds the facts of the sales created in [from, to) to their days, keeps their item gifts, and moves the end to `to`. */
   async rollUp(em: EntityManager, from: Date | null, to: Date, now: Date): Promise<void> {
     await queryRows(
       em,
@@ -107,12 +138,20 @@ export class EconomyRollupRepository {
        ON CONFLICT (kind, day, ref) DO UPDATE SET n = economy_order_facts.n + excluded.n, amount = economy_order_facts.amount + excluded.amount`,
       [from, to],
     );
+    await queryRows(
+      em,
+      `INSERT INTO economy_item_gifts (order_id, at, giver, receiver)
+       SELECT id, created_at, buyer_id, owner_id FROM orders
+        WHERE ${SOLD} AND owner_id <> buyer_id AND created_at >= coalesce($1::timestamptz, '-infinity') AND created_at < $2`,
+      [from, to],
+    );
     await queryRows(em, `UPDATE economy_rollup_state SET orders_until = $1, rolled_at = $2`, [to, now]);
   }
 
   /** Empties the rollup: nothing rolled up. */
   async clear(em: EntityManager): Promise<void> {
     await queryRows(em, `DELETE FROM economy_order_facts`);
+    await queryRows(em, `DELETE FROM economy_item_gifts`);
     await queryRows(em, `UPDATE economy_rollup_state SET orders_until = NULL, rolled_at = NULL`);
   }
 }

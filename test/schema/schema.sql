@@ -641,6 +641,14 @@ CREATE TABLE public.devices (
     CONSTRAINT devices_user_id_fkey FOREIGN KEY (user_id) REFERENCES public.users(id)
 );
 
+CREATE TABLE public.economy_item_gifts (
+    order_id uuid NOT NULL,
+    at timestamp with time zone NOT NULL,
+    giver uuid NOT NULL,
+    receiver uuid NOT NULL,
+    CONSTRAINT economy_item_gifts_pkey PRIMARY KEY (order_id)
+);
+
 CREATE TABLE public.economy_order_facts (
     day timestamp with time zone NOT NULL,
     kind text NOT NULL,
@@ -1495,6 +1503,8 @@ CREATE INDEX dev_mailbox_recipient ON public.dev_mailbox USING btree (recipient,
 CREATE INDEX devices_by_cluster ON public.devices USING btree (COALESCE(cluster_id, id));
 
 CREATE INDEX devices_user ON public.devices USING btree (user_id);
+
+CREATE INDEX economy_item_gifts_at ON public.economy_item_gifts USING btree (at);
 
 CREATE INDEX fraud_decisions_card ON public.fraud_decisions USING btree (card_fingerprint, created_at) INCLUDE (user_id) WHERE (card_fingerprint IS NOT NULL);
 
