@@ -162,7 +162,7 @@ export class SessionsService {
     return sliding < absolute ? sliding : absolute;
   }
 
-  /** Access tokens are dated by the business clock, and checked against it (see JwtStrategy). */
+  /** Access tokens are dated by the business clock, and checked against it (see AccessGuard). */
   private async pair(userId: string, sessionId: string, refreshToken: string, now: Date): Promise<TokenPair> {
     const iat = Math.floor(now.getTime() / SECOND_MS);
     const ttl = this.config.accessTokenTtlSeconds;

@@ -1,3 +1,4 @@
+import { JwtService } from '@nestjs/jwt';
 import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { bearer, lastMail, signUp, strongPassword, uniqueEmail } from '../support/auth';
 import { TestApp, useTestApp } from '../support/test-app';
@@ -261,6 +262,18 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
         .get('/me')
         .set(...bearer(forged))
         .expect(401);
+      // The right secret but another algorithm, or none: refused; the scheme's case does not matter.
+      const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as object;
+      const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;
+      for (const token of [t.app.get(JwtService).sign(claims, { algorithm: 'HS512', secret: t.config.jwtSecret }), unsigned]) {
+        await t
+          .http()
+          .get('/me')
+          .set(...bearer(token))
+          .expect(401);
+      }
+      await t.http().get('/me').set('Authorization', `bearer ${u.accessToken}`).expect(200);
+      await t.http().get('/me').set('Authorization', `Basic ${u.accessToken}`).expect(401);
     });
 
     it('expires access tokens after 15 minutes of the business clock', async () => {
