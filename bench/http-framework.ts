@@ -13,8 +13,10 @@
  * the trivial routes on `GET /me`. Each measurement keeps BENCH_CONCURRENCY (32) requests in flight
  * over keep-alive connections for BENCH_SECONDS (3) after a warm-up, and reads the server's CPU time
  * from /proc, with the CPU time of the PostgreSQL server's processes and of this process (the load
- * generator). Printed: medians over the rounds, `GET /me` ÷ the trivial route on the same framework,
- * and each route on one Bazaar ÷ the other.
+ * generator). Printed: medians over the rounds, `GET /me` ÷ the trivial route on the same framework
+ * (requests per second, and the inverse ratio of all the CPU a request takes: the rate each could
+ * reach on the whole machine, which other work running beside the benchmark moves less), and each
+ * route on one Bazaar ÷ the other.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
@@ -314,7 +316,13 @@ async function main(): Promise<void> {
       const ys = results.get(`${b}|GET /me`);
       if (!xs || !ys) return;
       const rs = xs.map((x, k) => x.rps / ys[k].rps);
-      console.log(`GET /me: ${a} ÷ ${b} = ${fmt(median(rs), 2)} (rounds ${rs.map((r) => fmt(r, 2)).join(', ')})`);
+      // What the machine could serve on its CPU alone: the load changes less of it than of a rate.
+      const cpu = (f: Figures) => f.cpuUs + f.dbCpuUs + f.clientCpuUs;
+      const cs = xs.map((x, k) => cpu(ys[k]) / cpu(x));
+      console.log(
+        `GET /me: ${a} ÷ ${b} = ${fmt(median(rs), 2)} (rounds ${rs.map((r) => fmt(r, 2)).join(', ')}); ` +
+          `by CPU per request (server + PostgreSQL + load generator) ${fmt(median(cs), 2)} (rounds ${cs.map((r) => fmt(r, 2)).join(', ')})`,
+      );
     };
     const label = (s: Server) => `${s.label} (${platforms.get(s.label)})`;
     for (const b of servers.filter((s) => s.app === 'bazaar')) {
