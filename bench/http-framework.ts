@@ -12,16 +12,21 @@
  * `POST /auth/login` with a wrong password and `POST /credit-transfers` (value moving, idempotent);
  * the trivial routes on `GET /me`. Each measurement keeps BENCH_CONCURRENCY (32) requests in flight
  * over keep-alive connections for BENCH_SECONDS (3) after a warm-up, and reads the server's CPU time
- * from /proc. Printed: medians over the rounds, `GET /me` ÷ the trivial route on the same framework,
- * and each route on one Bazaar ÷ the other.
+ * from /proc, with the CPU time of the PostgreSQL server's processes and of this process (the load
+ * generator). Printed: medians over the rounds, `GET /me` ÷ the trivial route on the same framework
+ * (requests per second, and the inverse ratio of all the CPU a request takes: the rate each could
+ * reach on the whole machine, which other work running beside the benchmark moves less), and each
+ * route on one Bazaar ÷ the other.
  */
 import 'reflect-metadata';
 import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Agent } from 'node:http';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { Client } from 'pg';
 import { DataSource } from 'typeorm';
 import { createApp } from '../src/app';
 import { priceOf } from '../src/catalog/pricing';
@@ -71,6 +76,23 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND;
 }
 
+/** CPU seconds so far of each live process of the PostgreSQL server (backends, background workers). */
+async function databaseCpu(stats: Client): Promise<Map<number, number>> {
+  const { rows } = await stats.query<{ pid: number }>('SELECT pid FROM pg_stat_activity');
+  const cpu = new Map<number, number>();
+  for (const { pid } of rows) {
+    try {
+      cpu.set(pid, cpuSeconds(pid));
+    } catch {
+      // it exited meanwhile
+    }
+  }
+  return cpu;
+}
+
+const spent = (before: Map<number, number>, after: Map<number, number>): number =>
+  [...after].reduce((sum, [pid, s]) => sum + s - (before.get(pid) ?? 0), 0);
+
 async function start(s: Server, url: string, port: number): Promise<{ pid: number; platform: string; stop: () => Promise<void> }> {
   const child = spawn(process.execPath, [...NODE_ARGS, join(s.dir, 'framework-server.js')], {
     env: { ...process.env, ...env(url, port), BENCH_APP: s.app, BENCH_PLATFORM: s.platform ?? '' },
@@ -108,14 +130,19 @@ interface Figures {
   rps: number;
   p50: number;
   p99: number;
+  /** CPU per request (µs): the server, PostgreSQL, the load generator. */
   cpuUs: number;
+  dbCpuUs: number;
+  clientCpuUs: number;
 }
 
 /** Requests from `make` for `seconds`, CONCURRENCY in flight; throws on an unexpected status. */
-async function load(port: number, pid: number, seconds: number, make: (i: number) => Req): Promise<Figures> {
+async function load(port: number, pid: number, stats: Client, seconds: number, make: (i: number) => Req): Promise<Figures> {
   const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const latencies: number[] = [];
   let i = 0;
+  const db0 = await databaseCpu(stats);
+  const client0 = process.cpuUsage();
   const cpu0 = cpuSeconds(pid);
   const t0 = performance.now();
   const until = t0 + seconds * 1000;
@@ -131,10 +158,19 @@ async function load(port: number, pid: number, seconds: number, make: (i: number
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const elapsed = (performance.now() - t0) / 1000;
   const cpu = cpuSeconds(pid) - cpu0;
+  const client = process.cpuUsage(client0);
+  const db = spent(db0, await databaseCpu(stats));
   agent.destroy();
   latencies.sort((a, b) => a - b);
   const n = latencies.length;
-  return { rps: n / elapsed, p50: percentile(latencies, 50), p99: percentile(latencies, 99), cpuUs: (cpu / n) * 1e6 };
+  return {
+    rps: n / elapsed,
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    cpuUs: (cpu / n) * 1e6,
+    dbCpuUs: (db / n) * 1e6,
+    clientCpuUs: (client.user + client.system) / n,
+  };
 }
 
 interface Seeded {
@@ -236,7 +272,9 @@ async function main(): Promise<void> {
     servers.push({ label: 'baseline trivial', dir, app: 'trivial', platform: BASELINE_PLATFORM });
   }
   const db = await benchDatabase();
+  const stats = new Client({ connectionString: db.url });
   try {
+    await stats.connect();
     const seeded = await seed(db.url);
     const port = await freePort();
     const results = new Map<string, Figures[]>();
@@ -247,11 +285,13 @@ async function main(): Promise<void> {
         platforms.set(s.label, server.platform);
         try {
           for (const [name, make] of scenarios(seeded, s.app).filter(([n]) => n.includes(ONLY))) {
-            await load(port, server.pid, 1, make); // warm-up
-            const f = await load(port, server.pid, SECONDS, make);
+            await load(port, server.pid, stats, 1, make); // warm-up
+            const f = await load(port, server.pid, stats, SECONDS, make);
             const key = `${s.label} (${server.platform})|${name}`;
             results.set(key, [...(results.get(key) ?? []), f]);
-            console.error(`round ${round + 1} ${key}: ${fmt(f.rps, 0)} req/s, ${fmt(f.cpuUs, 0)} µs CPU/request`);
+            console.error(
+              `round ${round + 1} ${key}: ${fmt(f.rps, 0)} req/s, CPU µs/request: server ${fmt(f.cpuUs, 0)}, PostgreSQL ${fmt(f.dbCpuUs, 0)}, load generator ${fmt(f.clientCpuUs, 0)}`,
+            );
           }
         } finally {
           await server.stop();
@@ -259,12 +299,15 @@ async function main(): Promise<void> {
       }
     }
     console.log(
-      `\n${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} in flight, LOG_LEVEL=${env('', 0).LOG_LEVEL}; medians (req/s, p50 / p99 ms, server CPU µs per request)`,
+      `\n${ROUNDS} rounds x ${SECONDS} s, ${CONCURRENCY} in flight, LOG_LEVEL=${env('', 0).LOG_LEVEL}, load average ${loadavg()
+        .map((l) => fmt(l))
+        .join(' ')}; medians (req/s, p50 / p99 ms, CPU µs per request: server, PostgreSQL, load generator)`,
     );
     const row = (key: string) => {
       const fs = results.get(key)!;
       const [label, name] = key.split('|');
-      return `${label.padEnd(34)} ${name.padEnd(36)} ${fmt(median(fs.map((f) => f.rps)), 0).padStart(7)}  ${fmt(median(fs.map((f) => f.p50)), 1)} / ${fmt(median(fs.map((f) => f.p99)), 1)}  ${fmt(median(fs.map((f) => f.cpuUs)), 0)} µs`;
+      const m = (f: (x: Figures) => number, digits = 0) => fmt(median(fs.map(f)), digits);
+      return `${label.padEnd(34)} ${name.padEnd(36)} ${m((f) => f.rps).padStart(7)}  ${m((f) => f.p50, 1)} / ${m((f) => f.p99, 1)}  ${m((f) => f.cpuUs)} · ${m((f) => f.dbCpuUs)} · ${m((f) => f.clientCpuUs)} µs`;
     };
     for (const key of results.keys()) console.log(row(key));
     // GET /me of each Bazaar against the trivial route on the same platform, round by round.
@@ -273,7 +316,13 @@ async function main(): Promise<void> {
       const ys = results.get(`${b}|GET /me`);
       if (!xs || !ys) return;
       const rs = xs.map((x, k) => x.rps / ys[k].rps);
-      console.log(`GET /me: ${a} ÷ ${b} = ${fmt(median(rs), 2)} (rounds ${rs.map((r) => fmt(r, 2)).join(', ')})`);
+      // What the machine could serve on its CPU alone: the load changes less of it than of a rate.
+      const cpu = (f: Figures) => f.cpuUs + f.dbCpuUs + f.clientCpuUs;
+      const cs = xs.map((x, k) => cpu(ys[k]) / cpu(x));
+      console.log(
+        `GET /me: ${a} ÷ ${b} = ${fmt(median(rs), 2)} (rounds ${rs.map((r) => fmt(r, 2)).join(', ')}); ` +
+          `by CPU per request (server + PostgreSQL + load generator) ${fmt(median(cs), 2)} (rounds ${cs.map((r) => fmt(r, 2)).join(', ')})`,
+      );
     };
     const label = (s: Server) => `${s.label} (${platforms.get(s.label)})`;
     for (const b of servers.filter((s) => s.app === 'bazaar')) {
@@ -293,6 +342,7 @@ async function main(): Promise<void> {
       }
     }
   } finally {
+    await stats.end();
     await db.stop();
   }
 }

@@ -77,7 +77,7 @@ export async function createApp(config: AppConfig, databaseUrl: string, opts: Ap
   });
   refuseUnreadableBodies(fastify);
   for (const type of JSON_CONTENT_TYPES) app.useBodyParser(type, { bodyLimit: config.bodyLimitBytes }, jsonBodyParser(config.http));
-  app.useGlobalInterceptors(new BodilessRoutes());
+  app.useGlobalGuards(new BodilessRoutes());
   app.useGlobalPipes(createValidationPipe());
 
   const docs = new DocumentBuilder()

@@ -103,7 +103,8 @@ export class ListingSearchRepository {
     const hits = await this.rows(
       db,
       filter,
-      `SELECT * FROM (SELECT ${LISTING_COLUMNS}, search FROM listings WHERE ${filter.where} ${NEWEST_FIRST} LIMIT ${window}) w
+      // The columns (and their casts) of the page's rows only, not of every row walked; never the tsvector.
+      `SELECT ${LISTING_COLUMNS} FROM (SELECT * FROM listings WHERE ${filter.where} ${NEWEST_FIRST} LIMIT ${window}) listings
        WHERE ${matches} ${NEWEST_FIRST} LIMIT $LIMIT`,
       q,
     );

@@ -1,10 +1,9 @@
-import { CallHandler, ExecutionContext, Injectable, NestInterceptor } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Observable } from 'rxjs';
 import { AppError, ErrorCode } from './errors';
 import { problemOf } from './problem.filter';
 
@@ -134,14 +133,15 @@ function readsBody(ctx: ExecutionContext): boolean {
 }
 
 /**
- * A route that takes no body refuses one (400), like an unknown field: before the idempotency key
- * or anything else looks at it. An empty object is no body.
+ * A route that takes no body refuses one (400), like an unknown field: a global guard, after the
+ * access check (APP_GUARD, applied first) and before the idempotency key or anything else looks at
+ * it. An empty object is no body.
  */
 @Injectable()
-export class BodilessRoutes implements NestInterceptor {
+export class BodilessRoutes implements CanActivate {
   private readonly known = new WeakMap<object, boolean>();
 
-  intercept(ctx: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(ctx: ExecutionContext): boolean {
     const { body } = ctx.switchToHttp().getRequest<FastifyRequest>();
     if (body !== undefined && !(typeof body === 'object' && body !== null && Object.keys(body).length === 0)) {
       const handler = ctx.getHandler();
@@ -149,6 +149,6 @@ export class BodilessRoutes implements NestInterceptor {
       if (reads === undefined) this.known.set(handler, (reads = readsBody(ctx)));
       if (!reads) throw refused('This route takes no request body');
     }
-    return next.handle();
+    return true;
   }
 }

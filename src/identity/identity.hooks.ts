@@ -80,7 +80,7 @@ export interface IdentityListener {
 
 /** In a profile part's SQL: the caller's user id, and the business time. */
 export const PROFILE_USER = 's.user_id';
-export const PROFILE_NOW = '$3';
+export const PROFILE_NOW = 'k.at';
 
 /**
  * Fields another module adds to `GET /me`, read in the statement that checks the session of every

@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
+import { createSecretKey } from 'node:crypto';
 import { PassportModule } from '@nestjs/passport';
 import { AuditModule } from '../audit/audit.module';
 import { AppConfig } from '../config/app-config';
@@ -18,7 +19,6 @@ import { MeController } from './me.controller';
 import { PasswordHasherService } from './passwords/password-hasher.service';
 import { SessionsRepository } from './sessions.repository';
 import { SessionsService } from './sessions.service';
-import { JwtStrategy } from './strategies/jwt.strategy';
 import { LocalStrategy } from './strategies/local.strategy';
 import { UserTokensRepository } from './user-tokens.repository';
 import { UsersRepository } from './users.repository';
@@ -35,7 +35,9 @@ import { UsersRepository } from './users.repository';
     JwtModule.registerAsync({
       inject: [AppConfig],
       useFactory: (config: AppConfig) => ({
-        secret: config.jwtSecret,
+        // A KeyObject (which jsonwebtoken takes, though the typings say string | Buffer): given a
+        // string, it first tries, and fails, to read it as an asymmetric key on every sign and verify.
+        secret: createSecretKey(Buffer.from(config.jwtSecret)) as unknown as Buffer,
         signOptions: { algorithm: 'HS256' },
         verifyOptions: { algorithms: ['HS256'] },
       }),
@@ -54,7 +56,6 @@ import { UsersRepository } from './users.repository';
     AdminUsersService,
     PasswordHasherService,
     LocalStrategy,
-    JwtStrategy,
     LocalLoginGuard,
     { provide: APP_GUARD, useClass: AccessGuard },
   ],

@@ -17,6 +17,13 @@ export interface NewSession {
   expiresAt: Date;
 }
 
+/** An access check's question: is this session of this user live at `now`? */
+export interface PrincipalKey {
+  sessionId: string;
+  userId: string;
+  now: Date;
+}
+
 /** A session as its refresh-token family's lock sees it. */
 export interface SessionFamilyRow {
   user_id: string;
@@ -142,19 +149,21 @@ export class SessionsRepository {
   }
 
   /**
-   * The caller behind a live session, with the user's row and `columns` (`p0`, `p1`...: select-list
-   * expressions over `s.user_id` and `$3`, the time); checked on every request, hence prepared.
+   * The callers behind live sessions, for several requests at once: a row for each key whose session
+   * is live, `n` its place in `keys` (from 1), with the user's row and `columns` (`p0`, `p1`...:
+   * select-list expressions over `s.user_id` and `k.at`, the key's time). Checked for every request,
+   * hence prepared (the text only changes with `columns`, which are fixed at start-up).
    */
-  async principal(db: Db, userId: string, sessionId: string, now: Date, columns: readonly string[]): Promise<PrincipalRow | undefined> {
+  async principals(db: Db, keys: readonly PrincipalKey[], columns: readonly string[]): Promise<(PrincipalRow & { n: number })[]> {
     const extra = columns.map((c, i) => `, ${c} AS p${i}`).join('');
-    const rows = await queryRows<PrincipalRow>(
+    return queryRows<PrincipalRow & { n: number }>(
       db,
-      `SELECT u.id, u.email, u.display_name, u.roles, u.email_verified_at, u.created_at, s.reauthenticated_at${extra}
-       FROM sessions s JOIN users u ON u.id = s.user_id
-       WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL AND s.expires_at > $3`,
-      [sessionId, userId, now],
+      `SELECT k.n::int AS n, u.id, u.email, u.display_name, u.roles, u.email_verified_at, u.created_at, s.reauthenticated_at${extra}
+       FROM unnest($1::uuid[], $2::uuid[], $3::timestamptz[]) WITH ORDINALITY AS k(sid, uid, at, n)
+       JOIN sessions s ON s.id = k.sid AND s.user_id = k.uid AND s.revoked_at IS NULL AND s.expires_at > k.at
+       JOIN users u ON u.id = s.user_id`,
+      [keys.map((k) => k.sessionId), keys.map((k) => k.userId), keys.map((k) => k.now)],
       { prepare: true },
     );
-    return rows[0];
   }
 }

@@ -10,7 +10,7 @@ import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { IdentityErrors } from './identity.errors';
 import { ClientContext, IdentityHooks } from './identity.hooks';
-import { SessionRevokeReason, SessionsRepository } from './sessions.repository';
+import { PrincipalKey, SessionRevokeReason, SessionsRepository } from './sessions.repository';
 import { hashToken, newOpaqueToken } from './tokens';
 import { toUserRecord } from './users.repository';
 
@@ -42,6 +42,9 @@ export interface AccessTokenClaims {
  */
 @Injectable()
 export class SessionsService {
+  /** Access checks asked for and not yet sent (`principal`). */
+  private readonly waiting: (PrincipalKey & { resolve: (p: Principal | null) => void; reject: (err: unknown) => void })[] = [];
+
   constructor(
     private readonly dataSource: DataSource,
     private readonly sessions: SessionsRepository,
@@ -130,20 +133,38 @@ export class SessionsService {
     return this.sessions.markReauthenticated(this.dataSource, sessionId, this.clock.now());
   }
 
-  /** The caller behind an access token, or null when its session has ended (checked on every request). */
-  async principal(userId: string, sessionId: string): Promise<Principal | null> {
-    if (!isUuid(userId) || !isUuid(sessionId)) return null;
+  /**
+   * The caller behind an access token, or null when its session has ended: read for every request,
+   * never cached (a revoked session is refused at once, on every node). The checks that arrive while
+   * the event loop reads its sockets are answered by one statement, sent when it has read them all
+   * (setImmediate): one round trip for all of them, none of them waiting for another.
+   */
+  principal(userId: string, sessionId: string): Promise<Principal | null> {
+    if (!isUuid(userId) || !isUuid(sessionId)) return Promise.resolve(null);
+    return new Promise((resolve, reject) => {
+      if (this.waiting.push({ userId, sessionId, now: this.clock.now(), resolve, reject }) === 1) setImmediate(() => void this.check());
+    });
+  }
+
+  private async check(): Promise<void> {
+    const batch = this.waiting.splice(0);
     const parts = this.hooks.profileParts;
-    const row = await this.sessions.principal(
-      this.dataSource,
-      userId,
-      sessionId,
-      this.clock.now(),
-      parts.map((p) => p.sql),
-    );
-    if (!row) return null;
-    const profile = Object.assign({}, ...parts.map((p, i) => p.view(row[`p${i}`])));
-    return { user: { ...toUserRecord(row), sessionId, profile }, reauthenticatedAt: row.reauthenticated_at };
+    try {
+      const rows = await this.sessions.principals(
+        this.dataSource,
+        batch,
+        parts.map((p) => p.sql),
+      );
+      const found = new Array<Principal | null>(batch.length).fill(null);
+      for (const row of rows) {
+        const profile = Object.assign({}, ...parts.map((p, i) => p.view(row[`p${i}`])));
+        const user = { ...toUserRecord(row), sessionId: batch[row.n - 1].sessionId, profile };
+        found[row.n - 1] = { user, reauthenticatedAt: row.reauthenticated_at };
+      }
+      batch.forEach((b, i) => b.resolve(found[i]));
+    } catch (err) {
+      for (const b of batch) b.reject(err);
+    }
   }
 
   private async insertRefreshToken(em: EntityManager, sessionId: string, now: Date, id: string, expiresAt: Date): Promise<string> {
@@ -162,7 +183,7 @@ export class SessionsService {
     return sliding < absolute ? sliding : absolute;
   }
 
-  /** Access tokens are dated by the business clock, and checked against it (see JwtStrategy). */
+  /** Access tokens are dated by the business clock, and checked against it (see AccessGuard). */
   private async pair(userId: string, sessionId: string, refreshToken: string, now: Date): Promise<TokenPair> {
     const iat = Math.floor(now.getTime() / SECOND_MS);
     const ttl = this.config.accessTokenTtlSeconds;

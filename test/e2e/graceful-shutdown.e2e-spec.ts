@@ -71,13 +71,14 @@ describe('graceful shutdown (SIGTERM)', () => {
         outcomes.push({ at, error: String((err as { cause?: { code?: string } }).cause?.code ?? err) });
       }
     };
-    // Hold every transfer inside the server: a lock on the sessions table keeps each waiting in
-    // PostgreSQL at its session check (on a connection of its own, before transfers share a batch), so
-    // each is accepted and in flight (not queued on a socket) when the signal arrives.
+    // Hold every transfer inside the server: a lock on the idempotency keys keeps each waiting in
+    // PostgreSQL at its key's first look (on a connection of its own: session checks and transfers
+    // share statements), so each is accepted and in flight (not queued on a socket) when the signal
+    // arrives.
     const holder = t.dataSource.createQueryRunner();
     await holder.connect();
     await holder.query('BEGIN');
-    await holder.query('LOCK TABLE sessions IN ACCESS EXCLUSIVE MODE');
+    await holder.query('LOCK TABLE idempotency_keys IN ACCESS EXCLUSIVE MODE');
     const inFlight = senders.map((s) => transfer(s));
     await untilAsync(async () => {
       const [{ n }] = await t.sql<{ n: number }>(

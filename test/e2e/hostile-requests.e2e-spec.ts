@@ -109,6 +109,8 @@ describe('hostile requests are refused cheaply, with problem documents', () => {
         .send({ everything: true })
         .expect(400);
       expect(refused.body).toMatchObject({ code: 'VALIDATION_FAILED', detail: 'This route takes no request body' });
+      // After the access check (the global guard applied first), before the handler.
+      expect((await t.http().post('/auth/logout').send({ everything: true }).expect(401)).body.code).toBe('UNAUTHENTICATED');
       const creator = await as(t, user).post('/creators/me', { extra: 1 }).expect(400);
       expect(creator.body.code).toBe('VALIDATION_FAILED');
       await as(t, user).post('/creators/me', {}).expect(201);

@@ -1,3 +1,5 @@
+import { JwtService } from '@nestjs/jwt';
+import { SessionsService } from '../../src/identity/sessions.service';
 import { PasswordHasherService } from '../../src/identity/passwords/password-hasher.service';
 import { bearer, lastMail, signUp, strongPassword, uniqueEmail } from '../support/auth';
 import { TestApp, useTestApp } from '../support/test-app';
@@ -261,6 +263,18 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
         .get('/me')
         .set(...bearer(forged))
         .expect(401);
+      // The right secret but another algorithm, or none: refused; the scheme's case does not matter.
+      const claims = JSON.parse(Buffer.from(p, 'base64url').toString()) as object;
+      const unsigned = `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${p}.`;
+      for (const token of [t.app.get(JwtService).sign(claims, { algorithm: 'HS512', secret: t.config.jwtSecret }), unsigned]) {
+        await t
+          .http()
+          .get('/me')
+          .set(...bearer(token))
+          .expect(401);
+      }
+      await t.http().get('/me').set('Authorization', `bearer ${u.accessToken}`).expect(200);
+      await t.http().get('/me').set('Authorization', `Basic ${u.accessToken}`).expect(401);
     });
 
     it('expires access tokens after 15 minutes of the business clock', async () => {
@@ -363,6 +377,30 @@ describe('identity: registration, login, tokens, sessions, passwords, email', ()
       await me(u.accessToken).expect(401);
       await refresh(u.refreshToken).expect(401);
       await me(other.body.accessToken).expect(200);
+    });
+
+    it('answers access checks asked together (one statement) each for its own session: a revoked one, a mismatched user, a repeat', async () => {
+      const [a, b] = [await signUp(t), await signUp(t)];
+      await t
+        .http()
+        .post('/auth/logout')
+        .set(...bearer(b.accessToken))
+        .expect(204);
+      const claims = (token: string) => t.app.get(JwtService).decode<{ sub: string; sid: string }>(token);
+      const [ca, cb] = [claims(a.accessToken), claims(b.accessToken)];
+      const service = t.app.get(SessionsService);
+      const found = await Promise.all([
+        service.principal(ca.sub, ca.sid),
+        service.principal(cb.sub, cb.sid),
+        service.principal(ca.sub, cb.sid),
+        service.principal(ca.sub, ca.sid),
+      ]);
+      expect(found.map((p) => p && { id: p.user.id, sessionId: p.user.sessionId })).toEqual([
+        { id: a.id, sessionId: ca.sid },
+        null,
+        null,
+        { id: a.id, sessionId: ca.sid },
+      ]);
     });
 
     it('lists the live sessions and revokes one by id; other users cannot touch them', async () => {

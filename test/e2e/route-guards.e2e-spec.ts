@@ -1,8 +1,10 @@
 import { ExecutionContext } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { JwtService } from '@nestjs/jwt';
 import { Clock } from '../../src/common/clock.service';
 import { AppError } from '../../src/common/errors';
 import { AccessGuard } from '../../src/identity/guards/access.guard';
+import { SessionsService } from '../../src/identity/sessions.service';
 import { bearer, signUp } from '../support/auth';
 import { enumerateRoutes, Route } from '../support/routes';
 import { TestApp, useTestApp } from '../support/test-app';
@@ -45,7 +47,7 @@ describe('every route is guarded', () => {
     class Unmarked {
       handler(): void {}
     }
-    const guard = new AccessGuard(new Reflector(), t.app.get(Clock), t.config);
+    const guard = new AccessGuard(new Reflector(), t.app.get(Clock), t.config, t.app.get(JwtService), t.app.get(SessionsService));
     const ctx = {
       getHandler: () => Unmarked.prototype.handler,
       getClass: () => Unmarked,
