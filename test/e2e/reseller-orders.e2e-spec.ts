@@ -11,7 +11,7 @@ const HOUR = 3600;
 describe('reseller orders (escrow)', () => {
   let t: TestApp, admin: Actor, pool: ResellerPool;
 
-  useResellerSuite((s) => ({ t, pool } = s), { ready: 22, overdue: 1, fresh: 2 });
+  useResellerSuite((s) => ({ t, pool } = s), { ready: 23, overdue: 1, fresh: 2 });
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
   });
@@ -254,6 +254,34 @@ describe('reseller orders (escrow)', () => {
       expect(results.filter((res) => res.status === 201)).toHaveLength(daily / max);
       for (const res of results.filter((x) => x.status !== 201)) expect(res.body).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'daily' });
       expect(await stock(r)).toBe(500_000n - BigInt(daily));
+      await expectStockAccountedFor(t, r.id);
+    });
+
+    it('concurrent openings against one reseller never overdraw its stock; each acknowledged order is escrowed once, the rest refused alone', async () => {
+      const r = await pool.take({ stock: 45_000 });
+      const buyers = await bulkBuyers(t, 12);
+      // Amounts that differ, so what fits depends on the order; four buyers open a second order at once.
+      const wanted = [...buyers.map((b, i) => ({ b, amount: 5_000 + i * 100 })), ...buyers.slice(0, 4).map((b) => ({ b, amount: 1_000 }))];
+      const results = await Promise.all(wanted.map(({ b, amount }) => open(b, r, amount)));
+      const opened = results.filter((res) => res.status === 201).map((res) => res.body as { id: string; amount: number; status: string });
+      const refused = wanted.filter((_, i) => results[i].status !== 201);
+      for (const res of results.filter((x) => x.status !== 201)) expect([res.status, res.body.code]).toEqual([409, 'INSUFFICIENT_FUNDS']);
+      expect(opened.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const o of opened) expect(o.status).toBe('open');
+      const left = await stock(r);
+      expect(left).toBe(45_000n - opened.reduce((sum, o) => sum + BigInt(o.amount), 0n));
+      expect(left).toBeGreaterThanOrEqual(0n);
+      // Refused only when it did not fit what was left then (at least what is left now).
+      for (const { amount } of refused) expect(BigInt(amount)).toBeGreaterThan(left);
+      const escrowed = await t.sql<{ order_id: string; n: number }>(
+        `SELECT metadata->>'orderId' AS order_id, count(*)::int AS n FROM ledger_entries
+          WHERE kind = 'reseller_order_escrow' AND metadata->>'resellerId' = $1 GROUP BY 1`,
+        [r.id],
+      );
+      expect(new Map(escrowed.map((e) => [e.order_id, e.n]))).toEqual(new Map(opened.map((o) => [o.id, 1])));
+      const rows = await t.sql<{ id: string }>('SELECT id FROM reseller_orders WHERE reseller_id = $1', [r.id]);
+      expect(rows.map((o) => o.id).sort()).toEqual(opened.map((o) => o.id).sort());
       await expectStockAccountedFor(t, r.id);
     });
 
