@@ -11,7 +11,7 @@ const HOUR = 3600;
 describe('reseller orders (escrow)', () => {
   let t: TestApp, admin: Actor, pool: ResellerPool;
 
-  useResellerSuite((s) => ({ t, pool } = s), { ready: 23, overdue: 1, fresh: 2 });
+  useResellerSuite((s) => ({ t, pool } = s), { ready: 24, overdue: 1, fresh: 3 });
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
   });
@@ -282,6 +282,24 @@ describe('reseller orders (escrow)', () => {
       expect(new Map(escrowed.map((e) => [e.order_id, e.n]))).toEqual(new Map(opened.map((o) => [o.id, 1])));
       const rows = await t.sql<{ id: string }>('SELECT id FROM reseller_orders WHERE reseller_id = $1', [r.id]);
       expect(rows.map((o) => o.id).sort()).toEqual(opened.map((o) => o.id).sort());
+      await expectStockAccountedFor(t, r.id);
+    });
+
+    it('an opening refused for the stock does not use up the 24-hour total of one decided beside it', async () => {
+      const r = await pool.take({ probation: true, stock: 190_000 });
+      const { probationDailyMaxCredits: daily, probationOrderMaxCredits: max } = t.config.resellers;
+      expect([daily, max]).toEqual([200_000, 50_000]);
+      for (const b of await bulkBuyers(t, 3)) await open(b, r, max).expect(201);
+      // 150,000 of 200,000 used today, 40,000 in stock: 45,000 is within the day but not the stock, 30,000 both.
+      const busy = await pool.take();
+      const [a, b, ...others] = await bulkBuyers(t, 26);
+      // Openings in flight elsewhere first, so that the two after them are likely decided in one batch.
+      const results = await Promise.all([...others.map((o) => open(o, busy, 10_000).expect(201)), open(a, r, 45_000), open(b, r, 30_000)]);
+      const [tooBig, fits] = results.slice(-2);
+      expect(fits.status).toBe(201);
+      // Decided after the 30,000 one (should the requests arrive in that order), it is over the day instead.
+      expect([tooBig.status, ['INSUFFICIENT_FUNDS', 'LIMIT_EXCEEDED'].includes(tooBig.body.code)]).toEqual([409, true]);
+      expect(await stock(r)).toBe(10_000n);
       await expectStockAccountedFor(t, r.id);
     });
 

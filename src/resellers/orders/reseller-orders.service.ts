@@ -100,20 +100,13 @@ export class ResellerOrdersService implements BeforeApplicationShutdown {
    * the same transaction.
    */
   private async openMany(em: EntityManager, inputs: OpeningInput[]): Promise<BatchResult<ResellerOrderView | IdempotentReplay>> {
-    const outcomes: Outcome<ResellerOrderView | IdempotentReplay>[] = new Array(inputs.length);
-    const claims = await this.idempotency.claim(
-      em,
-      inputs.map((o) => o.request),
-    );
-    claims.forEach((c, i) => {
-      if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
-    });
-    let open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
-    for (const i of open) {
+    const requests = inputs.map((o) => o.request);
+    const { outcomes, open: claimed } = await this.idempotency.claimBatch<ResellerOrderView>(em, requests);
+    for (const i of claimed) {
       const own = await this.resellers.find(em, inputs[i].buyerId);
       if (own && own.status !== 'revoked') outcomes[i] = { error: ResellersErrors.buyerIsReseller() };
     }
-    open = open.filter((i) => !outcomes[i]);
+    const open = claimed.filter((i) => !outcomes[i]);
     if (!open.length) return { outcomes };
     const now = this.clock.now();
     for (const buyerId of sortedIds(open.map((i) => inputs[i].buyerId))) await this.orders.lockBuyer(em, buyerId);
@@ -136,31 +129,32 @@ export class ResellerOrdersService implements BeforeApplicationShutdown {
         limited.push(i);
       }
     }
-    const opened = await this.escrow(em, inputs, limited, outcomes, now);
-    this.assertLimitsExact(inputs, open, limited, opened, outcomes);
-    const done = open.flatMap((i) => {
-      const o = outcomes[i];
-      return 'ok' in o ? [{ request: inputs[i].request, body: o.ok }] : [];
-    });
-    await this.idempotency.complete(em, done);
+    const opened = await this.escrow(
+      em,
+      limited.map((index) => ({ index, id: randomUUID(), ...inputs[index] })),
+      outcomes,
+      now,
+    );
+    this.assertLimitsExact(inputs, open, limited, outcomes);
+    await this.idempotency.complete(em, opened);
     return { outcomes };
   }
 
   /**
    * The fraud rules on the openings within the limits, then their escrow entries: a blocked or unfunded
    * opening is refused (one the rules reviewed fails the batch, so that it is decided alone and its
-   * review taken back with it); the others' orders, events and emails written. Answers the opened ones.
+   * review taken back with it); the others' orders, events and emails written. Answers the opened
+   * ones' requests and responses.
    */
   private async escrow(
     em: EntityManager,
-    inputs: OpeningInput[],
-    limited: number[],
+    openings: (OpeningInput & { index: number; id: string })[],
     outcomes: Outcome<ResellerOrderView | IdempotentReplay>[],
     now: Date,
-  ): Promise<Set<number>> {
+  ): Promise<{ request: IdempotentRequest; body: ResellerOrderView }[]> {
     const screened = await this.fraud.screenBatch(
       em,
-      limited.map((index) => ({ index, id: randomUUID(), ...inputs[index] })),
+      openings,
       (o) => ({
         type: 'reseller_order_open',
         userId: o.buyerId,
@@ -178,7 +172,8 @@ export class ResellerOrdersService implements BeforeApplicationShutdown {
       expiresAt: addHours(now, this.config.resellers.unpaidExpiryHours),
     }));
     const posted = await this.ledger.postMany(em, orders.map(escrowEntry));
-    const opened = new Set<number>();
+    const opened: { request: IdempotentRequest; body: ResellerOrderView }[] = [];
+    const touched = new Set<string>();
     for (const [k, { unit, review }] of screened.entries()) {
       const o = posted[k];
       if ('error' in o) {
@@ -188,12 +183,12 @@ export class ResellerOrdersService implements BeforeApplicationShutdown {
       }
       const order = await this.orders.insert(em, orders[k]);
       await this.steps.opened(em, order, { id: unit.buyerId, role: 'buyer' }, { fraudOutcome: review ? 'REVIEW' : 'ALLOW' });
-      outcomes[unit.index] = { ok: toOrderView(order) };
-      opened.add(unit.index);
+      const view = toOrderView(order);
+      outcomes[unit.index] = { ok: view };
+      opened.push({ request: unit.request, body: view });
+      touched.add(unit.resellerId);
     }
-    for (const id of new Set(screened.filter(({ unit }) => opened.has(unit.index)).map(({ unit }) => unit.resellerId))) {
-      await this.resellers.touchLastOrder(em, id, now);
-    }
+    for (const id of touched) await this.resellers.touchLastOrder(em, id, now);
     return opened;
   }
 
@@ -207,10 +202,9 @@ export class ResellerOrdersService implements BeforeApplicationShutdown {
     inputs: OpeningInput[],
     open: number[],
     limited: number[],
-    opened: Set<number>,
     outcomes: Outcome<ResellerOrderView | IdempotentReplay>[],
   ): void {
-    const dropped = limited.filter((i) => !opened.has(i));
+    const dropped = limited.filter((i) => 'error' in outcomes[i]);
     for (const i of open) {
       const o = outcomes[i];
       if ('ok' in o || o.error.extra.limit !== 'daily') continue;
