@@ -115,20 +115,18 @@ export class ResellerOrdersService implements BeforeApplicationShutdown {
       const reseller = await this.resellers.lock(em, id);
       if (reseller) resellers.set(id, reseller);
     }
-    const inBatch = new Map<string, bigint>();
-    const limited: number[] = [];
-    for (const i of open) {
-      const { buyerId, resellerId, amount } = inputs[i];
-      const reseller = resellers.get(resellerId);
-      const refused = !reseller
-        ? ResellersErrors.resellerNotFound()
-        : await this.limits.refusal(em, reseller, buyerId, amount, now, inBatch.get(resellerId) ?? 0n);
+    for (const i of open) if (!resellers.has(inputs[i].resellerId)) outcomes[i] = { error: ResellersErrors.resellerNotFound() };
+    const found = open.filter((i) => !outcomes[i]);
+    const refusals = await this.limits.refusals(
+      em,
+      found.map((i) => ({ ...inputs[i], reseller: resellers.get(inputs[i].resellerId)! })),
+      now,
+    );
+    found.forEach((i, k) => {
+      const refused = refusals[k];
       if (refused) outcomes[i] = { error: refused };
-      else {
-        inBatch.set(resellerId, (inBatch.get(resellerId) ?? 0n) + amount);
-        limited.push(i);
-      }
-    }
+    });
+    const limited = found.filter((i) => !outcomes[i]);
     const opened = await this.escrow(
       em,
       limited.map((index) => ({ index, id: randomUUID(), ...inputs[index] })),
