@@ -30,6 +30,7 @@ import type { PurchaseRecord } from '../src/payments/purchases/purchase.record';
 import { PurchaseSettlementService } from '../src/payments/purchases/purchase-settlement.service';
 import { APPLY_BATCHES } from '../src/payments/webhooks/stripe-events.service';
 import { escrowEntry } from '../src/resellers/orders/reseller-order-entries';
+import { RESELLER_ORDER_BATCHES } from '../src/resellers/orders/reseller-orders.service';
 import { benchDatabase, fmt, percentile } from './bench-db';
 
 /**
@@ -42,8 +43,9 @@ import { benchDatabase, fmt, percentile } from './bench-db';
  * senders' wallets locked and read, the credits they bought lately read, the gifts posted with the funds
  * read; `hot`: every gift to one recipient), `mint` as the application of `payment_intent.succeeded`
  * events (APPLY_BATCHES, PurchaseSettlementService.settle side by side in a batch), `purchase` as
- * POST /orders (ORDER_BATCH_*, debitsInOrder then SaleSettlement.settle), `escrow` as a reseller
- * order's opening (one per transaction, as that route's; `escrowEntry`), `holds` as a hold and its
+ * POST /orders (ORDER_BATCH_*, debitsInOrder then SaleSettlement.settle), `escrow` as POST
+ * /reseller-orders (RESELLER_ORDER_BATCHES, one buyer per batch: the openings' `escrowEntry`s posted
+ * with one postMany), `holds` as a hold and its
  * capture in one transaction. What the routes do besides the ledger (idempotency records, fraud rules,
  * their own rows) is not here: `npm run bench:http` measures whole requests. Per scenario it prints the
  * database's commits per operation (read-only transactions, such as reads on connections of their
@@ -539,6 +541,21 @@ async function main(): Promise<void> {
     }),
     (b) => [b.buyer],
   );
+  // POST /reseller-orders (ResellerOrdersService.openMany): per batch the openings' escrow entries
+  // (reseller_stock → escrow) posted with one postMany; the locks, limits, fraud and order rows around
+  // them are bench:http's.
+  const openings = new GroupCommit<{ resellerId: string; buyerId: string }, true>(
+    tx,
+    () => RESELLER_ORDER_BATCHES,
+    counted(async (em, batch: { resellerId: string; buyerId: string }[]) => {
+      const outcomes = await ledger.postMany(
+        em,
+        batch.map((o) => escrowEntry({ id: randomUUID(), ...o, amount: amount() })),
+      );
+      return { outcomes: outcomes.map((o) => ('error' in o ? o : { ok: true as const })) };
+    }),
+    (o) => [o.buyerId],
+  );
   const scenarios: Scenario[] = [
     { key: 'transfer', name: `credit transfer (${ACCOUNTS} wallets)`, op: () => gift(...(pair() as [string, string])) },
     { key: 'hot', name: 'credit transfer, all to one recipient', op: () => gift(pick(), popular) },
@@ -550,9 +567,8 @@ async function main(): Promise<void> {
     },
     {
       key: 'escrow',
-      name: 'reseller order escrow (one per transaction)',
-      op: () =>
-        tx.run((em) => ledger.post(em, escrowEntry({ id: randomUUID(), resellerId: pick(), buyerId: randomUUID(), amount: amount() }))),
+      name: 'reseller order escrow, batched',
+      op: () => openings.submit({ resellerId: pick(), buyerId: randomUUID() }),
     },
     {
       key: 'holds',

@@ -96,16 +96,13 @@ export class CreditTransfersService implements OnModuleInit, BeforeApplicationSh
    * until that transfer stands alone, so its refusal takes them back as a transaction of its own would.
    */
   private async transferMany(em: EntityManager, inputs: TransferInput[]): Promise<BatchResult<CreditTransferView | IdempotentReplay>> {
-    const outcomes: Outcome<CreditTransferView | IdempotentReplay>[] = new Array(inputs.length);
-    const claims = await this.idempotency.claim(
+    const claimed = await this.idempotency.claimBatch<CreditTransferView>(
       em,
       inputs.map((t) => t.request),
     );
-    claims.forEach((c, i) => {
-      if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
-    });
+    const outcomes = claimed.outcomes;
+    let open = claimed.open;
     const now = this.clock.now();
-    let open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
     if (!open.length) return { outcomes };
     const sent = await this.gifts.sentInWindow(
       em,

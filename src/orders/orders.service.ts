@@ -110,15 +110,12 @@ export class OrdersService implements BeforeApplicationShutdown {
    * responses in the same transaction.
    */
   private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
-    const outcomes: Outcome<OrderView | IdempotentReplay>[] = new Array(inputs.length);
-    const claims = await this.idempotency.claim(
+    const claimed = await this.idempotency.claimBatch<OrderView>(
       em,
       inputs.map((p) => p.request),
     );
-    claims.forEach((c, i) => {
-      if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
-    });
-    const open = inputs.map((_, i) => i).filter((i) => !outcomes[i]);
+    const outcomes = claimed.outcomes;
+    const open = claimed.open;
     await this.checkBuyers(em, inputs, open, outcomes);
     await this.buyAll(
       em,

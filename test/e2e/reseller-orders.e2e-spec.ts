@@ -11,7 +11,7 @@ const HOUR = 3600;
 describe('reseller orders (escrow)', () => {
   let t: TestApp, admin: Actor, pool: ResellerPool;
 
-  useResellerSuite((s) => ({ t, pool } = s), { ready: 22, overdue: 1, fresh: 2 });
+  useResellerSuite((s) => ({ t, pool } = s), { ready: 24, overdue: 1, fresh: 3 });
   beforeAll(async () => {
     admin = await makeAdmin(t, await signUp(t, 'admin'));
   });
@@ -254,6 +254,52 @@ describe('reseller orders (escrow)', () => {
       expect(results.filter((res) => res.status === 201)).toHaveLength(daily / max);
       for (const res of results.filter((x) => x.status !== 201)) expect(res.body).toMatchObject({ code: 'LIMIT_EXCEEDED', limit: 'daily' });
       expect(await stock(r)).toBe(500_000n - BigInt(daily));
+      await expectStockAccountedFor(t, r.id);
+    });
+
+    it('concurrent openings against one reseller never overdraw its stock; each acknowledged order is escrowed once, the rest refused alone', async () => {
+      const r = await pool.take({ stock: 45_000 });
+      const buyers = await bulkBuyers(t, 12);
+      // Amounts that differ, so what fits depends on the order; four buyers open a second order at once.
+      const wanted = [...buyers.map((b, i) => ({ b, amount: 5_000 + i * 100 })), ...buyers.slice(0, 4).map((b) => ({ b, amount: 1_000 }))];
+      const results = await Promise.all(wanted.map(({ b, amount }) => open(b, r, amount)));
+      const opened = results.filter((res) => res.status === 201).map((res) => res.body as { id: string; amount: number; status: string });
+      const refused = wanted.filter((_, i) => results[i].status !== 201);
+      for (const res of results.filter((x) => x.status !== 201)) expect([res.status, res.body.code]).toEqual([409, 'INSUFFICIENT_FUNDS']);
+      expect(opened.length).toBeGreaterThan(0);
+      expect(refused.length).toBeGreaterThan(0);
+      for (const o of opened) expect(o.status).toBe('open');
+      const left = await stock(r);
+      expect(left).toBe(45_000n - opened.reduce((sum, o) => sum + BigInt(o.amount), 0n));
+      expect(left).toBeGreaterThanOrEqual(0n);
+      // Refused only when it did not fit what was left then (at least what is left now).
+      for (const { amount } of refused) expect(BigInt(amount)).toBeGreaterThan(left);
+      const escrowed = await t.sql<{ order_id: string; n: number }>(
+        `SELECT metadata->>'orderId' AS order_id, count(*)::int AS n FROM ledger_entries
+          WHERE kind = 'reseller_order_escrow' AND metadata->>'resellerId' = $1 GROUP BY 1`,
+        [r.id],
+      );
+      expect(new Map(escrowed.map((e) => [e.order_id, e.n]))).toEqual(new Map(opened.map((o) => [o.id, 1])));
+      const rows = await t.sql<{ id: string }>('SELECT id FROM reseller_orders WHERE reseller_id = $1', [r.id]);
+      expect(rows.map((o) => o.id).sort()).toEqual(opened.map((o) => o.id).sort());
+      await expectStockAccountedFor(t, r.id);
+    });
+
+    it('an opening refused for the stock does not use up the 24-hour total of one decided beside it', async () => {
+      const r = await pool.take({ probation: true, stock: 190_000 });
+      const { probationDailyMaxCredits: daily, probationOrderMaxCredits: max } = t.config.resellers;
+      expect([daily, max]).toEqual([200_000, 50_000]);
+      for (const b of await bulkBuyers(t, 3)) await open(b, r, max).expect(201);
+      // 150,000 of 200,000 used today, 40,000 in stock: 45,000 is within the day but not the stock, 30,000 both.
+      const busy = await pool.take();
+      const [a, b, ...others] = await bulkBuyers(t, 26);
+      // Openings in flight elsewhere first, so that the two after them are likely decided in one batch.
+      const results = await Promise.all([...others.map((o) => open(o, busy, 10_000).expect(201)), open(a, r, 45_000), open(b, r, 30_000)]);
+      const [tooBig, fits] = results.slice(-2);
+      expect(fits.status).toBe(201);
+      // Decided after the 30,000 one (should the requests arrive in that order), it is over the day instead.
+      expect([tooBig.status, ['INSUFFICIENT_FUNDS', 'LIMIT_EXCEEDED'].includes(tooBig.body.code)]).toEqual([409, true]);
+      expect(await stock(r)).toBe(10_000n);
       await expectStockAccountedFor(t, r.id);
     });
 

@@ -4,6 +4,7 @@ import { DataSource, EntityManager } from 'typeorm';
 import { TransactionOptions, TransactionRunner } from '../../database/transaction-runner';
 import { compareText } from '../compare';
 import { AppError } from '../errors';
+import { Outcome } from '../outcome';
 import { IdempotencyErrors } from './idempotency.errors';
 import { IdempotencyRepository, keyId, StoredKey } from './idempotency.repository';
 
@@ -113,6 +114,22 @@ export class IdempotencyService {
       seen.set(id, req.requestHash);
       return free[i] ? verdict(stored.get(id), req.requestHash) : IdempotencyErrors.inProgress();
     });
+  }
+
+  /**
+   * `claim` for a batch's units, the `outcomes` array its work function answers with: those of the
+   * units already answered (a replay, or the error), and the indices of those `open` to decide.
+   */
+  async claimBatch<T>(
+    em: EntityManager,
+    requests: IdempotentRequest[],
+  ): Promise<{ outcomes: Outcome<T | IdempotentReplay>[]; open: number[] }> {
+    const outcomes: Outcome<T | IdempotentReplay>[] = new Array(requests.length);
+    const claims = await this.claim(em, requests);
+    claims.forEach((c, i) => {
+      if (c) outcomes[i] = c instanceof IdempotentReplay ? { ok: c } : { error: c };
+    });
+    return { outcomes, open: requests.map((_, i) => i).filter((i) => !outcomes[i]) };
   }
 
   /** Records the responses of requests claimed with `claim`, in the same transaction as their effects. */

@@ -1,14 +1,17 @@
-import { Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { EntityManager } from 'typeorm';
 import { AccountGuardService } from '../../account-guard/account-guard.service';
 import { SpendingPolicy } from '../../account-guard/spending.policy';
 import { Clock } from '../../common/clock.service';
+import { sortedBy } from '../../common/compare';
 import { rethrowBadCursor } from '../../common/cursors';
 import { IdempotencyService, IdempotentReplay, IdempotentRequest } from '../../common/idempotency/idempotency.service';
 import { decodeCursor, Page, pageLimit, toPage } from '../../common/pagination';
 import { addHours } from '../../common/time';
+import { Outcome } from '../../common/outcome';
 import { AppConfig } from '../../config/app-config';
+import { BatchResult, GroupCommit, GroupCommitLimits } from '../../database/group-commit';
 import { TransactionRunner } from '../../database/transaction-runner';
 import { FraudErrors } from '../../fraud/fraud.errors';
 import { FraudService } from '../../fraud/fraud.service';
@@ -28,7 +31,7 @@ import { deliveryEntry, escrowEntry, returnEntry } from './reseller-order-entrie
 import { ResellerOrderLimitsPolicy } from './reseller-order-limits.policy';
 import { OrderActor, ResellerOrderSteps, toEventView, toOrderView } from './reseller-order-steps.service';
 import { ResellerOrder, ResellerOrdersRepository } from './reseller-orders.repository';
-import { ResellersRepository } from '../resellers.repository';
+import { Reseller, ResellersRepository } from '../resellers.repository';
 import { ResellersErrors } from '../resellers.errors';
 
 /**
@@ -38,7 +41,9 @@ import { ResellersErrors } from '../resellers.errors';
  * OrderDisputesService, the scheduled expiry and auto-dispute in ResellerOrderJobs.
  */
 @Injectable()
-export class ResellerOrdersService {
+export class ResellerOrdersService implements BeforeApplicationShutdown {
+  private readonly batches: GroupCommit<OpeningInput, ResellerOrderView | IdempotentReplay>;
+
   constructor(
     private readonly tx: TransactionRunner,
     private readonly idempotency: IdempotencyService,
@@ -53,12 +58,26 @@ export class ResellerOrdersService {
     private readonly steps: ResellerOrderSteps,
     private readonly orders: ResellerOrdersRepository,
     private readonly resellers: ResellersRepository,
-  ) {}
+  ) {
+    // One buyer's openings go to different batches, one after the other; one reseller's share a batch.
+    this.batches = new GroupCommit(
+      tx,
+      () => RESELLER_ORDER_BATCHES,
+      (em, inputs) => this.openMany(em, inputs),
+      (o) => [o.buyerId],
+    );
+  }
+
+  /** On shutdown, openings already queued or in a batch are decided before the connections close. */
+  async beforeApplicationShutdown(): Promise<void> {
+    await this.batches.drained();
+  }
 
   /**
    * POST /reseller-orders: checks in API.md's order (account state, the reseller's limits, fraud
    * `reseller_order_open`, then the reseller's stock), and moves the credits into escrow at once. A
-   * reviewed opening is `open_review` (its credits in escrow, not payable until approved).
+   * reviewed opening is `open_review` (its credits in escrow, not payable until approved). Concurrent
+   * openings are group-committed (openMany); a buyer's next opening waits for a later batch.
    */
   async open(
     buyerId: string,
@@ -69,35 +88,126 @@ export class ResellerOrdersService {
     if (dto.resellerId === buyerId) throw ResellersErrors.orderToSelf();
     const amount = BigInt(dto.amount);
     await this.spending.assertMayBuyCredits(buyerId);
-    return this.idempotency.run(request, async (em) => {
-      const now = this.clock.now();
-      const own = await this.resellers.find(em, buyerId);
-      if (own && own.status !== 'revoked') throw ResellersErrors.buyerIsReseller();
-      await this.orders.lockBuyer(em, buyerId);
-      const reseller = await this.resellers.lock(em, dto.resellerId);
-      if (!reseller) throw ResellersErrors.resellerNotFound();
-      await this.limits.assertMayOpen(em, reseller, buyerId, amount, now);
-      const id = randomUUID();
-      const { outcome } = await this.fraud.evaluate(em, {
-        type: 'reseller_order_open',
-        userId: buyerId,
-        subjectId: id,
-        amount,
-        recipientId: reseller.userId,
-        ip: origin.ip,
-        sessionId: origin.sessionId,
-      });
-      if (outcome === 'BLOCK') throw FraudErrors.blocked();
-      const order = await this.orders.insert(em, {
-        ...blankOrder(id, reseller.userId, buyerId, amount, now),
-        status: outcome === 'REVIEW' ? 'open_review' : 'open',
-        expiresAt: addHours(now, this.config.resellers.unpaidExpiryHours),
-      });
-      await this.ledger.post(em, escrowEntry(order));
-      await this.resellers.touchLastOrder(em, reseller.userId, now);
-      await this.steps.opened(em, order, { id: buyerId, role: 'buyer' }, { fraudOutcome: outcome });
-      return toOrderView(order);
+    return this.batches.submit({ buyerId, resellerId: dto.resellerId, amount, request, origin });
+  }
+
+  /**
+   * Decides a batch of openings (no buyer twice), each on its own and in the single opening's order:
+   * the idempotency keys, whether the buyer is a reseller, the buyers then the resellers locked (each
+   * once, in id order), the reseller's limits counting the batch's orders before this one, the fraud
+   * rules (one evaluation), then the stock (the escrow entries posted in one go, each spending what
+   * those before it left). The orders, their events and the keys of the opened ones are recorded in
+   * the same transaction.
+   */
+  private async openMany(em: EntityManager, inputs: OpeningInput[]): Promise<BatchResult<ResellerOrderView | IdempotentReplay>> {
+    const requests = inputs.map((o) => o.request);
+    const { outcomes, open: claimed } = await this.idempotency.claimBatch<ResellerOrderView>(em, requests);
+    for (const i of claimed) {
+      const own = await this.resellers.find(em, inputs[i].buyerId);
+      if (own && own.status !== 'revoked') outcomes[i] = { error: ResellersErrors.buyerIsReseller() };
+    }
+    const open = claimed.filter((i) => !outcomes[i]);
+    if (!open.length) return { outcomes };
+    const now = this.clock.now();
+    for (const buyerId of sortedIds(open.map((i) => inputs[i].buyerId))) await this.orders.lockBuyer(em, buyerId);
+    const resellers = new Map<string, Reseller>();
+    for (const id of sortedIds(open.map((i) => inputs[i].resellerId))) {
+      const reseller = await this.resellers.lock(em, id);
+      if (reseller) resellers.set(id, reseller);
+    }
+    for (const i of open) if (!resellers.has(inputs[i].resellerId)) outcomes[i] = { error: ResellersErrors.resellerNotFound() };
+    const found = open.filter((i) => !outcomes[i]);
+    const refusals = await this.limits.refusals(
+      em,
+      found.map((i) => ({ ...inputs[i], reseller: resellers.get(inputs[i].resellerId)! })),
+      now,
+    );
+    found.forEach((i, k) => {
+      const refused = refusals[k];
+      if (refused) outcomes[i] = { error: refused };
     });
+    const limited = found.filter((i) => !outcomes[i]);
+    const opened = await this.escrow(
+      em,
+      limited.map((index) => ({ index, id: randomUUID(), ...inputs[index] })),
+      outcomes,
+      now,
+    );
+    this.assertLimitsExact(inputs, open, limited, outcomes);
+    await this.idempotency.complete(em, opened);
+    return { outcomes };
+  }
+
+  /**
+   * The fraud rules on the openings within the limits, then their escrow entries: a blocked or unfunded
+   * opening is refused (one the rules reviewed fails the batch, so that it is decided alone and its
+   * review taken back with it); the others' orders, events and emails written. Answers the opened
+   * ones' requests and responses.
+   */
+  private async escrow(
+    em: EntityManager,
+    openings: (OpeningInput & { index: number; id: string })[],
+    outcomes: Outcome<ResellerOrderView | IdempotentReplay>[],
+    now: Date,
+  ): Promise<{ request: IdempotentRequest; body: ResellerOrderView }[]> {
+    const screened = await this.fraud.screenBatch(
+      em,
+      openings,
+      (o) => ({
+        type: 'reseller_order_open',
+        userId: o.buyerId,
+        subjectId: o.id,
+        amount: o.amount,
+        recipientId: o.resellerId,
+        ip: o.origin.ip,
+        sessionId: o.origin.sessionId,
+      }),
+      outcomes,
+    );
+    const orders = screened.map(({ unit, review }) => ({
+      ...blankOrder(unit.id, unit.resellerId, unit.buyerId, unit.amount, now),
+      status: review ? ('open_review' as const) : ('open' as const),
+      expiresAt: addHours(now, this.config.resellers.unpaidExpiryHours),
+    }));
+    const posted = await this.ledger.postMany(em, orders.map(escrowEntry));
+    const opened: { request: IdempotentRequest; body: ResellerOrderView }[] = [];
+    const touched = new Set<string>();
+    for (const [k, { unit, review }] of screened.entries()) {
+      const o = posted[k];
+      if ('error' in o) {
+        if (review) throw o.error;
+        outcomes[unit.index] = { error: o.error };
+        continue;
+      }
+      const order = await this.orders.insert(em, orders[k]);
+      await this.steps.opened(em, order, { id: unit.buyerId, role: 'buyer' }, { fraudOutcome: review ? 'REVIEW' : 'ALLOW' });
+      const view = toOrderView(order);
+      outcomes[unit.index] = { ok: view };
+      opened.push({ request: unit.request, body: view });
+      touched.add(unit.resellerId);
+    }
+    for (const id of touched) await this.resellers.touchLastOrder(em, id, now);
+    return opened;
+  }
+
+  /**
+   * The limits counted every opening within them before the next one of the same reseller; one the
+   * fraud rules or the stock refused afterwards should not have counted. Should a later opening of that
+   * reseller have been refused for its 24-hour total, the batch fails and is split until each is
+   * decided as if it had come alone.
+   */
+  private assertLimitsExact(
+    inputs: OpeningInput[],
+    open: number[],
+    limited: number[],
+    outcomes: Outcome<ResellerOrderView | IdempotentReplay>[],
+  ): void {
+    const dropped = limited.filter((i) => 'error' in outcomes[i]);
+    for (const i of open) {
+      const o = outcomes[i];
+      if ('ok' in o || o.error.extra.limit !== 'daily') continue;
+      if (dropped.some((d) => d < i && inputs[d].resellerId === inputs[i].resellerId)) throw o.error;
+    }
   }
 
   /** The buyer says they paid the reseller off-platform; the reseller then has RESELLER_CONFIRM_DUE_HOURS to confirm. */
@@ -230,6 +340,20 @@ export class ResellerOrdersService {
     return { ...toOrderView(order), history: history.map(toEventView) };
   }
 }
+
+/** An opening as the route hands it to the batcher. */
+interface OpeningInput {
+  buyerId: string;
+  resellerId: string;
+  amount: bigint;
+  request: IdempotentRequest;
+  origin: RequestOrigin;
+}
+
+/** Reseller order openings decided together: up to a batch of concurrent ones share a transaction and its commit. */
+export const RESELLER_ORDER_BATCHES: GroupCommitLimits = { max: 64, concurrency: 3, parallelMin: 8 };
+
+const sortedIds = (ids: string[]): string[] => sortedBy([...new Set(ids)], (id) => id);
 
 /** A new order's row before its status and expiry are set. */
 function blankOrder(id: string, resellerId: string, buyerId: string, amount: bigint, now: Date): ResellerOrder {
