@@ -1,45 +1,66 @@
 /**
  * A server process for `npm run bench:framework`: BENCH_APP=bazaar serves the application as
- * `npm start` does; BENCH_APP=trivial serves one Nest route, `GET /me`, behind a passport-jwt guard
- * with the same secret and algorithm and no database, on Fastify (Express: from a checkout built
+ * `npm start` does; BENCH_APP=trivial serves one Nest route, `GET /me`, behind a guard that verifies
+ * the bearer token as Bazaar's access guard does (JwtService, the same secret as a KeyObject and
+ * algorithm), with no database, on Fastify (Express: from a checkout built
  * before the move, BENCH_BASELINE_DIR of bench:framework, which also takes BENCH_PLATFORM=express).
  */
 import 'reflect-metadata';
-import { Controller, Get, INestApplication, Injectable, Module, Req, UseGuards } from '@nestjs/common';
+import {
+  CanActivate,
+  Controller,
+  ExecutionContext,
+  Get,
+  INestApplication,
+  Injectable,
+  Module,
+  Req,
+  UnauthorizedException,
+  UseGuards,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { AuthGuard, PassportModule, PassportStrategy } from '@nestjs/passport';
+import { JwtModule, JwtService } from '@nestjs/jwt';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createSecretKey } from 'node:crypto';
-import { ExtractJwt, Strategy } from 'passport-jwt';
 import { createApp } from '../src/app';
 import { loadConfig } from '../src/config/app-config';
 
 @Injectable()
-class TrivialJwtStrategy extends PassportStrategy(Strategy, 'jwt') {
-  constructor() {
-    super({
-      jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: createSecretKey(Buffer.from(process.env.JWT_SECRET ?? '')) as unknown as Buffer,
-      algorithms: ['HS256'],
-      ignoreExpiration: true,
-    });
-  }
+class TrivialJwtGuard implements CanActivate {
+  constructor(private readonly jwt: JwtService) {}
 
-  validate(payload: { sub: string }): { id: string } {
-    return { id: payload.sub };
+  canActivate(ctx: ExecutionContext): boolean {
+    const req = ctx.switchToHttp().getRequest<{ headers: { authorization?: string }; user?: { id: string } }>();
+    const [scheme, token] = (req.headers.authorization ?? '').split(' ');
+    if (scheme?.toLowerCase() !== 'bearer' || !token) throw new UnauthorizedException();
+    try {
+      req.user = { id: this.jwt.verify<{ sub: string }>(token, { ignoreExpiration: true }).sub };
+    } catch {
+      throw new UnauthorizedException();
+    }
+    return true;
   }
 }
 
 @Controller()
 class TrivialController {
   @Get('me')
-  @UseGuards(AuthGuard('jwt'))
+  @UseGuards(TrivialJwtGuard)
   me(@Req() req: { user: { id: string } }): { id: string } {
     return { id: req.user.id };
   }
 }
 
-@Module({ imports: [PassportModule], controllers: [TrivialController], providers: [TrivialJwtStrategy] })
+@Module({
+  imports: [
+    JwtModule.register({
+      secret: createSecretKey(Buffer.from(process.env.JWT_SECRET ?? '')) as unknown as Buffer,
+      verifyOptions: { algorithms: ['HS256'] },
+    }),
+  ],
+  controllers: [TrivialController],
+  providers: [TrivialJwtGuard],
+})
 class TrivialModule {}
 
 function trivial(): Promise<INestApplication> {

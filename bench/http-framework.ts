@@ -2,8 +2,8 @@
  * The HTTP framework, side by side in one run:   npm run bench:framework
  *
  * Servers, each in its own process, alternated over BENCH_ROUNDS (3) rounds on one database: Bazaar
- * as `npm start` serves it, and a trivial Nest route (`GET /me` behind a passport-jwt guard with the
- * same secret, no database) on Fastify. BENCH_BASELINE_DIR, the root of another checkout built with
+ * as `npm start` serves it, and a trivial Nest route (`GET /me` behind a guard verifying the token as
+ * Bazaar's does, same secret, no database) on Fastify. BENCH_BASELINE_DIR, the root of another checkout built with
  * `npm run bench:build` (for example fffa908, the last commit on Express, whose trivial server also
  * runs on Express), adds its Bazaar and its trivial route on BENCH_BASELINE_PLATFORM (express) to
  * every round.
