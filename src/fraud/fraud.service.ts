@@ -12,11 +12,11 @@ import { decisionSummary, DecisionSummary } from './decisions.service';
 import { decide } from './decision.policy';
 import { FeaturesService } from './features.service';
 import { FraudErrors } from './fraud.errors';
-import { FeatureValues, FraudAction, FraudDecision, FraudEvent, RuleResult } from './fraud.types';
+import { FraudAction, FraudDecision, FraudEvent, RuleResult } from './fraud.types';
 import { LabelsRepository, NewLabel } from './labels.repository';
 import { ListProbe, ListsRepository } from './lists.repository';
 import { ReviewsService } from './reviews.service';
-import { conditionHolds, listProbes, membershipKey, ruleData } from './rule-condition';
+import { conditionHolds, Data, listProbes, membershipKey, ruleData } from './rule-condition';
 import { RulesService } from './rules.service';
 import { RuleVersion } from './rules.repository';
 
@@ -106,7 +106,8 @@ export class FraudService {
     const probes = events.flatMap((_, i) => rules[i].flatMap((r) => safeProbes(r, data[i])));
     const members = new Set((await this.lists.members(em, dedupe(probes), now)).map((p) => membershipKey(p.type, p.value)));
     const decided = events.map((event, i) => {
-      const results = rules[i].map((r) => this.judge(r, features[i], members));
+      const judged = ruleData(features[i], members);
+      const results = rules[i].map((r) => this.judge(r, judged));
       const { outcome, score } = decide(results, this.config.fraud);
       decisionsTotal.inc({ event: event.type, outcome });
       const record: NewDecision = {
@@ -197,7 +198,7 @@ export class FraudService {
     return new Map(flagged.filter(([, f]) => f.length > 0));
   }
 
-  private judge(rule: RuleVersion, features: FeatureValues, members: ReadonlySet<string>): RuleResult {
+  private judge(rule: RuleVersion, data: Data): RuleResult {
     const base = {
       ruleId: rule.ruleId,
       versionId: rule.versionId,
@@ -208,7 +209,7 @@ export class FraudService {
       score: rule.score,
     };
     try {
-      return { ...base, matched: conditionHolds(rule.condition, ruleData(features, members)) };
+      return { ...base, matched: conditionHolds(rule.condition, data) };
     } catch (err) {
       const message = err instanceof Error ? err.message : String(err);
       ruleErrors.inc({ rule: rule.name });

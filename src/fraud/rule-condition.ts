@@ -45,7 +45,7 @@ const LISTS = new Set<string>(LIST_TYPES);
 
 /** List membership the evaluator may consult: `${type}\u0000${value}` for every entry that matched. */
 const MEMBERSHIP = Symbol('fraud.membership');
-type Data = Record<string, unknown> & { [MEMBERSHIP]?: ReadonlySet<string> };
+export type Data = Record<string, unknown> & { [MEMBERSHIP]?: ReadonlySet<string> };
 
 export const membershipKey = (type: string, value: string): string => `${type}\u0000${value}`;
 
@@ -130,14 +130,22 @@ export function conditionVariables(condition: unknown): string[] {
   return [...names];
 }
 
+const featurePaths = new Map<string, string[]>();
+/** A feature name's parts (`user.age_days` → user, age_days); the names are the catalog's, so few. */
+function featurePath(name: string): string[] {
+  let path = featurePaths.get(name);
+  if (!path) featurePaths.set(name, (path = name.split('.')));
+  return path;
+}
+
 /** The rule data of one event: the features nested by their dots, as `var` walks them. */
 export function ruleData(features: FeatureValues, membership?: ReadonlySet<string>): Data {
   const data: Data = {};
-  for (const [name, value] of Object.entries(features)) {
-    const path = name.split('.');
+  for (const name in features) {
+    const path = featurePath(name);
     let at: Record<string, unknown> = data;
-    for (const part of path.slice(0, -1)) at = (at[part] ??= {}) as Record<string, unknown>;
-    at[path[path.length - 1]] = value;
+    for (let i = 0; i < path.length - 1; i++) at = (at[path[i]] ??= {}) as Record<string, unknown>;
+    at[path[path.length - 1]] = features[name];
   }
   if (membership) data[MEMBERSHIP] = membership;
   return data;
