@@ -92,9 +92,13 @@ interface Seeded {
   listings: string[];
   /** One hot listing per scenario run (a buyer owns an item once). */
   hots: string[];
+  /** Listings the warm-up buys (warmUp). */
+  warm: string[];
 }
 
 const RUNS = 2 * FRAUD_ROUNDS;
+const WARM_LISTINGS = 50;
+const WARM_PURCHASES = 2000;
 
 /** Buyers with sessions and tokens from SessionsService, published listings, credits for everyone. */
 async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
@@ -115,7 +119,8 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
   await queryRows(db, `INSERT INTO creators (user_id, created_at) SELECT unnest($1::uuid[]), $2`, [creators, now]);
 
   // Listings go through the same states as through the API (the guard trigger checks every step).
-  const profits = Array.from({ length: LISTINGS + RUNS }, (_, i) => BigInt(100 + (i % 10) * 100));
+  const count = LISTINGS + RUNS + WARM_LISTINGS;
+  const profits = Array.from({ length: count }, (_, i) => BigInt(100 + (i % 10) * 100));
   const prices = profits.map((p) => priceOf(p, [], config.economy.platformMarkupPercent));
   const ids: string[] = (
     await queryRows<{ id: string }>(
@@ -124,12 +129,12 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
        SELECT ($1::uuid[])[1 + (i - 1) % cardinality($1::uuid[])], 'Bench item ' || i, 'A benchmark item', 'bench',
               ($2::bigint[])[i], 0, ($3::bigint[])[i], ($4::bigint[])[i], $5, $5
        FROM generate_series(1, $6) i RETURNING id`,
-      [creators, profits.map(String), prices.map((p) => String(p.platformFee)), prices.map((p) => String(p.price)), now, LISTINGS + RUNS],
+      [creators, profits.map(String), prices.map((p) => String(p.platformFee)), prices.map((p) => String(p.price)), now, count],
     )
   ).map((r) => r.id);
   await publishListings(db, ids, now);
-  // every run buys at most two items of at most 1,100
-  await fundWallets(app, buyers, 2_200n * BigInt(RUNS) + TRANSFER_FUNDING);
+  // every run buys at most three items (the warm-up's, the uniform one, the hot one) of at most 1,100
+  await fundWallets(app, buyers, 3_300n * BigInt(RUNS) + TRANSFER_FUNDING);
   const sessions = app.get(SessionsService);
   const tokens: string[] = [];
   for (let i = 0; i < buyers.length; i += 500) {
@@ -137,7 +142,7 @@ async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
       for (const id of buyers.slice(i, i + 500)) tokens.push((await sessions.start(em, id, { ip: '127.0.0.1' }, now)).accessToken);
     });
   }
-  return { tokens, listings: ids.slice(RUNS), hots: ids.slice(0, RUNS) };
+  return { tokens, hots: ids.slice(0, RUNS), warm: ids.slice(RUNS, RUNS + WARM_LISTINGS), listings: ids.slice(RUNS + WARM_LISTINGS) };
 }
 
 interface Result {
@@ -334,6 +339,22 @@ async function evaluationBuckets(port: number): Promise<Map<number, number>> {
   return buckets;
 }
 
+/**
+ * A fresh server's warm-up on the routes it is measured on: GET /me, then WARM_PURCHASES purchases of
+ * listings kept for it (run `run`'s: none of its buyers has bought them). Without the purchases, the
+ * first scenario measured on a server paid for its JIT warming (~0.3 ms more server CPU a purchase).
+ */
+async function warmUp(port: number, s: Seeded, run: number): Promise<void> {
+  await load('warm-up', port, 2000, (i) => ({ method: 'GET', path: '/me', token: s.tokens[i % s.tokens.length] }));
+  await load('warm-up purchases', port, WARM_PURCHASES, (i) => ({
+    method: 'POST',
+    path: '/orders',
+    token: s.tokens[i],
+    ip: ipOf(i),
+    body: { listingId: s.warm[(i + run) % s.warm.length] },
+  }));
+}
+
 /** Evaluations between two snapshots: how many, and the p50 / p99 interpolated within their buckets (ms). */
 function evaluationStats(before: Map<number, number>, after: Map<number, number>): { count: number; p50: number; p99: number } {
   const bounds = [...after.keys()].sort((a, b) => a - b);
@@ -367,7 +388,7 @@ async function scaleScenario(config: AppConfig, url: string, port: number, s: Se
   const purchases = async (run: number, label: string) => {
     const stop = await startServer(url, port, { FRAUD_EVALUATION: 'true' });
     try {
-      await load('warm-up', port, 2000, (i) => ({ method: 'GET', path: '/me', token: s.tokens[i % s.tokens.length] }));
+      await warmUp(port, s, run);
       const before = loadavg()[0];
       const r = await load(`POST /orders uniform, ${label}`, port, BUYERS, (i) => ({
         method: 'POST',
@@ -439,7 +460,7 @@ async function main(): Promise<void> {
       const evaluation = run % 2 === 1;
       const stop = await startServer(db.url, port, { FRAUD_EVALUATION: String(evaluation) });
       try {
-        await load('warm-up', port, 2000, (i) => ({ method: 'GET', path: '/me', token: s.tokens[i % s.tokens.length] }));
+        await warmUp(port, s, run);
         get ??= await load('GET /me (authenticated, framework ceiling)', port, BUYERS, (i) => ({
           method: 'GET',
           path: '/me',
