@@ -94,6 +94,7 @@ export class AccountHoldsRepository {
       db,
       'SELECT DISTINCT user_id FROM account_holds WHERE user_id = ANY ($1::uuid[]) AND released_at IS NULL',
       [userIds],
+      { prepare: true },
     );
     return new Set(rows.map((r) => r.user_id));
   }

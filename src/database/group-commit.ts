@@ -30,7 +30,8 @@ interface Job<I, O> {
  * everything queued (at most `max`). Idle, a unit goes out at once, alone; busy, dozens share one
  * commit and one fsync. `work` decides each unit on its own (a refused unit does not affect the
  * others); a batch the database refuses as a whole is split in halves until the culprit stands alone.
- * A submitter's promise settles only after the batch transaction has committed.
+ * A submitter's promise settles only after the batch transaction has committed. A batch's prepared
+ * statements run on their generic plans (TransactionOptions.genericPlans).
  */
 export class GroupCommit<I, O> {
   private queue: Job<I, O>[] = [];
@@ -101,11 +102,13 @@ export class GroupCommit<I, O> {
 
   private async run(batch: Job<I, O>[]): Promise<void> {
     try {
-      const result = await this.tx.run((em) =>
-        this.work(
-          em,
-          batch.map((j) => j.input),
-        ),
+      const result = await this.tx.run(
+        (em) =>
+          this.work(
+            em,
+            batch.map((j) => j.input),
+          ),
+        { genericPlans: true },
       );
       result.outcomes.forEach((o, i) => ('ok' in o ? batch[i].resolve(o.ok) : batch[i].reject(o.error)));
     } catch (err) {

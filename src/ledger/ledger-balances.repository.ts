@@ -89,6 +89,7 @@ export class LedgerBalancesRepository {
          JOIN ledger_accounts a ON a.owner_id = q.owner_id AND a.asset = q.asset AND a.name = 'debt'
          JOIN ledger_balances b ON b.account_id = a.id`,
       [owners, assets],
+      { prepare: true },
     );
   }
 
