@@ -15,6 +15,8 @@ export interface GroupCommitLimits {
   concurrency: number;
   /** Units that must be queued before a further batch runs beside one in flight. */
   parallelMin: number;
+  /** The batch's prepared statements run on their generic plans (TransactionOptions.genericPlans). */
+  genericPlans?: boolean;
 }
 
 interface Job<I, O> {
@@ -30,8 +32,7 @@ interface Job<I, O> {
  * everything queued (at most `max`). Idle, a unit goes out at once, alone; busy, dozens share one
  * commit and one fsync. `work` decides each unit on its own (a refused unit does not affect the
  * others); a batch the database refuses as a whole is split in halves until the culprit stands alone.
- * A submitter's promise settles only after the batch transaction has committed. A batch's prepared
- * statements run on their generic plans (TransactionOptions.genericPlans).
+ * A submitter's promise settles only after the batch transaction has committed.
  */
 export class GroupCommit<I, O> {
   private queue: Job<I, O>[] = [];
@@ -108,7 +109,7 @@ export class GroupCommit<I, O> {
             em,
             batch.map((j) => j.input),
           ),
-        { genericPlans: true },
+        { genericPlans: this.limits().genericPlans },
       );
       result.outcomes.forEach((o, i) => ('ok' in o ? batch[i].resolve(o.ok) : batch[i].reject(o.error)));
     } catch (err) {

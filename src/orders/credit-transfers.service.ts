@@ -264,7 +264,7 @@ interface PendingGift {
 }
 
 /** Credit transfers decided together: up to a batch of concurrent ones share a transaction and its commit. */
-export const TRANSFER_BATCHES: GroupCommitLimits = { max: 64, concurrency: 3, parallelMin: 8 };
+export const TRANSFER_BATCHES: GroupCommitLimits = { max: 64, concurrency: 3, parallelMin: 8, genericPlans: true };
 
 interface Gift {
   id: string;

@@ -319,7 +319,7 @@ export class OrdersService implements BeforeApplicationShutdown {
 /** Purchases decided together: ORDER_BATCH_MAX, ORDER_BATCH_CONCURRENCY, ORDER_BATCH_PARALLEL_MIN. */
 export function orderBatches(config: AppConfig): GroupCommitLimits {
   const { batchMax, batchConcurrency, batchParallelMin } = config.orders;
-  return { max: batchMax, concurrency: batchConcurrency, parallelMin: batchParallelMin };
+  return { max: batchMax, concurrency: batchConcurrency, parallelMin: batchParallelMin, genericPlans: true };
 }
 
 const accountName = (p: Posting): string => ('name' in p.account ? p.account.name : p.account.system);

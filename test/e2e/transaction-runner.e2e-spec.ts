@@ -115,6 +115,14 @@ describe('transactions (BEGIN sent with the first statement)', () => {
     expect(await level({ isolation: 'SERIALIZABLE' })).toBe('serializable');
   });
 
+  it('runs prepared statements on their generic plans when asked, for that transaction only, still one round trip for BEGIN', async () => {
+    const mode = (em: Parameters<typeof queryRows>[0]) =>
+      queryRows<{ m: string }>(em, "SELECT current_setting('plan_cache_mode') AS m, 'wire probe' AS p").then(([r]) => r.m);
+    expect(await tx.run(mode, { genericPlans: true, isolation: 'REPEATABLE READ' })).toBe('force_generic_plan');
+    expect(await tx.run(mode)).toBe('auto'); // the pooled connections are back to the default
+    expect(await roundTrips(t, 'wire probe', () => tx.run(mode, { genericPlans: true }))).toEqual([2]);
+  });
+
   it('runs an attempt again after a serialization failure, and its after-commit callbacks once', async () => {
     let attempts = 0;
     const fired: number[] = [];

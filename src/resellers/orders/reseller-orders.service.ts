@@ -351,7 +351,7 @@ interface OpeningInput {
 }
 
 /** Reseller order openings decided together: up to a batch of concurrent ones share a transaction and its commit. */
-export const RESELLER_ORDER_BATCHES: GroupCommitLimits = { max: 64, concurrency: 3, parallelMin: 8 };
+export const RESELLER_ORDER_BATCHES: GroupCommitLimits = { max: 64, concurrency: 3, parallelMin: 8, genericPlans: true };
 
 const sortedIds = (ids: string[]): string[] => sortedBy([...new Set(ids)], (id) => id);
 
