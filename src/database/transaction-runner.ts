@@ -11,11 +11,13 @@ export interface TransactionOptions {
   /** Attempts in all, including the first (serialization failures and deadlocks are retried). */
   attempts?: number;
   /**
-   * Prepared statements use their generic plan from the first execution on (plan_cache_mode, for this
-   * transaction only). For transactions of fixed set-based statements over arrays (group-committed
-   * batches): PostgreSQL estimates an array parameter at 10 elements in a generic plan, so for batches
-   * smaller than that the custom plan always looked cheaper and every execution was planned again
-   * (planning took 1-5 times the statement's execution).
+   * The transaction's statements run on generic plans (plan_cache_mode, for this transaction only): a
+   * prepared statement, or one inside a database function, is planned once per connection. For
+   * transactions of fixed set-based statements over arrays (group-committed batches): PostgreSQL
+   * estimates an array parameter at 10 elements in a generic plan, so for batches smaller than that the
+   * custom plan always looked cheaper and every execution was planned again (planning took 1-5 times the
+   * statement's execution). Statements that are not prepared are still planned each time, without
+   * their values: keep searches whose best plan depends on them out of such transactions.
    */
   genericPlans?: boolean;
 }

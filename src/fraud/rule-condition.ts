@@ -131,7 +131,7 @@ export function conditionVariables(condition: unknown): string[] {
 }
 
 const featurePaths = new Map<string, string[]>();
-/** A feature name's parts (`user.age_days` → user, age_days); the names are the catalog's, so few. */
+/** A feature name's parts (`user.ageDays` → user, ageDays); the names are the catalog's, so few. */
 function featurePath(name: string): string[] {
   let path = featurePaths.get(name);
   if (!path) featurePaths.set(name, (path = name.split('.')));
