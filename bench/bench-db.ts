@@ -56,6 +56,12 @@ export async function analyzeSeeded(db: DataSource): Promise<void> {
   await queryRows(db, `VACUUM ANALYZE ${tables.map((t) => t.name).join(', ')}`);
 }
 
+/** The median (of an even count, the mean of the middle two). */
+export function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
 export function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];

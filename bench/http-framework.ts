@@ -35,7 +35,7 @@ import { loadConfig } from '../src/config/app-config';
 import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
-import { analyzeSeeded, benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
+import { analyzeSeeded, benchDatabase, benchServerEnv, fmt, median, percentile } from './bench-db';
 import { fundWallets, publishListings } from './bench-seed';
 import { call } from './http-call';
 
@@ -255,11 +255,6 @@ function scenarios(s: Seeded, app: Server['app']): [string, (i: number) => Req][
     ],
   ];
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 async function main(): Promise<void> {
   const here = __dirname;

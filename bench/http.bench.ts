@@ -36,7 +36,7 @@ import { freePort } from '../src/database/embedded-postgres';
 import { queryRows } from '../src/database/sql';
 import { SessionsService } from '../src/identity/sessions.service';
 import { loadavg } from 'node:os';
-import { analyzeSeeded, benchDatabase, benchServerEnv, fmt, percentile } from './bench-db';
+import { analyzeSeeded, benchDatabase, benchServerEnv, fmt, median, percentile } from './bench-db';
 import { seedHistory } from './scale-seed';
 import { fundWallets, publishListings } from './bench-seed';
 import { printSettlement, settlementScenario } from './http-settlement';
@@ -102,7 +102,7 @@ interface Seeded {
 
 const RUNS = 2 * FRAUD_ROUNDS;
 const WARM_LISTINGS = 50;
-const WARM_PURCHASES = 2000;
+const WARM_PURCHASES = Math.min(2000, BUYERS);
 
 /** Buyers with sessions and tokens from SessionsService, published listings, credits for everyone. */
 async function seed(app: INestApplication, config: AppConfig): Promise<Seeded> {
@@ -280,11 +280,6 @@ async function load(
   latencies.sort((a, b) => a - b);
   return { name, requests: n, seconds, rps: n / seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), statuses, cost };
 }
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 
 /** pgbench's connection environment for the benchmark database. */
 function pgbenchEnv(url: string): NodeJS.ProcessEnv {
