@@ -62,6 +62,8 @@ const CREATORS = 100;
  * loaded into the embedded server; with BENCH_DATABASE_URL the server must preload it).
  */
 const STATEMENTS = Number(process.env.BENCH_STATEMENTS ?? 0);
+/** BENCH_NODE_ARGS: options for the server's node (e.g. `--max-semi-space-size=32`), space-separated. */
+const NODE_ARGS = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
 /** BENCH_SKIP: comma-separated parts to leave out of the run (`transfers`, `settlement`). */
 const SKIP = new Set((process.env.BENCH_SKIP ?? '').split(',').map((k) => k.trim()));
 
@@ -322,7 +324,7 @@ async function pgbench(url: string, seconds: number): Promise<{ tps: number; out
 
 async function startServer(url: string, port: number, extra: Record<string, string> = {}): Promise<() => Promise<void>> {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, join(__dirname, 'http-server.js')], {
+  const child = spawn(process.execPath, [...NODE_ARGS, ...profile, join(__dirname, 'http-server.js')], {
     env: { ...process.env, ...env(url, port), ...extra },
     stdio: ['ignore', 'pipe', 'inherit'],
   });

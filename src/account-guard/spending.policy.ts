@@ -5,6 +5,7 @@ import { LedgerService } from '../ledger/ledger.service';
 import { AccountGuardErrors } from './account-guard.errors';
 import { AccountGuardService } from './account-guard.service';
 import { AccountHoldsRepository } from './account-holds.repository';
+import { sideBySide } from '../database/side-by-side';
 
 type SpendAsset = 'CREDIT' | 'PROMO';
 
@@ -53,10 +54,10 @@ export class SpendingPolicy {
       return { first, end: debts.length };
     });
     const own = [...new Set(spends.filter((s) => !s.gift).map((s) => s.userId))];
-    const [onHold, owed, guarded] = await Promise.all([
+    const [onHold, owed, guarded] = await sideBySide([
       own.length ? this.holds.withActive(em ?? this.dataSource, own) : new Set<string>(),
       this.ledger.owedMany(em, debts),
-      Promise.all(
+      sideBySide(
         spends.map((s) => (s.gift ? this.guard.assertMayMoveValue(s.userId, 'item_gift', em).then(() => undefined, refusalOf) : undefined)),
       ),
     ]);

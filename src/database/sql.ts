@@ -35,6 +35,21 @@ async function pgTarget(db: EntityManager | DataSource): Promise<Pool | PoolClie
 }
 
 /**
+ * Prepared statements that must run in this order but need not wait for one another's answers (a lock,
+ * then a read that must see what the lock's previous holder committed): sent at once on the
+ * transaction's connection, which pipelines them (see DatabaseModule), so they take one round trip; each
+ * is still a statement of its own, with its own snapshot. Answers each statement's rows, in order.
+ */
+export async function queryRowsInOrder(em: EntityManager, statements: { text: string; params: unknown[] }[]): Promise<unknown[][]> {
+  if (!em.queryRunner)
+    throw new Error('queryRowsInOrder needs a transaction: on the pool, the statements could run on different connections');
+  const client = await pgTarget(em);
+  // Each query() is called before any answer is awaited, so they leave in this order.
+  const sent = statements.map(({ text, params }) => client.query({ name: statementName(text), text, values: params }));
+  return (await Promise.all(sent)).map((r) => r.rows);
+}
+
+/**
  * Runs SQL and returns the rows. TypeORM's `query()` answers UPDATE and DELETE with
  * `[rows, affectedCount]` instead of the rows; this evens that out, so `... RETURNING` reads the same
  * for every statement.

@@ -6,6 +6,7 @@ import { DAY_MS, MINUTE_MS } from '../common/time';
 import { IdentityService } from '../identity/identity.service';
 import { DecisionsRepository, VelocityRow } from './decisions.repository';
 import { FeatureValues, FraudEvent } from './fraud.types';
+import { sideBySide } from '../database/side-by-side';
 
 const num = (v: string | number | null | undefined): number | null => (v === null || v === undefined ? null : Number(v));
 const days = (since: Date, now: Date): number => Math.max(0, (now.getTime() - since.getTime()) / DAY_MS);
@@ -15,8 +16,9 @@ const withOne = (xs: string[] | null, x: string | null): number | null =>
 
 /**
  * The feature values of events (feature-catalog.ts), computed in the caller's transaction with one
- * statement per source: the users (identity), the account guard's signals, and the velocity, sharing
- * and label features over the stored decisions. Counts include the event being decided.
+ * statement per source: the users (identity) and the account guard's signals (sent together), then the
+ * velocity, sharing and label features over the stored decisions (by the signals' device). Counts
+ * include the event being decided.
  */
 @Injectable()
 export class FeaturesService {
@@ -30,14 +32,16 @@ export class FeaturesService {
   async compute(em: EntityManager, given: FraudEvent[]): Promise<{ features: FeatureValues[]; deviceIds: (string | null)[] }> {
     const now = this.clock.now();
     const events = await this.withOrigins(em, given);
-    const users = await this.identity.findUsers(
-      em,
-      events.flatMap((e) => (e.recipientId ? [e.userId, e.recipientId] : [e.userId])),
-    );
-    const signals = await this.guard.fraudSignals(
-      em,
-      events.map((e) => ({ userId: e.userId, sessionId: e.sessionId ?? null, ip: e.ip ?? null })),
-    );
+    const [users, signals] = await sideBySide([
+      this.identity.findUsers(
+        em,
+        events.flatMap((e) => (e.recipientId ? [e.userId, e.recipientId] : [e.userId])),
+      ),
+      this.guard.fraudSignals(
+        em,
+        events.map((e) => ({ userId: e.userId, sessionId: e.sessionId ?? null, ip: e.ip ?? null })),
+      ),
+    ]);
     const deviceIds = events.map((e, i) => (e.login ? (e.login.deviceId ?? null) : (e.originDeviceId ?? signals[i].deviceId)));
     const velocity = await this.decisions.velocity(
       em,

@@ -50,7 +50,7 @@ export class OrderReviewsService implements OnModuleInit {
     }
     const listing = (await this.catalog.forSaleMany(em, [order.listing_id])).get(order.listing_id);
     if (!listing) throw OrdersErrors.listingNotFound();
-    const lines = await this.settlement.settle(
+    await this.settlement.settle(
       em,
       [
         {
@@ -64,8 +64,8 @@ export class OrderReviewsService implements OnModuleInit {
         },
       ],
       now,
+      (lines) => this.orders.insertEarnings(em, lines, now),
     );
-    await this.orders.insertEarnings(em, lines, now);
     await this.orders.markStatus(em, orderId, completed);
   }
 

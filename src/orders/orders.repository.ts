@@ -85,10 +85,10 @@ export class OrdersRepository {
     return new Set(got.map((r) => r.order_id));
   }
 
-  /** Orders and their creators' earning lines, in one statement; rows come back in the orders' order. */
-  async insertWithEarnings(em: EntityManager, orders: NewOrder[], lines: NewEarningLine[], now: Date): Promise<OrderRow[]> {
+  /** Orders and their creators' earning lines, in one statement. */
+  async insertWithEarnings(em: EntityManager, orders: NewOrder[], lines: NewEarningLine[], now: Date): Promise<void> {
     const o = <T>(f: (n: NewOrder) => T) => orders.map(f);
-    const rows = await queryRows<OrderRow>(
+    await queryRows(
       em,
       `WITH o AS (
          INSERT INTO orders (id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit,
@@ -98,10 +98,8 @@ export class OrdersRepository {
            FROM unnest($2::uuid[], $3::uuid[], $4::uuid[], $5::uuid[], $6::text[], $7::uuid[], $8::text[], $9::bigint[], $10::bigint[],
                        $11::bigint[], $12::bigint[], $13::text[], $14::text[], $15::text[], $16::text[])
                 AS t(id, buyer_id, owner_id, listing_id, listing_title, seller_id, pay_with, price, derivation_cost, profit, platform_fee,
-                     paid_from, status, hold_ids, idempotency_key)
-         RETURNING ${ORDER_COLUMNS}),
-       e AS (${earningsInsert(17)})
-       SELECT * FROM o`,
+                     paid_from, status, hold_ids, idempotency_key))
+       ${earningsInsert(17)}`,
       [
         now,
         o((n) => n.id),
@@ -123,8 +121,6 @@ export class OrdersRepository {
       ],
       { prepare: true },
     );
-    const byId = new Map(rows.map((r) => [r.id, r]));
-    return orders.map((n) => byId.get(n.id)!);
   }
 
   /** The creators' earning lines of orders written before (a held order, once approved). */

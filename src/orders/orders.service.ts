@@ -21,10 +21,11 @@ import { DebitInOrderArgs, LedgerService, Posting } from '../ledger/ledger.servi
 import { CreateOrderDto } from './dto/orders.dto';
 import { OrdersErrors } from './orders.errors';
 import { NewOrder, OrdersRepository, ownershipKey } from './orders.repository';
-import { OrderView, toOrderView } from './orders.rows';
+import { OrderRow, OrderView, toOrderView } from './orders.rows';
 import { RequestOrigin } from './request-origin';
 import { PayWith } from './sale-plan';
 import { ledgerReference, reviewHoldTarget, SaleSettlement, Settlement } from './sale-settlement.service';
+import { sideBySide } from '../database/side-by-side';
 
 interface PurchaseInput {
   buyerId: string;
@@ -106,8 +107,8 @@ export class OrdersService implements BeforeApplicationShutdown {
    * Decides a batch (in which no buyer pays twice and no item goes to the same owner twice: the batcher
    * keeps such purchases for later batches): the idempotency keys first (replays and keys in use are
    * answered at once, before any other check: the route's interceptor does not look them up first),
-   * the buyers' checks, then the purchases, and the keys of the completed ones are recorded with their
-   * responses in the same transaction.
+   * the buyers' checks, then the purchases; the keys of the completed ones are recorded with their
+   * responses beside the orders (buyAll), in the same transaction.
    */
   private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
     const claimed = await this.idempotency.claimBatch<OrderView>(
@@ -116,18 +117,18 @@ export class OrdersService implements BeforeApplicationShutdown {
     );
     const outcomes = claimed.outcomes;
     const open = claimed.open;
-    await this.checkBuyers(em, inputs, open, outcomes);
+    // The listings are read beside the buyers' checks (one round trip); a refused buyer's is not looked at.
+    const [, listings] = await sideBySide([
+      this.checkBuyers(em, inputs, open, outcomes),
+      this.catalog.forSaleMany(em, [...new Set(open.map((i) => inputs[i].listingId))]),
+    ]);
     await this.buyAll(
       em,
       inputs,
+      listings,
       open.filter((i) => !outcomes[i]),
       outcomes,
     );
-    const done = open.flatMap((i) => {
-      const o = outcomes[i];
-      return 'ok' in o ? [{ request: inputs[i].request, body: o.ok }] : [];
-    });
-    await this.idempotency.complete(em, done);
     for (const i of open) this.report(em, outcomes[i]);
     return { outcomes };
   }
@@ -180,10 +181,10 @@ export class OrdersService implements BeforeApplicationShutdown {
   private async buyAll(
     em: EntityManager,
     inputs: PurchaseInput[],
+    listings: Map<string, ListingForSale>,
     open: number[],
     outcomes: Outcome<OrderView | IdempotentReplay>[],
   ): Promise<void> {
-    const listings = await this.catalog.forSaleMany(em, [...new Set(open.map((i) => inputs[i].listingId))]);
     const checked: Sale[] = [];
     for (const index of open) {
       const input = inputs[index];
@@ -198,18 +199,23 @@ export class OrdersService implements BeforeApplicationShutdown {
       if (refused) outcomes[index] = { error: refused };
       else checked.push({ index, input, listing: listing!, orderId: randomUUID(), paid: [], held: false });
     }
-    const sales = await this.screen(em, checked, outcomes);
-
-    // Payment first (the buyers' balance rows locked in key order, one statement), then ownership.
-    const paying = sales.filter((s) => s.listing.price > 0n);
-    const { debits, locked } = paying.length
-      ? await this.ledger.debitsInOrder(
-          em,
-          paying.map((s) => debitOf(s.input, s.listing.price)),
-        )
-      : { debits: [], locked: undefined };
+    // The fraud rules judge the sales while the buyers' funds are locked (their balance rows in key
+    // order, one statement) and read: side by side. A sale they block is not paid, and their refusal
+    // comes before the funds' (API.md's order of checks). Payment, then ownership.
+    const paying = checked.filter((s) => s.listing.price > 0n);
+    const [sales, { debits, locked }] = await sideBySide([
+      this.screen(em, checked, outcomes),
+      paying.length
+        ? this.ledger.debitsInOrder(
+            em,
+            paying.map((s) => debitOf(s.input, s.listing.price)),
+          )
+        : { debits: [], locked: undefined },
+    ]);
+    const screened = new Set(sales);
     const funded = new Set<Sale>(sales.filter((s) => s.listing.price === 0n));
     paying.forEach((s, i) => {
+      if (!screened.has(s)) return;
       const debit = debits[i];
       if (debit instanceof AppError) {
         // A held sale's review is open in this transaction: refusing it alone must take the review
@@ -232,15 +238,27 @@ export class OrdersService implements BeforeApplicationShutdown {
     if (!sold.length && !held.length) return;
 
     const now = this.clock.now();
-    const lines = await this.settlement.settle(em, sold.map(settlementOf), now, locked);
     const holds = await this.holdFunds(em, held, now);
-    const rows = await this.orders.insertWithEarnings(
+    const placed = [...sold, ...held];
+    const orders = placed.map((s) => newOrder(s, holds.get(s) ?? []));
+    const views = orders.map((o) => toOrderView(placedRow(o, now)));
+    // The sales' entries, the orders with their earning lines and the requests' keys with their
+    // responses go out together: nothing in them waits on another's answer.
+    await this.settlement.settle(
       em,
-      [...sold.map((s) => newOrder(s, [])), ...held.map((s) => newOrder(s, holds.get(s)!))],
-      lines,
+      sold.map(settlementOf),
       now,
+      (lines) =>
+        sideBySide([
+          this.orders.insertWithEarnings(em, orders, lines, now),
+          this.idempotency.complete(
+            em,
+            placed.map((s, i) => ({ request: s.input.request, body: views[i] })),
+          ),
+        ]),
+      locked,
     );
-    [...sold, ...held].forEach((s, i) => (outcomes[s.index] = { ok: toOrderView(rows[i]) }));
+    placed.forEach((s, i) => (outcomes[s.index] = { ok: views[i] }));
   }
 
   /**
@@ -359,6 +377,31 @@ function newOrder(s: Sale, reviewHoldIds: string[]): NewOrder {
     idempotencyKey: s.input.request.key,
     status: s.held ? 'held_for_review' : 'completed',
     reviewHoldIds,
+  };
+}
+
+/** The row `insertWithEarnings` writes for an order placed at `createdAt`. */
+function placedRow(o: NewOrder, createdAt: Date): OrderRow {
+  return {
+    id: o.id,
+    buyer_id: o.buyerId,
+    owner_id: o.ownerId,
+    listing_id: o.listingId,
+    listing_title: o.listingTitle,
+    seller_id: o.sellerId,
+    pay_with: o.payWith,
+    price: o.price.toString(),
+    derivation_cost: o.derivationCost.toString(),
+    profit: o.profit.toString(),
+    platform_fee: o.platformFee.toString(),
+    paid_from: o.paidFrom,
+    status: o.status,
+    created_at: createdAt,
+    refunded_at: null,
+    refund_reason: null,
+    refund_charged_creator: null,
+    review_hold_ids: o.reviewHoldIds,
+    idempotency_key: o.idempotencyKey,
   };
 }
 

@@ -8,6 +8,7 @@ import { EarningsMaturityPolicy } from './earnings-maturity.policy';
 import { NewEarningLine } from './orders.repository';
 import { OrderRow } from './orders.rows';
 import { PayWith, planSale } from './sale-plan';
+import { sideBySide } from '../database/side-by-side';
 
 /** A sale about to be settled: paid (`paid`: the buyer's debit legs), owned, and the creators paid. */
 export interface Settlement {
@@ -40,8 +41,8 @@ export const reviewHoldTarget = (payWith: PayWith) => systemAccount('escrow', pa
 /**
  * The ledger entries of sales, as a purchase allowed at once posts them and as an approved review posts
  * them later: one `purchase` entry per sale (referenced by the order's request), posted in `em`'s
- * transaction; answers the creators' earning lines with their maturity dates (first sales recorded in
- * the same transaction), for the caller to record with its orders.
+ * transaction, beside the caller's `record` of the creators' earning lines (with their maturity dates;
+ * first sales recorded in the same transaction) with its orders: the two statements go out together.
  */
 @Injectable()
 export class SaleSettlement {
@@ -55,8 +56,14 @@ export class SaleSettlement {
    * `locked`: the buyers' funds as a `debitsInOrder` just before found them, which decided that every
    * sale is paid for: a refusal here means a bug, and fails the caller's transaction.
    */
-  async settle(em: EntityManager, sales: Settlement[], now: Date, locked?: LockedFunds): Promise<NewEarningLine[]> {
-    if (!sales.length) return [];
+  async settle<R>(
+    em: EntityManager,
+    sales: Settlement[],
+    now: Date,
+    record: (lines: NewEarningLine[]) => Promise<R>,
+    locked?: LockedFunds,
+  ): Promise<R> {
+    if (!sales.length) return record([]);
     const creators = [...new Set(sales.flatMap((s) => [s.listing.creatorId, ...s.listing.ancestors.map((a) => a.creatorId)]))];
     const maturesAt = await this.maturity.maturityDates(em, creators, now);
     const plans = sales.map((s) =>
@@ -79,7 +86,9 @@ export class SaleSettlement {
           ]
         : [],
     );
-    for (const o of await this.ledger.postMany(em, entries, locked)) if ('error' in o) throw o.error;
-    return sales.flatMap((s, i) => plans[i].lines.map((l) => ({ orderId: s.orderId, ...l })));
+    const lines = sales.flatMap((s, i) => plans[i].lines.map((l) => ({ orderId: s.orderId, ...l })));
+    const [posted, recorded] = await sideBySide([this.ledger.postMany(em, entries, locked), record(lines)]);
+    for (const o of posted) if ('error' in o) throw o.error;
+    return recorded;
   }
 }

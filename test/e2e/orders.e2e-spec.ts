@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Asset, systemAccount, UserAccountName, userAccount } from '../../src/ledger/ledger.service';
+import { OrdersService } from '../../src/orders/orders.service';
 import {
   Actor,
   as,
@@ -20,6 +21,7 @@ import {
   disableFraudRule,
   GIFT_TO_NEW_LINKED_ACCOUNT_RULE,
 } from '../support/market-fixtures';
+import { roundTrips } from '../support/round-trips';
 import { TestApp, useTestApp } from '../support/test-app';
 
 const DAY = 86_400;
@@ -72,8 +74,9 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(await systemBalance(t, 'platform_revenue', 'CREDIT')).toBe(platformBefore + 100n);
       const inventory = await as(t, buyer).get('/me/inventory').expect(200);
       expect(inventory.body.items).toEqual([expect.objectContaining({ listingId: hat.id, orderId: res.body.id, giftFromUserId: null })]);
+      // The response is the order as stored.
       const orders = await as(t, buyer).get('/me/orders').expect(200);
-      expect(orders.body.items.map((o: { id: string }) => o.id)).toEqual([res.body.id]);
+      expect(orders.body.items).toEqual([res.body]);
       const sales = await as(t, creator).get('/me/sales').expect(200);
       expect(sales.body.items[0]).toMatchObject({ orderId: res.body.id, role: 'seller', asset: 'CREDIT', amount: 1000, state: 'pending' });
 
@@ -132,6 +135,28 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(1099n);
       expect((await as(t, buyer).get('/me/inventory').expect(200)).body.items).toEqual([]);
       expect((await as(t, buyer).get('/me/orders').expect(200)).body.items).toEqual([]);
+    });
+
+    it('decides a purchase in at most ten round trips: what needs no answer before it goes out together', async () => {
+      // The creator's first sale is recorded already; the buyer's accounts are looked up in the batch.
+      const warm = await signUp(t, 'warm');
+      await fund(t, warm.id, 'CREDIT', hat.price);
+      await buy(warm, { listingId: hat.id }).expect(201);
+      const buyer = await signUp(t, 'wire');
+      await fund(t, buyer.id, 'CREDIT', hat.price);
+      const request = { userId: buyer.id, key: `wire-${randomUUID()}`, requestHash: 'h', responseStatus: 201 };
+      const purchase = () =>
+        t.app.get(OrdersService).purchase(buyer.id, { listingId: hat.id }, request, { ip: '203.0.113.9', sessionId: randomUUID() });
+      // BEGIN with the key's lock and read; the buyer's checks with the listing; the users, signals and
+      // accounts; the funds' lock, with the velocity when their answers are read together; the fraud
+      // lists; the decision; ownership; the entry, the order and the key together; COMMIT. (16 before
+      // these went out together.)
+      const [trips] = await roundTrips(t, request.key, purchase);
+      expect(trips).toBeGreaterThanOrEqual(9);
+      expect(trips).toBeLessThanOrEqual(10);
+      expect(await balance(t, buyer.id, 'CREDIT')).toBe(0n);
+      const [order] = (await as(t, buyer).get('/me/orders').expect(200)).body.items;
+      expect(order).toMatchObject({ listingId: hat.id, status: 'completed' });
     });
 
     it('does not sell a delisted item, but keeps the price on past orders', async () => {

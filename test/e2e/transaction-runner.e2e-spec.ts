@@ -1,51 +1,10 @@
-import type { EventEmitter } from 'node:events';
-import type { Pool, PoolClient } from 'pg';
 import type { EntityManager } from 'typeorm';
-import type { PostgresDriver } from 'typeorm/driver/postgres/PostgresDriver';
 import { toAppError } from '../../src/common/problem.filter';
 import { afterCommit } from '../../src/database/after-commit';
-import { queryRows } from '../../src/database/sql';
+import { queryRows, queryRowsInOrder } from '../../src/database/sql';
 import { TransactionRunner } from '../../src/database/transaction-runner';
+import { roundTrips } from '../support/round-trips';
 import { TestApp, useTestApp } from '../support/test-app';
-
-/**
- * Round trips of the transactions that `work` runs: per pooled connection that wrote `marker`, how
- * many times it sent something and then waited for the server's answers (ReadyForQuery) before sending again.
- */
-async function roundTrips(t: TestApp, marker: string, work: () => Promise<unknown>): Promise<number[]> {
-  const pool = (t.dataSource.driver as PostgresDriver).master as Pool;
-  const traces = new Map<PoolClient, { events: ('send' | 'ready')[]; marked: boolean }>();
-  const undo: (() => void)[] = [];
-  const onAcquire = (client: PoolClient) => {
-    if (traces.has(client)) return; // acquired again: already traced
-    const trace = { events: [] as ('send' | 'ready')[], marked: false };
-    traces.set(client, trace);
-    const connection = (client as unknown as { connection: EventEmitter & { stream: { write: (...a: unknown[]) => boolean } } }).connection;
-    const stream = connection.stream;
-    const write = stream.write;
-    stream.write = (...args: unknown[]) => {
-      if (Buffer.isBuffer(args[0]) && args[0].includes(marker)) trace.marked = true;
-      trace.events.push('send');
-      return write.apply(stream, args);
-    };
-    const ready = () => trace.events.push('ready');
-    connection.on('readyForQuery', ready);
-    undo.push(() => {
-      stream.write = write;
-      connection.off('readyForQuery', ready);
-    });
-  };
-  pool.on('acquire', onAcquire);
-  try {
-    await work();
-  } finally {
-    pool.off('acquire', onAcquire);
-    undo.forEach((u) => u());
-  }
-  return [...traces.values()]
-    .filter((tr) => tr.marked)
-    .map((tr) => tr.events.filter((e, i) => e === 'send' && tr.events[i + 1] !== 'send').length);
-}
 
 /** TransactionRunner.run: BEGIN goes out with the first statement; the work commits at its end, all or nothing. */
 describe('transactions (BEGIN sent with the first statement)', () => {
@@ -105,6 +64,18 @@ describe('transactions (BEGIN sent with the first statement)', () => {
       queryRows(em, "SELECT 'wire probe' AS m").then(() => queryRows(em, 'SELECT 2 AS n', [], { prepare: true }));
     expect(await roundTrips(t, 'wire probe', () => tx.run(statements))).toEqual([3]);
     expect(await roundTrips(t, 'wire probe', () => tx.run(statements, { isolation: 'SERIALIZABLE' }))).toEqual([3]);
+  });
+
+  it('sends statements that must run in order at once: one round trip, each a statement of its own', async () => {
+    // The marker is a parameter: a prepared statement's text goes out once per connection.
+    const both = (em: EntityManager) =>
+      queryRowsInOrder(em, [
+        { text: "SELECT set_config('bazaar.probe', $1, true) AS v", params: ['wire probe'] },
+        { text: "SELECT current_setting('bazaar.probe') AS v", params: [] },
+      ]);
+    expect(await tx.run(both)).toEqual([[{ v: 'wire probe' }], [{ v: 'wire probe' }]]);
+    expect(await roundTrips(t, 'wire probe', () => tx.run(both))).toEqual([2]); // BEGIN with both, then COMMIT
+    await expect(queryRowsInOrder(t.dataSource.manager, [{ text: 'SELECT 1', params: [] }])).rejects.toThrow(/needs a transaction/);
   });
 
   it('runs the work at the isolation level asked for', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, EntityManager } from 'typeorm';
-import { queryRows } from '../../database/sql';
+import { queryRows, queryRowsInOrder } from '../../database/sql';
 
 /** Advisory lock namespace of idempotency keys: a transaction deciding a request holds its key's lock. */
 export const KEY_LOCK_SEED = 731_000_002;
@@ -67,29 +67,31 @@ export class IdempotencyRepository {
     return { free: row.free, stored };
   }
 
-  /** Tries the keys' locks for the rest of the transaction; per key, whether this transaction got it. */
-  async tryLocks(em: EntityManager, keys: KeyRef[]): Promise<boolean[]> {
-    const [{ free }] = await queryRows<{ free: boolean[] }>(
-      em,
-      `SELECT array_agg(${keyLockSql('r.user_id', 'r.key', '$3')} ORDER BY r.ord) AS free
-         FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(user_id, key, ord)`,
-      [keys.map((k) => k.userId), keys.map((k) => k.key), KEY_LOCK_SEED],
-      { prepare: true },
-    );
-    return free;
-  }
-
-  /** The stored keys among `keys`, by keyId. */
-  async findStored(em: EntityManager, keys: KeyRef[]): Promise<Map<string, StoredKey>> {
-    const rows = await queryRows<StoredKeyRow & KeyRef>(
-      em,
-      `SELECT k.user_id AS "userId", k.key, ${STORED_KEY_COLUMNS}
-         FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key
-        WHERE ${COMPLETED}`,
-      [keys.map((k) => k.userId), keys.map((k) => k.key)],
-      { prepare: true },
-    );
-    return new Map(rows.map((r) => [keyId(r), toStoredKey(r)]));
+  /**
+   * Tries the keys' locks for the rest of the transaction, then reads the stored keys among them: per
+   * key, whether this transaction got its lock, and the stored keys by keyId. The read is a statement
+   * after the locks', so its snapshot sees what a transaction that held one of them committed; the two
+   * go out together (one round trip).
+   */
+  async lockAndFind(em: EntityManager, keys: KeyRef[]): Promise<{ free: boolean[]; stored: Map<string, StoredKey> }> {
+    const userIds = keys.map((k) => k.userId);
+    const names = keys.map((k) => k.key);
+    const [locked, found] = await queryRowsInOrder(em, [
+      {
+        text: `SELECT array_agg(${keyLockSql('r.user_id', 'r.key', '$3')} ORDER BY r.ord) AS free
+                 FROM unnest($1::uuid[], $2::text[]) WITH ORDINALITY AS r(user_id, key, ord)`,
+        params: [userIds, names, KEY_LOCK_SEED],
+      },
+      {
+        text: `SELECT k.user_id AS "userId", k.key, ${STORED_KEY_COLUMNS}
+                 FROM idempotency_keys k JOIN unnest($1::uuid[], $2::text[]) AS r(user_id, key) ON k.user_id = r.user_id AND k.key = r.key
+                WHERE ${COMPLETED}`,
+        params: [userIds, names],
+      },
+    ]);
+    const [{ free }] = locked as { free: boolean[] }[];
+    const stored = new Map((found as (StoredKeyRow & KeyRef)[]).map((r) => [keyId(r), toStoredKey(r)]));
+    return { free, stored };
   }
 
   /** Records completed keys (over a left-over row that is not completed); answers how many were written. */

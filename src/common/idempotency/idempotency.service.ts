@@ -103,9 +103,7 @@ export class IdempotencyService {
    */
   async claim(em: EntityManager, requests: IdempotentRequest[]): Promise<KeyVerdict[]> {
     if (!requests.length) return [];
-    const free = await this.keys.tryLocks(em, requests);
-    // A new statement, so a new snapshot: it sees what a transaction that held one of these locks committed.
-    const stored = await this.keys.findStored(em, requests);
+    const { free, stored } = await this.keys.lockAndFind(em, requests);
     const seen = new Map<string, string>();
     return requests.map((req, i) => {
       const id = keyId(req);

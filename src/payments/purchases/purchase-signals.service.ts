@@ -12,6 +12,7 @@ import { PurchaseSignal, PurchaseStatus, Transition, transition } from './purcha
 import type { FraudRefusal, PurchaseRecord } from './purchase.record';
 import { adjustment, entitlement } from './settlement';
 import { TokenPurchasesRepository } from './token-purchases.repository';
+import { sideBySide } from '../../database/side-by-side';
 
 /** Refunds of purchases the fraud checks refused (PurchaseRefundsService), queued in the refusing transaction. */
 export const FRAUD_REFUND_QUEUE = 'payments.fraud-refund';
@@ -95,10 +96,7 @@ export class PurchaseSignalsService {
       return { p, signal, ctx, t: transition({ status: p.status, refundedCents: p.refundedCents, dispute }, signal) };
     });
     const screened = await this.screen(em, steps);
-    const runs = await Promise.allSettled(steps.map((step, i) => this.change(em, step, screened[i])));
-    const failure = runs.find((r) => r.status === 'rejected');
-    if (failure) throw failure.reason;
-    return runs.map((r) => (r as PromiseFulfilledResult<PurchaseRecord>).value);
+    return sideBySide(steps.map((step, i) => this.change(em, step, screened[i])));
   }
 
   private async change(em: EntityManager, { p, signal, ctx, t }: Step, screened: Screened): Promise<PurchaseRecord> {

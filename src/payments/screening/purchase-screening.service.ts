@@ -15,6 +15,7 @@ import type { PurchaseTerms } from '../purchases/purchase-terms';
 import type { FraudRefusal, PurchaseRecord } from '../purchases/purchase.record';
 import type { ChargeDetails } from '../stripe/stripe.gateway';
 import { ScreeningsRepository } from './screenings.repository';
+import { sideBySide } from '../../database/side-by-side';
 
 /** Where a purchase request came from, as the fraud rules read it. */
 export interface PurchaseClient {
@@ -113,7 +114,7 @@ export class PurchaseScreeningService {
    * is recorded by the engine beside this transaction, which commits the refused purchase.
    */
   async screenPayments(em: EntityManager, paid: { p: PurchaseRecord; charge: ChargeDetails | null }[]): Promise<PaymentVerdict[]> {
-    const requests = await Promise.all(paid.map(({ p }) => this.reviews.forSubject(requestEventOf(p.destination), p.id, em)));
+    const requests = await sideBySide(paid.map(({ p }) => this.reviews.forSubject(requestEventOf(p.destination), p.id, em)));
     const open = paid.flatMap((x, i) => (requests[i]?.status === 'rejected' ? [] : [i]));
     const decisions = await this.fraud.evaluateMany(
       em,

@@ -16,6 +16,7 @@ import { TokenPurchasesRepository } from '../purchases/token-purchases.repositor
 import { ChargeDetails, StripeGateway } from '../stripe/stripe.gateway';
 import { EventSignal, HANDLED_EVENT_TYPES, signalOf } from './event-signals';
 import { FinishedEvent, NewStripeEvent, StripeEventsRepository, StripeEventStatus } from './stripe-events.repository';
+import { sideBySide } from '../../database/side-by-side';
 
 export const STRIPE_EVENT_QUEUE = 'payments.stripe-event';
 
@@ -204,7 +205,7 @@ export class StripeEventsService implements OnModuleInit, BeforeApplicationShutd
       if (updated[i].status !== p.status) this.report(em, r.eventId, p, updated[i].status);
       return { id: r.eventId, status: 'processed', purchaseId: p.id, note: null };
     });
-    await Promise.all([
+    await sideBySide([
       this.events.finish(em, done, this.clock.now()),
       this.jobs.removeJobs(
         STRIPE_EVENT_QUEUE,
