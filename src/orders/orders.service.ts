@@ -52,9 +52,9 @@ interface Sale {
  * Item purchases, for oneself or as a gift: ownership, payment and the creators' earnings in one
  * transaction. Concurrent purchases are group-committed: one transaction decides a batch of them with
  * a handful of set-based statements, each purchase still refused or accepted on its own. The fraud
- * rules judge a batch's purchases in one evaluation, after the listing checks and before the funds: a
- * purchase they block is refused (403 FRAUD_BLOCKED), one they review is held (OrderReviewsService
- * finishes it).
+ * rules judge a batch's purchases in one evaluation, after the listing checks and before the funds (the
+ * funds are locked and read beside the evaluation; its refusal answers first): a purchase they block is
+ * refused (403 FRAUD_BLOCKED), one they review is held (OrderReviewsService finishes it).
  */
 @Injectable()
 export class OrdersService implements BeforeApplicationShutdown {
