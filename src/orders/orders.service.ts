@@ -135,7 +135,8 @@ export class OrdersService implements BeforeApplicationShutdown {
 
   /**
    * The checks before the listing's, in the batch's transaction: a gift's recipient, then what stops the
-   * buyer spending (a gift: the account guard on value leaving the account) and their debts.
+   * buyer spending (a gift: the account guard on value leaving the account) and their debts. Both are
+   * read side by side; a missing recipient is the answer before the spending's.
    */
   private async checkBuyers(
     em: EntityManager,
@@ -144,17 +145,15 @@ export class OrdersService implements BeforeApplicationShutdown {
     outcomes: Outcome<OrderView | IdempotentReplay>[],
   ): Promise<void> {
     const gifts = open.filter((i) => inputs[i].gift);
-    const recipients = gifts.length
-      ? await this.identity.findUsers(em, [...new Set(gifts.map((i) => inputs[i].ownerId))])
-      : new Map<string, unknown>();
-    for (const i of gifts) if (!recipients.has(inputs[i].ownerId)) outcomes[i] = { error: OrdersErrors.giftRecipientNotFound() };
-    const spends = open.filter((i) => !outcomes[i]);
-    const refusals = await this.spending.spendRefusals(
-      em,
-      spends.map((i) => ({ userId: inputs[i].buyerId, asset: inputs[i].payWith, gift: inputs[i].gift })),
-    );
-    spends.forEach((i, k) => {
-      const refused = refusals[k];
+    const [recipients, refusals] = await sideBySide([
+      gifts.length ? this.identity.findUsers(em, [...new Set(gifts.map((i) => inputs[i].ownerId))]) : new Map<string, unknown>(),
+      this.spending.spendRefusals(
+        em,
+        open.map((i) => ({ userId: inputs[i].buyerId, asset: inputs[i].payWith, gift: inputs[i].gift })),
+      ),
+    ]);
+    open.forEach((i, k) => {
+      const refused = inputs[i].gift && !recipients.has(inputs[i].ownerId) ? OrdersErrors.giftRecipientNotFound() : refusals[k];
       if (refused) outcomes[i] = { error: refused };
     });
   }
