@@ -46,11 +46,16 @@ export class Clock implements OnModuleInit, OnModuleDestroy {
   }
 
   async advance(seconds: number): Promise<Date> {
-    this.offsetMs = await this.businessClock.advance(this.dataSource, Math.round(seconds * SECOND_MS));
+    this.moveTo(await this.businessClock.advance(this.dataSource, Math.round(seconds * SECOND_MS)));
     return this.now();
   }
 
   async refresh(): Promise<void> {
-    this.offsetMs = await this.businessClock.offsetMs(this.dataSource);
+    this.moveTo(await this.businessClock.offsetMs(this.dataSource));
+  }
+
+  /** The offset only grows: a refresh that read it before an advance may answer after it, and must not undo it. */
+  private moveTo(offsetMs: number): void {
+    this.offsetMs = Math.max(this.offsetMs, offsetMs);
   }
 }

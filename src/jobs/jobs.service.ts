@@ -291,7 +291,7 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
     return true;
   }
 
-  /** Runs every periodic job now, then processes every queued job that is ready. */
+  /** Runs every periodic job now, processes every queued job that is ready, and waits for this process's runs in flight. */
   async runDue(): Promise<{ periodic: string[]; processed: number; failed: number }> {
     const now = this.clock.now();
     for (const job of this.periodic.values()) await counted(job.name, () => job.run(now));
@@ -307,6 +307,9 @@ export class JobsService implements OnApplicationBootstrap, OnApplicationShutdow
         }
       }
     }
+    // What this process's workers were running ends first: a scheduled run of a periodic job holds the
+    // rows it claimed (SKIP LOCKED), which the run above skipped.
+    await Promise.allSettled([...this.runs]);
     return { periodic: [...this.periodic.keys()], processed, failed };
   }
 }

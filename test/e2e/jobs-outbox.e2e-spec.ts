@@ -18,6 +18,10 @@ import { createTestDatabase, TestDatabase } from '../support/test-db';
 const handled: string[] = [];
 const periodicRuns: Date[] = [];
 let failuresLeft = 0;
+/** A job tagged 'held' starts, then waits for this gate. */
+let heldStarted = false;
+let releaseHeld: () => void = () => undefined;
+const heldGate = new Promise<void>((r) => (releaseHeld = r));
 
 @Injectable()
 class Probe implements OnModuleInit {
@@ -30,6 +34,10 @@ class Probe implements OnModuleInit {
         if (failuresLeft > 0) {
           failuresLeft--;
           throw new Error('transient');
+        }
+        if (tag === 'held') {
+          heldStarted = true;
+          await heldGate;
         }
         handled.push(tag);
       },
@@ -107,6 +115,21 @@ describe('jobs (pg-boss) and the transactional outbox', () => {
     const before = periodicRuns.length;
     await jobs.runDue();
     expect(periodicRuns.length).toBe(before + 1);
+  });
+
+  it("runDue answers once this process's runs in flight have ended", async () => {
+    await jobs.enqueue('probe', { tag: 'held' });
+    await until(() => heldStarted);
+    let answered = false;
+    const run = jobs.runDue().then(() => (answered = true));
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      expect(answered).toBe(false);
+    } finally {
+      releaseHeld();
+    }
+    await run;
+    expect(handled).toContain('held');
   });
 
   it('delivers committed outbox email exactly once, even with concurrent dispatchers', async () => {
