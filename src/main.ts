@@ -1,5 +1,6 @@
 import 'reflect-metadata';
 import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { createApp } from './app';
 import { ensureAdmin, loadConfigOrExit, prepareDatabase } from './boot';
 import { DatabaseStartError } from './database/database.errors';
@@ -44,7 +45,9 @@ async function main(): Promise<void> {
   }
   await app.listen(config.port);
   const noAdmin = !(await app.get(AdminUsersService).adminExists());
-  const base = `http://localhost:${config.port}`;
+  // PORT=0 listens on a free port: the one printed.
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
+  const base = `http://localhost:${port}`;
   // Last, after every start-up log line (Nest's own are at debug).
   console.log(
     [

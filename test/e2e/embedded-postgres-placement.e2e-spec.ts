@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, lstatSync, mkdtempSync, readdirSync, realpathSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { freePort, runningEmbeddedPostgres } from '../../src/database/embedded-postgres';
+import { runningEmbeddedPostgres } from '../../src/database/embedded-postgres';
 import { packageBinaries, reachableBy, sharedBinaries, sharedDataHome } from '../../src/database/postgres-placement';
 import { runCliProcess, ServerProcess, startServerProcess } from '../support/child-processes';
 
@@ -19,11 +19,7 @@ describe('embedded PostgreSQL started from a private folder', () => {
   let shared: string;
   let dataDir: string;
   let server: ServerProcess | undefined;
-  let port: number;
-  const start = async () => {
-    port = await freePort();
-    return startServerProcess({ DATA_DIR: dataDir, PORT: String(port), EMBEDDED_PG_SHARED_DIR: shared });
-  };
+  const start = () => startServerProcess({ DATA_DIR: dataDir, PORT: '0', EMBEDDED_PG_SHARED_DIR: shared });
 
   beforeAll(() => {
     privateDir = temp('bazaar-private-');
@@ -62,7 +58,7 @@ describe('embedded PostgreSQL started from a private folder', () => {
   it('starts, serves, and the CLI joins it through DATA_DIR; the private folder stays closed', async () => {
     chmodSync(shared, 0o755);
     server = await start();
-    expect((await fetch(`http://127.0.0.1:${port}/health/ready`)).status).toBe(200);
+    expect((await fetch(`${server.base}/health/ready`)).status).toBe(200);
     const pg = join(dataDir, 'pg');
     const running = runningEmbeddedPostgres(dataDir);
     expect(running).toBeDefined();

@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/database/embedded-postgres';
 import { startServerProcess, ServerProcess } from '../support/child-processes';
 import { Actor, disableFraudRule, fund, GIFT_TO_NEW_LINKED_ACCOUNT_RULE, makeAdmin, signUp, verifyEmail } from '../support/market-fixtures';
 import { startTestApp, TestApp } from '../support/test-app';
@@ -42,17 +41,16 @@ describe('graceful shutdown (SIGTERM)', () => {
   }, 60_000);
 
   it('answers the requests in flight, refuses the rest, loses no acknowledged transfer, and exits 0', async () => {
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
     server = await startServerProcess({
       DATABASE_URL: t.db.url,
       DATA_DIR: dataDir,
-      PORT: String(port),
+      PORT: '0',
       JOBS_ENABLED: 'true',
       JWT_SECRET: t.config.jwtSecret,
       ENCRYPTION_KEY: t.config.encryptionKey.toString('base64'),
       SHUTDOWN_GRACE_SECONDS: '30',
     });
+    const base = server.base;
     const exited = new Promise<number | null>((resolve) => server!.child.once('exit', (code) => resolve(code)));
 
     const outcomes: Outcome[] = [];

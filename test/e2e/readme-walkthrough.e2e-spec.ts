@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { freePort } from '../../src/database/embedded-postgres';
 import { CliRun, ServerProcess, startServerProcess } from '../support/child-processes';
 import { createTestDatabase, TestDatabase } from '../support/test-db';
 
@@ -44,9 +43,8 @@ describe('the README walkthrough', () => {
   beforeAll(async () => {
     db = await createTestDatabase();
     dataDir = mkdtempSync(join(tmpdir(), 'bazaar-walkthrough-'));
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    server = await startServerProcess({ ...env(), DEV_ROUTES: 'true', PORT: String(port) });
+    server = await startServerProcess({ ...env(), DEV_ROUTES: 'true', PORT: '0' });
+    base = server.base;
   }, 180_000);
 
   afterAll(async () => {

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import Stripe from 'stripe';
-import { freePort } from '../../src/database/embedded-postgres';
 import { LedgerService } from '../../src/ledger/ledger.service';
 import { userAccount } from '../../src/ledger/ledger.types';
 import { STRIPE_EVENT_QUEUE, StripeEventsService } from '../../src/payments/webhooks/stripe-events.service';
@@ -300,11 +299,10 @@ describe('settlement: Stripe events applied promptly, in parallel, exactly once'
       const pkg = await popularPackage(t);
       const bought = await buy(t, await signUp(t), pkg.id);
       const event = succeededEvent(fake, bought);
-      const port = await freePort();
       const server = await startServerProcess({
         ...stripeEnv,
         DATABASE_URL: t.db.url,
-        PORT: String(port),
+        PORT: '0',
         DEV_ROUTES: 'false',
         JOBS_ENABLED: 'true',
         // Its fallback job waits long enough for the process to be stopped before anyone takes it.
@@ -320,7 +318,7 @@ describe('settlement: Stripe events applied promptly, in parallel, exactly once'
         await locker.query('BEGIN');
         await locker.query('SELECT 1 FROM token_purchases WHERE id = $1 FOR UPDATE', [bought.id]);
         const { payload, header } = fake.sign(event);
-        const res = await fetch(`http://127.0.0.1:${port}/webhooks/stripe`, {
+        const res = await fetch(`${server.base}/webhooks/stripe`, {
           method: 'POST',
           headers: { 'Content-Type': 'application/json', 'Stripe-Signature': header },
           body: payload,

@@ -34,6 +34,8 @@ export function runCliProcess(args: string[], env: Record<string, string>, stdin
 
 export interface ServerProcess {
   child: ChildProcess;
+  /** Where it listens, e.g. http://127.0.0.1:41234 (start it with PORT=0: a port of its own, no race for one). */
+  base: string;
   output: () => string;
   stop(): Promise<void>;
 }
@@ -43,13 +45,14 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   const child = spawn(process.execPath, ['-r', REGISTER, join(ROOT, 'src', 'main.ts')], { cwd: ROOT, env: childEnv(env) });
   let output = '';
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  await new Promise<void>((resolve, reject) => {
+  const port = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`the server did not start:\n${output}`)), timeoutMs);
     const onData = (d: Buffer) => {
       output += d;
-      if (output.includes('Bazaar is listening')) {
+      const listening = /Bazaar is listening on http:\/\/localhost:(\d+)\n/.exec(output);
+      if (listening) {
         clearTimeout(timer);
-        resolve();
+        resolve(listening[1]);
       }
     };
     child.stdout.on('data', onData);
@@ -61,6 +64,7 @@ export async function startServerProcess(env: Record<string, string>, timeoutMs 
   });
   return {
     child,
+    base: `http://127.0.0.1:${port}`,
     output: () => output,
     stop: async () => {
       if (child.exitCode === null) child.kill('SIGTERM');
