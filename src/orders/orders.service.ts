@@ -111,17 +111,17 @@ export class OrdersService implements BeforeApplicationShutdown {
    * responses beside the orders (buyAll), in the same transaction.
    */
   private async buyMany(em: EntityManager, inputs: PurchaseInput[]): Promise<BatchResult<OrderView | IdempotentReplay>> {
-    const claimed = await this.idempotency.claimBatch<OrderView>(
-      em,
-      inputs.map((p) => p.request),
-    );
-    const outcomes = claimed.outcomes;
-    const open = claimed.open;
-    // The listings are read beside the buyers' checks (one round trip); a refused buyer's is not looked at.
-    const [, listings] = await sideBySide([
-      this.checkBuyers(em, inputs, open, outcomes),
-      this.catalog.forSaleMany(em, [...new Set(open.map((i) => inputs[i].listingId))]),
+    // The keys, the buyers' checks and the listings go out together (one round trip): the checks and
+    // the listings are read for every purchase, and looked at only for those their key lets through.
+    const [{ outcomes, open }, refusals, listings] = await sideBySide([
+      this.idempotency.claimBatch<OrderView>(
+        em,
+        inputs.map((p) => p.request),
+      ),
+      this.buyerRefusals(em, inputs),
+      this.catalog.forSaleMany(em, [...new Set(inputs.map((p) => p.listingId))]),
     ]);
+    for (const i of open) if (refusals[i]) outcomes[i] = { error: refusals[i] };
     await this.buyAll(
       em,
       inputs,
@@ -134,28 +134,20 @@ export class OrdersService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The checks before the listing's, in the batch's transaction: a gift's recipient, then what stops the
-   * buyer spending (a gift: the account guard on value leaving the account) and their debts. Both are
-   * read side by side; a missing recipient is the answer before the spending's.
+   * The checks before the listing's, in the batch's transaction, per purchase: a gift's recipient, then
+   * what stops the buyer spending (a gift: the account guard on value leaving the account) and their
+   * debts. Both are read side by side; a missing recipient is the answer before the spending's.
    */
-  private async checkBuyers(
-    em: EntityManager,
-    inputs: PurchaseInput[],
-    open: number[],
-    outcomes: Outcome<OrderView | IdempotentReplay>[],
-  ): Promise<void> {
-    const gifts = open.filter((i) => inputs[i].gift);
+  private async buyerRefusals(em: EntityManager, inputs: PurchaseInput[]): Promise<(AppError | undefined)[]> {
+    const gifts = inputs.filter((p) => p.gift);
     const [recipients, refusals] = await sideBySide([
-      gifts.length ? this.identity.findUsers(em, [...new Set(gifts.map((i) => inputs[i].ownerId))]) : new Map<string, unknown>(),
+      gifts.length ? this.identity.findUsers(em, [...new Set(gifts.map((p) => p.ownerId))]) : new Map<string, unknown>(),
       this.spending.spendRefusals(
         em,
-        open.map((i) => ({ userId: inputs[i].buyerId, asset: inputs[i].payWith, gift: inputs[i].gift })),
+        inputs.map((p) => ({ userId: p.buyerId, asset: p.payWith, gift: p.gift })),
       ),
     ]);
-    open.forEach((i, k) => {
-      const refused = inputs[i].gift && !recipients.has(inputs[i].ownerId) ? OrdersErrors.giftRecipientNotFound() : refusals[k];
-      if (refused) outcomes[i] = { error: refused };
-    });
+    return inputs.map((p, i) => (p.gift && !recipients.has(p.ownerId) ? OrdersErrors.giftRecipientNotFound() : refusals[i]));
   }
 
   /** Logs a placed order and counts every decided purchase by outcome (the order status or the refusal code), once committed. */
