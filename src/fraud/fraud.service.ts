@@ -6,6 +6,7 @@ import { Clock } from '../common/clock.service';
 import { AppConfig } from '../config/app-config';
 import { TransactionRunner } from '../database/transaction-runner';
 import { Outcome } from '../common/outcome';
+import { sideBySide } from '../database/side-by-side';
 import { AccountFlagsRepository } from './account-flags.repository';
 import { DecisionsRepository, NewDecision } from './decisions.repository';
 import { decisionSummary, DecisionSummary } from './decisions.service';
@@ -66,14 +67,21 @@ export class FraudService {
     return (await this.evaluateMany(em, [event]))[0];
   }
 
-  /** Decides several events in one go (a purchase batch), each on its own; answers in order. */
-  async evaluateMany(em: EntityManager, events: FraudEvent[]): Promise<FraudDecision[]> {
-    if (!events.length) return [];
+  /**
+   * Decides several events in one go (a purchase batch), each on its own; answers in order. `beside`
+   * gets the decisions as soon as they are made and runs beside their insert (the caller's next
+   * statements share its round trip); answers once both have ended.
+   */
+  async evaluateMany(em: EntityManager, events: FraudEvent[], beside: Beside = nothingBeside): Promise<FraudDecision[]> {
     const now = this.clock.now();
-    if (!this.config.fraud.evaluation) return events.map((e) => unevaluated(e, now));
+    if (!events.length || !this.config.fraud.evaluation) {
+      const decisions = events.map((e) => unevaluated(e, now));
+      await beside(decisions);
+      return decisions;
+    }
     const done = evaluationSeconds.startTimer({ event: events[0].type });
     try {
-      return await this.decideAll(em, events, now);
+      return await this.decideAll(em, events, now, beside);
     } finally {
       done();
     }
@@ -88,17 +96,22 @@ export class FraudService {
     units: U[],
     eventOf: (unit: U) => FraudEvent,
     outcomes: Outcome<unknown>[],
-  ): Promise<{ unit: U; review: boolean }[]> {
-    const decisions = await this.evaluateMany(em, units.map(eventOf));
-    return units.flatMap((unit, i) => {
-      const { outcome } = decisions[i];
-      if (outcome !== 'BLOCK') return [{ unit, review: outcome === 'REVIEW' }];
-      outcomes[unit.index] = { error: FraudErrors.blocked() };
-      return [];
+    beside: (screened: Screened<U>[]) => Promise<unknown> = nothingBeside,
+  ): Promise<Screened<U>[]> {
+    let screened: Screened<U>[] = [];
+    await this.evaluateMany(em, units.map(eventOf), (decisions) => {
+      screened = units.flatMap((unit, i) => {
+        const { outcome } = decisions[i];
+        if (outcome !== 'BLOCK') return [{ unit, review: outcome === 'REVIEW' }];
+        outcomes[unit.index] = { error: FraudErrors.blocked() };
+        return [];
+      });
+      return beside(screened);
     });
+    return screened;
   }
 
-  private async decideAll(em: EntityManager, events: FraudEvent[], now: Date): Promise<FraudDecision[]> {
+  private async decideAll(em: EntityManager, events: FraudEvent[], now: Date, beside: Beside): Promise<FraudDecision[]> {
     const { features, deviceIds } = await this.features.compute(em, events);
     const rules: RuleVersion[][] = [];
     for (const e of events) rules.push(await this.rules.liveFor(em, e.type));
@@ -128,15 +141,7 @@ export class FraudService {
       };
       return record;
     });
-    const blocked = decided.filter((d) => d.outcome === 'BLOCK');
-    const kept = decided.filter((d) => d.outcome !== 'BLOCK');
-    await this.decisions.insertMany(em, kept);
-    if (blocked.length) await this.tx.runBeside((side) => this.decisions.insertMany(side, blocked));
-    await this.reviews.open(
-      em,
-      kept.filter((d) => d.outcome === 'REVIEW' && d.eventType !== 'login'),
-    );
-    return decided.map((d) => ({
+    const answers = decided.map((d) => ({
       id: d.id,
       eventType: d.eventType,
       userId: d.userId,
@@ -147,6 +152,20 @@ export class FraudService {
       rules: d.rules,
       createdAt: d.createdAt,
     }));
+    await sideBySide([this.record(em, decided), beside(answers)]);
+    return answers;
+  }
+
+  /** Stores the decisions: a BLOCK beside the caller's transaction (which rolls back), the others in it, their reviews opened. */
+  private async record(em: EntityManager, decided: NewDecision[]): Promise<void> {
+    const blocked = decided.filter((d) => d.outcome === 'BLOCK');
+    const kept = decided.filter((d) => d.outcome !== 'BLOCK');
+    await this.decisions.insertMany(em, kept);
+    if (blocked.length) await this.tx.runBeside((side) => this.decisions.insertMany(side, blocked));
+    await this.reviews.open(
+      em,
+      kept.filter((d) => d.outcome === 'REVIEW' && d.eventType !== 'login'),
+    );
   }
 
   /**
@@ -230,6 +249,16 @@ function safeProbes(rule: RuleVersion, data: ReturnType<typeof ruleData>): ListP
 function dedupe(probes: ListProbe[]): ListProbe[] {
   const seen = new Map(probes.map((p) => [membershipKey(p.type, p.value), p]));
   return [...seen.values()];
+}
+
+/** What a caller runs beside the decisions' insert, given the decisions (see `evaluateMany`). */
+type Beside = (decisions: FraudDecision[]) => Promise<unknown>;
+const nothingBeside = (): Promise<void> => Promise.resolve();
+
+/** A unit the rules let through, and whether it goes to review. */
+export interface Screened<U> {
+  unit: U;
+  review: boolean;
 }
 
 function unevaluated(e: FraudEvent, now: Date): FraudDecision {

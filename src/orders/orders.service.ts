@@ -15,7 +15,7 @@ import { AppConfig } from '../config/app-config';
 import { afterCommit } from '../database/after-commit';
 import { BatchResult, GroupCommit, GroupCommitLimits } from '../database/group-commit';
 import { TransactionRunner } from '../database/transaction-runner';
-import { FraudService } from '../fraud/fraud.service';
+import { FraudService, Screened } from '../fraud/fraud.service';
 import { IdentityService } from '../identity/identity.service';
 import { DebitInOrderArgs, LedgerService, Posting } from '../ledger/ledger.service';
 import { CreateOrderDto } from './dto/orders.dto';
@@ -192,36 +192,28 @@ export class OrdersService implements BeforeApplicationShutdown {
     }
     // The fraud rules judge the sales while the buyers' funds are locked (their balance rows in key
     // order, one statement) and read: side by side. A sale they block is not paid, and their refusal
-    // comes before the funds' (API.md's order of checks). Payment, then ownership.
+    // comes before the funds' (API.md's order of checks). Payment, then ownership, claimed beside the
+    // insert of the rules' decisions.
     const paying = checked.filter((s) => s.listing.price > 0n);
-    const [sales, { debits, locked }] = await sideBySide([
-      this.screen(em, checked, outcomes),
-      paying.length
-        ? this.ledger.debitsInOrder(
-            em,
-            paying.map((s) => debitOf(s.input, s.listing.price)),
-          )
-        : { debits: [], locked: undefined },
+    const debited = paying.length
+      ? this.ledger.debitsInOrder(
+          em,
+          paying.map((s) => debitOf(s.input, s.listing.price)),
+        )
+      : Promise.resolve({ debits: [], locked: undefined });
+    const funded = new Set<Sale>();
+    let owned = new Set<Sale>();
+    const [sales, { locked }] = await sideBySide([
+      this.screen(em, checked, outcomes, async (sales) => {
+        const { debits } = await debited;
+        this.fund(sales, paying, debits, funded, outcomes);
+        owned = await this.own(
+          em,
+          [...funded].filter((s) => !s.held),
+        );
+      }),
+      debited,
     ]);
-    const screened = new Set(sales);
-    const funded = new Set<Sale>(sales.filter((s) => s.listing.price === 0n));
-    paying.forEach((s, i) => {
-      if (!screened.has(s)) return;
-      const debit = debits[i];
-      if (debit instanceof AppError) {
-        // A held sale's review is open in this transaction: refusing it alone must take the review
-        // back too, so the batch fails and is split until this purchase is decided alone.
-        if (s.held) throw debit;
-        outcomes[s.index] = { error: debit };
-      } else {
-        s.paid = debit.postings;
-        funded.add(s);
-      }
-    });
-    const owned = await this.own(
-      em,
-      [...funded].filter((s) => !s.held),
-    );
     for (const s of funded) if (!s.held && !owned.has(s)) outcomes[s.index] = { error: OrdersErrors.alreadyOwned(s.input.gift) };
     const sold = sales.filter((s) => owned.has(s));
     const held = [...funded].filter((s) => s.held);
@@ -256,7 +248,12 @@ export class OrdersService implements BeforeApplicationShutdown {
    * The fraud rules on the sales that passed the listing checks (one evaluation for the batch): a
    * blocked sale is refused, a reviewed one goes on `held`; answers the sales that go on.
    */
-  private async screen(em: EntityManager, sales: Sale[], outcomes: Outcome<OrderView | IdempotentReplay>[]): Promise<Sale[]> {
+  private async screen(
+    em: EntityManager,
+    sales: Sale[],
+    outcomes: Outcome<OrderView | IdempotentReplay>[],
+    beside: (sales: Sale[]) => Promise<void>,
+  ): Promise<Sale[]> {
     const screened = await this.fraud.screenBatch(
       em,
       sales,
@@ -270,8 +267,37 @@ export class OrdersService implements BeforeApplicationShutdown {
         sessionId: s.input.client.sessionId,
       }),
       outcomes,
+      (passed) => beside(passed.map(withReview)),
     );
-    return screened.map(({ unit, review }) => Object.assign(unit, { held: review }));
+    return screened.map(withReview);
+  }
+
+  /**
+   * The screened sales that are paid for: free ones, and those whose debit went through (their
+   * postings kept on the sale); a debit refused is the sale's answer.
+   */
+  private fund(
+    sales: Sale[],
+    paying: Sale[],
+    debits: (AppError | { postings: Posting[] })[],
+    funded: Set<Sale>,
+    outcomes: Outcome<OrderView | IdempotentReplay>[],
+  ): void {
+    const screened = new Set(sales);
+    for (const s of sales) if (s.listing.price === 0n) funded.add(s);
+    paying.forEach((s, i) => {
+      if (!screened.has(s)) return;
+      const debit = debits[i];
+      if (debit instanceof AppError) {
+        // A held sale's review is open in this transaction: refusing it alone must take the review
+        // back too, so the batch fails and is split until this purchase is decided alone.
+        if (s.held) throw debit;
+        outcomes[s.index] = { error: debit };
+      } else {
+        s.paid = debit.postings;
+        funded.add(s);
+      }
+    });
   }
 
   /** A held sale of an item its owner has already: refused alone (see the funds above), its review with it. */
@@ -324,6 +350,9 @@ export class OrdersService implements BeforeApplicationShutdown {
     return new Set(sales.filter((s) => got.has(s.orderId)));
   }
 }
+
+/** A screened sale, with whether the rules hold it for review. */
+const withReview = ({ unit, review }: Screened<Sale>): Sale => Object.assign(unit, { held: review });
 
 /** Purchases decided together: ORDER_BATCH_MAX, ORDER_BATCH_CONCURRENCY, ORDER_BATCH_PARALLEL_MIN. */
 export function orderBatches(config: AppConfig): GroupCommitLimits {

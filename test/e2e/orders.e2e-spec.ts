@@ -137,7 +137,7 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       expect((await as(t, buyer).get('/me/orders').expect(200)).body.items).toEqual([]);
     });
 
-    it('decides a purchase in at most ten round trips: what needs no answer before it goes out together', async () => {
+    it('decides a purchase in at most eight round trips: what needs no answer before it goes out together', async () => {
       // The creator's first sale is recorded already; the buyer's accounts are looked up in the batch.
       const warm = await signUp(t, 'warm');
       await fund(t, warm.id, 'CREDIT', hat.price);
@@ -147,13 +147,13 @@ describe('orders: purchases, gifts, inventory, earnings, refunds', () => {
       const request = { userId: buyer.id, key: `wire-${randomUUID()}`, requestHash: 'h', responseStatus: 201 };
       const purchase = () =>
         t.app.get(OrdersService).purchase(buyer.id, { listingId: hat.id }, request, { ip: '203.0.113.9', sessionId: randomUUID() });
-      // BEGIN with the key's lock and read; the buyer's checks with the listing; the users, signals and
+      // BEGIN with the key's lock and read, the buyer's checks and the listing; the users, signals and
       // accounts; the funds' lock, with the velocity when their answers are read together; the fraud
-      // lists; the decision; ownership; the entry, the order and the key together; COMMIT. (16 before
-      // these went out together.)
+      // lists; the decision with ownership; the entry, the order and the key together; COMMIT. (16
+      // before these went out together.)
       const [trips] = await roundTrips(t, request.key, purchase);
-      expect(trips).toBeGreaterThanOrEqual(9);
-      expect(trips).toBeLessThanOrEqual(10);
+      expect(trips).toBeGreaterThanOrEqual(7);
+      expect(trips).toBeLessThanOrEqual(8);
       expect(await balance(t, buyer.id, 'CREDIT')).toBe(0n);
       const [order] = (await as(t, buyer).get('/me/orders').expect(200)).body.items;
       expect(order).toMatchObject({ listingId: hat.id, status: 'completed' });
